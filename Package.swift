@@ -1,0 +1,50 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Module graph (dependencies flow one way):
+//   CImageCodecs ← ImageIO ← Rendering
+//   CKernels ← TensorCore
+//   Safetensors, Inspection (no dependencies yet)
+// Later layers (Layers, Models, the vit-attend CLI) build on these.
+
+/// Optimisations that matter for numeric code even in debug test builds of C.
+let kernelCSettings: [CSetting] = [.unsafeFlags(["-O3"])]
+
+let package = Package(
+  name: "VisionAttention",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "vit-bench", targets: ["vit-bench"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+  ],
+  targets: [
+    // C shim over the system libpng and libjpeg-turbo; exports no Swift API.
+    .target(
+      name: "CImageCodecs",
+      cSettings: kernelCSettings,
+      linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]
+    ),
+    // C micro-kernels with run-time CPU dispatch; exports no Swift API.
+    .target(name: "CKernels", cSettings: kernelCSettings),
+
+    .target(name: "TensorCore", dependencies: ["CKernels"]),
+    .target(name: "ImageIO", dependencies: ["CImageCodecs"]),
+    .target(name: "Safetensors"),
+    .target(name: "Rendering", dependencies: ["ImageIO"]),
+    .target(name: "Inspection"),
+
+    .executableTarget(
+      name: "vit-bench",
+      dependencies: ["TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+    ),
+
+    .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
+    .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+    .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors"]),
+    .testTarget(name: "RenderingTests", dependencies: ["Rendering", "ImageIO"]),
+    .testTarget(name: "InspectionTests", dependencies: ["Inspection"]),
+  ]
+)

@@ -1,0 +1,2 @@
+/// Attention and receptive-field inspection.
+public enum InspectionPlaceholder {}

@@ -1,0 +1,3 @@
+import ImageIO
+/// Colormaps, heat maps, overlays and panels.
+public enum RenderingPlaceholder {}

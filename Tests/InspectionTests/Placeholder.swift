@@ -1,0 +1,4 @@
+import Testing
+@testable import Inspection
+
+@Test func moduleLoads() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+@testable import Safetensors
+
+@Test func moduleLoads() { #expect(Bool(true)) }

@@ -1,0 +1,3 @@
+import TensorCore
+/// Shared helpers for tests (tolerances, gradient checks, fixtures).
+public enum TestSupportPlaceholder {}
