@@ -34,6 +34,8 @@ let package = Package(
     .target(name: "Safetensors"),
     .target(name: "Rendering", dependencies: ["ImageIO"]),
     .target(name: "Inspection"),
+    .target(name: "Layers", dependencies: ["TensorCore"]),
+    .target(name: "Models", dependencies: ["Layers", "TensorCore", "Safetensors"]),
 
     .executableTarget(
       name: "vit-bench",
@@ -46,5 +48,6 @@ let package = Package(
     .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors"]),
     .testTarget(name: "RenderingTests", dependencies: ["Rendering", "ImageIO"]),
     .testTarget(name: "InspectionTests", dependencies: ["Inspection"]),
+    .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "TestSupport"]),
   ]
 )
