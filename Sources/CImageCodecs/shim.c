@@ -1,2 +1,0 @@
-#include "CImageCodecs.h"
-int cic_placeholder(void) { return 0; }
