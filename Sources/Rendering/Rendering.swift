@@ -1,3 +1,0 @@
-import ImageIO
-/// Colormaps, heat maps, overlays and panels.
-public enum RenderingPlaceholder {}

@@ -1,4 +1,0 @@
-import Testing
-@testable import Rendering
-
-@Test func moduleLoads() { #expect(Bool(true)) }
