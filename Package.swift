@@ -47,7 +47,7 @@ let package = Package(
     .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"], resources: [.copy("Fixtures")]),
     .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors"]),
     .testTarget(name: "RenderingTests", dependencies: ["Rendering", "ImageIO"]),
-    .testTarget(name: "InspectionTests", dependencies: ["Inspection"]),
+    .testTarget(name: "InspectionTests", dependencies: ["Inspection"], resources: [.copy("Fixtures")]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "TestSupport"]),
   ]
 )

@@ -1,2 +1,0 @@
-/// Attention and receptive-field inspection.
-public enum InspectionPlaceholder {}

@@ -1,4 +1,0 @@
-import Testing
-@testable import Inspection
-
-@Test func moduleLoads() { #expect(Bool(true)) }
