@@ -14,6 +14,7 @@ let package = Package(
   name: "VisionAttention",
   platforms: [.macOS(.v14)],
   products: [
+    .executable(name: "vit-attend", targets: ["vit-attend"]),
     .executable(name: "vit-bench", targets: ["vit-bench"]),
   ],
   dependencies: [
@@ -37,6 +38,14 @@ let package = Package(
     .target(name: "Layers", dependencies: ["TensorCore"]),
     .target(name: "Models", dependencies: ["Layers", "TensorCore", "Safetensors"]),
 
+    .target(
+      name: "VitAttendCLI",
+      dependencies: [
+        "ImageIO", "Inspection", "Models", "Rendering", "Safetensors",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .executableTarget(name: "vit-attend", dependencies: ["VitAttendCLI"]),
     .executableTarget(
       name: "vit-bench",
       dependencies: ["TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -98,7 +98,9 @@ public enum Figure {
     let columns = cells.map(\.count).max()!
     let titleHeight = title == nil ? 0 : line + captionGap
     let barWidth = colorBar.map { gap + $0.width } ?? 0
-    let width = 2 * margin + labelWidth + columns * (cellWidth + spacing) - spacing + barWidth
+    let columnLabelWidth = columnLabels.enumerated().map { c, label in labelWidth + c * (cellWidth + spacing) + BitmapFont.width(of: label) }.max() ?? 0
+    let contentWidth = max(labelWidth + columns * (cellWidth + spacing) - spacing, columnLabelWidth) + barWidth
+    let width = 2 * margin + max(contentWidth, BitmapFont.width(of: title ?? ""))
     let height = 2 * margin + titleHeight + line + cells.count * (cellHeight + spacing) - spacing
     var canvas = Canvas(width: width, height: height)
     if let title { canvas.text(title, x: margin, y: margin) }

@@ -11,6 +11,7 @@ enum VitAttendError: Error, Equatable, CustomStringConvertible {
   case headOutOfRange(head: Int, heads: Int)
   case needsClassToken(map: String)
   case writeFailed(path: String, reason: String)
+  case needsOneImage(images: Int)
 
   var description: String {
     switch self {
@@ -32,6 +33,8 @@ enum VitAttendError: Error, Equatable, CustomStringConvertible {
       "--head \(head) is out of range: the model has \(heads) heads (0...\(heads - 1))"
     case .needsClassToken(let map):
       "--map \(map) needs a model with a class token; this model has none (try --map query or rollout)"
+    case .needsOneImage(let images):
+      "--out and --dump take one image, got \(images); use --out-dir for several"
     case .writeFailed(let path, let reason):
       "\(path): could not write: \(reason)"
     }

@@ -79,6 +79,11 @@ public struct DescriptorAttentionModel: Sendable {
     return (gw, gh, weights)
   }
 
+  /// The 2D sin-cos position codes the heads use, `[N, positionChannels]`.
+  public func positionCodes(gridWidth: Int, gridHeight: Int) -> [Float] {
+    SinCosPositionalEncoding.twoDimensional(gridWidth: gridWidth, gridHeight: gridHeight, dimension: positionChannels)
+  }
+
   /// The head's descriptor vectors `[N, width]` and the factor turning their dot products
   /// into logits.
   private func headVectors(

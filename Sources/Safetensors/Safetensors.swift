@@ -1,2 +1,0 @@
-/// Reads and writes safetensors files.
-public enum SafetensorsPlaceholder {}

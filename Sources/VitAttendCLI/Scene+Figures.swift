@@ -1,0 +1,79 @@
+import ImageIO
+import Inspection
+import Rendering
+
+/// One method per `--map`.
+extension Scene {
+  /// Input, attention at the query (or the class token's), CNN receptive field.
+  func defaultFigure() -> RenderedFigure {
+    let (rf, _, _) = receptiveFieldPanel()
+    let values = attention.queryMap(column: patch.column, row: patch.row, layer: layer, selection)
+    let attentionPanel = heatPanel(values, caption: ["self-attention: " + queryTitle(layer: layer, selection), "global and content-dependent"], marked: true)
+    let title = "vit-attend | \(modelCaption)"
+    return RenderedFigure(image: Figure.sideBySide([inputPanel(), attentionPanel, rf], title: title))
+  }
+
+  func mapFigure(_ values: [Float], title: String, marked: Bool) -> RenderedFigure {
+    let panel = heatPanel(values, caption: [title], marked: marked)
+    return RenderedFigure(image: Figure.sideBySide([inputPanel(), panel], title: "vit-attend | \(modelCaption)"))
+  }
+
+  func classTokenFigure() throws(VitAttendError) -> RenderedFigure {
+    guard let values = attention.classTokenMap(layer: layer, selection) else { throw .needsClassToken(map: "cls") }
+    return mapFigure(values, title: "class-token attention at layer \(layer), \(describe(selection))", marked: false)
+  }
+
+  /// Rollout through every layer; the class token's row when there is one, else the query's.
+  func rolloutFigure() -> RenderedFigure {
+    let fusion: HeadFusion = settings.fuse ?? .mean
+    let rollout = attention.rollout(fusion, discardRatio: settings.discardRatio)
+    let row = attention.hasClassToken ? 0 : attention.token(column: patch.column, row: patch.row)
+    let whose = attention.hasClassToken ? "class token" : "patch (\(patch.column),\(patch.row))"
+    var figure = mapFigure(
+      attention.patchMap(of: rollout, query: row),
+      title: "attention rollout of the \(whose) over \(attention.layers.count) layers (\(fusion.rawValue) of heads, discard \(settings.discardRatio))",
+      marked: !attention.hasClassToken)
+    figure.tensors.append(("rollout", [attention.tokens, attention.tokens], rollout))
+    return figure
+  }
+
+  /// Every layer x head, for the query (or the class token when there is one and no
+  /// --query was given).
+  func headsFigure() -> RenderedFigure {
+    let useClass = attention.hasClassToken && settings.query == nil
+    let cellWidth = min(image.width, 180)
+    var cells: [[Image]] = []
+    for l in 0..<attention.layers.count {
+      cells.append((0..<attention.heads).map { h in
+        let values = useClass ? attention.classTokenMap(layer: l, .head(h))! : attention.queryMap(column: patch.column, row: patch.row, layer: l, .head(h))
+        return heatImage(values, marked: !useClass, width: cellWidth).image
+      })
+    }
+    let columns = (0..<attention.heads).map { "head \($0) \(model.headName($0))" }
+    let rows = (0..<attention.layers.count).map { "layer \($0)" }
+    let whose = useClass ? "class token" : "patch (\(patch.column),\(patch.row))"
+    let image = Figure.grid(cells, rowLabels: rows, columnLabels: columns, title: "every head's attention of the \(whose), each map scaled to its own range | \(modelCaption)")
+    return RenderedFigure(image: image)
+  }
+
+  /// DINO-style keep-mass masks, one panel per head of the layer.
+  func maskFigure() throws(VitAttendError) -> RenderedFigure {
+    var panels: [Panel] = []
+    for h in 0..<attention.heads {
+      let values = attention.classTokenMap(layer: layer, .head(h)) ?? attention.queryMap(column: patch.column, row: patch.row, layer: layer, .head(h))
+      let mask = AttentionRecord.keepMassMask(values, keep: settings.keep)
+      var canvas = Canvas(image)
+      // Dim what the mask leaves out, then outline what it keeps.
+      let cellWidth = image.width / attention.gridWidth, cellHeight = image.height / attention.gridHeight
+      for (index, kept) in mask.enumerated() where !kept {
+        canvas.fillRect(x: index % attention.gridWidth * cellWidth, y: index / attention.gridWidth * cellHeight, width: cellWidth, height: cellHeight, .black, opacity: 0.6)
+      }
+      canvas.contour(mask: mask, gridWidth: attention.gridWidth, gridHeight: attention.gridHeight, x: 0, y: 0, width: image.width, height: image.height, RGB.markers[h % RGB.markers.count])
+      if !attention.hasClassToken { canvas.marker(x: point.x, y: point.y, RGB.markers[0]) }
+      let count = mask.filter { $0 }.count
+      panels.append(Panel(image: canvas.image, caption: ["head \(h) (\(model.headName(h))): \(Int(settings.keep * 100))% of mass in \(count) of \(mask.count) patches"]))
+    }
+    let whose = attention.hasClassToken ? "class token" : "patch (\(patch.column),\(patch.row))"
+    return RenderedFigure(image: Figure.sideBySide(panels, title: "keep-mass masks of the \(whose) at layer \(layer) | \(modelCaption)"))
+  }
+}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import ImageIO
+import Inspection
+import Rendering
+
+extension Colormap: ExpressibleByArgument {}
+extension Upsampling: ExpressibleByArgument {}
+extension HeadFusion: ExpressibleByArgument {}
+
+/// `vit-attend`: draws what self-attention looks at, beside a CNN's receptive field.
+public struct VitAttend: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "vit-attend",
+    abstract: "Draw a vision transformer's attention over an image, beside a CNN's receptive field.",
+    discussion: """
+      With no --map, the figure shows the input with the query point, the attention of the \
+      patch under it, and the receptive field of a CNN (--cnn) at the same point: global and \
+      content-dependent against local and fixed.
+
+      Model: the built-in default needs no weights. Its queries and keys are fixed \
+      descriptors of each 16-pixel patch (orientation histograms and colour statistics over a \
+      Gaussian window) plus 2D sin-cos positions, in four heads: appearance, colour, texture \
+      and position. It is untrained: it shows which patches look alike, not what a network \
+      learned.
+
+      Resizing (--resize fit, the default): keep the aspect ratio, fit the longer side to the \
+      model's size (480 pixels for the default model), then centre-crop to a multiple of the \
+      patch size. --resize none uses the image at its own size, cropped down to a multiple of \
+      the patch size. --query is always given in the input file's own pixels.
+
+      --dump FILE.safetensors writes input [3,H,W], attn.{l} [heads,T,T] for every layer, \
+      and with --map rollout also rollout [T,T], with --map distance also distance \
+      [layers,heads], with --map rf also rf.size, rf.stride, rf.padding [layers] and erf [H,W].
+      """)
+
+  @Argument(help: "Input images (PNG or JPEG, recognised by content) or folders of them.")
+  var inputs: [String]
+
+  @Option(help: "Figure to write (PNG), for one image.")
+  var out: String?
+
+  @Option(name: .customLong("out-dir"), help: "Folder for one figure per image, named after each image.")
+  var outDir: String?
+
+  @Option(help: "What to draw; the default figure when left out.")
+  var map: MapKind?
+
+  @Option(help: "Layer for cls, query, mask maps, counted from 0 (default: last).")
+  var layer: Int?
+
+  @Option(help: "One head, counted from 0 (default: the model's own choice, or --fuse).")
+  var head: Int?
+
+  @Option(help: "Combine heads: mean, max or min.")
+  var fuse: HeadFusion?
+
+  @Option(help: "Query point X,Y in the input file's pixels (default: the image centre).")
+  var query: QueryPoint?
+
+  @Option(help: "Mass kept by --map mask, 0 to 1 (DINO's keep-mass masks).")
+  var keep: Double = 0.6
+
+  @Option(name: .customLong("discard-ratio"), help: "Fraction of the weakest weights dropped per layer by --map rollout.")
+  var discardRatio: Double = 0
+
+  @Option(help: "Colormap for heat maps.")
+  var colormap: Colormap = .inferno
+
+  @Option(help: "Heat-map opacity, 0 to 1.")
+  var alpha: Double = 0.6
+
+  @Option(help: "How patch maps are upsampled to pixels.")
+  var upsample: Upsampling = .bicubic
+
+  @Option(help: "How the input is sized (see above).")
+  var resize: ResizePolicy = .fit
+
+  @Option(help: "CNN for the receptive-field panel: \(ConvStack.presetNames.joined(separator: ", ")), or layers like conv3p1,conv3p1,pool2s2.")
+  var cnn: String = "vgg16"
+
+  @Option(help: "Also write the raw numbers to this safetensors file.")
+  var dump: String?
+
+  @Flag(name: .customLong("no-exif"), help: "Keep JPEGs as stored instead of turning them upright.")
+  var noExif = false
+
+  @Flag(name: .customLong("accept-partial"), help: "Draw damaged or truncated JPEGs as libjpeg fills them in.")
+  var acceptPartial = false
+
+  public init() {}
+
+  public func validate() throws {
+    guard out != nil || outDir != nil || dump != nil else {
+      throw ValidationError("Give --out FILE.png (one image), --out-dir DIR (several) or --dump FILE.safetensors.")
+    }
+    if out != nil, outDir != nil { throw ValidationError("--out and --out-dir exclude each other.") }
+    if dump != nil, outDir != nil { throw ValidationError("--dump writes one file, so it takes one image; leave out --out-dir.") }
+    guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be between 0 and 1, got \(alpha).") }
+    guard keep > 0, keep <= 1 else { throw ValidationError("--keep must be above 0 and at most 1, got \(keep).") }
+    guard (0..<1).contains(discardRatio) else { throw ValidationError("--discard-ratio must be at least 0 and below 1, got \(discardRatio).") }
+    if head != nil, fuse != nil { throw ValidationError("--head and --fuse exclude each other: one head, or a fusion of all.") }
+    if let head, head < 0 { throw ValidationError("--head counts from 0, got \(head).") }
+    if let layer, layer < 0 { throw ValidationError("--layer counts from 0, got \(layer).") }
+    do {
+      _ = try ConvStack(parsing: cnn)
+    } catch {
+      throw ValidationError("--cnn: \(error)")
+    }
+  }
+
+  public func run() throws {
+    let plan = try OutputPlan.make(inputs: inputs, out: out, outDirectory: outDir, html: nil)
+    if (out != nil || dump != nil), plan.jobs.count > 1 {
+      throw VitAttendError.needsOneImage(images: plan.jobs.count)
+    }
+    if let outDir {
+      try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+    }
+    let settings = try Settings(self)
+    let progress = ProgressBar(total: plan.jobs.count)
+    for (index, job) in plan.jobs.enumerated() {
+      progress.update(done: index, current: job.input)
+      try Pipeline(settings: settings, model: DefaultModel()).process(job, dump: dump)
+    }
+    progress.finish()
+  }
+}

@@ -1,0 +1,3 @@
+import VitAttendCLI
+
+VitAttend.main()
