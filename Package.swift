@@ -57,6 +57,7 @@ let package = Package(
     .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors"]),
     .testTarget(name: "RenderingTests", dependencies: ["Rendering", "ImageIO"]),
     .testTarget(name: "InspectionTests", dependencies: ["Inspection"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "VitAttendCLITests", dependencies: ["VitAttendCLI", "vit-attend", "ImageIO", "Inspection"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "TestSupport"]),
   ]
 )

@@ -43,6 +43,9 @@ struct OutputPlan: Equatable {
       }
     }
 
+    if out != nil || html != nil, outDirectory == nil, images.count > 1 {
+      throw .needsOneImage(images: images.count)
+    }
     var jobs: [Job] = []
     var claimed: [String: String] = [:]  // resolved output path -> the input it belongs to
     let inputPaths = Set(images.map(resolved))

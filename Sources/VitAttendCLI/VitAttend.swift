@@ -111,7 +111,7 @@ public struct VitAttend: ParsableCommand {
 
   public func run() throws {
     let plan = try OutputPlan.make(inputs: inputs, out: out, outDirectory: outDir, html: nil)
-    if (out != nil || dump != nil), plan.jobs.count > 1 {
+    if dump != nil, plan.jobs.count > 1 {
       throw VitAttendError.needsOneImage(images: plan.jobs.count)
     }
     if let outDir {

@@ -1,0 +1,73 @@
+import Foundation
+
+/// Runs the built `vit-attend` binary, as a user would.
+struct CommandRunner {
+  struct Result {
+    var status: Int32
+    var output: String
+    var error: String
+  }
+
+  /// The binary beside the test bundle (`swift test` builds it: the test target depends on
+  /// the executable).
+  static let executable: URL = {
+    var folder = Bundle.main.bundleURL
+    for _ in 0..<3 {
+      let candidate = folder.appendingPathComponent("vit-attend")
+      if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+      folder = folder.deletingLastPathComponent()
+    }
+    fatalError("vit-attend not found near \(Bundle.main.bundleURL.path)")
+  }()
+
+  static func run(_ arguments: [String]) throws -> Result {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let output = out.fileHandleForReading.readDataToEndOfFile()
+    let error = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Result(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), error: String(decoding: error, as: UTF8.self))
+  }
+
+  /// Path of a file in the repository.
+  static func repositoryFile(_ relative: String, testFile: String = #filePath) -> String {
+    URL(fileURLWithPath: testFile).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent(relative).path
+  }
+}
+
+/// A scratch folder removed when the test ends.
+final class ScratchFolder {
+  let path: String
+  init() {
+    path = NSTemporaryDirectory() + "vit-attend-tests-" + UUID().uuidString
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  }
+  func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+  var contents: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
+  deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// The tEXt chunks of a PNG file.
+func pngText(_ path: String) throws -> [String: String] {
+  let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+  var chunks: [String: String] = [:]
+  var offset = 8
+  while offset + 8 <= bytes.count {
+    let length = Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+    let type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
+    if type == "tEXt" {
+      let data = bytes[(offset + 8)..<(offset + 8 + length)]
+      if let zero = data.firstIndex(of: 0) {
+        chunks[String(decoding: data[..<zero], as: UTF8.self)] = String(decoding: data[(zero + 1)...], as: UTF8.self)
+      }
+    }
+    offset += 12 + length
+  }
+  return chunks
+}
