@@ -89,3 +89,20 @@ import Testing
     #expect(written == ["astronaut.png", "cat.png", "coffee.png", "rocket.png"])
   }
 }
+
+/// The README's figure, re-rendered and compared pixel by pixel with the committed one.
+@Suite struct RenderingGoldenTests {
+  @Test func defaultFigureMatchesTheREADMEFigure() throws {
+    let scratch = ScratchFolder()
+    let result = try CommandRunner.run([CommandRunner.repositoryFile("images/cat.png"), "--query", "170,113", "--out", scratch.file("f.png")])
+    #expect(result.status == 0, "\(result.error)")
+    let fresh = try Image(contentsOfFile: scratch.file("f.png"))
+    let golden = try Image(contentsOfFile: CommandRunner.repositoryFile("docs/figures/cat-default.png"))
+    #expect((fresh.width, fresh.height) == (golden.width, golden.height))
+    // Debug and release builds may round a few float sums differently: allow a small
+    // difference on a few pixels, never a different picture.
+    let differences = zip(fresh.pixels, golden.pixels).map { abs(Int($0) - Int($1)) }
+    let off = differences.filter { $0 > 2 }.count
+    #expect(Double(off) / Double(differences.count) < 0.001, "\(off) of \(differences.count) samples differ by more than 2")
+  }
+}
