@@ -1,0 +1,73 @@
+import Foundation
+
+/// Adam with decoupled weight decay (Loshchilov & Hutter 2019), as `torch.optim.AdamW`:
+///
+///     θ ← θ·(1 − lr·λ)
+///     m ← β₁m + (1 − β₁)g;   v ← β₂v + (1 − β₂)g²
+///     θ ← θ − lr · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)
+///
+/// `t` counts steps per parameter (a parameter first updated late starts its own bias correction,
+/// as PyTorch). State is keyed by tensor identity with the tensor retained; parameters without a
+/// gradient are skipped. O(parameter count) per step, two extra floats of state per scalar.
+public struct AdamW {
+  public var beta1: Float
+  public var beta2: Float
+  public var epsilon: Float
+  public var weightDecay: Float
+
+  private struct Moments {
+    var tensor: Tensor
+    var step: Int
+    var m: [Float]
+    var v: [Float]
+  }
+  private var state: [ObjectIdentifier: Moments] = [:]
+
+  /// Creates the optimiser with PyTorch's defaults (`betas = (0.9, 0.999)`, `eps = 1e-8`, `λ = 0.01`).
+  public init(beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0.01) {
+    precondition((0..<1).contains(beta1) && (0..<1).contains(beta2), "betas must be in [0, 1), got \(beta1), \(beta2)")
+    precondition(epsilon > 0 && weightDecay >= 0, "epsilon \(epsilon) must be positive and weightDecay \(weightDecay) non-negative")
+    self.beta1 = beta1
+    self.beta2 = beta2
+    self.epsilon = epsilon
+    self.weightDecay = weightDecay
+  }
+
+  /// Number of update steps taken so far for `parameter` (0 before its first update).
+  public func stepCount(of parameter: Tensor) -> Int { state[ObjectIdentifier(parameter)]?.step ?? 0 }
+
+  /// Applies one update to every parameter that has a gradient.
+  ///
+  /// `excludingWeightDecay` lists tensors updated with λ = 0 (biases and norm gains, by convention).
+  public mutating func step(_ parameters: [Tensor], learningRate lr: Float, excludingWeightDecay: [Tensor] = []) {
+    let noDecay = Set(excludingWeightDecay.map(ObjectIdentifier.init))
+    for p in parameters {
+      guard let grad = p.grad else { continue }
+      precondition(grad.count == p.count, "gradient of \(grad.count) elements for parameter \(p.shape)")
+      let key = ObjectIdentifier(p)
+      var s = state.removeValue(forKey: key)
+        ?? Moments(tensor: p, step: 0, m: [Float](repeating: 0, count: p.count), v: [Float](repeating: 0, count: p.count))
+      s.step += 1
+      // Bias corrections in Double: β₂ᵗ loses precision in Float over long runs.
+      let c1 = Float(1 - Foundation.pow(Double(beta1), Double(s.step)))
+      let c2 = Float(1 - Foundation.pow(Double(beta2), Double(s.step)))
+      let decay = 1 - lr * (noDecay.contains(key) ? 0 : weightDecay)
+      let (b1, b2, eps) = (beta1, beta2, epsilon)
+      p.scalars.withUnsafeMutableBufferPointer { theta in
+        grad.scalars.withUnsafeBufferPointer { g in
+          s.m.withUnsafeMutableBufferPointer { m in
+            s.v.withUnsafeMutableBufferPointer { v in
+              for i in 0..<theta.count {
+                theta[i] *= decay
+                m[i] = b1 * m[i] + (1 - b1) * g[i]
+                v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                theta[i] -= lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + eps)
+              }
+            }
+          }
+        }
+      }
+      state[key] = s
+    }
+  }
+}

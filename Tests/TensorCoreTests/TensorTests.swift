@@ -1,0 +1,54 @@
+import Testing
+import TestSupport
+@testable import TensorCore
+
+@Test func randomInitialisationIsSeededAndHasTheRightMoments() {
+  var r1 = SplitMix64(seed: 1), r2 = SplitMix64(seed: 1)
+  let a = Tensor.randomNormal([10_000], mean: 2, std: 3, using: &r1)
+  let b = Tensor.randomNormal([10_000], mean: 2, std: 3, using: &r2)
+  #expect(a.scalars == b.scalars)  // same seed, same generator: bit-identical
+  let mean = a.scalars.reduce(0, +) / 10_000
+  let variance = a.scalars.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 10_000
+  // 10⁴ samples: the standard error of the mean is 0.03, of the std about 0.02; allow ~5σ.
+  #expect(abs(mean - 2) < 0.15 && abs(variance.squareRoot() - 3) < 0.15)
+  let t = Tensor.randomTruncatedNormal([10_000], std: 1, a: -0.5, b: 0.5, using: &r1)
+  #expect(t.scalars.allSatisfy { $0 >= -0.5 && $0 <= 0.5 })
+  let u = Tensor.randomUniform([10_000], low: -1, high: 2, using: &r1)
+  #expect(u.scalars.allSatisfy { $0 >= -1 && $0 < 2 })
+}
+
+@Test func reshapeSharesValuesAndPermuteMovesThem() {
+  let x = Tensor(shape: [2, 3], scalars: [0, 1, 2, 3, 4, 5])
+  #expect(x.reshaped([3, -1]).shape == [3, 2])
+  let t = x.transposed(0, 1)
+  #expect(t.shape == [3, 2] && t.scalars == [0, 3, 1, 4, 2, 5])
+  let y = Tensor.arange(0..<24).reshaped([2, 3, 4]).permuted([2, 0, 1])
+  #expect(y.shape == [4, 2, 3] && y[3, 1, 2] == 23 && y[1, 0, 2] == 9)
+}
+
+@Test func broadcastingArithmetic() {
+  let x = Tensor(shape: [2, 3], scalars: [0, 1, 2, 3, 4, 5])
+  #expect((x + Tensor(shape: [3], scalars: [10, 20, 30])).scalars == [10, 21, 32, 13, 24, 35])
+  #expect((x * Tensor(shape: [2, 1], scalars: [1, -1])).scalars == [0, 1, 2, -3, -4, -5])
+  #expect((Tensor(shape: [2, 1], scalars: [1, 2]) - Tensor(shape: [1, 3], scalars: [1, 2, 3])).scalars == [0, -1, -2, 1, 0, -1])
+  #expect((x / Tensor(2)).scalars == [0, 0.5, 1, 1.5, 2, 2.5])
+}
+
+@Test func reductions() {
+  let x = Tensor.arange(0..<6).reshaped([2, 3])
+  #expect(x.sum().item == 15)
+  #expect(x.sum(axis: 0).scalars == [3, 5, 7])
+  #expect(x.sum(axis: 1, keepDims: true).shape == [2, 1])
+  #expect(x.mean(axis: -1).scalars == [1, 4])
+  #expect(x.max(axis: 0).scalars == [3, 4, 5])
+}
+
+@Test func concatSliceGather() {
+  let a = Tensor.arange(0..<4).reshaped([2, 2]), b = Tensor.arange(4..<6).reshaped([2, 1])
+  let c = concat([a, b], axis: 1)
+  #expect(c.shape == [2, 3] && c.scalars == [0, 1, 4, 2, 3, 5])
+  #expect(c.sliced(axis: 1, range: 1..<3).scalars == [1, 4, 3, 5])
+  let parts = c.split(sizes: [2, 1], axis: 1)
+  #expect(parts[0].scalars == a.scalars && parts[1].scalars == b.scalars)
+  #expect(c.gathered(indices: [1, 1, 0], axis: 0).scalars == [2, 3, 5, 2, 3, 5, 0, 1, 4])
+}
