@@ -78,6 +78,7 @@ extension Tensor {
         t.accumulateGrad(g)
         continue
       }
+      if t.retainsGrad { t.accumulateGrad(g) }
       let inputGrads = node.backward(g)
       precondition(inputGrads.count == node.inputs.count, "backward returned \(inputGrads.count) grads for \(node.inputs.count) inputs")
       for (input, gi) in zip(node.inputs, inputGrads) where input.requiresGrad {
@@ -92,6 +93,13 @@ extension Tensor {
         }
       }
     }
+  }
+
+  /// Asks `backward()` to also store this non-leaf tensor's gradient in `grad` (as PyTorch's
+  /// `retain_grad()`), e.g. to inspect ∂loss/∂attention-weights. Leaves always keep theirs.
+  public func retainGrad() {
+    precondition(requiresGrad, "retainGrad() on a tensor that does not require gradients (shape \(shape))")
+    retainsGrad = true
   }
 
   /// Adds `g` to `grad`, creating it on first use.
