@@ -28,10 +28,16 @@ final class GradNode {
   }
 }
 
-/// `true` when an op over `inputs` must record a node. The cheap `requiresGrad` test runs first
-/// so inference on plain tensors never reads the task-local.
-@inline(__always) func shouldRecord(_ inputs: Tensor...) -> Bool {
-  inputs.contains { $0.requiresGrad } && GradientMode.isEnabled
+/// `true` when an op over `x` must record a node. The cheap `requiresGrad` test runs first so
+/// inference on plain tensors never reads the task-local. (Fixed arities, not variadic: a variadic
+/// call would allocate an array on every op.)
+@inline(__always) func shouldRecord(_ x: Tensor) -> Bool {
+  x.requiresGrad && GradientMode.isEnabled
+}
+
+/// `true` when an op over `a` and `b` must record a node.
+@inline(__always) func shouldRecord(_ a: Tensor, _ b: Tensor) -> Bool {
+  (a.requiresGrad || b.requiresGrad) && GradientMode.isEnabled
 }
 
 extension Tensor {
