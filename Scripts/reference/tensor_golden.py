@@ -98,6 +98,17 @@ for step in range(3):
     opt.step()
     add(f"adamW.after{step}", p)
 
+# SGD with momentum 0.9, Nesterov, weight decay 0.01: three steps with fixed gradients (lr 0.1).
+p = torch.nn.Parameter(torch.randn(5))
+add("sgd.initial", p)
+opt = torch.optim.SGD([p], lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)
+for step in range(3):
+    grad = torch.randn(5)
+    add(f"sgd.grad{step}", grad)
+    p.grad = grad.clone()
+    opt.step()
+    add(f"sgd.after{step}", p)
+
 
 def literal(t):
     return ", ".join(f"{v:.9g}" for v in t.flatten().tolist())

@@ -10,9 +10,13 @@ import Foundation
 /// as PyTorch). State is keyed by tensor identity with the tensor retained; parameters without a
 /// gradient are skipped. O(parameter count) per step, two extra floats of state per scalar.
 public struct AdamW {
+  /// Decay rate of the first-moment (mean) estimate `m`.
   public var beta1: Float
+  /// Decay rate of the second-moment (uncentred variance) estimate `v`.
   public var beta2: Float
+  /// Added to `√v̂` so the step stays finite where gradients vanish.
   public var epsilon: Float
+  /// Decoupled decay λ: each step scales θ by `1 − lr·λ` before the Adam update.
   public var weightDecay: Float
 
   private struct Moments {

@@ -28,10 +28,16 @@ final class GradNode {
   }
 }
 
-/// `true` when an op over `inputs` must record a node. The cheap `requiresGrad` test runs first
-/// so inference on plain tensors never reads the task-local.
-@inline(__always) func shouldRecord(_ inputs: Tensor...) -> Bool {
-  inputs.contains { $0.requiresGrad } && GradientMode.isEnabled
+/// `true` when an op over `x` must record a node. The cheap `requiresGrad` test runs first so
+/// inference on plain tensors never reads the task-local. (Fixed arities, not variadic: a variadic
+/// call would allocate an array on every op.)
+@inline(__always) func shouldRecord(_ x: Tensor) -> Bool {
+  x.requiresGrad && GradientMode.isEnabled
+}
+
+/// `true` when an op over `a` and `b` must record a node.
+@inline(__always) func shouldRecord(_ a: Tensor, _ b: Tensor) -> Bool {
+  (a.requiresGrad || b.requiresGrad) && GradientMode.isEnabled
 }
 
 extension Tensor {
@@ -78,6 +84,7 @@ extension Tensor {
         t.accumulateGrad(g)
         continue
       }
+      if t.retainsGrad { t.accumulateGrad(g) }
       let inputGrads = node.backward(g)
       precondition(inputGrads.count == node.inputs.count, "backward returned \(inputGrads.count) grads for \(node.inputs.count) inputs")
       for (input, gi) in zip(node.inputs, inputGrads) where input.requiresGrad {
@@ -92,6 +99,13 @@ extension Tensor {
         }
       }
     }
+  }
+
+  /// Asks `backward()` to also store this non-leaf tensor's gradient in `grad` (as PyTorch's
+  /// `retain_grad()`), e.g. to inspect ∂loss/∂attention-weights. Leaves always keep theirs.
+  public func retainGrad() {
+    precondition(requiresGrad, "retainGrad() on a tensor that does not require gradients (shape \(shape))")
+    retainsGrad = true
   }
 
   /// Adds `g` to `grad`, creating it on first use.

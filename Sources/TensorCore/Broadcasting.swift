@@ -67,6 +67,24 @@ func reduceToShape(_ g: [Float], from: [Int], to shape: [Int]) -> [Float] {
     }
     return out
   }
+  // Fast path: reducing trailing axes (e.g. a row sum, kept shape [..., 1, 1]), each output
+  // element is the sum of one contiguous block.
+  if shape.count == from.count, count > 0,
+    let split = (0...shape.count).first(where: { i in shape[i...].allSatisfy { $0 == 1 } }),
+    Array(shape[..<split]) == Array(from[..<split])
+  {
+    let inner = from[split...].reduce(1, *)
+    g.withUnsafeBufferPointer { pg in
+      out.withUnsafeMutableBufferPointer { po in
+        for i in 0..<count {
+          var s: Float = 0
+          for j in 0..<inner { s += pg[i * inner + j] }
+          po[i] = s
+        }
+      }
+    }
+    return out
+  }
   let strides = broadcastStrides(shape, to: from)
   g.withUnsafeBufferPointer { pg in
     out.withUnsafeMutableBufferPointer { po in

@@ -20,10 +20,15 @@ public struct LearningRateSchedule: Equatable, Sendable {
     case constant
   }
 
+  /// Rate reached at the end of warmup.
   public var peak: Float
+  /// Steps of the linear ramp from 0 to `peak`.
   public var warmupSteps: Int
+  /// Step at which the decay reaches `minimum` (warmup included).
   public var totalSteps: Int
+  /// Floor the decay ends at and stays on.
   public var minimum: Float
+  /// Shape of the decay after warmup.
   public var decay: Decay
 
   /// Creates a schedule; needs `0 <= warmupSteps <= totalSteps` and `0 <= minimum <= peak`.

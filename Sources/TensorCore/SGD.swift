@@ -6,9 +6,13 @@
 /// State is keyed by tensor identity (the tensor is retained, so identities are never reused);
 /// parameters without a gradient are skipped. O(parameter count) per step.
 public struct SGD {
+  /// Momentum factor μ (0 disables the velocity buffer).
   public var momentum: Float
+  /// Fraction of each new gradient withheld from the velocity buffer.
   public var dampening: Float
+  /// L2 penalty λ added to the gradient (coupled, unlike AdamW's).
   public var weightDecay: Float
+  /// Whether to use Nesterov's look-ahead form `g + μ·b`.
   public var nesterov: Bool
   private var velocity: [ObjectIdentifier: (tensor: Tensor, buffer: [Float])] = [:]
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A small, fast, seedable 64-bit generator (Steele, Lea & Flood, "Fast splittable
 /// pseudorandom number generators", OOPSLA 2014). Pass it `inout`; there is no global generator.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
@@ -26,6 +28,6 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     // u1 in (0, 1] so log(u1) is finite.
     let u1 = (Double(next() >> 11) + 1) * (1.0 / 9_007_199_254_740_992.0)
     let u2 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
-    return (-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2)
+    return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
   }
 }

@@ -3,9 +3,13 @@
 
 /// Geometry of one convolution (or pooling) window sweep.
 public struct Conv2DGeometry: Equatable, Sendable {
+  /// Window extent `(kh, kw)`.
   public var kernel: (h: Int, w: Int)
+  /// Step between window positions.
   public var stride: (h: Int, w: Int)
+  /// Implicit zeros (or -inf for max pooling) on each side.
   public var padding: (h: Int, w: Int)
+  /// Spacing between window taps (1 = dense).
   public var dilation: (h: Int, w: Int)
 
   /// Creates a geometry; every component must be positive (padding non-negative).
@@ -30,6 +34,7 @@ public struct Conv2DGeometry: Equatable, Sendable {
      Self.outputExtent(w, kernel: kernel.w, stride: stride.w, padding: padding.w, dilation: dilation.w))
   }
 
+  /// Component-wise equality (tuples cannot synthesise `Equatable`).
   public static func == (a: Self, b: Self) -> Bool {
     a.kernel == b.kernel && a.stride == b.stride && a.padding == b.padding && a.dilation == b.dilation
   }

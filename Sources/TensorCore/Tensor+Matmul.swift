@@ -130,23 +130,6 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
   }
 }
 
-/// Affine map `x · weightᵀ + bias` in PyTorch's `nn.Linear` layout.
-///
-/// Shapes: `x` is `[..., in]`, `weight` is `[out, in]`, `bias` is `[out]`; the result is `[..., out]`.
-/// Complexity: one GEMM of `[rows, in] x [in, out]`, O(rows · in · out).
-public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
-  precondition(weight.rank == 2, "linear weight must be [out, in], got \(weight.shape)")
-  precondition(x.shape.last == weight.shape[1], "linear input \(x.shape) does not end in weight's in = \(weight.shape[1])")
-  // matmul needs rank >= 2: lift a single vector to one row and drop it again afterwards.
-  let lifted = x.rank == 1 ? x.reshaped([1, x.shape[0]]) : x
-  var y = matmul(lifted, weight, transposeB: true)
-  if let bias {
-    precondition(bias.shape == [weight.shape[0]], "linear bias \(bias.shape) != [\(weight.shape[0])]")
-    y = y + bias
-  }
-  return x.rank == 1 ? y.reshaped([weight.shape[0]]) : y
-}
-
 /// Naive triple-loop matmul over the last two axes (no transposes, equal batch dims), accumulating
 /// in `Double`. The reference every GEMM path is checked against; O(batch · M · N · K).
 public func matmulReference(_ a: Tensor, _ b: Tensor) -> Tensor {

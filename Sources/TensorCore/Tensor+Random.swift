@@ -1,9 +1,5 @@
 import Foundation
 
-/// `log` and `cos` without pulling Foundation into the generator's file.
-@inline(__always) func _log(_ x: Double) -> Double { Foundation.log(x) }
-@inline(__always) func _cos(_ x: Double) -> Double { Foundation.cos(x) }
-
 extension Tensor {
   /// Samples from a normal distribution `N(mean, std²)`.
   ///

@@ -6,43 +6,55 @@ import Foundation
 /// Fused, numerically stable softmax over rows of length `cols`: subtract the row max, exponentiate,
 /// normalise. `mask` (length dividing into rows, repeating) is added first; a row whose entries are
 /// all `-inf` yields zeros instead of NaN. When `log` is set, writes `x - max - log Σ exp`.
+/// The exponentials use the vectorisable `fastExp` (, which maps `-inf` to exactly 0) and large tensors
+/// split their rows across cores.
 private func softmaxRows(_ x: [Float], cols: Int, mask: [Float]?, log: Bool) -> [Float] {
   let n = x.count
-  guard cols > 0 else { return x }
+  guard cols > 0, n > 0 else { return x }
+  let rows = n / cols
   return x.withUnsafeBufferPointer { px in
     makeBuffer(n) { out in
-      var row = 0
-      while row < n {
-        if let mask {
-          let m0 = row % mask.count
-          for j in 0..<cols { out[row + j] = px[row + j] + mask[m0 + j] }
-        } else {
-          for j in 0..<cols { out[row + j] = px[row + j] }
+      forEachElementChunk(rows, minimumChunk: Swift.max(1, (1 << 15) / cols)) { rowRange in
+        for r in rowRange {
+          softmaxRow(px.baseAddress! + r * cols, out.baseAddress! + r * cols, cols: cols,
+                     mask: mask.map { ($0, (r * cols) % $0.count) }, log: log)
         }
-        var maxValue = -Float.infinity
-        for j in 0..<cols { maxValue = Swift.max(maxValue, out[row + j]) }
-        if maxValue == -.infinity {
-          // Everything masked: give zero weight to every entry rather than 0/0.
-          for j in 0..<cols { out[row + j] = log ? -.infinity : 0 }
-        } else if log {
-          var sum: Float = 0
-          for j in 0..<cols { sum += Foundation.exp(out[row + j] - maxValue) }
-          let shift = maxValue + Foundation.log(sum)
-          for j in 0..<cols { out[row + j] -= shift }
-        } else {
-          var sum: Float = 0
-          for j in 0..<cols {
-            let e = Foundation.exp(out[row + j] - maxValue)
-            out[row + j] = e
-            sum += e
-          }
-          let inv = 1 / sum
-          for j in 0..<cols { out[row + j] *= inv }
-        }
-        row += cols
       }
     }
   }
+}
+
+/// One row of `softmaxRows`.
+@inline(__always) private func softmaxRow(
+  _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, cols: Int, mask: ([Float], Int)?, log: Bool
+) {
+  if let (m, offset) = mask {
+    for j in 0..<cols { dst[j] = src[j] + m[offset + j] }
+  } else {
+    dst.update(from: src, count: cols)
+  }
+  var maxValue = -Float.infinity
+  for j in 0..<cols { maxValue = Swift.max(maxValue, dst[j]) }
+  if maxValue == -.infinity {
+    // Everything masked: give zero weight to every entry rather than 0/0.
+    for j in 0..<cols { dst[j] = log ? -.infinity : 0 }
+    return
+  }
+  if log {
+    var sum: Float = 0
+    for j in 0..<cols { sum += Foundation.exp(dst[j] - maxValue) }
+    let shift = maxValue + Foundation.log(sum)
+    for j in 0..<cols { dst[j] -= shift }
+    return
+  }
+  var sum: Float = 0
+  for j in 0..<cols {
+    let e = fastExp(dst[j] - maxValue)
+    dst[j] = e
+    sum += e
+  }
+  let inv = 1 / sum
+  for j in 0..<cols { dst[j] *= inv }
 }
 
 /// Validates a softmax mask: its shape must be a trailing block of `x`'s shape.

@@ -23,6 +23,8 @@ public final class Tensor: @unchecked Sendable {
   public var grad: Tensor?
   /// The operation that produced this tensor, or `nil` for a leaf.
   var node: GradNode?
+  /// Whether `backward()` stores this non-leaf's gradient too (see `retainGrad()`).
+  var retainsGrad = false
 
   /// Creates a tensor from a shape and row-major elements.
   ///
@@ -93,6 +95,14 @@ public final class Tensor: @unchecked Sendable {
       offset = offset * n + x
     }
     return scalars[offset]
+  }
+}
+
+extension Tensor: Equatable {
+  /// Value equality: same shape and bit-for-bit equal elements (`requiresGrad`, `grad` and the
+  /// graph are ignored). For results of GEMMs or reductions compare with a tolerance instead.
+  public static func == (a: Tensor, b: Tensor) -> Bool {
+    a.shape == b.shape && a.scalars == b.scalars
   }
 }
 

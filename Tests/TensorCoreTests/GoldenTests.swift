@@ -91,3 +91,13 @@ func conv2dMatchesPyTorch(index: Int) {
     #expect(relativeError(p, golden("adamW.after\(step)")) < goldenTolerance, "step \(step)")
   }
 }
+
+@Test func nesterovSGDStepsMatchPyTorch() {
+  let p = golden("sgd.initial", requiresGrad: true)
+  var sgd = SGD(momentum: 0.9, weightDecay: 0.01, nesterov: true)
+  for step in 0..<3 {
+    p.grad = golden("sgd.grad\(step)")
+    sgd.step([p], learningRate: 0.1)
+    #expect(relativeError(p, golden("sgd.after\(step)")) < goldenTolerance, "step \(step)")
+  }
+}

@@ -111,3 +111,17 @@ func matmulGradients(ta: Bool, tb: Bool) {
   }
   #expect(error > 0.4)
 }
+
+@Test func retainGradExposesIntermediateGradients() {
+  let x = Tensor(shape: [3], scalars: [1, 2, 3], requiresGrad: true)
+  let weights = softmax(x)
+  weights.retainGrad()
+  (weights * Tensor(shape: [3], scalars: [1, 0, 0])).sum().backward()
+  #expect(weights.grad?.scalars == [1, 0, 0])  // ∂(w₀)/∂w: exact
+  #expect(x.grad != nil)
+}
+
+@Test func linearWithoutBiasGradients() {
+  #expect(gradientError([[3, 4], [2, 4]]) { linear($0[0], weight: $0[1]) } < gradientTolerance)
+  #expect(gradientError([[4], [2, 4], [2]]) { linear($0[0], weight: $0[1], bias: $0[2]) } < gradientTolerance)
+}

@@ -48,3 +48,12 @@ func matmulTransposesMatchExplicitTranspose(ta: Bool, tb: Bool) {
   #expect(linear(x, weight: w, bias: b).scalars == [1.5, 2, 2])
   #expect(linear(Tensor(shape: [2], scalars: [1, 2]), weight: w).shape == [3])
 }
+
+@Test(arguments: [[5], [3, 5], [2, 3, 5]])
+func fusedLinearMatchesUnfusedReference(inputShape: [Int]) {
+  var rng = SplitMix64(seed: 21)
+  let x = Tensor.randomNormal(inputShape, using: &rng)
+  let w = Tensor.randomNormal([4, 5], using: &rng), b = Tensor.randomNormal([4], using: &rng)
+  #expect(relativeError(linear(x, weight: w, bias: b), linearReference(x, weight: w, bias: b)) < 1e-6)
+  #expect(relativeError(linear(x, weight: w), linearReference(x, weight: w)) < 1e-6)
+}

@@ -52,3 +52,17 @@ import TestSupport
   #expect(parts[0].scalars == a.scalars && parts[1].scalars == b.scalars)
   #expect(c.gathered(indices: [1, 1, 0], axis: 0).scalars == [2, 3, 5, 2, 3, 5, 0, 1, 4])
 }
+
+@Test(arguments: [[0], [1], [2], [1, 2], [0, 2], [0, 1, 2]])
+func reductionFastPathsMatchTheOdometer(axes: [Int]) {
+  var rng = SplitMix64(seed: 17)
+  let x = Tensor.randomNormal([3, 4, 5], using: &rng)
+  // Reference: accumulate each element into its output slot by explicit index arithmetic.
+  let kept = (0..<3).map { axes.contains($0) ? 1 : x.shape[$0] }
+  var expected = [Float](repeating: 0, count: kept.reduce(1, *))
+  for i in 0..<3 { for j in 0..<4 { for k in 0..<5 {
+    let (a, b, c) = (axes.contains(0) ? 0 : i, axes.contains(1) ? 0 : j, axes.contains(2) ? 0 : k)
+    expected[(a * kept[1] + b) * kept[2] + c] += x[i, j, k]
+  }}}
+  #expect(relativeError(x.sum(axes: axes, keepDims: true).scalars, expected) < 1e-6)
+}

@@ -46,6 +46,7 @@ public struct GradientCheckResult: CustomStringConvertible {
   public var analytic: [[Float]]
   /// Numeric gradients, one per input.
   public var numeric: [[Float]]
+  /// The per-input errors, for failure messages.
   public var description: String { "gradient check errors \(errors)" }
 }
 

@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import TensorCore
+
+// The 8-wide kernels against scalar libm, over the ranges softmax and GELU feed them.
+
+@Test func vectorExpMatchesLibm() {
+  var worst: Float = 0
+  for i in stride(from: -8700, through: 8800, by: 7) {
+    let x = Float(i) / 100
+    let v = fastExp(x)
+    worst = Swift.max(worst, abs(v - Foundation.exp(x)) / Foundation.exp(x))
+  }
+  #expect(worst < 5e-7)  // Cephes polynomial ≈ 1e-7 plus the 2ⁿ scaling: a few ULPs
+  let edge: [Float] = [-.infinity, -100, -87.4, 0, 89, .infinity, -0.0].map(fastExp)
+  #expect(edge == [0, 0, 0, 1, .infinity, .infinity, 1])
+  #expect(fastExp(.nan).isNaN)
+}
+
+@Test func vectorErfAndTanhMatchLibm() {
+  var erfError: Float = 0, tanhError: Float = 0
+  for i in -1000...1000 {
+    let x = Float(i) / 100
+    erfError = Swift.max(erfError, abs(fastErf(x) - Foundation.erf(x)))
+    tanhError = Swift.max(tanhError, abs(fastTanh(x) - Foundation.tanh(x)))
+  }
+  // A&S 7.1.26 is accurate to 1.5e-7 absolute; Float evaluation adds ~1e-7.
+  #expect(erfError < 4e-7)
+  // 1 − 2/(e²ˣ + 1) loses relative precision near 0 but stays within ~2 ULPs of 1 absolutely.
+  #expect(tanhError < 4e-7)
+}
+
+@Test(arguments: [GELUApproximation.exact, .tanh])
+func vectorisedGELUMatchesScalarReference(approximation: GELUApproximation) {
+  var rng = SplitMix64(seed: 12)
+  // 70 001 elements: more than one parallel chunk and a ragged SIMD tail.
+  let x = Tensor.randomNormal([70_001], std: 3, using: &rng)
+  #expect(relativeError(gelu(x, approximation: approximation), geluReference(x, approximation: approximation)) < 1e-6)
+}
+
+@Test func parallelSoftmaxMatchesReference() {
+  var rng = SplitMix64(seed: 13)
+  let x = Tensor.randomNormal([40, 101, 37], std: 4, using: &rng)  // rows split across workers
+  #expect(relativeError(softmax(x), softmaxReference(x)) < 1e-6)
+}
