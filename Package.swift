@@ -41,7 +41,7 @@ let package = Package(
     .target(
       name: "VitAttendCLI",
       dependencies: [
-        "ImageIO", "Inspection", "Models", "Rendering", "Safetensors",
+        "ImageIO", "Inspection", "Layers", "Models", "Rendering", "Safetensors", "TensorCore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -1,6 +1,9 @@
+import Foundation
 import ImageIO
 import Inspection
+import Layers
 import Models
+import TensorCore
 
 /// What one forward pass gave `vit-attend`.
 struct ModelRun {
@@ -24,6 +27,8 @@ protocol InspectableModel {
   func run(_ image: Image) throws -> ModelRun
   /// Position embeddings of the patches for a grid, `[N, D]` row-major, if the model has them.
   func positionEmbeddings(gridWidth: Int, gridHeight: Int) -> [Float]?
+  /// A short name for head `head`, when heads have meanings.
+  func headName(_ head: Int) -> String?
 }
 
 /// The embedded default: `DescriptorAttentionModel`, needing no weights.
@@ -49,6 +54,45 @@ struct DefaultModel: InspectableModel {
     model.positionCodes(gridWidth: gridWidth, gridHeight: gridHeight)
   }
 
-  /// Head names for captions.
-  func headName(_ head: Int) -> String { model.heads[head].rawValue }
+  func headName(_ head: Int) -> String? { model.heads[head].rawValue }
+}
+
+/// A Vision Transformer loaded from a timm, Hugging Face or toolkit checkpoint.
+struct CheckpointModel: InspectableModel {
+  let model: VisionTransformer
+  let layout: CheckpointLayout
+  let path: String
+
+  init(path: String, headCount: Int?) throws {
+    (model, layout) = try VisionTransformer.load(from: path, headCount: headCount)
+    self.path = path
+  }
+
+  var name: String {
+    let c = model.configuration
+    let file = (path as NSString).lastPathComponent
+    return "ViT D=\(c.embedDimension) depth \(c.depth) \(c.headCount) heads /\(c.patchSize) (\(layout.rawValue): \(file))"
+  }
+  var patchSize: Int { model.configuration.patchSize }
+  var preferredLongerSide: Int { max(model.configuration.imageWidth, model.configuration.imageHeight) }
+  var defaultSelection: HeadSelection { .fused(.mean) }
+  func headName(_ head: Int) -> String? { nil }
+
+  func run(_ image: Image) throws -> ModelRun {
+    let c = model.configuration
+    let input = image.planarFloats(mean: c.mean, std: c.std)
+    let output = withGradientsDisabled {
+      model(Tensor(shape: [3, image.height, image.width], scalars: input), recordAttention: true)
+    }
+    let record = AttentionRecord(
+      layers: output.attention.map(\.scalars), heads: c.headCount, prefixTokens: c.prefixTokens,
+      hasClassToken: c.classToken, gridWidth: output.gridWidth, gridHeight: output.gridHeight)
+    return ModelRun(input: input, attention: record, logits: output.logits?.scalars)
+  }
+
+  func positionEmbeddings(gridWidth: Int, gridHeight: Int) -> [Float]? {
+    guard let table = model.positionTable(gridWidth: gridWidth, gridHeight: gridHeight) else { return nil }
+    let d = model.configuration.embedDimension
+    return Array(table.scalars.suffix(gridWidth * gridHeight * d))
+  }
 }

@@ -7,7 +7,7 @@ import Safetensors
 /// One image through the model to a figure and an optional dump.
 struct Pipeline {
   let settings: Settings
-  let model: DefaultModel
+  let model: any InspectableModel
 
   func process(_ job: OutputPlan.Job, dump: String?) throws {
     let original = try Image(contentsOfFile: job.input, options: settings.decode).rgb()

@@ -4,11 +4,17 @@ import Rendering
 
 /// One method per `--map`.
 extension Scene {
-  /// Input, attention at the query (or the class token's), CNN receptive field.
+  /// Input, attention at the query (the class token's when the model has one and no
+  /// --query was given), CNN receptive field at the same point.
   func defaultFigure() -> RenderedFigure {
     let (rf, _, _) = receptiveFieldPanel()
-    let values = attention.queryMap(column: patch.column, row: patch.row, layer: layer, selection)
-    let attentionPanel = heatPanel(values, caption: ["self-attention: " + queryTitle(layer: layer, selection), "global and content-dependent"], marked: true)
+    let attentionPanel: Panel
+    if settings.query == nil, let values = attention.classTokenMap(layer: layer, selection) {
+      attentionPanel = heatPanel(values, caption: ["self-attention: class token at layer \(layer), \(describe(selection))", "global and content-dependent"], marked: false)
+    } else {
+      let values = attention.queryMap(column: patch.column, row: patch.row, layer: layer, selection)
+      attentionPanel = heatPanel(values, caption: ["self-attention: " + queryTitle(layer: layer, selection), "global and content-dependent"], marked: true)
+    }
     let title = "vit-attend | \(modelCaption)"
     return RenderedFigure(image: Figure.sideBySide([inputPanel(), attentionPanel, rf], title: title))
   }
@@ -49,7 +55,7 @@ extension Scene {
         return heatImage(values, marked: !useClass, width: cellWidth).image
       })
     }
-    let columns = (0..<attention.heads).map { "head \($0) \(model.headName($0))" }
+    let columns = (0..<attention.heads).map { ["head \($0)", model.headName($0)].compactMap { $0 }.joined(separator: " ") }
     let rows = (0..<attention.layers.count).map { "layer \($0)" }
     let whose = useClass ? "class token" : "patch (\(patch.column),\(patch.row))"
     let image = Figure.grid(cells, rowLabels: rows, columnLabels: columns, title: "every head's attention of the \(whose), each map scaled to its own range | \(modelCaption)")
@@ -71,7 +77,7 @@ extension Scene {
       canvas.contour(mask: mask, gridWidth: attention.gridWidth, gridHeight: attention.gridHeight, x: 0, y: 0, width: image.width, height: image.height, RGB.markers[h % RGB.markers.count])
       if !attention.hasClassToken { canvas.marker(x: point.x, y: point.y, RGB.markers[0]) }
       let count = mask.filter { $0 }.count
-      panels.append(Panel(image: canvas.image, caption: ["head \(h) (\(model.headName(h))): \(Int(settings.keep * 100))% of mass in \(count) of \(mask.count) patches"]))
+      panels.append(Panel(image: canvas.image, caption: ["\(describe(.head(h))): \(Int(settings.keep * 100))% of mass in \(count) of \(mask.count) patches"]))
     }
     let whose = attention.hasClassToken ? "class token" : "patch (\(patch.column),\(patch.row))"
     return RenderedFigure(image: Figure.sideBySide(panels, title: "keep-mass masks of the \(whose) at layer \(layer) | \(modelCaption)"))

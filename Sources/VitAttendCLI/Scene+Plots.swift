@@ -12,7 +12,7 @@ extension Scene {
     let series = (0..<attention.heads).map { h in
       Plot.Series(
         points: (0..<layers).map { l in (Double(l), Double(distances[l * attention.heads + h])) },
-        color: RGB.markers[h % RGB.markers.count], label: "head \(h) \(model.headName(h))")
+        color: RGB.markers[h % RGB.markers.count], label: ["head \(h)", model.headName(h)].compactMap { $0 }.joined(separator: " "))
     }
     let diagonal = Double(image.width * image.width + image.height * image.height).squareRoot()
     let attentionPlot = Plot(

@@ -6,7 +6,7 @@ import Rendering
 /// resolved query, layer and heads.
 struct Scene {
   let settings: Settings
-  let model: DefaultModel
+  let model: any InspectableModel
   let geometry: InputGeometry
   /// The model's input image (resized and cropped).
   let image: Image
@@ -20,7 +20,7 @@ struct Scene {
 
   var attention: AttentionRecord { run.attention }
 
-  init(settings: Settings, model: DefaultModel, geometry: InputGeometry, image: Image, run: ModelRun) throws(VitAttendError) {
+  init(settings: Settings, model: any InspectableModel, geometry: InputGeometry, image: Image, run: ModelRun) throws(VitAttendError) {
     self.settings = settings
     self.model = model
     self.geometry = geometry
@@ -49,7 +49,7 @@ struct Scene {
   /// Names the heads a map was drawn from.
   func describe(_ selection: HeadSelection) -> String {
     switch selection {
-    case .head(let h): "head \(h) (\(model.headName(h)))"
+    case .head(let h): model.headName(h).map { "head \(h) (\($0))" } ?? "head \(h)"
     case .fused(let fusion): "\(fusion.rawValue) of \(attention.heads) heads"
     }
   }

@@ -18,7 +18,9 @@ public struct VitAttend: ParsableCommand {
       patch under it, and the receptive field of a CNN (--cnn) at the same point: global and \
       content-dependent against local and fixed.
 
-      Model: the built-in default needs no weights. Its queries and keys are fixed \
+      Model: --weights loads a timm or Hugging Face ViT (for example a DINO ViT-S/16 \
+      safetensors file); position embeddings are resampled to the image's grid as the \
+      checkpoint's library does. Without --weights, the built-in default needs no weights. Its queries and keys are fixed \
       descriptors of each 16-pixel patch (orientation histograms and colour statistics over a \
       Gaussian window) plus 2D sin-cos positions, in four heads: appearance, colour, texture \
       and position. It is untrained: it shows which patches look alike, not what a network \
@@ -42,6 +44,12 @@ public struct VitAttend: ParsableCommand {
 
   @Option(name: .customLong("out-dir"), help: "Folder for one figure per image, named after each image.")
   var outDir: String?
+
+  @Option(help: "Checkpoint: a .safetensors file or a folder holding one, in timm, Hugging Face or this toolkit's layout (config.json and preprocessor_config.json beside it are read). Default: the built-in model.")
+  var weights: String?
+
+  @Option(name: .customLong("head-count"), help: "Attention heads of a checkpoint without a config (default: its width / 64).")
+  var headCount: Int?
 
   @Option(help: "What to draw; the default figure when left out.")
   var map: MapKind?
@@ -102,6 +110,7 @@ public struct VitAttend: ParsableCommand {
     if head != nil, fuse != nil { throw ValidationError("--head and --fuse exclude each other: one head, or a fusion of all.") }
     if let head, head < 0 { throw ValidationError("--head counts from 0, got \(head).") }
     if let layer, layer < 0 { throw ValidationError("--layer counts from 0, got \(layer).") }
+    if let headCount, headCount < 1 { throw ValidationError("--head-count must be at least 1, got \(headCount).") }
     do {
       _ = try ConvStack(parsing: cnn)
     } catch {
@@ -118,10 +127,12 @@ public struct VitAttend: ParsableCommand {
       try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
     }
     let settings = try Settings(self)
+    let model: any InspectableModel = try weights.map { try CheckpointModel(path: $0, headCount: headCount) } ?? DefaultModel()
+    let pipeline = Pipeline(settings: settings, model: model)
     let progress = ProgressBar(total: plan.jobs.count)
     for (index, job) in plan.jobs.enumerated() {
       progress.update(done: index, current: job.input)
-      try Pipeline(settings: settings, model: DefaultModel()).process(job, dump: dump)
+      try pipeline.process(job, dump: dump)
     }
     progress.finish()
   }

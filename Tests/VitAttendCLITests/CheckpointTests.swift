@@ -1,0 +1,60 @@
+import Foundation
+import ImageIO
+import Testing
+
+/// vit-attend on real checkpoint layouts: the conformance fixtures from timm and
+/// Hugging Face (Tests/ModelsTests/Fixtures, written by Scripts/reference/vit_fixtures.py).
+@Suite(.serialized) struct CheckpointTests {
+  let cat = CommandRunner.repositoryFile("images/cat.png")
+  let timm = CommandRunner.repositoryFile("Tests/ModelsTests/Fixtures/timm_basic")
+  let registers = CommandRunner.repositoryFile("Tests/ModelsTests/Fixtures/timm_registers_nonsquare")
+  let huggingFace = CommandRunner.repositoryFile("Tests/ModelsTests/Fixtures/hf_classifier")
+
+  @Test(arguments: ["cls", "query", "rollout", "heads", "mask", "distance", "posembed", "rf"])
+  func everyMapRendersOnATimmCheckpoint(map: String) throws {
+    let scratch = ScratchFolder()
+    let result = try CommandRunner.run([cat, "--weights", timm, "--map", map, "--out", scratch.file("f.png")])
+    #expect(result.status == 0, "\(result.error)")
+    let text = try pngText(scratch.file("f.png"))
+    #expect(text["model"]?.contains("timm") == true && text["map"] == map)
+  }
+
+  @Test func dumpFromACheckpointHasLogitsAndEveryLayer() throws {
+    let scratch = ScratchFolder()
+    // 64-pixel model: the cat is fitted to 64x43 and cropped to 64x32, a 4x2 grid.
+    let result = try CommandRunner.run([cat, "--weights", timm, "--dump", scratch.file("d.safetensors")])
+    #expect(result.status == 0, "\(result.error)")
+    let dump = try DumpFile(path: scratch.file("d.safetensors"))
+    #expect(dump.shapes["input"] == [3, 32, 64] && dump.shapes["logits"] == [10])
+    #expect(dump.shapes["attn.0"] == [3, 9, 9] && dump.shapes["attn.1"] == [3, 9, 9])
+    let attention = try #require(dump.tensors["attn.1"])
+    for row in 0..<(3 * 9) {
+      #expect(abs(attention[(row * 9)..<((row + 1) * 9)].reduce(0, +) - 1) < 1e-4)
+    }
+  }
+
+  @Test func registersAndHuggingFaceWork() throws {
+    let scratch = ScratchFolder()
+    for (weights, name) in [(registers, "r.png"), (huggingFace, "h.png")] {
+      let result = try CommandRunner.run([cat, "--weights", weights, "--query", "170,113", "--out", scratch.file(name), "--resize", "none"])
+      #expect(result.status == 0, "\(result.error)")
+      #expect(try Image(contentsOfFile: scratch.file(name)).width > 400)
+    }
+  }
+
+  @Test func badWeightsGiveOneClearLine() throws {
+    let scratch = ScratchFolder()
+    FileManager.default.createFile(atPath: scratch.file("bad.safetensors"), contents: Data([200, 0, 0, 0, 0, 0, 0, 0, 0x7B]))
+    try FileManager.default.createDirectory(atPath: scratch.file("empty"), withIntermediateDirectories: false)
+    for (weights, mention) in [
+      (scratch.file("bad.safetensors"), "header claims 200 bytes"),
+      (scratch.file("none.safetensors"), "no such file"),
+      (scratch.file("empty"), "no .safetensors file"),
+    ] {
+      let result = try CommandRunner.run([cat, "--weights", weights, "--out", scratch.file("o.png")])
+      #expect(result.status == 1 && result.error.contains(mention), "\(result.error)")
+      #expect(result.error.split(separator: "\n").count <= 2)
+    }
+    #expect(!FileManager.default.fileExists(atPath: scratch.file("o.png")))
+  }
+}
