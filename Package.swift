@@ -48,7 +48,7 @@ let package = Package(
     .executableTarget(name: "vit-attend", dependencies: ["VitAttendCLI"]),
     .executableTarget(
       name: "vit-bench",
-      dependencies: ["TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+      dependencies: ["TensorCore", "Models", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
 
     .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),

@@ -1,15 +1,39 @@
 import CKernels
+import Dispatch
+import Foundation
+import Synchronization
 
 /// Matrix layout of one GEMM operand.
 public enum MatrixTranspose: Sendable {
   case none, transposed
 }
 
+/// How many threads parallel kernels use: `VISION_ATTENTION_THREADS` when set, else the
+/// machine's active processors. Settable at run time (benchmarks compare 1 and all).
+public enum ComputeThreads {
+  private static let storage = Atomic<Int>(ComputeThreads.initial)
+
+  private static var initial: Int {
+    if let text = ProcessInfo.processInfo.environment["VISION_ATTENTION_THREADS"], let n = Int(text), n > 0 { return n }
+    return max(ProcessInfo.processInfo.activeProcessorCount, 1)
+  }
+
+  public static var count: Int {
+    get { storage.load(ordering: .relaxed) }
+    set { storage.store(max(newValue, 1), ordering: .relaxed) }
+  }
+}
+
+/// The micro-kernel `sgemm` runs on this CPU, chosen by CPU detection.
+public var sgemmKernel: String { ["portable C", "AVX2+FMA 6x16", "AVX-512 12x32"][Int(ck_sgemm_kernel_level())] }
+
 /// Single-precision GEMM on row-major buffers: `C = alpha · op(A) · op(B) + beta · C`.
 ///
 /// Shapes: `op(A)` is `[m, k]`, `op(B)` is `[k, n]`, `C` is `[m, n]`; `lda`, `ldb`, `ldc` are
 /// row strides in elements (of A and B as stored, before `op`).
 /// This is the one entry point every matmul, convolution and attention product goes through.
+/// Products of at least 2²⁰ multiply-adds are split across `ComputeThreads.count` threads
+/// along the larger of `m` and `n`; each thread packs its own panels (ck_sgemm).
 public func sgemm(
   _ transA: MatrixTranspose, _ transB: MatrixTranspose,
   m: Int, n: Int, k: Int, alpha: Float = 1,
@@ -18,7 +42,38 @@ public func sgemm(
   beta: Float = 0,
   c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
-  ck_sgemm(
-    transA == .transposed ? 1 : 0, transB == .transposed ? 1 : 0,
-    m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+  let ta: Int32 = transA == .transposed ? 1 : 0, tb: Int32 = transB == .transposed ? 1 : 0
+  let threads = min(ComputeThreads.count, max(m, n) / 16)
+  guard threads > 1, m * n * k >= 1 << 20 else {
+    ck_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    return
+  }
+  // Addresses travel as integers: the parts are disjoint, and Dispatch's closure is Sendable.
+  let (aAddress, bAddress, cAddress) = (Int(bitPattern: a), Int(bitPattern: b), Int(bitPattern: c))
+  let splitRows = m >= n
+  let extent = splitRows ? m : n
+  let unit = splitRows ? 12 : 32  // a multiple of every micro-kernel's tile
+  let step = ((extent + threads - 1) / threads + unit - 1) / unit * unit
+  DispatchQueue.concurrentPerform(iterations: threads) { part in
+    let start = part * step
+    let count = min(step, extent - start)
+    guard count > 0 else { return }
+    let a = UnsafePointer<Float>(bitPattern: aAddress)!, b = UnsafePointer<Float>(bitPattern: bAddress)!
+    let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)!
+    if splitRows {
+      ck_sgemm(ta, tb, count, n, k, alpha, transA == .transposed ? a + start : a + start * lda, lda, b, ldb, beta, c + start * ldc, ldc)
+    } else {
+      ck_sgemm(ta, tb, m, count, k, alpha, a, lda, transB == .transposed ? b + start * ldb : b + start, ldb, beta, c + start, ldc)
+    }
+  }
+}
+
+/// The naive triple loop with Double accumulation, kept as the reference for tests.
+public func sgemmReference(
+  _ transA: MatrixTranspose, _ transB: MatrixTranspose,
+  m: Int, n: Int, k: Int, alpha: Float = 1,
+  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+  ck_sgemm_reference(transA == .transposed ? 1 : 0, transB == .transposed ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }

@@ -1,2 +1,12 @@
-import TensorCore
-print("vit-bench: not yet implemented")
+import ArgumentParser
+
+/// `vit-bench`: throughput and latency of the toolkit's kernels and models.
+struct VitBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "vit-bench",
+    abstract: "Benchmarks: GEMM and conv2d GFLOP/s, ViT forward latency.",
+    discussion: "See Benchmarks/README.md for how to run the Python peers side by side.",
+    subcommands: [GEMMBenchmark.self, ConvBenchmark.self, ViTBenchmark.self])
+}
+
+VitBench.main()

@@ -4,10 +4,26 @@
 #include <stddef.h>
 
 /// Single-precision GEMM, row-major: C = alpha * op(A) * op(B) + beta * C.
-/// op(A) is M x K (A is K x M when trans_a), op(B) is K x N (B is N x K when trans_b).
-/// lda/ldb/ldc are row strides in elements. Single-threaded; the caller splits work.
+/// op(A) is M x K (A is stored K x M when trans_a), op(B) is K x N (B is N x K when
+/// trans_b); lda/ldb/ldc are row strides in elements. Packed, cache-blocked, with an
+/// AVX2+FMA micro-kernel when the CPU has one. Single-threaded: the caller splits work.
 void ck_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
               const float *a, size_t lda, const float *b, size_t ldb, float beta,
               float *c, size_t ldc);
+
+/// The naive triple loop (Double accumulation), kept as the reference for tests.
+void ck_sgemm_reference(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                        const float *a, size_t lda, const float *b, size_t ldb, float beta,
+                        float *c, size_t ldc);
+
+/// The micro-kernel ck_sgemm uses on this CPU: 0 portable C, 1 AVX2+FMA (6x16),
+/// 2 AVX-512 (12x32). CK_SGEMM_KERNEL=portable|avx2 in the environment caps it.
+int ck_sgemm_kernel_level(void);
+
+/// ck_sgemm with the micro-kernel of `level` (0, 1, 2) instead of the detected one, for
+/// tests; returns 0 without computing when this CPU lacks that level.
+int ck_sgemm_at_level(int level, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                      const float *a, size_t lda, const float *b, size_t ldb, float beta,
+                      float *c, size_t ldc);
 
 #endif

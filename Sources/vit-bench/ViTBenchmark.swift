@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Models
+import TensorCore
+
+/// Forward latency of ViT-Ti/S/B/16 at 224x224, batch 1, with attention recorded.
+struct ViTBenchmark: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "vit", abstract: "ViT forward latency at 224x224, batch 1.")
+
+  @Option(help: "Timed repetitions per model (median reported).")
+  var repetitions = 10
+
+  @Option(help: "Models: a comma-separated subset of ti,s,b.")
+  var models = "ti,s,b"
+
+  @Option(help: "Thread counts to run, comma-separated (default: 1 and all cores).")
+  var threads: String?
+
+  @Option(help: "A folder of timm checkpoints (vit_tiny/small/base_patch16_224) to load instead of random weights.")
+  var weights: String?
+
+  func run() throws {
+    let counts = threads?.split(separator: ",").compactMap { Int($0) } ?? [1, ProcessInfo.processInfo.activeProcessorCount]
+    let sizes: [(String, ViTConfiguration.Size, String)] = [("ti", .tiny, "vit_tiny_patch16_224"), ("s", .small, "vit_small_patch16_224"), ("b", .base, "vit_base_patch16_224")]
+    for (key, size, timmName) in sizes where models.split(separator: ",").contains(Substring(key)) {
+      let model: VisionTransformer
+      if let weights {
+        model = try VisionTransformer.load(from: (weights as NSString).appendingPathComponent(timmName)).model
+      } else {
+        var rng = SplitMix64(seed: 3)
+        model = VisionTransformer(ViTConfiguration.preset(size, patchSize: 16), using: &rng)
+      }
+      var rng = SplitMix64(seed: 4)
+      let image = Tensor.randomNormal([3, 224, 224], mean: 0, std: 1, using: &rng)
+      for count in counts {
+        ComputeThreads.count = count
+        let seconds = medianSeconds(repetitions: repetitions, warmup: 2) {
+          _ = withGradientsDisabled { model(image, recordAttention: true) }
+        }
+        print("ViT-\(size.rawValue)/16 224x224 threads=\(count): \(String(format: "%.1f", seconds * 1000)) ms")
+      }
+      print("peak memory so far: \(String(format: "%.0f", peakMemoryMiB())) MiB")
+    }
+  }
+}
