@@ -161,13 +161,26 @@ static void pack_a(int trans, size_t mc, size_t kc, float alpha, const float *a,
 static void pack_b(int trans, size_t kc, size_t nc, const float *b, size_t ldb, size_t nr, float *out) {
   for (size_t j0 = 0; j0 < nc; j0 += nr) {
     size_t cols = nc - j0 < nr ? nc - j0 : nr;
+    if (trans) {
+      // op(B) = Bᵀ (a linear layer's [out, in] weight): read each stored row contiguously
+      // and scatter it down the panel, instead of gathering with a stride of ldb.
+      for (size_t j = 0; j < nr; j++) {
+        const float *row = b + (j0 + j) * ldb;
+        if (j < cols)
+          for (size_t p = 0; p < kc; p++) out[p * nr + j] = row[p];
+        else
+          for (size_t p = 0; p < kc; p++) out[p * nr + j] = 0;
+      }
+      out += kc * nr;
+      continue;
+    }
     for (size_t p = 0; p < kc; p++) {
-      if (!trans && cols == nr) {
+      if (cols == nr) {
         memcpy(out, b + p * ldb + j0, nr * sizeof(float));
         out += nr;
         continue;
       }
-      for (size_t j = 0; j < nr; j++) *out++ = j < cols ? (trans ? b[(j0 + j) * ldb + p] : b[p * ldb + j0 + j]) : 0;
+      for (size_t j = 0; j < nr; j++) *out++ = j < cols ? b[p * ldb + j0 + j] : 0;
     }
   }
 }

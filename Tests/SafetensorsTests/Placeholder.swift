@@ -1,4 +1,0 @@
-import Testing
-@testable import Safetensors
-
-@Test func moduleLoads() { #expect(Bool(true)) }
