@@ -58,6 +58,7 @@ let package = Package(
     .testTarget(name: "RenderingTests", dependencies: ["Rendering", "ImageIO"]),
     .testTarget(name: "InspectionTests", dependencies: ["Inspection"], resources: [.copy("Fixtures")]),
     .testTarget(name: "VitAttendCLITests", dependencies: ["VitAttendCLI", "vit-attend", "ImageIO", "Inspection"]),
+    .testTarget(name: "LayersTests", dependencies: ["Layers", "TensorCore", "TestSupport"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "TestSupport", "Safetensors"], resources: [.copy("Fixtures")]),
   ]
 )
