@@ -83,6 +83,16 @@ final class Mapping {
     bytes = UnsafeRawBufferPointer(start: address, count: size)
   }
 
+  /// Drops the whole pages inside byte range `from..<to` from memory; reading them again
+  /// faults them back in from the file (a private, read-only mapping).
+  func release(from: Int, to: Int) {
+    guard let base = bytes.baseAddress else { return }
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let start = (from + page - 1) / page * page, end = to / page * page
+    guard end > start else { return }
+    madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, Int32(MADV_DONTNEED))
+  }
+
   deinit {
     if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
   }

@@ -50,6 +50,9 @@ public final class SafetensorsFile: @unchecked Sendable {
   public func floats(_ name: String) throws(SafetensorsError) -> [Float] {
     guard let info = info(name) else { throw .missingTensor(path: path, name: name) }
     let raw = UnsafeRawBufferPointer(rebasing: mapping.bytes[(dataStart + info.begin)..<(dataStart + info.end)])
+    // Once converted, the mapped pages are not needed: let the kernel drop them, so loading
+    // a checkpoint holds one copy of the weights (the Float arrays), not two.
+    defer { mapping.release(from: dataStart + info.begin, to: dataStart + info.end) }
     let n = info.elementCount
     func load<T>(_ type: T.Type, _ convert: (T) -> Float) -> [Float] {
       (0..<n).map { convert(raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: type)) }
