@@ -7,12 +7,14 @@
 // column panels and A into MR-tall row panels, so the micro-kernel streams both from
 // contiguous memory while its MR x NR accumulator tile stays in registers.
 //
-// Block sizes for AMD Zen 3 (32 KiB L1d, 512 KiB L2): a KC x NR panel of B (16 KiB) stays
-// in L1 across the MC/MR micro-kernel calls, and an MC x KC block of A (~120 KiB) in L2.
+// Block sizes for AMD Zen 3/4 (32 KiB L1d, 512 KiB-1 MiB L2): a kc x nr micro-panel of B
+// (20-24 KiB) stays in L1 across the micro-kernel calls of one column panel, and an
+// mc x kc block of A (74-120 KiB) in L2. kc is per kernel: the 32-wide AVX-512 tile needs a
+// shallower slice than the 16-wide AVX2 one.
 #define MR 6
 #define NR 16
 #define KC 320
-#define NC 3072
+#define NC 512
 
 typedef void (*micro_kernel_fn)(size_t kc, const float *a, const float *b, float *c, size_t ldc, size_t mr, size_t nr);
 
@@ -20,6 +22,7 @@ typedef void (*micro_kernel_fn)(size_t kc, const float *a, const float *b, float
 typedef struct {
   micro_kernel_fn run;
   size_t mr, nr, mc;  // mc: rows of A packed per block, a multiple of mr
+  size_t kc;          // depth of a packed slice: a KC x NR panel of B should fit in L1
   int level;          // 0 portable, 1 AVX2, 2 AVX-512
 } micro_kernel;
 
@@ -83,6 +86,9 @@ static void kernel_avx2(size_t kc, const float *a, const float *b, float *c, siz
 // 12 x 32 AVX-512 micro-kernel: 24 zmm accumulators, 2 for B, 1 broadcast of A (of 32).
 #define MR512 12
 #define NR512 32
+#ifndef KC512
+#define KC512 256  // 256 x 32 floats of B = 32 KiB: measured best on Zen 4 (128-256 tried)
+#endif
 __attribute__((target("avx512f")))
 static void kernel_avx512(size_t kc, const float *a, const float *b, float *c, size_t ldc, size_t mr, size_t nr) {
   __m512 acc[MR512][2];
@@ -117,11 +123,11 @@ static void kernel_avx512(size_t kc, const float *a, const float *b, float *c, s
 // Chosen by CPU detection: AVX-512 where the CPU has it, else AVX2+FMA, else portable C.
 // CK_SGEMM_KERNEL=portable|avx2 in the environment forces a lower level (for tests).
 static micro_kernel kernel_up_to(int limit) {
-  micro_kernel portable = {kernel_portable, MR, NR, 96, 0};
+  micro_kernel portable = {kernel_portable, MR, NR, 96, KC, 0};
 #if defined(__x86_64__)
   __builtin_cpu_init();
-  if (limit >= 2 && __builtin_cpu_supports("avx512f")) return (micro_kernel){kernel_avx512, MR512, NR512, 96, 2};
-  if (limit >= 1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return (micro_kernel){kernel_avx2, MR, NR, 96, 1};
+  if (limit >= 2 && __builtin_cpu_supports("avx512f")) return (micro_kernel){kernel_avx512, MR512, NR512, 96, KC512, 2};
+  if (limit >= 1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return (micro_kernel){kernel_avx2, MR, NR, 96, KC, 1};
 #endif
   return portable;
 }
@@ -213,8 +219,8 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
     else if (beta != 1) for (size_t j = 0; j < n; j++) row[j] *= beta;
   }
   if (k == 0 || alpha == 0) return;
-  const size_t mrk = kernel.mr, nrk = kernel.nr, MC = kernel.mc;
-  size_t nc_max = n < NC ? n : NC, kc_max = k < KC ? k : KC, mc_max = m < MC ? m : MC;
+  const size_t mrk = kernel.mr, nrk = kernel.nr, MC = kernel.mc, kcb = kernel.kc;
+  size_t nc_max = n < NC ? n : NC, kc_max = k < kcb ? k : kcb, mc_max = m < MC ? m : MC;
   float *packed_b = aligned_alloc(64, ((nc_max + nrk - 1) / nrk * nrk * kc_max * sizeof(float) + 63) / 64 * 64);
   float *packed_a = aligned_alloc(64, ((mc_max + mrk - 1) / mrk * mrk * kc_max * sizeof(float) + 63) / 64 * 64);
   if (!packed_a || !packed_b) {
@@ -225,8 +231,8 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
   }
   for (size_t jc = 0; jc < n; jc += NC) {
     size_t nc = n - jc < NC ? n - jc : NC;
-    for (size_t pc = 0; pc < k; pc += KC) {
-      size_t kc = k - pc < KC ? k - pc : KC;
+    for (size_t pc = 0; pc < k; pc += kcb) {
+      size_t kc = k - pc < kcb ? k - pc : kcb;
       pack_b(trans_b, kc, nc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, nrk, packed_b);
       for (size_t ic = 0; ic < m; ic += MC) {
         size_t mc = m - ic < MC ? m - ic : MC;

@@ -77,3 +77,34 @@ public func sgemmReference(
 ) {
   ck_sgemm_reference(transA == .transposed ? 1 : 0, transB == .transposed ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
+
+/// Many independent products `C_i = alpha · op(A_i) · op(B_i) + beta · C_i` of the same
+/// shape, at element offsets `(a, b, c)` from the base pointers; the `C_i` must not overlap.
+///
+/// When each product is small (attention scores: `[T, d] · [T, d]ᵀ` per head) threads take
+/// whole products, which beats splitting every product; large ones go through `sgemm`.
+public func sgemmBatched(
+  _ transA: MatrixTranspose, _ transB: MatrixTranspose,
+  m: Int, n: Int, k: Int, alpha: Float = 1,
+  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int,
+  offsets: [(a: Int, b: Int, c: Int)]
+) {
+  let threads = min(ComputeThreads.count, offsets.count)
+  guard threads > 1, m * n * k < 1 << 23 else {
+    for o in offsets {
+      sgemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a + o.a, lda: lda, b: b + o.b, ldb: ldb, beta: beta, c: c + o.c, ldc: ldc)
+    }
+    return
+  }
+  let ta: Int32 = transA == .transposed ? 1 : 0, tb: Int32 = transB == .transposed ? 1 : 0
+  let (aAddress, bAddress, cAddress) = (Int(bitPattern: a), Int(bitPattern: b), Int(bitPattern: c))
+  DispatchQueue.concurrentPerform(iterations: threads) { part in
+    let a = UnsafePointer<Float>(bitPattern: aAddress)!, b = UnsafePointer<Float>(bitPattern: bAddress)!
+    let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)!
+    for index in stride(from: part, to: offsets.count, by: threads) {
+      let o = offsets[index]
+      ck_sgemm(ta, tb, m, n, k, alpha, a + o.a, lda, b + o.b, ldb, beta, c + o.c, ldc)
+    }
+  }
+}

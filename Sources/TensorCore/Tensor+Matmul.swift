@@ -55,10 +55,8 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
           sgemm(.none, tb, m: plan.offsets.count * m, n: n, k: k, a: pa.baseAddress!, lda: lda,
                 b: pb.baseAddress!, ldb: ldb, c: pc.baseAddress!, ldc: n)
         } else {
-          for o in plan.offsets {
-            sgemm(ta, tb, m: m, n: n, k: k, a: pa.baseAddress! + o.a, lda: lda,
-                  b: pb.baseAddress! + o.b, ldb: ldb, c: pc.baseAddress! + o.c, ldc: n)
-          }
+          sgemmBatched(ta, tb, m: m, n: n, k: k, a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
+                       c: pc.baseAddress!, ldc: n, offsets: plan.offsets.map { ($0.a, $0.b, $0.c) })
         }
       }
       return c

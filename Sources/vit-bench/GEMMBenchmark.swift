@@ -36,11 +36,9 @@ struct GEMMBenchmark: ParsableCommand {
           a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
               c.withUnsafeMutableBufferPointer { pc in
-                for i in 0..<batch {
-                  sgemm(.none, transposeB ? .transposed : .none, m: m, n: n, k: k,
-                        a: pa.baseAddress! + i * m * k, lda: k, b: pb.baseAddress! + i * k * n, ldb: transposeB ? k : n,
-                        c: pc.baseAddress! + i * m * n, ldc: n)
-                }
+                sgemmBatched(.none, transposeB ? .transposed : .none, m: m, n: n, k: k,
+                             a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: transposeB ? k : n,
+                             c: pc.baseAddress!, ldc: n, offsets: (0..<batch).map { ($0 * m * k, $0 * k * n, $0 * m * n) })
               }
             }
           }
