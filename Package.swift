@@ -47,6 +47,9 @@ let package = Package(
     ),
     .executableTarget(name: "vit-attend", dependencies: ["VitAttendCLI"]),
     .executableTarget(
+      name: "attention-walkthrough", dependencies: ["ImageIO", "Layers", "TensorCore"],
+      path: "Examples/attention-walkthrough", exclude: ["README.md"]),
+    .executableTarget(
       name: "vit-bench",
       dependencies: ["TensorCore", "Models", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
@@ -57,7 +60,7 @@ let package = Package(
     .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors"], resources: [.copy("Fixtures")]),
     .testTarget(name: "RenderingTests", dependencies: ["Rendering", "ImageIO"]),
     .testTarget(name: "InspectionTests", dependencies: ["Inspection"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "VitAttendCLITests", dependencies: ["VitAttendCLI", "vit-attend", "ImageIO", "Inspection"]),
+    .testTarget(name: "VitAttendCLITests", dependencies: ["VitAttendCLI", "vit-attend", "attention-walkthrough", "ImageIO", "Inspection"]),
     .testTarget(name: "LayersTests", dependencies: ["Layers", "TensorCore", "TestSupport"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "TestSupport", "Safetensors"], resources: [.copy("Fixtures")]),
   ]

@@ -10,19 +10,19 @@ struct CommandRunner {
 
   /// The binary beside the test bundle (`swift test` builds it: the test target depends on
   /// the executable).
-  static let executable: URL = {
+  static func executable(_ name: String) -> URL {
     var folder = Bundle.main.bundleURL
     for _ in 0..<3 {
-      let candidate = folder.appendingPathComponent("vit-attend")
+      let candidate = folder.appendingPathComponent(name)
       if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
       folder = folder.deletingLastPathComponent()
     }
-    fatalError("vit-attend not found near \(Bundle.main.bundleURL.path)")
-  }()
+    fatalError("\(name) not found near \(Bundle.main.bundleURL.path)")
+  }
 
-  static func run(_ arguments: [String]) throws -> Result {
+  static func run(_ arguments: [String], executable name: String = "vit-attend") throws -> Result {
     let process = Process()
-    process.executableURL = executable
+    process.executableURL = executable(name)
     process.arguments = arguments
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
