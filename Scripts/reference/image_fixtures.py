@@ -75,7 +75,7 @@ open(os.path.join(out, 'jpeg_reference.txt'), 'w').write('\n'.join(lines) + '\n'
 full = Image.open(os.path.join(root, 'images', 'cat.png')).convert('RGB')
 small = full.crop((150, 80, 150 + 60, 80 + 40))
 small.save(os.path.join(out, 'resize', 'crop_source.png'))
-cases = [('cat', full, (200, 133)), ('cat', full, (97, 61)), ('cat', full, (451, 150)),
+cases = [('cat', full, (200, 133)), ('cat', full, (97, 61)), ('cat', full, (451, 150)), ('cat', full, (434, 175)), ('cat', full, (543, 268)),
          ('crop', small, (150, 100)), ('crop', small, (131, 37))]
 for filter_name, resample in (('bilinear', Image.BILINEAR), ('bicubic', Image.BICUBIC)):
     for source, image, size in cases:
