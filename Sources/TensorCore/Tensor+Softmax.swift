@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Softmax and log-softmax over the last axis (other axes by transposition), with an optional
@@ -47,12 +48,7 @@ private func softmaxRows(_ x: [Float], cols: Int, mask: [Float]?, log: Bool) -> 
     for j in 0..<cols { dst[j] -= shift }
     return
   }
-  var sum: Float = 0
-  for j in 0..<cols {
-    let e = fastExp(dst[j] - maxValue)
-    dst[j] = e
-    sum += e
-  }
+  let sum = ck_exp_shifted_sum(dst, cols, maxValue)
   let inv = 1 / sum
   for j in 0..<cols { dst[j] *= inv }
 }

@@ -26,4 +26,12 @@ int ck_sgemm_at_level(int level, int trans_a, int trans_b, size_t m, size_t n, s
                       const float *a, size_t lda, const float *b, size_t ldb, float beta,
                       float *c, size_t ldc);
 
+/// x[i] = exp(x[i] - shift) in place; returns the sum of the results (softmax's inner
+/// loop). Vectorised for AVX-512 and AVX2 (relative error about 1e-7); -inf gives 0.
+float ck_exp_shifted_sum(float *x, size_t n, float shift);
+
+/// ck_exp_shifted_sum with the code path of `level` (0 portable, 1 AVX2, 2 AVX-512), for
+/// tests; NaN when this CPU lacks that level.
+float ck_exp_shifted_sum_at_level(int level, float *x, size_t n, float shift);
+
 #endif
