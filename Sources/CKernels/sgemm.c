@@ -163,11 +163,54 @@ static void pack_a(int trans, size_t mc, size_t kc, float alpha, const float *a,
   }
 }
 
+#if defined(__x86_64__)
+// Packs one full nr-column panel of op(B) = Bᵀ: 8 stored rows x 8 depths at a time are
+// transposed in registers (the 8x8 unpack/shuffle/permute pattern), so reads and writes are
+// both contiguous 32-byte vectors. nr is a multiple of 8.
+__attribute__((target("avx2")))
+static void pack_b_panel_transposed_avx2(size_t kc, const float *b, size_t ldb, size_t nr, float *out) {
+  size_t p = 0;
+  for (; p + 8 <= kc; p += 8) {
+    for (size_t j = 0; j < nr; j += 8) {
+      __m256 r0 = _mm256_loadu_ps(b + (j + 0) * ldb + p), r1 = _mm256_loadu_ps(b + (j + 1) * ldb + p);
+      __m256 r2 = _mm256_loadu_ps(b + (j + 2) * ldb + p), r3 = _mm256_loadu_ps(b + (j + 3) * ldb + p);
+      __m256 r4 = _mm256_loadu_ps(b + (j + 4) * ldb + p), r5 = _mm256_loadu_ps(b + (j + 5) * ldb + p);
+      __m256 r6 = _mm256_loadu_ps(b + (j + 6) * ldb + p), r7 = _mm256_loadu_ps(b + (j + 7) * ldb + p);
+      __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+      __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+      __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+      __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+      __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+      __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+      __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+      __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+      _mm256_storeu_ps(out + (p + 0) * nr + j, _mm256_permute2f128_ps(s0, s4, 0x20));
+      _mm256_storeu_ps(out + (p + 1) * nr + j, _mm256_permute2f128_ps(s1, s5, 0x20));
+      _mm256_storeu_ps(out + (p + 2) * nr + j, _mm256_permute2f128_ps(s2, s6, 0x20));
+      _mm256_storeu_ps(out + (p + 3) * nr + j, _mm256_permute2f128_ps(s3, s7, 0x20));
+      _mm256_storeu_ps(out + (p + 4) * nr + j, _mm256_permute2f128_ps(s0, s4, 0x31));
+      _mm256_storeu_ps(out + (p + 5) * nr + j, _mm256_permute2f128_ps(s1, s5, 0x31));
+      _mm256_storeu_ps(out + (p + 6) * nr + j, _mm256_permute2f128_ps(s2, s6, 0x31));
+      _mm256_storeu_ps(out + (p + 7) * nr + j, _mm256_permute2f128_ps(s3, s7, 0x31));
+    }
+  }
+  for (; p < kc; p++)
+    for (size_t j = 0; j < nr; j++) out[p * nr + j] = b[j * ldb + p];
+}
+#endif
+
 // Packs rows [0, kc) x columns [0, nc) of op(B) into NR-column panels, zero-padded.
-static void pack_b(int trans, size_t kc, size_t nc, const float *b, size_t ldb, size_t nr, float *out) {
+static void pack_b(int trans, size_t kc, size_t nc, const float *b, size_t ldb, size_t nr, int fast_transpose, float *out) {
   for (size_t j0 = 0; j0 < nc; j0 += nr) {
     size_t cols = nc - j0 < nr ? nc - j0 : nr;
     if (trans) {
+#if defined(__x86_64__)
+      if (cols == nr && fast_transpose) {
+        pack_b_panel_transposed_avx2(kc, b + j0 * ldb, ldb, nr, out);
+        out += kc * nr;
+        continue;
+      }
+#endif
       // op(B) = Bᵀ (a linear layer's [out, in] weight): read each stored row contiguously
       // and scatter it down the panel, instead of gathering with a stride of ldb.
       for (size_t j = 0; j < nr; j++) {
@@ -233,7 +276,7 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
     size_t nc = n - jc < NC ? n - jc : NC;
     for (size_t pc = 0; pc < k; pc += kcb) {
       size_t kc = k - pc < kcb ? k - pc : kcb;
-      pack_b(trans_b, kc, nc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, nrk, packed_b);
+      pack_b(trans_b, kc, nc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, nrk, kernel.level >= 1, packed_b);
       for (size_t ic = 0; ic < m; ic += MC) {
         size_t mc = m - ic < MC ? m - ic : MC;
         pack_a(trans_a, mc, kc, alpha, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, mrk, packed_a);
