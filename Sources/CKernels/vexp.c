@@ -32,30 +32,53 @@ static float exp_sum_portable(float *x, size_t n, float shift) {
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+// exp of 16 lanes; lanes below EXP_LO (and -inf) give exactly 0.
+__attribute__((target("avx512f"))) static inline __m512 exp512(__m512 v) {
+  __mmask16 live = _mm512_cmp_ps_mask(v, _mm512_set1_ps(EXP_LO), _CMP_GE_OQ);
+  v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(EXP_LO)), _mm512_set1_ps(EXP_HI));
+  __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(v, _mm512_set1_ps(LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(LN2_HI), v);
+  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(LN2_LO), r);
+  __m512 p = _mm512_set1_ps(P0);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P1));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P2));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P3));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P4));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P5));
+  __m512 y = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1));
+  return _mm512_maskz_mov_ps(live, _mm512_scalef_ps(y, k));
+}
+
 __attribute__((target("avx512f")))
 static float exp_sum_avx512(float *x, size_t n, float shift) {
   const __m512 vshift = _mm512_set1_ps(shift);
   __m512 sum = _mm512_setzero_ps();
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    __m512 v = _mm512_sub_ps(_mm512_loadu_ps(x + i), vshift);
-    __mmask16 live = _mm512_cmp_ps_mask(v, _mm512_set1_ps(EXP_LO), _CMP_GE_OQ);
-    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(EXP_LO)), _mm512_set1_ps(EXP_HI));
-    __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(v, _mm512_set1_ps(LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(LN2_HI), v);
-    r = _mm512_fnmadd_ps(k, _mm512_set1_ps(LN2_LO), r);
-    __m512 p = _mm512_set1_ps(P0);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P1));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P2));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P3));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P4));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P5));
-    __m512 y = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1));
-    __m512 e = _mm512_maskz_mov_ps(live, _mm512_scalef_ps(y, k));
+    __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(x + i), vshift));
     _mm512_storeu_ps(x + i, e);
     sum = _mm512_add_ps(sum, e);
   }
   return _mm512_reduce_add_ps(sum) + exp_sum_portable(x + i, n - i, shift);
+}
+
+// exp of 8 lanes; lanes below EXP_LO (and -inf) give exactly 0.
+__attribute__((target("avx2,fma"))) static inline __m256 exp256(__m256 v) {
+  __m256 live = _mm256_cmp_ps(v, _mm256_set1_ps(EXP_LO), _CMP_GE_OQ);
+  v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(EXP_LO)), _mm256_set1_ps(EXP_HI));
+  __m256 k = _mm256_round_ps(_mm256_mul_ps(v, _mm256_set1_ps(LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(LN2_HI), v);
+  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(LN2_LO), r);
+  __m256 p = _mm256_set1_ps(P0);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(P1));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(P2));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(P3));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(P4));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(P5));
+  __m256 y = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), _mm256_set1_ps(1));
+  // 2^k through the exponent field; k is in [-126, 128) after the clamp.
+  __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
+  return _mm256_and_ps(_mm256_mul_ps(y, _mm256_castsi256_ps(bits)), live);
 }
 
 __attribute__((target("avx2,fma")))
@@ -64,22 +87,7 @@ static float exp_sum_avx2(float *x, size_t n, float shift) {
   __m256 sum = _mm256_setzero_ps();
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    __m256 v = _mm256_sub_ps(_mm256_loadu_ps(x + i), vshift);
-    __m256 live = _mm256_cmp_ps(v, _mm256_set1_ps(EXP_LO), _CMP_GE_OQ);
-    v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(EXP_LO)), _mm256_set1_ps(EXP_HI));
-    __m256 k = _mm256_round_ps(_mm256_mul_ps(v, _mm256_set1_ps(LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(LN2_HI), v);
-    r = _mm256_fnmadd_ps(k, _mm256_set1_ps(LN2_LO), r);
-    __m256 p = _mm256_set1_ps(P0);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(P1));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(P2));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(P3));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(P4));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(P5));
-    __m256 y = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), _mm256_set1_ps(1));
-    // 2^k through the exponent field; k is in [-126, 128) after the clamp.
-    __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
-    __m256 e = _mm256_and_ps(_mm256_mul_ps(y, _mm256_castsi256_ps(bits)), live);
+    __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(x + i), vshift));
     _mm256_storeu_ps(x + i, e);
     sum = _mm256_add_ps(sum, e);
   }
@@ -87,6 +95,62 @@ static float exp_sum_avx2(float *x, size_t n, float shift) {
   s = _mm_hadd_ps(s, s);
   s = _mm_hadd_ps(s, s);
   return _mm_cvtss_f32(s) + exp_sum_portable(x + i, n - i, shift);
+}
+
+// GELU, exact form: 0.5 x (1 + erf(x / sqrt 2)), erf by Abramowitz & Stegun 7.1.26
+// (absolute error 1.5e-7): 1 - (a1 t + ... + a5 t^5) e^{-z^2}, t = 1 / (1 + p |z|).
+#define AS_P 0.3275911f
+#define AS_A1 0.254829592f
+#define AS_A2 -0.284496736f
+#define AS_A3 1.421413741f
+#define AS_A4 -1.453152027f
+#define AS_A5 1.061405429f
+
+__attribute__((target("avx512f")))
+static void gelu_avx512(const float *src, float *dst, size_t n) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 x = _mm512_loadu_ps(src + i);
+    __m512 z = _mm512_mul_ps(x, _mm512_set1_ps(0.70710678118654752f));
+    __m512 az = _mm512_abs_ps(z);
+    __m512 t = _mm512_div_ps(_mm512_set1_ps(1), _mm512_fmadd_ps(az, _mm512_set1_ps(AS_P), _mm512_set1_ps(1)));
+    __m512 p = _mm512_set1_ps(AS_A5);
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(AS_A4));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(AS_A3));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(AS_A2));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(AS_A1));
+    __m512 e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_mul_ps(az, az)));
+    __m512 erf_abs = _mm512_fnmadd_ps(_mm512_mul_ps(p, t), e, _mm512_set1_ps(1));
+    // erf is odd: copy z's sign onto erf(|z|).
+    // (integer and/or: the float forms need AVX-512DQ)
+    __m512i sign = _mm512_and_si512(_mm512_castps_si512(z), _mm512_set1_epi32((int)0x80000000u));
+    __m512 erf = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(erf_abs), sign));
+    __m512 y = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), _mm512_add_ps(_mm512_set1_ps(1), erf));
+    _mm512_storeu_ps(dst + i, y);
+  }
+  for (; i < n; i++) dst[i] = 0.5f * src[i] * (1 + erff(src[i] * 0.70710678118654752f));
+}
+
+__attribute__((target("avx2,fma")))
+static void gelu_avx2(const float *src, float *dst, size_t n) {
+  size_t i = 0;
+  const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+  for (; i + 8 <= n; i += 8) {
+    __m256 x = _mm256_loadu_ps(src + i);
+    __m256 z = _mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f));
+    __m256 az = _mm256_andnot_ps(sign_bit, z);
+    __m256 t = _mm256_div_ps(_mm256_set1_ps(1), _mm256_fmadd_ps(az, _mm256_set1_ps(AS_P), _mm256_set1_ps(1)));
+    __m256 p = _mm256_set1_ps(AS_A5);
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(AS_A4));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(AS_A3));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(AS_A2));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(AS_A1));
+    __m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(az, az)));
+    __m256 erf_abs = _mm256_fnmadd_ps(_mm256_mul_ps(p, t), e, _mm256_set1_ps(1));
+    __m256 erf = _mm256_or_ps(erf_abs, _mm256_and_ps(z, sign_bit));
+    _mm256_storeu_ps(dst + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), _mm256_add_ps(_mm256_set1_ps(1), erf)));
+  }
+  for (; i < n; i++) dst[i] = 0.5f * src[i] * (1 + erff(src[i] * 0.70710678118654752f));
 }
 #endif
 
@@ -110,4 +174,31 @@ float ck_exp_shifted_sum(float *x, size_t n, float shift) {
 float ck_exp_shifted_sum_at_level(int level, float *x, size_t n, float shift) {
   if (level > ck_sgemm_kernel_level()) return NAN;
   return exp_sum_for_level(level)(x, n, shift);
+}
+
+static void gelu_portable(const float *src, float *dst, size_t n) {
+  for (size_t i = 0; i < n; i++) dst[i] = 0.5f * src[i] * (1 + erff(src[i] * 0.70710678118654752f));
+}
+
+typedef void (*gelu_fn)(const float *, float *, size_t);
+
+static gelu_fn gelu_for_level(int level) {
+#if defined(__x86_64__)
+  if (level >= 2) return gelu_avx512;
+  if (level >= 1) return gelu_avx2;
+#endif
+  (void)level;
+  return gelu_portable;
+}
+
+void ck_gelu_erf(const float *src, float *dst, size_t n) {
+  static gelu_fn chosen = NULL;
+  if (!chosen) chosen = gelu_for_level(ck_sgemm_kernel_level());  // benign race, same value
+  chosen(src, dst, n);
+}
+
+int ck_gelu_erf_at_level(int level, const float *src, float *dst, size_t n) {
+  if (level > ck_sgemm_kernel_level()) return 0;
+  gelu_for_level(level)(src, dst, n);
+  return 1;
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Element-wise unary ops: exp, log, sqrt, relu, tanh, sigmoid, and GELU (exact and tanh).
@@ -92,8 +93,8 @@ public func leakyReLU(_ x: Tensor, negativeSlope: Float = 0.01) -> Tensor {
 /// Gaussian error linear unit (Hendrycks & Gimpel 2016), element-wise.
 ///
 /// `.exact` matches `torch.nn.GELU()` (erf form, ViT's choice); `.tanh` matches
-/// `torch.nn.GELU(approximate="tanh")`. The forward uses vectorisable `fastErf`/`fastTanh` (error, error
-/// ≤ 2e-7 absolute on `1 + erf`) and splits large tensors across cores; `geluReference` is the
+/// `torch.nn.GELU(approximate="tanh")`. The forward uses CKernels' vectorised erf (exact form) or
+/// `fastTanh` (error ≤ 2e-7 absolute on `1 + erf`) and splits large tensors across cores; `geluReference` is the
 /// scalar libm version it is tested against. O(n).
 public func gelu(_ x: Tensor, approximation: GELUApproximation = .exact) -> Tensor {
   let n = x.count
@@ -103,9 +104,7 @@ public func gelu(_ x: Tensor, approximation: GELUApproximation = .exact) -> Tens
         let src = p.baseAddress! + range.lowerBound, dst = out.baseAddress! + range.lowerBound
         switch approximation {
         case .exact:
-          mapElements(src, dst, count: range.count) { v in
-            0.5 * v * (1 + fastErf(v * Float(0.5).squareRoot()))
-          }
+          ck_gelu_erf(src, dst, range.count)
         case .tanh:
           mapElements(src, dst, count: range.count) { v in
             0.5 * v * (1 + fastTanh(sqrtTwoOverPi * (v + 0.044715 * v * v * v)))

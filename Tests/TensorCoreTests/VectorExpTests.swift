@@ -26,3 +26,19 @@ struct VectorExpTests {
     #expect(abs(Double(sum) - expectedSum) <= 1e-5 * expectedSum)
   }
 }
+
+/// The vectorised exact GELU, every code path against libm's erf in Double.
+struct VectorGELUTests {
+  @Test(arguments: [Int32(0), 1, 2])
+  func matchesErfOnEveryPath(level: Int32) {
+    let x: [Float] = (0..<2003).map { -10 + Float($0) * 0.01 } + [0, -0, 1e-6, -1e-6, 30, -30]
+    var y = [Float](repeating: .nan, count: x.count)
+    guard ck_gelu_erf_at_level(level, x, &y, x.count) == 1 else { return }  // CPU lacks the level
+    for (v, out) in zip(x, y) {
+      let reference = 0.5 * Double(v) * (1 + erf(Double(v) / 2.0.squareRoot()))
+      // A&S 7.1.26 is 1.5e-7 absolute in erf, times 0.5|x| (0.75e-7 |x|), plus half an ulp of
+      // the Float result (0.6e-7 |x|): 2e-7 (1 + |x|) bounds both.
+      #expect(abs(Double(out) - reference) <= 2e-7 * (1 + abs(Double(v))), "gelu(\(v)) = \(out), reference \(reference), level \(level)")
+    }
+  }
+}

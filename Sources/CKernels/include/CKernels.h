@@ -34,4 +34,11 @@ float ck_exp_shifted_sum(float *x, size_t n, float shift);
 /// tests; NaN when this CPU lacks that level.
 float ck_exp_shifted_sum_at_level(int level, float *x, size_t n, float shift);
 
+/// GELU, exact (erf) form, dst[i] = 0.5 x (1 + erf(x / √2)) with x = src[i]; vectorised
+/// erf by Abramowitz & Stegun 7.1.26 (absolute error 1.5e-7). src and dst may be equal.
+void ck_gelu_erf(const float *src, float *dst, size_t n);
+
+/// ck_gelu_erf with the code path of `level`, for tests; 0 when this CPU lacks that level.
+int ck_gelu_erf_at_level(int level, const float *src, float *dst, size_t n);
+
 #endif
