@@ -110,12 +110,14 @@ static void kernel_avx512(size_t kc, const float *a, const float *b, float *c, s
       _mm512_storeu_ps(row + 16, _mm512_add_ps(_mm512_loadu_ps(row + 16), acc[i][1]));
     }
   } else {
-    float tile[MR512 * NR512] __attribute__((aligned(64)));
-    for (size_t i = 0; i < MR512; i++) {
-      _mm512_store_ps(tile + i * NR512, acc[i][0]);
-      _mm512_store_ps(tile + i * NR512 + 16, acc[i][1]);
+    // Edge tile: masked loads and stores touch only the mr x nr corner of C.
+    __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
+    __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;
+    for (size_t i = 0; i < mr; i++) {
+      float *row = c + i * ldc;
+      _mm512_mask_storeu_ps(row, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, row), acc[i][0]));
+      if (m1) _mm512_mask_storeu_ps(row + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, row + 16), acc[i][1]));
     }
-    add_tile(tile, NR512, c, ldc, mr, nr);
   }
 }
 #endif
@@ -149,10 +151,61 @@ static micro_kernel chosen_kernel(void) {
 
 int ck_sgemm_kernel_level(void) { return chosen_kernel().level; }
 
+#if defined(__x86_64__)
+// Packs one full 12-row panel of alpha * A (A not transposed: rows contiguous in p): rows
+// 0-7 by an 8x8 register transpose, rows 8-11 by two 4x4 transposes, 8 depths at a time.
+__attribute__((target("avx2")))
+static void pack_a_panel12_avx2(size_t kc, float alpha, const float *a, size_t lda, float *out) {
+  const __m256 va = _mm256_set1_ps(alpha);
+  size_t p = 0;
+  for (; p + 8 <= kc; p += 8) {
+    __m256 r[8];
+    for (int i = 0; i < 8; i++) r[i] = _mm256_mul_ps(_mm256_loadu_ps(a + i * lda + p), va);
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    _mm256_storeu_ps(out + (p + 0) * 12, _mm256_permute2f128_ps(s0, s4, 0x20));
+    _mm256_storeu_ps(out + (p + 1) * 12, _mm256_permute2f128_ps(s1, s5, 0x20));
+    _mm256_storeu_ps(out + (p + 2) * 12, _mm256_permute2f128_ps(s2, s6, 0x20));
+    _mm256_storeu_ps(out + (p + 3) * 12, _mm256_permute2f128_ps(s3, s7, 0x20));
+    _mm256_storeu_ps(out + (p + 4) * 12, _mm256_permute2f128_ps(s0, s4, 0x31));
+    _mm256_storeu_ps(out + (p + 5) * 12, _mm256_permute2f128_ps(s1, s5, 0x31));
+    _mm256_storeu_ps(out + (p + 6) * 12, _mm256_permute2f128_ps(s2, s6, 0x31));
+    _mm256_storeu_ps(out + (p + 7) * 12, _mm256_permute2f128_ps(s3, s7, 0x31));
+    for (int half = 0; half < 2; half++) {
+      __m128 q0 = _mm_mul_ps(_mm_loadu_ps(a + 8 * lda + p + 4 * half), _mm256_castps256_ps128(va));
+      __m128 q1 = _mm_mul_ps(_mm_loadu_ps(a + 9 * lda + p + 4 * half), _mm256_castps256_ps128(va));
+      __m128 q2 = _mm_mul_ps(_mm_loadu_ps(a + 10 * lda + p + 4 * half), _mm256_castps256_ps128(va));
+      __m128 q3 = _mm_mul_ps(_mm_loadu_ps(a + 11 * lda + p + 4 * half), _mm256_castps256_ps128(va));
+      _MM_TRANSPOSE4_PS(q0, q1, q2, q3);
+      size_t base = p + 4 * half;
+      _mm_storeu_ps(out + (base + 0) * 12 + 8, q0);
+      _mm_storeu_ps(out + (base + 1) * 12 + 8, q1);
+      _mm_storeu_ps(out + (base + 2) * 12 + 8, q2);
+      _mm_storeu_ps(out + (base + 3) * 12 + 8, q3);
+    }
+  }
+  for (; p < kc; p++)
+    for (size_t i = 0; i < 12; i++) out[p * 12 + i] = alpha * a[i * lda + p];
+}
+#endif
+
 // Packs rows [0, mc) x columns [0, kc) of alpha * op(A) into MR-row panels, zero-padded.
-static void pack_a(int trans, size_t mc, size_t kc, float alpha, const float *a, size_t lda, size_t mr, float *out) {
+static void pack_a(int trans, size_t mc, size_t kc, float alpha, const float *a, size_t lda, size_t mr, int fast_transpose, float *out) {
   for (size_t i0 = 0; i0 < mc; i0 += mr) {
     size_t rows = mc - i0 < mr ? mc - i0 : mr;
+#if defined(__x86_64__)
+    if (!trans && rows == 12 && mr == 12 && fast_transpose) {
+      pack_a_panel12_avx2(kc, alpha, a + i0 * lda, lda, out);
+      out += kc * 12;
+      continue;
+    }
+#endif
     for (size_t p = 0; p < kc; p++) {
       for (size_t i = 0; i < mr; i++) {
         float v = 0;
@@ -263,7 +316,11 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
   }
   if (k == 0 || alpha == 0) return;
   const size_t mrk = kernel.mr, nrk = kernel.nr, MC = kernel.mc, kcb = kernel.kc;
-  size_t nc_max = n < NC ? n : NC, kc_max = k < kcb ? k : kcb, mc_max = m < MC ? m : MC;
+  // Column blocks of at most NC, split evenly (so 576 columns are one block, not 512 + 64,
+  // which would pack A twice for a sliver of work).
+  size_t blocks = (n + NC - 1) / NC;
+  size_t nc_step = ((n + blocks - 1) / blocks + nrk - 1) / nrk * nrk;
+  size_t nc_max = n < nc_step ? n : nc_step, kc_max = k < kcb ? k : kcb, mc_max = m < MC ? m : MC;
   float *packed_b = aligned_alloc(64, ((nc_max + nrk - 1) / nrk * nrk * kc_max * sizeof(float) + 63) / 64 * 64);
   float *packed_a = aligned_alloc(64, ((mc_max + mrk - 1) / mrk * mrk * kc_max * sizeof(float) + 63) / 64 * 64);
   if (!packed_a || !packed_b) {
@@ -272,14 +329,14 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
     ck_sgemm_reference(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, 1, c, ldc);
     return;
   }
-  for (size_t jc = 0; jc < n; jc += NC) {
-    size_t nc = n - jc < NC ? n - jc : NC;
+  for (size_t jc = 0; jc < n; jc += nc_step) {
+    size_t nc = n - jc < nc_step ? n - jc : nc_step;
     for (size_t pc = 0; pc < k; pc += kcb) {
       size_t kc = k - pc < kcb ? k - pc : kcb;
       pack_b(trans_b, kc, nc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, nrk, kernel.level >= 1, packed_b);
       for (size_t ic = 0; ic < m; ic += MC) {
         size_t mc = m - ic < MC ? m - ic : MC;
-        pack_a(trans_a, mc, kc, alpha, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, mrk, packed_a);
+        pack_a(trans_a, mc, kc, alpha, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, mrk, kernel.level >= 1, packed_a);
         for (size_t jr = 0; jr < nc; jr += nrk) {
           size_t nr = nc - jr < nrk ? nc - jr : nrk;
           for (size_t ir = 0; ir < mc; ir += mrk) {
