@@ -7,8 +7,8 @@ import Foundation
 /// Fused, numerically stable softmax over rows of length `cols`: subtract the row max, exponentiate,
 /// normalise. `mask` (length dividing into rows, repeating) is added first; a row whose entries are
 /// all `-inf` yields zeros instead of NaN. When `log` is set, writes `x - max - log Σ exp`.
-/// The exponentials use the vectorisable `fastExp` (, which maps `-inf` to exactly 0) and large tensors
-/// split their rows across cores.
+/// The exponentials use CKernels' vectorised `ck_exp_shifted_sum` (which maps `-inf` to exactly 0)
+/// for softmax and libm for log-softmax; large tensors split their rows across cores.
 private func softmaxRows(_ x: [Float], cols: Int, mask: [Float]?, log: Bool) -> [Float] {
   let n = x.count
   guard cols > 0, n > 0 else { return x }

@@ -36,20 +36,6 @@ import Foundation
   return x.isNaN ? x : y
 }
 
-/// `erf(x)` by Abramowitz & Stegun 7.1.26 (absolute error ≤ 1.5e-7, at Float's own rounding level
-/// for `1 + erf`, which is what GELU uses): `1 − (a₁t + … + a₅t⁵)·e^{−x²}`, `t = 1/(1 + p|x|)`.
-@inlinable @inline(__always) func fastErf(_ x: Float) -> Float {
-  let ax = Swift.abs(x)
-  let t = 1 / (1 + 0.327_591_1 * ax)
-  var poly: Float = 1.061_405_429
-  poly = poly * t - 1.453_152_027
-  poly = poly * t + 1.421_413_741
-  poly = poly * t - 0.284_496_736
-  poly = poly * t + 0.254_829_592
-  let y = 1 - poly * t * fastExp(-ax * ax)
-  return x < 0 ? -y : y
-}
-
 /// `tanh(x) = 1 − 2 / (e^{2x} + 1)`; saturates correctly to ±1 through `fastExp`'s 0 and ∞.
 @inlinable @inline(__always) func fastTanh(_ x: Float) -> Float {
   1 - 2 / (fastExp(2 * x) + 1)

@@ -3,7 +3,8 @@ import Testing
 import TestSupport
 @testable import TensorCore
 
-// The 8-wide kernels against scalar libm, over the ranges softmax and GELU feed them.
+// The Swift fast paths (exp for tanh-GELU) against scalar libm; the C kernels behind softmax
+// and exact GELU are tested in VectorExpTests.
 
 @Test func vectorExpMatchesLibm() {
   var worst: Float = 0
@@ -18,15 +19,12 @@ import TestSupport
   #expect(fastExp(.nan).isNaN)
 }
 
-@Test func vectorErfAndTanhMatchLibm() {
-  var erfError: Float = 0, tanhError: Float = 0
+@Test func vectorTanhMatchesLibm() {
+  var tanhError: Float = 0
   for i in -1000...1000 {
     let x = Float(i) / 100
-    erfError = Swift.max(erfError, abs(fastErf(x) - Foundation.erf(x)))
     tanhError = Swift.max(tanhError, abs(fastTanh(x) - Foundation.tanh(x)))
   }
-  // A&S 7.1.26 is accurate to 1.5e-7 absolute; Float evaluation adds ~1e-7.
-  #expect(erfError < 4e-7)
   // 1 − 2/(e²ˣ + 1) loses relative precision near 0 but stays within ~2 ULPs of 1 absolutely.
   #expect(tanhError < 4e-7)
 }
