@@ -16,6 +16,8 @@ enum MapKind: String, CaseIterable, ExpressibleByArgument {
   case distance
   /// Cosine similarity of position embeddings (ViT paper, Figure 10).
   case posembed
+  /// SAGAN attention over CNN feature maps at `--query` and three more points.
+  case sagan
   /// CNN receptive field at `--query`: theoretical box and effective field.
   case rf
 }

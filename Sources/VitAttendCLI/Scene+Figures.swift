@@ -5,7 +5,8 @@ import Rendering
 /// One method per `--map`.
 extension Scene {
   /// Input, attention at the query (the class token's when the model has one and no
-  /// --query was given), CNN receptive field at the same point.
+  /// --query was given), SAGAN attention over CNN features and the CNN's receptive field at
+  /// the same point.
   func defaultFigure() -> RenderedFigure {
     let (rf, _, _) = receptiveFieldPanel()
     let attentionPanel: Panel
@@ -16,7 +17,7 @@ extension Scene {
       attentionPanel = heatPanel(values, caption: ["self-attention: " + queryTitle(layer: layer, selection), "global and content-dependent"], marked: true)
     }
     let title = "vit-attend | \(modelCaption)"
-    return RenderedFigure(image: Figure.sideBySide([inputPanel(), attentionPanel, rf], title: title))
+    return RenderedFigure(image: Figure.sideBySide([inputPanel(), attentionPanel, saganPanel(), rf], title: title))
   }
 
   func mapFigure(_ values: [Float], title: String, marked: Bool) -> RenderedFigure {

@@ -80,6 +80,7 @@ struct Scene {
     case .distance: distanceFigure()
     case .posembed: positionFigure()
     case .rf: receptiveFieldFigure()
+    case .sagan: saganFigure()
     }
   }
 

@@ -15,8 +15,9 @@ public struct VitAttend: ParsableCommand {
     abstract: "Draw a vision transformer's attention over an image, beside a CNN's receptive field.",
     discussion: """
       With no --map, the figure shows the input with the query point, the attention of the \
-      patch under it, and the receptive field of a CNN (--cnn) at the same point: global and \
-      content-dependent against local and fixed.
+      patch under it, SAGAN attention over CNN feature maps at the same point, and the \
+      receptive field of a CNN (--cnn) there: global and content-dependent against local and \
+      fixed.
 
       Model: --weights loads a timm or Hugging Face ViT (for example a DINO ViT-S/16 \
       safetensors file); position embeddings are resampled to the image's grid as the \
@@ -33,7 +34,8 @@ public struct VitAttend: ParsableCommand {
 
       --dump FILE.safetensors writes input [3,H,W], attn.{l} [heads,T,T] for every layer, \
       and with --map rollout also rollout [T,T], with --map distance also distance \
-      [layers,heads], with --map rf also rf.size, rf.stride, rf.padding [layers] and erf [H,W].
+      [layers,heads], with --map rf also rf.size, rf.stride, rf.padding [layers] and erf [H,W], \
+      with --map sagan also sagan.attn [queries, cells] (8-pixel cells of the feature map).
       """)
 
   @Argument(help: "Input images (PNG or JPEG, recognised by content) or folders of them.")

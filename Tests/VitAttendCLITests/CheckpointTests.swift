@@ -10,7 +10,7 @@ import Testing
   let registers = CommandRunner.repositoryFile("Tests/ModelsTests/Fixtures/timm_registers_nonsquare")
   let huggingFace = CommandRunner.repositoryFile("Tests/ModelsTests/Fixtures/hf_classifier")
 
-  @Test(arguments: ["cls", "query", "rollout", "heads", "mask", "distance", "posembed", "rf"])
+  @Test(arguments: ["cls", "query", "rollout", "heads", "mask", "distance", "posembed", "rf", "sagan"])
   func everyMapRendersOnATimmCheckpoint(map: String) throws {
     let scratch = ScratchFolder()
     let result = try CommandRunner.run([cat, "--weights", timm, "--map", map, "--out", scratch.file("f.png")])

@@ -49,7 +49,7 @@ import Testing
     #expect(share > 10 * areaShare, "other eye gets \(share) of the attention, \(share / areaShare)x its area share")
   }
 
-  @Test(arguments: ["query", "rollout", "heads", "mask", "distance", "posembed", "rf"])
+  @Test(arguments: ["query", "rollout", "heads", "mask", "distance", "posembed", "rf", "sagan"])
   func everyMapRenders(map: String) throws {
     let scratch = ScratchFolder()
     let result = try CommandRunner.run([cat, "--map", map, "--query", "170,113", "--out", scratch.file("f.png")])
@@ -61,7 +61,7 @@ import Testing
 
   @Test func dumpHoldsWhatEachMapPromises() throws {
     let scratch = ScratchFolder()
-    for map in ["rollout", "distance", "rf"] {
+    for map in ["rollout", "distance", "rf", "sagan"] {
       let result = try CommandRunner.run([cat, "--map", map, "--dump", scratch.file("\(map).safetensors")])
       #expect(result.status == 0, "\(result.error)")
     }
@@ -78,6 +78,11 @@ import Testing
     let rf = try DumpFile(path: scratch.file("rf.safetensors"))
     #expect(rf.shapes["rf.size"] == [18] && rf.shapes["erf"] == [304, 480])
     #expect(rf.tensors["rf.size"]?.last == 212 && rf.tensors["rf.stride"]?.last == 32 && rf.tensors["rf.padding"]?.last == 90)
+    // Four query points over the 60x38 map of 8-pixel cells of the 480x304 input.
+    let sagan = try DumpFile(path: scratch.file("sagan.safetensors"))
+    #expect(sagan.shapes["sagan.attn"] == [4, 2280])
+    let rows = try #require(sagan.tensors["sagan.attn"])
+    for q in 0..<4 { #expect(abs(rows[(q * 2280)..<((q + 1) * 2280)].reduce(0, +) - 1) < 1e-3) }
   }
 
   @Test func folderRunWritesOneFigurePerImage() throws {

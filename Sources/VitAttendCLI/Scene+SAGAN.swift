@@ -1,0 +1,64 @@
+import ImageIO
+import Inspection
+import Models
+import Rendering
+import TensorCore
+
+/// SAGAN attention over the training-free CNN feature bank, at the same points as the ViT's.
+extension Scene {
+  /// The feature-map attention of the model input (cropped to a multiple of 8): `[N, N]`
+  /// over a `gridWidth × gridHeight` map of 8-pixel cells.
+  func saganAttention() -> (gridWidth: Int, gridHeight: Int, weights: [Float], image: Image) {
+    let cropped = image.cropped(x: 0, y: 0, width: image.width / 8 * 8, height: image.height / 8 * 8)
+    let rgb = Tensor(shape: [3, cropped.height, cropped.width], scalars: cropped.planarFloats())
+    let out = FeatureSAGAN().attention(rgb: rgb)
+    return (out.gridWidth, out.gridHeight, out.weights.scalars, cropped)
+  }
+
+  /// The feature-map cell under a model-input pixel.
+  private func cell(_ p: (x: Int, y: Int), gridWidth: Int, gridHeight: Int) -> Int {
+    min(p.y / 8, gridHeight - 1) * gridWidth + min(p.x / 8, gridWidth - 1)
+  }
+
+  private func saganMap(_ weights: [Float], query: Int, gridWidth: Int, gridHeight: Int, base: Image, marker: (x: Int, y: Int), color: RGB) -> (Image, ColorBar) {
+    let n = gridWidth * gridHeight
+    let map = HeatMap(gridWidth: gridWidth, gridHeight: gridHeight, values: Array(weights[(query * n)..<((query + 1) * n)]))
+    var canvas = Canvas(base)
+    canvas.overlay(map.normalized().upsampled(width: base.width, height: base.height, method: settings.upsample), width: base.width, height: base.height, x: 0, y: 0, colormap: settings.colormap, alpha: settings.alpha)
+    canvas.marker(x: marker.x, y: marker.y, color)
+    let (low, high) = map.range
+    return (canvas.image, ColorBar(colormap: settings.colormap, minimum: low, maximum: high))
+  }
+
+  /// The default figure's SAGAN panel: the query point's attention over the feature map.
+  func saganPanel() -> Panel {
+    let sagan = saganAttention()
+    let query = cell(point, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight)
+    let (picture, bar) = saganMap(sagan.weights, query: query, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight, base: sagan.image, marker: point, color: RGB.markers[0])
+    return Panel(image: picture, caption: [
+      "SAGAN attention over CNN features (fixed edge and colour filters, 1/8 scale, untrained identity query/key)",
+      "also global: a CNN with a self-attention block",
+    ], colorBar: bar)
+  }
+
+  /// SAGAN's Figure 5: several colour-coded query points, each with its attention map.
+  func saganFigure() -> RenderedFigure {
+    let sagan = saganAttention()
+    let fractions: [(Double, Double)] = [(0.25, 0.3), (0.75, 0.3), (0.5, 0.8)]
+    let points: [(x: Int, y: Int)] = [point] + fractions.map { (x: Int($0.0 * Double(sagan.image.width)), y: Int($0.1 * Double(sagan.image.height))) }
+    var overview = Canvas(sagan.image)
+    for (i, p) in points.enumerated() { overview.marker(x: p.x, y: p.y, RGB.markers[i]) }
+    var panels = [Panel(image: overview.image, caption: ["query points (the first is --query)"])]
+    var rows: [Float] = []
+    let n = sagan.gridWidth * sagan.gridHeight
+    for (i, p) in points.enumerated() {
+      let query = cell(p, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight)
+      rows += sagan.weights[(query * n)..<((query + 1) * n)]
+      let (picture, bar) = saganMap(sagan.weights, query: query, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight, base: sagan.image, marker: p, color: RGB.markers[i])
+      panels.append(Panel(image: picture, caption: ["cell (\(query % sagan.gridWidth),\(query / sagan.gridWidth))"], colorBar: bar))
+    }
+    var figure = RenderedFigure(image: Figure.sideBySide(panels, title: "SAGAN attention over CNN feature maps (fixed filters, untrained identity query/key, 8-pixel cells)"))
+    figure.tensors.append(("sagan.attn", [points.count, n], rows))
+    return figure
+  }
+}
