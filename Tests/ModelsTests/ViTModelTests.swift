@@ -62,17 +62,39 @@ struct ViTModelTests {
   }
 }
 
-/// Writes a saved model where a developer can check it with timm (not part of CI):
-/// VISION_ATTENTION_SAVE_CHECK=/tmp/folder swift test --filter savedModelForTimm
-@Test func savedModelForTimm() throws {
-  guard let folder = ProcessInfo.processInfo.environment["VISION_ATTENTION_SAVE_CHECK"] else { return }
-  var rng = SplitMix64(seed: 7)
-  var configuration = ViTConfiguration(patchSize: 8, embedDimension: 32, depth: 2, headCount: 2, imageSize: 32)
-  configuration.registerTokens = 2
-  configuration.classCount = 6
-  let model = VisionTransformer(configuration, using: &rng)
-  try model.save(to: folder)
-  let image = Tensor(shape: [3, 32, 32], scalars: (0..<3072).map { Float($0 % 17) / 17 - 0.5 })
-  let logits = withGradientsDisabled { model(image) }.logits!.scalars
-  try JSONSerialization.data(withJSONObject: logits.map(Double.init)).write(to: URL(fileURLWithPath: folder + "/swift_logits.json"))
+/// A checkpoint this toolkit saves, as committed in Fixtures/toolkit_saved: timm loads it
+/// with strict=True and its logits are recorded in timm_logits.json
+/// (Scripts/reference/vit_toolkit_saved_check.py).
+struct ToolkitCheckpointTests {
+  func model() -> VisionTransformer {
+    var rng = SplitMix64(seed: 7)
+    var configuration = ViTConfiguration(patchSize: 8, embedDimension: 32, depth: 2, headCount: 2, imageSize: 32)
+    configuration.registerTokens = 2
+    configuration.classCount = 6
+    configuration.layerScale = true
+    return VisionTransformer(configuration, using: &rng)
+  }
+
+  /// Saving writes exactly the committed weights file, so the timm check below stays about
+  /// what save() writes today.
+  @Test func savedCheckpointIsStable() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vit-stable-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    try model().save(to: folder)
+    let fresh = try Data(contentsOf: URL(fileURLWithPath: folder + "/model.safetensors"))
+    let committed = try Data(contentsOf: URL(fileURLWithPath: fixturePath("toolkit_saved/model.safetensors")))
+    #expect(fresh == committed)
+    let freshConfig = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/config.json"))) as! NSDictionary
+    let committedConfig = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixturePath("toolkit_saved/config.json")))) as! NSDictionary
+    #expect(freshConfig == committedConfig)
+  }
+
+  @Test func timmComputesTheSameLogitsFromOurCheckpoint() throws {
+    let (loaded, _) = try VisionTransformer.load(from: fixturePath("toolkit_saved"))
+    let image = Tensor(shape: [3, 32, 32], scalars: (0..<3072).map { Float($0 % 17) / 17 - 0.5 })
+    let logits = withGradientsDisabled { loaded(image) }.logits!.scalars
+    let timm = try JSONDecoder().decode([Float].self, from: Data(contentsOf: URL(fileURLWithPath: fixturePath("toolkit_saved/timm_logits.json"))))
+    #expect(logits.count == timm.count)
+    #expect(zip(logits, timm).allSatisfy { abs($0 - $1) < 1e-5 }, "ours \(logits), timm \(timm)")
+  }
 }

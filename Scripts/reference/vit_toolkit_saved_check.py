@@ -1,0 +1,24 @@
+"""Checks that timm loads a checkpoint this toolkit saved, and records timm's logits for it.
+
+Regenerate: python3 Scripts/reference/vit_toolkit_saved_check.py   (torch 2.15, timm 1.0.31)
+
+Reads Tests/ModelsTests/Fixtures/toolkit_saved/{model.safetensors,config.json} (written by
+VisionTransformer.save; the Swift test savedCheckpointIsStable keeps that file identical),
+builds timm's VisionTransformer from config.json's model_args, loads the weights with
+strict=True (every name and shape must match), runs it on the deterministic input the Swift
+test uses, and writes timm_logits.json beside it.
+"""
+import json, os
+import torch, timm
+from safetensors.torch import load_file
+
+folder = os.path.join(os.path.dirname(__file__), '..', '..', 'Tests', 'ModelsTests', 'Fixtures', 'toolkit_saved')
+config = json.load(open(os.path.join(folder, 'config.json')))
+args = dict(config['model_args'])
+model = timm.models.vision_transformer.VisionTransformer(**args).eval()
+model.load_state_dict(load_file(os.path.join(folder, 'model.safetensors')), strict=True)
+x = torch.tensor([(i % 17) / 17 - 0.5 for i in range(3 * 32 * 32)], dtype=torch.float32).reshape(1, 3, 32, 32)
+with torch.no_grad():
+    logits = model(x)[0].tolist()
+json.dump(logits, open(os.path.join(folder, 'timm_logits.json'), 'w'))
+print('timm loaded the toolkit checkpoint strictly; logits', [round(v, 5) for v in logits])
