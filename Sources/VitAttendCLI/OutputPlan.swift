@@ -7,8 +7,6 @@ struct OutputPlan: Equatable {
     var input: String
     /// Where its figure goes, if a figure was asked for.
     var output: String?
-    /// Where its HTML page goes, if one was asked for.
-    var page: String?
   }
 
   var jobs: [Job]
@@ -22,10 +20,7 @@ struct OutputPlan: Equatable {
   /// - Parameters:
   ///   - out: the single figure path (one image only; checked by the command's `validate()`).
   ///   - outDirectory: folder for one figure per image, named after the image's stem.
-  ///   - html: the single page path (one image only).
-  static func make(
-    inputs: [String], out: String?, outDirectory: String?, html: String?
-  ) throws(VitAttendError) -> OutputPlan {
+  static func make(inputs: [String], out: String?, outDirectory: String?) throws(VitAttendError) -> OutputPlan {
     var images: [String] = []
     let files = FileManager.default
     for input in inputs {
@@ -43,7 +38,7 @@ struct OutputPlan: Equatable {
       }
     }
 
-    if out != nil || html != nil, outDirectory == nil, images.count > 1 {
+    if out != nil, outDirectory == nil, images.count > 1 {
       throw .needsOneImage(images: images.count)
     }
     var jobs: [Job] = []
@@ -57,14 +52,12 @@ struct OutputPlan: Equatable {
       claimed[key] = input
     }
     for image in images {
-      var job = Job(input: image, output: out, page: html)
+      var job = Job(input: image, output: out)
       if let outDirectory {
         let stem = ((image as NSString).lastPathComponent as NSString).deletingPathExtension
         job.output = (outDirectory as NSString).appendingPathComponent(stem + ".png")
-        if html != nil { job.page = (outDirectory as NSString).appendingPathComponent(stem + ".html") }
       }
       try claim(job.output, for: image)
-      try claim(job.page, for: image)
       jobs.append(job)
     }
     return OutputPlan(jobs: jobs)

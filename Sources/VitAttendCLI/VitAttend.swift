@@ -121,7 +121,7 @@ public struct VitAttend: ParsableCommand {
   }
 
   public func run() throws {
-    let plan = try OutputPlan.make(inputs: inputs, out: out, outDirectory: outDir, html: nil)
+    let plan = try OutputPlan.make(inputs: inputs, out: out, outDirectory: outDir)
     if dump != nil, plan.jobs.count > 1 {
       throw VitAttendError.needsOneImage(images: plan.jobs.count)
     }

@@ -34,7 +34,7 @@ enum VitAttendError: Error, Equatable, CustomStringConvertible {
     case .needsClassToken(let map):
       "--map \(map) needs a model with a class token; this model has none (try --map query or rollout)"
     case .needsOneImage(let images):
-      "--out, --html and --dump take one image, got \(images); use --out-dir for several"
+      "--out and --dump take one image, got \(images); use --out-dir for several"
     case .writeFailed(let path, let reason):
       "\(path): could not write: \(reason)"
     }
