@@ -34,7 +34,7 @@ let package = Package(
     .target(name: "ImageIO", dependencies: ["CImageCodecs"]),
     .target(name: "Safetensors"),
     .target(name: "Rendering", dependencies: ["ImageIO"]),
-    .target(name: "Inspection"),
+    .target(name: "Inspection", dependencies: ["TensorCore"]),
     .target(name: "Layers", dependencies: ["TensorCore"]),
     .target(name: "Models", dependencies: ["Layers", "TensorCore", "Safetensors"]),
 
@@ -51,7 +51,7 @@ let package = Package(
       path: "Examples/attention-walkthrough", exclude: ["README.md"]),
     .executableTarget(
       name: "vit-bench",
-      dependencies: ["TensorCore", "Models", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+      dependencies: ["TensorCore", "Models", "Inspection", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
 
     .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),

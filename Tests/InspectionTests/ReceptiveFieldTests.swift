@@ -82,3 +82,28 @@ struct ReceptiveFieldTests {
     #expect(effective.profile.firstIndex(of: effective.profile.max()!) == 10)
   }
 }
+
+import TensorCore
+
+/// Luo et al.'s measurement: backpropagation through a random-initialised CNN.
+struct MeasuredReceptiveFieldTests {
+  @Test func randomDeepStackConcentratesInsideItsTheoreticalField() throws {
+    let stack = try ConvStack(parsing: Array(repeating: "conv3p1", count: 10).joined(separator: ","))
+    var rng = SplitMix64(seed: 5)
+    let measured = MeasuredReceptiveField(stack: stack, size: 32, channels: 4, images: 3, using: &rng)
+    let theoretical = ReceptiveField.of(stack)  // 21 pixels
+    // Exactly zero outside the theoretical box around the centre unit (16, 16): 6...26.
+    for y in 0..<32 {
+      for x in 0..<32 where !(6...26).contains(x) || !(6...26).contains(y) {
+        #expect(measured.field[y * 32 + x] == 0, "gradient at (\(x), \(y)) outside the field")
+      }
+    }
+    // Luo et al.: the effective field is a Gaussian-like blob filling a small part of the
+    // theoretical one. As areas: the disc holding half the gradient mass covers under 20% of
+    // the theoretical square, the one holding 95% under 60%.
+    let r50 = measured.radius(holding: 0.5), r95 = measured.radius(holding: 0.95)
+    let box = Double(theoretical.size * theoretical.size)
+    #expect(Double.pi * r50 * r50 < 0.2 * box, "50% of the mass within \(r50) px of a \(theoretical.size) px field")
+    #expect(Double.pi * r95 * r95 < 0.6 * box, "95% of the mass within \(r95) px")
+  }
+}
