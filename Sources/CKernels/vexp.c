@@ -152,6 +152,65 @@ static void gelu_avx2(const float *src, float *dst, size_t n) {
   }
   for (; i < n; i++) dst[i] = 0.5f * src[i] * (1 + erff(src[i] * 0.70710678118654752f));
 }
+
+// GELU's derivative times the incoming gradient: dx = g (Φ(x) + x φ(x)), with
+// Φ(x) = 0.5 (1 + erf(x/√2)) and φ(x) = e^{-x²/2} / √(2π); e^{-z²} from the erf above is
+// exactly e^{-x²/2}, so one exponential serves both terms.
+#define INV_SQRT_2PI 0.3989422804014327f
+
+__attribute__((target("avx512f")))
+static void gelu_backward_avx512(const float *src, const float *grad, float *dst, size_t n) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 x = _mm512_loadu_ps(src + i);
+    __m512 z = _mm512_mul_ps(x, _mm512_set1_ps(0.70710678118654752f));
+    __m512 az = _mm512_abs_ps(z);
+    __m512 t = _mm512_div_ps(_mm512_set1_ps(1), _mm512_fmadd_ps(az, _mm512_set1_ps(AS_P), _mm512_set1_ps(1)));
+    __m512 p = _mm512_set1_ps(AS_A5);
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(AS_A4));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(AS_A3));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(AS_A2));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(AS_A1));
+    __m512 e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_mul_ps(az, az)));
+    __m512 erf_abs = _mm512_fnmadd_ps(_mm512_mul_ps(p, t), e, _mm512_set1_ps(1));
+    __m512i sign = _mm512_and_si512(_mm512_castps_si512(z), _mm512_set1_epi32((int)0x80000000u));
+    __m512 erf = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(erf_abs), sign));
+    __m512 cdf = _mm512_mul_ps(_mm512_set1_ps(0.5f), _mm512_add_ps(_mm512_set1_ps(1), erf));
+    __m512 d = _mm512_fmadd_ps(_mm512_mul_ps(x, _mm512_set1_ps(INV_SQRT_2PI)), e, cdf);
+    _mm512_storeu_ps(dst + i, _mm512_mul_ps(d, _mm512_loadu_ps(grad + i)));
+  }
+  for (; i < n; i++) {
+    float x = src[i];
+    dst[i] = grad[i] * (0.5f * (1 + erff(x * 0.70710678118654752f)) + x * INV_SQRT_2PI * expf(-0.5f * x * x));
+  }
+}
+
+__attribute__((target("avx2,fma")))
+static void gelu_backward_avx2(const float *src, const float *grad, float *dst, size_t n) {
+  size_t i = 0;
+  const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+  for (; i + 8 <= n; i += 8) {
+    __m256 x = _mm256_loadu_ps(src + i);
+    __m256 z = _mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f));
+    __m256 az = _mm256_andnot_ps(sign_bit, z);
+    __m256 t = _mm256_div_ps(_mm256_set1_ps(1), _mm256_fmadd_ps(az, _mm256_set1_ps(AS_P), _mm256_set1_ps(1)));
+    __m256 p = _mm256_set1_ps(AS_A5);
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(AS_A4));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(AS_A3));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(AS_A2));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(AS_A1));
+    __m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(az, az)));
+    __m256 erf_abs = _mm256_fnmadd_ps(_mm256_mul_ps(p, t), e, _mm256_set1_ps(1));
+    __m256 erf = _mm256_or_ps(erf_abs, _mm256_and_ps(z, sign_bit));
+    __m256 cdf = _mm256_mul_ps(_mm256_set1_ps(0.5f), _mm256_add_ps(_mm256_set1_ps(1), erf));
+    __m256 d = _mm256_fmadd_ps(_mm256_mul_ps(x, _mm256_set1_ps(INV_SQRT_2PI)), e, cdf);
+    _mm256_storeu_ps(dst + i, _mm256_mul_ps(d, _mm256_loadu_ps(grad + i)));
+  }
+  for (; i < n; i++) {
+    float x = src[i];
+    dst[i] = grad[i] * (0.5f * (1 + erff(x * 0.70710678118654752f)) + x * INV_SQRT_2PI * expf(-0.5f * x * x));
+  }
+}
 #endif
 
 typedef float (*exp_sum_fn)(float *, size_t, float);
@@ -200,5 +259,35 @@ void ck_gelu_erf(const float *src, float *dst, size_t n) {
 int ck_gelu_erf_at_level(int level, const float *src, float *dst, size_t n) {
   if (level > ck_sgemm_kernel_level()) return 0;
   gelu_for_level(level)(src, dst, n);
+  return 1;
+}
+
+static void gelu_backward_portable(const float *src, const float *grad, float *dst, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    float x = src[i];
+    dst[i] = grad[i] * (0.5f * (1 + erff(x * 0.70710678118654752f)) + x * 0.3989422804014327f * expf(-0.5f * x * x));
+  }
+}
+
+typedef void (*gelu_backward_fn)(const float *, const float *, float *, size_t);
+
+static gelu_backward_fn gelu_backward_for_level(int level) {
+#if defined(__x86_64__)
+  if (level >= 2) return gelu_backward_avx512;
+  if (level >= 1) return gelu_backward_avx2;
+#endif
+  (void)level;
+  return gelu_backward_portable;
+}
+
+void ck_gelu_erf_backward(const float *x, const float *grad, float *dx, size_t n) {
+  static gelu_backward_fn chosen = NULL;
+  if (!chosen) chosen = gelu_backward_for_level(ck_sgemm_kernel_level());  // benign race, same value
+  chosen(x, grad, dx, n);
+}
+
+int ck_gelu_erf_backward_at_level(int level, const float *x, const float *grad, float *dx, size_t n) {
+  if (level > ck_sgemm_kernel_level()) return 0;
+  gelu_backward_for_level(level)(x, grad, dx, n);
   return 1;
 }

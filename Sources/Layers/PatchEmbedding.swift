@@ -5,14 +5,16 @@ import TensorCore
 /// `patchify`: `[3, H, W]` → `[N, 3·P·P]` with `N = (H/P)·(W/P)` patches in row-major order and
 /// each vector flattened channel, row, column, the order of a PyTorch `Conv2d(3, D, P, P)`
 /// weight, so the embedding is one matmul with that weight reshaped to `[D, 3·P·P]`. Grids
-/// need not be square.
+/// need not be square. A batch `[B, 3, H, W]` becomes `[B, N, 3·P·P]`.
 public enum Patchifier {
   public static func patchify(_ image: Tensor, patchSize p: Int) -> Tensor {
-    precondition(image.rank == 3, "patchify needs [C, H, W], got \(image.shape)")
-    let (c, h, w) = (image.shape[0], image.shape[1], image.shape[2])
+    precondition(image.rank == 3 || image.rank == 4, "patchify needs [C, H, W] or [B, C, H, W], got \(image.shape)")
+    let batch = image.rank == 4 ? [image.shape[0]] : []
+    let (c, h, w) = (image.shape[image.rank - 3], image.shape[image.rank - 2], image.shape[image.rank - 1])
     precondition(h % p == 0 && w % p == 0, "image \(h)x\(w) is not a multiple of the patch size \(p)")
-    // [C, gh, P, gw, P] -> [gh, gw, C, P, P]
-    return image.reshaped([c, h / p, p, w / p, p]).permuted([1, 3, 0, 2, 4]).reshaped([(h / p) * (w / p), c * p * p])
+    // [B, C, gh, P, gw, P] -> [B, gh, gw, C, P, P]
+    return image.reshaped([batch.first ?? 1, c, h / p, p, w / p, p]).permuted([0, 2, 4, 1, 3, 5])
+      .reshaped(batch + [(h / p) * (w / p), c * p * p])
   }
 
   /// The inverse of `patchify`: `[N, C·P·P]` → `[C, gridHeight·P, gridWidth·P]`.
@@ -36,7 +38,7 @@ public struct PatchEmbedding: ParameterContainer, Sendable {
     self.patchSize = patchSize
   }
 
-  /// `[3, H, W]` → `[N, D]`.
+  /// `[3, H, W]` → `[N, D]`, or `[B, 3, H, W]` → `[B, N, D]`.
   public func callAsFunction(_ image: Tensor) -> Tensor {
     projection(Patchifier.patchify(image, patchSize: patchSize))
   }

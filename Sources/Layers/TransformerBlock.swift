@@ -3,7 +3,7 @@ import TensorCore
 /// A pre-norm transformer encoder block (ViT, Dosovitskiy et al. 2021):
 /// `x ← x + ls1(attn(norm1(x)))`, `x ← x + ls2(mlp(norm2(x)))`, with optional LayerScale.
 ///
-/// Shapes: `[T, C]` in and out. Parameter names follow timm's `Block`.
+/// Shapes: `[T, C]` or `[B, T, C]` in and out. Parameter names follow timm's `Block`.
 public struct TransformerBlock: ParameterContainer, Sendable {
   public var norm1: LayerNorm
   public var attention: MultiHeadSelfAttention

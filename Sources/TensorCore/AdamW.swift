@@ -75,3 +75,31 @@ public struct AdamW {
     }
   }
 }
+
+extension AdamW {
+  /// One parameter's optimiser state, for checkpoints: steps taken and both moment estimates
+  /// (each with the parameter's element count).
+  public struct ParameterState: Equatable, Sendable {
+    public var step: Int
+    public var m: [Float]
+    public var v: [Float]
+
+    public init(step: Int, m: [Float], v: [Float]) {
+      precondition(m.count == v.count, "moment estimates of \(m.count) and \(v.count) elements")
+      self.step = step
+      self.m = m
+      self.v = v
+    }
+  }
+
+  /// The state of `parameter`, or nil before its first update.
+  public func state(of parameter: Tensor) -> ParameterState? {
+    state[ObjectIdentifier(parameter)].map { ParameterState(step: $0.step, m: $0.m, v: $0.v) }
+  }
+
+  /// Restores `parameter`'s state (resuming from a checkpoint continues the exact same run).
+  public mutating func setState(_ s: ParameterState, of parameter: Tensor) {
+    precondition(s.m.count == parameter.count, "state of \(s.m.count) elements for parameter \(parameter.shape)")
+    state[ObjectIdentifier(parameter)] = Moments(tensor: parameter, step: s.step, m: s.m, v: s.v)
+  }
+}

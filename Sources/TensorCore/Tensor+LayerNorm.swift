@@ -11,29 +11,31 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 
   if let bias { precondition(bias.shape == [c], "layerNorm bias \(bias.shape) != [\(c)] for input \(x.shape)") }
   let rows = c == 0 ? 0 : x.count / c
   let record = ([x] + [weight, bias].compactMap { $0 }).contains(where: \.requiresGrad) && GradientMode.isEnabled
+  // Missing affine terms become 1 and 0 so the inner loops have no branches and vectorise.
+  let w = weight?.scalars ?? [Float](repeating: 1, count: c), b = bias?.scalars ?? [Float](repeating: 0, count: c)
   var xhat = record ? [Float](repeating: 0, count: x.count) : []
   var rstds = record ? [Float](repeating: 0, count: rows) : []
-  let w = weight?.scalars, b = bias?.scalars
   let y = x.scalars.withUnsafeBufferPointer { px in
-    makeBuffer(x.count) { out in
-      for r in 0..<rows {
-        let base = r * c
-        var mean: Float = 0
-        for j in 0..<c { mean += px[base + j] }
-        mean /= Float(c)
-        var variance: Float = 0
-        for j in 0..<c {
-          let d = px[base + j] - mean
-          variance += d * d
+    xhat.withUnsafeMutableBufferPointer { pxhat in
+      rstds.withUnsafeMutableBufferPointer { prstd in
+        makeBuffer(x.count) { out in
+          forEachElementChunk(rows, minimumChunk: Swift.max(1, (1 << 14) / Swift.max(c, 1))) { rowRange in
+            for r in rowRange {
+              let row = px.baseAddress! + r * c, dst = out.baseAddress! + r * c
+              var mean: Float = 0
+              for j in 0..<c { mean += row[j] }
+              mean /= Float(c)
+              var variance: Float = 0
+              for j in 0..<c { variance += (row[j] - mean) * (row[j] - mean) }
+              let rstd = 1 / (variance / Float(c) + eps).squareRoot()
+              for j in 0..<c { dst[j] = (row[j] - mean) * rstd * w[j] + b[j] }
+              if record {
+                for j in 0..<c { pxhat[r * c + j] = (row[j] - mean) * rstd }
+                prstd[r] = rstd
+              }
+            }
+          }
         }
-        variance /= Float(c)
-        let rstd = 1 / (variance + eps).squareRoot()
-        for j in 0..<c {
-          let n = (px[base + j] - mean) * rstd
-          if record { xhat[base + j] = n }
-          out[base + j] = n * (w?[j] ?? 1) + (b?[j] ?? 0)
-        }
-        if record { rstds[r] = rstd }
       }
     }
   }
@@ -46,25 +48,44 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 
     // so:      dw = Σ_rows g · x̂,  db = Σ_rows g,
     //          dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)),  dx̂ = g · w   (llm.c layernorm_backward)
     var dx = needX ? [Float](repeating: 0, count: g.count) : []
-    var dw = needW ? [Float](repeating: 0, count: c) : []
-    var db = needB ? [Float](repeating: 0, count: c) : []
-    for r in 0..<rows {
-      let base = r * c
-      var meanD: Float = 0, meanDX: Float = 0
-      for j in 0..<c {
-        let d = g[base + j] * (w?[j] ?? 1)
-        meanD += d
-        meanDX += d * xhat[base + j]
-        if needW { dw[j] += g[base + j] * xhat[base + j] }
-        if needB { db[j] += g[base + j] }
-      }
-      meanD /= Float(c)
-      meanDX /= Float(c)
-      if needX {
-        for j in 0..<c {
-          let d = g[base + j] * (w?[j] ?? 1)
-          dx[base + j] = rstds[r] * (d - meanD - xhat[base + j] * meanDX)
+    // Rows split across workers; each accumulates its own dw, db, summed afterwards.
+    let workers = Swift.max(1, Swift.min(ComputeThreads.count, rows * c / (1 << 14)))
+    var partialW = [Float](repeating: 0, count: workers * c), partialB = partialW
+    g.withUnsafeBufferPointer { pg in
+      xhat.withUnsafeBufferPointer { pxhat in
+        dx.withUnsafeMutableBufferPointer { pdx in
+          partialW.withUnsafeMutableBufferPointer { pw in
+            partialB.withUnsafeMutableBufferPointer { pb in
+              let chunk = (rows + workers - 1) / workers
+              concurrentChunks(workers) { worker in
+                let dw = pw.baseAddress! + worker * c, db = pb.baseAddress! + worker * c
+                for r in (worker * chunk)..<Swift.min(rows, (worker + 1) * chunk) {
+                  let gr = pg.baseAddress! + r * c, xr = pxhat.baseAddress! + r * c
+                  var meanD: Float = 0, meanDX: Float = 0
+                  for j in 0..<c {
+                    meanD += gr[j] * w[j]
+                    meanDX += gr[j] * w[j] * xr[j]
+                    dw[j] += gr[j] * xr[j]
+                    db[j] += gr[j]
+                  }
+                  meanD /= Float(c)
+                  meanDX /= Float(c)
+                  if needX {
+                    let rstd = rstds[r], dr = pdx.baseAddress! + r * c
+                    for j in 0..<c { dr[j] = rstd * (gr[j] * w[j] - meanD - xr[j] * meanDX) }
+                  }
+                }
+              }
+            }
+          }
         }
+      }
+    }
+    var dw = [Float](repeating: 0, count: c), db = dw
+    for worker in 0..<workers {
+      for j in 0..<c {
+        dw[j] += partialW[worker * c + j]
+        db[j] += partialB[worker * c + j]
       }
     }
     var grads: [[Float]?] = [needX ? dx : nil]

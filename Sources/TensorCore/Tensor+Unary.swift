@@ -117,13 +117,25 @@ public func gelu(_ x: Tensor, approximation: GELUApproximation = .exact) -> Tens
   guard shouldRecord(x) else { return out }
   let input = x.scalars
   return out.recording([x]) { g in
-    [makeBuffer(n) { dx in
-      for i in 0..<n { dx[i] = g[i] * geluDerivative(input[i], approximation) }
+    [input.withUnsafeBufferPointer { px in
+      g.withUnsafeBufferPointer { pg in
+        makeBuffer(n) { dx in
+          forEachElementChunk(n) { range in
+            let offset = range.lowerBound
+            switch approximation {
+            case .exact:
+              ck_gelu_erf_backward(px.baseAddress! + offset, pg.baseAddress! + offset, dx.baseAddress! + offset, range.count)
+            case .tanh:
+              for i in range { dx[i] = pg[i] * geluDerivative(px[i], approximation) }
+            }
+          }
+        }
+      }
     }]
   }
 }
 
-/// `d gelu(x) / dx`, scalar libm.
+/// `d gelu(x) / dx`, scalar libm (the tanh form's backward; the exact form's runs in CKernels).
 private func geluDerivative(_ x: Float, _ approximation: GELUApproximation) -> Float {
   switch approximation {
   case .exact:

@@ -52,7 +52,7 @@ import Foundation
 /// for thread wake-up (at least `minimumChunk` items per range; the default suits cheap
 /// element-wise work); small tensors run inline on the caller's thread.
 @inline(__always) func forEachElementChunk(_ count: Int, minimumChunk: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
-  let workers = Swift.min(ProcessInfo.processInfo.activeProcessorCount, count / Swift.max(1, minimumChunk))
+  let workers = Swift.min(ComputeThreads.count, count / Swift.max(1, minimumChunk))
   guard workers > 1 else {
     body(0..<count)
     return
@@ -66,5 +66,19 @@ import Foundation
       let start = w * chunk
       work(start..<Swift.min(count, start + chunk))
     }
+  }
+}
+
+/// Runs `body(worker)` for `workers` workers at once (one inline when `workers == 1`), for
+/// kernels that split their own ranges and keep per-worker partial results.
+func concurrentChunks(_ workers: Int, _ body: (Int) -> Void) {
+  guard workers > 1 else {
+    body(0)
+    return
+  }
+  withoutActuallyEscaping(body) { body in
+    // Each worker writes only its own slots and concurrentPerform joins before returning.
+    nonisolated(unsafe) let work = body
+    DispatchQueue.concurrentPerform(iterations: workers) { work($0) }
   }
 }

@@ -6,7 +6,7 @@ struct VitBench: ParsableCommand {
     commandName: "vit-bench",
     abstract: "Benchmarks: GEMM and conv2d GFLOP/s, ViT forward latency.",
     discussion: "See Benchmarks/README.md for how to run the Python peers side by side.",
-    subcommands: [GEMMBenchmark.self, ConvBenchmark.self, ViTBenchmark.self, OpsBenchmark.self, ReceptiveFieldReport.self])
+    subcommands: [GEMMBenchmark.self, ConvBenchmark.self, ViTBenchmark.self, TrainingBenchmark.self, OpsBenchmark.self, ReceptiveFieldReport.self])
 }
 
 VitBench.main()

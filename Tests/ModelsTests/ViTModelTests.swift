@@ -28,6 +28,30 @@ struct ViTModelTests {
     #expect(model.parameterCount == 6_131_560)
   }
 
+  /// A batch runs every image through the same ops at once: each image's logits, tokens and
+  /// attention match its own single-image pass (to GEMM rounding: batching changes blocking).
+  @Test(arguments: [ViTConfiguration.GlobalPool.token, .average])
+  func aBatchMatchesImageByImage(pool: ViTConfiguration.GlobalPool) {
+    var rng = SplitMix64(seed: 9)
+    var configuration = ViTConfiguration(patchSize: 8, embedDimension: 32, depth: 2, headCount: 4, imageSize: 32)
+    configuration.registerTokens = 1
+    configuration.globalPool = pool
+    configuration.classCount = 5
+    let model = VisionTransformer(configuration, using: &rng)
+    let images = Tensor.randomNormal([3, 3, 24, 40], using: &rng)
+    let batch = withGradientsDisabled { model(batch: images, recordAttention: true) }
+    #expect(batch.logits!.shape == [3, 5] && batch.tokens.shape == [3, 17, 32] && batch.attention[1].shape == [3, 4, 17, 17])
+    for i in 0..<3 {
+      let single = withGradientsDisabled { model(images.sliced(axis: 0, range: i..<(i + 1)).squeezed(0), recordAttention: true) }
+      let pairs = [(single.logits!, batch.logits!), (single.tokens, batch.tokens), (single.attention[1], batch.attention[1])]
+      for (one, many) in pairs {
+        let row = many.sliced(axis: 0, range: i..<(i + 1)).squeezed(0)
+        #expect(one.shape == row.shape)
+        #expect(zip(one.scalars, row.scalars).allSatisfy { abs($0 - $1) <= 1e-5 * (1 + abs($0)) })
+      }
+    }
+  }
+
   @Test func savedModelsLoadBackWithIdenticalLogits() throws {
     var rng = SplitMix64(seed: 2)
     var configuration = ViTConfiguration(patchSize: 8, embedDimension: 32, depth: 2, headCount: 2, imageSize: 32)

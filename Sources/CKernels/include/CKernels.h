@@ -41,4 +41,15 @@ void ck_gelu_erf(const float *src, float *dst, size_t n);
 /// ck_gelu_erf with the code path of `level`, for tests; 0 when this CPU lacks that level.
 int ck_gelu_erf_at_level(int level, const float *src, float *dst, size_t n);
 
+/// GELU's backward: dx[i] = grad[i] · (Φ(x) + x φ(x)) with the same vectorised erf
+/// (absolute error about 2e-7 on the derivative). dx may equal grad.
+void ck_gelu_erf_backward(const float *x, const float *grad, float *dx, size_t n);
+
+/// ck_gelu_erf_backward with the code path of `level`, for tests; 0 when this CPU lacks it.
+int ck_gelu_erf_backward_at_level(int level, const float *x, const float *grad, float *dx, size_t n);
+
+/// glibc only (a no-op elsewhere): serve blocks below `mmap_threshold` bytes from the heap
+/// and give freed heap memory back to the kernel only above `trim_threshold` bytes.
+void ck_keep_freed_memory(size_t mmap_threshold, size_t trim_threshold);
+
 #endif

@@ -19,7 +19,7 @@ public struct VisionTransformer: ParameterContainer, Sendable {
   public var fcNorm: LayerNorm?
   public var head: Linear?
 
-  /// What one forward pass produced.
+  /// What one forward pass produced. For a batch every tensor has a leading `[B]` axis.
   public struct Output: Sendable {
     /// `[classes]`, when the model has a head.
     public var logits: Tensor?
@@ -31,31 +31,44 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     public var gridHeight: Int
   }
 
-  /// Runs the model.
+  /// Runs the model on one image.
   /// - Parameters:
   ///   - image: normalised `[3, H, W]`.
   ///   - mask: which keys each query may see (full by default).
   ///   - recordAttention: keep every layer's attention weights; the output is identical
   ///     either way.
   public func callAsFunction(_ image: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false) -> Output {
+    precondition(image.rank == 3 && image.shape[0] == 3, "input must be [3, H, W], got \(image.shape)")
+    var out = callAsFunction(batch: image.unsqueezed(0), mask: mask, recordAttention: recordAttention)
+    out.logits = out.logits?.squeezed(0)
+    out.tokens = out.tokens.squeezed(0)
+    out.attention = out.attention.map { $0.squeezed(0) }
+    return out
+  }
+
+  /// Runs the model on a batch of same-sized images `[B, 3, H, W]`: every matrix product
+  /// covers the whole batch (what training needs for speed). Outputs are `[B, …]`.
+  public func callAsFunction(batch images: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false) -> Output {
     let c = configuration
     let p = c.patchSize
-    precondition(image.rank == 3 && image.shape[0] == 3, "input must be [3, H, W], got \(image.shape)")
-    precondition(image.shape[1] % p == 0 && image.shape[2] % p == 0, "input \(image.shape[1])x\(image.shape[2]) is not a multiple of the patch size \(p)")
-    let gw = image.shape[2] / p, gh = image.shape[1] / p
-    var x = patchEmbedding(image)  // [N, D]
-    let prefix = [classToken, registerTokens].compactMap { $0 }
-    let positions = positionTable(gridWidth: gw, gridHeight: gh)
+    precondition(images.rank == 4 && images.shape[1] == 3, "input must be [B, 3, H, W], got \(images.shape)")
+    precondition(images.shape[2] % p == 0 && images.shape[3] % p == 0, "input \(images.shape[2])x\(images.shape[3]) is not a multiple of the patch size \(p)")
+    let b = images.shape[0], d = c.embedDimension
+    let gw = images.shape[3] / p, gh = images.shape[2] / p
+    var x = patchEmbedding(images)  // [B, N, D]
+    let prefix = [classToken, registerTokens].compactMap { $0 }.map { $0.broadcast(to: [b, $0.shape[0], d]) }
+    let positions = positionTable(gridWidth: gw, gridHeight: gh)  // [T or N, D], broadcast over B
     if c.positionPlacement == .patchesOnly || c.positionEmbedding == .sinCos2D {
       if let positions { x = x + positions }
-      if !prefix.isEmpty { x = concat(prefix + [x], axis: 0) }
+      if !prefix.isEmpty { x = concat(prefix + [x], axis: 1) }
     } else {
-      if !prefix.isEmpty { x = concat(prefix + [x], axis: 0) }
+      if !prefix.isEmpty { x = concat(prefix + [x], axis: 1) }
       if let positions { x = x + positions }
     }
     if let preNorm { x = preNorm(x) }
+    let t = x.shape[1]
     let maskTensor = mask.allowed(prefixTokens: c.prefixTokens, gridWidth: gw, gridHeight: gh).map {
-      Tensor.attentionMask(allowed: $0, shape: [x.shape[0], x.shape[0]])
+      Tensor.attentionMask(allowed: $0, shape: [t, t])
     }
     var attention: [Tensor] = []
     for block in blocks {
@@ -67,8 +80,8 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     var logits: Tensor?
     if let head {
       var pooled = c.globalPool == .token
-        ? x.sliced(axis: 0, range: 0..<1).reshaped([c.embedDimension])
-        : x.sliced(axis: 0, range: c.prefixTokens..<x.shape[0]).mean(axis: 0)
+        ? x.sliced(axis: 1, range: 0..<1).reshaped([b, d])
+        : x.sliced(axis: 1, range: c.prefixTokens..<t).mean(axis: 1)
       if let fcNorm { pooled = fcNorm(pooled) }
       logits = head(pooled)
     }
