@@ -16,6 +16,7 @@ let package = Package(
   products: [
     .executable(name: "vit-attend", targets: ["vit-attend"]),
     .executable(name: "vit-bench", targets: ["vit-bench"]),
+    .executable(name: "patch-classify", targets: ["patch-classify"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -49,6 +50,13 @@ let package = Package(
     .executableTarget(
       name: "attention-walkthrough", dependencies: ["ImageIO", "Layers", "TensorCore"],
       path: "Examples/attention-walkthrough", exclude: ["README.md"]),
+    .target(
+      name: "PatchClassifyKit", dependencies: ["ImageIO", "Inspection", "Models", "Rendering", "Safetensors", "TensorCore"],
+      path: "Examples/patch-classify/Sources/PatchClassifyKit"),
+    .executableTarget(
+      name: "patch-classify",
+      dependencies: ["PatchClassifyKit", "TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "Examples/patch-classify/Sources/patch-classify"),
     .executableTarget(
       name: "vit-bench",
       dependencies: ["TensorCore", "Models", "Inspection", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -8,7 +8,7 @@ extension VisionTransformer {
   /// `state_dict`: `cls_token` `[1, 1, D]`, `pos_embed` `[1, L, D]`, `patch_embed.proj.weight`
   /// `[D, 3, P, P]`) and `folder/config.json` (`pretrained_cfg` and `model_args`), so
   /// `timm.models.vision_transformer.VisionTransformer(**model_args)` loads it with
-  /// `load_state_dict`. Each file is written to a temporary name and renamed into place.
+  /// `load_state_dict` (a fixed 2D sin-cos model loads in timm without its position table). Each file is written to a temporary name and renamed into place.
   public func save(to folder: String) throws {
     let c = configuration
     let d = c.embedDimension, p = c.patchSize
@@ -37,6 +37,9 @@ extension VisionTransformer {
       "global_pool": args["global_pool"]!,
       "pretrained_cfg": ["input_size": [3, c.imageHeight, c.imageWidth], "mean": c.mean, "std": c.std, "interpolation": "bicubic"],
       "model_args": args,
+      // timm has no fixed sin-cos table ("none" is the nearest it loads); this key, which
+      // timm ignores, lets this toolkit restore the exact kind.
+      "vision_attention": ["position_embedding": c.positionEmbedding.rawValue],
     ]
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])

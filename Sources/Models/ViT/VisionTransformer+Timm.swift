@@ -37,7 +37,8 @@ extension VisionTransformer {
       c.positionEmbedding = .learned
       try placePositions(&c, rows: rows, args: args, pretrained: pretrained, path: path)
     } else {
-      c.positionEmbedding = .none
+      let saved = (config?["vision_attention"] as? [String: Any])?["position_embedding"] as? String
+      c.positionEmbedding = saved == ViTConfiguration.PositionEmbeddingKind.sinCos2D.rawValue ? .sinCos2D : .none
       if let size = floats(pretrained["input_size"]), size.count == 3 {
         c.positionGridHeight = Int(size[1]) / p
         c.positionGridWidth = Int(size[2]) / p

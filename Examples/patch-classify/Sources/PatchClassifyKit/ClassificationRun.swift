@@ -1,0 +1,131 @@
+import Foundation
+import ImageIO
+import Models
+import TensorCore
+
+/// Where a run's images come from (`--data`).
+public enum DataSource: Sendable, Equatable {
+  /// ShapeWorld, `train` and `validation` images (disjoint sample indices).
+  case shapeWorld(train: Int, validation: Int)
+  /// An `ImageFolder` root.
+  case folder(String)
+}
+
+/// Everything one `patch-classify` run needs.
+public struct RunOptions: Sendable {
+  public var data = DataSource.shapeWorld(train: 20_000, validation: 2_000)
+  public var model = ModelKind.vit
+  public var vit = ViTShape()
+  public var training = TrainingConfiguration()
+  public var runDirectory = "runs/patch-classify"
+  public var resume = false
+  /// Validation images drawn in `attention.png`.
+  public var overlayCount = 8
+
+  public init() {}
+}
+
+/// Errors of a run, each one clear message.
+public enum RunError: Error, CustomStringConvertible {
+  case checkpointExists(folder: String)
+  case dataset(DatasetError)
+  case checkpoint(CheckpointStoreError)
+  case writeFailed(path: String, reason: String)
+
+  public var description: String {
+    switch self {
+    case .checkpointExists(let folder): "\(folder) already holds a checkpoint: pass --resume to continue it, or choose another --run-dir"
+    case .dataset(let e): e.description
+    case .checkpoint(let e): e.description
+    case .writeFailed(let path, let reason): "cannot write \(path): \(reason)"
+    }
+  }
+}
+
+/// A whole run: data, model, training (or resuming), evaluation, figures and `metrics.json`.
+public struct ClassificationRun {
+  public let options: RunOptions
+  public var log: (String) -> Void = { print($0) }
+  public var onStep: (StepReport) -> Void = { _ in }
+
+  public init(options: RunOptions) { self.options = options }
+
+  public func run() throws(RunError) -> RunMetrics {
+    let (train, validation, datasetName) = try loadData()
+    log("data: \(datasetName), \(train.count) training and \(validation.count) validation images, \(train.classNames.count) classes")
+    var rng = SplitMix64(seed: options.training.seed)
+    switch options.model {
+    case .vit:
+      let configuration = options.vit.configuration(classes: train.classNames.count)
+      return try fit(ViTClassifier(VisionTransformer(configuration, using: &rng)), train, validation, datasetName)
+    }
+  }
+
+  func loadData() throws(RunError) -> (LabeledImages, LabeledImages, String) {
+    switch options.data {
+    case .shapeWorld(let trainCount, let validationCount):
+      let world = ShapeWorld(imageSize: options.vit.imageSize, seed: options.training.seed)
+      // Validation samples start far past any training index, so the sets never overlap.
+      return (LabeledImages(world, range: 0..<trainCount),
+              LabeledImages(world, range: 1_000_000_000..<(1_000_000_000 + validationCount)), "shapeworld")
+    case .folder(let root):
+      do {
+        let (t, v) = try ImageFolder.loadSplit(root, size: options.vit.imageSize)
+        return (t, v, root)
+      } catch {
+        throw .dataset(error)
+      }
+    }
+  }
+
+  func fit<M: ImageClassifier & EvidenceProviding>(_ model: M, _ train: LabeledImages, _ validation: LabeledImages, _ datasetName: String) throws(RunError) -> RunMetrics {
+    let store = CheckpointStore(runDirectory: options.runDirectory)
+    if store.exists && !options.resume { throw .checkpointExists(folder: options.runDirectory) }
+    var trainer = Trainer(model: model, train: train, validation: validation, configuration: options.training, store: store)
+    do {
+      if options.resume {
+        try trainer.resume()
+        log("resumed at step \(trainer.progress.step) of \(trainer.totalSteps)")
+      }
+      log("model: \(options.model.rawValue), \(trainer.model.parameterCount) parameters; \(trainer.totalSteps) steps of \(options.training.batchSize) on \(ComputeThreads.count) threads")
+      try trainer.run(report: onStep)
+    } catch {
+      throw .checkpoint(error)
+    }
+    var trained = trainer.model
+    let report = Evaluation.evaluate(&trained, on: validation, batchSize: options.training.batchSize)
+    let p = trainer.progress
+    let metrics = RunMetrics(
+      model: options.model.rawValue, dataset: datasetName, classNames: train.classNames, report: report,
+      epochs: options.training.epochs, steps: p.step, batchSize: options.training.batchSize,
+      parameterCount: trained.parameterCount,
+      imagesPerSecond: Double(p.step * options.training.batchSize) / max(p.stepSeconds, 1e-9),
+      trainSeconds: p.trainSeconds, threads: ComputeThreads.count, seed: options.training.seed)
+    try writeOutputs(metrics, history: p.history, stepsPerEpoch: trainer.stepsPerEpoch, model: &trained, validation: validation)
+    return metrics
+  }
+
+  /// `metrics.json`, `curves.png`, `confusion.png` and `attention.png`, each written atomically.
+  func writeOutputs<M: ImageClassifier & EvidenceProviding>(_ metrics: RunMetrics, history: TrainingHistory, stepsPerEpoch: Int, model: inout M, validation: LabeledImages) throws(RunError) {
+    let dir = options.runDirectory
+    func path(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
+    do {
+      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      try AtomicFile.write([UInt8](try metrics.serialized()), to: path("metrics.json"))
+      try RunFigures.curves(history, stepsPerEpoch: stepsPerEpoch).writePNG(to: path("curves.png"))
+      try RunFigures.confusion(metrics.report.confusion, classNames: metrics.classNames).writePNG(to: path("confusion.png"))
+      let shown = Array(0..<min(options.overlayCount, validation.count))
+      if !shown.isEmpty {
+        let sample = validation.subset(shown)
+        let evidence = withGradientsDisabled { model.evidence(BatchMaker(mean: model.mean, std: model.std).tensor(sample.images)) }
+        let predicted = Evaluation.predictions(of: &model, on: sample, batchSize: shown.count)
+        let captions = zip(sample.labels, predicted).map { "\(sample.classNames[$0]) -> \(sample.classNames[$1])" }
+        try RunFigures.overlays(images: sample.images, evidence: evidence, masks: sample.masks, captions: captions).writePNG(to: path("attention.png"))
+      }
+    } catch let error as ImageIOError {
+      throw .writeFailed(path: dir, reason: error.description)
+    } catch {
+      throw .writeFailed(path: dir, reason: "\(error)")
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Inspection
+import Models
+import TensorCore
+
+/// A model the trainer can train: batched logits, its parameters, and a checkpoint format.
+public protocol ImageClassifier: ParameterContainer {
+  /// `[B, 3, H, W]` normalised images → `[B, classes]` logits. `training` switches
+  /// train-time behaviour (batch-norm statistics, spectral-norm iterations).
+  mutating func logits(_ images: Tensor, training: Bool) -> Tensor
+  /// Input normalisation the model expects.
+  var mean: [Float] { get }
+  var std: [Float] { get }
+  /// Parameters AdamW leaves undecayed (biases, norm gains, embeddings), as timm does.
+  var parametersWithoutWeightDecay: [Tensor] { get }
+  /// Writes the model (weights and `config.json`) into `folder`.
+  func save(to folder: String) throws
+  /// Model state that is not trained by gradients (batch-norm running statistics), by name.
+  var namedBuffers: [(name: String, tensor: Tensor)] { get }
+}
+
+extension ImageClassifier {
+  public var namedBuffers: [(name: String, tensor: Tensor)] { [] }
+}
+
+/// The ViT of `Models`, trained as a classifier.
+public struct ViTClassifier: ImageClassifier {
+  public var model: VisionTransformer
+
+  public init(_ model: VisionTransformer) { self.model = model }
+
+  public mutating func logits(_ images: Tensor, training: Bool) -> Tensor {
+    model(batch: images).logits!
+  }
+
+  public var mean: [Float] { model.configuration.mean }
+  public var std: [Float] { model.configuration.std }
+
+  /// timm's `no_weight_decay`: position embeddings, class and register tokens, and every
+  /// one-dimensional parameter (biases, LayerNorm and LayerScale gains).
+  public var parametersWithoutWeightDecay: [Tensor] {
+    model.namedParameters.filter { ["pos_embed", "cls_token", "reg_token"].contains($0.name) || $0.tensor.rank == 1 }.map(\.tensor)
+  }
+
+  public func save(to folder: String) throws { try model.save(to: folder) }
+
+  public var namedParameters: [(name: String, tensor: Tensor)] { model.namedParameters }
+}
+
+extension ViTClassifier: EvidenceProviding {
+  /// "cls": the class token's attention over the patches in the last layer, heads averaged
+  /// (what DINO's figures show); "rollout": the class token's row of attention rollout
+  /// (Abnar & Zuidema 2020). Models without a class token use the patches' mean row.
+  public mutating func evidence(_ images: Tensor) -> [EvidenceMaps] {
+    let out = model(batch: images, recordAttention: true)
+    let c = model.configuration
+    let b = images.shape[0], t = c.prefixTokens + out.gridWidth * out.gridHeight
+    let perImage = c.headCount * t * t
+    return (0..<b).map { i in
+      let record = AttentionRecord(
+        layers: out.attention.map { Array($0.scalars[(i * perImage)..<((i + 1) * perImage)]) },
+        heads: c.headCount, prefixTokens: c.prefixTokens, hasClassToken: c.classToken,
+        gridWidth: out.gridWidth, gridHeight: out.gridHeight)
+      let last = record.fused(layer: c.depth - 1, .mean), rollout = record.rollout(.mean)
+      return EvidenceMaps(gridWidth: out.gridWidth, gridHeight: out.gridHeight, maps: [
+        ("cls", Self.queryRow(last, record)), ("rollout", Self.queryRow(rollout, record)),
+      ])
+    }
+  }
+
+  /// The class token's row over the patches, or the patches' mean row without one.
+  static func queryRow(_ matrix: [Float], _ record: AttentionRecord) -> [Float] {
+    if record.hasClassToken { return record.patchMap(of: matrix, query: 0) }
+    var sum = [Float](repeating: 0, count: record.patchCount)
+    for q in record.prefixTokens..<record.tokens {
+      for (j, v) in record.patchMap(of: matrix, query: q).enumerated() { sum[j] += v / Float(record.patchCount) }
+    }
+    return sum
+  }
+}

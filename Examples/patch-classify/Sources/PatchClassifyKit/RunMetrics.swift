@@ -1,0 +1,44 @@
+import Foundation
+
+/// `metrics.json`: the run's results. The keys `val_accuracy`, `per_class_accuracy`,
+/// `pointing_game`, `images_per_second` and `train_seconds` are a contract other tools read.
+public struct RunMetrics: Sendable {
+  public var model: String
+  public var dataset: String
+  public var classNames: [String]
+  public var report: Evaluation.Report
+  public var epochs: Int
+  public var steps: Int
+  public var batchSize: Int
+  public var parameterCount: Int
+  /// Training images per second over the run's training steps (evaluation excluded).
+  public var imagesPerSecond: Double
+  public var trainSeconds: Double
+  public var threads: Int
+  public var seed: UInt64
+  /// Further keys, e.g. the model's shape (JSON values as strings, numbers or booleans).
+  public var extra: [String: String] = [:]
+
+  /// The JSON object, keys sorted. `pointing_game` is the class-token attention's hit rate
+  /// (rollout's and the others' are under `pointing_game_by_map`); null where the dataset
+  /// has no masks or the model no maps.
+  public var json: [String: Any] {
+    var out: [String: Any] = [
+      "model": model, "dataset": dataset, "class_names": classNames,
+      "val_accuracy": report.accuracy,
+      "per_class_accuracy": Dictionary(uniqueKeysWithValues: zip(classNames, report.perClassAccuracy)),
+      "confusion_matrix": report.confusion,
+      "pointing_game": report.pointingGame.first.map { $0.hitRate as Any } ?? NSNull(),
+      "pointing_game_by_map": Dictionary(uniqueKeysWithValues: report.pointingGame.map { ($0.name, $0.hitRate) }),
+      "images_per_second": imagesPerSecond, "train_seconds": trainSeconds,
+      "epochs": epochs, "steps": steps, "batch_size": batchSize, "parameter_count": parameterCount,
+      "threads": threads, "seed": seed,
+    ]
+    for (key, value) in extra { out[key] = value }
+    return out
+  }
+
+  public func serialized() throws -> Data {
+    try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+  }
+}

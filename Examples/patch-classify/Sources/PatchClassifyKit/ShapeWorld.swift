@@ -1,0 +1,132 @@
+import ImageIO
+import TensorCore
+
+/// One ShapeWorld picture with its ground truth.
+public struct ShapeWorldSample: Sendable {
+  /// RGB, `size × size`.
+  public var image: Image
+  public var shape: ShapeKind
+  /// Row-major `size × size`: true where the object covers at least half the pixel.
+  public var mask: [Bool]
+}
+
+/// A procedurally generated classification dataset: one object of `ShapeKind` on a noisy or
+/// textured background, with random colour, size, position and rotation.
+///
+/// Sample `i` depends only on `(seed, i)`, so any subset can be regenerated exactly and in
+/// any order; classes cycle with the index (`i % 6`), so every split is balanced. Objects are
+/// antialiased with 4×4 supersampling, and their masks say which pixels they cover, which is
+/// what the pointing game scores attention against.
+public struct ShapeWorld: Sendable {
+  public var imageSize: Int
+  public var seed: UInt64
+  public static let classes = ShapeKind.allCases
+
+  public init(imageSize: Int = 64, seed: UInt64) {
+    precondition(imageSize >= 16, "ShapeWorld images need at least 16 pixels a side, got \(imageSize)")
+    self.imageSize = imageSize
+    self.seed = seed
+  }
+
+  /// Sample `index` (any non-negative integer).
+  public func sample(_ index: Int) -> ShapeWorldSample {
+    // Mixing the index through SplitMix64's own constant keeps neighbouring samples unrelated.
+    var rng = SplitMix64(seed: seed ^ (UInt64(index) &* 0x9E37_79B9_7F4A_7C15))
+    let s = imageSize
+    let shape = Self.classes[index % Self.classes.count]
+    var background = Background(random: &rng)
+    var pixels = [Float](repeating: 0, count: s * s * 3)
+    for y in 0..<s {
+      for x in 0..<s {
+        let c = background.color(x: Float(x), y: Float(y), using: &rng)
+        for k in 0..<3 { pixels[(y * s + x) * 3 + k] = c[k] }
+      }
+    }
+    let color = Self.objectColor(against: background.meanColor, using: &rng)
+    let radius = Float(s) * (0.14 + 0.16 * rng.nextUnitFloat())
+    let cx = radius + 1 + (Float(s) - 2 * radius - 2) * rng.nextUnitFloat()
+    let cy = radius + 1 + (Float(s) - 2 * radius - 2) * rng.nextUnitFloat()
+    let angle = 2 * Float.pi * rng.nextUnitFloat()
+    let (cosA, sinA) = (cosf(angle), sinf(angle))
+    var mask = [Bool](repeating: false, count: s * s)
+    let x0 = max(0, Int(cx - radius) - 1), x1 = min(s - 1, Int(cx + radius) + 1)
+    let y0 = max(0, Int(cy - radius) - 1), y1 = min(s - 1, Int(cy + radius) + 1)
+    for y in y0...y1 {
+      for x in x0...x1 {
+        var covered = 0
+        for sy in 0..<4 {
+          for sx in 0..<4 {
+            let px = Float(x) + (Float(sx) + 0.5) / 4 - cx, py = Float(y) + (Float(sy) + 0.5) / 4 - cy
+            // Into the object's frame: rotate by −angle, scale by 1/radius.
+            let u = (cosA * px + sinA * py) / radius, v = (-sinA * px + cosA * py) / radius
+            if shape.contains(u, v) { covered += 1 }
+          }
+        }
+        guard covered > 0 else { continue }
+        let alpha = Float(covered) / 16
+        mask[y * s + x] = covered >= 8
+        let shade = 1 + 0.08 * Float(rng.nextStandardNormal())
+        for k in 0..<3 {
+          let i = (y * s + x) * 3 + k
+          pixels[i] = pixels[i] * (1 - alpha) + color[k] * shade * alpha
+        }
+      }
+    }
+    let bytes = pixels.map { UInt8(max(0, min(255, $0.rounded()))) }
+    return ShapeWorldSample(image: Image(width: s, height: s, channels: 3, pixels: bytes), shape: shape, mask: mask)
+  }
+
+  /// A saturated colour at least 120 (Euclidean, 0–255 scale) from the background's mean.
+  static func objectColor(against background: [Float], using rng: inout SplitMix64) -> [Float] {
+    var best: [Float] = [255, 255, 255], bestDistance: Float = -1
+    for _ in 0..<16 {
+      let c = (0..<3).map { _ in 255 * rng.nextUnitFloat() }
+      let d = zip(c, background).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+      if d >= 120 { return c }
+      if d > bestDistance { (best, bestDistance) = (c, d) }
+    }
+    return best
+  }
+}
+
+/// A ShapeWorld background: noise, a gradient, stripes or a checkerboard, each with pixel noise.
+struct Background {
+  enum Pattern { case noise, gradient, stripes, checker }
+  var pattern: Pattern
+  var first: [Float], second: [Float]
+  var direction: (Float, Float)
+  var frequency: Float
+  var noise: Float
+
+  init(random rng: inout SplitMix64) {
+    pattern = [Pattern.noise, .gradient, .stripes, .checker][Int(rng.next() % 4)]
+    first = (0..<3).map { _ in 30 + 195 * rng.nextUnitFloat() }
+    // The second colour stays close to the first so the texture never outshouts the object.
+    second = first.map { max(0, min(255, $0 + 70 * (rng.nextUnitFloat() - 0.5))) }
+    let phi = 2 * Float.pi * rng.nextUnitFloat()
+    direction = (cosf(phi), sinf(phi))
+    frequency = 0.25 + 0.5 * rng.nextUnitFloat()
+    noise = pattern == .noise ? 18 : 9
+  }
+
+  var meanColor: [Float] { zip(first, second).map { ($0 + $1) / 2 } }
+
+  mutating func color(x: Float, y: Float, using rng: inout SplitMix64) -> [Float] {
+    let t: Float
+    switch pattern {
+    case .noise: t = 0
+    case .gradient: t = 0.5 + 0.5 * sinf(0.03 * (direction.0 * x + direction.1 * y))
+    case .stripes: t = 0.5 + 0.5 * sinf(frequency * (direction.0 * x + direction.1 * y))
+    case .checker:
+      let cell = 3 + 5 * frequency
+      t = (Int((x / cell).rounded(.down)) + Int((y / cell).rounded(.down))) % 2 == 0 ? 0 : 1
+    }
+    return (0..<3).map { first[$0] * (1 - t) + second[$0] * t + noise * Float(rng.nextStandardNormal()) }
+  }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,151 @@
+import Foundation
+import TensorCore
+
+/// How a model is trained.
+public struct TrainingConfiguration: Sendable, Codable, Equatable {
+  public var epochs = 10
+  public var batchSize = 64
+  /// AdamW's rate at the end of warmup (then cosine decay to zero).
+  public var learningRate: Float = 1e-3
+  public var warmupEpochs: Double = 1
+  public var weightDecay: Float = 0.05
+  public var labelSmoothing: Float = 0.1
+  /// Global gradient-norm clip.
+  public var clipNorm: Float = 1
+  /// Random crop (±4 pixels, reflected) and left-right flips.
+  public var augment = true
+  public var seed: UInt64 = 0
+  /// Optimiser steps between checkpoints (and one after each epoch).
+  public var checkpointEvery = 200
+
+  public init() {}
+}
+
+/// Per-epoch and per-step records of a run (what the curves figure draws).
+public struct TrainingHistory: Codable, Sendable, Equatable {
+  public struct Epoch: Codable, Sendable, Equatable {
+    public var epoch: Int
+    public var trainLoss: Double
+    public var trainAccuracy: Double
+    public var validationAccuracy: Double
+    /// Wall seconds of the training loop at the end of the epoch (its validation included).
+    public var seconds: Double
+  }
+  public var epochs: [Epoch] = []
+  /// Training loss of every step.
+  public var stepLosses: [Float] = []
+  public init() {}
+}
+
+/// What the progress callback sees after each step.
+public struct StepReport: Sendable {
+  public var epoch: Int, epochs: Int
+  public var step: Int, totalSteps: Int
+  /// Means over the current epoch so far.
+  public var loss: Double, accuracy: Double
+  public var imagesPerSecond: Double
+  public var secondsLeft: Double
+}
+
+/// Mini-batch training with AdamW, linear warmup and cosine decay, label smoothing and
+/// gradient clipping, checkpointing through a `CheckpointStore`.
+///
+/// Runs are reproducible: epoch `e`'s order is a shuffle seeded by `(seed, e)` and step
+/// `s`'s augmentation by `(seed, s)`, so a resumed run takes exactly the batches the
+/// uninterrupted one would have.
+public struct Trainer<Model: ImageClassifier> {
+  public var model: Model
+  public let train: LabeledImages
+  public let validation: LabeledImages
+  public let configuration: TrainingConfiguration
+  public var optimizer: AdamW
+  public var progress: TrainerProgress
+  public let store: CheckpointStore?
+
+  public init(model: Model, train: LabeledImages, validation: LabeledImages, configuration: TrainingConfiguration, store: CheckpointStore?) {
+    precondition(train.count >= configuration.batchSize, "\(train.count) training images for batches of \(configuration.batchSize)")
+    self.model = model
+    self.train = train
+    self.validation = validation
+    self.configuration = configuration
+    self.store = store
+    optimizer = AdamW(weightDecay: configuration.weightDecay)
+    progress = TrainerProgress(step: 0, history: TrainingHistory(), trainSeconds: 0, stepSeconds: 0, configuration: configuration)
+    model.setRequiresGrad(true)
+  }
+
+  /// Steps per epoch: whole batches only (the remainder of each shuffle is left out).
+  public var stepsPerEpoch: Int { train.count / configuration.batchSize }
+  public var totalSteps: Int { stepsPerEpoch * configuration.epochs }
+
+  /// Continues from the store's checkpoint.
+  public mutating func resume() throws(CheckpointStoreError) {
+    guard let store else { return }
+    progress = try store.restore(into: &model, optimizer: &optimizer, expecting: configuration)
+  }
+
+  /// Trains until `totalSteps` (from wherever `progress` stands), checkpointing as it goes.
+  /// `stopAfter` ends early after that many steps of this call (tests interrupt runs so).
+  public mutating func run(stopAfter: Int? = nil, report: (StepReport) -> Void = { _ in }) throws(CheckpointStoreError) {
+    let c = configuration
+    let schedule = LearningRateSchedule(
+      peak: c.learningRate, warmupSteps: min(totalSteps, Int(c.warmupEpochs * Double(stepsPerEpoch))), totalSteps: totalSteps)
+    let batches = BatchMaker(mean: model.mean, std: model.std)
+    let noDecay = model.parametersWithoutWeightDecay
+    var (epochLoss, epochCorrect, epochSeen) = (0.0, 0, 0)
+    var stepsThisCall = 0
+    let started = Date()
+    let secondsBefore = progress.trainSeconds
+    while progress.step < totalSteps && stepsThisCall < (stopAfter ?? .max) {
+      let stepStarted = Date()
+      let epoch = progress.step / stepsPerEpoch, within = progress.step % stepsPerEpoch
+      if within == 0 { (epochLoss, epochCorrect, epochSeen) = (0, 0, 0) }
+      let order = Self.shuffled(count: train.count, seed: c.seed, epoch: epoch)
+      let indices = Array(order[(within * c.batchSize)..<((within + 1) * c.batchSize)])
+      var rng = SplitMix64(seed: c.seed ^ (UInt64(progress.step) &* 0xD1B5_4A32_D192_ED03))
+      let images = indices.map { train.images[$0] }
+      let input = c.augment ? batches.augmentedTensor(images, using: &rng) : batches.tensor(images)
+      let labels = indices.map { train.labels[$0] }
+
+      model.zeroGradients()
+      let logits = model.logits(input, training: true)
+      let loss = crossEntropy(logits: logits, labels: labels, labelSmoothing: c.labelSmoothing)
+      loss.backward()
+      clipGradientNorm(model.parameters, maxNorm: c.clipNorm)
+      optimizer.step(model.parameters, learningRate: schedule(progress.step), excludingWeightDecay: noDecay)
+
+      progress.step += 1
+      stepsThisCall += 1
+      progress.stepSeconds += Date().timeIntervalSince(stepStarted)
+      progress.history.stepLosses.append(loss.item)
+      epochLoss += Double(loss.item) * Double(labels.count)
+      epochCorrect += zip(Evaluation.argmaxRows(logits), labels).filter { $0 == $1 }.count
+      epochSeen += labels.count
+      progress.trainSeconds = secondsBefore + Date().timeIntervalSince(started)
+      let rate = Double(progress.step * c.batchSize) / max(1e-9, progress.stepSeconds)
+      report(StepReport(
+        epoch: epoch, epochs: c.epochs, step: progress.step, totalSteps: totalSteps,
+        loss: epochLoss / Double(epochSeen), accuracy: Double(epochCorrect) / Double(epochSeen),
+        imagesPerSecond: rate, secondsLeft: Double((totalSteps - progress.step) * c.batchSize) / max(rate, 1e-9)))
+
+      let endOfEpoch = progress.step % stepsPerEpoch == 0
+      if endOfEpoch {
+        let validationAccuracy = Evaluation.accuracy(of: &model, on: validation, batchSize: c.batchSize)
+        progress.history.epochs.append(TrainingHistory.Epoch(
+          epoch: epoch + 1, trainLoss: epochLoss / Double(epochSeen), trainAccuracy: Double(epochCorrect) / Double(epochSeen),
+          validationAccuracy: validationAccuracy, seconds: progress.trainSeconds))
+      }
+      if let store, endOfEpoch || progress.step % c.checkpointEvery == 0 || progress.step == totalSteps {
+        try store.save(model, optimizer: optimizer, progress: progress)
+      }
+    }
+  }
+
+  /// Epoch `epoch`'s order of `count` indices (Fisher–Yates with a generator seeded by both).
+  static func shuffled(count: Int, seed: UInt64, epoch: Int) -> [Int] {
+    var rng = SplitMix64(seed: seed &+ 0x5851_F42D_4C95_7F2D &* UInt64(epoch + 1))
+    var order = Array(0..<count)
+    order.shuffle(using: &rng)
+    return order
+  }
+}

@@ -1,0 +1,26 @@
+import Foundation
+import PatchClassifyKit
+
+/// The run's results as text: accuracy, per-class accuracy, the confusion matrix, the
+/// pointing game and throughput.
+struct Summary {
+  let text: String
+
+  init(_ m: RunMetrics) {
+    var lines = [String(format: "validation accuracy %.2f%% (%@ on %@, %d parameters)", 100 * m.report.accuracy, m.model, m.dataset, m.parameterCount)]
+    let nameWidth = m.classNames.map(\.count).max() ?? 0
+    func padded(_ s: String, _ w: Int) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
+    lines.append("per class: " + zip(m.classNames, m.report.perClassAccuracy).map { String(format: "%@ %.1f%%", $0, 100 * $1) }.joined(separator: ", "))
+    lines.append("confusion matrix (rows: true, columns: predicted):")
+    let cell = max(5, m.classNames.map { min($0.count, 8) }.max() ?? 5) + 1
+    lines.append(padded("", nameWidth) + m.classNames.map { padded(String($0.prefix(8)), cell) }.joined())
+    for (name, row) in zip(m.classNames, m.report.confusion) {
+      lines.append(padded(name, nameWidth) + row.map { padded(String($0), cell) }.joined())
+    }
+    for (name, rate) in m.report.pointingGame {
+      lines.append(String(format: "pointing game (%@ map peak on the object): %.1f%%", name, 100 * rate))
+    }
+    lines.append(String(format: "training: %.1f images/s on %d threads, %.0f s", m.imagesPerSecond, m.threads, m.trainSeconds))
+    text = lines.joined(separator: "\n")
+  }
+}

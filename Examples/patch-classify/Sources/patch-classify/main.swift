@@ -1,0 +1,1 @@
+PatchClassify.main()
