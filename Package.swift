@@ -70,6 +70,7 @@ let package = Package(
     .testTarget(name: "InspectionTests", dependencies: ["Inspection"], resources: [.copy("Fixtures")]),
     .testTarget(name: "VitAttendCLITests", dependencies: ["VitAttendCLI", "vit-attend", "attention-walkthrough", "ImageIO", "Inspection"]),
     .testTarget(name: "LayersTests", dependencies: ["Layers", "TensorCore", "TestSupport"]),
+    .testTarget(name: "PatchClassifyTests", dependencies: ["PatchClassifyKit", "Models", "TensorCore", "ImageIO"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "TestSupport", "Safetensors"], resources: [.copy("Fixtures")]),
   ]
 )

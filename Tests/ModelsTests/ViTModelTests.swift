@@ -2,6 +2,7 @@ import Foundation
 import Layers
 import TensorCore
 import Testing
+import TestSupport
 @testable import Models
 
 struct ViTModelTests {
@@ -50,6 +51,24 @@ struct ViTModelTests {
         #expect(zip(one.scalars, row.scalars).allSatisfy { abs($0 - $1) <= 1e-5 * (1 + abs($0)) })
       }
     }
+  }
+
+  /// Backward through the whole batched model (patch embedding, class and register tokens,
+  /// positions, a block, pooling, head) against finite differences, for every parameter.
+  @Test(arguments: [ViTConfiguration.GlobalPool.token, .average])
+  func batchedGradientsMatchFiniteDifferences(pool: ViTConfiguration.GlobalPool) {
+    var rng = SplitMix64(seed: 12)
+    var configuration = ViTConfiguration(patchSize: 4, embedDimension: 8, depth: 1, headCount: 2, mlpHiddenDimension: 8, imageSize: 8)
+    configuration.registerTokens = 1
+    configuration.globalPool = pool
+    configuration.classCount = 3
+    let model = VisionTransformer(configuration, using: &rng)
+    // timm's init is too small for finite differences to see; give every parameter O(1) values.
+    for p in model.parameters { p.scalars = (0..<p.count).map { _ in Float(rng.nextStandardNormal()) * 0.5 } }
+    model.setRequiresGrad(true)
+    let images = Tensor.randomNormal([2, 3, 8, 8], using: &rng)
+    let result = checkGradients(model.parameters, step: 1e-2) { _ in model(batch: images).logits! }
+    #expect(result.maxError < 2e-2, "\(result)")
   }
 
   @Test func savedModelsLoadBackWithIdenticalLogits() throws {

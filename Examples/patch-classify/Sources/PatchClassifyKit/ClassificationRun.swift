@@ -50,6 +50,9 @@ public struct ClassificationRun {
 
   public init(options: RunOptions) { self.options = options }
 
+  /// ShapeWorld's validation samples start far past any training index, so the sets never overlap.
+  public static let validationStart = 1_000_000_000
+
   public func run() throws(RunError) -> RunMetrics {
     let (train, validation, datasetName) = try loadData()
     log("data: \(datasetName), \(train.count) training and \(validation.count) validation images, \(train.classNames.count) classes")
@@ -65,9 +68,8 @@ public struct ClassificationRun {
     switch options.data {
     case .shapeWorld(let trainCount, let validationCount):
       let world = ShapeWorld(imageSize: options.vit.imageSize, seed: options.training.seed)
-      // Validation samples start far past any training index, so the sets never overlap.
       return (LabeledImages(world, range: 0..<trainCount),
-              LabeledImages(world, range: 1_000_000_000..<(1_000_000_000 + validationCount)), "shapeworld")
+              LabeledImages(world, range: Self.validationStart..<(Self.validationStart + validationCount)), "shapeworld")
     case .folder(let root):
       do {
         let (t, v) = try ImageFolder.loadSplit(root, size: options.vit.imageSize)

@@ -1,5 +1,6 @@
 import Foundation
 import ImageIO
+import Synchronization
 
 /// A classification dataset held in memory: same-sized RGB images with integer labels.
 ///
@@ -26,13 +27,26 @@ public struct LabeledImages: Sendable {
     self.sources = sources
   }
 
-  /// ShapeWorld samples `range` of `world`.
+  /// ShapeWorld samples `range` of `world`, generated on all cores.
   public init(_ world: ShapeWorld, range: Range<Int>) {
-    let samples = range.map(world.sample)
+    let samples = Self.generate(world, range)
     self.init(
       classNames: ShapeWorld.classes.map(\.rawValue), images: samples.map(\.image),
       labels: samples.map { ShapeWorld.classes.firstIndex(of: $0.shape)! }, masks: samples.map(\.mask),
       sources: range.map { "shapeworld #\($0)" })
+  }
+
+  /// Samples are independent, so chunks of the range render in parallel.
+  static func generate(_ world: ShapeWorld, _ range: Range<Int>) -> [ShapeWorldSample] {
+    let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, range.count / 64))
+    let chunk = (range.count + workers - 1) / workers
+    let parts = Mutex([[ShapeWorldSample]](repeating: [], count: workers))
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+      let lower = range.lowerBound + w * chunk, upper = min(range.upperBound, lower + chunk)
+      let samples = lower < upper ? (lower..<upper).map(world.sample) : []
+      parts.withLock { $0[w] = samples }
+    }
+    return parts.withLock { $0.flatMap { $0 } }
   }
 
   /// The images at `indices`, in that order.

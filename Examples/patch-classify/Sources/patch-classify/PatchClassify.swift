@@ -91,6 +91,9 @@ struct PatchClassify: ParsableCommand {
   @Option(help: "Compute threads (default: all cores).")
   var threads: Int?
 
+  @Option(name: .customLong("export-shapeworld"), help: "Write the ShapeWorld train and validation images as an image folder (DIR/train/<class>/*.png, DIR/val/...) and exit, e.g. to train a PyTorch model on the very same data.")
+  var exportShapeWorld: String?
+
   func validate() throws {
     guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
@@ -126,6 +129,11 @@ struct PatchClassify: ParsableCommand {
     options.runDirectory = runDir
     options.resume = resume
 
+    if let exportShapeWorld {
+      try ShapeWorldExport.write(to: exportShapeWorld, imageSize: imageSize, seed: seed, train: trainSize, validation: valSize)
+      print("wrote \(trainSize) training and \(valSize) validation images under \(exportShapeWorld)")
+      return
+    }
     var run = ClassificationRun(options: options)
     let bar = TrainingProgressBar()
     run.onStep = bar.update
