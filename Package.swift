@@ -4,7 +4,8 @@ import PackageDescription
 // Module graph (dependencies flow one way):
 //   CImageCodecs ← ImageIO ← Rendering
 //   CKernels ← TensorCore
-//   Safetensors, Inspection (no dependencies yet)
+//   Safetensors
+//   TensorCore ← Layers ← Models ← Inspection (receptive fields of ConvNet configurations)
 // Later layers (Layers, Models, the vit-attend CLI) build on these.
 
 /// Optimisations that matter for numeric code even in debug test builds of C.
@@ -35,7 +36,7 @@ let package = Package(
     .target(name: "ImageIO", dependencies: ["CImageCodecs"]),
     .target(name: "Safetensors"),
     .target(name: "Rendering", dependencies: ["ImageIO"]),
-    .target(name: "Inspection", dependencies: ["TensorCore"]),
+    .target(name: "Inspection", dependencies: ["TensorCore", "Models"]),
     .target(name: "Layers", dependencies: ["TensorCore"]),
     .target(name: "Models", dependencies: ["Layers", "TensorCore", "Safetensors"]),
 
@@ -67,7 +68,7 @@ let package = Package(
     .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"], resources: [.copy("Fixtures")]),
     .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors"], resources: [.copy("Fixtures")]),
     .testTarget(name: "RenderingTests", dependencies: ["Rendering", "ImageIO"]),
-    .testTarget(name: "InspectionTests", dependencies: ["Inspection"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models"], resources: [.copy("Fixtures")]),
     .testTarget(name: "VitAttendCLITests", dependencies: ["VitAttendCLI", "vit-attend", "attention-walkthrough", "ImageIO", "Inspection"]),
     .testTarget(name: "LayersTests", dependencies: ["Layers", "TensorCore", "TestSupport"]),
     .testTarget(name: "PatchClassifyTests", dependencies: ["PatchClassifyKit", "Models", "TensorCore", "ImageIO"]),

@@ -3,9 +3,10 @@ import TensorCore
 /// Self-attention over a CNN feature map (SAGAN, Zhang et al. 2018): every position of a
 /// feature map attends to every other, and the result is added back scaled by a learned γ.
 ///
-/// Shapes: `x` is `[C, H, W]`, the output `[C, H, W]`; attention weights are `[H·W, M]`, one
-/// row per query position over the `M` key positions (`M = H·W`, or `(H/2)·(W/2)` with
-/// pooled keys).
+/// Shapes: `x` is `[C, H, W]` or a batch `[B, C, H, W]`, the output the same shape; attention
+/// weights are `[H·W, M]` (or `[B, H·W, M]`), one row per query position over the `M` key
+/// positions (`M = H·W`, or `(H/2)·(W/2)` with pooled keys). Images of a batch never attend
+/// to each other.
 /// `f = W_f x` (queries), `g = W_g x` (keys), `h = W_h x` (values), all 1×1 convolutions;
 /// `β = softmax(fᵀ g)` over keys; `o = W_o (h βᵀ)` (or `h βᵀ` without an output projection);
 /// `y = γ · o + x`. γ starts at 0, so a fresh module is exactly the identity.
@@ -48,32 +49,37 @@ public struct SAGANAttention: ParameterContainer, Sendable {
       : nil
   }
 
-  /// The module's output and its attention weights `[H·W, M]`.
+  /// The module's output and its attention weights `[H·W, M]` (`[B, H·W, M]` for a batch).
   /// - Parameter training: advances spectral normalisation's power iteration.
   public mutating func callAsFunction(_ x: Tensor, training: Bool = false) -> (output: Tensor, attention: Tensor) {
-    precondition(x.rank == 3, "SAGAN attention needs [C, H, W], got \(x.shape)")
-    let (c, h, w) = (x.shape[0], x.shape[1], x.shape[2])
+    precondition(x.rank == 3 || x.rank == 4, "SAGAN attention needs [C, H, W] or [B, C, H, W], got \(x.shape)")
+    // One code path for both ranks: the leading batch axis (if any) rides along as a matmul
+    // batch axis, the projections broadcast over it, so a single image computes exactly
+    // what it did before batches were supported.
+    let batch = Array(x.shape.dropLast(3))
+    let (c, h, w) = (x.shape[x.rank - 3], x.shape[x.rank - 2], x.shape[x.rank - 1])
     precondition(!poolsKeys || (h % 2 == 0 && w % 2 == 0), "pooled keys need an even feature map, got \(h)x\(w)")
     var weights = [query.weight, key.weight, value.weight] + (output.map { [$0.weight] } ?? [])
     if var norms = spectralNorms {
       for i in weights.indices { weights[i] = norms[i](weights[i], iterate: training) }
       spectralNorms = norms
     }
-    let positions = x.reshaped([c, h * w])                     // [C, N]
-    let f = matmul(weights[0], positions)                       // [C/r, N]
-    var g = matmul(weights[1], positions)                       // [C/r, N]
-    var v = matmul(weights[2], positions)                       // [C', N]
+    let positions = x.reshaped(batch + [c, h * w])             // [(B,) C, N]
+    let f = matmul(weights[0], positions)                       // [(B,) C/r, N]
+    var g = matmul(weights[1], positions)                       // [(B,) C/r, N]
+    var v = matmul(weights[2], positions)                       // [(B,) C', N]
     if poolsKeys {
       func pooled(_ t: Tensor) -> Tensor {
-        maxPool2d(t.reshaped([1, t.shape[0], h, w]), kernel: (2, 2)).reshaped([t.shape[0], h * w / 4])
+        let channels = t.shape[t.rank - 2]
+        return maxPool2d(t.reshaped([-1, channels, h, w]), kernel: (2, 2)).reshaped(batch + [channels, h * w / 4])
       }
       g = pooled(g)
       v = pooled(v)
     }
-    let attention = softmax(matmul(f, g, transposeA: true), axis: -1)  // [N, M]
-    var o = matmul(v, attention, transposeB: true)                       // [C', N]
-    if output != nil { o = matmul(weights[3], o) }                       // [C, N]
-    return ((o * gamma).reshaped([c, h, w]) + x, attention)
+    let attention = softmax(matmul(f, g, transposeA: true), axis: -1)  // [(B,) N, M]
+    var o = matmul(v, attention, transposeB: true)                       // [(B,) C', N]
+    if output != nil { o = matmul(weights[3], o) }                       // [(B,) C, N]
+    return ((o * gamma).reshaped(x.shape) + x, attention)
   }
 
   public var namedParameters: [(name: String, tensor: Tensor)] {
