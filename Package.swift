@@ -43,7 +43,9 @@ let package = Package(
       dependencies: [
         "ImageIO", "Inspection", "Layers", "Models", "Rendering", "Safetensors", "TensorCore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ]
+      ],
+      // The --html page's template, script and style, read through Bundle.module.
+      resources: [.copy("Resources")]
     ),
     .executableTarget(name: "vit-attend", dependencies: ["VitAttendCLI"]),
     .executableTarget(
