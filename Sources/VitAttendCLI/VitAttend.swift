@@ -42,10 +42,11 @@ public struct VitAttend: ParsableCommand {
       every layer and head, beside a CNN's view of the same point. The other options set the \
       page's first view; the page keeps its view in the URL fragment, e.g. \
       #map=query&layer=3&head=2&query=7,5&fuse=mean&cmap=inferno&alpha=0.6 (layers and heads \
-      from 0, query = patch column,row). Size: every attention weight is stored as one byte \
-      in base64, so a page takes about 4/3 · (L·H·T·(T+4) + 3·T·(T+4) + N·(C+4)) bytes plus \
-      the input as PNG and 40 kB of script, for L layers, H heads, T tokens, N patches and C \
-      8-pixel cells of the image: 4.2 MB for ViT-S/16 at 224x224, 8.0 MB for ViT-B/16.
+      from 0, query = patch column,row). Size: every attention weight is one byte in base64, \
+      so a page takes about 4/3 · (L·H·T·(T+4) + 3·R·(T+4) + N·(C+4)) bytes, plus the input as \
+      PNG and 35 kB of script, style and colour tables, for L layers, H heads, T tokens, N patches, C 8-pixel cells of \
+      the image, and R = 1 rollout row with a class token, else T: at 224x224 about 2.3 MB \
+      for ViT-Ti/16, 4.2 MB for ViT-S/16, 8.0 MB for ViT-B/16.
       """)
 
   @Argument(help: "Input images (PNG or JPEG, recognised by content) or folders of them.")
