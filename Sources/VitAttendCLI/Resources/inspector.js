@@ -177,9 +177,14 @@
   place(rf.overlay, 0, 0, W, Hpx, side);
   const rfBox = rf.stage.querySelector(".rf-box");
 
+  // The CNN views depend only on the query patch and the colormap: redrawn when either
+  // changes, so moving between layers and heads costs nothing here.
+  let drawnCNN = "";
   function drawCNN() {
     const [c, r] = state.query, x = c * patch + Math.floor(patch / 2), y = r * patch + Math.floor(patch / 2);
     for (const s of [vit, saganStage, rf]) place(s.marker, c * patch, r * patch, patch, patch, s.scale);
+    if (drawnCNN === c + "," + r + "," + state.cmap) return;
+    drawnCNN = c + "," + r + "," + state.cmap;
     // SAGAN: the row of the feature cell under the query patch's centre.
     const cells = sagan.length, values = new Float64Array(cells), row = r * GW + c, step = sagan.steps[row];
     for (let i = 0; i < cells; i++) values[i] = sagan.data[row * cells + i] * step;
