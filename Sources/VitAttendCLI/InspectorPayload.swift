@@ -67,9 +67,21 @@ struct InspectorPayload: Encodable {
     var radius95: Double
   }
 
+  /// The maps the page draws over the ViT's patch grid.
+  enum PageMap: String, Encodable {
+    /// Attention of the query patch at a layer, one head or fused.
+    case query
+    /// Attention of the class token at a layer.
+    case cls
+    /// Rollout through every layer: the class token's row, else the query patch's.
+    case rollout
+    /// DINO's keep-mass mask of the class-token map (else the query map).
+    case mask
+  }
+
   /// A view of the page; the same keys as its URL fragment.
   struct ViewState: Encodable {
-    var map: String
+    var map: PageMap
     var layer: Int
     var head: Int
     /// `none` for the single head `head`, else a `HeadFusion`.

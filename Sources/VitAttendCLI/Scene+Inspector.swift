@@ -6,15 +6,18 @@ import Inspection
 extension Scene {
   /// The map the page opens on: `--map` when the page has it, else what the default figure
   /// shows (the class token's map when there is one and no `--query` was given).
-  func initialPageMap() throws(VitAttendError) -> String {
+  func initialPageMap() throws(VitAttendError) -> InspectorPayload.PageMap {
     switch settings.map {
     case .cls:
       guard attention.hasClassToken else { throw .needsClassToken(map: "cls") }
-      return "cls"
-    case .query, .rollout, .mask: return settings.map!.rawValue
-    case .sagan, .rf, .heads: return "query"
+      return .cls
+    case .query: return .query
+    case .rollout: return .rollout
+    case .mask: return .mask
+    // The page always shows the CNN views and every head; these figures have no page map.
+    case .sagan, .rf, .heads: return .query
     case nil, .distance, .posembed:
-      return attention.hasClassToken && settings.query == nil ? "cls" : "query"
+      return attention.hasClassToken && settings.query == nil ? .cls : .query
     }
   }
 
@@ -36,9 +39,13 @@ extension Scene {
       rollouts[fusion.rawValue] = QuantisedRows(values, rowLength: t)
     }
 
+    // The page keeps a head even while it shows a fusion, so ← and → have somewhere to start.
+    let (head, fuse): (Int, String) = switch selection {
+    case .head(let h): (h, "none")
+    case .fused(let fusion): (0, fusion.rawValue)
+    }
     let initial = InspectorPayload.ViewState(
-      map: try initialPageMap(), layer: layer, head: { if case .head(let h) = selection { h } else { 0 } }(),
-      fuse: { if case .fused(let f) = selection { f.rawValue } else { "none" } }(),
+      map: try initialPageMap(), layer: layer, head: head, fuse: fuse,
       query: [patch.column, patch.row], cmap: settings.colormap.rawValue,
       // Settings keeps alpha as a Float; rounding keeps 0.6 from reading 0.6000000238.
       alpha: (Double(settings.alpha) * 1000).rounded() / 1000, keep: settings.keep)
