@@ -62,7 +62,7 @@ let package = Package(
     .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors"], resources: [.copy("Fixtures")]),
     .testTarget(name: "RenderingTests", dependencies: ["Rendering", "ImageIO"]),
     .testTarget(name: "InspectionTests", dependencies: ["Inspection"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "VitAttendCLITests", dependencies: ["VitAttendCLI", "vit-attend", "attention-walkthrough", "ImageIO", "Inspection"]),
+    .testTarget(name: "VitAttendCLITests", dependencies: ["VitAttendCLI", "vit-attend", "attention-walkthrough", "ImageIO", "Inspection", "Models", "TensorCore"]),
     .testTarget(name: "LayersTests", dependencies: ["Layers", "TensorCore", "TestSupport"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "TestSupport", "Safetensors"], resources: [.copy("Fixtures")]),
   ]

@@ -1,5 +1,7 @@
 import Foundation
 import ImageIO
+import Models
+import TensorCore
 import Testing
 
 /// `vit-attend --html` as files and pixels: the screenshot, batches, speed, size.
@@ -48,6 +50,30 @@ import Testing
     let ready = try #require(map.timings["ready"]), hover = try #require(map.timings["hoverMedian"])
     #expect(ready < 1000, "ready after \(ready) ms")
     #expect(hover < 1000.0 / 60, "median hover redraw \(hover) ms")
+  }
+
+  /// A ViT-S/16-shaped page at 224x224 stays under 6 MB and follows `--help`'s formula.
+  /// The page's size depends on layers, heads and tokens, not on the width, so a 12-layer,
+  /// 6-head model of width 48 stands in for ViT-S (a checkpoint of 2 MB instead of 88 MB).
+  @Test func aViTSShapedPageStaysUnderSixMegabytes() throws {
+    let scratch = ScratchFolder()
+    var rng = SplitMix64(seed: 9)
+    let configuration = ViTConfiguration(patchSize: 16, embedDimension: 48, depth: 12, headCount: 6)
+    try VisionTransformer(configuration, using: &rng).save(to: scratch.file("vit-s-shaped"))
+    let page = scratch.file("astronaut.html")
+    // astronaut.png is 512x512: fitted to 224x224, 14x14 patches, T = 197.
+    let result = try CommandRunner.run([CommandRunner.repositoryFile("images/astronaut.png"), "--weights", scratch.file("vit-s-shaped"), "--html", page])
+    #expect(result.status == 0, "\(result.error)")
+    let size = try #require(try FileManager.default.attributesOfItem(atPath: page)[.size] as? Int)
+    let (l, h, t, n, c) = (12, 6, 197, 196, 28 * 28)
+    let data = 4 * (l * h * t * (t + 4) + 3 * (t + 4) + n * (c + 4)) / 3
+    // Beyond the data: the input as PNG (at most its raw 224·224·3 bytes, in base64) and
+    // the 35 kB of script, style and colour tables.
+    #expect(size > data && size < data + 4 * 224 * 224 * 3 / 3 + 40_000, "\(size) bytes, formula's data \(data)")
+    #expect(size < 6_000_000)
+    let map = try HeadlessBrowser.find().currentMap(page: page, fragment: "map=query&bench=60")
+    #expect(map.values.count == n && map.state["fuse"] as? String == "mean")
+    #expect(try #require(map.timings["ready"]) < 1000 && (try #require(map.timings["hoverMedian"])) < 1000.0 / 60, "\(map.timings)")
   }
 
   /// `--out-dir DIR --format html`: one page per image, named after it.
