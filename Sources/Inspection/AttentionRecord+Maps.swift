@@ -30,22 +30,13 @@ extension AttentionRecord {
   /// to zero first, never the class token's weight on itself (vit-explain's convention).
   /// Unlike vit-explain, rows are normalised by their own sums (its `a / a.sum(dim=-1)`
   /// broadcasts the sums along the wrong axis).
+  /// - Complexity: O(L·T³) (O(T²) for one layer: the product starts from `Ã_1`, not `I`).
   public func rollout(_ fusion: HeadFusion = .mean, discardRatio: Double = 0) -> [Float] {
     let t = tokens
-    var result = [Double](repeating: 0, count: t * t)
-    for i in 0..<t { result[i * t + i] = 1 }
-    for layer in 0..<layers.count {
-      var a = fused(layer: layer, fusion).map(Double.init)
-      let discard = Int(discardRatio * Double(t * t))
-      if discard > 0 {
-        let order = a.indices.sorted { a[$0] < a[$1] }
-        for index in order.prefix(discard) where index != 0 { a[index] = 0 }
-      }
-      for i in 0..<t { a[i * t + i] += 1 }
-      for i in 0..<t {
-        let sum = a[(i * t)..<((i + 1) * t)].reduce(0, +)
-        for j in 0..<t { a[i * t + j] /= sum }
-      }
+    guard !layers.isEmpty else { return (0..<(t * t)).map { $0 / t == $0 % t ? 1 : 0 } }
+    var result = rolloutFactor(layer: 0, fusion, discardRatio: discardRatio)
+    for layer in 1..<layers.count {
+      let a = rolloutFactor(layer: layer, fusion, discardRatio: discardRatio)
       // result = Ã_l · result
       var next = [Double](repeating: 0, count: t * t)
       for i in 0..<t {
@@ -57,6 +48,43 @@ extension AttentionRecord {
       result = next
     }
     return result.map(Float.init)
+  }
+
+  /// Row `token` of `rollout(fusion, discardRatio:)`, `[T]`: `e_tᵀ Ã_L ⋯ Ã_1`, a row vector
+  /// carried down the layers, so it costs O(L·T²) instead of O(L·T³) (the class token's row
+  /// is all a class-token rollout map needs).
+  public func rolloutRow(_ token: Int, _ fusion: HeadFusion = .mean, discardRatio: Double = 0) -> [Float] {
+    let t = tokens
+    var row = [Double](repeating: 0, count: t)
+    row[token] = 1
+    for layer in layers.indices.reversed() {
+      let a = rolloutFactor(layer: layer, fusion, discardRatio: discardRatio)
+      // row = row · Ã_l
+      var next = [Double](repeating: 0, count: t)
+      for k in 0..<t where row[k] != 0 {
+        let w = row[k]
+        for j in 0..<t { next[j] += w * a[k * t + j] }
+      }
+      row = next
+    }
+    return row.map(Float.init)
+  }
+
+  /// `Ã_l = rownormalise(fused(A_l) + I)` after discarding the weakest weights, `[T, T]`.
+  private func rolloutFactor(layer: Int, _ fusion: HeadFusion, discardRatio: Double) -> [Double] {
+    let t = tokens
+    var a = fused(layer: layer, fusion).map(Double.init)
+    let discard = Int(discardRatio * Double(t * t))
+    if discard > 0 {
+      let order = a.indices.sorted { a[$0] < a[$1] }
+      for index in order.prefix(discard) where index != 0 { a[index] = 0 }
+    }
+    for i in 0..<t { a[i * t + i] += 1 }
+    for i in 0..<t {
+      let sum = a[(i * t)..<((i + 1) * t)].reduce(0, +)
+      for j in 0..<t { a[i * t + j] /= sum }
+    }
+    return a
   }
 
   /// Mean attention distance of every head (ViT paper, Figure 7, as the probing-vits

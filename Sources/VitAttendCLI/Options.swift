@@ -30,3 +30,9 @@ enum ResizePolicy: String, CaseIterable, ExpressibleByArgument {
   /// Use the image at its own size, cropped down to a multiple of the patch size.
   case none
 }
+
+/// What `--out-dir` holds: one PNG figure or one interactive HTML page per image.
+enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
+  case png
+  case html
+}

@@ -7,6 +7,8 @@ struct OutputPlan: Equatable {
     var input: String
     /// Where its figure goes, if a figure was asked for.
     var output: String?
+    /// Where its interactive HTML page goes, if one was asked for.
+    var page: String?
   }
 
   var jobs: [Job]
@@ -19,8 +21,12 @@ struct OutputPlan: Equatable {
   /// overwrite an input or another output.
   /// - Parameters:
   ///   - out: the single figure path (one image only; checked by the command's `validate()`).
-  ///   - outDirectory: folder for one figure per image, named after the image's stem.
-  static func make(inputs: [String], out: String?, outDirectory: String?) throws(VitAttendError) -> OutputPlan {
+  ///   - outDirectory: folder for one file per image, named after the image's stem.
+  ///   - html: the single page path (one image only).
+  ///   - format: what `outDirectory` holds: PNG figures or HTML pages.
+  static func make(
+    inputs: [String], out: String?, outDirectory: String?, html: String? = nil, format: OutputFormat = .png
+  ) throws(VitAttendError) -> OutputPlan {
     var images: [String] = []
     let files = FileManager.default
     for input in inputs {
@@ -38,7 +44,7 @@ struct OutputPlan: Equatable {
       }
     }
 
-    if out != nil, outDirectory == nil, images.count > 1 {
+    if out != nil || html != nil, outDirectory == nil, images.count > 1 {
       throw .needsOneImage(images: images.count)
     }
     var jobs: [Job] = []
@@ -52,12 +58,17 @@ struct OutputPlan: Equatable {
       claimed[key] = input
     }
     for image in images {
-      var job = Job(input: image, output: out)
+      var job = Job(input: image, output: out, page: html)
       if let outDirectory {
         let stem = ((image as NSString).lastPathComponent as NSString).deletingPathExtension
-        job.output = (outDirectory as NSString).appendingPathComponent(stem + ".png")
+        let path = (outDirectory as NSString).appendingPathComponent(stem + "." + format.rawValue)
+        switch format {
+        case .png: job.output = path
+        case .html: job.page = path
+        }
       }
       try claim(job.output, for: image)
+      try claim(job.page, for: image)
       jobs.append(job)
     }
     return OutputPlan(jobs: jobs)

@@ -4,7 +4,7 @@ import Inspection
 import Rendering
 import Safetensors
 
-/// One image through the model to a figure and an optional dump.
+/// One image through the model to a figure, a page and a dump, each when asked for.
 struct Pipeline {
   let settings: Settings
   let model: any InspectableModel
@@ -21,8 +21,15 @@ struct Pipeline {
     prepared = prepared.cropped(x: geometry.cropX, y: geometry.cropY, width: geometry.width, height: geometry.height)
     let run = try model.run(prepared)
     let scene = try Scene(settings: settings, model: model, geometry: geometry, image: prepared, run: run)
-    let figure = try scene.figure()
+    // Everything is computed before anything is written, so an error leaves no output.
+    // The figure also carries the tensors a dump adds; a page alone skips it.
+    let figure = job.output != nil || dump != nil ? try scene.figure() : nil
+    let page = try job.page.map { _ in
+      try InspectorPage.html(title: "vit-attend: \((job.input as NSString).lastPathComponent)", payload: scene.inspectorPayload(input: job.input))
+    }
 
+    if let path = job.page, let page { try AtomicFile.write(page, to: path) }
+    guard let figure else { return }
     if let output = job.output {
       try figure.image.writePNG(to: output, text: scene.textChunks(input: job.input))
     }

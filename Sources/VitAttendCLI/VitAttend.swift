@@ -36,6 +36,17 @@ public struct VitAttend: ParsableCommand {
       and with --map rollout also rollout [T,T], with --map distance also distance \
       [layers,heads], with --map rf also rf.size, rf.stride, rf.padding [layers] and erf [H,W], \
       with --map sagan also sagan.attn [queries, cells] (8-pixel cells of the feature map).
+
+      --html PAGE.html (one image) or --out-dir DIR --format html (one page per image) writes \
+      an interactive page that needs no network: point at a patch to see where it looks, in \
+      every layer and head, beside a CNN's view of the same point. The other options set the \
+      page's first view; the page keeps its view in the URL fragment, e.g. \
+      #map=query&layer=3&head=2&query=7,5&fuse=mean&cmap=inferno&alpha=0.6 (layers and heads \
+      from 0, query = patch column,row). Size: every attention weight is one byte in base64, \
+      so a page takes about 4/3 · (L·H·T·(T+4) + 3·R·(T+4) + N·(C+4)) bytes, plus the input as \
+      PNG and 35 kB of script, style and colour tables, for L layers, H heads, T tokens, N patches, C 8-pixel cells of \
+      the image, and R = 1 rollout row with a class token, else T: at 224x224 about 2.3 MB \
+      for ViT-Ti/16, 4.2 MB for ViT-S/16, 8.0 MB for ViT-B/16.
       """)
 
   @Argument(help: "Input images (PNG or JPEG, recognised by content) or folders of them.")
@@ -44,8 +55,14 @@ public struct VitAttend: ParsableCommand {
   @Option(help: "Figure to write (PNG), for one image.")
   var out: String?
 
-  @Option(name: .customLong("out-dir"), help: "Folder for one figure per image, named after each image.")
+  @Option(name: .customLong("out-dir"), help: "Folder for one figure (or page, --format html) per image, named after each image.")
   var outDir: String?
+
+  @Option(help: "Interactive HTML page to write, for one image (see above).")
+  var html: String?
+
+  @Option(help: "What --out-dir holds per image: a PNG figure or an interactive HTML page.")
+  var format: OutputFormat = .png
 
   @Option(help: "Checkpoint: a .safetensors file or a folder holding one, in timm, Hugging Face or this toolkit's layout (config.json and preprocessor_config.json beside it are read). Default: the built-in model.")
   var weights: String?
@@ -101,10 +118,12 @@ public struct VitAttend: ParsableCommand {
   public init() {}
 
   public func validate() throws {
-    guard out != nil || outDir != nil || dump != nil else {
-      throw ValidationError("Give --out FILE.png (one image), --out-dir DIR (several) or --dump FILE.safetensors.")
+    guard out != nil || outDir != nil || dump != nil || html != nil else {
+      throw ValidationError("Give --out FILE.png or --html PAGE.html (one image), --out-dir DIR (several) or --dump FILE.safetensors.")
     }
     if out != nil, outDir != nil { throw ValidationError("--out and --out-dir exclude each other.") }
+    if html != nil, outDir != nil { throw ValidationError("--html names one page; for one page per image use --out-dir DIR --format html.") }
+    if format != .png, outDir == nil { throw ValidationError("--format chooses what --out-dir holds; for one image use --html PAGE.html.") }
     if dump != nil, outDir != nil { throw ValidationError("--dump writes one file, so it takes one image; leave out --out-dir.") }
     guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be between 0 and 1, got \(alpha).") }
     guard keep > 0, keep <= 1 else { throw ValidationError("--keep must be above 0 and at most 1, got \(keep).") }
@@ -121,7 +140,7 @@ public struct VitAttend: ParsableCommand {
   }
 
   public func run() throws {
-    let plan = try OutputPlan.make(inputs: inputs, out: out, outDirectory: outDir)
+    let plan = try OutputPlan.make(inputs: inputs, out: out, outDirectory: outDir, html: html, format: format)
     if dump != nil, plan.jobs.count > 1 {
       throw VitAttendError.needsOneImage(images: plan.jobs.count)
     }

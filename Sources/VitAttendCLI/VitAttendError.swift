@@ -12,6 +12,7 @@ enum VitAttendError: Error, Equatable, CustomStringConvertible {
   case needsClassToken(map: String)
   case writeFailed(path: String, reason: String)
   case needsOneImage(images: Int)
+  case missingResource(name: String)
 
   var description: String {
     switch self {
@@ -34,7 +35,9 @@ enum VitAttendError: Error, Equatable, CustomStringConvertible {
     case .needsClassToken(let map):
       "--map \(map) needs a model with a class token; this model has none (try --map query or rollout)"
     case .needsOneImage(let images):
-      "--out and --dump take one image, got \(images); use --out-dir for several"
+      "--out, --html and --dump take one image, got \(images); use --out-dir for several"
+    case .missingResource(let name):
+      "\(name): missing from vit-attend's resource bundle; reinstall it with its .resources folder"
     case .writeFailed(let path, let reason):
       "\(path): could not write: \(reason)"
     }

@@ -32,6 +32,20 @@ struct AttentionAnalysisTests {
     }
   }
 
+  /// The row form carries a vector down the layers instead of multiplying matrices: the same
+  /// numbers up to summation order.
+  @Test(arguments: HeadFusion.allCases) func rolloutRowIsARowOfRollout(fusion: HeadFusion) throws {
+    let (_, record) = try load()
+    for ratio in [0.0, 0.5] {
+      let full = record.rollout(fusion, discardRatio: ratio)
+      for token in [0, record.prefixTokens, record.tokens - 1] {
+        let row = record.rolloutRow(token, fusion, discardRatio: ratio)
+        let expected = full[(token * record.tokens)..<((token + 1) * record.tokens)]
+        #expect(zip(row, expected).allSatisfy { abs($0 - $1) < 1e-6 }, "token \(token), discard \(ratio)")
+      }
+    }
+  }
+
   @Test func meanDistancesMatchNumpy() throws {
     let (reference, record) = try load()
     let distances = record.meanDistances(patchSize: reference.patch)

@@ -1,4 +1,5 @@
 import Foundation
+import ImageIO
 import Testing
 
 /// Bad input: one clear line, a non-zero exit, and nothing written.
@@ -25,6 +26,22 @@ import Testing
     FileManager.default.createFile(atPath: scratch.file("half.png"), contents: Data(bytes))
     try expectFailure([scratch.file("half.png"), "--out", scratch.file("o.png")], status: 1, mentioning: "half.png: PNG is truncated")
     #expect(scratch.contents == ["half.png"])
+  }
+
+  /// The page goes through the same decoding and output checks as the figure.
+  @Test func pagesFailLikeFigures() throws {
+    let scratch = ScratchFolder()
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: cat)))
+    bytes.removeLast(bytes.count / 2)
+    FileManager.default.createFile(atPath: scratch.file("half.png"), contents: Data(bytes))
+    try expectFailure([scratch.file("half.png"), "--html", scratch.file("half.html")], status: 1, mentioning: "half.png: PNG is truncated")
+    #expect(scratch.contents == ["half.png"])
+    try FileManager.default.copyItem(atPath: cat, toPath: scratch.file("cat.png"))
+    try expectFailure([scratch.file("cat.png"), "--html", scratch.file("cat.png")], status: 1, mentioning: "refusing to write over an input")
+    try expectFailure([scratch.file("cat.png"), "--html", scratch.file("p.html"), "--map", "cls"], status: 1, mentioning: "needs a model with a class token")
+    try expectFailure([scratch.file("cat.png"), "--html", scratch.file("none/p.html")], status: 1, mentioning: "does not exist")
+    #expect(scratch.contents == ["cat.png", "half.png"])
+    #expect(try Image(contentsOfFile: scratch.file("cat.png")).width == 451)
   }
 
   @Test func notAnImage() throws {

@@ -1,0 +1,119 @@
+import Foundation
+import Inspection
+import Rendering
+
+/// Everything the HTML page draws from, embedded in it as one JSON object: the model input,
+/// every layer's and head's attention, rollout, the CNN's view, and the first view to show.
+///
+/// Shapes (T tokens = prefix + N patches, N = gridWidth · gridHeight, row-major patches):
+/// `attention` is `[layers, heads, T, T]` (row = query token, as in `--dump`'s `attn.{l}`),
+/// `rollout[fusion]` is `[T, T]`, `sagan` is `[N, C]`: for each patch, the SAGAN row of the
+/// 8-pixel feature cell under the patch's centre, over all C cells.
+struct InspectorPayload: Encodable {
+  /// Lets the page refuse data it does not understand.
+  var version = 1
+  var model: String
+  var input: String
+  var image: EmbeddedImage
+  var patchSize: Int
+  var gridWidth: Int
+  var gridHeight: Int
+  var prefixTokens: Int
+  var hasClassToken: Bool
+  var layers: Int
+  var heads: Int
+  var tokens: Int
+  /// Names of heads with meanings (the built-in model's), else empty.
+  var headNames: [String]
+  var attention: QuantisedRows
+  var rolloutDiscardRatio: Double
+  /// Keyed by `HeadFusion.rawValue`.
+  var rollout: [String: QuantisedRows]
+  var sagan: SAGANRows
+  var cnn: CNNField
+  /// Keyed by `Colormap.rawValue`: 256 RGB triples, base64.
+  var colormaps: [String: String]
+  var initial: ViewState
+
+  /// The model input as the page shows it.
+  struct EmbeddedImage: Encodable {
+    var width: Int
+    var height: Int
+    /// PNG, base64.
+    var png: String
+  }
+
+  /// SAGAN attention over CNN features, one row per ViT patch.
+  struct SAGANRows: Encodable {
+    /// Side of a feature cell in model-input pixels.
+    var cell: Int
+    var gridWidth: Int
+    var gridHeight: Int
+    var rows: QuantisedRows
+  }
+
+  /// The theoretical and effective receptive field of `--cnn` (see `ReceptiveField` and
+  /// `EffectiveReceptiveField`): unit `u` sees pixels `u·stride − padding …` over `size`
+  /// pixels; its effective field is `profile ⊗ profile` starting at `u·stride + profileOffset`.
+  struct CNNField: Encodable {
+    var name: String
+    var size: Int
+    var stride: Int
+    var padding: Int
+    var profile: [Double]
+    var profileOffset: Int
+    /// Radii holding 50% and 95% of the effective field's mass, in pixels.
+    var radius50: Double
+    var radius95: Double
+  }
+
+  /// The maps the page draws over the ViT's patch grid.
+  enum PageMap: String, Encodable {
+    /// Attention of the query patch at a layer, one head or fused.
+    case query
+    /// Attention of the class token at a layer.
+    case cls
+    /// Rollout through every layer: the class token's row, else the query patch's.
+    case rollout
+    /// DINO's keep-mass mask of the class-token map (else the query map).
+    case mask
+  }
+
+  /// A view of the page; the same keys as its URL fragment.
+  struct ViewState: Encodable {
+    var map: PageMap
+    var layer: Int
+    var head: Int
+    /// `none` for the single head `head`, else a `HeadFusion`.
+    var fuse: String
+    /// Patch column and row.
+    var query: [Int]
+    var cmap: String
+    var alpha: Double
+    var keep: Double
+  }
+
+  /// Every colormap's table, base64.
+  static var colormapTables: [String: String] {
+    var tables: [String: String] = [:]
+    for map in Colormap.allCases {
+      var bytes: [UInt8] = []
+      for entry in 0..<256 {
+        // The middle of entry `entry`'s interval picks exactly that entry.
+        let c = map.color((Float(entry) + 0.5) / 256)
+        bytes += [c.r, c.g, c.b]
+      }
+      tables[map.rawValue] = Data(bytes).base64EncodedString()
+    }
+    return tables
+  }
+
+  /// The JSON, safe inside a `<script>` element: `<` only occurs inside strings, where
+  /// `\u003c` means the same, so no `</script>` can end the element early.
+  func json() throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let text = String(decoding: try encoder.encode(self), as: UTF8.self)
+    return text.replacingOccurrences(of: "<", with: "\\u003c")
+  }
+}

@@ -1,0 +1,380 @@
+// vit-attend's interactive page. Plain JavaScript, no network: everything it shows comes
+// from the JSON payload vit-attend embedded (see InspectorPayload.swift for its layout).
+//
+// Contract for outside checks: the element #current-map carries the map on screen as
+// data-values (JSON array, patch grid row-major, the numbers before colour mapping),
+// the view as data-state (the fragment's keys) and timings in milliseconds as data-timings;
+// data-overlay-box gives the ViT heat map's [left, top, width, height] in page pixels, so a
+// screenshot can be read patch by patch.
+"use strict";
+(function () {
+  const timings = { scriptStart: performance.now() };
+  const payloadElement = document.getElementById("payload");
+  const P = JSON.parse(payloadElement.textContent);
+  payloadElement.remove(); // The decoded arrays below are all the page needs from it.
+  if (P.version !== 1) throw new Error("vit-attend page data version " + P.version + " is not supported");
+
+  function bytes(base64) {
+    const text = atob(base64);
+    const out = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+    return out;
+  }
+  // Per-row quantised matrix (QuantisedRows.swift): value = byte * scale[row] / 255.
+  function rows(q) {
+    const scales = new Float32Array(bytes(q.scales).buffer);
+    const steps = new Float64Array(scales.length);
+    for (let r = 0; r < scales.length; r++) steps[r] = scales[r] / 255;
+    return { data: bytes(q.bytes), steps: steps, length: q.rowLength };
+  }
+
+  const L = P.layers, H = P.heads, T = P.tokens, prefix = P.prefixTokens;
+  const GW = P.gridWidth, GH = P.gridHeight, N = GW * GH, patch = P.patchSize;
+  const attention = rows(P.attention);
+  const rollout = {};
+  for (const name of Object.keys(P.rollout)) rollout[name] = rows(P.rollout[name]);
+  const sagan = rows(P.sagan.rows);
+  const colormaps = {};
+  for (const name of Object.keys(P.colormaps)) colormaps[name] = bytes(P.colormaps[name]);
+  const photoURL = URL.createObjectURL(new Blob([bytes(P.image.png)], { type: "image/png" }));
+  timings.decoded = performance.now();
+
+  // ---- the view: the URL fragment's keys -------------------------------------------------
+  const MAPS = ["query", "cls", "rollout", "mask"], FUSIONS = ["none", "mean", "max", "min"];
+  const clampInt = (v, lo, hi) => Math.min(Math.max(Math.round(v), lo), hi);
+  const state = Object.assign({ grid: 0, smooth: 0 }, P.initial);
+  let pinned = false;
+  let bench = 0;
+
+  function readFragment() {
+    for (const part of location.hash.replace(/^#/, "").split("&")) {
+      const eq = part.indexOf("=");
+      if (eq < 0) continue;
+      const key = decodeURIComponent(part.slice(0, eq)), value = decodeURIComponent(part.slice(eq + 1));
+      const number = Number(value);
+      if (key === "map" && MAPS.includes(value)) state.map = value;
+      else if (key === "fuse" && FUSIONS.includes(value)) state.fuse = value;
+      else if (key === "cmap" && colormaps[value]) state.cmap = value;
+      else if (key === "layer" && Number.isFinite(number)) state.layer = number;
+      else if (key === "head" && Number.isFinite(number)) state.head = number;
+      else if (key === "alpha" && Number.isFinite(number)) state.alpha = number;
+      else if (key === "keep" && Number.isFinite(number)) state.keep = number;
+      else if ((key === "grid" || key === "smooth") && Number.isFinite(number)) state[key] = number ? 1 : 0;
+      else if (key === "bench" && Number.isFinite(number)) bench = number;
+      else if (key === "query") {
+        const xy = value.split(",").map(Number);
+        if (xy.length === 2 && xy.every(Number.isFinite)) { state.query = xy; pinned = true; }
+      }
+    }
+    normalise();
+  }
+  // Keeps every field in range, so any fragment shows some valid view.
+  function normalise() {
+    state.layer = clampInt(state.layer, 0, L - 1);
+    state.head = clampInt(state.head, 0, H - 1);
+    state.query = [clampInt(state.query[0], 0, GW - 1), clampInt(state.query[1], 0, GH - 1)];
+    state.alpha = Math.min(Math.max(state.alpha, 0), 1);
+    state.keep = Math.min(Math.max(state.keep, 0.01), 1);
+    if (state.map === "cls" && !P.hasClassToken) state.map = "query";
+  }
+  function fragment() {
+    return "map=" + state.map + "&layer=" + state.layer + "&head=" + state.head + "&query=" + state.query.join(",") +
+      "&fuse=" + state.fuse + "&cmap=" + state.cmap + "&alpha=" + state.alpha + "&keep=" + state.keep +
+      "&grid=" + state.grid + "&smooth=" + state.smooth;
+  }
+
+  // ---- maps over the patch grid (Float64Array(N), row-major) ------------------------------
+  const queryToken = () => prefix + state.query[1] * GW + state.query[0];
+  // One head's weights from `token` to every patch at `layer`.
+  function headRow(layer, head, token, out) {
+    const row = (layer * H + head) * T + token, step = attention.steps[row], base = row * T + prefix, data = attention.data;
+    for (let i = 0; i < N; i++) out[i] = data[base + i] * step;
+    return out;
+  }
+  // The selected head, or the fusion of all heads (AttentionRecord.fused), from `token`.
+  function selectionRow(layer, token) {
+    const out = new Float64Array(N);
+    if (state.fuse === "none") return headRow(layer, state.head, token, out);
+    const one = new Float64Array(N);
+    headRow(layer, 0, token, out);
+    for (let h = 1; h < H; h++) {
+      headRow(layer, h, token, one);
+      if (state.fuse === "mean") for (let i = 0; i < N; i++) out[i] += one[i];
+      else if (state.fuse === "max") for (let i = 0; i < N; i++) out[i] = Math.max(out[i], one[i]);
+      else for (let i = 0; i < N; i++) out[i] = Math.min(out[i], one[i]);
+    }
+    if (state.fuse === "mean") for (let i = 0; i < N; i++) out[i] /= H;
+    return out;
+  }
+  // Whose attention the class-token-or-query maps follow: the class token when asked for.
+  const baseToken = () => (state.map === "query" || !P.hasClassToken ? queryToken() : 0);
+  // DINO's keep-mass mask (AttentionRecord.keepMassMask): the fewest largest cells holding
+  // `keep` of the mass, as 1; the rest 0.
+  function keepMass(values, keep) {
+    let total = 0;
+    for (const v of values) total += Math.max(v, 0);
+    const mask = new Float64Array(values.length);
+    if (!(total > 0)) return mask;
+    const order = Array.from(values.keys()).sort((a, b) => values[b] - values[a]);
+    let mass = 0;
+    for (const i of order) {
+      if (mass >= keep * total) break;
+      mask[i] = 1;
+      mass += Math.max(values[i], 0);
+    }
+    return mask;
+  }
+  function currentMap() {
+    if (state.map === "rollout") {
+      const r = rollout[state.fuse === "none" ? "mean" : state.fuse];
+      // With a class token only its row is stored (row 0); without, every token's row.
+      const token = P.hasClassToken ? 0 : queryToken(), step = r.steps[token], out = new Float64Array(N);
+      for (let i = 0; i < N; i++) out[i] = r.data[token * T + prefix + i] * step;
+      return out;
+    }
+    const values = selectionRow(state.layer, baseToken());
+    return state.map === "mask" ? keepMass(values, state.keep) : values;
+  }
+
+  // ---- drawing --------------------------------------------------------------------------
+  const W = P.image.width, Hpx = P.image.height;
+  const zoom = Math.min(Math.max(480 / Math.max(W, Hpx), 1), 8), side = zoom * 0.6;
+  const $ = (id) => document.getElementById(id);
+  function range(values) {
+    let lo = Infinity, hi = -Infinity;
+    for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    return [lo, hi];
+  }
+  // Colours `values` into `canvas` (one canvas pixel per value), each scaled to its own range
+  // as HeatMap.normalized does; `mask` draws 0 dark and 1 clear instead.
+  function paint(canvas, values, width, height, mask) {
+    if (canvas.width !== width || canvas.height !== height) { canvas.width = width; canvas.height = height; }
+    const context = canvas.getContext("2d"), image = context.createImageData(width, height), px = image.data;
+    const table = colormaps[state.cmap], [lo, hi] = range(values), span = hi - lo;
+    for (let i = 0; i < values.length; i++) {
+      if (mask) { px[4 * i + 3] = values[i] ? 0 : 200; continue; }
+      const e = span > 0 ? Math.min(Math.floor(((values[i] - lo) / span) * 256), 255) : 0;
+      px[4 * i] = table[3 * e]; px[4 * i + 1] = table[3 * e + 1]; px[4 * i + 2] = table[3 * e + 2]; px[4 * i + 3] = 255;
+    }
+    context.putImageData(image, 0, 0);
+    return [lo, hi];
+  }
+  function place(element, x, y, w, h, scale) {
+    element.style.left = x * scale + "px"; element.style.top = y * scale + "px";
+    element.style.width = w * scale + "px"; element.style.height = h * scale + "px";
+  }
+  function setUpStage(id, scale) {
+    const stage = $(id);
+    stage.style.width = W * scale + "px"; stage.style.height = Hpx * scale + "px";
+    stage.querySelector(".photo").src = photoURL;
+    const overlay = stage.querySelector(".overlay");
+    return { stage: stage, overlay: overlay, marker: stage.querySelector(".marker"), scale: scale };
+  }
+  const vit = setUpStage("vit-stage", zoom), saganStage = setUpStage("sagan-stage", side), rf = setUpStage("rf-stage", side);
+  place(vit.overlay, 0, 0, GW * patch, GH * patch, zoom);
+  vit.stage.querySelector(".grid").style.backgroundSize = patch * zoom + "px " + patch * zoom + "px";
+  place(saganStage.overlay, 0, 0, P.sagan.gridWidth * P.sagan.cell, P.sagan.gridHeight * P.sagan.cell, side);
+  place(rf.overlay, 0, 0, W, Hpx, side);
+  const rfBox = rf.stage.querySelector(".rf-box");
+
+  // The CNN views depend only on the query patch and the colormap: redrawn when either
+  // changes, so moving between layers and heads costs nothing here.
+  let drawnCNN = "";
+  function drawCNN() {
+    const [c, r] = state.query, x = c * patch + Math.floor(patch / 2), y = r * patch + Math.floor(patch / 2);
+    for (const s of [vit, saganStage, rf]) place(s.marker, c * patch, r * patch, patch, patch, s.scale);
+    if (drawnCNN === c + "," + r + "," + state.cmap) return;
+    drawnCNN = c + "," + r + "," + state.cmap;
+    // SAGAN: the row of the feature cell under the query patch's centre.
+    const cells = sagan.length, values = new Float64Array(cells), row = r * GW + c, step = sagan.steps[row];
+    for (let i = 0; i < cells; i++) values[i] = sagan.data[row * cells + i] * step;
+    paint(saganStage.overlay, values, P.sagan.gridWidth, P.sagan.gridHeight, false);
+    // Theoretical field: the unit centred nearest the pixel (ReceptiveField.nearestUnit).
+    const f = P.cnn, unit = (p) => Math.round((p - (f.size - 1) / 2 + f.padding) / f.stride);
+    const ux = unit(x), uy = unit(y);
+    place(rfBox, ux * f.stride - f.padding, uy * f.stride - f.padding, f.size, f.size, side);
+    // Effective field: profile ⊗ profile, shifted to the same unit (EffectiveReceptiveField).
+    const ox = ux * f.stride + f.profileOffset, oy = uy * f.stride + f.profileOffset, n = f.profile.length;
+    const erf = new Float64Array(W * Hpx);
+    for (let j = Math.max(0, oy); j < Math.min(Hpx, oy + n); j++) {
+      const wy = f.profile[j - oy];
+      for (let i = Math.max(0, ox); i < Math.min(W, ox + n); i++) erf[j * W + i] = wy * f.profile[i - ox];
+    }
+    paint(rf.overlay, erf, W, Hpx, false);
+  }
+
+  const thumbs = [];
+  for (let h = 0; h < H; h++) {
+    const button = document.createElement("button");
+    button.type = "button"; button.className = "thumb";
+    const canvas = document.createElement("canvas");
+    canvas.style.height = (120 * GH) / GW + "px";
+    const label = document.createElement("span");
+    label.textContent = "head " + h + (P.headNames[h] ? " (" + P.headNames[h] + ")" : "");
+    button.append(canvas, label);
+    button.addEventListener("click", () => update({ head: h, fuse: "none" }));
+    $("thumbs").append(button);
+    thumbs.push({ button: button, canvas: canvas });
+  }
+  function drawThumbs() {
+    const token = baseToken(), scratch = new Float64Array(N);
+    for (let h = 0; h < H; h++) {
+      paint(thumbs[h].canvas, headRow(state.layer, h, token, scratch), GW, GH, false);
+      thumbs[h].button.classList.toggle("selected", state.fuse === "none" && state.head === h);
+    }
+    const whose = token === 0 && P.hasClassToken ? "the class token" : "patch (" + state.query.join(",") + ")";
+    $("heads-title").textContent = "every head of layer " + state.layer + ": attention of " + whose + " (click to select)";
+  }
+
+  // ---- one redraw: the map, the contract attributes, the controls, the fragment ----------
+  const current = $("current-map");
+  function describeHeads() {
+    return state.fuse === "none" ? "head " + state.head + (P.headNames[state.head] ? " (" + P.headNames[state.head] + ")" : "")
+      : state.fuse + " of " + H + " heads";
+  }
+  function caption() {
+    const who = state.map === "query" || !P.hasClassToken ? "patch (" + state.query.join(",") + ")" : "the class token";
+    if (state.map === "rollout") return "attention rollout of " + who + " through " + L + " layers (" +
+      (state.fuse === "none" ? "mean" : state.fuse) + " of heads, discard " + P.rolloutDiscardRatio + ")";
+    if (state.map === "mask") return "keep-mass mask: the fewest patches holding " + Math.round(state.keep * 100) +
+      "% of the attention of " + who + ", layer " + state.layer + ", " + describeHeads();
+    return "attention of " + who + " at layer " + state.layer + ", " + describeHeads();
+  }
+  function render() {
+    normalise();
+    const values = currentMap();
+    const [lo, hi] = paint(vit.overlay, values, GW, GH, state.map === "mask");
+    vit.overlay.style.opacity = state.alpha;
+    saganStage.overlay.style.opacity = state.alpha;
+    rf.overlay.style.opacity = state.alpha;
+    for (const s of [vit, saganStage, rf]) {
+      s.stage.classList.toggle("smooth", !!state.smooth);
+      s.stage.classList.toggle("pinned", pinned);
+    }
+    vit.stage.classList.toggle("show-grid", !!state.grid);
+    drawCNN();
+    drawThumbs();
+    $("vit-caption").textContent = caption();
+    $("bar-min").textContent = lo.toPrecision(3);
+    $("bar-max").textContent = hi.toPrecision(3);
+    syncControls();
+    current.setAttribute("data-values", JSON.stringify(Array.from(values)));
+    current.setAttribute("data-state", JSON.stringify(state));
+    const box = vit.overlay.getBoundingClientRect();
+    current.setAttribute("data-overlay-box", JSON.stringify([box.left + scrollX, box.top + scrollY, box.width, box.height]));
+    try { history.replaceState(null, "", "#" + fragment()); } catch (e) { /* some file:// setups refuse */ }
+  }
+  function update(changes) {
+    Object.assign(state, changes);
+    render();
+  }
+
+  // ---- controls ---------------------------------------------------------------------------
+  function syncControls() {
+    $("map").value = state.map; $("layer").value = state.layer; $("layer-value").textContent = state.layer;
+    $("head").value = state.head; $("fuse").value = state.fuse; $("cmap").value = state.cmap;
+    $("alpha").value = state.alpha; $("alpha-value").textContent = state.alpha;
+    $("keep").value = state.keep; $("keep-value").textContent = state.keep;
+    $("grid").checked = !!state.grid; $("smooth").checked = !!state.smooth;
+    const bar = $("bar").getContext("2d"), strip = bar.createImageData(256, 1), table = colormaps[state.cmap];
+    for (let i = 0; i < 256; i++) {
+      strip.data.set([table[3 * i], table[3 * i + 1], table[3 * i + 2], 255], 4 * i);
+    }
+    bar.putImageData(strip, 0, 0);
+  }
+  function setUpControls() {
+    $("title").textContent = "vit-attend: " + P.input;
+    $("model").textContent = "model: " + P.model + " | " + L + " layers, " + H + " heads, grid " + GW + "x" + GH +
+      " of " + patch + "-pixel patches, " + (prefix ? prefix + " prefix tokens" + (P.hasClassToken ? " (class token first)" : "") : "no class token");
+    $("layer").max = L - 1;
+    for (let h = 0; h < H; h++) $("head").append(new Option("head " + h + (P.headNames[h] ? " (" + P.headNames[h] + ")" : ""), h));
+    for (const name of Object.keys(colormaps).sort()) $("cmap").append(new Option(name, name));
+    $("map").querySelector('option[value="cls"]').disabled = !P.hasClassToken;
+    $("map").addEventListener("change", (e) => update({ map: e.target.value }));
+    $("layer").addEventListener("input", (e) => update({ layer: Number(e.target.value) }));
+    $("head").addEventListener("change", (e) => update({ head: Number(e.target.value), fuse: "none" }));
+    $("fuse").addEventListener("change", (e) => update({ fuse: e.target.value }));
+    $("cmap").addEventListener("change", (e) => update({ cmap: e.target.value }));
+    $("alpha").addEventListener("input", (e) => update({ alpha: Number(e.target.value) }));
+    $("keep").addEventListener("input", (e) => update({ keep: Number(e.target.value) }));
+    $("grid").addEventListener("change", (e) => update({ grid: e.target.checked ? 1 : 0 }));
+    $("smooth").addEventListener("change", (e) => update({ smooth: e.target.checked ? 1 : 0 }));
+    const f = P.cnn;
+    $("rf-caption").textContent = "CNN " + f.name + ": theoretical field " + f.size + " px (box), stride " + f.stride +
+      ", padding " + f.padding + "; the same at every point. Effective field with uniform weights (heat): 50% of its mass within " +
+      Math.round(f.radius50) + " px, 95% within " + Math.round(f.radius95) + " px.";
+    $("sagan-caption").textContent = "SAGAN attention of the " + P.sagan.cell + "-pixel feature cell under the query patch's centre " +
+      "(fixed edge and colour filters, untrained identity query/key): also global.";
+  }
+
+  // Pointer: hover moves the query unless pinned; a click pins (or unpins) it.
+  function patchAt(s, event) {
+    const box = s.stage.getBoundingClientRect();
+    const x = (event.clientX - box.left) / s.scale, y = (event.clientY - box.top) / s.scale;
+    return [clampInt(Math.floor(x / patch), 0, GW - 1), clampInt(Math.floor(y / patch), 0, GH - 1)];
+  }
+  for (const s of [vit, saganStage, rf]) {
+    s.stage.addEventListener("mousemove", (event) => {
+      if (pinned) return;
+      const q = patchAt(s, event);
+      if (q[0] !== state.query[0] || q[1] !== state.query[1]) update({ query: q });
+    });
+    s.stage.addEventListener("click", (event) => { pinned = !pinned; update({ query: patchAt(s, event) }); });
+  }
+  document.addEventListener("keydown", (event) => {
+    const tag = event.target.tagName;
+    if (tag === "SELECT" || (tag === "INPUT" && event.target.type !== "checkbox") || event.altKey || event.ctrlKey || event.metaKey) return;
+    const step = { ArrowUp: -1, ArrowDown: 1, ArrowLeft: -1, ArrowRight: 1 }[event.key];
+    if (step !== undefined && event.shiftKey) {
+      const [c, r] = state.query, horizontal = event.key === "ArrowLeft" || event.key === "ArrowRight";
+      pinned = true;
+      update({ query: horizontal ? [c + step, r] : [c, r + step] });
+    } else if (event.key === "ArrowUp" || event.key === "ArrowDown") {
+      update({ layer: state.layer + step });
+    } else if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+      update({ head: (state.head + step + H) % H, fuse: "none" });
+    } else if (event.key === "f") {
+      update({ fuse: FUSIONS[(FUSIONS.indexOf(state.fuse) + 1) % FUSIONS.length] });
+    } else if (event.key === "m") {
+      let next = (MAPS.indexOf(state.map) + 1) % MAPS.length;
+      if (MAPS[next] === "cls" && !P.hasClassToken) next += 1;
+      update({ map: MAPS[next] });
+    } else if (event.key === "g") {
+      update({ grid: state.grid ? 0 : 1 });
+    } else {
+      return;
+    }
+    event.preventDefault();
+  });
+  window.addEventListener("hashchange", () => {
+    if (location.hash.slice(1) === fragment()) return;
+    readFragment();
+    render();
+  });
+
+  // ---- start, and the timings a test reads ------------------------------------------------
+  setUpControls();
+  readFragment();
+  render();
+  timings.ready = performance.now();
+  // `bench=K` in the fragment: K hover redraws over successive patches, timed one by one.
+  if (bench > 0) {
+    const kept = state.query.slice(), times = [];
+    for (let k = 0; k < bench; k++) {
+      const start = performance.now();
+      update({ query: [k % GW, Math.floor(k / GW) % GH] });
+      times.push(performance.now() - start);
+    }
+    update({ query: kept });
+    times.sort((a, b) => a - b);
+    timings.hovers = bench;
+    timings.hoverMedian = times[Math.floor(times.length / 2)];
+    timings.hoverMax = times[times.length - 1];
+    timings.hoverMean = times.reduce((a, b) => a + b, 0) / times.length;
+  }
+  current.setAttribute("data-timings", JSON.stringify(timings));
+  requestAnimationFrame(() => {
+    timings.firstFrame = performance.now();
+    current.setAttribute("data-timings", JSON.stringify(timings));
+  });
+})();

@@ -1,0 +1,90 @@
+import Foundation
+import ImageIO
+import Inspection
+
+/// The interactive page's data, from the same run and settings as the PNG figures.
+extension Scene {
+  /// The map the page opens on: `--map` when the page has it, else what the default figure
+  /// shows (the class token's map when there is one and no `--query` was given).
+  func initialPageMap() throws(VitAttendError) -> InspectorPayload.PageMap {
+    switch settings.map {
+    case .cls:
+      guard attention.hasClassToken else { throw .needsClassToken(map: "cls") }
+      return .cls
+    case .query: return .query
+    case .rollout: return .rollout
+    case .mask: return .mask
+    // The page always shows the CNN views and every head; these figures have no page map.
+    case .sagan, .rf, .heads: return .query
+    case nil, .distance, .posembed:
+      return attention.hasClassToken && settings.query == nil ? .cls : .query
+    }
+  }
+
+  /// Quantises every layer and head, rollout for each fusion, and the SAGAN rows under every
+  /// patch. Complexity: O(L·H·T²), plus O(L·T³) for the rollouts of a model without a class
+  /// token.
+  func inspectorPayload(input: String) throws -> InspectorPayload {
+    let record = attention
+    let t = record.tokens
+    var weights = QuantisedRows(rowLength: t)
+    for layer in record.layers { weights.append(layer) }
+    // A class-token model's rollout map is the class token's row; without one, any patch
+    // can be the query, so every row goes in.
+    var rollouts: [String: QuantisedRows] = [:]
+    for fusion in HeadFusion.allCases {
+      let values = record.hasClassToken
+        ? record.rolloutRow(0, fusion, discardRatio: settings.discardRatio)
+        : record.rollout(fusion, discardRatio: settings.discardRatio)
+      rollouts[fusion.rawValue] = QuantisedRows(values, rowLength: t)
+    }
+
+    // The page keeps a head even while it shows a fusion, so ← and → have somewhere to start.
+    let (head, fuse): (Int, String) = switch selection {
+    case .head(let h): (h, "none")
+    case .fused(let fusion): (0, fusion.rawValue)
+    }
+    let initial = InspectorPayload.ViewState(
+      map: try initialPageMap(), layer: layer, head: head, fuse: fuse,
+      query: [patch.column, patch.row], cmap: settings.colormap.rawValue,
+      // Settings keeps alpha as a Float; rounding keeps 0.6 from reading 0.6000000238.
+      alpha: (Double(settings.alpha) * 1000).rounded() / 1000, keep: settings.keep)
+
+    return InspectorPayload(
+      model: model.name, input: (input as NSString).lastPathComponent,
+      image: .init(width: image.width, height: image.height, png: Data(try image.pngData()).base64EncodedString()),
+      patchSize: model.patchSize, gridWidth: record.gridWidth, gridHeight: record.gridHeight,
+      prefixTokens: record.prefixTokens, hasClassToken: record.hasClassToken,
+      layers: record.layers.count, heads: record.heads, tokens: t,
+      headNames: (0..<record.heads).compactMap { model.headName($0) },
+      attention: weights, rolloutDiscardRatio: settings.discardRatio, rollout: rollouts,
+      sagan: saganRowsUnderPatches(), cnn: cnnField(),
+      colormaps: InspectorPayload.colormapTables, initial: initial)
+  }
+
+  /// For each patch, the SAGAN attention of the feature cell under its centre.
+  func saganRowsUnderPatches() -> InspectorPayload.SAGANRows {
+    let sagan = saganAttention()
+    let cells = sagan.gridWidth * sagan.gridHeight
+    var rows = QuantisedRows(rowLength: cells)
+    let p = model.patchSize
+    for row in 0..<attention.gridHeight {
+      for column in 0..<attention.gridWidth {
+        let x = min((column * p + p / 2) / 8, sagan.gridWidth - 1), y = min((row * p + p / 2) / 8, sagan.gridHeight - 1)
+        let cell = y * sagan.gridWidth + x
+        rows.append(sagan.weights[(cell * cells)..<((cell + 1) * cells)])
+      }
+    }
+    return .init(cell: 8, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight, rows: rows)
+  }
+
+  /// `--cnn`'s fields, in the form the page evaluates at any pixel.
+  func cnnField() -> InspectorPayload.CNNField {
+    let field = ReceptiveField.of(settings.cnn)
+    let erf = EffectiveReceptiveField(stack: settings.cnn, unit: 0)
+    return .init(
+      name: settings.cnn.name, size: field.size, stride: field.stride, padding: field.padding,
+      profile: erf.profile, profileOffset: erf.offset,
+      radius50: erf.radius(holding: 0.5), radius95: erf.radius(holding: 0.95))
+  }
+}

@@ -1,0 +1,119 @@
+import Foundation
+
+/// Chromium run headless on `vit-attend --html` pages: `--dump-dom` for the page's state
+/// after its script ran, `--screenshot` for its pixels.
+///
+/// Browser tests need one: `.ci/run` installs Debian's `chromium-headless-shell` when no
+/// Chromium is found, and without one they fail (never skip) with `BrowserError.notFound`.
+struct HeadlessBrowser {
+  enum BrowserError: Error, CustomStringConvertible {
+    case notFound(searched: [String])
+    case failed(status: Int32, stderr: String)
+    case timedOut(seconds: Double)
+    case noCurrentMap
+
+    var description: String {
+      switch self {
+      case .notFound(let searched):
+        "no headless Chromium found (looked for \(searched.joined(separator: ", ")) and $CHROMIUM); "
+          + "install one with `apt-get install chromium-headless-shell` (.ci/run does)"
+      case .failed(let status, let stderr): "chromium exited \(status): \(stderr.suffix(2000))"
+      case .timedOut(let seconds): "chromium did not finish within \(seconds) s"
+      case .noCurrentMap: "the page has no #current-map element (did its script fail?)"
+      }
+    }
+  }
+
+  static let candidates = [
+    "/usr/bin/chromium-headless-shell", "/usr/lib/chromium/chromium-headless-shell",
+    "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome",
+  ]
+
+  let executable: String
+
+  /// The first Chromium found: `$CHROMIUM`, then the usual Debian and Ubuntu paths.
+  static func find() throws(BrowserError) -> HeadlessBrowser {
+    let searched = (ProcessInfo.processInfo.environment["CHROMIUM"].map { [$0] } ?? []) + candidates
+    guard let path = searched.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+      throw .notFound(searched: candidates)
+    }
+    return HeadlessBrowser(executable: path)
+  }
+
+  /// Runs Chromium on `page#fragment` with `arguments` and returns its standard output.
+  /// `--no-sandbox` because tests often run as root, where Chromium's sandbox refuses to
+  /// start; a fresh profile per run so parallel runs do not share a lock.
+  private func run(_ arguments: [String], page: String, fragment: String, timeout: Double = 60) throws -> Data {
+    let profile = NSTemporaryDirectory() + "vit-attend-chromium-" + UUID().uuidString
+    defer { try? FileManager.default.removeItem(atPath: profile) }
+    let url = URL(fileURLWithPath: page).absoluteString + (fragment.isEmpty ? "" : "#" + fragment)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(profile)",
+      "--window-size=\(Self.window.width),\(Self.window.height)", "--force-device-scale-factor=1"] + arguments + [url]
+    let out = Pipe()
+    let errorLog = profile + ".stderr"
+    _ = FileManager.default.createFile(atPath: errorLog, contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: errorLog) }
+    process.standardOutput = out
+    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorLog))
+    let started = Date()
+    try process.run()
+    let deadline = DispatchWorkItem { process.terminate() }
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: deadline)
+    let output = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    deadline.cancel()
+    if Date().timeIntervalSince(started) >= timeout { throw BrowserError.timedOut(seconds: timeout) }
+    guard process.terminationStatus == 0 else {
+      let stderr = (try? String(contentsOfFile: errorLog, encoding: .utf8)) ?? ""
+      throw BrowserError.failed(status: process.terminationStatus, stderr: stderr)
+    }
+    return output
+  }
+
+  /// The window every page opens in, so the DOM's coordinates match screenshots'.
+  static let window = (width: 1600, height: 1000)
+
+  /// The page's `#current-map` after its script ran with `fragment` in the URL.
+  func currentMap(page: String, fragment: String) throws -> CurrentMap {
+    let dom = String(decoding: try run(["--dump-dom"], page: page, fragment: fragment), as: UTF8.self)
+    return try CurrentMap(dom: dom)
+  }
+
+  /// Writes a screenshot of `page#fragment` (the window's size, one pixel per CSS pixel) to
+  /// `path` as PNG.
+  func screenshot(page: String, fragment: String, to path: String) throws {
+    _ = try run(["--screenshot=\(path)"], page: page, fragment: fragment)
+  }
+}
+
+/// The attributes the page writes on `#current-map`, decoded.
+struct CurrentMap {
+  /// The patch grid's values, row-major, before colour mapping.
+  var values: [Double]
+  /// The view, with the URL fragment's keys.
+  var state: [String: Any]
+  /// Milliseconds since navigation start (`ready`, `firstFrame`) and per hover.
+  var timings: [String: Double]
+  /// `[left, top, width, height]` of the ViT heat map in page pixels.
+  var overlayBox: [Double]
+
+  init(dom: String) throws {
+    guard let start = dom.range(of: "id=\"current-map\"") else { throw HeadlessBrowser.BrowserError.noCurrentMap }
+    let tagStart = dom[..<start.lowerBound].lastIndex(of: "<")!
+    let tag = dom[tagStart...].prefix { $0 != ">" }
+    func attribute(_ name: String) throws -> Any {
+      guard let open = tag.range(of: " \(name)=\""), let close = tag[open.upperBound...].firstIndex(of: "\"") else {
+        throw HeadlessBrowser.BrowserError.noCurrentMap
+      }
+      // Serialised attributes escape only &, " and no-break spaces.
+      let text = tag[open.upperBound..<close].replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
+      return try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+    }
+    values = (try attribute("data-values") as? [NSNumber] ?? []).map(\.doubleValue)
+    state = try attribute("data-state") as? [String: Any] ?? [:]
+    timings = (try attribute("data-timings") as? [String: NSNumber] ?? [:]).mapValues(\.doubleValue)
+    overlayBox = (try attribute("data-overlay-box") as? [NSNumber] ?? []).map(\.doubleValue)
+  }
+}
