@@ -1,3 +1,4 @@
+import CKernels
 /// 2-D convolution on `[N, C, H, W]` by im2col + `sgemm`, forward and backward, with the naive
 /// direct-loop reference kept beside it (the tests compare the two).
 
@@ -108,27 +109,34 @@ public func conv2d(
   precondition(oh > 0 && ow > 0, "conv2d output would be \(oh)x\(ow) for input \(h)x\(w) and kernel \(kh)x\(kw)")
   let coutG = cout / groups, kdim = cinG * kh * kw, spatial = oh * ow
   let record = ([x, weight] + [bias].compactMap { $0 }).contains(where: \.requiresGrad) && GradientMode.isEnabled
-  // Columns for every (image, group); kept for the weight gradient when recording.
-  var columns = [Float](repeating: 0, count: (record ? n * groups : 1) * kdim * spatial)
+  let imageWorkers = min(ComputeThreads.count, n)
+  // Columns for every (image, group), kept for the weight gradient, when recording; else one
+  // scratch block per worker.
+  var columns = [Float](repeating: 0, count: (record ? n * groups : imageWorkers) * kdim * spatial)
   var y = [Float](repeating: 0, count: n * cout * spatial)
+  // Images are independent: with a batch, each worker takes whole images (im2col and a
+  // single-threaded GEMM each), which keeps both im2col and small GEMMs busy on every core;
+  // a single image splits its GEMMs across threads instead.
   x.scalars.withUnsafeBufferPointer { px in
     weight.scalars.withUnsafeBufferPointer { pw in
       columns.withUnsafeMutableBufferPointer { pc in
         y.withUnsafeMutableBufferPointer { py in
-          for img in 0..<n {
-            for grp in 0..<groups {
-              let col = pc.baseAddress! + (record ? (img * groups + grp) * kdim * spatial : 0)
-              im2col(px.baseAddress! + (img * cin + grp * cinG) * h * w, channels: cinG, height: h, width: w, geo, col)
-              // forward: Y[g] (coutG × spatial) = W[g] (coutG × kdim) · cols (kdim × spatial)
-              sgemm(.none, .none, m: coutG, n: spatial, k: kdim, a: pw.baseAddress! + grp * coutG * kdim, lda: kdim,
-                    b: col, ldb: spatial, c: py.baseAddress! + (img * cout + grp * coutG) * spatial, ldc: spatial)
-            }
-          }
-          if let bias {
-            for img in 0..<n {
-              for o in 0..<cout {
-                let b = bias.scalars[o], base = (img * cout + o) * spatial
-                for s in 0..<spatial { py[base + s] += b }
+          let chunk = (n + imageWorkers - 1) / imageWorkers
+          concurrentChunks(imageWorkers) { worker in
+            for img in (worker * chunk)..<min(n, (worker + 1) * chunk) {
+              for grp in 0..<groups {
+                let col = pc.baseAddress! + (record ? img * groups + grp : worker) * kdim * spatial
+                im2col(px.baseAddress! + (img * cin + grp * cinG) * h * w, channels: cinG, height: h, width: w, geo, col)
+                // forward: Y[g] (coutG × spatial) = W[g] (coutG × kdim) · cols (kdim × spatial)
+                gemm(threaded: imageWorkers == 1, .none, .none, m: coutG, n: spatial, k: kdim,
+                     a: pw.baseAddress! + grp * coutG * kdim, lda: kdim, b: col, ldb: spatial, beta: 0,
+                     c: py.baseAddress! + (img * cout + grp * coutG) * spatial, ldc: spatial)
+              }
+              if let bias {
+                for o in 0..<cout {
+                  let b = bias.scalars[o], base = (img * cout + o) * spatial
+                  for s in 0..<spatial { py[base + s] += b }
+                }
               }
             }
           }
@@ -143,36 +151,48 @@ public func conv2d(
   let inputs = [x, weight] + [bias].compactMap { $0 }
   return out.recording(inputs) { g in
     var dx = needX ? [Float](repeating: 0, count: n * cin * h * w) : []
-    var dw = needW ? [Float](repeating: 0, count: wValues.count) : []
-    var dcol = [Float](repeating: 0, count: needX ? kdim * spatial : 0)
+    // Each worker accumulates its own images' weight gradient; the partials are summed after.
+    var partialW = [Float](repeating: 0, count: needW ? imageWorkers * wValues.count : 0)
     g.withUnsafeBufferPointer { pg in
       columns.withUnsafeBufferPointer { pc in
         wValues.withUnsafeBufferPointer { pw in
-          for img in 0..<n {
-            for grp in 0..<groups {
-              let gy = pg.baseAddress! + (img * cout + grp * coutG) * spatial
-              let col = pc.baseAddress! + (img * groups + grp) * kdim * spatial
-              if needW {
-                // forward: Y = W · cols  ->  dW += dY · colsᵀ
-                dw.withUnsafeMutableBufferPointer { pdw in
-                  sgemm(.none, .transposed, m: coutG, n: kdim, k: spatial, a: gy, lda: spatial, b: col, ldb: spatial,
-                        beta: 1, c: pdw.baseAddress! + grp * coutG * kdim, ldc: kdim)
-                }
-              }
-              if needX {
-                // forward: Y = W · cols  ->  dcols = Wᵀ · dY, then col2im (the adjoint of im2col)
-                dcol.withUnsafeMutableBufferPointer { pdc in
-                  sgemm(.transposed, .none, m: kdim, n: spatial, k: coutG, a: pw.baseAddress! + grp * coutG * kdim, lda: kdim,
-                        b: gy, ldb: spatial, c: pdc.baseAddress!, ldc: spatial)
-                  dx.withUnsafeMutableBufferPointer { pdx in
-                    col2im(pdc.baseAddress!, channels: cinG, height: h, width: w, geo,
-                           pdx.baseAddress! + (img * cin + grp * cinG) * h * w)
+          dx.withUnsafeMutableBufferPointer { pdx in
+            partialW.withUnsafeMutableBufferPointer { ppw in
+              let chunk = (n + imageWorkers - 1) / imageWorkers
+              concurrentChunks(imageWorkers) { worker in
+                var dcol = [Float](repeating: 0, count: needX ? kdim * spatial : 0)
+                let dwWorker = needW ? ppw.baseAddress! + worker * wValues.count : nil
+                for img in (worker * chunk)..<min(n, (worker + 1) * chunk) {
+                  for grp in 0..<groups {
+                    let gy = pg.baseAddress! + (img * cout + grp * coutG) * spatial
+                    let col = pc.baseAddress! + (img * groups + grp) * kdim * spatial
+                    if let dwWorker {
+                      // forward: Y = W · cols  ->  dW += dY · colsᵀ
+                      gemm(threaded: imageWorkers == 1, .none, .transposed, m: coutG, n: kdim, k: spatial, a: gy, lda: spatial,
+                           b: col, ldb: spatial, beta: 1, c: dwWorker + grp * coutG * kdim, ldc: kdim)
+                    }
+                    if needX {
+                      // forward: Y = W · cols  ->  dcols = Wᵀ · dY, then col2im (the adjoint of im2col)
+                      dcol.withUnsafeMutableBufferPointer { pdc in
+                        gemm(threaded: imageWorkers == 1, .transposed, .none, m: kdim, n: spatial, k: coutG,
+                             a: pw.baseAddress! + grp * coutG * kdim, lda: kdim, b: gy, ldb: spatial, beta: 0,
+                             c: pdc.baseAddress!, ldc: spatial)
+                        col2im(pdc.baseAddress!, channels: cinG, height: h, width: w, geo,
+                               pdx.baseAddress! + (img * cin + grp * cinG) * h * w)
+                      }
+                    }
                   }
                 }
               }
             }
           }
         }
+      }
+    }
+    var dw = [Float](repeating: 0, count: needW ? wValues.count : 0)
+    if needW {
+      for worker in 0..<imageWorkers {
+        for i in 0..<wValues.count { dw[i] += partialW[worker * wValues.count + i] }
       }
     }
     var grads: [[Float]?] = [needX ? dx : nil, needW ? dw : nil]
@@ -218,4 +238,18 @@ public func conv2dReference(
     }
   }
   return Tensor(shape: [n, cout, oh, ow], scalars: y)
+}
+
+/// `sgemm` across threads, or on the calling thread only (inside a worker that already has
+/// its own share of a batch).
+private func gemm(
+  threaded: Bool, _ transA: MatrixTranspose, _ transB: MatrixTranspose, m: Int, n: Int, k: Int,
+  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
+  c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+  if threaded {
+    sgemm(transA, transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+  } else {
+    ck_sgemm(transA == .transposed ? 1 : 0, transB == .transposed ? 1 : 0, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+  }
 }
