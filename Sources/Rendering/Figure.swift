@@ -62,8 +62,17 @@ public enum Figure {
 
   /// Panels side by side, top-aligned, each with its caption underneath (wrapped to the
   /// panel's width) and a title line above all of them.
-  public static func sideBySide(_ panels: [Panel], title: String? = nil) -> Image {
+  /// Panels narrower than `minimumPanelWidth` (a 64-pixel training image) are enlarged by
+  /// a whole factor with nearest-neighbour sampling, so every pixel stays visible and sharp.
+  public static func sideBySide(_ panels: [Panel], title: String? = nil, minimumPanelWidth: Int = 256) -> Image {
     precondition(!panels.isEmpty, "a figure needs at least one panel")
+    let panels = panels.map { panel in
+      let factor = minimumPanelWidth / max(panel.image.width, 1)
+      guard factor > 1 else { return panel }
+      var enlarged = panel
+      enlarged.image = panel.image.resized(width: panel.image.width * factor, height: panel.image.height * factor, filter: .nearest)
+      return enlarged
+    }
     let line = BitmapFont.lineHeight()
     let captions = panels.map { panel in panel.caption.flatMap { wrap($0, width: max(panel.width, 140)) } }
     let columnWidths = zip(panels, captions).map { panel, lines in max(panel.width, lines.map { BitmapFont.width(of: $0) }.max() ?? 0) }

@@ -97,12 +97,24 @@ struct FigureTests {
   @Test func panelsSitSideBySideWithCaptions() {
     let a = Image(width: 30, height: 20, channels: 3, filledWith: 0)
     let b = Image(width: 50, height: 40, channels: 3, filledWith: 0)
-    let figure = Figure.sideBySide([Panel(image: a, caption: ["first"]), Panel(image: b, caption: ["second", "two lines"])], title: "title")
+    let figure = Figure.sideBySide([Panel(image: a, caption: ["first"]), Panel(image: b, caption: ["second", "two lines"])], title: "title", minimumPanelWidth: 0)
     // Each column is as wide as its image or its widest caption line ("two lines": 9 x 7).
     #expect(figure.width == 2 * Figure.margin + max(30, 5 * 7) + Figure.gap + max(50, 9 * 7))
     #expect(figure.height == 2 * Figure.margin + (14 + Figure.captionGap) + 40 + Figure.captionGap + 2 * 14)
     let canvas = Canvas(figure)
     #expect(canvas.pixel(x: Figure.margin + 1, y: Figure.margin + 20 + 1) == .black)  // inside panel a
+  }
+
+  /// Small panels (a 64-pixel training image) are enlarged by a whole factor, pixel for pixel.
+  @Test func smallPanelsAreEnlarged() {
+    var small = Image(width: 60, height: 40, channels: 3, filledWith: 255)
+    small.pixels[0] = 0  // top-left pixel's red
+    let figure = Figure.sideBySide([Panel(image: small, caption: [])], minimumPanelWidth: 256)
+    // 256 / 60 = 4: the panel is 240 x 160, each source pixel a 4 x 4 block.
+    #expect(figure.width == 2 * Figure.margin + 240)
+    let canvas = Canvas(figure)
+    #expect(canvas.pixel(x: Figure.margin + 3, y: Figure.margin + 3).r == 0)
+    #expect(canvas.pixel(x: Figure.margin + 4, y: Figure.margin + 3).r == 255)
   }
 
   @Test func wrapBreaksAtSpaces() {

@@ -57,11 +57,11 @@ public struct ClassificationRun {
     let (train, validation, datasetName) = try loadData()
     log("data: \(datasetName), \(train.count) training and \(validation.count) validation images, \(train.classNames.count) classes")
     var rng = SplitMix64(seed: options.training.seed)
-    switch options.model {
-    case .vit:
-      let configuration = options.vit.configuration(classes: train.classNames.count)
-      return try fit(ViTClassifier(VisionTransformer(configuration, using: &rng)), train, validation, datasetName)
+    if let configuration = options.model.convNet(classes: train.classNames.count) {
+      return try fit(ConvNetClassifier(ConvNet(configuration, using: &rng)), train, validation, datasetName)
     }
+    let configuration = options.vit.configuration(classes: train.classNames.count)
+    return try fit(ViTClassifier(VisionTransformer(configuration, using: &rng)), train, validation, datasetName)
   }
 
   func loadData() throws(RunError) -> (LabeledImages, LabeledImages, String) {

@@ -3,7 +3,22 @@ import TensorCore
 
 /// Which model a run trains (`--model`).
 public enum ModelKind: String, CaseIterable, Sendable, Codable {
+  /// The ViT of `ViTShape`.
   case vit
+  /// A small ResNet (`ConvNetConfiguration.resNetLike`, widths 32-64-128-256).
+  case cnn
+  /// The same ResNet with a SAGAN block (BigGAN's form) after its second stage.
+  case cnnSagan = "cnn-sagan"
+
+  /// The ConvNet configuration of the CNN baselines.
+  func convNet(classes: Int) -> ConvNetConfiguration? {
+    let base = ConvNetConfiguration.resNetLike(classCount: classes)
+    switch self {
+    case .vit: return nil
+    case .cnn: return base
+    case .cnnSagan: return base.withAttention(.init(afterStage: 1))
+    }
+  }
 }
 
 /// Position embeddings of the ViT (`--position`).

@@ -43,7 +43,7 @@ public struct ShapeWorld: Sendable {
       }
     }
     let color = Self.objectColor(against: background.meanColor, using: &rng)
-    let radius = Float(s) * (0.14 + 0.16 * rng.nextUnitFloat())
+    let radius = Float(s) * (0.2 + 0.1 * rng.nextUnitFloat())
     let cx = radius + 1 + (Float(s) - 2 * radius - 2) * rng.nextUnitFloat()
     let cy = radius + 1 + (Float(s) - 2 * radius - 2) * rng.nextUnitFloat()
     let angle = 2 * Float.pi * rng.nextUnitFloat()
