@@ -71,7 +71,7 @@ let package = Package(
     .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors"], resources: [.copy("Fixtures")]),
     .testTarget(name: "RenderingTests", dependencies: ["Rendering", "ImageIO"]),
     .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "VitAttendCLITests", dependencies: ["VitAttendCLI", "vit-attend", "attention-walkthrough", "ImageIO", "Inspection", "Models", "TensorCore"]),
+    .testTarget(name: "VitAttendCLITests", dependencies: ["VitAttendCLI", "vit-attend", "attention-walkthrough", "patch-classify", "ImageIO", "Inspection", "Models", "TensorCore"]),
     .testTarget(name: "LayersTests", dependencies: ["Layers", "TensorCore", "TestSupport"]),
     .testTarget(name: "PatchClassifyTests", dependencies: ["PatchClassifyKit", "Models", "TensorCore", "ImageIO"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "TestSupport", "Safetensors"], resources: [.copy("Fixtures")]),

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 /// The examples are real targets; run them as a reader would.
@@ -13,5 +14,57 @@ struct ExampleTests {
     #expect(result.output.contains("(at most 9 per query per head: 3024)"))
     let bad = try CommandRunner.run(["/nonexistent.png"], executable: "attention-walkthrough")
     #expect(bad.status == 1 && bad.error.contains("no such file"))
+  }
+}
+
+/// `patch-classify` as a user runs it: a tiny run writes the contract's files and keys, a
+/// second run into the same folder refuses to overwrite it, bad data gets one clear message,
+/// and `vit-attend` loads the checkpoint it wrote.
+struct PatchClassifyCommandTests {
+  static let tiny = ["--train-size", "64", "--val-size", "12", "--batch-size", "32", "--image-size", "32",
+                     "--width", "32", "--depth", "1", "--heads", "2", "--epochs", "1"]
+
+  @Test func aTinyRunWritesItsFilesAndRefusesToOverwriteThem() throws {
+    let scratch = ScratchFolder()
+    let run = scratch.file("run")
+    let result = try CommandRunner.run(Self.tiny + ["--run-dir", run], executable: "patch-classify")
+    #expect(result.status == 0, "\(result.error)")
+    #expect(result.output.contains("validation accuracy") && result.output.contains("confusion matrix"))
+    for file in ["metrics.json", "curves.png", "confusion.png", "attention.png", "checkpoint/model.safetensors",
+                 "checkpoint/config.json", "checkpoint/trainer_state.safetensors"] {
+      #expect(FileManager.default.fileExists(atPath: "\(run)/\(file)"), "missing \(file)")
+    }
+    let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(run)/metrics.json"))) as! [String: Any]
+    for key in ["val_accuracy", "per_class_accuracy", "pointing_game", "images_per_second", "train_seconds"] {
+      #expect(metrics[key] != nil, "metrics.json lacks \(key)")
+    }
+    #expect((metrics["per_class_accuracy"] as? [String: Double])?.count == 6)
+    #expect((metrics["pointing_game"] as? Double).map { (0...1).contains($0) } == true)
+
+    let again = try CommandRunner.run(Self.tiny + ["--run-dir", run], executable: "patch-classify")
+    #expect(again.status == 1 && again.error.contains("--resume"), "\(again.error)")
+    // Resuming a finished run trains no further and reports again.
+    let resumed = try CommandRunner.run(Self.tiny + ["--run-dir", run, "--resume"], executable: "patch-classify")
+    #expect(resumed.status == 0 && resumed.output.contains("validation accuracy"), "\(resumed.error)")
+
+    let image = scratch.file("sample.png")
+    let export = try CommandRunner.run(["--export-shapeworld", scratch.file("export"), "--train-size", "6", "--val-size", "6",
+                                        "--batch-size", "6", "--image-size", "32"], executable: "patch-classify")
+    #expect(export.status == 0, "\(export.error)")
+    let rings = try FileManager.default.contentsOfDirectory(atPath: scratch.file("export/val/ring"))
+    #expect(rings.count == 1)
+    try FileManager.default.copyItem(atPath: scratch.file("export/val/ring/\(rings[0])"), toPath: image)
+    let attend = try CommandRunner.run([image, "--weights", "\(run)/checkpoint", "--out", scratch.file("ring-attention.png")])
+    #expect(attend.status == 0, "\(attend.error)")
+  }
+
+  @Test func badInputGetsOneClearMessage() throws {
+    let scratch = ScratchFolder()
+    let missing = try CommandRunner.run(["--data", "/no/such/folder", "--run-dir", scratch.file("run")], executable: "patch-classify")
+    #expect(missing.status == 1 && missing.error.contains("/no/such/folder: not a folder"), "\(missing.error)")
+    let bad = try CommandRunner.run(["--image-size", "30", "--patch-size", "8"], executable: "patch-classify")
+    #expect(bad.status != 0 && bad.error.contains("multiple of --patch-size"), "\(bad.error)")
+    let unknown = try CommandRunner.run(["--model", "resnet"], executable: "patch-classify")
+    #expect(unknown.status != 0 && unknown.error.contains("vit"), "\(unknown.error)")
   }
 }
