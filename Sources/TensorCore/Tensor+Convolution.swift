@@ -41,7 +41,17 @@ public struct Conv2DGeometry: Equatable, Sendable {
   }
 }
 
+/// The output columns `xo` of one kernel tap whose input column `xo·stride − padding + offset`
+/// falls inside `0..<width`: the rest read the zero padding.
+@inline(__always) private func validColumns(_ ow: Int, stride: Int, start: Int, width: Int) -> Range<Int> {
+  // xo·stride + start >= 0  and  xo·stride + start < width
+  let low = start >= 0 ? 0 : (-start + stride - 1) / stride
+  let high = width - start <= 0 ? 0 : min(ow, (width - start + stride - 1) / stride)
+  return low..<max(low, high)
+}
+
 /// Unfolds one image's channels `[C, H, W]` into columns `[C·kh·kw, oh·ow]` (zeros in the padding).
+/// Each output row is a run of input pixels: stride-1 runs are copied as blocks.
 func im2col(_ x: UnsafePointer<Float>, channels: Int, height: Int, width: Int, _ g: Conv2DGeometry,
             _ out: UnsafeMutablePointer<Float>) {
   let (oh, ow) = g.outputSize(height, width)
@@ -50,12 +60,23 @@ func im2col(_ x: UnsafePointer<Float>, channels: Int, height: Int, width: Int, _
     for ki in 0..<g.kernel.h {
       for kj in 0..<g.kernel.w {
         let dst = out + row * oh * ow
+        let start = kj * g.dilation.w - g.padding.w
+        let valid = validColumns(ow, stride: g.stride.w, start: start, width: width)
         for y in 0..<oh {
           let iy = y * g.stride.h - g.padding.h + ki * g.dilation.h
-          for xo in 0..<ow {
-            let ix = xo * g.stride.w - g.padding.w + kj * g.dilation.w
-            dst[y * ow + xo] = iy >= 0 && iy < height && ix >= 0 && ix < width ? x[(c * height + iy) * width + ix] : 0
+          let line = dst + y * ow
+          guard iy >= 0 && iy < height, !valid.isEmpty else {
+            line.update(repeating: 0, count: ow)
+            continue
           }
+          line.update(repeating: 0, count: valid.lowerBound)
+          let src = x + (c * height + iy) * width + start
+          if g.stride.w == 1 {
+            (line + valid.lowerBound).update(from: src + valid.lowerBound, count: valid.count)
+          } else {
+            for xo in valid { line[xo] = src[xo * g.stride.w] }
+          }
+          (line + valid.upperBound).update(repeating: 0, count: ow - valid.upperBound)
         }
         row += 1
       }
@@ -72,13 +93,13 @@ func col2im(_ cols: UnsafePointer<Float>, channels: Int, height: Int, width: Int
     for ki in 0..<g.kernel.h {
       for kj in 0..<g.kernel.w {
         let src = cols + row * oh * ow
+        let start = kj * g.dilation.w - g.padding.w
+        let valid = validColumns(ow, stride: g.stride.w, start: start, width: width)
         for y in 0..<oh {
           let iy = y * g.stride.h - g.padding.h + ki * g.dilation.h
           guard iy >= 0 && iy < height else { continue }
-          for xo in 0..<ow {
-            let ix = xo * g.stride.w - g.padding.w + kj * g.dilation.w
-            if ix >= 0 && ix < width { dx[(c * height + iy) * width + ix] += src[y * ow + xo] }
-          }
+          let line = src + y * ow, target = dx + (c * height + iy) * width + start
+          for xo in valid { target[xo * g.stride.w] += line[xo] }
         }
         row += 1
       }

@@ -23,6 +23,7 @@ struct CNNBenchmark: ParsableCommand {
   var repetitions = 3
 
   func run() throws {
+    AllocatorTuning.keepFreedMemoryForReuse()
     print("threads: \(ComputeThreads.count); batch \(batch), \(size)x\(size); median of \(repetitions)")
     for name in models.split(separator: ",") {
       guard let model = Model(rawValue: String(name)) else { throw ValidationError("unknown model '\(name)'") }

@@ -16,6 +16,7 @@ let convCases: [ConvCase] = [
   ConvCase(n: 2, c: 4, h: 5, w: 5, o: 6, k: 3, stride: 1, padding: 1, groups: 2),
   ConvCase(c: 4, h: 4, w: 4, o: 4, k: 1, groups: 4),  // depthwise 1x1
   ConvCase(c: 3, h: 8, w: 8, o: 5, k: 4, stride: 4),  // patch embedding
+  ConvCase(n: 3, c: 2, h: 5, w: 9, o: 2, k: 3, stride: 3, padding: 3),  // rows and columns of pure padding, odd batch
 ]
 
 private func convInputs(_ t: ConvCase, rng: inout SplitMix64) -> (x: Tensor, w: Tensor, b: Tensor) {
