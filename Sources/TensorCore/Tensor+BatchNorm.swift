@@ -37,9 +37,9 @@ public func batchNorm2d(
   switch mode {
   case .training(let momentum):
     precondition(perChannel > 1, "batchNorm2d in training mode needs more than one value per channel, input \(x.shape)")
-    var variances = [Float](repeating: 0, count: c)
-    x.scalars.withUnsafeBufferPointer { px in
-      for ch in 0..<c {
+    // Channels are independent, so workers take whole channels.
+    let statistics = x.scalars.withUnsafeBufferPointer { px in
+      concurrentMap(c, minimumChunk: max(1, (1 << 15) / max(perChannel, 1))) { ch -> (mean: Float, variance: Float) in
         var sum = 0.0
         for img in 0..<n {
           let base = (img * c + ch) * inner
@@ -55,11 +55,12 @@ public func batchNorm2d(
             squares += d * d
           }
         }
-        means[ch] = Float(mean)
-        variances[ch] = Float(squares / Double(perChannel))
-        rstds[ch] = 1 / (variances[ch] + eps).squareRoot()
+        return (Float(mean), Float(squares / Double(perChannel)))
       }
     }
+    means = statistics.map(\.mean)
+    let variances = statistics.map(\.variance)
+    rstds = variances.map { 1 / ($0 + eps).squareRoot() }
     let unbias = Float(perChannel) / Float(perChannel - 1)
     if let runningMean {
       for ch in 0..<c { runningMean.scalars[ch] = (1 - momentum) * runningMean.scalars[ch] + momentum * means[ch] }
@@ -82,10 +83,12 @@ public func batchNorm2d(
   let shift = (0..<c).map { (b?[$0] ?? 0) - means[$0] * scale[$0] }
   let values = x.scalars.withUnsafeBufferPointer { px in
     makeBuffer(x.count) { out in
-      for img in 0..<n {
-        for ch in 0..<c {
-          let base = (img * c + ch) * inner, a = scale[ch], s = shift[ch]
-          for j in 0..<inner { out[base + j] = px[base + j] * a + s }
+      forEachElementChunk(n, minimumChunk: max(1, (1 << 15) / max(c * inner, 1))) { images in
+        for img in images {
+          for ch in 0..<c {
+            let base = (img * c + ch) * inner, a = scale[ch], s = shift[ch]
+            for j in 0..<inner { out[base + j] = px[base + j] * a + s }
+          }
         }
       }
     }
@@ -102,28 +105,26 @@ public func batchNorm2d(
     //   training (μ, σ² depend on x): dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂))
     //   inference (μ, σ² constants):  dx = rstd · dx̂
     var dx = needX ? [Float](repeating: 0, count: input.count) : []
-    var dw = [Float](repeating: 0, count: c), db = [Float](repeating: 0, count: c)
-    g.withUnsafeBufferPointer { pg in
+    // Channels are independent: each worker writes only its own channels of dx.
+    let sums = g.withUnsafeBufferPointer { pg in
       input.withUnsafeBufferPointer { px in
-        for ch in 0..<c {
-          let mean = means[ch], rstd = rstds[ch]
-          var sumG = 0.0, sumGX = 0.0
-          for img in 0..<n {
-            let base = (img * c + ch) * inner
-            for j in 0..<inner {
-              let gj = Double(pg[base + j])
-              sumG += gj
-              sumGX += gj * Double((px[base + j] - mean) * rstd)
+        dx.withUnsafeMutableBufferPointer { pdx in
+          concurrentMap(c, minimumChunk: max(1, (1 << 15) / max(perChannel, 1))) { ch -> (g: Float, gx: Float) in
+            let mean = means[ch], rstd = rstds[ch]
+            var sumG = 0.0, sumGX = 0.0
+            for img in 0..<n {
+              let base = (img * c + ch) * inner
+              for j in 0..<inner {
+                let gj = Double(pg[base + j])
+                sumG += gj
+                sumGX += gj * Double((px[base + j] - mean) * rstd)
+              }
             }
-          }
-          dw[ch] = Float(sumGX)
-          db[ch] = Float(sumG)
-          guard needX else { continue }
-          let wc = w?[ch] ?? 1
-          // mean(dx̂) = w·Σg / n and mean(dx̂ · x̂) = w·Σ(g·x̂) / n.
-          let meanD = isTraining ? wc * Float(sumG / Double(perChannel)) : 0
-          let meanDX = isTraining ? wc * Float(sumGX / Double(perChannel)) : 0
-          dx.withUnsafeMutableBufferPointer { pdx in
+            guard needX else { return (Float(sumG), Float(sumGX)) }
+            let wc = w?[ch] ?? 1
+            // mean(dx̂) = w·Σg / n and mean(dx̂ · x̂) = w·Σ(g·x̂) / n.
+            let meanD = isTraining ? wc * Float(sumG / Double(perChannel)) : 0
+            let meanDX = isTraining ? wc * Float(sumGX / Double(perChannel)) : 0
             for img in 0..<n {
               let base = (img * c + ch) * inner
               for j in 0..<inner {
@@ -131,10 +132,12 @@ public func batchNorm2d(
                 pdx[base + j] = rstd * (pg[base + j] * wc - meanD - xhat * meanDX)
               }
             }
+            return (Float(sumG), Float(sumGX))
           }
         }
       }
     }
+    let dw = sums.map(\.gx), db = sums.map(\.g)
     var grads: [[Float]?] = [needX ? dx : nil]
     if weight != nil { grads.append(needW ? dw : nil) }
     if bias != nil { grads.append(needB ? db : nil) }

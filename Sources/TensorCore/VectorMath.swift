@@ -82,3 +82,16 @@ func concurrentChunks(_ workers: Int, _ body: (Int) -> Void) {
     DispatchQueue.concurrentPerform(iterations: workers) { work($0) }
   }
 }
+
+/// `[body(0), …, body(count − 1)]`, the calls split across threads as `forEachElementChunk`
+/// splits a range (for independent per-channel or per-row work that returns a value).
+func concurrentMap<T>(_ count: Int, minimumChunk: Int = 1, _ body: (Int) -> T) -> [T] {
+  guard count > 0 else { return [] }
+  return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+    let base = buffer.baseAddress!
+    forEachElementChunk(count, minimumChunk: minimumChunk) { range in
+      for i in range { (base + i).initialize(to: body(i)) }
+    }
+    initialized = count
+  }
+}
