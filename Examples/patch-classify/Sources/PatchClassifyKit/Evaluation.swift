@@ -25,8 +25,10 @@ public enum Evaluation {
     public var perClassAccuracy: [Double]
     /// `confusion[true][predicted]` counts.
     public var confusion: [[Int]]
-    /// Per evidence map name, the fraction of images whose map peak lies on the object.
+    /// Per evidence map name, the fraction of images whose map peak lies on the object,
+    /// with Zhang et al.'s tolerance (`pointingGame`) and without (`strictPointingGame`).
     public var pointingGame: [(name: String, hitRate: Double)]
+    public var strictPointingGame: [(name: String, hitRate: Double)] = []
   }
 
   /// Index of the largest entry of each row of `[N, K]` logits.
@@ -60,7 +62,7 @@ public enum Evaluation {
     var report = scores(predictions(of: &model, on: data, batchSize: batchSize), data)
     guard let masks = data.masks else { return report }
     let batches = BatchMaker(mean: model.mean, std: model.std)
-    var hits: [String: Int] = [:], names: [String] = []
+    var hits: [String: Int] = [:], strictHits: [String: Int] = [:], names: [String] = []
     for start in stride(from: 0, to: data.count, by: batchSize) {
       let range = start..<min(data.count, start + batchSize)
       let evidence = withGradientsDisabled { model.evidence(batches.tensor(Array(data.images[range]))) }
@@ -68,13 +70,17 @@ public enum Evaluation {
         for (name, values) in maps.maps {
           if !names.contains(name) { names.append(name) }
           let image = data.images[i]
-          if pointsAtObject(values, gridWidth: maps.gridWidth, gridHeight: maps.gridHeight, mask: masks[i], width: image.width, height: image.height) {
-            hits[name, default: 0] += 1
+          func hit(_ tolerance: Int) -> Bool {
+            pointsAtObject(values, gridWidth: maps.gridWidth, gridHeight: maps.gridHeight, mask: masks[i],
+                           width: image.width, height: image.height, tolerance: tolerance)
           }
+          if hit(tolerance(forSide: max(image.width, image.height))) { hits[name, default: 0] += 1 }
+          if hit(0) { strictHits[name, default: 0] += 1 }
         }
       }
     }
     report.pointingGame = names.map { ($0, Double(hits[$0] ?? 0) / Double(data.count)) }
+    report.strictPointingGame = names.map { ($0, Double(strictHits[$0] ?? 0) / Double(data.count)) }
     return report
   }
 
@@ -91,14 +97,23 @@ public enum Evaluation {
     return Report(accuracy: data.count == 0 ? 0 : Double(correct) / Double(data.count), perClassAccuracy: perClass, confusion: confusion, pointingGame: [])
   }
 
-  /// The pointing game (Zhang et al. 2016, without their 15-pixel tolerance): the map,
-  /// bilinearly upsampled to the image's pixels as the overlays draw it, peaks on a pixel
-  /// of the object's mask.
-  public static func pointsAtObject(_ values: [Float], gridWidth: Int, gridHeight: Int, mask: [Bool], width: Int, height: Int) -> Bool {
+  /// The pointing game (Zhang et al. 2016): the map, bilinearly upsampled to the image's
+  /// pixels as the overlays draw it, peaks on the object or within `tolerance` pixels of it.
+  /// Zhang et al. allow 15 pixels at 224 (`tolerance(forSide:)` scales that); 0 is strict.
+  public static func pointsAtObject(_ values: [Float], gridWidth: Int, gridHeight: Int, mask: [Bool], width: Int, height: Int, tolerance: Int = 0) -> Bool {
     let upsampled = HeatMap(gridWidth: gridWidth, gridHeight: gridHeight, values: values).upsampled(width: width, height: height, method: .bilinear)
     guard let peak = upsampled.indices.max(by: { upsampled[$0] < upsampled[$1] }) else { return false }
-    return mask[peak]
+    let (px, py) = (peak % width, peak / width)
+    for y in max(0, py - tolerance)...min(height - 1, py + tolerance) {
+      for x in max(0, px - tolerance)...min(width - 1, px + tolerance) where mask[y * width + x] {
+        if (x - px) * (x - px) + (y - py) * (y - py) <= tolerance * tolerance { return true }
+      }
+    }
+    return false
   }
+
+  /// Zhang et al.'s 15-pixel tolerance at 224 pixels, scaled to an image side (4 at 64).
+  public static func tolerance(forSide side: Int) -> Int { Int((15 * Double(side) / 224).rounded()) }
 }
 
 /// A model that can show where it looks.

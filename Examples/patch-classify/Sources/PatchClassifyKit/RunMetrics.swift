@@ -19,9 +19,10 @@ public struct RunMetrics: Sendable {
   /// Further keys, e.g. the model's shape (JSON values as strings, numbers or booleans).
   public var extra: [String: String] = [:]
 
-  /// The JSON object, keys sorted. `pointing_game` is the class-token attention's hit rate
-  /// (rollout's and the others' are under `pointing_game_by_map`); null where the dataset
-  /// has no masks or the model no maps.
+  /// The JSON object, keys sorted. `pointing_game` is the hit rate of the model's first map
+  /// (a ViT's class-token attention, a CNN's class activation map) with Zhang et al.'s
+  /// tolerance; every map's is under `pointing_game_by_map`, and without tolerance under
+  /// `pointing_game_strict_by_map`; null where the dataset has no masks or the model no maps.
   public var json: [String: Any] {
     var out: [String: Any] = [
       "model": model, "dataset": dataset, "class_names": classNames,
@@ -30,6 +31,7 @@ public struct RunMetrics: Sendable {
       "confusion_matrix": report.confusion,
       "pointing_game": report.pointingGame.first.map { $0.hitRate as Any } ?? NSNull(),
       "pointing_game_by_map": Dictionary(uniqueKeysWithValues: report.pointingGame.map { ($0.name, $0.hitRate) }),
+      "pointing_game_strict_by_map": Dictionary(uniqueKeysWithValues: report.strictPointingGame.map { ($0.name, $0.hitRate) }),
       "images_per_second": imagesPerSecond, "train_seconds": trainSeconds,
       "epochs": epochs, "steps": steps, "batch_size": batchSize, "parameter_count": parameterCount,
       "threads": threads, "seed": seed,

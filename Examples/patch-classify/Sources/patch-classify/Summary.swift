@@ -17,8 +17,8 @@ struct Summary {
     for (name, row) in zip(m.classNames, m.report.confusion) {
       lines.append(padded(name, nameWidth) + row.map { padded(String($0), cell) }.joined())
     }
-    for (name, rate) in m.report.pointingGame {
-      lines.append(String(format: "pointing game (%@ map peak on the object): %.1f%%", name, 100 * rate))
+    for ((name, rate), (_, strict)) in zip(m.report.pointingGame, m.report.strictPointingGame) {
+      lines.append(String(format: "pointing game, %@ map: %.1f%% (peak within 15/224 of the side of the object; on it: %.1f%%)", name, 100 * rate, 100 * strict))
     }
     lines.append(String(format: "training: %.1f images/s on %d threads, %.0f s", m.imagesPerSecond, m.threads, m.trainSeconds))
     text = lines.joined(separator: "\n")
