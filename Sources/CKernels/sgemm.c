@@ -224,6 +224,13 @@ __attribute__((target("avx2")))
 static void pack_b_panel_transposed_avx2(size_t kc, const float *b, size_t ldb, size_t nr, float *out) {
   size_t p = 0;
   for (; p + 8 <= kc; p += 8) {
+    if ((p & 15) == 0) {
+      // One line per stored row, 4 lines ahead; past the slice, the next panel's rows
+      // (nr rows further on). Without it every load here waited on memory.
+      size_t ahead = p + 64;
+      for (size_t j = 0; j < nr; j++)
+        __builtin_prefetch(ahead < kc ? b + j * ldb + ahead : b + (j + nr) * ldb + (ahead - kc), 0, 3);
+    }
     for (size_t j = 0; j < nr; j += 8) {
       __m256 r0 = _mm256_loadu_ps(b + (j + 0) * ldb + p), r1 = _mm256_loadu_ps(b + (j + 1) * ldb + p);
       __m256 r2 = _mm256_loadu_ps(b + (j + 2) * ldb + p), r3 = _mm256_loadu_ps(b + (j + 3) * ldb + p);
