@@ -45,8 +45,7 @@ func softmaxRowsInPlace(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, 
   } else if src != UnsafePointer(dst) {
     dst.update(from: src, count: cols)
   }
-  var maxValue = -Float.infinity
-  for j in 0..<cols { maxValue = Swift.max(maxValue, dst[j]) }
+  let maxValue = ck_max(dst, cols)
   if maxValue == -.infinity {
     // Everything masked: give zero weight to every entry rather than 0/0.
     for j in 0..<cols { dst[j] = log ? -.infinity : 0 }

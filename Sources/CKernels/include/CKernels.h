@@ -34,6 +34,13 @@ float ck_exp_shifted_sum(float *x, size_t n, float shift);
 /// tests; NaN when this CPU lacks that level.
 float ck_exp_shifted_sum_at_level(int level, float *x, size_t n, float shift);
 
+/// The largest of x[0..<n] (-inf when n is 0); vectorised for AVX-512. Softmax's row shift.
+float ck_max(const float *x, size_t n);
+
+/// ck_max with the code path of `level` (0 portable, 2 AVX-512; 1 runs the portable loop),
+/// for tests; NaN when this CPU lacks that level.
+float ck_max_at_level(int level, const float *x, size_t n);
+
 /// GELU, exact (erf) form, dst[i] = 0.5 x (1 + erf(x / √2)) with x = src[i]; vectorised
 /// erf by Abramowitz & Stegun 7.1.26 (absolute error 1.5e-7). src and dst may be equal.
 void ck_gelu_erf(const float *src, float *dst, size_t n);
