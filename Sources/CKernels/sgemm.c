@@ -16,7 +16,11 @@
 #define KC 320
 #define NC 512
 
-typedef void (*micro_kernel_fn)(size_t kc, const float *a, const float *b, float *c, size_t ldc, size_t mr, size_t nr);
+// `init` NULL: C += the tile (a later depth slice, or beta != 0). Otherwise the first depth
+// slice with beta == 0: C = the tile + init[j] (the bias, or zeros), so C is never zeroed
+// or filled beforehand and never read back.
+typedef void (*micro_kernel_fn)(size_t kc, const float *a, const float *b, float *c, size_t ldc, size_t mr, size_t nr,
+                                const float *init);
 
 /// A micro-kernel and the tile it computes: MR rows of A by NR columns of B.
 typedef struct {
@@ -26,14 +30,15 @@ typedef struct {
   int level;          // 0 portable, 1 AVX2, 2 AVX-512
 } micro_kernel;
 
-// Adds the mr x nr corner of a full tile (rows `stride` floats apart) to C.
-static inline void add_tile(const float *tile, size_t stride, float *c, size_t ldc, size_t mr, size_t nr) {
+// Adds the mr x nr corner of a full tile (rows `stride` floats apart) to C, or with `init`
+// stores it plus init[j] (see micro_kernel_fn).
+static inline void add_tile(const float *tile, size_t stride, float *c, size_t ldc, size_t mr, size_t nr, const float *init) {
   for (size_t i = 0; i < mr; i++)
-    for (size_t j = 0; j < nr; j++) c[i * ldc + j] += tile[i * stride + j];
+    for (size_t j = 0; j < nr; j++) c[i * ldc + j] = tile[i * stride + j] + (init ? init[j] : c[i * ldc + j]);
 }
 
 // Portable micro-kernel: plain C the compiler can vectorise for any target.
-static void kernel_portable(size_t kc, const float *a, const float *b, float *c, size_t ldc, size_t mr, size_t nr) {
+static void kernel_portable(size_t kc, const float *a, const float *b, float *c, size_t ldc, size_t mr, size_t nr, const float *init) {
   float tile[MR * NR] = {0};
   for (size_t p = 0; p < kc; p++) {
     for (size_t i = 0; i < MR; i++) {
@@ -41,7 +46,7 @@ static void kernel_portable(size_t kc, const float *a, const float *b, float *c,
       for (size_t j = 0; j < NR; j++) tile[i * NR + j] += av * b[p * NR + j];
     }
   }
-  add_tile(tile, NR, c, ldc, mr, nr);
+  add_tile(tile, NR, c, ldc, mr, nr, init);
 }
 
 #if defined(__x86_64__)
@@ -49,7 +54,7 @@ static void kernel_portable(size_t kc, const float *a, const float *b, float *c,
 
 // 6 x 16 AVX2+FMA micro-kernel: 12 ymm accumulators, 2 for B, 1 broadcast of A.
 __attribute__((target("avx2,fma")))
-static void kernel_avx2(size_t kc, const float *a, const float *b, float *c, size_t ldc, size_t mr, size_t nr) {
+static void kernel_avx2(size_t kc, const float *a, const float *b, float *c, size_t ldc, size_t mr, size_t nr, const float *init) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
@@ -67,10 +72,18 @@ static void kernel_avx2(size_t kc, const float *a, const float *b, float *c, siz
   }
   if (mr == MR && nr == NR) {
     __m256 rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-    for (size_t i = 0; i < MR; i++) {
-      float *row = c + i * ldc;
-      _mm256_storeu_ps(row, _mm256_add_ps(_mm256_loadu_ps(row), rows[i][0]));
-      _mm256_storeu_ps(row + 8, _mm256_add_ps(_mm256_loadu_ps(row + 8), rows[i][1]));
+    if (init) {  // separate loops, as in kernel_avx512
+      __m256 i0 = _mm256_loadu_ps(init), i1 = _mm256_loadu_ps(init + 8);
+      for (size_t i = 0; i < MR; i++) {
+        _mm256_storeu_ps(c + i * ldc, _mm256_add_ps(i0, rows[i][0]));
+        _mm256_storeu_ps(c + i * ldc + 8, _mm256_add_ps(i1, rows[i][1]));
+      }
+    } else {
+      for (size_t i = 0; i < MR; i++) {
+        float *row = c + i * ldc;
+        _mm256_storeu_ps(row, _mm256_add_ps(_mm256_loadu_ps(row), rows[i][0]));
+        _mm256_storeu_ps(row + 8, _mm256_add_ps(_mm256_loadu_ps(row + 8), rows[i][1]));
+      }
     }
   } else {
     float tile[MR * NR] __attribute__((aligned(32)));
@@ -79,7 +92,7 @@ static void kernel_avx2(size_t kc, const float *a, const float *b, float *c, siz
       _mm256_store_ps(tile + i * NR, rows[i][0]);
       _mm256_store_ps(tile + i * NR + 8, rows[i][1]);
     }
-    add_tile(tile, NR, c, ldc, mr, nr);
+    add_tile(tile, NR, c, ldc, mr, nr, init);
   }
 }
 
@@ -90,9 +103,9 @@ static void kernel_avx2(size_t kc, const float *a, const float *b, float *c, siz
 #define KC512 256  // 256 x 32 floats of B = 32 KiB: measured best on Zen 4 (128-256 tried)
 #endif
 __attribute__((target("avx512f")))
-static void kernel_avx512(size_t kc, const float *a, const float *b, float *c, size_t ldc, size_t mr, size_t nr) {
+static void kernel_avx512(size_t kc, const float *a, const float *b, float *c, size_t ldc, size_t mr, size_t nr, const float *init) {
   __m512 acc[MR512][2];
-  for (size_t i = 0; i < MR512; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  _Pragma("clang loop unroll(full)") for (size_t i = 0; i < MR512; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
   for (size_t p = 0; p < kc; p++) {
     __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
     for (size_t i = 0; i < MR512; i++) {  // unrolled by the compiler: i is a constant bound
@@ -104,19 +117,42 @@ static void kernel_avx512(size_t kc, const float *a, const float *b, float *c, s
     b += NR512;
   }
   if (mr == MR512 && nr == NR512) {
-    for (size_t i = 0; i < MR512; i++) {
-      float *row = c + i * ldc;
-      _mm512_storeu_ps(row, _mm512_add_ps(_mm512_loadu_ps(row), acc[i][0]));
-      _mm512_storeu_ps(row + 16, _mm512_add_ps(_mm512_loadu_ps(row + 16), acc[i][1]));
+    // The two epilogues as separate loops: choosing the source row inside one loop made the
+    // compiler keep acc in a stack array (zeroed by memset on every call, 3% of ViT-S).
+    if (init) {
+      __m512 i0 = _mm512_loadu_ps(init), i1 = _mm512_loadu_ps(init + 16);
+      _Pragma("clang loop unroll(full)") for (size_t i = 0; i < MR512; i++) {
+        _mm512_storeu_ps(c + i * ldc, _mm512_add_ps(i0, acc[i][0]));
+        _mm512_storeu_ps(c + i * ldc + 16, _mm512_add_ps(i1, acc[i][1]));
+      }
+    } else {
+      _Pragma("clang loop unroll(full)") for (size_t i = 0; i < MR512; i++) {
+        float *row = c + i * ldc;
+        _mm512_storeu_ps(row, _mm512_add_ps(_mm512_loadu_ps(row), acc[i][0]));
+        _mm512_storeu_ps(row + 16, _mm512_add_ps(_mm512_loadu_ps(row + 16), acc[i][1]));
+      }
     }
   } else {
     // Edge tile: masked loads and stores touch only the mr x nr corner of C.
     __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
     __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;
+    // The accumulators go through a stack tile first: indexing them by the run-time row
+    // count would make the compiler keep all of them in memory, in the full-tile path too.
+    float tile[MR512 * NR512] __attribute__((aligned(64)));
+    _Pragma("clang loop unroll(full)") for (size_t i = 0; i < MR512; i++) {
+      _mm512_store_ps(tile + i * NR512, acc[i][0]);
+      _mm512_store_ps(tile + i * NR512 + 16, acc[i][1]);
+    }
+    __m512 i0 = init ? _mm512_maskz_loadu_ps(m0, init) : _mm512_setzero_ps();
+    __m512 i1 = init && m1 ? _mm512_maskz_loadu_ps(m1, init + 16) : _mm512_setzero_ps();
     for (size_t i = 0; i < mr; i++) {
       float *row = c + i * ldc;
-      _mm512_mask_storeu_ps(row, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, row), acc[i][0]));
-      if (m1) _mm512_mask_storeu_ps(row + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, row + 16), acc[i][1]));
+      __m512 c0 = init ? i0 : _mm512_maskz_loadu_ps(m0, row);
+      _mm512_mask_storeu_ps(row, m0, _mm512_add_ps(c0, _mm512_load_ps(tile + i * NR512)));
+      if (m1) {
+        __m512 c1 = init ? i1 : _mm512_maskz_loadu_ps(m1, row + 16);
+        _mm512_mask_storeu_ps(row + 16, m1, _mm512_add_ps(c1, _mm512_load_ps(tile + i * NR512 + 16)));
+      }
     }
   }
 }
@@ -224,6 +260,13 @@ __attribute__((target("avx2")))
 static void pack_b_panel_transposed_avx2(size_t kc, const float *b, size_t ldb, size_t nr, float *out) {
   size_t p = 0;
   for (; p + 8 <= kc; p += 8) {
+    if ((p & 15) == 0) {
+      // One line per stored row, 4 lines ahead; past the slice, the next panel's rows
+      // (nr rows further on). Without it every load here waited on memory.
+      size_t ahead = p + 64;
+      for (size_t j = 0; j < nr; j++)
+        __builtin_prefetch(ahead < kc ? b + j * ldb + ahead : b + (j + nr) * ldb + (ahead - kc), 0, 3);
+    }
     for (size_t j = 0; j < nr; j += 8) {
       __m256 r0 = _mm256_loadu_ps(b + (j + 0) * ldb + p), r1 = _mm256_loadu_ps(b + (j + 1) * ldb + p);
       __m256 r2 = _mm256_loadu_ps(b + (j + 2) * ldb + p), r3 = _mm256_loadu_ps(b + (j + 3) * ldb + p);
@@ -288,33 +331,80 @@ static void pack_b(int trans, size_t kc, size_t nc, const float *b, size_t ldb, 
 }
 
 static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-                       const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc);
+                       const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
+                       float *c, size_t ldc);
+
+// Walks the cache lines of a block of stored rows (`rows` rows of `row_bytes` bytes,
+// `stride` bytes apart) and prefetches a few at a time.
+//
+// Why: at batch 1 every weight comes from DRAM once per forward, and packing B was a pure
+// memory phase (6-8% of ViT-S's samples) with the FMA units idle. While the micro-kernels
+// work on one packed block of B, the lines of the next block are requested a few per
+// micro-kernel call, so its packing finds them in cache.
+typedef struct {
+  const char *base;
+  size_t rows, row_bytes, stride;
+  size_t row;          // next row to fetch
+  const char *next;    // next line of `row`, or NULL before the row starts
+} prefetch_cursor;
+
+static prefetch_cursor prefetch_block(const float *base, size_t rows, size_t row_floats, size_t stride_floats) {
+  return (prefetch_cursor){(const char *)base, rows, row_floats * sizeof(float), stride_floats * sizeof(float), 0, NULL};
+}
+
+static inline void prefetch_lines(prefetch_cursor *cursor, size_t lines) {
+  while (lines > 0 && cursor->row < cursor->rows) {
+    const char *start = cursor->base + cursor->row * cursor->stride;
+    if (!cursor->next) cursor->next = (const char *)((size_t)start & ~(size_t)63);
+    __builtin_prefetch(cursor->next, 0, 2);
+    lines--;
+    cursor->next += 64;
+    if (cursor->next >= start + cursor->row_bytes) {
+      cursor->row++;
+      cursor->next = NULL;
+    }
+  }
+}
 
 void ck_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
               const float *a, size_t lda, const float *b, size_t ldb, float beta,
               float *c, size_t ldc) {
-  sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, NULL, c, ldc);
+}
+
+void ck_sgemm_bias(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                   const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
+                   float *c, size_t ldc) {
+  sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc);
 }
 
 int ck_sgemm_at_level(int level, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-                      const float *a, size_t lda, const float *b, size_t ldb, float beta,
+                      const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
                       float *c, size_t ldc) {
   micro_kernel kernel = kernel_up_to(level);
   if (kernel.level != level) return 0;
-  sgemm_with(kernel, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  sgemm_with(kernel, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc);
   return 1;
 }
 
 static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-                       const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc) {
+                       const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
+                       float *c, size_t ldc) {
   if (m == 0 || n == 0) return;
-  // C = beta * C first (beta == 0 overwrites, so NaNs in C do not leak), then C += alpha·A·B.
-  for (size_t i = 0; i < m; i++) {
-    float *row = c + i * ldc;
-    if (beta == 0) memset(row, 0, n * sizeof(float));
-    else if (beta != 1) for (size_t j = 0; j < n; j++) row[j] *= beta;
+  // With beta == 0 and a product to add, the first depth slice's micro-kernels store
+  // alpha·A·B + bias over C (never reading it, so NaNs in C do not leak): no zeroing or bias
+  // fill pass over C. Otherwise C = beta * C + bias first, then C += alpha·A·B.
+  int overwrite = beta == 0 && k > 0 && alpha != 0;
+  if (!overwrite) {
+    for (size_t i = 0; i < m; i++) {
+      float *row = c + i * ldc;
+      if (beta == 0) memset(row, 0, n * sizeof(float));
+      else if (beta != 1) for (size_t j = 0; j < n; j++) row[j] *= beta;
+      if (bias) for (size_t j = 0; j < n; j++) row[j] += bias[j];
+    }
   }
   if (k == 0 || alpha == 0) return;
+  static const float zeros[32];  // init for beta == 0 without a bias: the widest tile (NR512)
   const size_t mrk = kernel.mr, nrk = kernel.nr, MC = kernel.mc, kcb = kernel.kc;
   // Column blocks of at most NC, split evenly (so 576 columns are one block, not 512 + 64,
   // which would pack A twice for a sliver of work).
@@ -326,6 +416,10 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
   if (!packed_a || !packed_b) {
     free(packed_a);
     free(packed_b);
+    if (overwrite) {  // the beta pass was skipped: C = bias (or 0), then the product onto it
+      for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++) c[i * ldc + j] = bias ? bias[j] : 0;
+    }
     ck_sgemm_reference(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, 1, c, ldc);
     return;
   }
@@ -334,6 +428,18 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
     for (size_t pc = 0; pc < k; pc += kcb) {
       size_t kc = k - pc < kcb ? k - pc : kcb;
       pack_b(trans_b, kc, nc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, nrk, kernel.level >= 1, packed_b);
+      // The block packed next: the next depth slice, else the first slice of the next columns.
+      size_t next_jc = pc + kcb < k ? jc : jc + nc_step, next_pc = pc + kcb < k ? pc + kcb : 0;
+      prefetch_cursor cursor = prefetch_block(b, 0, 0, 0);
+      size_t lines_per_call = 0;
+      if (next_jc < n) {
+        size_t next_nc = n - next_jc < nc_step ? n - next_jc : nc_step, next_kc = k - next_pc < kcb ? k - next_pc : kcb;
+        cursor = trans_b ? prefetch_block(b + next_jc * ldb + next_pc, next_nc, next_kc, ldb)
+                         : prefetch_block(b + next_pc * ldb + next_jc, next_kc, next_nc, ldb);
+        size_t lines = cursor.rows * (cursor.row_bytes / 64 + 2);
+        size_t calls = ((nc + nrk - 1) / nrk) * ((m + mrk - 1) / mrk);
+        lines_per_call = lines / calls + 1;
+      }
       for (size_t ic = 0; ic < m; ic += MC) {
         size_t mc = m - ic < MC ? m - ic : MC;
         pack_a(trans_a, mc, kc, alpha, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, mrk, kernel.level >= 1, packed_a);
@@ -341,7 +447,9 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
           size_t nr = nc - jr < nrk ? nc - jr : nrk;
           for (size_t ir = 0; ir < mc; ir += mrk) {
             size_t mr = mc - ir < mrk ? mc - ir : mrk;
-            kernel.run(kc, packed_a + ir * kc, packed_b + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr);
+            const float *init = overwrite && pc == 0 ? (bias ? bias + jc + jr : zeros) : NULL;
+            kernel.run(kc, packed_a + ir * kc, packed_b + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, init);
+            prefetch_lines(&cursor, lines_per_call);
           }
         }
       }

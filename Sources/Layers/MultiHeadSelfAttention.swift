@@ -34,8 +34,15 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
   public func callAsFunction(_ x: Tensor, mask: Tensor? = nil, record: Bool = false) -> (output: Tensor, weights: Tensor?) {
     precondition(x.rank == 2 || x.rank == 3, "attention needs [T, C] or [B, T, C], got \(x.shape)")
     let b = x.rank == 3 ? x.shape[0] : 1, t = x.shape[x.rank - 2], h = headCount, d = headDimension
+    let projected = qkv(x)
+    if !(projected.requiresGrad && GradientMode.isEnabled) {
+      // Inference: the same products read q, k, v in place, with no copies (no backward needed).
+      let (merged, weights) = fusedSelfAttention(qkv: projected.reshaped([b, t, 3 * h * d]), heads: h, mask: mask)
+      let recorded = record ? weights.reshaped((x.rank == 3 ? [b] : []) + [h, t, t]) : nil
+      return (projection(merged.reshaped(x.shape)), recorded)
+    }
     // [B, T, 3C] -> [B, T, 3, H, d] -> [3, B, H, T, d]; batch and heads fold into one GEMM batch.
-    let packed = qkv(x).reshaped([b, t, 3, h, d]).permuted([2, 0, 3, 1, 4])
+    let packed = projected.reshaped([b, t, 3, h, d]).permuted([2, 0, 3, 1, 4])
     let parts = packed.chunked(3, axis: 0).map { $0.reshaped([b * h, t, d]) }
     let scores = matmul(parts[0], parts[1], transposeB: true) * (1 / Float(d).squareRoot())  // [B·H, T, T]
     let weights = softmax(scores, axis: -1, mask: mask)

@@ -27,10 +27,12 @@ public enum ComputeThreads {
 /// The micro-kernel `sgemm` runs on this CPU, chosen by CPU detection.
 public var sgemmKernel: String { ["portable C", "AVX2+FMA 6x16", "AVX-512 12x32"][Int(ck_sgemm_kernel_level())] }
 
-/// Single-precision GEMM on row-major buffers: `C = alpha · op(A) · op(B) + beta · C`.
+/// Single-precision GEMM on row-major buffers: `C = alpha · op(A) · op(B) + beta · C + bias`.
 ///
-/// Shapes: `op(A)` is `[m, k]`, `op(B)` is `[k, n]`, `C` is `[m, n]`; `lda`, `ldb`, `ldc` are
-/// row strides in elements (of A and B as stored, before `op`).
+/// Shapes: `op(A)` is `[m, k]`, `op(B)` is `[k, n]`, `C` is `[m, n]`, `bias` (optional) is `[n]`
+/// and is added to every row; `lda`, `ldb`, `ldc` are row strides in elements (of A and B as
+/// stored, before `op`). With `beta == 0`, C's prior contents are never read (they may be
+/// uninitialised), and the bias is added as the micro-kernels store the product.
 /// This is the one entry point every matmul, convolution and attention product goes through.
 /// Products of at least 2²⁰ multiply-adds are split across `ComputeThreads.count` threads
 /// along the larger of `m` and `n`; each thread packs its own panels (ck_sgemm).
@@ -39,17 +41,18 @@ public func sgemm(
   m: Int, n: Int, k: Int, alpha: Float = 1,
   a: UnsafePointer<Float>, lda: Int,
   b: UnsafePointer<Float>, ldb: Int,
-  beta: Float = 0,
+  beta: Float = 0, bias: UnsafePointer<Float>? = nil,
   c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
   let ta: Int32 = transA == .transposed ? 1 : 0, tb: Int32 = transB == .transposed ? 1 : 0
   let threads = min(ComputeThreads.count, max(m, n) / 16)
   guard threads > 1, m * n * k >= 1 << 20 else {
-    ck_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    ck_sgemm_bias(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc)
     return
   }
   // Addresses travel as integers: the parts are disjoint, and Dispatch's closure is Sendable.
   let (aAddress, bAddress, cAddress) = (Int(bitPattern: a), Int(bitPattern: b), Int(bitPattern: c))
+  let biasAddress = bias.map { Int(bitPattern: $0) }
   let splitRows = m >= n
   let extent = splitRows ? m : n
   let unit = splitRows ? 12 : 32  // a multiple of every micro-kernel's tile
@@ -60,10 +63,11 @@ public func sgemm(
     guard count > 0 else { return }
     let a = UnsafePointer<Float>(bitPattern: aAddress)!, b = UnsafePointer<Float>(bitPattern: bAddress)!
     let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)!
+    let bias = biasAddress.flatMap { UnsafePointer<Float>(bitPattern: $0) }
     if splitRows {
-      ck_sgemm(ta, tb, count, n, k, alpha, transA == .transposed ? a + start : a + start * lda, lda, b, ldb, beta, c + start * ldc, ldc)
+      ck_sgemm_bias(ta, tb, count, n, k, alpha, transA == .transposed ? a + start : a + start * lda, lda, b, ldb, beta, bias, c + start * ldc, ldc)
     } else {
-      ck_sgemm(ta, tb, m, count, k, alpha, a, lda, transB == .transposed ? b + start * ldb : b + start, ldb, beta, c + start, ldc)
+      ck_sgemm_bias(ta, tb, m, count, k, alpha, a, lda, transB == .transposed ? b + start * ldb : b + start, ldb, beta, bias.map { $0 + start }, c + start, ldc)
     }
   }
 }

@@ -22,11 +22,8 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 
           forEachElementChunk(rows, minimumChunk: Swift.max(1, (1 << 14) / Swift.max(c, 1))) { rowRange in
             for r in rowRange {
               let row = px.baseAddress! + r * c, dst = out.baseAddress! + r * c
-              var mean: Float = 0
-              for j in 0..<c { mean += row[j] }
-              mean /= Float(c)
-              var variance: Float = 0
-              for j in 0..<c { variance += (row[j] - mean) * (row[j] - mean) }
+              let mean = laneSum(row, count: c) / Float(c)
+              let variance = laneSquaredDeviations(row, count: c, mean: mean)
               let rstd = 1 / (variance / Float(c) + eps).squareRoot()
               for j in 0..<c { dst[j] = (row[j] - mean) * rstd * w[j] + b[j] }
               if record {

@@ -1,11 +1,11 @@
-/// The fused affine map of `nn.Linear`, forward and backward: one GEMM that accumulates onto the
-/// bias rows, so no separate broadcast-add pass over the output.
+/// The fused affine map of `nn.Linear`, forward and backward: one GEMM whose micro-kernels add
+/// the bias as they store the product, so no separate fill or broadcast-add pass over the output.
 
 /// Affine map `x · weightᵀ + bias` in PyTorch's `nn.Linear` layout.
 ///
 /// Shapes: `x` is `[..., in]`, `weight` is `[out, in]`, `bias` is `[out]`; the result is `[..., out]`.
-/// Method: the output is pre-filled with the bias rows and `sgemm(beta: 1)` adds `x · weightᵀ` onto
-/// it. Complexity: O(rows · in · out) in one GEMM, plus O(rows · out) for the bias fill.
+/// Method: `sgemm(beta: 0, bias:)` writes `x · weightᵀ + bias` into an uninitialised buffer (the
+/// bias rides in the micro-kernels' stores). Complexity: O(rows · in · out) in one GEMM.
 public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
   precondition(weight.rank == 2, "linear weight must be [out, in], got \(weight.shape)")
   let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
@@ -13,26 +13,23 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
   if let bias { precondition(bias.shape == [outFeatures], "linear bias \(bias.shape) != [\(outFeatures)]") }
   let rows = x.count / Swift.max(inFeatures, 1)
   var values: [Float]
-  if let bias {
-    values = [Float](unsafeUninitializedCapacity: rows * outFeatures) { buffer, initialized in
-      bias.scalars.withUnsafeBufferPointer { b in
-        for r in 0..<rows { (buffer.baseAddress! + r * outFeatures).initialize(from: b.baseAddress!, count: outFeatures) }
-      }
-      initialized = rows * outFeatures
-    }
-  } else {
-    values = [Float](repeating: 0, count: rows * outFeatures)
-  }
   if rows > 0 && outFeatures > 0 && inFeatures > 0 {
+    // sgemm with beta = 0 writes every element, so the buffer starts uninitialised.
+    values = [Float](unsafeUninitializedCapacity: rows * outFeatures) { _, n in n = rows * outFeatures }
     x.scalars.withUnsafeBufferPointer { px in
       weight.scalars.withUnsafeBufferPointer { pw in
         values.withUnsafeMutableBufferPointer { py in
-          // forward: Y[rows, out] = bias + X[rows, in] · Wᵀ[in, out]
-          sgemm(.none, .transposed, m: rows, n: outFeatures, k: inFeatures, a: px.baseAddress!, lda: inFeatures,
-                b: pw.baseAddress!, ldb: inFeatures, beta: 1, c: py.baseAddress!, ldc: outFeatures)
+          withBiasPointer(bias) { pb in
+            // forward: Y[rows, out] = X[rows, in] · Wᵀ[in, out] + bias
+            sgemm(.none, .transposed, m: rows, n: outFeatures, k: inFeatures, a: px.baseAddress!, lda: inFeatures,
+                  b: pw.baseAddress!, ldb: inFeatures, beta: 0, bias: pb, c: py.baseAddress!, ldc: outFeatures)
+          }
         }
       }
     }
+  } else {  // an empty product: the output is the bias rows (or zeros)
+    let row = bias?.scalars ?? [Float](repeating: 0, count: outFeatures)
+    values = [Float]((0..<rows).map { _ in row }.joined())
   }
   let out = Tensor(shape: Array(x.shape.dropLast()) + [outFeatures], scalars: values)
   let inputs = [x, weight] + [bias].compactMap { $0 }
@@ -80,4 +77,10 @@ public func linearReference(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) ->
   var y = matmul(lifted, weight, transposeB: true)
   if let bias { y = y + bias }
   return x.rank == 1 ? y.reshaped([weight.shape[0]]) : y
+}
+
+/// Runs `body` with a pointer to `bias`'s values, or nil without a bias.
+private func withBiasPointer<R>(_ bias: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+  guard let bias else { return body(nil) }
+  return bias.scalars.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

@@ -25,17 +25,27 @@ private func softmaxRows(_ x: [Float], cols: Int, mask: [Float]?, log: Bool) -> 
   }
 }
 
-/// One row of `softmaxRows`.
+/// `softmaxRows` over `rows · cols` elements at `p`, in place (the attention scores of
+/// `fusedSelfAttention`, which need no copy).
+func softmaxRowsInPlace(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, mask: [Float]?) {
+  guard cols > 0, rows > 0 else { return }
+  forEachElementChunk(rows, minimumChunk: Swift.max(1, (1 << 15) / cols)) { rowRange in
+    for r in rowRange {
+      softmaxRow(p + r * cols, p + r * cols, cols: cols, mask: mask.map { ($0, (r * cols) % $0.count) }, log: false)
+    }
+  }
+}
+
+/// One row of `softmaxRows`; `src` may equal `dst` (in place).
 @inline(__always) private func softmaxRow(
   _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, cols: Int, mask: ([Float], Int)?, log: Bool
 ) {
   if let (m, offset) = mask {
     for j in 0..<cols { dst[j] = src[j] + m[offset + j] }
-  } else {
+  } else if src != UnsafePointer(dst) {
     dst.update(from: src, count: cols)
   }
-  var maxValue = -Float.infinity
-  for j in 0..<cols { maxValue = Swift.max(maxValue, dst[j]) }
+  let maxValue = ck_max(dst, cols)
   if maxValue == -.infinity {
     // Everything masked: give zero weight to every entry rather than 0/0.
     for j in 0..<cols { dst[j] = log ? -.infinity : 0 }

@@ -40,6 +40,26 @@ struct AttentionTests {
     }
   }
 
+  /// Inference takes `fusedSelfAttention` (q, k, v read in place); with gradients on, the
+  /// composed path records the graph. Both must give the same output and weights, up to GEMM
+  /// rounding (the scale is applied inside the GEMM instead of after it).
+  @Test(arguments: [(batch: 1, tokens: 13, channels: 8, heads: 2, mask: AttentionMask.full),
+                    (batch: 3, tokens: 13, channels: 12, heads: 3, mask: .window(radius: 1)),
+                    (batch: 2, tokens: 13, channels: 16, heads: 1, mask: .full)])
+  func fusedInferencePathMatchesComposedPath(batch: Int, tokens: Int, channels: Int, heads: Int, mask: AttentionMask) {
+    var rng = SplitMix64(seed: 5)
+    let layer = attention(channels: channels, heads: heads, rng: &rng)
+    let x = Tensor.randomNormal([batch, tokens, channels], using: &rng)
+    let additive = mask.allowed(prefixTokens: 1, gridWidth: 4, gridHeight: 3).map { Tensor.attentionMask(allowed: $0, shape: [tokens, tokens]) }
+    let (composed, composedWeights) = layer(x, mask: additive, record: true)  // leaves require grad
+    #expect(composed.isRecorded)
+    let (fused, fusedWeights) = withGradientsDisabled { layer(x, mask: additive, record: true) }
+    #expect(!fused.isRecorded)
+    #expect(fused.shape == composed.shape && fusedWeights!.shape == composedWeights!.shape)
+    #expect(maxAbsoluteDifference(fusedWeights!.scalars, composedWeights!.scalars) < 1e-5)  // weights are in [0, 1]
+    #expect(relativeError(fused, composed) < 1e-5)
+  }
+
   @Test func windowMaskKeepsPatchesWithinTheRadiusAndPrefixTokensGlobal() throws {
     let allowed = try #require(AttentionMask.window(radius: 1).allowed(prefixTokens: 1, gridWidth: 4, gridHeight: 3))
     let t = 13

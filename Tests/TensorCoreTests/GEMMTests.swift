@@ -53,18 +53,46 @@ struct GEMMTests {
     }
   }
 
-  /// Every micro-kernel this CPU can run (portable, AVX2, AVX-512), not just the detected one.
-  @Test(arguments: [0, 1, 2])
-  func everyMicroKernelMatchesTheReference(level: Int32) {
+  /// Every micro-kernel this CPU can run (portable, AVX2, AVX-512), not just the detected one,
+  /// in both epilogues: accumulating onto C (beta = 0.25), and storing the first depth slice
+  /// plus the bias over a C that holds NaN (beta = 0: C must not be read). k = 333 spans two
+  /// depth slices, n = 71 and m = 29 leave edge tiles.
+  @Test(arguments: [Int32(0), 1, 2], [(beta: Float(0.25), bias: false), (0, true), (0, false), (0.25, true)])
+  func everyMicroKernelMatchesTheReference(level: Int32, epilogue: (beta: Float, bias: Bool)) {
     let (m, n, k) = (29, 71, 333)
     var rng = SplitMix64(seed: 9)
     let a = (0..<(m * k)).map { _ in Float(rng.nextStandardNormal()) }
     let b = (0..<(n * k)).map { _ in Float(rng.nextStandardNormal()) }
-    var fast = [Float](repeating: 1, count: m * n), slow = fast
-    guard ck_sgemm_at_level(level, 0, 1, m, n, k, 1.5, a, k, b, k, 0.25, &fast, n) == 1 else { return }  // CPU lacks it
-    sgemmReference(.none, .transposed, m: m, n: n, k: k, alpha: 1.5, a: a, lda: k, b: b, ldb: k, beta: 0.25, c: &slow, ldc: n)
+    let bias = (0..<n).map { _ in Float(rng.nextStandardNormal()) }
+    var fast = [Float](repeating: epilogue.beta == 0 ? .nan : 1, count: m * n)
+    let ran = bias.withUnsafeBufferPointer { pb in
+      ck_sgemm_at_level(level, 0, 1, m, n, k, 1.5, a, k, b, k, epilogue.beta, epilogue.bias ? pb.baseAddress : nil, &fast, n)
+    }
+    guard ran == 1 else { return }  // this CPU lacks the level
+    var slow = [Float](repeating: 1, count: m * n)
+    sgemmReference(.none, .transposed, m: m, n: n, k: k, alpha: 1.5, a: a, lda: k, b: b, ldb: k, beta: epilogue.beta, c: &slow, ldc: n)
+    if epilogue.bias { for i in 0..<(m * n) { slow[i] += bias[i % n] } }
     let worst = zip(fast, slow).map { abs($0 - $1) / max(1, abs($1)) }.max()!
-    #expect(worst < 1e-4, "level \(level): relative error \(worst)")
+    #expect(worst < 1e-4, "level \(level) \(epilogue): relative error \(worst)")
+  }
+
+  /// `sgemm`'s bias split with the columns across threads, against the reference plus the bias.
+  @Test func biasFollowsTheColumnSplit() {
+    let (m, n, k) = (50, 700, 64)  // n > m: split by columns on 2 threads
+    var rng = SplitMix64(seed: 12)
+    let a = (0..<(m * k)).map { _ in Float(rng.nextStandardNormal()) }
+    let b = (0..<(n * k)).map { _ in Float(rng.nextStandardNormal()) }
+    let bias = (0..<n).map { Float($0) }
+    let previous = ComputeThreads.count
+    defer { ComputeThreads.count = previous }
+    ComputeThreads.count = 2
+    var fast = [Float](repeating: .nan, count: m * n), slow = [Float](repeating: 0, count: m * n)
+    bias.withUnsafeBufferPointer { pb in
+      sgemm(.none, .transposed, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, bias: pb.baseAddress, c: &fast, ldc: n)
+    }
+    sgemmReference(.none, .transposed, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: &slow, ldc: n)
+    let worst = (0..<(m * n)).map { abs(fast[$0] - slow[$0] - bias[$0 % n]) / max(1, abs(slow[$0] + bias[$0 % n])) }.max()!
+    #expect(worst < 1e-4, "relative error \(worst)")  // Float32 sums of 64 unit-variance terms
   }
 
   @Test func betaZeroIgnoresWhatCHeld() {

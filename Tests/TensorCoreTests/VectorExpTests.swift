@@ -59,3 +59,18 @@ struct VectorGELUBackwardTests {
     }
   }
 }
+
+/// Softmax's row maximum on every code path against `Array.max()`, for lengths around the
+/// vector width (masked tail) and with -inf (masked) entries.
+@Test(arguments: [Int32(0), 1, 2])
+func rowMaxMatchesOnEveryPath(level: Int32) {
+  for count in [1, 7, 16, 31, 32, 33, 197] {
+    var values = (0..<count).map { Float(($0 * 37) % 101) - 50 }
+    values[count / 2] = 51  // the maximum somewhere inside, not in the first lane
+    if count > 2 { values[0] = -.infinity }
+    let result = ck_max_at_level(level, values, values.count)
+    guard !result.isNaN else { return }  // this CPU lacks the level
+    #expect(result == values.max()!, "length \(count)")
+  }
+  #expect(ck_max_at_level(0, [Float](), 0) == -.infinity)
+}

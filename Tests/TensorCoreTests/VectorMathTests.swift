@@ -42,3 +42,19 @@ func vectorisedGELUMatchesScalarReference(approximation: GELUApproximation) {
   let x = Tensor.randomNormal([40, 101, 37], std: 4, using: &rng)  // rows split across workers
   #expect(relativeError(softmax(x), softmaxReference(x)) < 1e-6)
 }
+
+/// LayerNorm's lane reductions against Double accumulation, for lengths around the 16-lane
+/// boundary (the scalar tail) and ViT widths.
+@Test(arguments: [1, 15, 16, 17, 192, 385])
+func laneReductionsMatchDoubleSums(count: Int) {
+  var rng = SplitMix64(seed: UInt64(count))
+  let x = Tensor.randomNormal([count], mean: 3, std: 2, using: &rng).scalars
+  let mean = x.reduce(0.0) { $0 + Double($1) } / Double(count)
+  let deviations = x.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }
+  x.withUnsafeBufferPointer { p in
+    // Float sums of `count` terms of magnitude ~5: a few ULPs of the total.
+    #expect(abs(Double(laneSum(p.baseAddress!, count: count)) - mean * Double(count)) <= 1e-5 * Double(count) * 5)
+    let lane = Double(laneSquaredDeviations(p.baseAddress!, count: count, mean: Float(mean)))
+    #expect(abs(lane - deviations) <= 1e-5 * max(deviations, 1))
+  }
+}

@@ -11,6 +11,13 @@ void ck_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alph
               const float *a, size_t lda, const float *b, size_t ldb, float beta,
               float *c, size_t ldc);
 
+/// ck_sgemm plus a row vector: C = alpha * op(A) * op(B) + beta * C + bias, bias[j] added to
+/// every row (a linear layer's bias); bias may be NULL. With beta == 0 the micro-kernels
+/// store the first depth slice's tile plus the bias, so C is not filled beforehand.
+void ck_sgemm_bias(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                   const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
+                   float *c, size_t ldc);
+
 /// The naive triple loop (Double accumulation), kept as the reference for tests.
 void ck_sgemm_reference(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                         const float *a, size_t lda, const float *b, size_t ldb, float beta,
@@ -20,10 +27,10 @@ void ck_sgemm_reference(int trans_a, int trans_b, size_t m, size_t n, size_t k, 
 /// 2 AVX-512 (12x32). CK_SGEMM_KERNEL=portable|avx2 in the environment caps it.
 int ck_sgemm_kernel_level(void);
 
-/// ck_sgemm with the micro-kernel of `level` (0, 1, 2) instead of the detected one, for
+/// ck_sgemm_bias with the micro-kernel of `level` (0, 1, 2) instead of the detected one, for
 /// tests; returns 0 without computing when this CPU lacks that level.
 int ck_sgemm_at_level(int level, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-                      const float *a, size_t lda, const float *b, size_t ldb, float beta,
+                      const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
                       float *c, size_t ldc);
 
 /// x[i] = exp(x[i] - shift) in place; returns the sum of the results (softmax's inner
@@ -33,6 +40,13 @@ float ck_exp_shifted_sum(float *x, size_t n, float shift);
 /// ck_exp_shifted_sum with the code path of `level` (0 portable, 1 AVX2, 2 AVX-512), for
 /// tests; NaN when this CPU lacks that level.
 float ck_exp_shifted_sum_at_level(int level, float *x, size_t n, float shift);
+
+/// The largest of x[0..<n] (-inf when n is 0); vectorised for AVX-512. Softmax's row shift.
+float ck_max(const float *x, size_t n);
+
+/// ck_max with the code path of `level` (0 portable, 2 AVX-512; 1 runs the portable loop),
+/// for tests; NaN when this CPU lacks that level.
+float ck_max_at_level(int level, const float *x, size_t n);
 
 /// GELU, exact (erf) form, dst[i] = 0.5 x (1 + erf(x / √2)) with x = src[i]; vectorised
 /// erf by Abramowitz & Stegun 7.1.26 (absolute error 1.5e-7). src and dst may be equal.
