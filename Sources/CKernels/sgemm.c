@@ -242,6 +242,17 @@ static void pack_a(int trans, size_t mc, size_t kc, float alpha, const float *a,
       continue;
     }
 #endif
+    if (trans && rows == mr) {
+      // op(A) = Aᵀ (a weight gradient's dYᵀ): each depth's mr values are contiguous in A,
+      // a branch-free loop the compiler vectorises (the generic loop below was 10% of a
+      // ViT training step, one scalar multiply per element).
+      for (size_t p = 0; p < kc; p++) {
+        const float *src = a + p * lda + i0;
+        for (size_t i = 0; i < mr; i++) out[i] = alpha * src[i];
+        out += mr;
+      }
+      continue;
+    }
     for (size_t p = 0; p < kc; p++) {
       for (size_t i = 0; i < mr; i++) {
         float v = 0;

@@ -85,7 +85,12 @@ func permuteValues(_ values: [Float], shape: [Int], axes: [Int]) -> [Float] {
     makeBuffer(n) { out in
       forEachIndex(outer, outerStrides, outerStrides) { row, offset, _ in
         let base = row * inner
-        for j in 0..<inner { out[base + j] = p[offset + j * innerStride] }
+        if innerStride == 1 {
+          // A contiguous run (attention's head split moves rows of head-dimension floats).
+          (out.baseAddress! + base).update(from: p.baseAddress! + offset, count: inner)
+        } else {
+          for j in 0..<inner { out[base + j] = p[offset + j * innerStride] }
+        }
       }
     }
   }

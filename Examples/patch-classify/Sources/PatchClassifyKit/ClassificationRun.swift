@@ -102,9 +102,22 @@ public struct ClassificationRun {
       epochs: options.training.epochs, steps: p.step, batchSize: options.training.batchSize,
       parameterCount: trained.parameterCount,
       imagesPerSecond: Double(p.step * options.training.batchSize) / max(p.stepSeconds, 1e-9),
-      trainSeconds: p.trainSeconds, threads: ComputeThreads.count, seed: options.training.seed)
+      trainSeconds: p.trainSeconds, threads: ComputeThreads.count, seed: options.training.seed,
+      extra: settingsRecord)
     try writeOutputs(metrics, history: p.history, stepsPerEpoch: trainer.stepsPerEpoch, model: &trained, validation: validation)
     return metrics
+  }
+
+  /// The options that shaped the run, for `metrics.json`.
+  var settingsRecord: [String: String] {
+    let t = options.training, v = options.vit
+    var out = ["learning_rate": "\(t.learningRate)", "warmup_epochs": "\(t.warmupEpochs)", "weight_decay": "\(t.weightDecay)",
+               "label_smoothing": "\(t.labelSmoothing)", "augment": "\(t.augment)", "image_size": "\(v.imageSize)"]
+    if options.model == .vit {
+      out.merge(["patch_size": "\(v.patchSize)", "width": "\(v.width)", "depth": "\(v.depth)", "heads": "\(v.heads)",
+                 "position_embedding": v.position.rawValue]) { $1 }
+    }
+    return out
   }
 
   /// `metrics.json`, `curves.png`, `confusion.png` and `attention.png`, each written atomically.

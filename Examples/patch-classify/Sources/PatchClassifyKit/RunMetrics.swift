@@ -16,7 +16,7 @@ public struct RunMetrics: Sendable {
   public var trainSeconds: Double
   public var threads: Int
   public var seed: UInt64
-  /// Further keys, e.g. the model's shape (JSON values as strings, numbers or booleans).
+  /// The settings that shaped the run (`learning_rate`, `width`, …), as strings.
   public var extra: [String: String] = [:]
 
   /// The JSON object, keys sorted. `pointing_game` is the hit rate of the model's first map
@@ -36,7 +36,7 @@ public struct RunMetrics: Sendable {
       "epochs": epochs, "steps": steps, "batch_size": batchSize, "parameter_count": parameterCount,
       "threads": threads, "seed": seed,
     ]
-    for (key, value) in extra { out[key] = value }
+    out["settings"] = extra
     return out
   }
 
