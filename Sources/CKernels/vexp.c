@@ -29,6 +29,17 @@ static float exp_sum_portable(float *x, size_t n, float shift) {
   return total;
 }
 
+// The scalar tails: libm's erff and expf.
+static inline float gelu_scalar(float x) { return 0.5f * x * (1 + erff(x * 0.70710678118654752f)); }
+
+// GELU's derivative: Φ(x) + x φ(x), with Φ(x) = 0.5 (1 + erf(x/√2)) and
+// φ(x) = e^{-x²/2} / √(2π); the e^{-z²} of the erf above is exactly e^{-x²/2}, so one
+// exponential serves both terms.
+#define INV_SQRT_2PI 0.3989422804014327f
+static inline float gelu_derivative_scalar(float x) {
+  return 0.5f * (1 + erff(x * 0.70710678118654752f)) + x * INV_SQRT_2PI * expf(-0.5f * x * x);
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -106,110 +117,86 @@ static float exp_sum_avx2(float *x, size_t n, float shift) {
 #define AS_A4 -1.453152027f
 #define AS_A5 1.061405429f
 
+// erf(x / √2) for 16 lanes, and e^{-x²/2} (the exponential the erf approximation needs,
+// which GELU's derivative reuses for φ).
+__attribute__((target("avx512f"))) static inline __m512 erf_scaled512(__m512 x, __m512 *gauss) {
+  __m512 z = _mm512_mul_ps(x, _mm512_set1_ps(0.70710678118654752f));
+  __m512 az = _mm512_abs_ps(z);
+  __m512 t = _mm512_div_ps(_mm512_set1_ps(1), _mm512_fmadd_ps(az, _mm512_set1_ps(AS_P), _mm512_set1_ps(1)));
+  __m512 p = _mm512_set1_ps(AS_A5);
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(AS_A4));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(AS_A3));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(AS_A2));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(AS_A1));
+  __m512 e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_mul_ps(az, az)));
+  *gauss = e;
+  __m512 erf_abs = _mm512_fnmadd_ps(_mm512_mul_ps(p, t), e, _mm512_set1_ps(1));
+  // erf is odd: copy z's sign onto erf(|z|) (integer and/or: the float forms need AVX-512DQ).
+  __m512i sign = _mm512_and_si512(_mm512_castps_si512(z), _mm512_set1_epi32((int)0x80000000u));
+  return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(erf_abs), sign));
+}
+
+// erf(x / √2) and e^{-x²/2} for 8 lanes (see erf_scaled512).
+__attribute__((target("avx2,fma"))) static inline __m256 erf_scaled256(__m256 x, __m256 *gauss) {
+  const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+  __m256 z = _mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f));
+  __m256 az = _mm256_andnot_ps(sign_bit, z);
+  __m256 t = _mm256_div_ps(_mm256_set1_ps(1), _mm256_fmadd_ps(az, _mm256_set1_ps(AS_P), _mm256_set1_ps(1)));
+  __m256 p = _mm256_set1_ps(AS_A5);
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(AS_A4));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(AS_A3));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(AS_A2));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(AS_A1));
+  __m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(az, az)));
+  *gauss = e;
+  __m256 erf_abs = _mm256_fnmadd_ps(_mm256_mul_ps(p, t), e, _mm256_set1_ps(1));
+  return _mm256_or_ps(erf_abs, _mm256_and_ps(z, sign_bit));
+}
+
 __attribute__((target("avx512f")))
 static void gelu_avx512(const float *src, float *dst, size_t n) {
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    __m512 x = _mm512_loadu_ps(src + i);
-    __m512 z = _mm512_mul_ps(x, _mm512_set1_ps(0.70710678118654752f));
-    __m512 az = _mm512_abs_ps(z);
-    __m512 t = _mm512_div_ps(_mm512_set1_ps(1), _mm512_fmadd_ps(az, _mm512_set1_ps(AS_P), _mm512_set1_ps(1)));
-    __m512 p = _mm512_set1_ps(AS_A5);
-    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(AS_A4));
-    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(AS_A3));
-    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(AS_A2));
-    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(AS_A1));
-    __m512 e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_mul_ps(az, az)));
-    __m512 erf_abs = _mm512_fnmadd_ps(_mm512_mul_ps(p, t), e, _mm512_set1_ps(1));
-    // erf is odd: copy z's sign onto erf(|z|).
-    // (integer and/or: the float forms need AVX-512DQ)
-    __m512i sign = _mm512_and_si512(_mm512_castps_si512(z), _mm512_set1_epi32((int)0x80000000u));
-    __m512 erf = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(erf_abs), sign));
-    __m512 y = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), _mm512_add_ps(_mm512_set1_ps(1), erf));
-    _mm512_storeu_ps(dst + i, y);
+    __m512 x = _mm512_loadu_ps(src + i), gauss;
+    __m512 erf = erf_scaled512(x, &gauss);
+    _mm512_storeu_ps(dst + i, _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), _mm512_add_ps(_mm512_set1_ps(1), erf)));
   }
-  for (; i < n; i++) dst[i] = 0.5f * src[i] * (1 + erff(src[i] * 0.70710678118654752f));
+  for (; i < n; i++) dst[i] = gelu_scalar(src[i]);
 }
 
 __attribute__((target("avx2,fma")))
 static void gelu_avx2(const float *src, float *dst, size_t n) {
   size_t i = 0;
-  const __m256 sign_bit = _mm256_set1_ps(-0.0f);
   for (; i + 8 <= n; i += 8) {
-    __m256 x = _mm256_loadu_ps(src + i);
-    __m256 z = _mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f));
-    __m256 az = _mm256_andnot_ps(sign_bit, z);
-    __m256 t = _mm256_div_ps(_mm256_set1_ps(1), _mm256_fmadd_ps(az, _mm256_set1_ps(AS_P), _mm256_set1_ps(1)));
-    __m256 p = _mm256_set1_ps(AS_A5);
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(AS_A4));
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(AS_A3));
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(AS_A2));
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(AS_A1));
-    __m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(az, az)));
-    __m256 erf_abs = _mm256_fnmadd_ps(_mm256_mul_ps(p, t), e, _mm256_set1_ps(1));
-    __m256 erf = _mm256_or_ps(erf_abs, _mm256_and_ps(z, sign_bit));
+    __m256 x = _mm256_loadu_ps(src + i), gauss;
+    __m256 erf = erf_scaled256(x, &gauss);
     _mm256_storeu_ps(dst + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), _mm256_add_ps(_mm256_set1_ps(1), erf)));
   }
-  for (; i < n; i++) dst[i] = 0.5f * src[i] * (1 + erff(src[i] * 0.70710678118654752f));
+  for (; i < n; i++) dst[i] = gelu_scalar(src[i]);
 }
-
-// GELU's derivative times the incoming gradient: dx = g (Φ(x) + x φ(x)), with
-// Φ(x) = 0.5 (1 + erf(x/√2)) and φ(x) = e^{-x²/2} / √(2π); e^{-z²} from the erf above is
-// exactly e^{-x²/2}, so one exponential serves both terms.
-#define INV_SQRT_2PI 0.3989422804014327f
 
 __attribute__((target("avx512f")))
 static void gelu_backward_avx512(const float *src, const float *grad, float *dst, size_t n) {
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    __m512 x = _mm512_loadu_ps(src + i);
-    __m512 z = _mm512_mul_ps(x, _mm512_set1_ps(0.70710678118654752f));
-    __m512 az = _mm512_abs_ps(z);
-    __m512 t = _mm512_div_ps(_mm512_set1_ps(1), _mm512_fmadd_ps(az, _mm512_set1_ps(AS_P), _mm512_set1_ps(1)));
-    __m512 p = _mm512_set1_ps(AS_A5);
-    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(AS_A4));
-    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(AS_A3));
-    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(AS_A2));
-    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(AS_A1));
-    __m512 e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_mul_ps(az, az)));
-    __m512 erf_abs = _mm512_fnmadd_ps(_mm512_mul_ps(p, t), e, _mm512_set1_ps(1));
-    __m512i sign = _mm512_and_si512(_mm512_castps_si512(z), _mm512_set1_epi32((int)0x80000000u));
-    __m512 erf = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(erf_abs), sign));
-    __m512 cdf = _mm512_mul_ps(_mm512_set1_ps(0.5f), _mm512_add_ps(_mm512_set1_ps(1), erf));
-    __m512 d = _mm512_fmadd_ps(_mm512_mul_ps(x, _mm512_set1_ps(INV_SQRT_2PI)), e, cdf);
+    __m512 x = _mm512_loadu_ps(src + i), gauss;
+    __m512 cdf = _mm512_mul_ps(_mm512_set1_ps(0.5f), _mm512_add_ps(_mm512_set1_ps(1), erf_scaled512(x, &gauss)));
+    __m512 d = _mm512_fmadd_ps(_mm512_mul_ps(x, _mm512_set1_ps(INV_SQRT_2PI)), gauss, cdf);
     _mm512_storeu_ps(dst + i, _mm512_mul_ps(d, _mm512_loadu_ps(grad + i)));
   }
-  for (; i < n; i++) {
-    float x = src[i];
-    dst[i] = grad[i] * (0.5f * (1 + erff(x * 0.70710678118654752f)) + x * INV_SQRT_2PI * expf(-0.5f * x * x));
-  }
+  for (; i < n; i++) dst[i] = grad[i] * gelu_derivative_scalar(src[i]);
 }
 
 __attribute__((target("avx2,fma")))
 static void gelu_backward_avx2(const float *src, const float *grad, float *dst, size_t n) {
   size_t i = 0;
-  const __m256 sign_bit = _mm256_set1_ps(-0.0f);
   for (; i + 8 <= n; i += 8) {
-    __m256 x = _mm256_loadu_ps(src + i);
-    __m256 z = _mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f));
-    __m256 az = _mm256_andnot_ps(sign_bit, z);
-    __m256 t = _mm256_div_ps(_mm256_set1_ps(1), _mm256_fmadd_ps(az, _mm256_set1_ps(AS_P), _mm256_set1_ps(1)));
-    __m256 p = _mm256_set1_ps(AS_A5);
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(AS_A4));
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(AS_A3));
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(AS_A2));
-    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(AS_A1));
-    __m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(az, az)));
-    __m256 erf_abs = _mm256_fnmadd_ps(_mm256_mul_ps(p, t), e, _mm256_set1_ps(1));
-    __m256 erf = _mm256_or_ps(erf_abs, _mm256_and_ps(z, sign_bit));
-    __m256 cdf = _mm256_mul_ps(_mm256_set1_ps(0.5f), _mm256_add_ps(_mm256_set1_ps(1), erf));
-    __m256 d = _mm256_fmadd_ps(_mm256_mul_ps(x, _mm256_set1_ps(INV_SQRT_2PI)), e, cdf);
+    __m256 x = _mm256_loadu_ps(src + i), gauss;
+    __m256 cdf = _mm256_mul_ps(_mm256_set1_ps(0.5f), _mm256_add_ps(_mm256_set1_ps(1), erf_scaled256(x, &gauss)));
+    __m256 d = _mm256_fmadd_ps(_mm256_mul_ps(x, _mm256_set1_ps(INV_SQRT_2PI)), gauss, cdf);
     _mm256_storeu_ps(dst + i, _mm256_mul_ps(d, _mm256_loadu_ps(grad + i)));
   }
-  for (; i < n; i++) {
-    float x = src[i];
-    dst[i] = grad[i] * (0.5f * (1 + erff(x * 0.70710678118654752f)) + x * INV_SQRT_2PI * expf(-0.5f * x * x));
-  }
+  for (; i < n; i++) dst[i] = grad[i] * gelu_derivative_scalar(src[i]);
 }
 #endif
 
@@ -276,7 +263,7 @@ float ck_exp_shifted_sum_at_level(int level, float *x, size_t n, float shift) {
 }
 
 static void gelu_portable(const float *src, float *dst, size_t n) {
-  for (size_t i = 0; i < n; i++) dst[i] = 0.5f * src[i] * (1 + erff(src[i] * 0.70710678118654752f));
+  for (size_t i = 0; i < n; i++) dst[i] = gelu_scalar(src[i]);
 }
 
 typedef void (*gelu_fn)(const float *, float *, size_t);
@@ -303,10 +290,7 @@ int ck_gelu_erf_at_level(int level, const float *src, float *dst, size_t n) {
 }
 
 static void gelu_backward_portable(const float *src, const float *grad, float *dst, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    float x = src[i];
-    dst[i] = grad[i] * (0.5f * (1 + erff(x * 0.70710678118654752f)) + x * 0.3989422804014327f * expf(-0.5f * x * x));
-  }
+  for (size_t i = 0; i < n; i++) dst[i] = grad[i] * gelu_derivative_scalar(src[i]);
 }
 
 typedef void (*gelu_backward_fn)(const float *, const float *, float *, size_t);
