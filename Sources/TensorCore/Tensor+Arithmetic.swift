@@ -20,26 +20,31 @@ func broadcastBinary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) -> (shape: [Int],
   let values = a.scalars.withUnsafeBufferPointer { pa in
     b.scalars.withUnsafeBufferPointer { pb in
       makeBuffer(n) { out in
+        // The two fast paths split their elements across cores (residual adds and bias
+        // broadcasts run over every activation of a training step).
         if a.shape == b.shape {
-          switch op {
-          case .add: for i in 0..<n { out[i] = pa[i] + pb[i] }
-          case .sub: for i in 0..<n { out[i] = pa[i] - pb[i] }
-          case .mul: for i in 0..<n { out[i] = pa[i] * pb[i] }
-          case .div: for i in 0..<n { out[i] = pa[i] / pb[i] }
+          forEachElementChunk(n) { range in
+            switch op {
+            case .add: for i in range { out[i] = pa[i] + pb[i] }
+            case .sub: for i in range { out[i] = pa[i] - pb[i] }
+            case .mul: for i in range { out[i] = pa[i] * pb[i] }
+            case .div: for i in range { out[i] = pa[i] / pb[i] }
+            }
           }
         } else if shape == a.shape, pb.count > 0, b.shape.count <= a.shape.count,
           Array(a.shape.suffix(b.shape.count)) == b.shape
         {
           let inner = pb.count
-          var i = 0
-          while i < n {
-            switch op {
-            case .add: for j in 0..<inner { out[i + j] = pa[i + j] + pb[j] }
-            case .sub: for j in 0..<inner { out[i + j] = pa[i + j] - pb[j] }
-            case .mul: for j in 0..<inner { out[i + j] = pa[i + j] * pb[j] }
-            case .div: for j in 0..<inner { out[i + j] = pa[i + j] / pb[j] }
+          forEachElementChunk(n / inner, minimumChunk: Swift.max(1, (1 << 16) / inner)) { rows in
+            for row in rows {
+              let i = row * inner
+              switch op {
+              case .add: for j in 0..<inner { out[i + j] = pa[i + j] + pb[j] }
+              case .sub: for j in 0..<inner { out[i + j] = pa[i + j] - pb[j] }
+              case .mul: for j in 0..<inner { out[i + j] = pa[i + j] * pb[j] }
+              case .div: for j in 0..<inner { out[i + j] = pa[i + j] / pb[j] }
+              }
             }
-            i += inner
           }
         } else {
           let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
@@ -113,7 +118,9 @@ extension Tensor {
   public func affine(scale: Float, shift: Float) -> Tensor {
     let n = count
     let values = scalars.withUnsafeBufferPointer { p in
-      makeBuffer(n) { out in for i in 0..<n { out[i] = scale * p[i] + shift } }
+      makeBuffer(n) { out in
+        forEachElementChunk(n) { range in for i in range { out[i] = scale * p[i] + shift } }
+      }
     }
     let out = Tensor(shape: shape, scalars: values)
     guard shouldRecord(self) else { return out }

@@ -99,19 +99,21 @@ private func softmaxLike(_ x: Tensor, axis: Int, mask: Tensor?, log: Bool) -> Te
   guard shouldRecord(x) else { return out }
   return out.recording([x]) { g in
     [makeBuffer(y.count) { dx in
-      var row = 0
-      while row < y.count {
-        var dot: Float = 0
-        if log {
-          // forward: y = x − logΣexp(x)  ->  dx = g − softmax(x) · Σ g
-          for j in 0..<cols { dot += g[row + j] }
-          for j in 0..<cols { dx[row + j] = g[row + j] - Foundation.exp(y[row + j]) * dot }
-        } else {
-          // forward: y = exp(x − max) / Σ  ->  dx = y ⊙ (g − Σⱼ gⱼ yⱼ)
-          for j in 0..<cols { dot += g[row + j] * y[row + j] }
-          for j in 0..<cols { dx[row + j] = y[row + j] * (g[row + j] - dot) }
+      // Rows are independent: workers take whole rows.
+      forEachElementChunk(y.count / cols, minimumChunk: Swift.max(1, (1 << 15) / cols)) { rows in
+        for r in rows {
+          let row = r * cols
+          var dot: Float = 0
+          if log {
+            // forward: y = x − logΣexp(x)  ->  dx = g − softmax(x) · Σ g
+            for j in 0..<cols { dot += g[row + j] }
+            for j in 0..<cols { dx[row + j] = g[row + j] - Foundation.exp(y[row + j]) * dot }
+          } else {
+            // forward: y = exp(x − max) / Σ  ->  dx = y ⊙ (g − Σⱼ gⱼ yⱼ)
+            for j in 0..<cols { dot += g[row + j] * y[row + j] }
+            for j in 0..<cols { dx[row + j] = y[row + j] * (g[row + j] - dot) }
+          }
         }
-        row += cols
       }
     }]
   }

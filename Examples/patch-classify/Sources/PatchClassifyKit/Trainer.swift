@@ -1,13 +1,13 @@
 import Foundation
 import TensorCore
 
-/// How a model is trained.
+/// How a model is trained. The defaults are the recipe of the shipped ShapeWorld ViT.
 public struct TrainingConfiguration: Sendable, Codable, Equatable {
-  public var epochs = 10
+  public var epochs = 9
   public var batchSize = 64
   /// AdamW's rate at the end of warmup (then cosine decay to zero).
-  public var learningRate: Float = 1e-3
-  public var warmupEpochs: Double = 1
+  public var learningRate: Float = 5e-4
+  public var warmupEpochs: Double = 0.5
   public var weightDecay: Float = 0.05
   public var labelSmoothing: Float = 0.1
   /// Global gradient-norm clip.

@@ -32,7 +32,7 @@ struct PatchClassify: ParsableCommand {
   var model = ModelKind.vit
 
   @Option(help: "Passes over the training set.")
-  var epochs = 10
+  var epochs = TrainingConfiguration().epochs
 
   @Option(name: .customLong("run-dir"), help: "Folder for checkpoints, figures and metrics.json.")
   var runDir = "runs/patch-classify"
@@ -44,40 +44,40 @@ struct PatchClassify: ParsableCommand {
   var seed: UInt64 = 0
 
   @Option(name: .customLong("batch-size"), help: "Images per step.")
-  var batchSize = 64
+  var batchSize = TrainingConfiguration().batchSize
 
   @Option(name: .customLong("learning-rate"), help: "Peak AdamW learning rate (linear warmup, then cosine decay).")
-  var learningRate: Float = 1e-3
+  var learningRate = TrainingConfiguration().learningRate
 
   @Option(name: .customLong("warmup-epochs"), help: "Epochs of linear warmup.")
-  var warmupEpochs: Double = 1
+  var warmupEpochs = TrainingConfiguration().warmupEpochs
 
   @Option(name: .customLong("weight-decay"), help: "AdamW's decoupled weight decay.")
-  var weightDecay: Float = 0.05
+  var weightDecay = TrainingConfiguration().weightDecay
 
   @Option(name: .customLong("label-smoothing"), help: "Label smoothing of the cross-entropy.")
-  var labelSmoothing: Float = 0.1
+  var labelSmoothing = TrainingConfiguration().labelSmoothing
 
   @Flag(name: .customLong("no-augment"), help: "Train without random crops and flips.")
   var noAugment = false
 
   @Option(name: .customLong("image-size"), help: "Training images are this many pixels a side.")
-  var imageSize = 64
+  var imageSize = ViTShape().imageSize
 
   @Option(name: .customLong("patch-size"), help: "ViT patch side in pixels.")
-  var patchSize = 8
+  var patchSize = ViTShape().patchSize
 
   @Option(help: "ViT embedding width.")
-  var width = 128
+  var width = ViTShape().width
 
   @Option(help: "ViT blocks.")
-  var depth = 4
+  var depth = ViTShape().depth
 
   @Option(help: "ViT attention heads.")
-  var heads = 4
+  var heads = ViTShape().heads
 
   @Option(help: "ViT position embeddings: learned, sincos (fixed 2D sin-cos) or none.")
-  var position = PositionKind.learned
+  var position = ViTShape().position
 
   @Option(name: .customLong("train-size"), help: "ShapeWorld training images.")
   var trainSize = 20_000
@@ -86,7 +86,7 @@ struct PatchClassify: ParsableCommand {
   var valSize = 2_000
 
   @Option(name: .customLong("checkpoint-every"), help: "Steps between checkpoints.")
-  var checkpointEvery = 200
+  var checkpointEvery = TrainingConfiguration().checkpointEvery
 
   @Option(help: "Compute threads (default: all cores).")
   var threads: Int?
