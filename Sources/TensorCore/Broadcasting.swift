@@ -56,14 +56,25 @@ func reduceToShape(_ g: [Float], from: [Int], to shape: [Int]) -> [Float] {
   var out = [Float](repeating: 0, count: count)
   // Fast path: `shape` is a trailing block of `from` (bias-like), so output index = linear % count.
   if shape.count <= from.count, Array(from.suffix(shape.count)) == shape, count > 0 {
+    // Rows split across workers, each summing into its own partial (a bias gradient sums
+    // every token of a training batch); the partials are added in worker order.
+    let rows = g.count / count
+    let workers = Swift.max(1, Swift.min(ComputeThreads.count, g.count / (1 << 16)))
+    let chunk = (rows + workers - 1) / workers
+    var partials = [Float](repeating: 0, count: workers * count)
     g.withUnsafeBufferPointer { pg in
-      out.withUnsafeMutableBufferPointer { po in
-        var i = 0
-        while i < pg.count {
-          for j in 0..<count { po[j] += pg[i + j] }
-          i += count
+      partials.withUnsafeMutableBufferPointer { pp in
+        concurrentChunks(workers) { worker in
+          let po = pp.baseAddress! + worker * count
+          for row in (worker * chunk)..<Swift.min(rows, (worker + 1) * chunk) {
+            let pr = pg.baseAddress! + row * count
+            for j in 0..<count { po[j] += pr[j] }
+          }
         }
       }
+    }
+    for worker in 0..<workers {
+      for j in 0..<count { out[j] += partials[worker * count + j] }
     }
     return out
   }
