@@ -3,7 +3,7 @@ import TensorCore
 
 /// How a model is trained. The defaults are the recipe of the shipped ShapeWorld ViT.
 public struct TrainingConfiguration: Sendable, Codable, Equatable {
-  public var epochs = 9
+  public var epochs = 12
   public var batchSize = 64
   /// AdamW's rate at the end of warmup (then cosine decay to zero).
   public var learningRate: Float = 5e-4
