@@ -91,7 +91,12 @@ import Testing
     let result = try CommandRunner.run([images, "--out-dir", scratch.file("figures"), "--resize", "none", "--map", "query"])
     #expect(result.status == 0, "\(result.error)")
     let written = try FileManager.default.contentsOfDirectory(atPath: scratch.file("figures")).sorted()
-    #expect(written == ["astronaut.png", "cat.png", "coffee.png", "rocket.png"])
+    // One PNG per image in the folder, named after its stem (SOURCES.md is not an image).
+    let expected = try FileManager.default.contentsOfDirectory(atPath: images)
+      .filter { $0.hasSuffix(".png") || $0.hasSuffix(".jpg") }
+      .map { ($0 as NSString).deletingPathExtension + ".png" }.sorted()
+    #expect(expected.count == 10 && expected.contains("rocket.png") && expected.contains("shapeworld-star.png"))
+    #expect(written == expected)
   }
 }
 
