@@ -1,3 +1,4 @@
+import Foundation
 import ImageIO
 import Testing
 @testable import PatchClassifyKit
@@ -45,5 +46,21 @@ struct ShapeWorldTests {
     let report = Evaluation.scores([0, 1, 1, 1], data)
     #expect(report.confusion == [[1, 1], [0, 2]])
     #expect(report.accuracy == 0.75 && report.perClassAccuracy == [0.5, 1])
+  }
+}
+
+/// The sample images in images/ are ShapeWorld's own validation samples: regenerating them
+/// gives the same bytes, so the generator cannot drift from the data the shipped model and
+/// the README's figures were made with.
+struct ShapeWorldPinTests {
+  @Test func committedSamplesAreRegeneratedExactly() throws {
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let world = ShapeWorld(imageSize: 64, seed: 0)
+    // Validation index i has class (10⁹ + i) % 6: the first of each class is among i < 6.
+    for i in 0..<6 {
+      let sample = world.sample(ClassificationRun.validationStart + i)
+      let path = repository.appendingPathComponent("images/shapeworld-\(sample.shape.rawValue).png").path
+      #expect(try Image(contentsOfFile: path) == sample.image, "images/shapeworld-\(sample.shape.rawValue).png")
+    }
   }
 }

@@ -103,7 +103,7 @@ public struct ClassificationRun {
       parameterCount: trained.parameterCount,
       imagesPerSecond: Double(p.step * options.training.batchSize) / max(p.stepSeconds, 1e-9),
       trainSeconds: p.trainSeconds, threads: ComputeThreads.count, seed: options.training.seed,
-      extra: settingsRecord)
+      settings: settingsRecord)
     try writeOutputs(metrics, history: p.history, stepsPerEpoch: trainer.stepsPerEpoch, model: &trained, validation: validation)
     return metrics
   }

@@ -17,7 +17,7 @@ public struct RunMetrics: Sendable {
   public var threads: Int
   public var seed: UInt64
   /// The settings that shaped the run (`learning_rate`, `width`, …), as strings.
-  public var extra: [String: String] = [:]
+  public var settings: [String: String] = [:]
 
   /// The JSON object, keys sorted. `pointing_game` is the hit rate of the model's first map
   /// (a ViT's class-token attention, a CNN's class activation map) with Zhang et al.'s
@@ -36,7 +36,7 @@ public struct RunMetrics: Sendable {
       "epochs": epochs, "steps": steps, "batch_size": batchSize, "parameter_count": parameterCount,
       "threads": threads, "seed": seed,
     ]
-    out["settings"] = extra
+    out["settings"] = settings
     return out
   }
 

@@ -34,7 +34,7 @@ public struct ShapeWorld: Sendable {
     var rng = SplitMix64(seed: seed ^ (UInt64(index) &* 0x9E37_79B9_7F4A_7C15))
     let s = imageSize
     let shape = Self.classes[index % Self.classes.count]
-    var background = Background(random: &rng)
+    let background = Background(random: &rng)
     var pixels = [Float](repeating: 0, count: s * s * 3)
     for y in 0..<s {
       for x in 0..<s {
@@ -101,7 +101,7 @@ struct Background {
     noise = pattern == .noise ? 18 : 9
   }
 
-  mutating func color(x: Float, y: Float, using rng: inout SplitMix64) -> [Float] {
+  func color(x: Float, y: Float, using rng: inout SplitMix64) -> [Float] {
     let t: Float
     switch pattern {
     case .noise: t = 0
