@@ -61,11 +61,14 @@ public struct AdamW {
         grad.scalars.withUnsafeBufferPointer { g in
           s.m.withUnsafeMutableBufferPointer { m in
             s.v.withUnsafeMutableBufferPointer { v in
-              for i in 0..<theta.count {
-                theta[i] *= decay
-                m[i] = b1 * m[i] + (1 - b1) * g[i]
-                v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-                theta[i] -= lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + eps)
+              // Elements are independent: large parameters split across cores.
+              forEachElementChunk(theta.count) { range in
+                for i in range {
+                  theta[i] *= decay
+                  m[i] = b1 * m[i] + (1 - b1) * g[i]
+                  v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                  theta[i] -= lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + eps)
+                }
               }
             }
           }

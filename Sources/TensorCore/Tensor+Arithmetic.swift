@@ -125,6 +125,10 @@ extension Tensor {
     let out = Tensor(shape: shape, scalars: values)
     guard shouldRecord(self) else { return out }
     // forward: out = scale * x + shift  ->  dx = scale * g
-    return out.recording([self]) { g in [g.map { $0 * scale }] }
+    return out.recording([self]) { g in
+      [g.withUnsafeBufferPointer { pg in
+        makeBuffer(n) { dx in forEachElementChunk(n) { range in for i in range { dx[i] = scale * pg[i] } } }
+      }]
+    }
   }
 }
