@@ -51,9 +51,10 @@ private func sliceValues(_ values: [Float], outer: Int, extent: Int, inner: Int,
   let chunk = range.count * inner
   return values.withUnsafeBufferPointer { p in
     makeBuffer(outer * chunk) { out in
+      guard chunk > 0 else { return }  // an empty slice: no buffer to copy into
       for o in 0..<outer {
         let src = (o * extent + range.lowerBound) * inner
-        for j in 0..<chunk { out[o * chunk + j] = p[src + j] }
+        (out.baseAddress! + o * chunk).update(from: p.baseAddress! + src, count: chunk)
       }
     }
   }
@@ -75,9 +76,13 @@ extension Tensor {
     return out.recording([self]) { g in
       var dx = [Float](repeating: 0, count: total)
       let chunk = range.count * inner
-      for o in 0..<outer {
-        let dst = (o * extent + range.lowerBound) * inner
-        for j in 0..<chunk { dx[dst + j] = g[o * chunk + j] }
+      guard chunk > 0 else { return [dx] }
+      g.withUnsafeBufferPointer { pg in
+        dx.withUnsafeMutableBufferPointer { pdx in
+          for o in 0..<outer {
+            (pdx.baseAddress! + (o * extent + range.lowerBound) * inner).update(from: pg.baseAddress! + o * chunk, count: chunk)
+          }
+        }
       }
       return [dx]
     }

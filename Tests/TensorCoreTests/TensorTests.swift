@@ -66,3 +66,14 @@ func reductionFastPathsMatchTheOdometer(axes: [Int]) {
   }}}
   #expect(relativeError(x.sum(axes: axes, keepDims: true).scalars, expected) < 1e-6)
 }
+
+/// An empty slice is a valid tensor, forward and backward (the copies are block moves).
+@Test func emptySlicesAreTensors() {
+  let x = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6], requiresGrad: true)
+  let empty = x.sliced(axis: 1, range: 1..<1)
+  #expect(empty.shape == [2, 0] && empty.count == 0)
+  let middle = x.sliced(axis: 1, range: 1..<2)
+  #expect(middle.scalars == [2, 5])
+  (middle.sum() + empty.sum()).backward()
+  #expect(x.grad?.scalars == [0, 1, 0, 0, 1, 0])
+}
