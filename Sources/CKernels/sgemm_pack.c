@@ -1,0 +1,162 @@
+// Packing of GEMM operands into the panels the micro-kernels stream (BLIS's "pack A into
+// MR-row panels, B into NR-column panels"), split from sgemm.c, which drives them.
+#include <string.h>
+#include "sgemm_pack.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#if defined(__x86_64__)
+// Packs one full 12-row panel of alpha * A (A not transposed: rows contiguous in p): rows
+// 0-7 by an 8x8 register transpose, rows 8-11 by two 4x4 transposes, 8 depths at a time.
+__attribute__((target("avx2")))
+static void pack_a_panel12_avx2(size_t kc, float alpha, const float *a, size_t lda, float *out) {
+  const __m256 va = _mm256_set1_ps(alpha);
+  size_t p = 0;
+  for (; p + 8 <= kc; p += 8) {
+    __m256 r[8];
+    for (int i = 0; i < 8; i++) r[i] = _mm256_mul_ps(_mm256_loadu_ps(a + i * lda + p), va);
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    _mm256_storeu_ps(out + (p + 0) * 12, _mm256_permute2f128_ps(s0, s4, 0x20));
+    _mm256_storeu_ps(out + (p + 1) * 12, _mm256_permute2f128_ps(s1, s5, 0x20));
+    _mm256_storeu_ps(out + (p + 2) * 12, _mm256_permute2f128_ps(s2, s6, 0x20));
+    _mm256_storeu_ps(out + (p + 3) * 12, _mm256_permute2f128_ps(s3, s7, 0x20));
+    _mm256_storeu_ps(out + (p + 4) * 12, _mm256_permute2f128_ps(s0, s4, 0x31));
+    _mm256_storeu_ps(out + (p + 5) * 12, _mm256_permute2f128_ps(s1, s5, 0x31));
+    _mm256_storeu_ps(out + (p + 6) * 12, _mm256_permute2f128_ps(s2, s6, 0x31));
+    _mm256_storeu_ps(out + (p + 7) * 12, _mm256_permute2f128_ps(s3, s7, 0x31));
+    for (int half = 0; half < 2; half++) {
+      __m128 q0 = _mm_mul_ps(_mm_loadu_ps(a + 8 * lda + p + 4 * half), _mm256_castps256_ps128(va));
+      __m128 q1 = _mm_mul_ps(_mm_loadu_ps(a + 9 * lda + p + 4 * half), _mm256_castps256_ps128(va));
+      __m128 q2 = _mm_mul_ps(_mm_loadu_ps(a + 10 * lda + p + 4 * half), _mm256_castps256_ps128(va));
+      __m128 q3 = _mm_mul_ps(_mm_loadu_ps(a + 11 * lda + p + 4 * half), _mm256_castps256_ps128(va));
+      _MM_TRANSPOSE4_PS(q0, q1, q2, q3);
+      size_t base = p + 4 * half;
+      _mm_storeu_ps(out + (base + 0) * 12 + 8, q0);
+      _mm_storeu_ps(out + (base + 1) * 12 + 8, q1);
+      _mm_storeu_ps(out + (base + 2) * 12 + 8, q2);
+      _mm_storeu_ps(out + (base + 3) * 12 + 8, q3);
+    }
+  }
+  for (; p < kc; p++)
+    for (size_t i = 0; i < 12; i++) out[p * 12 + i] = alpha * a[i * lda + p];
+}
+#endif
+
+// Packs rows [0, mc) x columns [0, kc) of alpha * op(A) into MR-row panels, zero-padded.
+void ck_pack_a(int trans, size_t mc, size_t kc, float alpha, const float *a, size_t lda, size_t mr, int fast_transpose, float *out) {
+  for (size_t i0 = 0; i0 < mc; i0 += mr) {
+    size_t rows = mc - i0 < mr ? mc - i0 : mr;
+#if defined(__x86_64__)
+    if (!trans && rows == 12 && mr == 12 && fast_transpose) {
+      pack_a_panel12_avx2(kc, alpha, a + i0 * lda, lda, out);
+      out += kc * 12;
+      continue;
+    }
+#endif
+    if (trans && rows == mr) {
+      // op(A) = Aᵀ (a weight gradient's dYᵀ): each depth's mr values are contiguous in A,
+      // a branch-free loop the compiler vectorises (the generic loop below was 10% of a
+      // ViT training step, one scalar multiply per element).
+      for (size_t p = 0; p < kc; p++) {
+        const float *src = a + p * lda + i0;
+        for (size_t i = 0; i < mr; i++) out[i] = alpha * src[i];
+        out += mr;
+      }
+      continue;
+    }
+    for (size_t p = 0; p < kc; p++) {
+      for (size_t i = 0; i < mr; i++) {
+        float v = 0;
+        if (i < rows) v = trans ? a[p * lda + i0 + i] : a[(i0 + i) * lda + p];
+        *out++ = alpha * v;
+      }
+    }
+  }
+}
+
+#if defined(__x86_64__)
+// Packs one full nr-column panel of op(B) = Bᵀ: 8 stored rows x 8 depths at a time are
+// transposed in registers (the 8x8 unpack/shuffle/permute pattern), so reads and writes are
+// both contiguous 32-byte vectors. nr is a multiple of 8.
+__attribute__((target("avx2")))
+static void pack_b_panel_transposed_avx2(size_t kc, const float *b, size_t ldb, size_t nr, float *out) {
+  size_t p = 0;
+  for (; p + 8 <= kc; p += 8) {
+    if ((p & 15) == 0) {
+      // One line per stored row, 4 lines ahead; past the slice, the next panel's rows
+      // (nr rows further on). Without it every load here waited on memory.
+      size_t ahead = p + 64;
+      for (size_t j = 0; j < nr; j++)
+        __builtin_prefetch(ahead < kc ? b + j * ldb + ahead : b + (j + nr) * ldb + (ahead - kc), 0, 3);
+    }
+    for (size_t j = 0; j < nr; j += 8) {
+      __m256 r0 = _mm256_loadu_ps(b + (j + 0) * ldb + p), r1 = _mm256_loadu_ps(b + (j + 1) * ldb + p);
+      __m256 r2 = _mm256_loadu_ps(b + (j + 2) * ldb + p), r3 = _mm256_loadu_ps(b + (j + 3) * ldb + p);
+      __m256 r4 = _mm256_loadu_ps(b + (j + 4) * ldb + p), r5 = _mm256_loadu_ps(b + (j + 5) * ldb + p);
+      __m256 r6 = _mm256_loadu_ps(b + (j + 6) * ldb + p), r7 = _mm256_loadu_ps(b + (j + 7) * ldb + p);
+      __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+      __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+      __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+      __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+      __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+      __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+      __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+      __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+      _mm256_storeu_ps(out + (p + 0) * nr + j, _mm256_permute2f128_ps(s0, s4, 0x20));
+      _mm256_storeu_ps(out + (p + 1) * nr + j, _mm256_permute2f128_ps(s1, s5, 0x20));
+      _mm256_storeu_ps(out + (p + 2) * nr + j, _mm256_permute2f128_ps(s2, s6, 0x20));
+      _mm256_storeu_ps(out + (p + 3) * nr + j, _mm256_permute2f128_ps(s3, s7, 0x20));
+      _mm256_storeu_ps(out + (p + 4) * nr + j, _mm256_permute2f128_ps(s0, s4, 0x31));
+      _mm256_storeu_ps(out + (p + 5) * nr + j, _mm256_permute2f128_ps(s1, s5, 0x31));
+      _mm256_storeu_ps(out + (p + 6) * nr + j, _mm256_permute2f128_ps(s2, s6, 0x31));
+      _mm256_storeu_ps(out + (p + 7) * nr + j, _mm256_permute2f128_ps(s3, s7, 0x31));
+    }
+  }
+  for (; p < kc; p++)
+    for (size_t j = 0; j < nr; j++) out[p * nr + j] = b[j * ldb + p];
+}
+#endif
+
+// Packs rows [0, kc) x columns [0, nc) of op(B) into NR-column panels, zero-padded.
+void ck_pack_b(int trans, size_t kc, size_t nc, const float *b, size_t ldb, size_t nr, int fast_transpose, float *out) {
+  for (size_t j0 = 0; j0 < nc; j0 += nr) {
+    size_t cols = nc - j0 < nr ? nc - j0 : nr;
+    if (trans) {
+#if defined(__x86_64__)
+      if (cols == nr && fast_transpose) {
+        pack_b_panel_transposed_avx2(kc, b + j0 * ldb, ldb, nr, out);
+        out += kc * nr;
+        continue;
+      }
+#endif
+      // op(B) = Bᵀ (a linear layer's [out, in] weight): read each stored row contiguously
+      // and scatter it down the panel, instead of gathering with a stride of ldb.
+      for (size_t j = 0; j < nr; j++) {
+        const float *row = b + (j0 + j) * ldb;
+        if (j < cols)
+          for (size_t p = 0; p < kc; p++) out[p * nr + j] = row[p];
+        else
+          for (size_t p = 0; p < kc; p++) out[p * nr + j] = 0;
+      }
+      out += kc * nr;
+      continue;
+    }
+    for (size_t p = 0; p < kc; p++) {
+      if (cols == nr) {
+        memcpy(out, b + p * ldb + j0, nr * sizeof(float));
+        out += nr;
+        continue;
+      }
+      for (size_t j = 0; j < nr; j++) *out++ = j < cols ? b[p * ldb + j0 + j] : 0;
+    }
+  }
+}
