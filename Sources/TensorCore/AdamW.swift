@@ -62,7 +62,7 @@ public struct AdamW {
           s.m.withUnsafeMutableBufferPointer { m in
             s.v.withUnsafeMutableBufferPointer { v in
               // Elements are independent: large parameters split across cores.
-              forEachElementChunk(theta.count) { range in
+              forEachElementChunk(theta.count, minimumChunk: 1 << 14) { range in
                 for i in range {
                   theta[i] *= decay
                   m[i] = b1 * m[i] + (1 - b1) * g[i]

@@ -37,9 +37,12 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
   let xValues = x.scalars, wValues = weight.scalars
   let needX = x.requiresGrad, needW = weight.requiresGrad, needB = bias?.requiresGrad ?? false
   return out.recording(inputs) { g in
-    var dx: [Float]? = needX ? [Float](repeating: 0, count: xValues.count) : nil
-    var dw: [Float]? = needW ? [Float](repeating: 0, count: wValues.count) : nil
-    if rows > 0 && outFeatures > 0 && inFeatures > 0 {
+    // A non-empty product's sgemm (beta = 0) writes every element: no zero-fill needed then.
+    let product = rows > 0 && outFeatures > 0 && inFeatures > 0
+    func gradientBuffer(_ n: Int) -> [Float] { product ? makeBuffer(n) { _ in } : [Float](repeating: 0, count: n) }
+    var dx: [Float]? = needX ? gradientBuffer(xValues.count) : nil
+    var dw: [Float]? = needW ? gradientBuffer(wValues.count) : nil
+    if product {
       g.withUnsafeBufferPointer { pg in
         if needX {
           // forward: Y = X · Wᵀ  ->  dX[rows, in] = dY[rows, out] · W[out, in]

@@ -47,9 +47,10 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
   let total = plan.outShape.reduce(1, *)
   let values = a.scalars.withUnsafeBufferPointer { pa in
     b.scalars.withUnsafeBufferPointer { pb in
-      // Zero-filled, not uninitialised: an empty K leaves sgemm's beta=0 output untouched.
-      var c = [Float](repeating: 0, count: total)
-      guard total > 0, k > 0 else { return c }
+      // sgemm with beta = 0 writes every element of a non-empty product; an empty K leaves
+      // the output untouched, so only then is it zero-filled.
+      guard total > 0, k > 0 else { return [Float](repeating: 0, count: total) }
+      var c = makeBuffer(total) { _ in }
       c.withUnsafeMutableBufferPointer { pc in
         if plan.foldsBatch {
           sgemm(.none, tb, m: plan.offsets.count * m, n: n, k: k, a: pa.baseAddress!, lda: lda,
