@@ -1,20 +1,23 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.2
 import PackageDescription
 
-// Module graph (dependencies flow one way):
-//   CImageCodecs ← ImageIO ← Rendering
-//   CKernels ← TensorCore
-//   Safetensors
-//   TensorCore ← Layers ← Models ← Inspection (receptive fields of ConvNet configurations)
-// Later layers (Layers, Models, the vit-attend CLI) build on these.
+// Module graph (dependencies flow one way). Every module carries the `VA` prefix (C shims
+// `CVA`) so that none can clash with a framework or another package's module (`ImageIO` is
+// Apple's; `Models` and `Layers` are everyone's).
+//   CVAImageCodecs ← VAImageIO ← VARendering
+//   CVAKernels ← VATensorCore ← VALayers ← VAModels ← VAInspection
+//   VASafetensors ← VAModels
+//   all of the above ← VisionAttention (the library facade) ← VitAttendCLI ← vit-attend
 
-/// Optimisations that matter for numeric code even in debug test builds of C.
+/// Optimisations that matter for numeric code even in debug test builds of C. Tools
+/// version 6.2 lets a package that is used as a versioned dependency carry unsafe flags.
 let kernelCSettings: [CSetting] = [.unsafeFlags(["-O3"])]
 
 let package = Package(
   name: "VisionAttention",
   platforms: [.macOS(.v14)],
   products: [
+    .library(name: "VisionAttention", targets: ["VisionAttention"]),
     .executable(name: "vit-attend", targets: ["vit-attend"]),
     .executable(name: "vit-bench", targets: ["vit-bench"]),
     .executable(name: "patch-classify", targets: ["patch-classify"]),
@@ -25,25 +28,31 @@ let package = Package(
   targets: [
     // C shim over the system libpng and libjpeg-turbo; exports no Swift API.
     .target(
-      name: "CImageCodecs",
+      name: "CVAImageCodecs",
       cSettings: kernelCSettings,
       linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]
     ),
     // C micro-kernels with run-time CPU dispatch; exports no Swift API.
-    .target(name: "CKernels", cSettings: kernelCSettings),
+    .target(name: "CVAKernels", cSettings: kernelCSettings),
 
-    .target(name: "TensorCore", dependencies: ["CKernels"]),
-    .target(name: "ImageIO", dependencies: ["CImageCodecs"]),
-    .target(name: "Safetensors"),
-    .target(name: "Rendering", dependencies: ["ImageIO"]),
-    .target(name: "Inspection", dependencies: ["TensorCore", "Models"]),
-    .target(name: "Layers", dependencies: ["TensorCore"]),
-    .target(name: "Models", dependencies: ["Layers", "TensorCore", "Safetensors"]),
+    .target(name: "VATensorCore", dependencies: ["CVAKernels"]),
+    .target(name: "VAImageIO", dependencies: ["CVAImageCodecs"]),
+    .target(name: "VASafetensors"),
+    .target(name: "VARendering", dependencies: ["VAImageIO"]),
+    .target(name: "VAInspection", dependencies: ["VATensorCore", "VAModels"]),
+    .target(name: "VALayers", dependencies: ["VATensorCore"]),
+    .target(name: "VAModels", dependencies: ["VALayers", "VATensorCore", "VASafetensors"]),
+
+    // The library users depend on: image → model → attention record → maps → figures.
+    .target(
+      name: "VisionAttention",
+      dependencies: ["VAImageIO", "VAInspection", "VALayers", "VAModels", "VARendering", "VASafetensors", "VATensorCore"]
+    ),
 
     .target(
       name: "VitAttendCLI",
       dependencies: [
-        "ImageIO", "Inspection", "Layers", "Models", "Rendering", "Safetensors", "TensorCore",
+        "VisionAttention", "VAImageIO", "VAInspection", "VALayers", "VAModels", "VARendering", "VASafetensors", "VATensorCore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       // The --html page's template, script and style, read through Bundle.module.
@@ -51,29 +60,29 @@ let package = Package(
     ),
     .executableTarget(name: "vit-attend", dependencies: ["VitAttendCLI"]),
     .executableTarget(
-      name: "attention-walkthrough", dependencies: ["ImageIO", "Layers", "TensorCore"],
+      name: "attention-walkthrough", dependencies: ["VAImageIO", "VALayers", "VATensorCore"],
       path: "Examples/attention-walkthrough", exclude: ["README.md"]),
     .target(
-      name: "PatchClassifyKit", dependencies: ["ImageIO", "Inspection", "Models", "Rendering", "Safetensors", "TensorCore"],
+      name: "PatchClassifyKit", dependencies: ["VAImageIO", "VAInspection", "VAModels", "VARendering", "VASafetensors", "VATensorCore"],
       path: "Examples/patch-classify/Sources/PatchClassifyKit"),
     .executableTarget(
       name: "patch-classify",
-      dependencies: ["PatchClassifyKit", "TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["PatchClassifyKit", "VATensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       path: "Examples/patch-classify/Sources/patch-classify"),
     .executableTarget(
       name: "vit-bench",
-      dependencies: ["TensorCore", "Models", "Inspection", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+      dependencies: ["VATensorCore", "VAModels", "VAInspection", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
 
-    .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
-    .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
-    .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "RenderingTests", dependencies: ["Rendering", "ImageIO"]),
-    .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "VitAttendCLITests", dependencies: ["VitAttendCLI", "vit-attend", "attention-walkthrough", "patch-classify", "ImageIO", "Inspection", "Models", "TensorCore"]),
-    .testTarget(name: "LayersTests", dependencies: ["Layers", "TensorCore", "TestSupport"]),
-    .testTarget(name: "PatchClassifyTests", dependencies: ["PatchClassifyKit", "Models", "TensorCore", "ImageIO"]),
-    .testTarget(name: "ModelsTests", dependencies: ["Models", "Layers", "TestSupport", "Safetensors"], resources: [.copy("Fixtures")]),
+    .target(name: "VATestSupport", dependencies: ["VATensorCore"], path: "Tests/VATestSupport"),
+    .testTarget(name: "VATensorCoreTests", dependencies: ["VATensorCore", "VATestSupport"]),
+    .testTarget(name: "VAImageIOTests", dependencies: ["VAImageIO"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "VASafetensorsTests", dependencies: ["VASafetensors"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "VARenderingTests", dependencies: ["VARendering", "VAImageIO"]),
+    .testTarget(name: "VAInspectionTests", dependencies: ["VAInspection", "VAModels"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "VitAttendCLITests", dependencies: ["VitAttendCLI", "vit-attend", "attention-walkthrough", "patch-classify", "VAImageIO", "VAInspection", "VAModels", "VATensorCore"]),
+    .testTarget(name: "VALayersTests", dependencies: ["VALayers", "VATensorCore", "VATestSupport"]),
+    .testTarget(name: "PatchClassifyTests", dependencies: ["PatchClassifyKit", "VAModels", "VATensorCore", "VAImageIO"]),
+    .testTarget(name: "VAModelsTests", dependencies: ["VAModels", "VALayers", "VATestSupport", "VASafetensors"], resources: [.copy("Fixtures")]),
   ]
 )

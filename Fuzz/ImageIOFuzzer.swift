@@ -1,7 +1,7 @@
 // libFuzzer entry point for ImageIO: every input goes through the public decoding path
 // (signature check, PNG chunk walk or JPEG marker walk, then the C shim), once with the
 // default options and once accepting partial JPEGs and keeping 16-bit PNG samples.
-// Compiled together with Sources/ImageIO by Fuzz/build.sh, not by SwiftPM.
+// Compiled together with Sources/VAImageIO by Fuzz/build.sh, not by SwiftPM.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {

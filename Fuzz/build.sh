@@ -5,11 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.build/fuzz
 mkdir -p "$out/objects"
-for source in Sources/CImageCodecs/*.c; do
-  clang -c -g -O1 -fsanitize=fuzzer-no-link,address -I Sources/CImageCodecs/include \
+for source in Sources/CVAImageCodecs/*.c; do
+  clang -c -g -O1 -fsanitize=fuzzer-no-link,address -I Sources/CVAImageCodecs/include \
     "$source" -o "$out/objects/$(basename "$source" .c).o"
 done
 swiftc -g -O -sanitize=fuzzer,address -parse-as-library -module-name ImageIOFuzz \
-  -I Sources/CImageCodecs/include Sources/ImageIO/*.swift Fuzz/ImageIOFuzzer.swift \
+  -I Sources/CVAImageCodecs/include Sources/VAImageIO/*.swift Fuzz/ImageIOFuzzer.swift \
   "$out"/objects/*.o -lpng -ljpeg -o "$out/imageio-fuzzer"
 echo "built $out/imageio-fuzzer"

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.build/fuzz
 mkdir -p "$out/seeds" "$out/corpus"
-cp Tests/ImageIOTests/Fixtures/pngsuite/*.png Tests/ImageIOTests/Fixtures/jpeg/*.jpg \
-  Tests/ImageIOTests/Fixtures/generated/jpeg/*.jpg "$out/seeds/"
+cp Tests/VAImageIOTests/Fixtures/pngsuite/*.png Tests/VAImageIOTests/Fixtures/jpeg/*.jpg \
+  Tests/VAImageIOTests/Fixtures/generated/jpeg/*.jpg "$out/seeds/"
 "$out/imageio-fuzzer" -runs="${1:-1000000}" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
   -print_final_stats=1 -artifact_prefix="$out/" "$out/corpus" "$out/seeds"

@@ -4,9 +4,9 @@
 //
 // Usage: swift run -c release attention-walkthrough [IMAGE]   (default images/cat.png)
 import Foundation
-import ImageIO
-import Layers
-import TensorCore
+import VAImageIO
+import VALayers
+import VATensorCore
 
 let path = CommandLine.arguments.dropFirst().first ?? "images/cat.png"
 let image: Image

@@ -1,4 +1,4 @@
-"""Writes ImageIO's reference fixtures into Tests/ImageIOTests/Fixtures/generated.
+"""Writes ImageIO's reference fixtures into Tests/VAImageIOTests/Fixtures/generated.
 
 Regenerate: python3 Scripts/reference/image_fixtures.py   (Pillow 13, pypng 0.20)
 
@@ -19,7 +19,7 @@ import png  # pypng
 from PIL import Image, ImageOps
 
 root = os.path.join(os.path.dirname(__file__), '..', '..')
-fixtures = os.path.join(root, 'Tests', 'ImageIOTests', 'Fixtures')
+fixtures = os.path.join(root, 'Tests', 'VAImageIOTests', 'Fixtures')
 out = os.path.join(fixtures, 'generated')
 os.makedirs(os.path.join(out, 'jpeg'), exist_ok=True)
 os.makedirs(os.path.join(out, 'resize'), exist_ok=True)

@@ -1,4 +1,4 @@
-"""Writes Tests/InspectionTests/Fixtures/attention_reference.json.
+"""Writes Tests/VAInspectionTests/Fixtures/attention_reference.json.
 
 Regenerate: python3 Scripts/reference/inspection_fixtures.py   (numpy 2.4)
 
@@ -52,5 +52,5 @@ json.dump({
     'rollout_0': rollout(attn, 0).reshape(-1).tolist(),
     'rollout_0_5': rollout(attn, 0.5).reshape(-1).tolist(),
     'distance': distances(attn).reshape(-1).tolist(),
-}, open(os.path.join(os.path.dirname(__file__), '..', '..', 'Tests', 'InspectionTests', 'Fixtures', 'attention_reference.json'), 'w'))
+}, open(os.path.join(os.path.dirname(__file__), '..', '..', 'Tests', 'VAInspectionTests', 'Fixtures', 'attention_reference.json'), 'w'))
 print('ok')

@@ -1,4 +1,4 @@
-"""Generates Sources/Rendering/ColormapTables.swift and Sources/Rendering/BitmapFontGlyphs.swift.
+"""Generates Sources/VARendering/ColormapTables.swift and Sources/VARendering/BitmapFontGlyphs.swift.
 
 Regenerate: python3 Scripts/reference/rendering_tables.py   (matplotlib 3.11, Pillow 13)
 

@@ -1,4 +1,4 @@
-"""Writes Tests/SafetensorsTests/Fixtures/dtypes.safetensors with the Python safetensors library.
+"""Writes Tests/VASafetensorsTests/Fixtures/dtypes.safetensors with the Python safetensors library.
 
 Regenerate: python3 Scripts/reference/safetensors_fixtures.py   (safetensors 0.8, torch 2.15)
 Values chosen to exercise conversion: F16 subnormals, infinities and the largest finite
@@ -22,7 +22,7 @@ values = {
     'empty': torch.zeros((0, 3), dtype=torch.float32),
     'scalar': torch.tensor(4.0),
 }
-folder = os.path.join(os.path.dirname(__file__), '..', '..', 'Tests', 'SafetensorsTests', 'Fixtures')
+folder = os.path.join(os.path.dirname(__file__), '..', '..', 'Tests', 'VASafetensorsTests', 'Fixtures')
 save_file(values, os.path.join(folder, 'dtypes.safetensors'), metadata={'format': 'pt', 'note': 'fixture'})
 for name, tensor in values.items():
     print(name, tensor.float().flatten().tolist())

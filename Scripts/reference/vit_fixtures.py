@@ -1,4 +1,4 @@
-"""Writes the ViT conformance fixtures into Tests/ModelsTests/Fixtures/<case>/.
+"""Writes the ViT conformance fixtures into Tests/VAModelsTests/Fixtures/<case>/.
 
 Regenerate: python3 Scripts/reference/vit_fixtures.py   (torch 2.15, timm 1.0.31, transformers 5.24)
 
@@ -25,7 +25,7 @@ from transformers import ViTConfig, ViTForImageClassification, ViTModel
 
 torch.manual_seed(0)
 timm.layers.set_fused_attn(False)
-root = os.path.join(os.path.dirname(__file__), '..', '..', 'Tests', 'ModelsTests', 'Fixtures')
+root = os.path.join(os.path.dirname(__file__), '..', '..', 'Tests', 'VAModelsTests', 'Fixtures')
 
 
 def peaky(model, qk_names, scale=12.0):

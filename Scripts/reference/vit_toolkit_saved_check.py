@@ -2,7 +2,7 @@
 
 Regenerate: python3 Scripts/reference/vit_toolkit_saved_check.py   (torch 2.15, timm 1.0.31)
 
-Reads Tests/ModelsTests/Fixtures/toolkit_saved/{model.safetensors,config.json} (written by
+Reads Tests/VAModelsTests/Fixtures/toolkit_saved/{model.safetensors,config.json} (written by
 VisionTransformer.save; the Swift test savedCheckpointIsStable keeps that file identical),
 builds timm's VisionTransformer from config.json's model_args, loads the weights with
 strict=True (every name and shape must match), runs it on the deterministic input the Swift
@@ -12,7 +12,7 @@ import json, os
 import torch, timm
 from safetensors.torch import load_file
 
-folder = os.path.join(os.path.dirname(__file__), '..', '..', 'Tests', 'ModelsTests', 'Fixtures', 'toolkit_saved')
+folder = os.path.join(os.path.dirname(__file__), '..', '..', 'Tests', 'VAModelsTests', 'Fixtures', 'toolkit_saved')
 config = json.load(open(os.path.join(folder, 'config.json')))
 args = dict(config['model_args'])
 model = timm.models.vision_transformer.VisionTransformer(**args).eval()

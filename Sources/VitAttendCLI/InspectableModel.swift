@@ -1,9 +1,9 @@
 import Foundation
-import ImageIO
-import Inspection
-import Layers
-import Models
-import TensorCore
+import VAImageIO
+import VAInspection
+import VALayers
+import VAModels
+import VATensorCore
 
 /// What one forward pass gave `vit-attend`.
 struct ModelRun {

@@ -1,6 +1,6 @@
 import Foundation
-import Inspection
-import Rendering
+import VAInspection
+import VARendering
 
 /// Everything the HTML page draws from, embedded in it as one JSON object: the model input,
 /// every layer's and head's attention, rollout, the CNN's view, and the first view to show.

@@ -1,8 +1,8 @@
 import Foundation
-import ImageIO
-import Inspection
-import Rendering
-import Safetensors
+import VAImageIO
+import VAInspection
+import VARendering
+import VASafetensors
 
 /// One image through the model to a figure, a page and a dump, each when asked for.
 struct Pipeline {

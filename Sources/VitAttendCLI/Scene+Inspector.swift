@@ -1,6 +1,6 @@
 import Foundation
-import ImageIO
-import Inspection
+import VAImageIO
+import VAInspection
 
 /// The interactive page's data, from the same run and settings as the PNG figures.
 extension Scene {

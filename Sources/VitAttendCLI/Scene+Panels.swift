@@ -1,6 +1,6 @@
-import ImageIO
-import Inspection
-import Rendering
+import VAImageIO
+import VAInspection
+import VARendering
 
 /// Building blocks shared by every figure.
 extension Scene {

@@ -1,6 +1,6 @@
-import ImageIO
-import Inspection
-import Rendering
+import VAImageIO
+import VAInspection
+import VARendering
 
 /// The figures that are charts or grids rather than overlays.
 extension Scene {

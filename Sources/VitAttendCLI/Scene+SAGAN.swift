@@ -1,8 +1,8 @@
-import ImageIO
-import Inspection
-import Models
-import Rendering
-import TensorCore
+import VAImageIO
+import VAInspection
+import VAModels
+import VARendering
+import VATensorCore
 
 /// SAGAN attention over the training-free CNN feature bank, at the same points as the ViT's.
 extension Scene {

@@ -1,6 +1,6 @@
-import ImageIO
-import Inspection
-import Rendering
+import VAImageIO
+import VAInspection
+import VARendering
 
 /// Everything a figure is drawn from: the sized image, the model's attention, and the
 /// resolved query, layer and heads.

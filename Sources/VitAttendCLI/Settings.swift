@@ -1,6 +1,6 @@
-import ImageIO
-import Inspection
-import Rendering
+import VAImageIO
+import VAInspection
+import VARendering
 
 /// The command's options, checked and resolved once for every image.
 struct Settings {

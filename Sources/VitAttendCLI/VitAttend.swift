@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import ImageIO
-import Inspection
-import Rendering
+import VAImageIO
+import VAInspection
+import VARendering
 
 extension Colormap: ExpressibleByArgument {}
 extension Upsampling: ExpressibleByArgument {}

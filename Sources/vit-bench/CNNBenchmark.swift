@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import Models
-import TensorCore
+import VAModels
+import VATensorCore
 
 /// One training step (forward, cross-entropy, backward) of the ConvNet presets at the
 /// ShapeWorld trainer's size: batch 64, 64x64 RGB, widths 32-64-128-256.

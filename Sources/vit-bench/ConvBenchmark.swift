@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import TensorCore
+import VATensorCore
 
 /// GFLOP/s of conv2d (im2col + sgemm) on a 3x3, 64 -> 64 channel, 56x56 layer.
 struct ConvBenchmark: ParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import TensorCore
+import VATensorCore
 
 /// GFLOP/s of `sgemm` on the shapes a ViT uses, with 1 thread and with all cores.
 struct GEMMBenchmark: ParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import TensorCore
+import VATensorCore
 
 /// Per-op latency of the non-GEMM operations at ViT-B/16 sizes (197 tokens, 768 channels,
 /// 12 heads) in no-grad mode: where a forward pass spends the time GEMM does not.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import Inspection
-import TensorCore
+import VAInspection
+import VATensorCore
 
 /// Theoretical and measured effective receptive fields of the CNN presets.
 struct ReceptiveFieldReport: ParsableCommand {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import Models
-import TensorCore
+import VAModels
+import VATensorCore
 
 /// Training throughput of a small ViT: forward, backward and an AdamW step per batch, the
 /// shape of `patch-classify`'s default model. `Scripts/bench/train_throughput.py` times the

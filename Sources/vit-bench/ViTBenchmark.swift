@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import Models
-import TensorCore
+import VAModels
+import VATensorCore
 
 /// Forward latency of ViT-Ti/S/B/16 at 224x224, batch 1, with attention recorded.
 struct ViTBenchmark: ParsableCommand {

@@ -1,5 +1,5 @@
 import Foundation
-import ImageIO
+import VAImageIO
 import Testing
 @testable import PatchClassifyKit
 

@@ -1,6 +1,6 @@
 import Foundation
-import Models
-import TensorCore
+import VAModels
+import VATensorCore
 import Testing
 @testable import PatchClassifyKit
 

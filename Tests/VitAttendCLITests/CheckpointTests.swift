@@ -1,14 +1,14 @@
 import Foundation
-import ImageIO
+import VAImageIO
 import Testing
 
 /// vit-attend on real checkpoint layouts: the conformance fixtures from timm and
-/// Hugging Face (Tests/ModelsTests/Fixtures, written by Scripts/reference/vit_fixtures.py).
+/// Hugging Face (Tests/VAModelsTests/Fixtures, written by Scripts/reference/vit_fixtures.py).
 @Suite(.serialized) struct CheckpointTests {
   let cat = CommandRunner.repositoryFile("images/cat.png")
-  let timm = CommandRunner.repositoryFile("Tests/ModelsTests/Fixtures/timm_basic")
-  let registers = CommandRunner.repositoryFile("Tests/ModelsTests/Fixtures/timm_registers_nonsquare")
-  let huggingFace = CommandRunner.repositoryFile("Tests/ModelsTests/Fixtures/hf_classifier")
+  let timm = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/timm_basic")
+  let registers = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/timm_registers_nonsquare")
+  let huggingFace = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/hf_classifier")
 
   @Test(arguments: ["cls", "query", "rollout", "heads", "mask", "distance", "posembed", "rf", "sagan"])
   func everyMapRendersOnATimmCheckpoint(map: String) throws {

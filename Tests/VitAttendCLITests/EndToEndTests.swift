@@ -1,5 +1,5 @@
 import Foundation
-import ImageIO
+import VAImageIO
 import Testing
 
 /// The built binary, run as a user runs it.

@@ -1,5 +1,5 @@
 import Foundation
-import ImageIO
+import VAImageIO
 import Testing
 
 /// Bad input: one clear line, a non-zero exit, and nothing written.

@@ -1,7 +1,7 @@
 import Foundation
-import ImageIO
-import Models
-import TensorCore
+import VAImageIO
+import VAModels
+import VATensorCore
 import Testing
 
 /// `vit-attend --html` as files and pixels: the screenshot, batches, speed, size.
@@ -80,7 +80,7 @@ import Testing
   @Test func batchesWriteOnePagePerImage() throws {
     let scratch = ScratchFolder()
     let coffee = CommandRunner.repositoryFile("images/coffee.png")
-    let result = try CommandRunner.run([cat, coffee, "--out-dir", scratch.file("pages"), "--format", "html", "--weights", CommandRunner.repositoryFile("Tests/ModelsTests/Fixtures/timm_basic")])
+    let result = try CommandRunner.run([cat, coffee, "--out-dir", scratch.file("pages"), "--format", "html", "--weights", CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/timm_basic")])
     #expect(result.status == 0, "\(result.error)")
     let pages = try FileManager.default.contentsOfDirectory(atPath: scratch.file("pages")).sorted()
     #expect(pages == ["cat.html", "coffee.html"])

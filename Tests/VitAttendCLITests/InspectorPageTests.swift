@@ -1,5 +1,5 @@
 import Foundation
-import Inspection
+import VAInspection
 import Testing
 
 /// `vit-attend --html`: pages opened in headless Chromium, their `#current-map` compared
@@ -10,8 +10,8 @@ import Testing
 /// largest of its heads' half-steps. Every check allows one full step, `max m / 255`.
 @Suite(.serialized) struct InspectorPageTests {
   let cat = CommandRunner.repositoryFile("images/cat.png")
-  let timm = CommandRunner.repositoryFile("Tests/ModelsTests/Fixtures/timm_basic")
-  let registers = CommandRunner.repositoryFile("Tests/ModelsTests/Fixtures/timm_registers_nonsquare")
+  let timm = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/timm_basic")
+  let registers = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/timm_registers_nonsquare")
 
   /// A page and the attention of the same run, read back from `--dump`.
   struct Page {

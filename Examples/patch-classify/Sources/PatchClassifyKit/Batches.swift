@@ -1,5 +1,5 @@
-import ImageIO
-import TensorCore
+import VAImageIO
+import VATensorCore
 
 /// Turns images into normalised batch tensors, with the light augmentation training uses.
 public struct BatchMaker: Sendable {

@@ -1,7 +1,7 @@
 import Foundation
-import ImageIO
-import Models
-import TensorCore
+import VAImageIO
+import VAModels
+import VATensorCore
 
 /// Where a run's images come from (`--data`).
 public enum DataSource: Sendable, Equatable {

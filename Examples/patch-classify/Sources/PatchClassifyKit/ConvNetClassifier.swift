@@ -1,6 +1,6 @@
 import Foundation
-import Models
-import TensorCore
+import VAModels
+import VATensorCore
 
 /// The small ResNet of `Models` (optionally with a SAGAN block), trained as a classifier:
 /// the `cnn` and `cnn-sagan` baselines.

@@ -1,5 +1,5 @@
-import Rendering
-import TensorCore
+import VARendering
+import VATensorCore
 
 /// A model's spatial evidence for one image: maps over its feature grid (a ViT's patch grid,
 /// a CNN's last feature map), row-major, larger = more attended.

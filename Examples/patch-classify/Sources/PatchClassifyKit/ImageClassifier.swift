@@ -1,7 +1,7 @@
 import Foundation
-import Inspection
-import Models
-import TensorCore
+import VAInspection
+import VAModels
+import VATensorCore
 
 /// A model the trainer can train: batched logits, its parameters, and a checkpoint format.
 public protocol ImageClassifier: ParameterContainer {

@@ -1,5 +1,5 @@
 import Foundation
-import ImageIO
+import VAImageIO
 import Synchronization
 
 /// A classification dataset held in memory: same-sized RGB images with integer labels.

@@ -1,5 +1,5 @@
-import Models
-import TensorCore
+import VAModels
+import VATensorCore
 
 /// Which model a run trains (`--model`).
 public enum ModelKind: String, CaseIterable, Sendable, Codable {

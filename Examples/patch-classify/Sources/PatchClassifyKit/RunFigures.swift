@@ -1,5 +1,5 @@
-import ImageIO
-import Rendering
+import VAImageIO
+import VARendering
 
 /// The figures a run writes: training curves, the confusion matrix, attention overlays.
 public enum RunFigures {

@@ -1,5 +1,5 @@
-import ImageIO
-import TensorCore
+import VAImageIO
+import VATensorCore
 
 /// One ShapeWorld picture with its ground truth.
 public struct ShapeWorldSample: Sendable {

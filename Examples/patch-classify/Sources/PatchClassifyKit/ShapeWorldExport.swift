@@ -1,5 +1,5 @@
 import Foundation
-import ImageIO
+import VAImageIO
 
 /// ShapeWorld as an image folder, so other tools (PyTorch's `ImageFolder`, this example's
 /// `--data PATH`) train on exactly the same pictures.

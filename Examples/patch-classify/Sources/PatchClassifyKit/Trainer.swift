@@ -1,5 +1,5 @@
 import Foundation
-import TensorCore
+import VATensorCore
 
 /// How a model is trained. The defaults are the recipe of the shipped ShapeWorld ViT.
 public struct TrainingConfiguration: Sendable, Codable, Equatable {

@@ -1,6 +1,6 @@
 import Foundation
-import Safetensors
-import TensorCore
+import VASafetensors
+import VATensorCore
 
 /// Errors while saving or resuming a training run.
 public enum CheckpointStoreError: Error, CustomStringConvertible {

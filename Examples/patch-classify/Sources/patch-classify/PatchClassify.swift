@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import PatchClassifyKit
-import TensorCore
+import VATensorCore
 
 extension ModelKind: ExpressibleByArgument {}
 extension PositionKind: ExpressibleByArgument {}

@@ -1,0 +1,56 @@
+import VATensorCore
+
+/// Multi-head self-attention over a sequence of tokens.
+///
+/// Shapes: `x` is `[T, C]` (T tokens, C channels) or a batch `[B, T, C]`; the output has the
+/// shape of `x`; recorded weights are `[heads, T, T]` (`[B, heads, T, T]`; row = query, column =
+/// key), post-softmax.
+/// `Q, K, V = x·W_qkvᵀ + b`, per head `A = softmax(Q Kᵀ / √d + mask)`, `out = A V`, heads
+/// concatenated and projected. Reference: Vaswani et al. 2017 §3.2.2; matches
+/// `timm.layers.Attention` (fused `qkv` rows ordered q, k, v; each split head-major).
+public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
+  public var qkv: Linear        // C -> 3C
+  public var projection: Linear // C -> C
+  public let headCount: Int
+
+  public init(qkv: Linear, projection: Linear, headCount: Int) {
+    let channels = projection.outputs
+    precondition(qkv.outputs == 3 * channels && qkv.inputs == channels, "qkv \(qkv.weight.shape) must be [3C, C] for C = \(channels)")
+    precondition(headCount > 0 && channels % headCount == 0, "channels \(channels) must divide into \(headCount) heads")
+    self.qkv = qkv
+    self.projection = projection
+    self.headCount = headCount
+  }
+
+  public var channels: Int { projection.outputs }
+  public var headDimension: Int { channels / headCount }
+
+  /// - Parameters:
+  ///   - x: `[T, C]`, or a batch `[B, T, C]`.
+  ///   - mask: additive `[T, T]` mask (0 keep, −∞ drop), or nil for full attention.
+  ///   - record: when true, also returns the attention weights (`[heads, T, T]`, or
+  ///     `[B, heads, T, T]` for a batch); the output is the same either way (the weights are
+  ///     the same tensor the output is computed from).
+  public func callAsFunction(_ x: Tensor, mask: Tensor? = nil, record: Bool = false) -> (output: Tensor, weights: Tensor?) {
+    precondition(x.rank == 2 || x.rank == 3, "attention needs [T, C] or [B, T, C], got \(x.shape)")
+    let b = x.rank == 3 ? x.shape[0] : 1, t = x.shape[x.rank - 2], h = headCount, d = headDimension
+    let projected = qkv(x)
+    if !(projected.requiresGrad && GradientMode.isEnabled) {
+      // Inference: the same products read q, k, v in place, with no copies (no backward needed).
+      let (merged, weights) = fusedSelfAttention(qkv: projected.reshaped([b, t, 3 * h * d]), heads: h, mask: mask)
+      let recorded = record ? weights.reshaped((x.rank == 3 ? [b] : []) + [h, t, t]) : nil
+      return (projection(merged.reshaped(x.shape)), recorded)
+    }
+    // [B, T, 3C] -> [B, T, 3, H, d] -> [3, B, H, T, d]; batch and heads fold into one GEMM batch.
+    let packed = projected.reshaped([b, t, 3, h, d]).permuted([2, 0, 3, 1, 4])
+    let parts = packed.chunked(3, axis: 0).map { $0.reshaped([b * h, t, d]) }
+    let scores = matmul(parts[0], parts[1], transposeB: true) * (1 / Float(d).squareRoot())  // [B·H, T, T]
+    let weights = softmax(scores, axis: -1, mask: mask)
+    let heads = matmul(weights, parts[2])  // [B·H, T, d]
+    let merged = heads.reshaped([b, h, t, d]).permuted([0, 2, 1, 3]).reshaped(Array(x.shape.dropLast()) + [h * d])
+    let recorded = record ? weights.reshaped((x.rank == 3 ? [b] : []) + [h, t, t]) : nil
+    return (projection(merged), recorded)
+  }
+
+  public var namedParameters: [(name: String, tensor: Tensor)] { prefixed("qkv", qkv) + prefixed("proj", projection) }
+}

@@ -1,0 +1,38 @@
+import VATensorCore
+
+/// A pre-norm transformer encoder block (ViT, Dosovitskiy et al. 2021):
+/// `x ← x + ls1(attn(norm1(x)))`, `x ← x + ls2(mlp(norm2(x)))`, with optional LayerScale.
+///
+/// Shapes: `[T, C]` or `[B, T, C]` in and out. Parameter names follow timm's `Block`.
+public struct TransformerBlock: ParameterContainer, Sendable {
+  public var norm1: LayerNorm
+  public var attention: MultiHeadSelfAttention
+  public var layerScale1: LayerScale?
+  public var norm2: LayerNorm
+  public var mlp: Mlp
+  public var layerScale2: LayerScale?
+
+  public init(norm1: LayerNorm, attention: MultiHeadSelfAttention, layerScale1: LayerScale?, norm2: LayerNorm, mlp: Mlp, layerScale2: LayerScale?) {
+    self.norm1 = norm1
+    self.attention = attention
+    self.layerScale1 = layerScale1
+    self.norm2 = norm2
+    self.mlp = mlp
+    self.layerScale2 = layerScale2
+  }
+
+  public func callAsFunction(_ x: Tensor, mask: Tensor? = nil, record: Bool = false) -> (output: Tensor, weights: Tensor?) {
+    let (attended, weights) = attention(norm1(x), mask: mask, record: record)
+    let x = x + (layerScale1.map { $0(attended) } ?? attended)
+    let fed = mlp(norm2(x))
+    return (x + (layerScale2.map { $0(fed) } ?? fed), weights)
+  }
+
+  public var namedParameters: [(name: String, tensor: Tensor)] {
+    var out = prefixed("norm1", norm1) + prefixed("attn", attention)
+    if let layerScale1 { out += prefixed("ls1", layerScale1) }
+    out += prefixed("norm2", norm2) + prefixed("mlp", mlp)
+    if let layerScale2 { out += prefixed("ls2", layerScale2) }
+    return out
+  }
+}

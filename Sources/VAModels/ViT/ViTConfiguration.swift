@@ -1,0 +1,117 @@
+import VALayers
+
+/// Everything that shapes a Vision Transformer (Dosovitskiy et al. 2021) and its variants in
+/// timm and Hugging Face.
+public struct ViTConfiguration: Sendable, Equatable {
+  /// How positions enter the model.
+  public enum PositionEmbeddingKind: String, Sendable, CaseIterable {
+    /// Learned absolute embeddings (ViT, DeiT, DINO), resampled when the grid changes.
+    case learned
+    /// Fixed 2D sin-cos embeddings (MAE / SimpleViT convention; prefix tokens get zeros).
+    case sinCos2D
+    /// No position information at all (a bag of patches).
+    case none
+  }
+
+  /// Where learned position embeddings are added.
+  public enum PositionPlacement: String, Sendable {
+    /// timm's default: concatenate class and register tokens, then add embeddings covering them.
+    case includingPrefix
+    /// timm's `no_embed_class`: add embeddings to the patches, then concatenate prefix tokens.
+    case patchesOnly
+  }
+
+  /// What the classification head reads.
+  public enum GlobalPool: String, Sendable {
+    case token, average
+  }
+
+  public var patchSize: Int
+  public var embedDimension: Int
+  public var depth: Int
+  public var headCount: Int
+  public var mlpHiddenDimension: Int
+  public var classToken = true
+  public var registerTokens = 0
+  public var positionEmbedding = PositionEmbeddingKind.learned
+  public var positionPlacement = PositionPlacement.includingPrefix
+  /// Grid the learned position embeddings were trained at (columns, rows).
+  public var positionGridWidth: Int
+  public var positionGridHeight: Int
+  public var positionResampling = PositionResampling.timm
+  public var globalPool = GlobalPool.token
+  /// LayerNorm on the pooled features (timm's `fc_norm`) instead of on every token.
+  public var fcNorm = false
+  /// LayerNorm before the blocks (timm's `norm_pre`, used by CLIP-style ViTs).
+  public var preNorm = false
+  public var layerScale = false
+  /// 0 means no classification head.
+  public var classCount = 1000
+  /// timm uses 1e-6, Hugging Face 1e-12.
+  public var layerNormEps: Float = 1e-6
+  /// Default input size in pixels (the grid times the patch size).
+  public var imageWidth: Int { positionGridWidth * patchSize }
+  public var imageHeight: Int { positionGridHeight * patchSize }
+  /// Input normalisation.
+  public var mean: [Float] = [0.5, 0.5, 0.5]
+  public var std: [Float] = [0.5, 0.5, 0.5]
+
+  public init(patchSize: Int, embedDimension: Int, depth: Int, headCount: Int, mlpHiddenDimension: Int? = nil, imageSize: Int = 224) {
+    precondition(embedDimension % headCount == 0, "embed dimension \(embedDimension) does not divide into \(headCount) heads")
+    self.patchSize = patchSize
+    self.embedDimension = embedDimension
+    self.depth = depth
+    self.headCount = headCount
+    self.mlpHiddenDimension = mlpHiddenDimension ?? 4 * embedDimension
+    positionGridWidth = imageSize / patchSize
+    positionGridHeight = imageSize / patchSize
+  }
+
+  /// Class token plus registers.
+  public var prefixTokens: Int { (classToken ? 1 : 0) + registerTokens }
+
+  /// Rows of the learned position-embedding table.
+  public var positionEmbeddingRows: Int {
+    positionGridWidth * positionGridHeight + (positionPlacement == .includingPrefix ? prefixTokens : 0)
+  }
+}
+
+extension ViTConfiguration {
+  /// The standard sizes (Dosovitskiy et al. 2021 Table 1; Touvron et al. 2021 for Ti and S).
+  public enum Size: String, Sendable, CaseIterable {
+    case tiny = "Ti", small = "S", base = "B", large = "L"
+
+    var dimensions: (embed: Int, depth: Int, heads: Int) {
+      switch self {
+      case .tiny: (192, 12, 3)
+      case .small: (384, 12, 6)
+      case .base: (768, 12, 12)
+      case .large: (1024, 24, 16)
+      }
+    }
+  }
+
+  /// ViT-{Ti,S,B,L}/{patch} at 224 pixels with 1000 classes, timm's defaults (class token,
+  /// learned embeddings, eps 1e-6, ImageNet Inception normalisation 0.5/0.5).
+  public static func preset(_ size: Size, patchSize: Int, imageSize: Int = 224) -> ViTConfiguration {
+    let d = size.dimensions
+    return ViTConfiguration(patchSize: patchSize, embedDimension: d.embed, depth: d.depth, headCount: d.heads, imageSize: imageSize)
+  }
+
+  /// Parameters the configuration implies (what timm's model.parameters() counts).
+  public var parameterCount: Int {
+    let d = embedDimension, h = mlpHiddenDimension
+    let block = 2 * d  // norm1
+      + 3 * d * d + 3 * d + d * d + d  // qkv, proj
+      + 2 * d  // norm2
+      + d * h + h + h * d + d  // fc1, fc2
+      + (layerScale ? 2 * d : 0)
+    var total = 3 * patchSize * patchSize * d + d  // patch embedding
+    total += (classToken ? d : 0) + registerTokens * d
+    if positionEmbedding == .learned { total += positionEmbeddingRows * d }
+    total += depth * block
+    total += (preNorm ? 2 * d : 0) + 2 * d  // final norm or fc_norm
+    if classCount > 0 { total += d * classCount + classCount }
+    return total
+  }
+}

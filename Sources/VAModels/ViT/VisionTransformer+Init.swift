@@ -1,0 +1,29 @@
+import VALayers
+import VATensorCore
+
+extension VisionTransformer {
+  /// A freshly initialised model (timm's scheme: truncated normal std 0.02 for weights and
+  /// embeddings, zero biases, unit LayerNorms, LayerScale γ = 1e-5 when enabled).
+  public init<G: RandomNumberGenerator>(_ c: ViTConfiguration, using rng: inout G) {
+    let d = c.embedDimension
+    func newNorm() -> LayerNorm { LayerNorm(channels: d, eps: c.layerNormEps) }
+    configuration = c
+    patchEmbedding = PatchEmbedding(projection: Linear(inputs: 3 * c.patchSize * c.patchSize, outputs: d, using: &rng), patchSize: c.patchSize)
+    classToken = c.classToken ? Tensor.randomNormal([1, d], mean: 0, std: 1e-6, using: &rng) : nil
+    registerTokens = c.registerTokens > 0 ? Tensor.randomNormal([c.registerTokens, d], mean: 0, std: 1e-6, using: &rng) : nil
+    positionEmbedding = c.positionEmbedding == .learned ? Tensor.randomTruncatedNormal([c.positionEmbeddingRows, d], mean: 0, std: 0.02, using: &rng) : nil
+    preNorm = c.preNorm ? newNorm() : nil
+    blocks = (0..<c.depth).map { _ in
+      TransformerBlock(
+        norm1: newNorm(),
+        attention: MultiHeadSelfAttention(qkv: Linear(inputs: d, outputs: 3 * d, using: &rng), projection: Linear(inputs: d, outputs: d, using: &rng), headCount: c.headCount),
+        layerScale1: c.layerScale ? LayerScale(gamma: Tensor(repeating: 1e-5, shape: [d])) : nil,
+        norm2: newNorm(),
+        mlp: Mlp(fc1: Linear(inputs: d, outputs: c.mlpHiddenDimension, using: &rng), fc2: Linear(inputs: c.mlpHiddenDimension, outputs: d, using: &rng)),
+        layerScale2: c.layerScale ? LayerScale(gamma: Tensor(repeating: 1e-5, shape: [d])) : nil)
+    }
+    self.norm = c.fcNorm ? nil : newNorm()
+    fcNorm = c.fcNorm ? newNorm() : nil
+    head = c.classCount > 0 ? Linear(inputs: d, outputs: c.classCount, using: &rng) : nil
+  }
+}

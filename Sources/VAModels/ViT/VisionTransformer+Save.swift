@@ -1,0 +1,50 @@
+import Foundation
+import VALayers
+import VASafetensors
+import VATensorCore
+
+extension VisionTransformer {
+  /// Saves the model in timm's layout: `folder/model.safetensors` (names and shapes as timm's
+  /// `state_dict`: `cls_token` `[1, 1, D]`, `pos_embed` `[1, L, D]`, `patch_embed.proj.weight`
+  /// `[D, 3, P, P]`) and `folder/config.json` (`pretrained_cfg` and `model_args`), so
+  /// `timm.models.vision_transformer.VisionTransformer(**model_args)` loads it with
+  /// `load_state_dict` (a fixed 2D sin-cos model loads in timm without its position table). Each file is written to a temporary name and renamed into place.
+  public func save(to folder: String) throws {
+    let c = configuration
+    let d = c.embedDimension, p = c.patchSize
+    var writer = SafetensorsWriter()
+    writer.metadata = ["format": "pt", "written_by": "VisionAttention"]
+    for (name, tensor) in namedParameters {
+      let shape: [Int]
+      switch name {
+      case "cls_token", "reg_token", "pos_embed": shape = [1] + tensor.shape
+      case "patch_embed.proj.weight": shape = [d, 3, p, p]
+      default: shape = tensor.shape
+      }
+      writer.add(name, shape: shape, values: tensor.scalars)
+    }
+    var args: [String: Any] = [
+      "img_size": [c.imageHeight, c.imageWidth], "patch_size": p, "embed_dim": d, "depth": c.depth,
+      "num_heads": c.headCount, "mlp_ratio": Double(c.mlpHiddenDimension) / Double(d),
+      "class_token": c.classToken, "reg_tokens": c.registerTokens, "no_embed_class": c.positionPlacement == .patchesOnly,
+      "global_pool": c.globalPool == .token ? "token" : "avg", "fc_norm": c.fcNorm, "pre_norm": c.preNorm,
+      "num_classes": c.classCount, "dynamic_img_size": true,
+      "pos_embed": c.positionEmbedding == .learned ? "learn" : "none",
+    ]
+    if c.layerScale, let gamma = blocks.first?.layerScale1?.gamma.scalars.first { args["init_values"] = Double(gamma) }
+    let config: [String: Any] = [
+      "architecture": "vit_custom", "num_classes": c.classCount, "num_features": d,
+      "global_pool": args["global_pool"]!,
+      "pretrained_cfg": ["input_size": [3, c.imageHeight, c.imageWidth], "mean": c.mean, "std": c.std, "interpolation": "bicubic"],
+      "model_args": args,
+      // timm has no fixed sin-cos table ("none" is the nearest it loads); this key, which
+      // timm ignores, lets this toolkit restore the exact kind.
+      "vision_attention": ["position_embedding": c.positionEmbedding.rawValue],
+    ]
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+    // .atomic writes a temporary file and renames it, so a crash leaves the old file or none.
+    try Data(writer.serialized()).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("model.safetensors")), options: .atomic)
+    try json.write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("config.json")), options: .atomic)
+  }
+}
