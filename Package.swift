@@ -46,7 +46,13 @@ let package = Package(
     // The library users depend on: image → model → attention record → maps → figures.
     .target(
       name: "VisionAttention",
-      dependencies: ["VAImageIO", "VAInspection", "VALayers", "VAModels", "VARendering", "VASafetensors", "VATensorCore"]
+      dependencies: ["VAImageIO", "VAInspection", "VALayers", "VAModels", "VARendering", "VASafetensors", "VATensorCore"],
+      // The --html page's template, style and script, compiled in so the binary needs no
+      // resource folder beside it.
+      resources: [
+        .embedInCode("Resources/inspector.html"), .embedInCode("Resources/inspector.css"),
+        .embedInCode("Resources/inspector.js"),
+      ]
     ),
 
     .target(
@@ -54,9 +60,7 @@ let package = Package(
       dependencies: [
         "VisionAttention", "VAImageIO", "VAInspection", "VALayers", "VAModels", "VARendering", "VASafetensors", "VATensorCore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ],
-      // The --html page's template, script and style, read through Bundle.module.
-      resources: [.copy("Resources")]
+      ]
     ),
     .executableTarget(name: "vit-attend", dependencies: ["VitAttendCLI"]),
     .executableTarget(
@@ -80,7 +84,7 @@ let package = Package(
     .testTarget(name: "VASafetensorsTests", dependencies: ["VASafetensors"], resources: [.copy("Fixtures")]),
     .testTarget(name: "VARenderingTests", dependencies: ["VARendering", "VAImageIO"]),
     .testTarget(name: "VAInspectionTests", dependencies: ["VAInspection", "VAModels"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "VitAttendCLITests", dependencies: ["VitAttendCLI", "vit-attend", "attention-walkthrough", "patch-classify", "VAImageIO", "VAInspection", "VAModels", "VATensorCore"]),
+    .testTarget(name: "VitAttendCLITests", dependencies: ["VisionAttention", "VitAttendCLI", "vit-attend", "attention-walkthrough", "patch-classify", "VAImageIO", "VAInspection", "VAModels", "VATensorCore"]),
     .testTarget(name: "VALayersTests", dependencies: ["VALayers", "VATensorCore", "VATestSupport"]),
     .testTarget(name: "PatchClassifyTests", dependencies: ["PatchClassifyKit", "VAModels", "VATensorCore", "VAImageIO"]),
     .testTarget(name: "VAModelsTests", dependencies: ["VAModels", "VALayers", "VATestSupport", "VASafetensors"], resources: [.copy("Fixtures")]),

@@ -1,34 +1,15 @@
 import ArgumentParser
+import VisionAttention
 
-/// Which picture `vit-attend` draws.
-enum MapKind: String, CaseIterable, ExpressibleByArgument {
-  /// Class-token attention at `--layer`, per head or fused.
-  case cls
-  /// Attention rollout through all layers (Abnar & Zuidema 2020).
-  case rollout
-  /// Attention of the patch under `--query`.
-  case query
-  /// Grid of every layer × head for the query (or class token).
-  case heads
-  /// DINO's keep-mass masks with contours.
-  case mask
-  /// Mean attention distance per head and layer (ViT paper, Figure 7).
-  case distance
-  /// Cosine similarity of position embeddings (ViT paper, Figure 10).
-  case posembed
-  /// SAGAN attention over CNN feature maps at `--query` and three more points.
-  case sagan
-  /// CNN receptive field at `--query`: theoretical box and effective field.
-  case rf
-}
+extension MapKind: ExpressibleByArgument {}
+extension ResizePolicy: ExpressibleByArgument {}
+extension FigureStyle: ExpressibleByArgument {}
+extension Colormap: ExpressibleByArgument {}
+extension Upsampling: ExpressibleByArgument {}
+extension HeadFusion: ExpressibleByArgument {}
 
-/// How the input image is sized before it meets the model.
-enum ResizePolicy: String, CaseIterable, ExpressibleByArgument {
-  /// Keep aspect ratio, fit the longer side to the model's size (480 for the default model),
-  /// crop to a multiple of the patch size; position embeddings are resampled to the grid.
-  case fit
-  /// Use the image at its own size, cropped down to a multiple of the patch size.
-  case none
+extension QueryPoint: ExpressibleByArgument {
+  public init?(argument: String) { self.init(parsing: argument) }
 }
 
 /// What `--out-dir` holds: one PNG figure or one interactive HTML page per image.

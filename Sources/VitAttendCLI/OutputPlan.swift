@@ -1,4 +1,5 @@
 import Foundation
+import VisionAttention
 
 /// Which input images to read and where each figure goes.
 struct OutputPlan: Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import VisionAttention
 
 /// A one-line progress bar on standard error, drawn only when it is a terminal and there is
 /// more than one image.

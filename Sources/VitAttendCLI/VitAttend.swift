@@ -1,12 +1,6 @@
 import ArgumentParser
 import Foundation
-import VAImageIO
-import VAInspection
-import VARendering
-
-extension Colormap: ExpressibleByArgument {}
-extension Upsampling: ExpressibleByArgument {}
-extension HeadFusion: ExpressibleByArgument {}
+import VisionAttention
 
 /// `vit-attend`: draws what self-attention looks at, beside a CNN's receptive field.
 public struct VitAttend: ParsableCommand {
@@ -47,114 +41,96 @@ public struct VitAttend: ParsableCommand {
       PNG and 35 kB of script, style and colour tables, for L layers, H heads, T tokens, N patches, C 8-pixel cells of \
       the image, and R = 1 rollout row with a class token, else T: at 224x224 about 2.3 MB \
       for ViT-Ti/16, 4.2 MB for ViT-S/16, 8.0 MB for ViT-B/16.
-      """)
+      """,
+    version: VisionAttentionInfo.version)
 
   @Argument(help: "Input images (PNG or JPEG, recognised by content) or folders of them.")
   var inputs: [String]
 
-  @Option(help: "Figure to write (PNG), for one image.")
-  var out: String?
-
-  @Option(name: .customLong("out-dir"), help: "Folder for one figure (or page, --format html) per image, named after each image.")
-  var outDir: String?
-
-  @Option(help: "Interactive HTML page to write, for one image (see above).")
-  var html: String?
-
-  @Option(help: "What --out-dir holds per image: a PNG figure or an interactive HTML page.")
-  var format: OutputFormat = .png
-
-  @Option(help: "Checkpoint: a .safetensors file or a folder holding one, in timm, Hugging Face or this toolkit's layout (config.json and preprocessor_config.json beside it are read). Default: the built-in model.")
-  var weights: String?
-
-  @Option(name: .customLong("head-count"), help: "Attention heads of a checkpoint without a config (default: its width / 64).")
-  var headCount: Int?
-
-  @Option(help: "What to draw; the default figure when left out.")
-  var map: MapKind?
-
-  @Option(help: "Layer for cls, query, mask maps, counted from 0 (default: last).")
-  var layer: Int?
-
-  @Option(help: "One head, counted from 0 (default: the model's own choice, or --fuse).")
-  var head: Int?
-
-  @Option(help: "Combine heads: mean, max or min.")
-  var fuse: HeadFusion?
-
-  @Option(help: "Query point X,Y in the input file's pixels (default: the image centre).")
-  var query: QueryPoint?
-
-  @Option(help: "Mass kept by --map mask, 0 to 1 (DINO's keep-mass masks).")
-  var keep: Double = 0.6
-
-  @Option(name: .customLong("discard-ratio"), help: "Fraction of the weakest weights dropped per layer by --map rollout.")
-  var discardRatio: Double = 0
-
-  @Option(help: "Colormap for heat maps.")
-  var colormap: Colormap = .inferno
-
-  @Option(help: "Heat-map opacity, 0 to 1.")
-  var alpha: Double = 0.6
-
-  @Option(help: "How patch maps are upsampled to pixels.")
-  var upsample: Upsampling = .bicubic
-
-  @Option(help: "How the input is sized (see above).")
-  var resize: ResizePolicy = .fit
-
-  @Option(help: "CNN for the receptive-field panel: \(ConvStack.presetNames.joined(separator: ", ")), or layers like conv3p1,conv3p1,pool2s2.")
-  var cnn: String = "vgg16"
-
-  @Option(help: "Also write the raw numbers to this safetensors file.")
-  var dump: String?
-
-  @Flag(name: .customLong("no-exif"), help: "Keep JPEGs as stored instead of turning them upright.")
-  var noExif = false
-
-  @Flag(name: .customLong("accept-partial"), help: "Draw damaged or truncated JPEGs as libjpeg fills them in.")
-  var acceptPartial = false
+  @OptionGroup(title: "Output") var output: OutputOptions
+  @OptionGroup(title: "Model") var model: ModelOptions
+  @OptionGroup(title: "Map") var maps: MapOptions
+  @OptionGroup(title: "Appearance") var appearance: AppearanceOptions
+  @OptionGroup(title: "Input") var input: InputOptions
 
   public init() {}
 
   public func validate() throws {
-    guard out != nil || outDir != nil || dump != nil || html != nil else {
+    let output = output, maps = maps
+    guard output.out != nil || output.outDir != nil || output.dump != nil || output.html != nil else {
       throw ValidationError("Give --out FILE.png or --html PAGE.html (one image), --out-dir DIR (several) or --dump FILE.safetensors.")
     }
-    if out != nil, outDir != nil { throw ValidationError("--out and --out-dir exclude each other.") }
-    if html != nil, outDir != nil { throw ValidationError("--html names one page; for one page per image use --out-dir DIR --format html.") }
-    if format != .png, outDir == nil { throw ValidationError("--format chooses what --out-dir holds; for one image use --html PAGE.html.") }
-    if dump != nil, outDir != nil { throw ValidationError("--dump writes one file, so it takes one image; leave out --out-dir.") }
-    guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be between 0 and 1, got \(alpha).") }
-    guard keep > 0, keep <= 1 else { throw ValidationError("--keep must be above 0 and at most 1, got \(keep).") }
-    guard (0..<1).contains(discardRatio) else { throw ValidationError("--discard-ratio must be at least 0 and below 1, got \(discardRatio).") }
-    if head != nil, fuse != nil { throw ValidationError("--head and --fuse exclude each other: one head, or a fusion of all.") }
-    if let head, head < 0 { throw ValidationError("--head counts from 0, got \(head).") }
-    if let layer, layer < 0 { throw ValidationError("--layer counts from 0, got \(layer).") }
-    if let headCount, headCount < 1 { throw ValidationError("--head-count must be at least 1, got \(headCount).") }
+    if output.out != nil, output.outDir != nil { throw ValidationError("--out and --out-dir exclude each other.") }
+    if output.html != nil, output.outDir != nil { throw ValidationError("--html names one page; for one page per image use --out-dir DIR --format html.") }
+    if output.format != .png, output.outDir == nil { throw ValidationError("--format chooses what --out-dir holds; for one image use --html PAGE.html.") }
+    if output.dump != nil, output.outDir != nil { throw ValidationError("--dump writes one file, so it takes one image; leave out --out-dir.") }
+    if output.perHead, output.out == nil, output.outDir == nil || output.format != .png {
+      throw ValidationError("--per-head writes PNG figures beside --out FILE.png or into --out-dir DIR.")
+    }
+    if output.perHead, let map = maps.map, ![.query, .cls].contains(map) {
+      throw ValidationError("--per-head draws one figure per head of the default figure, --map query or --map cls, not --map \(map.rawValue).")
+    }
+    guard (0...1).contains(appearance.alpha) else { throw ValidationError("--alpha must be between 0 and 1, got \(appearance.alpha).") }
+    if let keep = maps.keep, !(keep > 0 && keep <= 1) { throw ValidationError("--keep must be above 0 and at most 1, got \(keep).") }
+    if let ratio = maps.discardRatio, !(0..<1).contains(ratio) {
+      throw ValidationError("--discard-ratio must be at least 0 and below 1, got \(ratio).")
+    }
+    if maps.head != nil, maps.fuse != nil { throw ValidationError("--head and --fuse exclude each other: one head, or a fusion of all.") }
+    if let head = maps.head, head < 0 { throw ValidationError("--head counts from 0, got \(head).") }
+    if let layer = maps.layer, layer < 0 { throw ValidationError("--layer counts from 0, got \(layer).") }
+    if let headCount = model.headCount, headCount < 1 { throw ValidationError("--head-count must be at least 1, got \(headCount).") }
+    if let threads = model.threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024, got \(threads).") }
     do {
-      _ = try ConvStack(parsing: cnn)
+      _ = try ConvStack(parsing: maps.cnn ?? "vgg16")
     } catch {
       throw ValidationError("--cnn: \(error)")
     }
   }
 
   public func run() throws {
-    let plan = try OutputPlan.make(inputs: inputs, out: out, outDirectory: outDir, html: html, format: format)
-    if dump != nil, plan.jobs.count > 1 {
+    for warning in ignoredOptionWarnings() {
+      FileHandle.standardError.write(Data("vit-attend: warning: \(warning)\n".utf8))
+    }
+    if let threads = model.threads { ComputeThreads.count = threads }
+    let plan = try OutputPlan.make(inputs: inputs, out: output.out, outDirectory: output.outDir, html: output.html, format: output.format)
+    if output.dump != nil, plan.jobs.count > 1 {
       throw VitAttendError.needsOneImage(images: plan.jobs.count)
     }
-    if let outDir {
+    if let outDir = output.outDir {
       try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
     }
-    let settings = try Settings(self)
-    let model: any InspectableModel = try weights.map { try CheckpointModel(path: $0, headCount: headCount) } ?? DefaultModel()
-    let pipeline = Pipeline(settings: settings, model: model)
+    let loaded: any InspectableModel = try model.weights.map { try CheckpointModel(path: $0, headCount: model.headCount) } ?? BuiltInModel()
+    let pipeline = Pipeline(model: loaded, input: inputSettings, settings: try figureSettings())
     let progress = ProgressBar(total: plan.jobs.count)
     for (index, job) in plan.jobs.enumerated() {
       progress.update(done: index, current: job.input)
-      try pipeline.process(job, dump: dump)
+      try pipeline.process(job.input, outputs: Pipeline.Outputs(
+        figure: job.output, page: job.page, dump: output.dump, perHead: output.perHead))
     }
     progress.finish()
+  }
+
+  var inputSettings: InputSettings {
+    InputSettings(
+      resize: input.resize,
+      decode: DecodeOptions(applyExifOrientation: !input.noExif, acceptPartial: input.acceptPartial))
+  }
+
+  /// The options as the library's settings, defaults filled in.
+  func figureSettings() throws -> FigureSettings {
+    var settings = FigureSettings()
+    settings.map = maps.map
+    settings.layer = maps.layer
+    settings.head = maps.head
+    settings.fuse = maps.fuse
+    settings.query = maps.query
+    if let keep = maps.keep { settings.keep = keep }
+    if let ratio = maps.discardRatio { settings.discardRatio = ratio }
+    if let cnn = maps.cnn { settings.cnn = try ConvStack(parsing: cnn) }
+    settings.colormap = appearance.colormap
+    settings.alpha = Float(appearance.alpha)
+    settings.upsample = appearance.upsample
+    settings.style = output.style
+    return settings
   }
 }

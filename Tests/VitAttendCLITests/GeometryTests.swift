@@ -1,4 +1,5 @@
 import Testing
+@testable import VisionAttention
 @testable import VitAttendCLI
 
 struct GeometryTests {

@@ -7,20 +7,26 @@ import Foundation
 /// `/*{{STYLE}}*/`, `/*{{SCRIPT}}*/` and `{{PAYLOAD}}` (JSON inside a
 /// `<script type="application/json">`).
 enum InspectorPage {
-  /// The resources the page is made of, as shipped in the package's bundle.
+  /// The resources the page is made of, compiled into the binary (`.embedInCode`), so a
+  /// `vit-attend` copied anywhere alone still writes pages.
   enum Resource: String, CaseIterable {
     case template = "inspector.html"
     case style = "inspector.css"
     case script = "inspector.js"
+
+    var bytes: [UInt8] {
+      switch self {
+      case .template: PackageResources.inspector_html
+      case .style: PackageResources.inspector_css
+      case .script: PackageResources.inspector_js
+      }
+    }
   }
 
-  /// Reads one resource's text.
-  /// - Throws: `VitAttendError.missingResource` when the bundle lacks it.
+  /// One resource's text.
+  /// - Throws: `VitAttendError.missingResource` when it is not UTF-8 (a broken build).
   static func text(of resource: Resource) throws(VitAttendError) -> String {
-    let name = resource.rawValue as NSString
-    guard let url = Bundle.module.url(forResource: name.deletingPathExtension, withExtension: name.pathExtension, subdirectory: "Resources"),
-          let text = try? String(contentsOf: url, encoding: .utf8)
-    else { throw .missingResource(name: resource.rawValue) }
+    guard let text = String(validating: resource.bytes, as: UTF8.self) else { throw .missingResource(name: resource.rawValue) }
     return text
   }
 

@@ -3,24 +3,28 @@ import VAInspection
 import VARendering
 
 /// Everything a figure is drawn from: the sized image, the model's attention, and the
-/// resolved query, layer and heads.
-struct Scene {
-  let settings: Settings
-  let model: any InspectableModel
-  let geometry: InputGeometry
+/// resolved query, layer and heads. Made by `ImageAttention.scene(_:)`; `figure()` draws
+/// what `settings.map` names, `page(input:)` writes the interactive page.
+public struct Scene {
+  public let settings: FigureSettings
+  public let model: any InspectableModel
+  public let geometry: InputGeometry
   /// The model's input image (resized and cropped).
-  let image: Image
-  let run: ModelRun
+  public let image: Image
+  public let run: ModelRun
   /// The query in the input file's pixels and in the model input's pixels.
-  let query: QueryPoint
-  let point: (x: Int, y: Int)
-  let patch: (column: Int, row: Int)
-  let layer: Int
-  let selection: HeadSelection
+  public let query: QueryPoint
+  public let point: (x: Int, y: Int)
+  /// The patch under the query.
+  public let patch: (column: Int, row: Int)
+  /// The layer the maps show (`settings.layer`, else the last).
+  public let layer: Int
+  /// The heads the maps show.
+  public let selection: HeadSelection
 
-  var attention: AttentionRecord { run.attention }
+  public var attention: AttentionRecord { run.attention }
 
-  init(settings: Settings, model: any InspectableModel, geometry: InputGeometry, image: Image, run: ModelRun) throws(VitAttendError) {
+  init(settings: FigureSettings, model: any InspectableModel, geometry: InputGeometry, image: Image, run: ModelRun) throws(VitAttendError) {
     self.settings = settings
     self.model = model
     self.geometry = geometry
@@ -55,7 +59,7 @@ struct Scene {
   }
 
   /// The parameters that made the figure, for PNG text chunks and dump metadata.
-  func textChunks(input: String) -> [(key: String, value: String)] {
+  public func textChunks(input: String) -> [(key: String, value: String)] {
     var chunks: [(key: String, value: String)] = [
       ("Software", "vit-attend"), ("input", input), ("model", model.name),
       ("map", settings.map?.rawValue ?? "default"), ("layer", String(layer)),
@@ -66,10 +70,17 @@ struct Scene {
     case .head(let h): chunks.append(("head", String(h)))
     case .fused(let fusion): chunks.append(("fuse", fusion.rawValue))
     }
+    if let predictionCaption { chunks.append(("prediction", predictionCaption)) }
     return chunks
   }
 
-  func figure() throws(VitAttendError) -> RenderedFigure {
+  /// Draws the map `settings.map` names (the default four-panel figure when nil).
+  public func figure() throws(VitAttendError) -> RenderedFigure {
+    if settings.style == .bare { return try bareFigure() }
+    return try styledFigure()
+  }
+
+  func styledFigure() throws(VitAttendError) -> RenderedFigure {
     switch settings.map {
     case nil: defaultFigure()
     case .query: mapFigure(attention.queryMap(column: patch.column, row: patch.row, layer: layer, selection), title: queryTitle(layer: layer, selection), marked: true)

@@ -1,6 +1,7 @@
-/// Errors of the `vit-attend` command itself; library errors (images, weights) pass through
-/// with their own messages.
-enum VitAttendError: Error, Equatable, CustomStringConvertible {
+/// Errors of drawing attention (geometry, options that do not fit the model, page
+/// resources); errors of the modules below (images, weights) pass through with their own
+/// messages. The messages name `vit-attend`'s options, the facade's settings of the same names.
+public enum VitAttendError: Error, Equatable, CustomStringConvertible {
   case imageTooSmall(width: Int, height: Int, patchSize: Int)
   case noImages(folder: String)
   case notFound(path: String)
@@ -13,8 +14,9 @@ enum VitAttendError: Error, Equatable, CustomStringConvertible {
   case writeFailed(path: String, reason: String)
   case needsOneImage(images: Int)
   case missingResource(name: String)
+  case bareNeedsOneMap(map: String)
 
-  var description: String {
+  public var description: String {
     switch self {
     case .imageTooSmall(let w, let h, let p):
       "image is \(w)x\(h) pixels after resizing, smaller than one \(p)-pixel patch"
@@ -37,7 +39,9 @@ enum VitAttendError: Error, Equatable, CustomStringConvertible {
     case .needsOneImage(let images):
       "--out, --html and --dump take one image, got \(images); use --out-dir for several"
     case .missingResource(let name):
-      "\(name): missing from vit-attend's resource bundle; reinstall it with its .resources folder"
+      "\(name): the page resource compiled into vit-attend is damaged; rebuild it"
+    case .bareNeedsOneMap(let map):
+      "--style bare draws one overlay: the default figure's, --map query, cls or rollout, not \(map == "default" ? "the default figure" : "--map " + map)"
     case .writeFailed(let path, let reason):
       "\(path): could not write: \(reason)"
     }

@@ -4,30 +4,30 @@
 /// `width × height`, the largest multiple of the patch size that fits. Queries given in the
 /// input file's own pixels map through the same steps, so `--query` never depends on the
 /// resizing policy.
-struct InputGeometry: Equatable {
+public struct InputGeometry: Equatable, Sendable {
   /// The input file's size.
-  let originalWidth: Int
-  let originalHeight: Int
+  public let originalWidth: Int
+  public let originalHeight: Int
   /// Factor from original pixels to resized pixels.
-  let scale: Double
-  let resizedWidth: Int
-  let resizedHeight: Int
+  public let scale: Double
+  public let resizedWidth: Int
+  public let resizedHeight: Int
   /// Top-left of the crop inside the resized image.
-  let cropX: Int
-  let cropY: Int
+  public let cropX: Int
+  public let cropY: Int
   /// The model's input size: a multiple of `patchSize` in both directions.
-  let width: Int
-  let height: Int
-  let patchSize: Int
+  public let width: Int
+  public let height: Int
+  public let patchSize: Int
 
-  var gridWidth: Int { width / patchSize }
-  var gridHeight: Int { height / patchSize }
+  public var gridWidth: Int { width / patchSize }
+  public var gridHeight: Int { height / patchSize }
 
   /// Plans the geometry.
   /// - Parameters:
   ///   - longerSide: target length of the longer side, or nil to keep the image's own size.
   /// - Throws: `VitAttendError.imageTooSmall` when not even one patch fits.
-  init(originalWidth: Int, originalHeight: Int, patchSize: Int, longerSide: Int?) throws(VitAttendError) {
+  public init(originalWidth: Int, originalHeight: Int, patchSize: Int, longerSide: Int?) throws(VitAttendError) {
     self.originalWidth = originalWidth
     self.originalHeight = originalHeight
     self.patchSize = patchSize
@@ -50,18 +50,18 @@ struct InputGeometry: Equatable {
   }
 
   /// The model-input pixel under an original-image point (continuous coordinates).
-  func modelPoint(x: Double, y: Double) -> (x: Double, y: Double) {
+  public func modelPoint(x: Double, y: Double) -> (x: Double, y: Double) {
     (x * scale - Double(cropX), y * scale - Double(cropY))
   }
 
   /// The original-image point under a model-input pixel.
-  func originalPoint(x: Double, y: Double) -> (x: Double, y: Double) {
+  public func originalPoint(x: Double, y: Double) -> (x: Double, y: Double) {
     ((x + Double(cropX)) / scale, (y + Double(cropY)) / scale)
   }
 
   /// The patch (column, row) under an original-image pixel, clamped into the grid so a query
   /// in the cropped margin picks the nearest patch.
-  func patch(atOriginalX x: Int, y: Int) -> (column: Int, row: Int) {
+  public func patch(atOriginalX x: Int, y: Int) -> (column: Int, row: Int) {
     // Pixel centres: pixel (x, y) covers [x, x+1) × [y, y+1).
     let p = modelPoint(x: Double(x) + 0.5, y: Double(y) + 0.5)
     let column = Int((p.x / Double(patchSize)).rounded(.down))

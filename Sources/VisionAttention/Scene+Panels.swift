@@ -4,7 +4,9 @@ import VARendering
 
 /// Building blocks shared by every figure.
 extension Scene {
-  var modelCaption: String { "model: \(model.name)" }
+  var modelCaption: String {
+    ["model: \(model.name)", predictionCaption].compactMap { $0 }.joined(separator: " | ")
+  }
 
   /// The input with the query point marked.
   func inputPanel() -> Panel {

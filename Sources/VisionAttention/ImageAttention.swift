@@ -1,0 +1,92 @@
+import VAImageIO
+import VAInspection
+import VARendering
+
+/// One image run through a model: the image as the model saw it, how it maps back to the
+/// input file's pixels, and the attention the model recorded. The entry point of the library:
+///
+/// ```swift
+/// let result = try ImageAttention(contentsOfFile: "cat.png", model: BuiltInModel())
+/// let map = result.queryMap(x: 170, y: 113)          // [gridHeight · gridWidth]
+/// try result.overlay(map).writePNG(to: "overlay.png")
+/// ```
+public struct ImageAttention {
+  public let model: any InspectableModel
+  /// How the input file's pixels map to the model's input and back.
+  public let geometry: InputGeometry
+  /// The model's input image (resized and cropped per `InputSettings.resize`).
+  public let image: Image
+  /// The model's input tensor, attention and logits.
+  public let run: ModelRun
+
+  /// Every layer's attention, `[heads, T, T]` per layer, with its token geometry.
+  public var record: AttentionRecord { run.attention }
+
+  /// Decodes `path` (PNG or JPEG, by content) and runs it through `model`.
+  /// - Throws: `ImageIOError` for unreadable or corrupt files, `VitAttendError.imageTooSmall`
+  ///   when not one patch fits, or the model's own errors.
+  public init(contentsOfFile path: String, model: any InspectableModel, input: InputSettings = InputSettings()) throws {
+    let original = try Image(contentsOfFile: path, options: input.decode).rgb()
+    try self.init(image: original, model: model, resize: input.resize)
+  }
+
+  /// Sizes `original` for `model` (see `ResizePolicy`) and runs it.
+  public init(image original: Image, model: any InspectableModel, resize: ResizePolicy = .fit) throws {
+    let geometry = try InputGeometry(
+      originalWidth: original.width, originalHeight: original.height, patchSize: model.patchSize,
+      longerSide: resize == .fit ? model.preferredLongerSide : nil)
+    var prepared = original.rgb()
+    if geometry.scale != 1 {
+      prepared = prepared.resized(width: geometry.resizedWidth, height: geometry.resizedHeight, filter: .bicubic)
+    }
+    prepared = prepared.cropped(x: geometry.cropX, y: geometry.cropY, width: geometry.width, height: geometry.height)
+    self.model = model
+    self.geometry = geometry
+    self.image = prepared
+    self.run = try model.run(prepared)
+  }
+
+  /// The patch (column, row) under a pixel of the input file.
+  public func patch(atX x: Int, y: Int) -> (column: Int, row: Int) {
+    geometry.patch(atOriginalX: x, y: y)
+  }
+
+  /// Attention of the patch under input-file pixel (`x`, `y`) over every patch,
+  /// `[gridHeight · gridWidth]` row-major, at `layer` (default: the last) for `heads`
+  /// (default: the model's own choice).
+  public func queryMap(x: Int, y: Int, layer: Int? = nil, heads: HeadSelection? = nil) -> [Float] {
+    let p = patch(atX: x, y: y)
+    return record.queryMap(
+      column: p.column, row: p.row, layer: layer ?? record.layers.count - 1, heads ?? model.defaultSelection)
+  }
+
+  /// The patch-grid `values` (any map, `[gridHeight · gridWidth]`) colour-mapped over the
+  /// model's input image, at its size: the plain overlay, no caption or colour bar.
+  public func overlay(
+    _ values: [Float], colormap: Colormap = .inferno, alpha: Float = 0.6, upsample: Upsampling = .bicubic
+  ) -> Image {
+    Self.overlay(
+      values, on: image, gridWidth: record.gridWidth, gridHeight: record.gridHeight,
+      colormap: colormap, alpha: alpha, upsample: upsample)
+  }
+
+  /// A patch-grid map normalised to [0, 1], upsampled to `image`'s size and colour-mapped
+  /// over it.
+  static func overlay(
+    _ values: [Float], on image: Image, gridWidth: Int, gridHeight: Int,
+    colormap: Colormap, alpha: Float, upsample: Upsampling
+  ) -> Image {
+    let map = HeatMap(gridWidth: gridWidth, gridHeight: gridHeight, values: values)
+    var canvas = Canvas(image)
+    let pixels = map.normalized().upsampled(width: image.width, height: image.height, method: upsample)
+    canvas.overlay(pixels, width: image.width, height: image.height, x: 0, y: 0, colormap: colormap, alpha: alpha)
+    return canvas.image
+  }
+
+  /// Everything the figures for `settings` are drawn from.
+  /// - Throws: `VitAttendError` when the query is outside the image or the layer or head is
+  ///   out of the model's range.
+  public func scene(_ settings: FigureSettings = FigureSettings()) throws(VitAttendError) -> Scene {
+    try Scene(settings: settings, model: model, geometry: geometry, image: image, run: run)
+  }
+}

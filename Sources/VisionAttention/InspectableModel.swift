@@ -1,0 +1,127 @@
+import Foundation
+import VAImageIO
+import VAInspection
+import VALayers
+import VAModels
+import VATensorCore
+
+/// What one forward pass gave: the model's input, its attention and its logits.
+public struct ModelRun: Sendable {
+  /// The normalised tensor the model saw, `[3, H, W]`.
+  public var input: [Float]
+  /// Every layer's attention with the token geometry (prefix tokens, patch grid).
+  public var attention: AttentionRecord
+  /// `[classes]`, when the model has a classifier.
+  public var logits: [Float]?
+
+  public init(input: [Float], attention: AttentionRecord, logits: [Float]? = nil) {
+    self.input = input
+    self.attention = attention
+    self.logits = logits
+  }
+}
+
+/// A model whose attention can be drawn: anything that records attention over image
+/// patches. `BuiltInModel` needs no weights; `CheckpointModel` loads a timm, Hugging Face or
+/// toolkit checkpoint. Conform your own model to draw it with every map.
+public protocol InspectableModel {
+  /// Named in captions and PNG text chunks.
+  var name: String { get }
+  /// Attention heads per layer.
+  var headCount: Int { get }
+  var patchSize: Int { get }
+  /// Longer side the `fit` policy resizes to.
+  var preferredLongerSide: Int { get }
+  /// The heads a map shows when neither `--head` nor `--fuse` is given.
+  var defaultSelection: HeadSelection { get }
+  /// Runs on an image already sized to a multiple of the patch size.
+  func run(_ image: Image) throws -> ModelRun
+  /// Position embeddings of the patches for a grid, `[N, D]` row-major, if the model has them.
+  func positionEmbeddings(gridWidth: Int, gridHeight: Int) -> [Float]?
+  /// A short name for head `head`, when heads have meanings.
+  func headName(_ head: Int) -> String?
+  /// Names of the classifier's outputs, when the checkpoint carries them.
+  var classNames: [String]? { get }
+}
+
+extension InspectableModel {
+  public var classNames: [String]? { nil }
+}
+
+/// The built-in model, needing no weights: `DescriptorAttentionModel`, one attention layer
+/// whose queries and keys are fixed patch descriptors (untrained).
+public struct BuiltInModel: InspectableModel {
+  let model = DescriptorAttentionModel()
+
+  public init() {}
+
+  public var name: String { "descriptor attention (built-in, untrained)" }
+  public var patchSize: Int { model.patchSize }
+  public var headCount: Int { model.heads.count }
+  public var preferredLongerSide: Int { 480 }
+  /// The appearance head is the one that compares what patches look like.
+  public var defaultSelection: HeadSelection { .head(model.heads.firstIndex(of: .appearance) ?? 0) }
+
+  public func run(_ image: Image) throws -> ModelRun {
+    let input = image.planarFloats()
+    let out = model.attention(rgb: input, width: image.width, height: image.height)
+    let record = AttentionRecord(
+      layers: [out.weights], heads: model.heads.count, prefixTokens: 0, hasClassToken: false,
+      gridWidth: out.gridWidth, gridHeight: out.gridHeight)
+    return ModelRun(input: input, attention: record, logits: nil)
+  }
+
+  public func positionEmbeddings(gridWidth: Int, gridHeight: Int) -> [Float]? {
+    model.positionCodes(gridWidth: gridWidth, gridHeight: gridHeight)
+  }
+
+  public func headName(_ head: Int) -> String? { model.heads[head].rawValue }
+}
+
+/// A Vision Transformer loaded from a timm, Hugging Face or toolkit checkpoint.
+public struct CheckpointModel: InspectableModel {
+  public let model: VisionTransformer
+  public let layout: CheckpointLayout
+  /// The file or folder it was loaded from.
+  public let path: String
+  public let classNames: [String]?
+
+  /// Loads `path`: a `.safetensors` file or a folder holding one (with `config.json` and
+  /// `preprocessor_config.json` beside it when the checkpoint has them).
+  /// - Parameter headCount: heads of a checkpoint without a config (default: width / 64).
+  /// - Throws: the loader's `CheckpointError` or `SafetensorsError`, naming the file.
+  public init(path: String, headCount: Int? = nil) throws {
+    (model, layout) = try VisionTransformer.load(from: path, headCount: headCount)
+    self.path = path
+    classNames = CheckpointLabels.read(near: path, classes: model.configuration.classCount)
+  }
+
+  public var name: String {
+    let c = model.configuration
+    let file = (path as NSString).lastPathComponent
+    return "ViT D=\(c.embedDimension) depth \(c.depth) \(c.headCount) heads /\(c.patchSize) (\(layout.rawValue): \(file))"
+  }
+  public var patchSize: Int { model.configuration.patchSize }
+  public var headCount: Int { model.configuration.headCount }
+  public var preferredLongerSide: Int { max(model.configuration.imageWidth, model.configuration.imageHeight) }
+  public var defaultSelection: HeadSelection { .fused(.mean) }
+  public func headName(_ head: Int) -> String? { nil }
+
+  public func run(_ image: Image) throws -> ModelRun {
+    let c = model.configuration
+    let input = image.planarFloats(mean: c.mean, std: c.std)
+    let output = withGradientsDisabled {
+      model(Tensor(shape: [3, image.height, image.width], scalars: input), recordAttention: true)
+    }
+    let record = AttentionRecord(
+      layers: output.attention.map(\.scalars), heads: c.headCount, prefixTokens: c.prefixTokens,
+      hasClassToken: c.classToken, gridWidth: output.gridWidth, gridHeight: output.gridHeight)
+    return ModelRun(input: input, attention: record, logits: output.logits?.scalars)
+  }
+
+  public func positionEmbeddings(gridWidth: Int, gridHeight: Int) -> [Float]? {
+    guard let table = model.positionTable(gridWidth: gridWidth, gridHeight: gridHeight) else { return nil }
+    let d = model.configuration.embedDimension
+    return Array(table.scalars.suffix(gridWidth * gridHeight * d))
+  }
+}

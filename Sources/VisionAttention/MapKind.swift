@@ -1,0 +1,31 @@
+/// Which picture to draw.
+public enum MapKind: String, CaseIterable, Sendable {
+  /// Class-token attention at `--layer`, per head or fused.
+  case cls
+  /// Attention rollout through all layers (Abnar & Zuidema 2020).
+  case rollout
+  /// Attention of the patch under `--query`.
+  case query
+  /// Grid of every layer × head for the query (or class token).
+  case heads
+  /// DINO's keep-mass masks with contours.
+  case mask
+  /// Mean attention distance per head and layer (ViT paper, Figure 7).
+  case distance
+  /// Cosine similarity of position embeddings (ViT paper, Figure 10).
+  case posembed
+  /// SAGAN attention over CNN feature maps at `--query` and three more points.
+  case sagan
+  /// CNN receptive field at `--query`: theoretical box and effective field.
+  case rf
+}
+
+/// How the input image is sized before it meets the model.
+public enum ResizePolicy: String, CaseIterable, Sendable {
+  /// Keep aspect ratio, fit the longer side to the model's size (480 for the built-in
+  /// model), crop to a multiple of the patch size; position embeddings are resampled to the
+  /// grid.
+  case fit
+  /// Use the image at its own size, cropped down to a multiple of the patch size.
+  case none
+}

@@ -1,0 +1,39 @@
+import VAImageIO
+import VAInspection
+import VARendering
+
+/// `--style bare`: the overlay alone, for maps that are one overlay.
+extension Scene {
+  /// The one patch-grid map the styled figure overlays, with the tensors a dump adds, for
+  /// the maps that have one: the default figure's attention panel, `query`, `cls`, `rollout`.
+  func singleMap() throws(VitAttendError) -> (values: [Float], tensors: [(name: String, shape: [Int], values: [Float])])? {
+    switch settings.map {
+    case nil:
+      if settings.query == nil, let values = attention.classTokenMap(layer: layer, selection) { return (values, []) }
+      return (attention.queryMap(column: patch.column, row: patch.row, layer: layer, selection), [])
+    case .query:
+      return (attention.queryMap(column: patch.column, row: patch.row, layer: layer, selection), [])
+    case .cls:
+      guard let values = attention.classTokenMap(layer: layer, selection) else { throw .needsClassToken(map: "cls") }
+      return (values, [])
+    case .rollout:
+      let rollout = attention.rollout(settings.fuse ?? .mean, discardRatio: settings.discardRatio)
+      let row = attention.hasClassToken ? 0 : attention.token(column: patch.column, row: patch.row)
+      return (attention.patchMap(of: rollout, query: row), [("rollout", [attention.tokens, attention.tokens], rollout)])
+    case .heads, .mask, .distance, .posembed, .sagan, .rf:
+      return nil
+    }
+  }
+
+  /// The map colour-mapped over the model's input at its size: no title, caption, colour bar
+  /// or marker, as DINO's and vit-explain's scripts write them.
+  func bareFigure() throws(VitAttendError) -> RenderedFigure {
+    guard let (values, tensors) = try singleMap() else {
+      throw .bareNeedsOneMap(map: settings.map?.rawValue ?? "default")
+    }
+    let overlay = ImageAttention.overlay(
+      values, on: image, gridWidth: attention.gridWidth, gridHeight: attention.gridHeight,
+      colormap: settings.colormap, alpha: settings.alpha, upsample: settings.upsample)
+    return RenderedFigure(image: overlay, tensors: tensors)
+  }
+}

@@ -1,0 +1,52 @@
+import VAImageIO
+import VAInspection
+import VARendering
+
+/// How a figure is drawn: which map, which layer and heads, where the query is, and how it
+/// looks. Every field starts at `vit-attend`'s default.
+public struct FigureSettings: Sendable {
+  /// What to draw; nil draws the default four-panel figure.
+  public var map: MapKind?
+  /// Layer for the `cls`, `query` and `mask` maps, from 0; nil takes the last.
+  public var layer: Int?
+  /// One head, from 0; nil takes the model's default selection unless `fuse` is set.
+  public var head: Int?
+  /// A fusion of all heads.
+  public var fuse: HeadFusion?
+  /// The query point in the input file's pixels; nil takes the image centre (and the class
+  /// token's map in the default figure, when the model has one).
+  public var query: QueryPoint?
+  /// Attention mass kept by the `mask` map (DINO's keep-mass masks), in (0, 1].
+  public var keep: Double = 0.6
+  /// Fraction of the weakest weights dropped per layer by rollout, in [0, 1).
+  public var discardRatio: Double = 0
+  public var colormap: Colormap = .inferno
+  /// Heat-map opacity in [0, 1].
+  public var alpha: Float = 0.6
+  public var upsample: Upsampling = .bicubic
+  /// The CNN whose receptive field is drawn beside the attention.
+  public var cnn: ConvStack = ConvStack.preset("vgg16")!
+  /// Full figures with titles, captions and colour bars, or the bare overlay.
+  public var style: FigureStyle = .full
+
+  public init() {}
+}
+
+/// How much a figure shows around its maps.
+public enum FigureStyle: String, CaseIterable, Sendable {
+  /// Panels with a title, captions and colour bars.
+  case full
+  /// The overlay alone, at the model input's size: no title, caption, colour bar or marker.
+  case bare
+}
+
+/// How an input image is read and sized before it meets the model.
+public struct InputSettings: Sendable {
+  public var resize: ResizePolicy = .fit
+  public var decode: DecodeOptions = DecodeOptions()
+
+  public init(resize: ResizePolicy = .fit, decode: DecodeOptions = DecodeOptions()) {
+    self.resize = resize
+    self.decode = decode
+  }
+}

@@ -1,0 +1,34 @@
+import VisionAttention
+
+extension VitAttend {
+  /// Options the user gave that the chosen outputs never read, each as one sentence. They are
+  /// warnings, not errors: the run is still what was asked for, less what cannot apply.
+  func ignoredOptionWarnings() -> [String] {
+    let map = maps.map
+    // The page shows every map, so with a page every map option has a use.
+    let page = output.html != nil || (output.outDir != nil && output.format == .html)
+    var warnings: [String] = []
+    func warn(_ option: String, unless applies: Bool, because why: String) {
+      if !applies, !page { warnings.append("\(option) \(why); ignored") }
+    }
+    let mapName = map.map { "--map \($0.rawValue)" } ?? "the default figure"
+    if maps.keep != nil { warn("--keep", unless: map == .mask, because: "applies to --map mask only") }
+    if maps.discardRatio != nil { warn("--discard-ratio", unless: map == .rollout, because: "applies to --map rollout only") }
+    let selectsHeads: Set<MapKind?> = [nil, .query, .cls, .mask, .rollout]
+    if maps.head != nil { warn("--head", unless: selectsHeads.contains(map) && map != .rollout, because: "does not apply to \(mapName), which shows every head or none") }
+    if maps.fuse != nil { warn("--fuse", unless: selectsHeads.contains(map), because: "does not apply to \(mapName)") }
+    let usesLayer: Set<MapKind?> = [nil, .query, .cls, .mask]
+    if maps.layer != nil { warn("--layer", unless: usesLayer.contains(map), because: "does not apply to \(mapName), which shows every layer or none") }
+    let ignoresQuery: Set<MapKind?> = [.cls, .distance, .posembed]
+    if maps.query != nil { warn("--query", unless: !ignoresQuery.contains(map), because: "does not apply to \(mapName), which does not depend on a query") }
+    let usesCNN: Set<MapKind?> = [nil, .rf, .distance]
+    if maps.cnn != nil { warn("--cnn", unless: usesCNN.contains(map), because: "applies to the default figure, --map rf and --map distance only") }
+    if model.headCount != nil, model.weights == nil {
+      warnings.append("--head-count applies to checkpoints (--weights) only; ignored")
+    }
+    if output.style != .full, output.out == nil, output.outDir == nil || output.format != .png {
+      warnings.append("--style applies to PNG figures only; ignored")
+    }
+    return warnings
+  }
+}

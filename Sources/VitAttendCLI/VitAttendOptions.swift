@@ -1,0 +1,89 @@
+import ArgumentParser
+import VisionAttention
+
+/// Where `vit-attend` writes.
+struct OutputOptions: ParsableArguments {
+  @Option(name: [.customShort("o"), .long], help: "Figure to write (PNG), for one image.")
+  var out: String?
+
+  @Option(name: .customLong("out-dir"), help: "Folder for one figure (or page, --format html) per image, named after each image.")
+  var outDir: String?
+
+  @Option(help: "Interactive HTML page to write, for one image (see above).")
+  var html: String?
+
+  @Option(help: "What --out-dir holds per image: a PNG figure or an interactive HTML page.")
+  var format: OutputFormat = .png
+
+  @Option(help: "Also write the raw numbers to this safetensors file (one image).")
+  var dump: String?
+
+  @Option(help: "full: panels with title, captions and colour bar; bare: the overlay alone, at the model input's size.")
+  var style: FigureStyle = .full
+
+  @Flag(name: .customLong("per-head"), help: "Also write one figure per head beside each figure, NAME-head<h>.png (as DINO's visualize_attention.py does); for the default figure, --map query and --map cls.")
+  var perHead = false
+}
+
+/// Which model runs, and on how many threads.
+struct ModelOptions: ParsableArguments {
+  @Option(name: [.customShort("w"), .long], help: "Checkpoint: a .safetensors file or a folder holding one, in timm, Hugging Face or this toolkit's layout (config.json and preprocessor_config.json beside it are read). Default: the built-in model.")
+  var weights: String?
+
+  @Option(name: .customLong("head-count"), help: "Attention heads of a checkpoint without a config (default: its width / 64).")
+  var headCount: Int?
+
+  @Option(help: "Compute threads (default: all cores, or VISION_ATTENTION_THREADS).")
+  var threads: Int?
+}
+
+/// What is drawn.
+struct MapOptions: ParsableArguments {
+  @Option(name: [.customShort("m"), .long], help: "What to draw; the default figure when left out.")
+  var map: MapKind?
+
+  @Option(help: "Layer for cls, query and mask maps, counted from 0 (default: last).")
+  var layer: Int?
+
+  @Option(help: "One head, counted from 0 (default: the model's own choice, or --fuse).")
+  var head: Int?
+
+  @Option(help: "Combine heads: mean, max or min.")
+  var fuse: HeadFusion?
+
+  @Option(name: [.customShort("q"), .long], help: "Query point X,Y in the input file's pixels (default: the image centre).")
+  var query: QueryPoint?
+
+  @Option(help: "Mass kept by --map mask, 0 to 1 (DINO's keep-mass masks; default 0.6).")
+  var keep: Double?
+
+  @Option(name: .customLong("discard-ratio"), help: "Fraction of the weakest weights dropped per layer by --map rollout (default 0).")
+  var discardRatio: Double?
+
+  @Option(help: "CNN for the receptive-field views: \(ConvStack.presetNames.joined(separator: ", ")), or layers like conv3p1,conv3p1,pool2s2 (default vgg16).")
+  var cnn: String?
+}
+
+/// How maps look.
+struct AppearanceOptions: ParsableArguments {
+  @Option(help: "Colormap for heat maps.")
+  var colormap: Colormap = .inferno
+
+  @Option(help: "Heat-map opacity, 0 to 1.")
+  var alpha: Double = 0.6
+
+  @Option(help: "How patch maps are upsampled to pixels.")
+  var upsample: Upsampling = .bicubic
+}
+
+/// How images are read and sized.
+struct InputOptions: ParsableArguments {
+  @Option(help: "How the input is sized (see above).")
+  var resize: ResizePolicy = .fit
+
+  @Flag(name: .customLong("no-exif"), help: "Keep JPEGs as stored instead of turning them upright.")
+  var noExif = false
+
+  @Flag(name: .customLong("accept-partial"), help: "Draw damaged or truncated JPEGs as libjpeg fills them in.")
+  var acceptPartial = false
+}
