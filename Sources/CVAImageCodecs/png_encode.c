@@ -75,10 +75,22 @@ int32_t cic_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
     texts = calloc(text_count, sizeof(png_text));
     if (!texts) png_error(png, "out of memory");
     for (size_t i = 0; i < text_count; i++) {
-      texts[i].compression = PNG_TEXT_COMPRESSION_NONE;
+      size_t length = strlen(values[i]);
+      // Values arrive as UTF-8. tEXt holds Latin-1, so ASCII goes there (every reader shows
+      // it) and anything else in an uncompressed iTXt chunk, whose text is UTF-8.
+      int ascii = 1;
+      for (size_t j = 0; j < length; j++) ascii &= ((unsigned char)values[i][j] < 0x80);
       texts[i].key = (png_charp)keys[i];
       texts[i].text = (png_charp)values[i];
-      texts[i].text_length = strlen(values[i]);
+      if (ascii) {
+        texts[i].compression = PNG_TEXT_COMPRESSION_NONE;
+        texts[i].text_length = length;
+      } else {
+        texts[i].compression = PNG_ITXT_COMPRESSION_NONE;
+        texts[i].itxt_length = length;
+        texts[i].lang = NULL;
+        texts[i].lang_key = NULL;
+      }
     }
     png_set_text(png, info, texts, (int)text_count);
   }

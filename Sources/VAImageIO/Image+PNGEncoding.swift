@@ -2,8 +2,9 @@ import CVAImageCodecs
 import Foundation
 
 extension Image {
-  /// The image encoded as an 8-bit PNG, with `text` as tEXt chunks (keys 1-79 Latin-1
-  /// characters; used to record the parameters that made a figure).
+  /// The image encoded as an 8-bit PNG, with `text` as text chunks: ASCII values as tEXt,
+  /// others (file and class names in any script) as UTF-8 iTXt, since tEXt is Latin-1. Keys
+  /// are 1-79 Latin-1 characters; used to record the parameters that made a figure.
   public func pngData(text: [(key: String, value: String)] = []) throws(ImageIOError) -> [UInt8] {
     var buffer = cic_buffer()
     var message = [CChar](repeating: 0, count: Int(CIC_MESSAGE_CAPACITY))

@@ -60,6 +60,24 @@ public struct ImageAttention {
       column: p.column, row: p.row, layer: layer ?? record.layers.count - 1, heads ?? model.defaultSelection)
   }
 
+  /// The patch holding `map`'s largest value (the first, on ties), and its centre in the
+  /// input file's pixels. `map` is `[gridHeight · gridWidth]` row-major, as every map is;
+  /// `excluding` leaves one patch out (a query's own patch, which self-attention often
+  /// favours).
+  public func peak(
+    of map: [Float], excluding excluded: (column: Int, row: Int)? = nil
+  ) -> (column: Int, row: Int, x: Double, y: Double, value: Float) {
+    let gridWidth = record.gridWidth
+    precondition(map.count == gridWidth * record.gridHeight, "a map has \(gridWidth * record.gridHeight) values, got \(map.count)")
+    let skip = excluded.map { $0.row * gridWidth + $0.column }
+    var best = skip == 0 && map.count > 1 ? 1 : 0
+    for index in map.indices where index != skip && map[index] > map[best] { best = index }
+    let column = best % gridWidth, row = best / gridWidth
+    let p = Double(geometry.patchSize)
+    let centre = geometry.originalPoint(x: (Double(column) + 0.5) * p, y: (Double(row) + 0.5) * p)
+    return (column, row, centre.x, centre.y, map[best])
+  }
+
   /// The patch-grid `values` (any map, `[gridHeight · gridWidth]`) colour-mapped over the
   /// model's input image, at its size: the plain overlay, no caption or colour bar.
   public func overlay(

@@ -25,6 +25,9 @@ public struct InputGeometry: Equatable, Sendable {
 
   /// Plans the geometry.
   /// - Parameters:
+  ///   - originalWidth: the input file's width in pixels.
+  ///   - originalHeight: the input file's height in pixels.
+  ///   - patchSize: the model's patch side in pixels.
   ///   - longerSide: target length of the longer side, or nil to keep the image's own size.
   /// - Throws: `VitAttendError.imageTooSmall` when not even one patch fits.
   public init(originalWidth: Int, originalHeight: Int, patchSize: Int, longerSide: Int?) throws(VitAttendError) {

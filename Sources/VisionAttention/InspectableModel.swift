@@ -88,7 +88,9 @@ public struct CheckpointModel: InspectableModel {
 
   /// Loads `path`: a `.safetensors` file or a folder holding one (with `config.json` and
   /// `preprocessor_config.json` beside it when the checkpoint has them).
-  /// - Parameter headCount: heads of a checkpoint without a config (default: width / 64).
+  /// - Parameters:
+  ///   - path: the checkpoint file or folder.
+  ///   - headCount: heads of a checkpoint without a config (default: width / 64).
   /// - Throws: the loader's `CheckpointError` or `SafetensorsError`, naming the file.
   public init(path: String, headCount: Int? = nil) throws {
     (model, layout) = try VisionTransformer.load(from: path, headCount: headCount)
