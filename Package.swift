@@ -73,11 +73,11 @@ let package = Package(
       path: "Examples/patch-classify/Sources/PatchClassifyKit"),
     .executableTarget(
       name: "patch-classify",
-      dependencies: ["PatchClassifyKit", "VATensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["PatchClassifyKit", "VATensorCore", "VisionAttention", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       path: "Examples/patch-classify/Sources/patch-classify"),
     .executableTarget(
       name: "vit-bench",
-      dependencies: ["VATensorCore", "VAModels", "VAInspection", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+      dependencies: ["VATensorCore", "VAModels", "VAInspection", "VisionAttention", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
 
     .target(name: "VATestSupport", dependencies: ["VATensorCore"], path: "Tests/VATestSupport"),
@@ -86,7 +86,7 @@ let package = Package(
     .testTarget(name: "VASafetensorsTests", dependencies: ["VASafetensors"], resources: [.copy("Fixtures")]),
     .testTarget(name: "VARenderingTests", dependencies: ["VARendering", "VAImageIO"]),
     .testTarget(name: "VAInspectionTests", dependencies: ["VAInspection", "VAModels"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "VitAttendCLITests", dependencies: ["VisionAttention", "VitAttendCLI", "vit-attend", "attention-walkthrough", "patch-classify", "VAImageIO", "VAInspection", "VAModels", "VATensorCore"]),
+    .testTarget(name: "VitAttendCLITests", dependencies: ["VisionAttention", "VitAttendCLI", "vit-attend", "vit-bench", "attention-walkthrough", "patch-classify", "VAImageIO", "VAInspection", "VAModels", "VATensorCore"]),
     .testTarget(name: "VALayersTests", dependencies: ["VALayers", "VATensorCore", "VATestSupport"]),
     .testTarget(name: "PatchClassifyTests", dependencies: ["PatchClassifyKit", "VAModels", "VATensorCore", "VAImageIO"]),
     .testTarget(name: "VAModelsTests", dependencies: ["VAModels", "VALayers", "VATestSupport", "VASafetensors"], resources: [.copy("Fixtures")]),

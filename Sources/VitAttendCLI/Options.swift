@@ -12,8 +12,4 @@ extension QueryPoint: ExpressibleByArgument {
   public init?(argument: String) { self.init(parsing: argument) }
 }
 
-/// What `--out-dir` holds: one PNG figure or one interactive HTML page per image.
-enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
-  case png
-  case html
-}
+extension OutputFormat: ExpressibleByArgument {}

@@ -11,10 +11,10 @@ struct TrainingBenchmark: ParsableCommand {
 
   @Option(help: "Images per batch.") var batch = 64
   @Option(help: "Input side in pixels.") var imageSize = 64
-  @Option(help: "Patch side in pixels.") var patch = 8
+  @Option(name: [.customLong("patch-size"), .customLong("patch")], help: "Patch side in pixels (--patch: the former name).") var patch = 8
   @Option(help: "Embedding width.") var width = 128
   @Option(help: "Transformer blocks.") var depth = 4
-  @Option(help: "Attention heads.") var heads = 4
+  @Option(name: [.customLong("head-count"), .customLong("heads")], help: "Attention heads (--heads: the former name).") var heads = 4
   @Option(help: "Classes of the head.") var classes = 6
   @Option(help: "Timed steps (median reported).") var steps = 10
   @Option(help: "Threads (default: all cores).") var threads: Int?

@@ -22,7 +22,7 @@ struct ExampleTests {
 /// and `vit-attend` loads the checkpoint it wrote.
 struct PatchClassifyCommandTests {
   static let tiny = ["--train-size", "64", "--val-size", "12", "--batch-size", "32", "--image-size", "32",
-                     "--width", "32", "--depth", "1", "--heads", "2", "--epochs", "1"]
+                     "--width", "32", "--depth", "1", "--head-count", "2", "--epochs", "1"]
 
   @Test func aTinyRunWritesItsFilesAndRefusesToOverwriteThem() throws {
     let scratch = ScratchFolder()

@@ -14,6 +14,20 @@ import VAImageIO
     #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "0.2.0")
   }
 
+  @Test func theThreeToolsShareOneVersionAndOneNamingScheme() throws {
+    for tool in ["vit-attend", "patch-classify", "vit-bench"] {
+      let result = try CommandRunner.run(["--version"], executable: tool)
+      #expect(result.status == 0 && result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "0.2.0", "\(tool)")
+    }
+    let training = try CommandRunner.run(["--help"], executable: "patch-classify")
+    let bench = try CommandRunner.run(["train", "--help"], executable: "vit-bench")
+    let attend = try CommandRunner.run(["--help"])
+    for help in [training.output, bench.output] {
+      #expect(help.contains("--head-count") && help.contains("--patch-size"))
+    }
+    #expect(attend.output.contains("--head-count") && !attend.output.contains("--heads "))
+  }
+
   @Test func helpIsGroupedIntoSections() throws {
     let result = try CommandRunner.run(["--help"])
     #expect(result.status == 0)

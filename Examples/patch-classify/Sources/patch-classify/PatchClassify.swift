@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PatchClassifyKit
 import VATensorCore
+import VisionAttention
 
 extension ModelKind: ExpressibleByArgument {}
 extension PositionKind: ExpressibleByArgument {}
@@ -23,7 +24,8 @@ struct PatchClassify: ParsableCommand {
       (val_accuracy, per_class_accuracy, pointing_game, images_per_second, train_seconds, ...), \
       curves.png, confusion.png and attention.png. A checkpoint is written every \
       --checkpoint-every steps and after every epoch; --resume continues from it.
-      """)
+      """,
+    version: VisionAttentionInfo.version)
 
   @Option(help: "shapeworld, or the root of an image folder (root/<class>/*.png|jpg).")
   var data = "shapeworld"
@@ -73,7 +75,7 @@ struct PatchClassify: ParsableCommand {
   @Option(help: "ViT blocks.")
   var depth = ViTShape().depth
 
-  @Option(help: "ViT attention heads.")
+  @Option(name: [.customLong("head-count"), .customLong("heads")], help: "ViT attention heads (--heads: the former name).")
   var heads = ViTShape().heads
 
   @Option(help: "ViT position embeddings: learned, sincos (fixed 2D sin-cos) or none.")
@@ -98,7 +100,7 @@ struct PatchClassify: ParsableCommand {
     guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
     guard imageSize % patchSize == 0 else { throw ValidationError("--image-size \(imageSize) must be a multiple of --patch-size \(patchSize)") }
-    guard width % heads == 0 else { throw ValidationError("--width \(width) must divide into --heads \(heads)") }
+    guard width % heads == 0 else { throw ValidationError("--width \(width) must divide into --head-count \(heads)") }
     guard trainSize >= batchSize, valSize >= 1 else { throw ValidationError("--train-size must be at least --batch-size and --val-size at least 1") }
     guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1") }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }

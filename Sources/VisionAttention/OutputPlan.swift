@@ -1,22 +1,23 @@
 import Foundation
-import VisionAttention
 
-/// Which input images to read and where each figure goes.
-struct OutputPlan: Equatable {
-  struct Job: Equatable {
+/// Which input images to read and where each figure goes, as `vit-attend` plans a run:
+/// folders expanded, each image paired with its outputs, nothing written over an input or
+/// written twice.
+public struct OutputPlan: Equatable, Sendable {
+  public struct Job: Equatable, Sendable {
     /// The image to read.
-    var input: String
+    public var input: String
     /// Where its figure goes, if a figure was asked for.
-    var output: String?
+    public var output: String?
     /// Where its interactive HTML page goes, if one was asked for.
-    var page: String?
+    public var page: String?
   }
 
-  var jobs: [Job]
+  public var jobs: [Job]
 
   /// File extensions taken from a folder. Files named explicitly are decoded whatever their
   /// name, because decoders go by magic bytes.
-  static let folderExtensions: Set<String> = ["png", "jpg", "jpeg"]
+  public static let folderExtensions: Set<String> = ["png", "jpg", "jpeg"]
 
   /// Expands folders, pairs each image with its output, and refuses any output that would
   /// overwrite an input or another output.
@@ -25,7 +26,7 @@ struct OutputPlan: Equatable {
   ///   - outDirectory: folder for one file per image, named after the image's stem.
   ///   - html: the single page path (one image only).
   ///   - format: what `outDirectory` holds: PNG figures or HTML pages.
-  static func make(
+  public static func make(
     inputs: [String], out: String?, outDirectory: String?, html: String? = nil, format: OutputFormat = .png
   ) throws(VitAttendError) -> OutputPlan {
     var images: [String] = []
@@ -80,4 +81,10 @@ struct OutputPlan: Equatable {
     let absolute = URL(fileURLWithPath: path).standardizedFileURL
     return absolute.resolvingSymlinksInPath().path
   }
+}
+
+/// What `--out-dir` holds: one PNG figure or one interactive HTML page per image.
+public enum OutputFormat: String, CaseIterable, Sendable {
+  case png
+  case html
 }
