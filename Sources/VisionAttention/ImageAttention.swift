@@ -10,7 +10,7 @@ import VARendering
 /// let map = result.queryMap(x: 170, y: 113)          // [gridHeight · gridWidth]
 /// try result.overlay(map).writePNG(to: "overlay.png")
 /// ```
-public struct ImageAttention {
+public struct ImageAttention: Sendable {
   public let model: any InspectableModel
   /// How the input file's pixels map to the model's input and back.
   public let geometry: InputGeometry
@@ -26,24 +26,23 @@ public struct ImageAttention {
   /// - Throws: `ImageIOError` for unreadable or corrupt files, `VitAttendError.imageTooSmall`
   ///   when not one patch fits, or the model's own errors.
   public init(contentsOfFile path: String, model: any InspectableModel, input: InputSettings = InputSettings()) throws {
-    let original = try Image(contentsOfFile: path, options: input.decode).rgb()
-    try self.init(image: original, model: model, resize: input.resize)
+    let prepared = try PreparedImage(contentsOfFile: path, for: model, input: input)
+    try self.init(prepared, model: model, run: model.run(prepared.image))
   }
 
   /// Sizes `original` for `model` (see `ResizePolicy`) and runs it.
   public init(image original: Image, model: any InspectableModel, resize: ResizePolicy = .fit) throws {
-    let geometry = try InputGeometry(
-      originalWidth: original.width, originalHeight: original.height, patchSize: model.patchSize,
-      longerSide: resize == .fit ? model.preferredLongerSide : nil)
-    var prepared = original.rgb()
-    if geometry.scale != 1 {
-      prepared = prepared.resized(width: geometry.resizedWidth, height: geometry.resizedHeight, filter: .bicubic)
-    }
-    prepared = prepared.cropped(x: geometry.cropX, y: geometry.cropY, width: geometry.width, height: geometry.height)
+    let prepared = try PreparedImage(original, for: model, resize: resize)
+    try self.init(prepared, model: model, run: model.run(prepared.image))
+  }
+
+  /// Assembles a result from an image prepared for `model` and the model's run on it (what
+  /// a batched run does for each image of the batch).
+  public init(_ prepared: PreparedImage, model: any InspectableModel, run: ModelRun) {
     self.model = model
-    self.geometry = geometry
-    self.image = prepared
-    self.run = try model.run(prepared)
+    self.geometry = prepared.geometry
+    self.image = prepared.image
+    self.run = run
   }
 
   /// The patch (column, row) under a pixel of the input file.
@@ -106,5 +105,32 @@ public struct ImageAttention {
   ///   out of the model's range.
   public func scene(_ settings: FigureSettings = FigureSettings()) throws(VitAttendError) -> Scene {
     try Scene(settings: settings, model: model, geometry: geometry, image: image, run: run)
+  }
+}
+
+/// An image decoded and sized for a model, not yet run: the part of a run that needs no
+/// model weights, so a batch run prepares the next images while the model works.
+public struct PreparedImage: Sendable {
+  /// How the file's pixels map to `image`'s.
+  public let geometry: InputGeometry
+  /// The model's input: resized and cropped to a multiple of the patch size.
+  public let image: Image
+
+  /// Sizes `original` for `model`.
+  /// - Throws: `VitAttendError.imageTooSmall` when not one patch fits.
+  public init(_ original: Image, for model: any InspectableModel, resize: ResizePolicy = .fit) throws(VitAttendError) {
+    geometry = try InputGeometry(
+      originalWidth: original.width, originalHeight: original.height, patchSize: model.patchSize,
+      longerSide: resize == .fit ? model.preferredLongerSide : nil)
+    var prepared = original.rgb()
+    if geometry.scale != 1 {
+      prepared = prepared.resized(width: geometry.resizedWidth, height: geometry.resizedHeight, filter: .bicubic)
+    }
+    image = prepared.cropped(x: geometry.cropX, y: geometry.cropY, width: geometry.width, height: geometry.height)
+  }
+
+  /// Decodes `path` (PNG or JPEG, by content) and sizes it for `model`.
+  public init(contentsOfFile path: String, for model: any InspectableModel, input: InputSettings = InputSettings()) throws {
+    try self.init(Image(contentsOfFile: path, options: input.decode).rgb(), for: model, resize: input.resize)
   }
 }

@@ -24,7 +24,7 @@ public struct ModelRun: Sendable {
 /// A model whose attention can be drawn: anything that records attention over image
 /// patches. `BuiltInModel` needs no weights; `CheckpointModel` loads a timm, Hugging Face or
 /// toolkit checkpoint. Conform your own model to draw it with every map.
-public protocol InspectableModel {
+public protocol InspectableModel: Sendable {
   /// Named in captions and PNG text chunks.
   var name: String { get }
   /// Attention heads per layer.
@@ -42,10 +42,22 @@ public protocol InspectableModel {
   func headName(_ head: Int) -> String?
   /// Names of the classifier's outputs, when the checkpoint carries them.
   var classNames: [String]? { get }
+  /// Per-channel mean and standard deviation the input is normalised with, `[3]` each, when
+  /// the model normalises (recorded in dumps so tokens map back to pixel values).
+  var normalization: (mean: [Float], std: [Float])? { get }
+  /// Runs on several images of one size, in order: one pass over the batch where the model
+  /// can (every matrix product covers the batch), else one image at a time.
+  func run(batch images: [Image]) throws -> [ModelRun]
+  /// Images per `run(batch:)` that keep a batch's recorded attention and activations near
+  /// 256 MiB at the model's preferred size.
+  var suggestedBatchSize: Int { get }
 }
 
 extension InspectableModel {
   public var classNames: [String]? { nil }
+  public var normalization: (mean: [Float], std: [Float])? { nil }
+  public func run(batch images: [Image]) throws -> [ModelRun] { try images.map(run) }
+  public var suggestedBatchSize: Int { 1 }
 }
 
 /// The built-in model, needing no weights: `DescriptorAttentionModel`, one attention layer
@@ -119,6 +131,46 @@ public struct CheckpointModel: InspectableModel {
       layers: output.attention.map(\.scalars), heads: c.headCount, prefixTokens: c.prefixTokens,
       hasClassToken: c.classToken, gridWidth: output.gridWidth, gridHeight: output.gridHeight)
     return ModelRun(input: input, attention: record, logits: output.logits?.scalars)
+  }
+
+  public var normalization: (mean: [Float], std: [Float])? { (model.configuration.mean, model.configuration.std) }
+
+  public var suggestedBatchSize: Int {
+    let c = model.configuration
+    let tokens = (c.imageWidth / c.patchSize) * (c.imageHeight / c.patchSize) + c.prefixTokens
+    // Recorded attention (L·H·T²) plus a block's activations (about 12·T·D) per image.
+    let bytes = 4 * (c.depth * c.headCount * tokens * tokens + 12 * tokens * c.embedDimension)
+    return min(max((256 << 20) / max(bytes, 1), 1), 16)
+  }
+
+  /// One forward over the whole batch when the images share a size (the batch's matrix
+  /// products amortise the weights' packing), else one at a time.
+  public func run(batch images: [Image]) throws -> [ModelRun] {
+    guard let first = images.first, images.count > 1,
+          images.allSatisfy({ $0.width == first.width && $0.height == first.height })
+    else { return try images.map(run) }
+    let c = model.configuration
+    let inputs = images.map { $0.planarFloats(mean: c.mean, std: c.std) }
+    let b = images.count, h = first.height, w = first.width
+    let output = withGradientsDisabled {
+      model(batch: Tensor(shape: [b, 3, h, w], scalars: inputs.flatMap { $0 }), recordAttention: true)
+    }
+    let layers = output.attention.map(\.scalars)  // each [B, heads, T, T]
+    let logits = output.logits?.scalars            // [B, classes]
+    return (0..<b).map { i in
+      let perLayer = layers.map { all in
+        let size = all.count / b
+        return Array(all[(i * size)..<((i + 1) * size)])
+      }
+      let record = AttentionRecord(
+        layers: perLayer, heads: c.headCount, prefixTokens: c.prefixTokens,
+        hasClassToken: c.classToken, gridWidth: output.gridWidth, gridHeight: output.gridHeight)
+      let own = logits.map { all in
+        let classes = all.count / b
+        return Array(all[(i * classes)..<((i + 1) * classes)])
+      }
+      return ModelRun(input: inputs[i], attention: record, logits: own)
+    }
   }
 
   public func positionEmbeddings(gridWidth: Int, gridHeight: Int) -> [Float]? {

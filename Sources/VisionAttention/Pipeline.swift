@@ -5,8 +5,8 @@ import VARendering
 import VASafetensors
 
 /// One image through the model to a figure, a page and a dump, each when asked for: what
-/// `vit-attend` runs per image.
-public struct Pipeline {
+/// `vit-attend` runs per image. `BatchRun` drives it over many images.
+public struct Pipeline: Sendable {
   public let model: any InspectableModel
   public let input: InputSettings
   public let settings: FigureSettings
@@ -43,11 +43,19 @@ public struct Pipeline {
     }
   }
 
-  /// Reads `path`, runs the model and writes `outputs`. Everything is computed before
-  /// anything is written, so an error leaves no output; each file is written through a
-  /// temporary file and a rename.
-  public func process(_ path: String, outputs: Outputs) throws {
-    let result = try ImageAttention(contentsOfFile: path, model: model, input: input)
+  /// Reads `path`, runs the model and writes `outputs`.
+  @discardableResult
+  public func process(_ path: String, outputs: Outputs) throws -> ImageSummary {
+    let prepared = try PreparedImage(contentsOfFile: path, for: model, input: input)
+    let result = ImageAttention(prepared, model: model, run: try model.run(prepared.image))
+    return try write(result, input: path, outputs: outputs)
+  }
+
+  /// Draws and writes one run's outputs. Everything is computed before anything is written,
+  /// so an error leaves no output; each file is written through a temporary file and a
+  /// rename. The folders the outputs go in must exist (`BatchRun` makes those of mirrored
+  /// trees).
+  public func write(_ result: ImageAttention, input path: String, outputs: Outputs) throws -> ImageSummary {
     let scene = try result.scene(settings)
     // The figure also carries the tensors a dump adds; a page alone skips it.
     let figure = outputs.figure != nil || outputs.dump != nil ? try scene.figure() : nil
@@ -61,17 +69,28 @@ public struct Pipeline {
         headFigures.append((Outputs.perHeadPath(destination, head: head), headScene, try headScene.figure()))
       }
     }
+    let summary = try scene.summary()
+    let dump = try figure.flatMap { figure in try outputs.dump.map { _ in try scene.dump(figure, input: path).serialized() } }
 
     if let destination = outputs.page, let page { try AtomicFile.write(page, to: destination) }
-    guard let figure else { return }
-    if let destination = outputs.figure {
+    if let destination = outputs.figure, let figure {
       try figure.image.writePNG(to: destination, text: scene.textChunks(input: path))
     }
     for (destination, headScene, headFigure) in headFigures {
       try headFigure.image.writePNG(to: destination, text: headScene.textChunks(input: path))
     }
-    if let dump = outputs.dump {
-      try AtomicFile.write(scene.dump(figure, input: path).serialized(), to: dump)
+    if let destination = outputs.dump, let dump { try AtomicFile.write(dump, to: destination) }
+    return summary
+  }
+
+  /// Makes the folder `path` goes in (mirrored output trees), if missing.
+  static func makeParentFolder(of path: String) throws(VitAttendError) {
+    let folder = (path as NSString).deletingLastPathComponent
+    guard !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) else { return }
+    do {
+      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    } catch {
+      throw .writeFailed(path: path, reason: "cannot make its folder: \(error.localizedDescription)")
     }
   }
 }
@@ -84,9 +103,12 @@ extension Scene {
 
   /// The dump's tensors: `input` `[3,H,W]`, `logits` `[classes]` when the model has a
   /// classifier, `attn.{l}` `[heads,T,T]` for every layer, then the figure's own tensors.
+  /// The metadata holds the figure's parameters and the geometry that maps tokens back to
+  /// the input file's pixels (`geometryMetadata`).
   public func dump(_ figure: RenderedFigure, input: String) -> SafetensorsWriter {
     var writer = SafetensorsWriter()
-    writer.metadata = Dictionary(textChunks(input: input).map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+    let entries = textChunks(input: input) + geometryMetadata()
+    writer.metadata = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
     writer.add("input", shape: [3, geometry.height, geometry.width], values: run.input)
     if let logits = run.logits { writer.add("logits", shape: [logits.count], values: logits) }
     let t = run.attention.tokens
@@ -95,6 +117,29 @@ extension Scene {
     }
     for extra in figure.tensors { writer.add(extra.name, shape: extra.shape, values: extra.values) }
     return writer
+  }
+
+  /// How token `prefix_tokens + r · grid_width + c` maps back to the input file: patch
+  /// (c, r) covers model-input pixels [c·p, (c+1)·p) × [r·p, (r+1)·p); a model-input pixel
+  /// (x, y) is file pixel ((x + crop_x) / scale, (y + crop_y) / scale). Values are decimal
+  /// text (safetensors metadata is a string map); lists are comma-separated.
+  public func geometryMetadata() -> [(key: String, value: String)] {
+    var entries: [(key: String, value: String)] = [
+      ("patch_size", String(geometry.patchSize)),
+      ("grid_width", String(attention.gridWidth)), ("grid_height", String(attention.gridHeight)),
+      ("prefix_tokens", String(attention.prefixTokens)), ("class_token", String(attention.hasClassToken)),
+      ("original_width", String(geometry.originalWidth)), ("original_height", String(geometry.originalHeight)),
+      ("scale", String(geometry.scale)),
+      ("resized_width", String(geometry.resizedWidth)), ("resized_height", String(geometry.resizedHeight)),
+      ("crop_x", String(geometry.cropX)), ("crop_y", String(geometry.cropY)),
+      ("input_width", String(geometry.width)), ("input_height", String(geometry.height)),
+    ]
+    if let n = model.normalization {
+      entries += [("mean", n.mean.map { String($0) }.joined(separator: ",")), ("std", n.std.map { String($0) }.joined(separator: ","))]
+    } else {
+      entries.append(("normalization", "none: input is RGB / 255"))
+    }
+    return entries
   }
 }
 

@@ -15,6 +15,9 @@ public enum VitAttendError: Error, Equatable, CustomStringConvertible {
   case needsOneImage(images: Int)
   case missingResource(name: String)
   case bareNeedsOneMap(map: String)
+  case summariesDiffer(first: String, second: String)
+  case nothingToMerge(folder: String)
+  case malformedIndex(path: String, line: Int, reason: String)
 
   public var description: String {
     switch self {
@@ -42,6 +45,12 @@ public enum VitAttendError: Error, Equatable, CustomStringConvertible {
       "\(name): the page resource compiled into vit-attend is damaged; rebuild it"
     case .bareNeedsOneMap(let map):
       "--style bare draws one overlay: the default figure's, --map query, cls or rollout, not \(map == "default" ? "the default figure" : "--map " + map)"
+    case .summariesDiffer(let first, let second):
+      "cannot merge summaries of different runs: \(first) and \(second)"
+    case .nothingToMerge(let folder):
+      "\(folder): holds no shard files (index.K-of-N.jsonl, summary.K-of-N.json) to merge"
+    case .malformedIndex(let path, let line, let reason):
+      "\(path):\(line): not an index record: \(reason)"
     case .writeFailed(let path, let reason):
       "\(path): could not write: \(reason)"
     }

@@ -13,3 +13,7 @@ extension QueryPoint: ExpressibleByArgument {
 }
 
 extension OutputFormat: ExpressibleByArgument {}
+
+extension Shard: ExpressibleByArgument {
+  public init?(argument: String) { self.init(parsing: argument) }
+}

@@ -44,8 +44,8 @@ public struct VitAttend: ParsableCommand {
       """,
     version: VisionAttentionInfo.version)
 
-  @Argument(help: "Input images (PNG or JPEG, recognised by content) or folders of them.")
-  var inputs: [String]
+  @Argument(help: "Input images (PNG or JPEG, recognised by content) or folders of them (walked recursively).")
+  var inputs: [String] = []
 
   @OptionGroup(title: "Output") var output: OutputOptions
   @OptionGroup(title: "Model") var model: ModelOptions
@@ -57,9 +57,21 @@ public struct VitAttend: ParsableCommand {
 
   public func validate() throws {
     let output = output, maps = maps
-    guard output.out != nil || output.outDir != nil || output.dump != nil || output.html != nil else {
-      throw ValidationError("Give --out FILE.png or --html PAGE.html (one image), --out-dir DIR (several) or --dump FILE.safetensors.")
+    if output.merge != nil {
+      guard inputs.isEmpty, output.out == nil, output.outDir == nil, output.html == nil, output.dump == nil, output.dumpDir == nil, output.shard == nil else {
+        throw ValidationError("--merge DIR joins what shards wrote into DIR; give it alone.")
+      }
+      return
     }
+    guard !inputs.isEmpty else { throw ValidationError("Give input images or folders.") }
+    guard output.out != nil || output.outDir != nil || output.dump != nil || output.html != nil || output.dumpDir != nil else {
+      throw ValidationError("Give --out FILE.png or --html PAGE.html (one image), --out-dir DIR (several), --dump FILE.safetensors or --dump-dir DIR.")
+    }
+    if output.dump != nil, output.dumpDir != nil { throw ValidationError("--dump (one image) and --dump-dir (one dump per image) exclude each other.") }
+    if output.shard != nil, output.outDir == nil, output.dumpDir == nil {
+      throw ValidationError("--shard splits a folder run: give --out-dir DIR or --dump-dir DIR.")
+    }
+    if let batch = model.batchSize, !(1...256).contains(batch) { throw ValidationError("--batch-size must be between 1 and 256, got \(batch).") }
     if output.out != nil, output.outDir != nil { throw ValidationError("--out and --out-dir exclude each other.") }
     if output.html != nil, output.outDir != nil { throw ValidationError("--html names one page; for one page per image use --out-dir DIR --format html.") }
     if output.format != .png, output.outDir == nil { throw ValidationError("--format chooses what --out-dir holds; for one image use --html PAGE.html.") }
@@ -88,26 +100,71 @@ public struct VitAttend: ParsableCommand {
   }
 
   public func run() throws {
+    if let folder = output.merge { return try mergeShards(in: folder) }
     for warning in ignoredOptionWarnings() {
       FileHandle.standardError.write(Data("vit-attend: warning: \(warning)\n".utf8))
     }
     if let threads = model.threads { ComputeThreads.count = threads }
-    let plan = try OutputPlan.make(inputs: inputs, out: output.out, outDirectory: output.outDir, html: output.html, format: output.format)
-    if output.dump != nil, plan.jobs.count > 1 {
-      throw VitAttendError.needsOneImage(images: plan.jobs.count)
-    }
-    if let outDir = output.outDir {
-      try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+    var request = OutputPlan.Request(inputs: inputs)
+    (request.out, request.outDirectory, request.html, request.format) = (output.out, output.outDir, output.html, output.format)
+    (request.dump, request.dumpDirectory, request.shard) = (output.dump, output.dumpDir, output.shard)
+    let plan = try OutputPlan.make(request)
+    for folder in [output.outDir, output.dumpDir].compactMap({ $0 }) {
+      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     }
     let loaded: any InspectableModel = try model.weights.map { try CheckpointModel(path: $0, headCount: model.headCount) } ?? BuiltInModel()
-    let pipeline = Pipeline(model: loaded, input: inputSettings, settings: try figureSettings())
-    let progress = ProgressBar(total: plan.jobs.count)
-    for (index, job) in plan.jobs.enumerated() {
-      progress.update(done: index, current: job.input)
-      try pipeline.process(job.input, outputs: Pipeline.Outputs(
-        figure: job.output, page: job.page, dump: output.dump, perHead: output.perHead))
+    let settings = try figureSettings()
+    var batch = BatchRun(pipeline: Pipeline(model: loaded, input: inputSettings, settings: settings), jobs: plan.jobs)
+    (batch.keepGoing, batch.skipExisting, batch.perHead) = (output.keepGoing, output.skipExisting, output.perHead)
+    batch.batchSize = model.batchSize ?? loaded.suggestedBatchSize
+    // A folder run keeps an index (and a data-set summary for the maps that have one) in its
+    // output folder; a shard names its files after itself so shards can share the folder.
+    let folder = output.outDir ?? output.dumpDir
+    let tag = output.shard.map { ".\($0.fileTag)" } ?? ""
+    if let folder {
+      batch.indexFolder = folder
+      batch.indexPath = (folder as NSString).appendingPathComponent("index\(tag).jsonl")
+      if output.skipExisting, let path = batch.indexPath {
+        batch.previous = Dictionary(try IndexRecord.records(inFile: path).map { ($0.input, $0) }, uniquingKeysWith: { _, last in last })
+      }
+      if output.outDir != nil, let map = settings.map, [.distance, .cls, .rollout].contains(map) {
+        batch.summary = DatasetSummary(map: map.rawValue, model: loaded.name)
+      }
+    }
+
+    var progress = ProgressBar(total: plan.jobs.count)
+    let report = try batch.run { done, total, record in
+      if record.status == .error, let message = record.error {
+        progress.finish()
+        FileHandle.standardError.write(Data("vit-attend: \(message)\n".utf8))
+      }
+      progress.update(done: done, current: record.input)
     }
     progress.finish()
+    if let folder, let summary = report.summary, summary.images > 0 {
+      // A shard's summary is a part to merge; its figure waits for the merge.
+      if output.shard == nil {
+        try ShardMerge.write(summary, folder: folder, name: "summary", colormap: appearance.colormap)
+      } else {
+        try ShardMerge.write(summary, folder: folder, name: "summary\(tag)", colormap: appearance.colormap, figure: false)
+      }
+    }
+    if plan.jobs.count > 1 || report.failed > 0 {
+      let index = batch.indexPath.map { " (index: \($0))" } ?? ""
+      FileHandle.standardError.write(Data("vit-attend: \(plan.jobs.count) \(plan.jobs.count == 1 ? "image" : "images"): \(report.succeeded) done, \(report.failed) failed, \(report.skipped) skipped\(index)\n".utf8))
+    }
+    if report.failed > 0 { throw ExitCode(2) }
+  }
+
+  /// `--merge DIR`: joins the shards' indexes and summaries.
+  func mergeShards(in folder: String) throws {
+    let report = try ShardMerge.merge(folder: folder, colormap: appearance.colormap)
+    var line = "vit-attend: merged \(report.shardsFound.count) of \(report.shardCount ?? 0) shards: \(report.records) records into \((folder as NSString).appendingPathComponent("index.jsonl"))"
+    if let images = report.summaryImages { line += ", a summary of \(images) \(images == 1 ? "image" : "images")" }
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+    if !report.missingShards.isEmpty {
+      FileHandle.standardError.write(Data("vit-attend: warning: no files from shards \(report.missingShards.map(String.init).joined(separator: ", ")): their images are missing\n".utf8))
+    }
   }
 
   var inputSettings: InputSettings {

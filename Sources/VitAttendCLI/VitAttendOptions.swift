@@ -18,6 +18,21 @@ struct OutputOptions: ParsableArguments {
   @Option(help: "Also write the raw numbers to this safetensors file (one image).")
   var dump: String?
 
+  @Option(name: .customLong("dump-dir"), help: "Folder for one safetensors dump per image, mirroring the input tree; the metadata maps tokens to input pixels.")
+  var dumpDir: String?
+
+  @Flag(name: .customLong("keep-going"), help: "Record an image that fails in the index and go on; the run then exits with status 2.")
+  var keepGoing = false
+
+  @Flag(name: .customLong("skip-existing"), help: "Skip images whose outputs all exist, so a killed run resumes.")
+  var skipExisting = false
+
+  @Option(help: "Run shard K of N (K/N, 1 <= K <= N): image i of the sorted list goes to shard i mod N + 1, and the index is index.K-of-N.jsonl.")
+  var shard: Shard?
+
+  @Option(help: "Merge the shard indexes and summaries in this folder into index.jsonl and summary.json, and exit.")
+  var merge: String?
+
   @Option(help: "full: panels with title, captions and colour bar; bare: the overlay alone, at the model input's size.")
   var style: FigureStyle = .full
 
@@ -35,6 +50,9 @@ struct ModelOptions: ParsableArguments {
 
   @Option(help: "Compute threads (default: all cores, or VISION_ATTENTION_THREADS).")
   var threads: Int?
+
+  @Option(name: .customLong("batch-size"), help: "Images per model pass on folders (default: from the model's size, up to 16).")
+  var batchSize: Int?
 }
 
 /// What is drawn.

@@ -76,14 +76,14 @@ import Testing
     #expect(try #require(map.timings["ready"]) < 1000 && (try #require(map.timings["hoverMedian"])) < 1000.0 / 60, "\(map.timings)")
   }
 
-  /// `--out-dir DIR --format html`: one page per image, named after it.
+  /// `--out-dir DIR --format html`: one page per image, named after it, and the run's index.
   @Test func batchesWriteOnePagePerImage() throws {
     let scratch = ScratchFolder()
     let coffee = CommandRunner.repositoryFile("images/coffee.png")
     let result = try CommandRunner.run([cat, coffee, "--out-dir", scratch.file("pages"), "--format", "html", "--weights", CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/timm_basic")])
     #expect(result.status == 0, "\(result.error)")
     let pages = try FileManager.default.contentsOfDirectory(atPath: scratch.file("pages")).sorted()
-    #expect(pages == ["cat.html", "coffee.html"])
+    #expect(pages == ["cat.html", "coffee.html", "index.jsonl"])
     let text = try String(contentsOfFile: scratch.file("pages/coffee.html"), encoding: .utf8)
     #expect(text.hasPrefix("<!DOCTYPE html>") && text.contains("id=\"current-map\""))
     // Self-contained: nothing fetched from anywhere.

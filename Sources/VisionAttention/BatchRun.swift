@@ -1,0 +1,205 @@
+import Foundation
+import VAImageIO
+
+/// Many images through one `Pipeline`, as `vit-attend DIR --out-dir OUT` runs them: images
+/// decoded ahead on another thread while the model runs, the model run on batches of
+/// same-sized images, figures drawn and written on another thread behind it; one index
+/// record per image in input order; failures recorded and skipped or stopping the run;
+/// images whose outputs exist skipped; the data-set summary added up.
+public struct BatchRun: Sendable {
+  public var pipeline: Pipeline
+  public var jobs: [OutputPlan.Job]
+  /// Record a failing image and go on (else the first failure stops the run).
+  public var keepGoing = false
+  /// Skip images whose outputs all exist (a killed run resumes).
+  public var skipExisting = false
+  /// Also one figure per head.
+  public var perHead = false
+  /// Images per model pass.
+  public var batchSize = 1
+  /// Output paths in index records are relative to this folder.
+  public var indexFolder: String?
+  /// Where the index goes (JSON lines), if anywhere.
+  public var indexPath: String?
+  /// Records of an earlier run, by input, kept for images this run skips.
+  public var previous: [String: IndexRecord] = [:]
+  /// Start of the data-set summary, when the map has one.
+  public var summary: DatasetSummary?
+
+  public init(pipeline: Pipeline, jobs: [OutputPlan.Job]) {
+    self.pipeline = pipeline
+    self.jobs = jobs
+  }
+
+  /// What the run did.
+  public struct Report: Sendable {
+    public var records: [IndexRecord] = []
+    public var summary: DatasetSummary?
+    public var failed: Int { records.filter { $0.status == .error }.count }
+    public var skipped: Int { records.filter { $0.status == .skipped }.count }
+    public var succeeded: Int { records.filter { $0.status == .ok }.count }
+  }
+
+  /// Runs every job. `progress(done, total, record)` is called on the calling thread after
+  /// each image, in input order.
+  /// - Throws: the first image's error when `keepGoing` is off (the index still records
+  ///   every image before it and that one), or an error writing the index.
+  public func run(progress: (Int, Int, IndexRecord) -> Void = { _, _, _ in }) throws -> Report {
+    var report = Report(summary: summary)
+    var index = try indexPath.map { try IndexWriter(path: $0) }
+    var stop: (any Error)?
+    func emit(_ outcomes: [Outcome]) {
+      for outcome in outcomes where stop == nil {
+        report.records.append(outcome.record)
+        if let summary = outcome.summary { report.summary?.add(summary) }
+        index?.append(outcome.record)
+        progress(report.records.count, jobs.count, outcome.record)
+        if let error = outcome.error, !keepGoing { stop = error }
+      }
+    }
+
+    let chunks = stride(from: 0, to: jobs.count, by: max(batchSize, 1)).map { Array(jobs[$0..<min($0 + max(batchSize, 1), jobs.count)]) }
+    var preparing = chunks.first.map { chunk in Background { self.prepare(chunk) } }
+    var writing: Background<[Outcome]>?
+    for c in chunks.indices {
+      guard stop == nil, let current = preparing else { break }
+      let prepared = current.value
+      preparing = c + 1 < chunks.count ? Background { [chunks] in self.prepare(chunks[c + 1]) } : nil
+      let ran = runModel(prepared)
+      if let writing { emit(writing.value) }
+      guard stop == nil else { break }
+      writing = Background { self.write(ran) }
+    }
+    if let writing, stop == nil { emit(writing.value) }
+    _ = preparing?.value  // let a prefetch still running finish before returning
+
+    try index?.finish()
+    if let stop { throw stop }
+    return report
+  }
+
+  /// One image between the stages: its job, and what has become of it so far.
+  struct Item: Sendable {
+    var job: OutputPlan.Job
+    var prepared: PreparedImage?
+    var result: ImageAttention?
+    var error: (any Error)?
+    var skipped = false
+  }
+
+  /// An image's end: its record, its numbers for the summary, its error.
+  struct Outcome: Sendable {
+    var record: IndexRecord
+    var summary: ImageSummary?
+    var error: (any Error)?
+  }
+
+  func outputs(of job: OutputPlan.Job) -> Pipeline.Outputs {
+    Pipeline.Outputs(figure: job.output, page: job.page, dump: job.dump, perHead: perHead)
+  }
+
+  /// Decodes and sizes each image, skipping those whose outputs exist.
+  func prepare(_ chunk: [OutputPlan.Job]) -> [Item] {
+    chunk.map { job in
+      if skipExisting {
+        let paths = [job.output, job.page, job.dump].compactMap { $0 }
+        if !paths.isEmpty, paths.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
+          // A data-set summary must cover every image, and only the model can give a
+          // skipped image's numbers: run it, but write nothing for it.
+          let prepared = summary == nil ? nil : try? PreparedImage(contentsOfFile: job.input, for: pipeline.model, input: pipeline.input)
+          return Item(job: job, prepared: prepared, skipped: true)
+        }
+      }
+      do {
+        return Item(job: job, prepared: try PreparedImage(contentsOfFile: job.input, for: pipeline.model, input: pipeline.input))
+      } catch {
+        return Item(job: job, error: error)
+      }
+    }
+  }
+
+  /// Runs the model on every prepared image, a batch per image size.
+  func runModel(_ items: [Item]) -> [Item] {
+    var items = items
+    var groups: [[Int]] = []
+    for (i, item) in items.enumerated() {
+      guard let image = item.prepared?.image else { continue }
+      if let g = groups.firstIndex(where: { items[$0[0]].prepared!.image.width == image.width && items[$0[0]].prepared!.image.height == image.height }) {
+        groups[g].append(i)
+      } else {
+        groups.append([i])
+      }
+    }
+    for group in groups {
+      do {
+        let runs = try pipeline.model.run(batch: group.map { items[$0].prepared!.image })
+        for (i, run) in zip(group, runs) {
+          items[i].result = ImageAttention(items[i].prepared!, model: pipeline.model, run: run)
+        }
+      } catch {
+        for i in group { items[i].error = error }
+      }
+    }
+    return items
+  }
+
+  /// Draws and writes each image's outputs, in order; without `keepGoing` nothing after the
+  /// first failure is written.
+  func write(_ items: [Item]) -> [Outcome] {
+    var outcomes: [Outcome] = []
+    for item in items {
+      if outcomes.last?.error != nil, !keepGoing { break }
+      if item.skipped {
+        var record = previous[item.job.relative] ?? IndexRecord(job: item.job, status: .skipped, relativeTo: indexFolder)
+        let summary = try? item.result.map { try $0.scene(pipeline.settings).summary() }
+        if let summary { record = IndexRecord(job: item.job, summary: summary, map: pipeline.settings.map, relativeTo: indexFolder) }
+        record.status = .skipped
+        record.position = item.job.position
+        outcomes.append(Outcome(record: record, summary: summary))
+        continue
+      }
+      do {
+        guard let result = item.result else { throw item.error ?? VitAttendError.notFound(path: item.job.input) }
+        if item.job.mirrored {
+          for destination in [item.job.output, item.job.page, item.job.dump].compactMap({ $0 }) {
+            try Pipeline.makeParentFolder(of: destination)
+          }
+        }
+        let summary = try pipeline.write(result, input: item.job.input, outputs: outputs(of: item.job))
+        let record = IndexRecord(job: item.job, summary: summary, map: pipeline.settings.map, relativeTo: indexFolder)
+        outcomes.append(Outcome(record: record, summary: summary))
+      } catch {
+        let record = IndexRecord(job: item.job, status: .error, error: "\(error)", relativeTo: indexFolder)
+        outcomes.append(Outcome(record: record, error: error))
+      }
+    }
+    return outcomes
+  }
+}
+
+/// Work started on its own thread, its value collected later (blocking until it is done).
+final class Background<Value: Sendable>: @unchecked Sendable {
+  private let done = DispatchSemaphore(value: 0)
+  private var result: Value?
+  private var collected = false
+
+  init(_ work: @escaping @Sendable () -> Value) {
+    let thread = Thread { [self] in
+      result = work()
+      done.signal()
+    }
+    // Decoding large images and drawing figures recurse little but allocate; the default
+    // secondary-thread stack (512 KiB) is enough for neither libjpeg nor zlib at worst.
+    thread.stackSize = 8 << 20
+    thread.start()
+  }
+
+  /// The work's value; waits for it the first time.
+  var value: Value {
+    if !collected {
+      done.wait()
+      collected = true
+    }
+    return result!
+  }
+}

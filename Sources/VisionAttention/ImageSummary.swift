@@ -1,0 +1,57 @@
+import Foundation
+import VAInspection
+
+/// The numbers one image's run leaves behind, beside its files: what `index.jsonl` records and
+/// what a data-set summary adds up.
+public struct ImageSummary: Sendable {
+  /// The classifier's top-1, when the model has one.
+  public var prediction: (index: Int, name: String?, probability: Double)?
+  /// The map the figure shows, when it is one patch-grid map (the default figure's attention
+  /// panel, `query`, `cls`, `rollout`): `[gridHeight · gridWidth]`.
+  public var shownMap: [Float]?
+  public var gridWidth: Int
+  public var gridHeight: Int
+  /// Entropy in bits of `shownMap` normalised to sum 1: 0 for one patch, log2(N) for uniform.
+  public var entropy: Double?
+  /// Centre of `shownMap`'s peak patch in the input file's pixels, and the patch.
+  public var peak: (x: Double, y: Double, column: Int, row: Int)?
+  /// Mean attention distance in pixels, `[layers, heads]` (with `--map distance`).
+  public var distances: [Float]?
+  /// The layer × head count behind `distances`.
+  public var layers: Int
+  public var heads: Int
+}
+
+extension Scene {
+  /// The summary numbers of this scene's figure.
+  public func summary() throws(VitAttendError) -> ImageSummary {
+    let record = attention
+    var summary = ImageSummary(
+      prediction: prediction, gridWidth: record.gridWidth, gridHeight: record.gridHeight,
+      layers: record.layers.count, heads: record.heads)
+    if let (values, _) = try singleMap() {
+      summary.shownMap = values
+      summary.entropy = Self.entropyBits(values)
+      var best = 0
+      for index in values.indices where values[index] > values[best] { best = index }
+      let column = best % record.gridWidth, row = best / record.gridWidth
+      let p = Double(geometry.patchSize)
+      let centre = geometry.originalPoint(x: (Double(column) + 0.5) * p, y: (Double(row) + 0.5) * p)
+      summary.peak = (centre.x, centre.y, column, row)
+    }
+    if settings.map == .distance {
+      summary.distances = record.meanDistances(patchSize: geometry.patchSize)
+    }
+    return summary
+  }
+
+  /// −Σ p log2 p of `values` scaled to sum 1 (negative values count as 0).
+  static func entropyBits(_ values: [Float]) -> Double {
+    let total = values.reduce(0.0) { $0 + Double(max($1, 0)) }
+    guard total > 0 else { return 0 }
+    return values.reduce(0.0) { sum, v in
+      let p = Double(max(v, 0)) / total
+      return p > 0 ? sum - p * log2(p) : sum
+    }
+  }
+}
