@@ -121,23 +121,25 @@ public struct BatchRun: Sendable {
   /// Runs the model on every prepared image, a batch per image size.
   func runModel(_ items: [Item]) -> [Item] {
     var items = items
-    var groups: [[Int]] = []
+    // Indices of the prepared images, grouped by size in order of first appearance.
+    var groups: [(width: Int, height: Int, members: [Int])] = []
     for (i, item) in items.enumerated() {
       guard let image = item.prepared?.image else { continue }
-      if let g = groups.firstIndex(where: { items[$0[0]].prepared!.image.width == image.width && items[$0[0]].prepared!.image.height == image.height }) {
-        groups[g].append(i)
+      if let g = groups.firstIndex(where: { $0.width == image.width && $0.height == image.height }) {
+        groups[g].members.append(i)
       } else {
-        groups.append([i])
+        groups.append((image.width, image.height, [i]))
       }
     }
     for group in groups {
+      let prepared = group.members.compactMap { items[$0].prepared }
       do {
-        let runs = try pipeline.model.run(batch: group.map { items[$0].prepared!.image })
-        for (i, run) in zip(group, runs) {
-          items[i].result = ImageAttention(items[i].prepared!, model: pipeline.model, run: run)
+        let runs = try pipeline.model.run(batch: prepared.map(\.image))
+        for (i, (image, run)) in zip(group.members, zip(prepared, runs)) {
+          items[i].result = ImageAttention(image, model: pipeline.model, run: run)
         }
       } catch {
-        for i in group { items[i].error = error }
+        for i in group.members { items[i].error = error }
       }
     }
     return items
