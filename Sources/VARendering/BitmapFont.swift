@@ -47,3 +47,20 @@ extension Canvas {
     }
   }
 }
+
+extension Canvas {
+  /// Draws `text` turned a quarter to the left, reading upwards (a y-axis title), in the
+  /// box at `(x, y)` that is `lineHeight` wide and `width(of: text)` tall.
+  public mutating func verticalText(_ text: String, x: Int, y: Int, _ color: RGB = .text) {
+    let length = BitmapFont.width(of: text)
+    for (i, glyph) in BitmapFont.glyphIndices(text).enumerated() where glyph != 0 {
+      for gy in 0..<BitmapFont.cellHeight {
+        for gx in 0..<BitmapFont.cellWidth {
+          let coverage = BitmapFont.coverage(glyph: glyph, x: gx, y: gy)
+          guard coverage > 0 else { continue }
+          plot(x: x + gy, y: y + length - 1 - (i * BitmapFont.cellWidth + gx), color, opacity: coverage)
+        }
+      }
+    }
+  }
+}

@@ -14,16 +14,17 @@ public enum RunFigures {
     let epochs = Double(max(1, history.epochs.last?.epoch ?? 1))
     let loss = Plot(
       series: [Plot.Series(points: smoothed, color: RGB.markers[0], connected: true, label: "train loss")],
-      xLabel: "epoch", yLabel: "loss", xRange: 0...max(epochs, smoothed.last?.x ?? 1), yMaximum: (smoothed.map(\.y).max() ?? 1) * 1.05)
+      xLabel: "epoch", yLabel: "training loss (smoothed)", xRange: 0...max(epochs, smoothed.last?.x ?? 1))
     let accuracy = Plot(
       series: [
         Plot.Series(points: history.epochs.map { (Double($0.epoch), $0.trainAccuracy) }, color: RGB.markers[0], connected: true, label: "train"),
         Plot.Series(points: history.epochs.map { (Double($0.epoch), $0.validationAccuracy) }, color: RGB.markers[1], connected: true, label: "validation"),
       ],
-      xLabel: "epoch", yLabel: "accuracy", xRange: 0...epochs, yMaximum: 1)
+      xLabel: "epoch", yLabel: "accuracy", integerX: true)
+    // Each axis carries its own title, so the panels need no captions repeating them.
     return Figure.sideBySide([
-      Panel(image: loss.render(width: 420, height: 300), caption: ["training loss"]),
-      Panel(image: accuracy.render(width: 420, height: 300), caption: ["accuracy"]),
+      Panel(image: loss.render(width: 420, height: 300), caption: []),
+      Panel(image: accuracy.render(width: 420, height: 300), caption: []),
     ], title: "training curves")
   }
 
