@@ -21,6 +21,8 @@ protocol InspectableModel {
   var patchSize: Int { get }
   /// Longer side the `fit` policy resizes to.
   var preferredLongerSide: Int { get }
+  /// The most the `fit` policy may enlarge an image, or nil for no limit.
+  var maximumUpscale: Double? { get }
   /// The heads a map shows when neither `--head` nor `--fuse` is given.
   var defaultSelection: HeadSelection { get }
   /// Runs on an image already sized to a multiple of the patch size.
@@ -31,6 +33,11 @@ protocol InspectableModel {
   func headName(_ head: Int) -> String?
 }
 
+extension InspectableModel {
+  /// A checkpoint is fitted to its own size whatever the image's, as its library does.
+  var maximumUpscale: Double? { nil }
+}
+
 /// The embedded default: `DescriptorAttentionModel`, needing no weights.
 struct DefaultModel: InspectableModel {
   let model = DescriptorAttentionModel()
@@ -38,6 +45,9 @@ struct DefaultModel: InspectableModel {
   var name: String { "descriptor attention (built-in, untrained)" }
   var patchSize: Int { model.patchSize }
   var preferredLongerSide: Int { 480 }
+  /// Its descriptors need no fixed size, and enlarging a 64-pixel image to 480 adds only
+  /// blur (and a 12 MB page): at most 2×.
+  var maximumUpscale: Double? { 2 }
   /// The appearance head is the one that compares what patches look like.
   var defaultSelection: HeadSelection { .head(model.heads.firstIndex(of: .appearance) ?? 0) }
 

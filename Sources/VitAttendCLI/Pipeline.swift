@@ -13,7 +13,7 @@ struct Pipeline {
     let original = try Image(contentsOfFile: job.input, options: settings.decode).rgb()
     let geometry = try InputGeometry(
       originalWidth: original.width, originalHeight: original.height, patchSize: model.patchSize,
-      longerSide: settings.resize == .fit ? model.preferredLongerSide : nil)
+      longerSide: settings.resize == .fit ? model.preferredLongerSide : nil, maximumUpscale: model.maximumUpscale)
     var prepared = original
     if geometry.scale != 1 {
       prepared = prepared.resized(width: geometry.resizedWidth, height: geometry.resizedHeight, filter: .bicubic)

@@ -37,7 +37,7 @@ extension Scene {
   func positionFigure() -> RenderedFigure {
     let gw = attention.gridWidth, gh = attention.gridHeight, n = gw * gh
     guard let embeddings = model.positionEmbeddings(gridWidth: gw, gridHeight: gh) else {
-      return RenderedFigure(image: Figure.sideBySide([inputPanel()], title: "this model has no position embeddings"))
+      return RenderedFigure(image: Figure.sideBySide([inputPanel(marked: false)], title: "this model has no position embeddings"))
     }
     let similarity = AttentionRecord.cosineSimilarities(embeddings, count: n)
     // Cells of one to four pixels per patch, so a 14x14 grid and a 30x19 one both fit a

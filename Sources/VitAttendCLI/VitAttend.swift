@@ -30,7 +30,11 @@ public struct VitAttend: ParsableCommand {
       Resizing (--resize fit, the default): keep the aspect ratio, fit the longer side to the \
       model's size (480 pixels for the default model), then centre-crop to a multiple of the \
       patch size. --resize none uses the image at its own size, cropped down to a multiple of \
-      the patch size. --query is always given in the input file's own pixels.
+      the patch size. --query is always given in the input file's own pixels, or as fractions: \
+      a coordinate written with a decimal point (0.4) is a fraction of the width or height \
+      and must lie in [0, 1], one without (170, -5) counts pixels; a fraction f picks pixel \
+      floor(f * size). A query in the strip that cropping to a multiple of the patch size \
+      removes is refused, with the range the model sees.
 
       --dump FILE.safetensors writes input [3,H,W], attn.{l} [heads,T,T] for every layer, \
       and with --map rollout also rollout [T,T], with --map distance also distance \
@@ -82,7 +86,10 @@ public struct VitAttend: ParsableCommand {
   @Option(help: "Combine heads: mean, max or min.")
   var fuse: HeadFusion?
 
-  @Option(help: "Query point X,Y in the input file's pixels (default: the image centre).")
+  // .unconditional: "--query -5,10" is a value (refused as outside the image), not an option.
+  @Option(parsing: .unconditional, help: ArgumentHelp(
+    "Query point X,Y: pixels of the input file (170,113), or fractions of its width and height when written with a decimal point (0.4,0.3) (default: the image centre).",
+    valueName: "x,y"), transform: { try QueryPoint.parse($0) })
   var query: QueryPoint?
 
   @Option(help: "Mass kept by --map mask, 0 to 1 (DINO's keep-mass masks).")
