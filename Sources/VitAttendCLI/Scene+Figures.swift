@@ -39,7 +39,7 @@ extension Scene {
     let whose = attention.hasClassToken ? "class token" : "patch (\(patch.column),\(patch.row))"
     var figure = mapFigure(
       attention.patchMap(of: rollout, query: row),
-      title: "attention rollout of the \(whose) over \(attention.layers.count) layers (\(fusion.rawValue) of heads, discard \(settings.discardRatio))",
+      title: "attention rollout of the \(whose) over \(plural(attention.layers.count, "layer")) (\(fusion.rawValue) of heads, discard \(settings.discardRatio))",
       marked: !attention.hasClassToken)
     figure.tensors.append(("rollout", [attention.tokens, attention.tokens], rollout))
     return figure

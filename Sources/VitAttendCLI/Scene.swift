@@ -51,7 +51,7 @@ struct Scene {
   func describe(_ selection: HeadSelection) -> String {
     switch selection {
     case .head(let h): model.headName(h).map { "head \(h) (\($0))" } ?? "head \(h)"
-    case .fused(let fusion): "\(fusion.rawValue) of \(attention.heads) heads"
+    case .fused(let fusion): "\(fusion.rawValue) of \(plural(attention.heads, "head"))"
     }
   }
 

@@ -33,9 +33,9 @@ enum VitAttendError: Error, Equatable, CustomStringConvertible {
     case .queryInCroppedStrip(let x, let y, let keptX, let keptY, let crop):
       "--query \(x),\(y) lies in a strip that cropping removes (\(crop)); the model sees x \(keptX.lowerBound)...\(keptX.upperBound) and y \(keptY.lowerBound)...\(keptY.upperBound) of the input"
     case .layerOutOfRange(let layer, let layers):
-      "--layer \(layer) is out of range: the model has \(layers) layers (0...\(layers - 1))"
+      "--layer \(layer) is out of range: the model has \(plural(layers, "layer")) (0...\(layers - 1))"
     case .headOutOfRange(let head, let heads):
-      "--head \(head) is out of range: the model has \(heads) heads (0...\(heads - 1))"
+      "--head \(head) is out of range: the model has \(plural(heads, "head")) (0...\(heads - 1))"
     case .needsClassToken(let map):
       "--map \(map) needs a model with a class token; this model has none (try --map query or rollout)"
     case .needsOneImage(let images):
