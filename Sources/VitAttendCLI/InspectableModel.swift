@@ -81,7 +81,7 @@ struct CheckpointModel: InspectableModel {
   var name: String {
     let c = model.configuration
     let file = (path as NSString).lastPathComponent
-    return "ViT D=\(c.embedDimension) depth \(c.depth) \(plural(c.headCount, "head")) /\(c.patchSize) (\(layout.rawValue): \(file))"
+    return "ViT D=\(c.embedDimension), depth \(c.depth), \(plural(c.headCount, "head")), patch \(c.patchSize) (\(layout.rawValue): \(file))"
   }
   var patchSize: Int { model.configuration.patchSize }
   var preferredLongerSide: Int { max(model.configuration.imageWidth, model.configuration.imageHeight) }

@@ -203,7 +203,7 @@
 
   // The CNN views depend only on the query patch and the colormap: redrawn when either
   // changes, so moving between layers and heads costs nothing here.
-  let drawnCNN = "";
+  let drawnCNN = "", rfCaption = "";
   function drawCNN() {
     const [c, r] = state.query, x = c * patch + Math.floor(patch / 2), y = r * patch + Math.floor(patch / 2);
     for (const s of [vit, saganStage, rf]) place(s.marker, c * patch, r * patch, patch, patch, s.scale);
@@ -217,6 +217,10 @@
     const f = P.cnn, unit = (p) => Math.round((p - (f.size - 1) / 2 + f.padding) / f.stride);
     const ux = unit(x), uy = unit(y);
     place(rfBox, ux * f.stride - f.padding, uy * f.stride - f.padding, f.size, f.size, side);
+    // Say where the box is centred and why: on the unit nearest the query, not on the query.
+    const centre = (u) => u * f.stride - f.padding + (f.size - 1) / 2;
+    $("rf-caption").textContent = rfCaption + " Box centred at (" + centre(ux) + "," + centre(uy) + "): the field of the output unit nearest the " +
+      "query patch's centre (" + x + "," + y + "); units are " + f.stride + " px apart.";
     // Effective field: profile ⊗ profile, shifted to the same unit (EffectiveReceptiveField).
     const ox = ux * f.stride + f.profileOffset, oy = uy * f.stride + f.profileOffset, n = f.profile.length;
     const erf = new Float64Array(W * Hpx);
@@ -325,9 +329,10 @@
     $("grid").addEventListener("change", (e) => update({ grid: e.target.checked ? 1 : 0 }));
     $("smooth").addEventListener("change", (e) => update({ smooth: e.target.checked ? 1 : 0 }));
     const f = P.cnn;
-    $("rf-caption").textContent = "CNN " + f.name + ": theoretical field " + f.size + " px (box), stride " + f.stride +
+    rfCaption = "CNN " + f.name + ": theoretical field " + f.size + " px (box), stride " + f.stride +
       ", padding " + f.padding + "; the same at every point. Effective field with uniform weights (heat): 50% of its mass within " +
       Math.round(f.radius50) + " px, 95% within " + Math.round(f.radius95) + " px.";
+    $("rf-caption").textContent = rfCaption;
     $("sagan-caption").textContent = "SAGAN attention of the " + P.sagan.cell + "-pixel feature cell under the query patch's centre " +
       "(fixed edge and colour filters, untrained identity query/key): also global.";
   }

@@ -49,9 +49,10 @@ public enum RunFigures {
       }
     }
     for p in 0..<k {
-      // Column labels under the grid, one per line, shortened to the cell width.
-      let name = String(classNames[p].prefix(max(1, (cell - 4) / max(1, BitmapFont.width(of: "m")))))
-      canvas.text(name, x: left + p * cell + (cell - BitmapFont.width(of: name)) / 2, y: top + k * cell + 6)
+      // Column labels under the grid turned on their side (matplotlib's rotation=90), so a
+      // long class name is written whole instead of cut to the cell's width.
+      let name = classNames[p]
+      canvas.verticalText(name, x: left + p * cell + (cell - line) / 2, y: top + k * cell + 6)
     }
     return canvas.image
   }
