@@ -24,7 +24,7 @@ enum MapKind: String, CaseIterable, ExpressibleByArgument {
 
 /// How the input image is sized before it meets the model.
 enum ResizePolicy: String, CaseIterable, ExpressibleByArgument {
-  /// Keep aspect ratio, fit the longer side to the model's size (480 for the default model),
+  /// Keep aspect ratio, fit the longer side to the model's size (480 for the default model, which enlarges at most 2x),
   /// crop to a multiple of the patch size; position embeddings are resampled to the grid.
   case fit
   /// Use the image at its own size, cropped down to a multiple of the patch size.

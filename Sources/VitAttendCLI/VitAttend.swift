@@ -28,7 +28,8 @@ public struct VitAttend: ParsableCommand {
       learned.
 
       Resizing (--resize fit, the default): keep the aspect ratio, fit the longer side to the \
-      model's size (480 pixels for the default model), then centre-crop to a multiple of the \
+      model's size (480 pixels for the default model, which enlarges a small image at \
+      most 2x), then centre-crop to a multiple of the \
       patch size. --resize none uses the image at its own size, cropped down to a multiple of \
       the patch size. --query is always given in the input file's own pixels, or as fractions: \
       a coordinate written with a decimal point (0.4) is a fraction of the width or height \
