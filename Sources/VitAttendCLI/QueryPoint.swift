@@ -48,7 +48,8 @@ struct QueryPoint: Equatable, CustomStringConvertible {
   struct ParseError: Error, CustomStringConvertible {
     var text: String
     var reason: String
-    var description: String { "'\(text)' is not a query point: \(reason). Write X,Y in pixels (170,113) or as fractions of the width and height (0.4,0.3)." }
+    // ArgumentParser names the option and the text before this.
+    var description: String { "\(reason); write X,Y in pixels (170,113) or as fractions of the width and height (0.4,0.3)" }
   }
 
   /// Parses `X,Y` by the rule above: the one place `--query` text is read.
@@ -56,6 +57,7 @@ struct QueryPoint: Equatable, CustomStringConvertible {
     let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
     guard parts.count == 2 else { throw ParseError(text: argument, reason: "it needs two numbers separated by a comma") }
     func coordinate(_ text: String, axis: String) throws(ParseError) -> Coordinate {
+      if text.isEmpty { throw ParseError(text: argument, reason: "\(axis) is missing") }
       if text.contains(".") {
         // Only plain decimals: no exponents, signs inside, "nan" or "inf".
         guard text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0 == "-" || $0 == "+") }), let f = Double(text), f.isFinite else {
