@@ -116,14 +116,6 @@ public struct Canvas: Sendable {
     }
   }
 
-  /// A query-point marker: a coloured ring with a white halo and a centre dot, visible on
-  /// any background.
-  public mutating func marker(x: Int, y: Int, _ color: RGB, radius: Int = 7) {
-    circle(cx: x, cy: y, radius: radius + 1, .white, thickness: 4)
-    circle(cx: x, cy: y, radius: radius, color, thickness: 2)
-    circle(cx: x, cy: y, radius: 1, color, filled: true)
-  }
-
   /// Outlines the cells of a boolean grid mask (row-major `gridWidth × gridHeight`) drawn
   /// over the rectangle at `(x, y)` of `width × height` pixels: a line wherever a cell in the
   /// mask borders one outside it or the grid's edge.

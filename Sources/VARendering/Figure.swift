@@ -134,12 +134,14 @@ public enum Figure {
     return canvas.image
   }
 
-  /// Splits `text` into lines no wider than `width` pixels, at spaces where possible.
+  /// Splits `text` into lines no wider than `width` pixels, at spaces where possible. The
+  /// lines are the transliterated text (`BitmapFont.renderable`), so that counting
+  /// characters counts glyphs.
   static func wrap(_ text: String, width: Int) -> [String] {
     let perLine = max(width / BitmapFont.cellWidth, 8)
     var lines: [String] = []
     var current = ""
-    for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+    for word in BitmapFont.renderable(text).split(separator: " ", omittingEmptySubsequences: false) {
       let candidate = current.isEmpty ? String(word) : current + " " + word
       if candidate.count <= perLine {
         current = candidate

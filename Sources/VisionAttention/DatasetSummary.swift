@@ -125,7 +125,7 @@ public struct DatasetSummary: Codable, Equatable, Sendable {
   /// The summary's figure: mean attention distance per head against layer (Figure 7 of the
   /// ViT paper), or the average map as a heat image.
   public func figure(colormap: Colormap = .inferno) -> Image? {
-    let over = "over \(images) \(images == 1 ? "image" : "images")"
+    let over = "over \(plural(images, "image"))"
     let title = map == "distance" ? "mean attention distance \(over)" : "average \(map) map \(over)"
     if let mean = meanDistance, layers > 0, heads > 0 {
       let series = (0..<heads).map { h in
@@ -135,7 +135,7 @@ public struct DatasetSummary: Codable, Equatable, Sendable {
       }
       let plot = Plot(
         series: series, xLabel: "layer", yLabel: "mean attention distance (px)",
-        xRange: -0.5...(Double(layers) - 0.5), yMaximum: max((mean.max() ?? 0) * 1.15, 1))
+        xRange: -0.5...(Double(layers) - 0.5), yRange: 0...max((mean.max() ?? 0) * 1.15, 1), integerX: true)
       let panel = Panel(image: plot.render(width: 480, height: 320), caption: ["each point: one head's mean \(over)", "model: \(model)"])
       return Figure.sideBySide([panel], title: title)
     }

@@ -121,7 +121,7 @@ public struct PreparedImage: Sendable {
   public init(_ original: Image, for model: any InspectableModel, resize: ResizePolicy = .fit) throws(VitAttendError) {
     geometry = try InputGeometry(
       originalWidth: original.width, originalHeight: original.height, patchSize: model.patchSize,
-      longerSide: resize == .fit ? model.preferredLongerSide : nil)
+      longerSide: resize == .fit ? model.preferredLongerSide : nil, maximumUpscale: model.maximumUpscale)
     var prepared = original.rgb()
     if geometry.scale != 1 {
       prepared = prepared.resized(width: geometry.resizedWidth, height: geometry.resizedHeight, filter: .bicubic)

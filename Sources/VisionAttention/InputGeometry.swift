@@ -29,11 +29,17 @@ public struct InputGeometry: Equatable, Sendable {
   ///   - originalHeight: the input file's height in pixels.
   ///   - patchSize: the model's patch side in pixels.
   ///   - longerSide: target length of the longer side, or nil to keep the image's own size.
+  ///   - maximumUpscale: the most the image may be enlarged (nil: no limit); a smaller image
+  ///     is fitted to this multiple of its size instead of `longerSide`.
   /// - Throws: `VitAttendError.imageTooSmall` when not even one patch fits.
-  public init(originalWidth: Int, originalHeight: Int, patchSize: Int, longerSide: Int?) throws(VitAttendError) {
+  public init(originalWidth: Int, originalHeight: Int, patchSize: Int, longerSide: Int?, maximumUpscale: Double? = nil) throws(VitAttendError) {
     self.originalWidth = originalWidth
     self.originalHeight = originalHeight
     self.patchSize = patchSize
+    var longerSide = longerSide
+    if let target = longerSide, let limit = maximumUpscale {
+      longerSide = min(target, Int((Double(max(originalWidth, originalHeight)) * limit).rounded(.down)))
+    }
     if let longerSide, longerSide != max(originalWidth, originalHeight) {
       scale = Double(longerSide) / Double(max(originalWidth, originalHeight))
       resizedWidth = max(1, Int((Double(originalWidth) * scale).rounded()))
@@ -62,8 +68,30 @@ public struct InputGeometry: Equatable, Sendable {
     ((x + Double(cropX)) / scale, (y + Double(cropY)) / scale)
   }
 
-  /// The patch (column, row) under an original-image pixel, clamped into the grid so a query
-  /// in the cropped margin picks the nearest patch.
+  /// The original-image pixels whose centres land inside the model input along one axis:
+  /// those outside lie in a strip that cropping removes.
+  public func queryable(horizontal: Bool) -> ClosedRange<Int>? {
+    let size = horizontal ? originalWidth : originalHeight, limit = horizontal ? width : height
+    let kept = (0..<size).filter { p in
+      let m = horizontal ? modelPoint(x: Double(p) + 0.5, y: 0).x : modelPoint(x: 0, y: Double(p) + 0.5).y
+      return m >= 0 && m < Double(limit)
+    }
+    guard let first = kept.first, let last = kept.last else { return nil }
+    return first...last
+  }
+
+  /// Refuses a query pixel in a strip that cropping removes, naming the crop.
+  /// - Throws: `VitAttendError.queryInCroppedStrip`.
+  public func checkQueryable(x: Int, y: Int) throws(VitAttendError) {
+    guard let xs = queryable(horizontal: true), let ys = queryable(horizontal: false) else { return }
+    guard xs.contains(x), ys.contains(y) else {
+      let resized = scale == 1 ? "" : " resized to \(resizedWidth)x\(resizedHeight)"
+      throw .queryInCroppedStrip(x: x, y: y, keptX: xs, keptY: ys, crop: "the image\(resized) is cropped to \(width)x\(height), a multiple of the \(patchSize)-pixel patch")
+    }
+  }
+
+  /// The patch (column, row) under an original-image pixel, clamped into the grid (a query
+  /// in the cropped margin is refused before this by `checkQueryable`).
   public func patch(atOriginalX x: Int, y: Int) -> (column: Int, row: Int) {
     // Pixel centres: pixel (x, y) covers [x, x+1) × [y, y+1).
     let p = modelPoint(x: Double(x) + 0.5, y: Double(y) + 0.5)

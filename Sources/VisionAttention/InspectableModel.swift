@@ -32,6 +32,8 @@ public protocol InspectableModel: Sendable {
   var patchSize: Int { get }
   /// Longer side the `fit` policy resizes to.
   var preferredLongerSide: Int { get }
+  /// The most the `fit` policy may enlarge an image, or nil for no limit.
+  var maximumUpscale: Double? { get }
   /// The heads a map shows when neither `--head` nor `--fuse` is given.
   var defaultSelection: HeadSelection { get }
   /// Runs on an image already sized to a multiple of the patch size.
@@ -54,6 +56,8 @@ public protocol InspectableModel: Sendable {
 }
 
 extension InspectableModel {
+  /// A checkpoint is fitted to its own size whatever the image's, as its library does.
+  public var maximumUpscale: Double? { nil }
   public var classNames: [String]? { nil }
   public var normalization: (mean: [Float], std: [Float])? { nil }
   public func run(batch images: [Image]) throws -> [ModelRun] { try images.map(run) }
@@ -71,6 +75,9 @@ public struct BuiltInModel: InspectableModel {
   public var patchSize: Int { model.patchSize }
   public var headCount: Int { model.heads.count }
   public var preferredLongerSide: Int { 480 }
+  /// Its descriptors need no fixed size, and enlarging a 64-pixel image to 480 adds only
+  /// blur (and a 12 MB page): at most 2×.
+  public var maximumUpscale: Double? { 2 }
   /// The appearance head is the one that compares what patches look like.
   public var defaultSelection: HeadSelection { .head(model.heads.firstIndex(of: .appearance) ?? 0) }
 
@@ -113,7 +120,7 @@ public struct CheckpointModel: InspectableModel {
   public var name: String {
     let c = model.configuration
     let file = (path as NSString).lastPathComponent
-    return "ViT D=\(c.embedDimension) depth \(c.depth) \(c.headCount) heads /\(c.patchSize) (\(layout.rawValue): \(file))"
+    return "ViT D=\(c.embedDimension), depth \(c.depth), \(plural(c.headCount, "head")), patch \(c.patchSize) (\(layout.rawValue): \(file))"
   }
   public var patchSize: Int { model.configuration.patchSize }
   public var headCount: Int { model.configuration.headCount }

@@ -23,7 +23,7 @@ public enum MapKind: String, CaseIterable, Sendable {
 /// How the input image is sized before it meets the model.
 public enum ResizePolicy: String, CaseIterable, Sendable {
   /// Keep aspect ratio, fit the longer side to the model's size (480 for the built-in
-  /// model), crop to a multiple of the patch size; position embeddings are resampled to the
+  /// model, which enlarges at most 2×), crop to a multiple of the patch size; position embeddings are resampled to the
   /// grid.
   case fit
   /// Use the image at its own size, cropped down to a multiple of the patch size.

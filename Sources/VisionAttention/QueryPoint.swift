@@ -1,21 +1,96 @@
 import Foundation
 
-/// A point in the input file's own pixels, written `X,Y` on the command line.
+/// A point in the input image, written `X,Y` on the command line: each coordinate either in
+/// the input file's own pixels or as a fraction of its width or height.
+///
+/// The rule, per coordinate: a number written with a decimal point (`0.4`, `1.0`, `.5`) is a
+/// fraction of the width (X) or height (Y) and must lie in [0, 1]; one without (`170`, `-5`)
+/// counts pixels from the left or top edge. A fraction f picks pixel ⌊f · size⌋, the last
+/// pixel for f = 1. So `--query 0.5,0.5` is the centre, `--query 170,113` a pixel, and
+/// `--query 0.25,40` a quarter of the way across, 40 pixels down. Negative or too-large pixel
+/// values parse here and are refused against the image (`resolved`) with its size.
 public struct QueryPoint: Equatable, Sendable, CustomStringConvertible {
-  public var x: Int
-  public var y: Int
+  public enum Coordinate: Equatable, Sendable, CustomStringConvertible {
+    case pixel(Int)
+    case fraction(Double)
+
+    public var description: String {
+      switch self {
+      case .pixel(let p): String(p)
+      case .fraction(let f): String(f)
+      }
+    }
+
+    /// The pixel this coordinate names along an axis `size` pixels long.
+    public func pixel(size: Int) -> Int {
+      switch self {
+      case .pixel(let p): p
+      case .fraction(let f): min(Int((f * Double(size)).rounded(.down)), size - 1)
+      }
+    }
+  }
+
+  public var x: Coordinate
+  public var y: Coordinate
 
   public init(x: Int, y: Int) {
+    self.x = .pixel(x)
+    self.y = .pixel(y)
+  }
+
+  public init(x: Coordinate, y: Coordinate) {
     self.x = x
     self.y = y
   }
 
-  /// Parses `X,Y`; nil when the text is not two non-negative integers.
+  /// Why an `X,Y` text is not a query point.
+  public struct ParseError: Error, CustomStringConvertible {
+    public var text: String
+    public var reason: String
+    // ArgumentParser names the option and the text before this.
+    public var description: String { "\(reason); write X,Y in pixels (170,113) or as fractions of the width and height (0.4,0.3)" }
+  }
+
+  /// Parses `X,Y` by the rule above: the one place `--query` text is read.
+  public static func parse(_ argument: String) throws(ParseError) -> QueryPoint {
+    let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    guard parts.count == 2 else { throw ParseError(text: argument, reason: "it needs two numbers separated by a comma") }
+    func coordinate(_ text: String, axis: String) throws(ParseError) -> Coordinate {
+      if text.isEmpty { throw ParseError(text: argument, reason: "\(axis) is missing") }
+      if text.contains(".") {
+        // Only plain decimals: no exponents, signs inside, "nan" or "inf".
+        guard text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0 == "-" || $0 == "+") }), let f = Double(text), f.isFinite else {
+          throw ParseError(text: argument, reason: "\(axis) = \(text) is not a number")
+        }
+        guard (0...1).contains(f) else {
+          throw ParseError(text: argument, reason: "\(axis) = \(text) has a decimal point, so it is a fraction of the \(axis == "X" ? "width" : "height"), which must lie between 0 and 1")
+        }
+        return .fraction(f)
+      }
+      guard let p = Int(text) else {
+        let digits = text.drop { $0 == "-" || $0 == "+" }
+        let huge = !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
+        throw ParseError(text: argument, reason: huge ? "\(axis) = \(text) is far outside any image" : "\(axis) = \(text) is not a number")
+      }
+      return .pixel(p)
+    }
+    return QueryPoint(x: try coordinate(parts[0], axis: "X"), y: try coordinate(parts[1], axis: "Y"))
+  }
+
+  /// The pixel named in a `width × height` image.
+  /// - Throws: `VitAttendError.queryOutsideImage` for a pixel outside it.
+  public func resolved(width: Int, height: Int) throws(VitAttendError) -> (x: Int, y: Int) {
+    let p = (x: x.pixel(size: width), y: y.pixel(size: height))
+    guard (0..<width).contains(p.x), (0..<height).contains(p.y) else {
+      throw .queryOutsideImage(x: p.x, y: p.y, width: width, height: height)
+    }
+    return p
+  }
+
+  /// Parses `X,Y` by the rule above; nil when `parse` would throw.
   public init?(parsing argument: String) {
-    let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
-      .map { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard parts.count == 2, let x = parts[0], let y = parts[1], x >= 0, y >= 0 else { return nil }
-    self.init(x: x, y: y)
+    guard let point = try? Self.parse(argument) else { return nil }
+    self = point
   }
 
   public var description: String { "\(x),\(y)" }

@@ -22,7 +22,8 @@ extension Scene {
 
   func mapFigure(_ values: [Float], title: String, marked: Bool) -> RenderedFigure {
     let panel = heatPanel(values, caption: [title], marked: marked)
-    return RenderedFigure(image: Figure.sideBySide([inputPanel(), panel], title: "vit-attend | \(modelCaption)"))
+    // A map that ignores the query (the class token's, its rollout) shows no query marker.
+    return RenderedFigure(image: Figure.sideBySide([inputPanel(marked: marked), panel], title: "vit-attend | \(modelCaption)"))
   }
 
   func classTokenFigure() throws(VitAttendError) -> RenderedFigure {
@@ -38,7 +39,7 @@ extension Scene {
     let whose = attention.hasClassToken ? "class token" : "patch (\(patch.column),\(patch.row))"
     var figure = mapFigure(
       attention.patchMap(of: rollout, query: row),
-      title: "attention rollout of the \(whose) over \(attention.layers.count) layers (\(fusion.rawValue) of heads, discard \(settings.discardRatio))",
+      title: "attention rollout of the \(whose) over \(plural(attention.layers.count, "layer")) (\(fusion.rawValue) of heads, discard \(settings.discardRatio))",
       marked: !attention.hasClassToken)
     figure.tensors.append(("rollout", [attention.tokens, attention.tokens], rollout))
     return figure
@@ -48,7 +49,8 @@ extension Scene {
   /// --query was given).
   func headsFigure() -> RenderedFigure {
     let useClass = attention.hasClassToken && settings.query == nil
-    let cellWidth = min(image.width, 180)
+    // Thumbnails up to 180 pixels; a small input is enlarged by a whole factor to 128 or more.
+    let cellWidth = image.width >= 128 ? min(image.width, 180) : image.width * ((127 + image.width) / image.width)
     var cells: [[Image]] = []
     for l in 0..<attention.layers.count {
       cells.append((0..<attention.heads).map { h in
@@ -69,14 +71,16 @@ extension Scene {
     for h in 0..<attention.heads {
       let values = attention.classTokenMap(layer: layer, .head(h)) ?? attention.queryMap(column: patch.column, row: patch.row, layer: layer, .head(h))
       let mask = AttentionRecord.keepMassMask(values, keep: settings.keep)
-      var canvas = Canvas(image)
+      var canvas = Canvas(displayed(image))
       // Dim what the mask leaves out, then outline what it keeps.
-      let cellWidth = image.width / attention.gridWidth, cellHeight = image.height / attention.gridHeight
+      let cellWidth = canvas.width / attention.gridWidth, cellHeight = canvas.height / attention.gridHeight
       for (index, kept) in mask.enumerated() where !kept {
         canvas.fillRect(x: index % attention.gridWidth * cellWidth, y: index / attention.gridWidth * cellHeight, width: cellWidth, height: cellHeight, .black, opacity: 0.6)
       }
-      canvas.contour(mask: mask, gridWidth: attention.gridWidth, gridHeight: attention.gridHeight, x: 0, y: 0, width: image.width, height: image.height, RGB.markers[h % RGB.markers.count])
-      if !attention.hasClassToken { canvas.marker(x: point.x, y: point.y, RGB.markers[0]) }
+      canvas.contour(mask: mask, gridWidth: attention.gridWidth, gridHeight: attention.gridHeight, x: 0, y: 0, width: canvas.width, height: canvas.height, RGB.markers[h % RGB.markers.count])
+      if !attention.hasClassToken {
+        canvas.marker(queryMarker(scale: Double(displayScale), shorterSide: min(canvas.width, canvas.height)), RGB.markers[0])
+      }
       let count = mask.filter { $0 }.count
       panels.append(Panel(image: canvas.image, caption: ["\(describe(.head(h))): \(Int(settings.keep * 100))% of mass in \(count) of \(mask.count) patches"]))
     }

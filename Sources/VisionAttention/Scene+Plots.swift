@@ -17,12 +17,12 @@ extension Scene {
     let diagonal = Double(image.width * image.width + image.height * image.height).squareRoot()
     let attentionPlot = Plot(
       series: series, xLabel: "layer", yLabel: "mean attention distance (px)",
-      xRange: -0.5...(Double(layers) - 0.5), yMaximum: max(Double(distances.max() ?? 0) * 1.15, diagonal / 4))
+      xRange: -0.5...(Double(layers) - 0.5), yRange: 0...max(Double(distances.max() ?? 0) * 1.15, diagonal / 4), integerX: true)
     let fields = ReceptiveField.perLayer(settings.cnn)
     let cnnPlot = Plot(
       series: [Plot.Series(points: fields.enumerated().map { (Double($0.offset), Double($0.element.size)) }, color: RGB.markers[4], connected: true, label: settings.cnn.name)],
       xLabel: "CNN layer", yLabel: "receptive field size (px)",
-      xRange: -0.5...(Double(fields.count) - 0.5), yMaximum: Double(fields.last?.size ?? 1) * 1.1)
+      xRange: -0.5...(Double(fields.count) - 0.5), yRange: 0...Double(fields.last?.size ?? 1) * 1.1, integerX: true)
     let panels = [
       Panel(image: attentionPlot.render(width: 420, height: 300), caption: ["self-attention: each head can reach across the whole image from layer 0"]),
       Panel(image: cnnPlot.render(width: 420, height: 300), caption: ["CNN: the field grows layer by layer, the same for every pixel"]),
@@ -37,7 +37,7 @@ extension Scene {
   func positionFigure() -> RenderedFigure {
     let gw = attention.gridWidth, gh = attention.gridHeight, n = gw * gh
     guard let embeddings = model.positionEmbeddings(gridWidth: gw, gridHeight: gh) else {
-      return RenderedFigure(image: Figure.sideBySide([inputPanel()], title: "this model has no position embeddings"))
+      return RenderedFigure(image: Figure.sideBySide([inputPanel(marked: false)], title: "this model has no position embeddings"))
     }
     let similarity = AttentionRecord.cosineSimilarities(embeddings, count: n)
     // Cells of one to four pixels per patch, so a 14x14 grid and a 30x19 one both fit a

@@ -23,9 +23,9 @@ extension Scene {
   private func saganMap(_ weights: [Float], query: Int, gridWidth: Int, gridHeight: Int, base: Image, marker: (x: Int, y: Int), color: RGB) -> (Image, ColorBar) {
     let n = gridWidth * gridHeight
     let map = HeatMap(gridWidth: gridWidth, gridHeight: gridHeight, values: Array(weights[(query * n)..<((query + 1) * n)]))
-    var canvas = Canvas(base)
-    canvas.overlay(map.normalized().upsampled(width: base.width, height: base.height, method: settings.upsample), width: base.width, height: base.height, x: 0, y: 0, colormap: settings.colormap, alpha: settings.alpha)
-    canvas.marker(x: marker.x, y: marker.y, color)
+    var canvas = Canvas(displayed(base))
+    canvas.overlay(map.normalized().upsampled(width: canvas.width, height: canvas.height, method: settings.upsample), width: canvas.width, height: canvas.height, x: 0, y: 0, colormap: settings.colormap, alpha: settings.alpha)
+    canvas.marker(queryMarker(scale: Double(displayScale), at: marker, shorterSide: min(canvas.width, canvas.height)), color)
     let (low, high) = map.range
     return (canvas.image, ColorBar(colormap: settings.colormap, minimum: low, maximum: high))
   }
@@ -46,8 +46,10 @@ extension Scene {
     let sagan = saganAttention()
     let fractions: [(Double, Double)] = [(0.25, 0.3), (0.75, 0.3), (0.5, 0.8)]
     let points: [(x: Int, y: Int)] = [point] + fractions.map { (x: Int($0.0 * Double(sagan.image.width)), y: Int($0.1 * Double(sagan.image.height))) }
-    var overview = Canvas(sagan.image)
-    for (i, p) in points.enumerated() { overview.marker(x: p.x, y: p.y, RGB.markers[i]) }
+    var overview = Canvas(displayed(sagan.image))
+    for (i, p) in points.enumerated() {
+      overview.marker(queryMarker(scale: Double(displayScale), at: p, shorterSide: min(overview.width, overview.height)), RGB.markers[i])
+    }
     var panels = [Panel(image: overview.image, caption: ["query points (the first is --query)"])]
     var rows: [Float] = []
     let n = sagan.gridWidth * sagan.gridHeight

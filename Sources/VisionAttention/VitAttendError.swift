@@ -8,6 +8,8 @@ public enum VitAttendError: Error, Equatable, CustomStringConvertible {
   case wouldOverwriteInput(path: String)
   case duplicateOutputName(output: String, first: String, second: String)
   case queryOutsideImage(x: Int, y: Int, width: Int, height: Int)
+  /// `crop` says how the image was cropped ("the image resized to 480x360 is cropped to 480x352").
+  case queryInCroppedStrip(x: Int, y: Int, keptX: ClosedRange<Int>, keptY: ClosedRange<Int>, crop: String)
   case layerOutOfRange(layer: Int, layers: Int)
   case headOutOfRange(head: Int, heads: Int)
   case needsClassToken(map: String)
@@ -32,11 +34,13 @@ public enum VitAttendError: Error, Equatable, CustomStringConvertible {
     case .duplicateOutputName(let output, let first, let second):
       "\(first) and \(second) would both be written to \(output); rename one or run them separately"
     case .queryOutsideImage(let x, let y, let w, let h):
-      "--query \(x),\(y) is outside the \(w)x\(h) image"
+      "--query \(x),\(y) is outside the \(w)x\(h) image (x from 0 to \(w - 1), y from 0 to \(h - 1))"
+    case .queryInCroppedStrip(let x, let y, let keptX, let keptY, let crop):
+      "--query \(x),\(y) lies in a strip that cropping removes (\(crop)); the model sees x \(keptX.lowerBound)...\(keptX.upperBound) and y \(keptY.lowerBound)...\(keptY.upperBound) of the input"
     case .layerOutOfRange(let layer, let layers):
-      "--layer \(layer) is out of range: the model has \(layers) layers (0...\(layers - 1))"
+      "--layer \(layer) is out of range: the model has \(plural(layers, "layer")) (0...\(layers - 1))"
     case .headOutOfRange(let head, let heads):
-      "--head \(head) is out of range: the model has \(heads) heads (0...\(heads - 1))"
+      "--head \(head) is out of range: the model has \(plural(heads, "head")) (0...\(heads - 1))"
     case .needsClassToken(let map):
       "--map \(map) needs a model with a class token; this model has none (try --map query or rollout)"
     case .needsOneImage(let images):

@@ -8,10 +8,6 @@ extension Colormap: ExpressibleByArgument {}
 extension Upsampling: ExpressibleByArgument {}
 extension HeadFusion: ExpressibleByArgument {}
 
-extension QueryPoint: ExpressibleByArgument {
-  public init?(argument: String) { self.init(parsing: argument) }
-}
-
 extension OutputFormat: ExpressibleByArgument {}
 
 extension Shard: ExpressibleByArgument {

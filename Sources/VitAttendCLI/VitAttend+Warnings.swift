@@ -1,6 +1,13 @@
 import VisionAttention
 
 extension VitAttend {
+  /// Whether `--query` has no use in this run: the map does not depend on a query, and no
+  /// page (whose first view starts at the query) is written.
+  var ignoresQuery: Bool {
+    let page = output.html != nil || (output.outDir != nil && output.format == .html)
+    return !page && [MapKind.cls, .distance, .posembed].contains(maps.map)
+  }
+
   /// Options the user gave that the chosen outputs never read, each as one sentence. They are
   /// warnings, not errors: the run is still what was asked for, less what cannot apply.
   func ignoredOptionWarnings() -> [String] {
@@ -19,8 +26,7 @@ extension VitAttend {
     if maps.fuse != nil { warn("--fuse", unless: selectsHeads.contains(map), because: "does not apply to \(mapName)") }
     let usesLayer: Set<MapKind?> = [nil, .query, .cls, .mask]
     if maps.layer != nil { warn("--layer", unless: usesLayer.contains(map), because: "does not apply to \(mapName), which shows every layer or none") }
-    let ignoresQuery: Set<MapKind?> = [.cls, .distance, .posembed]
-    if maps.query != nil { warn("--query", unless: !ignoresQuery.contains(map), because: "does not apply to \(mapName), which does not depend on a query") }
+    if maps.query != nil { warn("--query", unless: !ignoresQuery, because: "does not apply to \(mapName), which does not depend on a query") }
     let usesCNN: Set<MapKind?> = [nil, .rf, .distance]
     if maps.cnn != nil { warn("--cnn", unless: usesCNN.contains(map), because: "applies to the default figure, --map rf and --map distance only") }
     if model.headCount != nil, model.weights == nil {

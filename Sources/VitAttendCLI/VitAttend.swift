@@ -22,9 +22,14 @@ public struct VitAttend: ParsableCommand {
       learned.
 
       Resizing (--resize fit, the default): keep the aspect ratio, fit the longer side to the \
-      model's size (480 pixels for the default model), then centre-crop to a multiple of the \
+      model's size (480 pixels for the default model, which enlarges a small image at \
+      most 2x), then centre-crop to a multiple of the \
       patch size. --resize none uses the image at its own size, cropped down to a multiple of \
-      the patch size. --query is always given in the input file's own pixels.
+      the patch size. --query is always given in the input file's own pixels, or as fractions: \
+      a coordinate written with a decimal point (0.4) is a fraction of the width or height \
+      and must lie in [0, 1], one without (170, -5) counts pixels; a fraction f picks pixel \
+      floor(f * size). A query in the strip that cropping to a multiple of the patch size \
+      removes is refused, with the range the model sees.
 
       --dump FILE.safetensors writes input [3,H,W], attn.{l} [heads,T,T] for every layer, \
       and with --map rollout also rollout [T,T], with --map distance also distance \
@@ -134,7 +139,8 @@ public struct VitAttend: ParsableCommand {
 
     var progress = ProgressBar(total: plan.jobs.count)
     let report = try batch.run { done, total, record in
-      if record.status == .error, let message = record.error {
+      // Without --keep-going the error stops the run and is reported once, as it ends.
+      if record.status == .error, output.keepGoing, let message = record.error {
         progress.finish()
         FileHandle.standardError.write(Data("vit-attend: \(message)\n".utf8))
       }
@@ -180,7 +186,8 @@ public struct VitAttend: ParsableCommand {
     settings.layer = maps.layer
     settings.head = maps.head
     settings.fuse = maps.fuse
-    settings.query = maps.query
+    // A query the map never reads is ignored (and warned about), not checked against the image.
+    settings.query = ignoresQuery ? nil : maps.query
     if let keep = maps.keep { settings.keep = keep }
     if let ratio = maps.discardRatio { settings.discardRatio = ratio }
     if let cnn = maps.cnn { settings.cnn = try ConvStack(parsing: cnn) }

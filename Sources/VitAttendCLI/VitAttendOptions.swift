@@ -69,7 +69,10 @@ struct MapOptions: ParsableArguments {
   @Option(help: "Combine heads: mean, max or min.")
   var fuse: HeadFusion?
 
-  @Option(name: [.customShort("q"), .long], help: "Query point X,Y in the input file's pixels (default: the image centre).")
+  // .unconditional: "--query -5,10" is a value (refused as outside the image), not an option.
+  @Option(name: [.customShort("q"), .long], parsing: .unconditional, help: ArgumentHelp(
+    "Query point X,Y: pixels of the input file (170,113), or fractions of its width and height when written with a decimal point (0.4,0.3) (default: the image centre).",
+    valueName: "x,y"), transform: { try QueryPoint.parse($0) })
   var query: QueryPoint?
 
   @Option(help: "Mass kept by --map mask, 0 to 1 (DINO's keep-mass masks; default 0.6).")

@@ -73,7 +73,7 @@ struct CanvasTests {
     var canvas = Canvas(width: 60, height: 20)
     canvas.text("Ag", x: 2, y: 2)
     let width = BitmapFont.width(of: "Ag")
-    #expect(width == 14)
+    #expect(width == 2 * BitmapFont.cellWidth)
     var inked = 0, outside = 0
     for y in 0..<20 {
       for x in 0..<60 where canvas.pixel(x: x, y: y) != .white {
@@ -98,9 +98,10 @@ struct FigureTests {
     let a = Image(width: 30, height: 20, channels: 3, filledWith: 0)
     let b = Image(width: 50, height: 40, channels: 3, filledWith: 0)
     let figure = Figure.sideBySide([Panel(image: a, caption: ["first"]), Panel(image: b, caption: ["second", "two lines"])], title: "title", minimumPanelWidth: 0)
-    // Each column is as wide as its image or its widest caption line ("two lines": 9 x 7).
-    #expect(figure.width == 2 * Figure.margin + max(30, 5 * 7) + Figure.gap + max(50, 9 * 7))
-    #expect(figure.height == 2 * Figure.margin + (14 + Figure.captionGap) + 40 + Figure.captionGap + 2 * 14)
+    // Each column is as wide as its image or its widest caption line ("two lines": 9 glyphs).
+    let glyph = BitmapFont.cellWidth, line = BitmapFont.lineHeight()
+    #expect(figure.width == 2 * Figure.margin + max(30, 5 * glyph) + Figure.gap + max(50, 9 * glyph))
+    #expect(figure.height == 2 * Figure.margin + (line + Figure.captionGap) + 40 + Figure.captionGap + 2 * line)
     let canvas = Canvas(figure)
     #expect(canvas.pixel(x: Figure.margin + 1, y: Figure.margin + 20 + 1) == .black)  // inside panel a
   }
@@ -118,6 +119,6 @@ struct FigureTests {
   }
 
   @Test func wrapBreaksAtSpaces() {
-    #expect(Figure.wrap("one two three four", width: 70) == ["one two", "three four"])
+    #expect(Figure.wrap("one two three four", width: 10 * BitmapFont.cellWidth) == ["one two", "three four"])
   }
 }

@@ -98,6 +98,10 @@ struct CurrentMap {
   var timings: [String: Double]
   /// `[left, top, width, height]` of the ViT heat map in page pixels.
   var overlayBox: [Double]
+  /// What the fragment asked for that the page cannot show ("" when nothing).
+  var note: String
+  /// The page's DOM after its script ran.
+  var dom: String
 
   init(dom: String) throws {
     guard let start = dom.range(of: "id=\"current-map\"") else { throw HeadlessBrowser.BrowserError.noCurrentMap }
@@ -115,5 +119,7 @@ struct CurrentMap {
     state = try attribute("data-state") as? [String: Any] ?? [:]
     timings = (try attribute("data-timings") as? [String: NSNumber] ?? [:]).mapValues(\.doubleValue)
     overlayBox = (try attribute("data-overlay-box") as? [NSNumber] ?? []).map(\.doubleValue)
+    note = (try? attribute("data-note")) as? String ?? ""
+    self.dom = dom
   }
 }

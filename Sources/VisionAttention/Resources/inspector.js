@@ -3,7 +3,9 @@
 //
 // Contract for outside checks: the element #current-map carries the map on screen as
 // data-values (JSON array, patch grid row-major, the numbers before colour mapping),
-// the view as data-state (the fragment's keys) and timings in milliseconds as data-timings;
+// the view as data-state (the fragment's keys), data-note (JSON string: what the fragment
+// asked for that the page cannot show, also shown in #note; empty when nothing) and timings
+// in milliseconds as data-timings;
 // data-overlay-box gives the ViT heat map's [left, top, width, height] in page pixels, so a
 // screenshot can be read patch by patch.
 "use strict";
@@ -46,12 +48,23 @@
   let pinned = false;
   let bench = 0;
 
+  // "1 layer", "4 layers".
+  const plural = (n, word) => n + " " + word + (n === 1 ? "" : "s");
+  // What the fragment asked for and the page cannot show, said on the page (#note) and in
+  // #current-map's data-note, instead of falling back silently.
+  let notes = [];
+
   function readFragment() {
+    notes = [];
     for (const part of location.hash.replace(/^#/, "").split("&")) {
       const eq = part.indexOf("=");
       if (eq < 0) continue;
       const key = decodeURIComponent(part.slice(0, eq)), value = decodeURIComponent(part.slice(eq + 1));
       const number = Number(value);
+      if (key === "map" && !MAPS.includes(value)) {
+        notes.push("#map=" + value + " is not a map this page draws (it draws " + MAPS.filter((m) => m !== "cls" || P.hasClassToken).join(", ") + ")" +
+          (value === "heads" ? "; the thumbnails below show every head of the layer" : "") + "; showing " + state.map + ".");
+      }
       if (key === "map" && MAPS.includes(value)) state.map = value;
       else if (key === "fuse" && FUSIONS.includes(value)) state.fuse = value;
       else if (key === "cmap" && colormaps[value]) state.cmap = value;
@@ -66,7 +79,18 @@
         if (xy.length === 2 && xy.every(Number.isFinite)) { state.query = xy; pinned = true; }
       }
     }
+    const asked = { map: state.map, layer: state.layer, head: state.head, query: state.query.slice() };
     normalise();
+    if (asked.map === "cls" && state.map !== "cls") {
+      notes.push("#map=cls needs a class token, and this model has none; showing the query patch's attention.");
+    }
+    if (asked.layer !== state.layer) notes.push("#layer=" + asked.layer + ": the model has " + plural(L, "layer") + " (0 to " + (L - 1) + "); showing layer " + state.layer + ".");
+    if (asked.head !== state.head) notes.push("#head=" + asked.head + ": the model has " + plural(H, "head") + " (0 to " + (H - 1) + "); showing head " + state.head + ".");
+    if (asked.query.join(",") !== state.query.join(",")) {
+      notes.push("#query=" + asked.query.join(",") + " is outside the " + GW + "x" + GH + " patch grid; showing patch (" + state.query.join(",") + ").");
+    }
+    $("note").textContent = notes.join(" ");
+    $("note").hidden = notes.length === 0;
   }
   // Keeps every field in range, so any fragment shows some valid view.
   function normalise() {
@@ -179,7 +203,7 @@
 
   // The CNN views depend only on the query patch and the colormap: redrawn when either
   // changes, so moving between layers and heads costs nothing here.
-  let drawnCNN = "";
+  let drawnCNN = "", rfCaption = "";
   function drawCNN() {
     const [c, r] = state.query, x = c * patch + Math.floor(patch / 2), y = r * patch + Math.floor(patch / 2);
     for (const s of [vit, saganStage, rf]) place(s.marker, c * patch, r * patch, patch, patch, s.scale);
@@ -193,6 +217,10 @@
     const f = P.cnn, unit = (p) => Math.round((p - (f.size - 1) / 2 + f.padding) / f.stride);
     const ux = unit(x), uy = unit(y);
     place(rfBox, ux * f.stride - f.padding, uy * f.stride - f.padding, f.size, f.size, side);
+    // Say where the box is centred and why: on the unit nearest the query, not on the query.
+    const centre = (u) => u * f.stride - f.padding + (f.size - 1) / 2;
+    $("rf-caption").textContent = rfCaption + " Box centred at (" + centre(ux) + "," + centre(uy) + "): the field of the output unit nearest the " +
+      "query patch's centre (" + x + "," + y + "); units are " + f.stride + " px apart.";
     // Effective field: profile ⊗ profile, shifted to the same unit (EffectiveReceptiveField).
     const ox = ux * f.stride + f.profileOffset, oy = uy * f.stride + f.profileOffset, n = f.profile.length;
     const erf = new Float64Array(W * Hpx);
@@ -230,11 +258,11 @@
   const current = $("current-map");
   function describeHeads() {
     return state.fuse === "none" ? "head " + state.head + (P.headNames[state.head] ? " (" + P.headNames[state.head] + ")" : "")
-      : state.fuse + " of " + H + " heads";
+      : state.fuse + " of " + plural(H, "head");
   }
   function caption() {
     const who = state.map === "query" || !P.hasClassToken ? "patch (" + state.query.join(",") + ")" : "the class token";
-    if (state.map === "rollout") return "attention rollout of " + who + " through " + L + " layers (" +
+    if (state.map === "rollout") return "attention rollout of " + who + " through " + plural(L, "layer") + " (" +
       (state.fuse === "none" ? "mean" : state.fuse) + " of heads, discard " + P.rolloutDiscardRatio + ")";
     if (state.map === "mask") return "keep-mass mask: the fewest patches holding " + Math.round(state.keep * 100) +
       "% of the attention of " + who + ", layer " + state.layer + ", " + describeHeads();
@@ -260,6 +288,7 @@
     syncControls();
     current.setAttribute("data-values", JSON.stringify(Array.from(values)));
     current.setAttribute("data-state", JSON.stringify(state));
+    current.setAttribute("data-note", JSON.stringify(notes.join(" ")));
     const box = vit.overlay.getBoundingClientRect();
     current.setAttribute("data-overlay-box", JSON.stringify([box.left + scrollX, box.top + scrollY, box.width, box.height]));
     try { history.replaceState(null, "", "#" + fragment()); } catch (e) { /* some file:// setups refuse */ }
@@ -284,8 +313,8 @@
   }
   function setUpControls() {
     $("title").textContent = "vit-attend: " + P.input;
-    $("model").textContent = "model: " + P.model + " | " + L + " layers, " + H + " heads, grid " + GW + "x" + GH +
-      " of " + patch + "-pixel patches, " + (prefix ? prefix + " prefix tokens" + (P.hasClassToken ? " (class token first)" : "") : "no class token");
+    $("model").textContent = "model: " + P.model + " | " + plural(L, "layer") + ", " + plural(H, "head") + ", grid " + GW + "x" + GH +
+      " of " + patch + "-pixel patches, " + (prefix ? plural(prefix, "prefix token") + (P.hasClassToken ? " (class token first)" : "") : "no class token");
     $("layer").max = L - 1;
     for (let h = 0; h < H; h++) $("head").append(new Option("head " + h + (P.headNames[h] ? " (" + P.headNames[h] + ")" : ""), h));
     for (const name of Object.keys(colormaps).sort()) $("cmap").append(new Option(name, name));
@@ -300,9 +329,10 @@
     $("grid").addEventListener("change", (e) => update({ grid: e.target.checked ? 1 : 0 }));
     $("smooth").addEventListener("change", (e) => update({ smooth: e.target.checked ? 1 : 0 }));
     const f = P.cnn;
-    $("rf-caption").textContent = "CNN " + f.name + ": theoretical field " + f.size + " px (box), stride " + f.stride +
+    rfCaption = "CNN " + f.name + ": theoretical field " + f.size + " px (box), stride " + f.stride +
       ", padding " + f.padding + "; the same at every point. Effective field with uniform weights (heat): 50% of its mass within " +
       Math.round(f.radius50) + " px, 95% within " + Math.round(f.radius95) + " px.";
+    $("rf-caption").textContent = rfCaption;
     $("sagan-caption").textContent = "SAGAN attention of the " + P.sagan.cell + "-pixel feature cell under the query patch's centre " +
       "(fixed edge and colour filters, untrained identity query/key): also global.";
   }

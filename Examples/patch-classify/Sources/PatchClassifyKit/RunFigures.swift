@@ -14,16 +14,17 @@ public enum RunFigures {
     let epochs = Double(max(1, history.epochs.last?.epoch ?? 1))
     let loss = Plot(
       series: [Plot.Series(points: smoothed, color: RGB.markers[0], connected: true, label: "train loss")],
-      xLabel: "epoch", yLabel: "loss", xRange: 0...max(epochs, smoothed.last?.x ?? 1), yMaximum: (smoothed.map(\.y).max() ?? 1) * 1.05)
+      xLabel: "epoch", yLabel: "training loss (smoothed)", xRange: 0...max(epochs, smoothed.last?.x ?? 1))
     let accuracy = Plot(
       series: [
         Plot.Series(points: history.epochs.map { (Double($0.epoch), $0.trainAccuracy) }, color: RGB.markers[0], connected: true, label: "train"),
         Plot.Series(points: history.epochs.map { (Double($0.epoch), $0.validationAccuracy) }, color: RGB.markers[1], connected: true, label: "validation"),
       ],
-      xLabel: "epoch", yLabel: "accuracy", xRange: 0...epochs, yMaximum: 1)
+      xLabel: "epoch", yLabel: "accuracy", integerX: true)
+    // Each axis carries its own title, so the panels need no captions repeating them.
     return Figure.sideBySide([
-      Panel(image: loss.render(width: 420, height: 300), caption: ["training loss"]),
-      Panel(image: accuracy.render(width: 420, height: 300), caption: ["accuracy"]),
+      Panel(image: loss.render(width: 420, height: 300), caption: []),
+      Panel(image: accuracy.render(width: 420, height: 300), caption: []),
     ], title: "training curves")
   }
 
@@ -48,9 +49,10 @@ public enum RunFigures {
       }
     }
     for p in 0..<k {
-      // Column labels under the grid, one per line, shortened to the cell width.
-      let name = String(classNames[p].prefix(max(1, (cell - 4) / max(1, BitmapFont.width(of: "m")))))
-      canvas.text(name, x: left + p * cell + (cell - BitmapFont.width(of: name)) / 2, y: top + k * cell + 6)
+      // Column labels under the grid turned on their side (matplotlib's rotation=90), so a
+      // long class name is written whole instead of cut to the cell's width.
+      let name = classNames[p]
+      canvas.verticalText(name, x: left + p * cell + (cell - line) / 2, y: top + k * cell + 6)
     }
     return canvas.image
   }
