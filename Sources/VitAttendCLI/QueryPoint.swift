@@ -20,3 +20,16 @@ struct QueryPoint: Equatable, ExpressibleByArgument, CustomStringConvertible {
 
   var description: String { "\(x),\(y)" }
 }
+
+extension QueryPoint {
+  /// The one place a query is checked against the image: the pixel it names in a
+  /// `width × height` input file. Any new query form (fractions, negative values) resolves
+  /// here, so NaN, infinite, negative or huge values end in one error line, never a trap.
+  /// - Throws: `VitAttendError.queryOutsideImage` when the point is not inside the image.
+  func pixel(width: Int, height: Int) throws(VitAttendError) -> (x: Int, y: Int) {
+    guard x >= 0, y >= 0, x < width, y < height else {
+      throw .queryOutsideImage(query: description, width: width, height: height)
+    }
+    return (x, y)
+  }
+}

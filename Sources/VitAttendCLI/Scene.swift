@@ -28,12 +28,10 @@ struct Scene {
     self.run = run
     let record = run.attention
     query = settings.query ?? QueryPoint(x: geometry.originalWidth / 2, y: geometry.originalHeight / 2)
-    guard query.x < geometry.originalWidth, query.y < geometry.originalHeight else {
-      throw .queryOutsideImage(x: query.x, y: query.y, width: geometry.originalWidth, height: geometry.originalHeight)
-    }
-    let p = geometry.modelPoint(x: Double(query.x) + 0.5, y: Double(query.y) + 0.5)
+    let pixel = try query.pixel(width: geometry.originalWidth, height: geometry.originalHeight)
+    let p = geometry.modelPoint(x: Double(pixel.x) + 0.5, y: Double(pixel.y) + 0.5)
     point = (min(max(Int(p.x), 0), geometry.width - 1), min(max(Int(p.y), 0), geometry.height - 1))
-    patch = geometry.patch(atOriginalX: query.x, y: query.y)
+    patch = geometry.patch(atOriginalX: pixel.x, y: pixel.y)
     layer = settings.layer ?? record.layers.count - 1
     guard layer < record.layers.count else { throw .layerOutOfRange(layer: layer, layers: record.layers.count) }
     if let head = settings.head {

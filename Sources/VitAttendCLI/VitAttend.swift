@@ -144,8 +144,20 @@ public struct VitAttend: ParsableCommand {
     if dump != nil, plan.jobs.count > 1 {
       throw VitAttendError.needsOneImage(images: plan.jobs.count)
     }
+    // Output folders are checked before the model runs, so a typo fails in a moment.
+    for path in [out, html, dump].compactMap({ $0 }) {
+      let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw VitAttendError.writeFailed(path: path, reason: "folder \(folder) does not exist")
+      }
+    }
     if let outDir {
-      try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+      do {
+        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+      } catch {
+        throw VitAttendError.writeFailed(path: outDir, reason: "cannot create the folder (\((error as NSError).localizedDescription))")
+      }
     }
     let settings = try Settings(self)
     let model: any InspectableModel = try weights.map { try CheckpointModel(path: $0, headCount: headCount) } ?? DefaultModel()

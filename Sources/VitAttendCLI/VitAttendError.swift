@@ -6,7 +6,7 @@ enum VitAttendError: Error, Equatable, CustomStringConvertible {
   case notFound(path: String)
   case wouldOverwriteInput(path: String)
   case duplicateOutputName(output: String, first: String, second: String)
-  case queryOutsideImage(x: Int, y: Int, width: Int, height: Int)
+  case queryOutsideImage(query: String, width: Int, height: Int)
   case layerOutOfRange(layer: Int, layers: Int)
   case headOutOfRange(head: Int, heads: Int)
   case needsClassToken(map: String)
@@ -26,8 +26,8 @@ enum VitAttendError: Error, Equatable, CustomStringConvertible {
       "\(path): refusing to write over an input image"
     case .duplicateOutputName(let output, let first, let second):
       "\(first) and \(second) would both be written to \(output); rename one or run them separately"
-    case .queryOutsideImage(let x, let y, let w, let h):
-      "--query \(x),\(y) is outside the \(w)x\(h) image"
+    case .queryOutsideImage(let query, let w, let h):
+      "--query \(query) is outside the \(w)x\(h) image"
     case .layerOutOfRange(let layer, let layers):
       "--layer \(layer) is out of range: the model has \(layers) layers (0...\(layers - 1))"
     case .headOutOfRange(let head, let heads):
