@@ -103,7 +103,7 @@ public struct VitAttend: ParsableCommand {
   @Option(help: "How the input is sized (see above).")
   var resize: ResizePolicy = .fit
 
-  @Option(help: "CNN for the receptive-field panel: \(ConvStack.presetNames.joined(separator: ", ")), or layers like conv3p1,conv3p1,pool2s2.")
+  @Option(help: "CNN for the receptive-field panel: \(ConvStack.presetNames.joined(separator: ", ")), or layers like conv3p1,conv3p1,pool2s2 (at most \(ConvStack.maximumLayers) layers, a field of at most \(ReceptiveField.maximumExtent) pixels).")
   var cnn: String = "vgg16"
 
   @Option(help: "Also write the raw numbers to this safetensors file.")
