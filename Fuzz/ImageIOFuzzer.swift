@@ -1,6 +1,7 @@
 // libFuzzer entry point for ImageIO: every input goes through the public decoding path
-// (signature check, PNG chunk walk or JPEG marker walk, then the C shim), once with the
-// default options and once accepting partial JPEGs and keeping 16-bit PNG samples.
+// (signature check, PNG chunk walk or JPEG marker walk, then the C shim) three times: with
+// the default options, accepting partial JPEGs, and keeping 16-bit PNG samples
+// (`Image.samples16`), whose high bytes must equal the 8-bit decode.
 // Compiled together with Sources/VAImageIO by Fuzz/build.sh, not by SwiftPM.
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -16,5 +17,14 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     }
   }
   _ = try? Image(decoding: bytes, name: "fuzz", options: DecodeOptions(acceptPartial: true, limits: limits))
+  if let wide = try? Image.samples16(decoding: bytes, name: "fuzz", options: DecodeOptions(applyExifOrientation: false, limits: limits)) {
+    precondition(wide.samples.count == wide.width * wide.height * wide.channels, "16-bit sample count")
+    precondition(wide.bitsPerSample == 8 || wide.bitsPerSample == 16, "bits per sample \(wide.bitsPerSample)")
+    // The 8-bit path keeps each sample's high byte (png_set_strip_16).
+    if let narrow = try? Image(decoding: bytes, name: "fuzz", options: DecodeOptions(applyExifOrientation: false, limits: limits)) {
+      let high = wide.bitsPerSample == 16 ? wide.samples.map { UInt8($0 >> 8) } : wide.samples.map { UInt8($0) }
+      precondition(narrow.pixels == high, "16-bit samples disagree with the 8-bit decode")
+    }
+  }
   return 0
 }

@@ -42,8 +42,8 @@ static void on_encode_warning(png_structp png, png_const_charp text) {
 
 int32_t cic_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
                        uint32_t channels, const char *const *keys,
-                       const char *const *values, size_t text_count, cic_buffer *out,
-                       char *message) {
+                       const char *const *values, size_t text_count, int32_t level,
+                       cic_buffer *out, char *message) {
   static const int color_types[] = {PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
                                     PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
   memset(out, 0, sizeof *out);
@@ -69,6 +69,7 @@ int32_t cic_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
     return info ? CIC_STATUS_FAILED : CIC_STATUS_NO_MEMORY;
   }
   png_set_write_fn(png, &writer, write_bytes, flush_bytes);
+  png_set_compression_level(png, level < 0 ? 0 : level > 9 ? 9 : level);
   png_set_IHDR(png, info, width, height, 8, color_types[channels - 1], PNG_INTERLACE_NONE,
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   if (text_count > 0) {

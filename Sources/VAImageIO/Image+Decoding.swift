@@ -33,7 +33,13 @@ extension Image {
 
   /// Decodes a PNG keeping 16-bit samples exact (other inputs come back at 8 bits).
   public static func samples16(contentsOfFile path: String, options: DecodeOptions = DecodeOptions()) throws(ImageIOError) -> Samples16 {
-    let decoded = try decode(try readFile(path), name: path, options: options, keep16: true)
+    try samples16(decoding: try readFile(path), name: path, options: options)
+  }
+
+  /// Decodes PNG bytes keeping 16-bit samples exact (other inputs come back at 8 bits).
+  /// `name` is used in error messages.
+  public static func samples16(decoding bytes: [UInt8], name: String, options: DecodeOptions = DecodeOptions()) throws(ImageIOError) -> Samples16 {
+    let decoded = try decode(bytes, name: name, options: options, keep16: true)
     let samples: [UInt16] =
       decoded.bits == 16
       ? decoded.bytes.withUnsafeBytes { Array($0.bindMemory(to: UInt16.self)) }

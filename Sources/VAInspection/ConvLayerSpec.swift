@@ -36,6 +36,8 @@ public enum ConvSpecError: Error, Equatable, CustomStringConvertible {
   case empty
   case badLayer(index: Int, text: String, reason: String)
   case unknownPreset(String)
+  case tooManyLayers(count: Int, limit: Int)
+  case fieldTooLarge(index: Int, text: String, quantity: String, limit: Int)
 
   public var description: String {
     switch self {
@@ -45,6 +47,10 @@ public enum ConvSpecError: Error, Equatable, CustomStringConvertible {
       "CNN spec layer \(index + 1) '\(text)': \(reason); expected conv{k}[s{s}][p{p}][d{d}] or pool{k}[s{s}][p{p}]"
     case .unknownPreset(let name):
       "unknown CNN '\(name)': give a preset (\(ConvStack.presetNames.joined(separator: ", "))) or layers like conv3p1,pool2s2"
+    case .tooManyLayers(let count, let limit):
+      "CNN spec has \(count) layers; at most \(limit) are allowed"
+    case .fieldTooLarge(let index, let text, let quantity, let limit):
+      "CNN spec layer \(index + 1) '\(text)': the receptive field's \(quantity) exceeds \(limit) pixels, the limit"
     }
   }
 }

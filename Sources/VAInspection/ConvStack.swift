@@ -13,7 +13,14 @@ public struct ConvStack: Sendable, Equatable {
     self.layers = layers
   }
 
+  /// The most layers a parsed spec may have: 1,000, ten times ResNet-152's longest path.
+  public static let maximumLayers = 1_000
+
   /// A preset name, or a comma-separated spec such as `conv3p1,conv3p1,pool2s2,conv3d2p2`.
+  ///
+  /// Throws `ConvSpecError` for a malformed layer, more than `maximumLayers` layers, or a
+  /// field whose size, stride or padding exceeds `ReceptiveField.maximumExtent`, so every
+  /// parsed stack has bounded receptive-field arithmetic and work.
   public init(parsing text: String) throws(ConvSpecError) {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     guard !trimmed.isEmpty else { throw .empty }
@@ -23,12 +30,15 @@ public struct ConvStack: Sendable, Equatable {
     }
     guard trimmed.hasPrefix("conv") || trimmed.hasPrefix("pool") else { throw .unknownPreset(trimmed) }
     var layers: [ConvLayerSpec] = []
-    for (index, part) in trimmed.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
+    let parts = trimmed.split(separator: ",", omittingEmptySubsequences: false)
+    guard parts.count <= Self.maximumLayers else { throw .tooManyLayers(count: parts.count, limit: Self.maximumLayers) }
+    for (index, part) in parts.enumerated() {
       let layer = part.trimmingCharacters(in: .whitespaces)
       guard !layer.isEmpty else { throw .badLayer(index: index, text: "", reason: "empty layer") }
       layers.append(try ConvLayerSpec.parse(Substring(layer), index: index))
     }
     self.init(name: trimmed, layers: layers)
+    _ = try ReceptiveField.checkedPerLayer(self)
   }
 
   public static let presetNames = ["vgg16", "alexnet", "resnet50", "resnet50-tfslim"]

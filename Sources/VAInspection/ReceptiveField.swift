@@ -13,15 +13,44 @@ public struct ReceptiveField: Sendable, Equatable {
   /// Effective padding: how far before pixel 0 the field of unit 0 starts.
   public var padding: Int
 
+  /// The largest field size, stride or padding a stack may reach, in pixels: 100,000, far
+  /// beyond any image this toolkit reads, and small enough that the effective field of a
+  /// stack (O(layers · size)) takes well under a second.
+  public static let maximumExtent = 100_000
+
   /// The field after every layer of `stack`, in order (`result[i]` is after layer i).
+  ///
+  /// Precondition: `stack` is within `maximumExtent` (`ConvStack(parsing:)` checks this;
+  /// use `checkedPerLayer` for stacks built in code).
   public static func perLayer(_ stack: ConvStack) -> [ReceptiveField] {
-    var field = ReceptiveField(size: 1, stride: 1, padding: 0)
-    return stack.layers.map { layer in
-      field.size += (layer.dilatedKernel - 1) * field.stride
-      field.padding += layer.padding * field.stride
-      field.stride *= layer.stride
-      return field
+    do {
+      return try checkedPerLayer(stack)
+    } catch {
+      preconditionFailure("\(stack.name): \(error)")
     }
+  }
+
+  /// `perLayer`, with checked arithmetic: throws `ConvSpecError.fieldTooLarge` naming the
+  /// first layer whose field size, stride or padding exceeds `maximumExtent`.
+  public static func checkedPerLayer(_ stack: ConvStack) throws(ConvSpecError) -> [ReceptiveField] {
+    var field = ReceptiveField(size: 1, stride: 1, padding: 0)
+    var fields: [ReceptiveField] = []
+    fields.reserveCapacity(stack.layers.count)
+    for (index, layer) in stack.layers.enumerated() {
+      func checked(_ value: (partialValue: Int, overflow: Bool), _ quantity: String) throws(ConvSpecError) -> Int {
+        guard !value.overflow, value.partialValue <= maximumExtent else {
+          throw .fieldTooLarge(index: index, text: layer.description, quantity: quantity, limit: maximumExtent)
+        }
+        return value.partialValue
+      }
+      let growth = try checked((layer.dilatedKernel - 1).multipliedReportingOverflow(by: field.stride), "field size")
+      field.size = try checked(field.size.addingReportingOverflow(growth), "field size")
+      let shift = try checked(layer.padding.multipliedReportingOverflow(by: field.stride), "padding")
+      field.padding = try checked(field.padding.addingReportingOverflow(shift), "padding")
+      field.stride = try checked(field.stride.multipliedReportingOverflow(by: layer.stride), "stride")
+      fields.append(field)
+    }
+    return fields
   }
 
   /// The field of the whole stack.

@@ -10,6 +10,15 @@ import VATensorCore
 /// `f = W_f x` (queries), `g = W_g x` (keys), `h = W_h x` (values), all 1×1 convolutions;
 /// `β = softmax(fᵀ g)` over keys; `o = W_o (h βᵀ)` (or `h βᵀ` without an output projection);
 /// `y = γ · o + x`. γ starts at 0, so a fresh module is exactly the identity.
+///
+/// Layouts (checked against PyTorch by Scripts/reference/cnn_fixtures.py):
+/// - BigGAN's `layers.Attention` is `.bigGAN` with `poolsKeys`: `theta` → `query`,
+///   `phi` → `key`, `g` → `value`, `o` → `output` (1×1 conv weights `[out, in, 1, 1]` as
+///   `[out, in]`), `gamma`; none has a bias.
+/// - SAGAN's original `Self_Attn` (heykeetae/Self-Attention-GAN) is `.full` without pooling:
+///   `query_conv`, `key_conv`, `value_conv` → `query`, `key`, `value`, with their biases
+///   (give each `Linear` its bias); `gamma`.
+/// Projections are created without biases; one set on a `Linear` is added per channel.
 public struct SAGANAttention: ParameterContainer, Sendable {
   /// How values are projected.
   public enum ValueForm: String, Sendable, CaseIterable {
@@ -65,9 +74,16 @@ public struct SAGANAttention: ParameterContainer, Sendable {
       spectralNorms = norms
     }
     let positions = x.reshaped(batch + [c, h * w])             // [(B,) C, N]
-    let f = matmul(weights[0], positions)                       // [(B,) C/r, N]
-    var g = matmul(weights[1], positions)                       // [(B,) C/r, N]
-    var v = matmul(weights[2], positions)                       // [(B,) C', N]
+    // A 1×1 convolution: W·x, plus the bias per output channel when the projection has one
+    // (SAGAN's original code uses nn.Conv2d's default bias=True; BigGAN's has none).
+    func project(_ weight: Tensor, _ layer: Linear?, _ input: Tensor) -> Tensor {
+      let product = matmul(weight, input)
+      guard let bias = layer?.bias else { return product }
+      return product + bias.reshaped([bias.count, 1])
+    }
+    let f = project(weights[0], query, positions)               // [(B,) C/r, N]
+    var g = project(weights[1], key, positions)                 // [(B,) C/r, N]
+    var v = project(weights[2], value, positions)               // [(B,) C', N]
     if poolsKeys {
       func pooled(_ t: Tensor) -> Tensor {
         let channels = t.shape[t.rank - 2]
@@ -78,7 +94,7 @@ public struct SAGANAttention: ParameterContainer, Sendable {
     }
     let attention = softmax(matmul(f, g, transposeA: true), axis: -1)  // [(B,) N, M]
     var o = matmul(v, attention, transposeB: true)                       // [(B,) C', N]
-    if output != nil { o = matmul(weights[3], o) }                       // [(B,) C, N]
+    if output != nil { o = project(weights[3], output, o) }              // [(B,) C, N]
     return ((o * gamma).reshaped(x.shape) + x, attention)
   }
 

@@ -82,17 +82,16 @@ extension Scene {
   func receptiveFieldPanel() -> (panel: Panel, field: ReceptiveField, erf: [Float]) {
     let field = ReceptiveField.of(settings.cnn)
     let box = field.box(aroundPixel: point.x, point.y)
-    let horizontal = EffectiveReceptiveField(stack: settings.cnn, unit: field.nearestUnit(toPixel: point.x))
-    let vertical = EffectiveReceptiveField(stack: settings.cnn, unit: field.nearestUnit(toPixel: point.y))
+    let (unitX, unitY) = (field.nearestUnit(toPixel: point.x), field.nearestUnit(toPixel: point.y))
+    let horizontal = EffectiveReceptiveField(stack: settings.cnn, unit: unitX)
+    let vertical = horizontal.shifted(byUnits: unitY - unitX, stride: field.stride)
     var erf = [Float](repeating: 0, count: image.width * image.height)
-    for (j, wy) in vertical.profile.enumerated() {
-      let y = vertical.offset + j
-      guard y >= 0, y < image.height else { continue }
-      for (i, wx) in horizontal.profile.enumerated() {
-        let x = horizontal.offset + i
-        guard x >= 0, x < image.width else { continue }
-        erf[y * image.width + x] = Float(wx * wy)
-      }
+    // Only the part of the field inside the image: a field may be far wider than it.
+    let ys = max(0, vertical.offset)..<max(0, min(image.height, vertical.offset + vertical.profile.count))
+    let xs = max(0, horizontal.offset)..<max(0, min(image.width, horizontal.offset + horizontal.profile.count))
+    for y in ys {
+      let wy = vertical.profile[y - vertical.offset]
+      for x in xs { erf[y * image.width + x] = Float(horizontal.profile[x - horizontal.offset] * wy) }
     }
     let peak = erf.max() ?? 0
     let s = displayScale

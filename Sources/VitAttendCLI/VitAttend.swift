@@ -114,8 +114,20 @@ public struct VitAttend: ParsableCommand {
     (request.out, request.outDirectory, request.html, request.format) = (output.out, output.outDir, output.html, output.format)
     (request.dump, request.dumpDirectory, request.shard) = (output.dump, output.dumpDir, output.shard)
     let plan = try OutputPlan.make(request)
+    // Output folders are checked before the model runs, so a typo fails in a moment.
+    for path in [output.out, output.html, output.dump].compactMap({ $0 }) {
+      let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw VitAttendError.writeFailed(path: path, reason: "folder \(folder) does not exist")
+      }
+    }
     for folder in [output.outDir, output.dumpDir].compactMap({ $0 }) {
-      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+      do {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+      } catch {
+        throw VitAttendError.writeFailed(path: folder, reason: "cannot create the folder (\((error as NSError).localizedDescription))")
+      }
     }
     let loaded: any InspectableModel = try model.weights.map { try CheckpointModel(path: $0, headCount: model.headCount) } ?? BuiltInModel()
     let settings = try figureSettings()

@@ -81,7 +81,7 @@ struct MapOptions: ParsableArguments {
   @Option(name: .customLong("discard-ratio"), help: "Fraction of the weakest weights dropped per layer by --map rollout (default 0).")
   var discardRatio: Double?
 
-  @Option(help: "CNN for the receptive-field views: \(ConvStack.presetNames.joined(separator: ", ")), or layers like conv3p1,conv3p1,pool2s2 (default vgg16).")
+  @Option(help: "CNN for the receptive-field views: \(ConvStack.presetNames.joined(separator: ", ")), or layers like conv3p1,conv3p1,pool2s2 (at most \(ConvStack.maximumLayers) layers, a field of at most \(ReceptiveField.maximumExtent) pixels; default vgg16).")
   var cnn: String?
 }
 

@@ -48,7 +48,8 @@ struct PNGDecodingTests {
 
   @Test(arguments: [1, 2, 3, 4])
   func encodeThenDecodeIsBitExact(channels: Int) throws {
-    var generator = SystemRandomNumberGenerator()
+    // Seeded, so a failure reproduces (VAImageIOTests does not link VATensorCore's SplitMix64).
+    var generator = SeededGenerator(seed: UInt64(channels))
     let pixels = (0..<(37 * 23 * channels)).map { _ in UInt8.random(in: 0...255, using: &generator) }
     let image = Image(width: 37, height: 23, channels: channels, pixels: pixels)
     let decoded = try Image(decoding: image.pngData(), name: "roundtrip")
@@ -71,5 +72,18 @@ struct PNGDecodingTests {
     #expect(try Image(contentsOfFile: scratch.file("out.png")) == image)
     #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == ["out.png"])
     #expect(throws: ImageIOError.self) { try image.writePNG(to: scratch.file("missing/out.png")) }
+  }
+}
+
+/// SplitMix64 (Steele et al. 2014): a small seeded generator for reproducible test data.
+private struct SeededGenerator: RandomNumberGenerator {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
   }
 }

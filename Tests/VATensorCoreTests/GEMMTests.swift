@@ -53,12 +53,18 @@ struct GEMMTests {
     }
   }
 
-  /// Every micro-kernel this CPU can run (portable, AVX2, AVX-512), not just the detected one,
-  /// in both epilogues: accumulating onto C (beta = 0.25), and storing the first depth slice
-  /// plus the bias over a C that holds NaN (beta = 0: C must not be read). k = 333 spans two
-  /// depth slices, n = 71 and m = 29 leave edge tiles.
-  @Test(arguments: [Int32(0), 1, 2], [(beta: Float(0.25), bias: false), (0, true), (0, false), (0.25, true)])
-  func everyMicroKernelMatchesTheReference(level: Int32, epilogue: (beta: Float, bias: Bool)) {
+  /// Every micro-kernel (portable, AVX2, AVX-512), not just the detected one, in both
+  /// epilogues: accumulating onto C (beta = 0.25), and storing the first depth slice plus
+  /// the bias over a C that holds NaN (beta = 0: C must not be read). k = 333 spans two
+  /// depth slices, n = 71 and m = 29 leave edge tiles. Levels this CPU lacks are skipped.
+  static let epilogues: [(beta: Float, bias: Bool)] = [(0.25, false), (0, true), (0, false), (0.25, true)]
+  @Test(arguments: epilogues) func portableMicroKernel(epilogue: (beta: Float, bias: Bool)) { microKernelMatches(level: 0, epilogue) }
+  @Test(.enabled(if: KernelLevel.avx2, "this CPU (or CK_SGEMM_KERNEL) has no AVX2"), arguments: epilogues)
+  func avx2MicroKernel(epilogue: (beta: Float, bias: Bool)) { microKernelMatches(level: 1, epilogue) }
+  @Test(.enabled(if: KernelLevel.avx512, "this CPU (or CK_SGEMM_KERNEL) has no AVX-512"), arguments: epilogues)
+  func avx512MicroKernel(epilogue: (beta: Float, bias: Bool)) { microKernelMatches(level: 2, epilogue) }
+
+  func microKernelMatches(level: Int32, _ epilogue: (beta: Float, bias: Bool)) {
     let (m, n, k) = (29, 71, 333)
     var rng = SplitMix64(seed: 9)
     let a = (0..<(m * k)).map { _ in Float(rng.nextStandardNormal()) }
@@ -68,12 +74,47 @@ struct GEMMTests {
     let ran = bias.withUnsafeBufferPointer { pb in
       ck_sgemm_at_level(level, 0, 1, m, n, k, 1.5, a, k, b, k, epilogue.beta, epilogue.bias ? pb.baseAddress : nil, &fast, n)
     }
-    guard ran == 1 else { return }  // this CPU lacks the level
+    guard ran == 1 else { Issue.record("level \(level) did not run"); return }
     var slow = [Float](repeating: 1, count: m * n)
     sgemmReference(.none, .transposed, m: m, n: n, k: k, alpha: 1.5, a: a, lda: k, b: b, ldb: k, beta: epilogue.beta, c: &slow, ldc: n)
     if epilogue.bias { for i in 0..<(m * n) { slow[i] += bias[i % n] } }
     let worst = zip(fast, slow).map { abs($0 - $1) / max(1, abs($1)) }.max()!
     #expect(worst < 1e-4, "level \(level) \(epilogue): relative error \(worst)")
+  }
+
+  /// The whole driver (packing, blocking, edge tiles, transposes, padded strides) at each
+  /// level below the detected one, as `matchesTheReference` checks the detected one: on an
+  /// AVX-512 machine the portable and AVX2 paths run too.
+  static let transposes: [(MatrixTranspose, MatrixTranspose)] = [(.none, .none), (.transposed, .none), (.none, .transposed), (.transposed, .transposed)]
+  @Test(arguments: shapes, transposes) func portableDriver(shape: (Int, Int, Int), transposes: (MatrixTranspose, MatrixTranspose)) {
+    driverMatches(level: 0, shape, transposes)
+  }
+  @Test(.enabled(if: KernelLevel.avx2, "this CPU (or CK_SGEMM_KERNEL) has no AVX2"), arguments: shapes, transposes)
+  func avx2Driver(shape: (Int, Int, Int), transposes: (MatrixTranspose, MatrixTranspose)) { driverMatches(level: 1, shape, transposes) }
+
+  func driverMatches(level: Int32, _ shape: (Int, Int, Int), _ transposes: (MatrixTranspose, MatrixTranspose)) {
+    let (m, n, k) = shape
+    var rng = SplitMix64(seed: UInt64(m * 7919 + n * 31 + k))
+    let aRows = transposes.0 == .none ? m : k, aColumns = transposes.0 == .none ? k : m
+    let bRows = transposes.1 == .none ? k : n, bColumns = transposes.1 == .none ? n : k
+    let lda = aColumns + 3, ldb = bColumns + 3, ldc = n + 3
+    let a = (0..<(aRows * lda)).map { _ in Float(rng.nextStandardNormal()) }
+    let b = (0..<(bRows * ldb)).map { _ in Float(rng.nextStandardNormal()) }
+    let c0 = (0..<(m * ldc)).map { _ in Float(rng.nextStandardNormal()) }
+    var fast = c0, slow = c0
+    let ran = ck_sgemm_at_level(level, transposes.0 == .transposed ? 1 : 0, transposes.1 == .transposed ? 1 : 0, m, n, k, 0.75, a, lda, b, ldb, -0.5, nil, &fast, ldc)
+    guard ran == 1 else { Issue.record("level \(level) did not run"); return }
+    sgemmReference(transposes.0, transposes.1, m: m, n: n, k: k, alpha: 0.75, a: a, lda: lda, b: b, ldb: ldb, beta: -0.5, c: &slow, ldc: ldc)
+    // Float32 accumulation over k terms of unit variance: error grows like sqrt(k)·eps.
+    let tolerance = Float(k).squareRoot() * 1e-5 + 1e-5
+    for i in 0..<m {
+      for j in 0..<n where abs(fast[i * ldc + j] - slow[i * ldc + j]) > tolerance * max(1, abs(slow[i * ldc + j])) {
+        Issue.record("level \(level) \(shape) \(transposes): C[\(i),\(j)] = \(fast[i * ldc + j]), reference \(slow[i * ldc + j])"); return
+      }
+      for j in n..<ldc where fast[i * ldc + j] != c0[i * ldc + j] {
+        Issue.record("level \(level) \(shape): wrote into C's padding at row \(i)"); return
+      }
+    }
   }
 
   /// `sgemm`'s bias split with the columns across threads, against the reference plus the bias.

@@ -4,7 +4,8 @@ import VAModels
 import VATensorCore
 import Testing
 
-/// `vit-attend --html` as files and pixels: the screenshot, batches, speed, size.
+/// `vit-attend --html` as files and pixels: the screenshot, batches, size. Speed:
+/// Scripts/bench/page_timings.py.
 @Suite(.serialized) struct InspectorPageOutputTests {
   let cat = CommandRunner.repositoryFile("images/cat.png")
 
@@ -39,17 +40,19 @@ import Testing
     #expect(brightness[brightest] >= 3 * 250, "the maximum should be white in gray at opacity 1, got \(brightness[brightest])")
   }
 
-  /// Usable within a second, and a hover redraws within a 60 Hz frame: the page's own
-  /// `performance.now()` timings with `bench=K` (K hover redraws).
-  @Test func pageIsReadyFastAndHoversWithinAFrame() throws {
+  /// `bench=K` redraws K hovers and reports its timings, then restores the view. How fast
+  /// is measured by Scripts/bench/page_timings.py (ready < 1 s, hover < 16.7 ms), not here:
+  /// timed assertions flake on a shared machine.
+  @Test func benchModeRedrawsAndReportsTimings() throws {
     let scratch = ScratchFolder()
     let page = scratch.file("cat.html")
     let result = try CommandRunner.run([cat, "--html", page])
     #expect(result.status == 0, "\(result.error)")
-    let map = try HeadlessBrowser.find().currentMap(page: page, fragment: "map=query&bench=60")
-    let ready = try #require(map.timings["ready"]), hover = try #require(map.timings["hoverMedian"])
-    #expect(ready < 1000, "ready after \(ready) ms")
-    #expect(hover < 1000.0 / 60, "median hover redraw \(hover) ms")
+    let map = try HeadlessBrowser.find().currentMap(page: page, fragment: "map=query&query=7,5&bench=60")
+    #expect(map.timings["hovers"] == 60)
+    let ready = try #require(map.timings["ready"]), median = try #require(map.timings["hoverMedian"]), worst = try #require(map.timings["hoverMax"])
+    #expect(ready >= 0 && median >= 0 && median <= worst)
+    #expect(map.state["query"] as? [Int] == [7, 5], "the view after the bench is the one the fragment named")
   }
 
   /// A ViT-S/16-shaped page at 224x224 stays under 6 MB and follows `--help`'s formula.
@@ -71,9 +74,9 @@ import Testing
     // the 35 kB of script, style and colour tables.
     #expect(size > data && size < data + 4 * 224 * 224 * 3 / 3 + 40_000, "\(size) bytes, formula's data \(data)")
     #expect(size < 6_000_000)
-    let map = try HeadlessBrowser.find().currentMap(page: page, fragment: "map=query&bench=60")
+    let map = try HeadlessBrowser.find().currentMap(page: page, fragment: "map=query")
     #expect(map.values.count == n && map.state["fuse"] as? String == "mean")
-    #expect(try #require(map.timings["ready"]) < 1000 && (try #require(map.timings["hoverMedian"])) < 1000.0 / 60, "\(map.timings)")
+    #expect(map.timings["ready"] != nil, "\(map.timings)")
   }
 
   /// `--out-dir DIR --format html`: one page per image, named after it, and the run's index.

@@ -79,6 +79,25 @@ import Testing
     }
   }
 
+  /// A fragment naming a head and no fusion shows that head, though a checkpoint's first
+  /// view is the mean over heads; `fuse` in the fragment overrides the head.
+  @Test func aHeadInTheFragmentShowsThatHead() throws {
+    let scratch = ScratchFolder()
+    let page = try makePage(["--weights", timm], in: scratch, patchSize: 16, prefixTokens: 1, classToken: true)
+    let r = page.record
+    let first = try HeadlessBrowser.find().currentMap(page: page.path, fragment: "")
+    #expect(first.state["fuse"] as? String == "mean", "a checkpoint's first view fuses heads")
+    for head in [0, 2] {
+      let map = try HeadlessBrowser.find().currentMap(page: page.path, fragment: "map=cls&layer=1&head=\(head)")
+      #expect(map.state["fuse"] as? String == "none" && map.state["head"] as? Int == head)
+      try expectMap(page, "map=cls&layer=1&head=\(head)", equals: r.classTokenMap(layer: 1, .head(head))!, step: step(r, layer: 1, token: 0, .head(head)))
+    }
+    // The two differ by more than a quantisation step, so the check above can fail.
+    let (one, mean) = (r.classTokenMap(layer: 1, .head(0))!, r.classTokenMap(layer: 1, .fused(.mean))!)
+    #expect(zip(one, mean).map { abs($0 - $1) }.max()! > 3 * Float(step(r, layer: 1, token: 0, .fused(.mean))))
+    try expectMap(page, "map=cls&layer=1&head=0&fuse=max", equals: r.classTokenMap(layer: 1, .fused(.max))!, step: step(r, layer: 1, token: 0, .fused(.max)))
+  }
+
   /// The fragment is the view: every key comes back in `data-state`, out-of-range values
   /// are clamped, and a class-token map on a model without one falls back to the query.
   @Test func fragmentSetsTheViewAndStateReportsIt() throws {

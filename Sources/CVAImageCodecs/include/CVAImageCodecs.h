@@ -64,10 +64,11 @@ int32_t cic_jpeg_decode(const uint8_t *data, size_t size, const cic_limits *limi
 
 /// Encodes 8-bit interleaved pixels (1 to 4 channels) as a PNG with optional tEXt chunks.
 /// `keys[i]`/`values[i]` are NUL-terminated Latin-1 strings; keys are 1-79 bytes.
+/// `level` is zlib's compression level, 0 (store) to 9 (smallest); 6 is zlib's default.
 int32_t cic_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
                        uint32_t channels, const char *const *keys,
-                       const char *const *values, size_t text_count, cic_buffer *out,
-                       char *message);
+                       const char *const *values, size_t text_count, int32_t level,
+                       cic_buffer *out, char *message);
 
 /// Releases a buffer returned by this shim.
 void cic_free(void *pointer);

@@ -54,8 +54,11 @@
   // #current-map's data-note, instead of falling back silently.
   let notes = [];
 
+  // A fragment that names a head shows that head unless it also names a fusion: a view
+  // named in a URL is exactly that view, whatever the page's first view fused.
   function readFragment() {
     notes = [];
+    let namedHead = false, namedFusion = false;
     for (const part of location.hash.replace(/^#/, "").split("&")) {
       const eq = part.indexOf("=");
       if (eq < 0) continue;
@@ -66,10 +69,10 @@
           (value === "heads" ? "; the thumbnails below show every head of the layer" : "") + "; showing " + state.map + ".");
       }
       if (key === "map" && MAPS.includes(value)) state.map = value;
-      else if (key === "fuse" && FUSIONS.includes(value)) state.fuse = value;
+      else if (key === "fuse" && FUSIONS.includes(value)) { state.fuse = value; namedFusion = true; }
       else if (key === "cmap" && colormaps[value]) state.cmap = value;
       else if (key === "layer" && Number.isFinite(number)) state.layer = number;
-      else if (key === "head" && Number.isFinite(number)) state.head = number;
+      else if (key === "head" && Number.isFinite(number)) { state.head = number; namedHead = true; }
       else if (key === "alpha" && Number.isFinite(number)) state.alpha = number;
       else if (key === "keep" && Number.isFinite(number)) state.keep = number;
       else if ((key === "grid" || key === "smooth") && Number.isFinite(number)) state[key] = number ? 1 : 0;
@@ -79,6 +82,7 @@
         if (xy.length === 2 && xy.every(Number.isFinite)) { state.query = xy; pinned = true; }
       }
     }
+    if (namedHead && !namedFusion) state.fuse = "none";
     const asked = { map: state.map, layer: state.layer, head: state.head, query: state.query.slice() };
     normalise();
     if (asked.map === "cls" && state.map !== "cls") {
