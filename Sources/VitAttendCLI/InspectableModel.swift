@@ -12,6 +12,8 @@ struct ModelRun {
   var attention: AttentionRecord
   /// `[classes]`, when the model has a head.
   var logits: [Float]?
+  /// An attention-pooling head's weights `[heads, queries, N]` over the patches, if any.
+  var pool: (heads: Int, queries: Int, values: [Float])? = nil
 }
 
 /// A model `vit-attend` can draw: anything that records attention over image patches.
@@ -62,16 +64,21 @@ struct CheckpointModel: InspectableModel {
   let model: VisionTransformer
   let layout: CheckpointLayout
   let path: String
+  /// Settings no file gave (warned on stderr and named in captions).
+  let inferred: [String]
 
-  init(path: String, headCount: Int?) throws {
-    (model, layout) = try VisionTransformer.load(from: path, headCount: headCount)
+  init(path: String, overrides: CheckpointOverrides) throws {
+    let imported = try VisionTransformer.importCheckpoint(from: path, overrides: overrides)
+    (model, layout, inferred) = (imported.model, imported.layout, imported.inferred)
     self.path = path
   }
 
   var name: String {
     let c = model.configuration
     let file = (path as NSString).lastPathComponent
+    let guesses = inferred.map { $0.components(separatedBy: " (").first ?? $0 }
     return "ViT D=\(c.embedDimension) depth \(c.depth) \(c.headCount) heads /\(c.patchSize) (\(layout.rawValue): \(file))"
+      + (guesses.isEmpty ? "" : "; " + guesses.joined(separator: "; "))
   }
   var patchSize: Int { model.configuration.patchSize }
   var preferredLongerSide: Int { max(model.configuration.imageWidth, model.configuration.imageHeight) }
@@ -87,7 +94,8 @@ struct CheckpointModel: InspectableModel {
     let record = AttentionRecord(
       layers: output.attention.map(\.scalars), heads: c.headCount, prefixTokens: c.prefixTokens,
       hasClassToken: c.classToken, gridWidth: output.gridWidth, gridHeight: output.gridHeight)
-    return ModelRun(input: input, attention: record, logits: output.logits?.scalars)
+    let pool = output.poolAttention.map { (heads: $0.shape[0], queries: $0.shape[1], values: $0.scalars) }
+    return ModelRun(input: input, attention: record, logits: output.logits?.scalars, pool: pool)
   }
 
   func positionEmbeddings(gridWidth: Int, gridHeight: Int) -> [Float]? {

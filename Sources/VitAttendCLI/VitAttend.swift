@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import VAImageIO
 import VAInspection
+import VAModels
 import VARendering
 
 extension Colormap: ExpressibleByArgument {}
@@ -70,6 +71,12 @@ public struct VitAttend: ParsableCommand {
   @Option(name: .customLong("head-count"), help: "Attention heads of a checkpoint without a config (default: its width / 64).")
   var headCount: Int?
 
+  @Option(help: "Input normalisation mean R,G,B of a checkpoint without one in its config (default: 0.5,0.5,0.5, with a warning).")
+  var mean: ChannelValues?
+
+  @Option(help: "Input normalisation std R,G,B of a checkpoint without one in its config (default: 0.5,0.5,0.5, with a warning).")
+  var std: ChannelValues?
+
   @Option(help: "What to draw; the default figure when left out.")
   var map: MapKind?
 
@@ -132,6 +139,8 @@ public struct VitAttend: ParsableCommand {
     if let head, head < 0 { throw ValidationError("--head counts from 0, got \(head).") }
     if let layer, layer < 0 { throw ValidationError("--layer counts from 0, got \(layer).") }
     if let headCount, headCount < 1 { throw ValidationError("--head-count must be at least 1, got \(headCount).") }
+    if (mean != nil || std != nil || headCount != nil), weights == nil { throw ValidationError("--head-count, --mean and --std describe a checkpoint; give --weights too.") }
+    if let std, std.values.contains(where: { $0 <= 0 }) { throw ValidationError("--std values must be positive.") }
     do {
       _ = try ConvStack(parsing: cnn)
     } catch {
@@ -148,7 +157,12 @@ public struct VitAttend: ParsableCommand {
       try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
     }
     let settings = try Settings(self)
-    let model: any InspectableModel = try weights.map { try CheckpointModel(path: $0, headCount: headCount) } ?? DefaultModel()
+    let overrides = CheckpointOverrides(headCount: headCount, mean: mean?.values, std: std?.values)
+    let model: any InspectableModel = try weights.map { try CheckpointModel(path: $0, overrides: overrides) } ?? DefaultModel()
+    if let checkpoint = model as? CheckpointModel {
+      // What the loader had to guess changes the numbers, so it is said here and in every caption.
+      for note in checkpoint.inferred { FileHandle.standardError.write(Data("vit-attend: warning: \(note)\n".utf8)) }
+    }
     let pipeline = Pipeline(settings: settings, model: model)
     let progress = ProgressBar(total: plan.jobs.count)
     for (index, job) in plan.jobs.enumerated() {

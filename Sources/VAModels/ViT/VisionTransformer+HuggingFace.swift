@@ -7,7 +7,7 @@ extension VisionTransformer {
   /// `config` is `config.json` (`hidden_size`, `num_attention_heads`, `layer_norm_eps`,
   /// `hidden_act`), `preprocessor` is `preprocessor_config.json` (`image_mean`,
   /// `image_std`). The pooler (`pooler.dense`, unused by the classifier) is skipped.
-  static func loadHuggingFace(_ r: CheckpointReader, prefix: String, config: [String: Any]?, preprocessor: [String: Any]?, headCount: Int?) throws(CheckpointError) -> VisionTransformer {
+  static func loadHuggingFace(_ r: CheckpointReader, prefix: String, config: [String: Any]?, preprocessor: [String: Any]?, overrides: CheckpointOverrides, notes: inout [String]) throws(CheckpointError) -> VisionTransformer {
     let path = r.path
     let e = prefix + "embeddings."
     guard let projection = r.shape(e + "patch_embeddings.projection.weight"), projection.count == 4, projection[1] == 3, projection[2] == projection[3] else {
@@ -18,9 +18,12 @@ extension VisionTransformer {
     guard depth > 0 else { throw .missingTensor(path: path, name: prefix + "encoder.layer.0.attention.attention.query.weight") }
     let hidden = r.shape(prefix + "encoder.layer.0.intermediate.dense.weight")?.first ?? 4 * d
     var c = ViTConfiguration(patchSize: p, embedDimension: d, depth: depth,
-      headCount: try heads(configured: integer(config?["num_attention_heads"]), override: headCount, dimension: d, path: path),
+      headCount: try heads(configured: integer(config?["num_attention_heads"]), override: overrides.headCount, dimension: d, path: path, notes: &notes),
       mlpHiddenDimension: hidden)
     c.classToken = r.has(e + "cls_token")
+    if let type = config?["model_type"] as? String, type != "vit" {
+      throw .badConfig(path: path, reason: "model_type '\(type)' is not implemented for this layout (ViTModel weights with model_type 'vit')")
+    }
     c.layerNormEps = (config?["layer_norm_eps"] as? Double).map(Float.init) ?? 1e-12
     c.positionResampling = .huggingFace
     c.classCount = r.shape("classifier.weight")?.first ?? 0
@@ -29,17 +32,23 @@ extension VisionTransformer {
     switch config?["hidden_act"] as? String ?? "gelu" {
     case "gelu": approximation = .exact
     case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": approximation = .tanh
-    case let other: throw .badConfig(path: path, reason: "hidden_act '\(other)' is not supported (gelu, gelu_new, gelu_pytorch_tanh)")
+    case "quick_gelu": approximation = .quick
+    case let other: throw .badConfig(path: path, reason: "hidden_act '\(other)' is not supported (gelu, gelu_new, gelu_pytorch_tanh, quick_gelu)")
     }
     if let mean = floats(preprocessor?["image_mean"]), let std = floats(preprocessor?["image_std"]), mean.count == 3, std.count == 3 {
       c.mean = mean
       c.std = std
+    } else {
+      notes.append(normalisationNote)
     }
     guard let rows = r.shape(e + "position_embeddings")?[1], let side = squareSide(rows - c.prefixTokens) else {
       throw .inconsistent(path: path, reason: "\(e)position_embeddings must hold a square grid plus the class token")
     }
     c.positionGridWidth = side
     c.positionGridHeight = side
+    if integer(config?["image_size"]) == nil {
+      notes.append("input size inferred as \(c.imageWidth)x\(c.imageHeight) from position_embeddings (no config gives it)")
+    }
 
     func linear(_ name: String, _ outputs: Int, _ inputs: Int) throws(CheckpointError) -> Linear {
       Linear(weight: try r.tensor(name + ".weight", [outputs, inputs]), bias: try r.optional(name + ".bias", [outputs]))

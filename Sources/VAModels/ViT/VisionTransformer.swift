@@ -11,6 +11,7 @@ public struct VisionTransformer: ParameterContainer, Sendable {
   public var configuration: ViTConfiguration
   public var patchEmbedding: PatchEmbedding
   public var classToken: Tensor?       // [1, D]
+  public var distillationToken: Tensor? // [1, D], DeiT distilled
   public var registerTokens: Tensor?   // [R, D]
   public var positionEmbedding: Tensor? // [rows, D], learned only
   public var preNorm: LayerNorm?
@@ -18,6 +19,10 @@ public struct VisionTransformer: ParameterContainer, Sendable {
   public var norm: LayerNorm?
   public var fcNorm: LayerNorm?
   public var head: Linear?
+  /// DeiT's distillation head, read from the distillation token.
+  public var headDistillation: Linear? = nil
+  /// The attention-pooling head (`globalPool == .attention`).
+  public var attentionPool: AttentionPoolHead? = nil
 
   /// What one forward pass produced. For a batch every tensor has a leading `[B]` axis.
   public struct Output: Sendable {
@@ -27,6 +32,9 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     public var tokens: Tensor
     /// Per layer, post-softmax attention `[heads, T, T]`, when recorded.
     public var attention: [Tensor]
+    /// The attention-pooling head's weights `[heads, 1, N]` over the patches, when the model
+    /// has one and attention is recorded.
+    public var poolAttention: Tensor?
     public var gridWidth: Int
     public var gridHeight: Int
   }
@@ -43,6 +51,7 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     out.logits = out.logits?.squeezed(0)
     out.tokens = out.tokens.squeezed(0)
     out.attention = out.attention.map { $0.squeezed(0) }
+    out.poolAttention = out.poolAttention?.squeezed(0)
     return out
   }
 
@@ -56,7 +65,7 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     let b = images.shape[0], d = c.embedDimension
     let gw = images.shape[3] / p, gh = images.shape[2] / p
     var x = patchEmbedding(images)  // [B, N, D]
-    let prefix = [classToken, registerTokens].compactMap { $0 }.map { $0.broadcast(to: [b, $0.shape[0], d]) }
+    let prefix = [classToken, distillationToken, registerTokens].compactMap { $0 }.map { $0.broadcast(to: [b, $0.shape[0], d]) }
     let positions = positionTable(gridWidth: gw, gridHeight: gh)  // [T or N, D], broadcast over B
     if c.positionPlacement == .patchesOnly || c.positionEmbedding == .sinCos2D {
       if let positions { x = x + positions }
@@ -78,14 +87,26 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     }
     if let norm { x = norm(x) }
     var logits: Tensor?
-    if let head {
-      var pooled = c.globalPool == .token
-        ? x.sliced(axis: 1, range: 0..<1).reshaped([b, d])
-        : x.sliced(axis: 1, range: c.prefixTokens..<t).mean(axis: 1)
-      if let fcNorm { pooled = fcNorm(pooled) }
-      logits = head(pooled)
+    var poolAttention: Tensor?
+    var pooled: Tensor
+    switch c.globalPool {
+    case .token: pooled = x.sliced(axis: 1, range: 0..<1).reshaped([b, d])
+    case .average: pooled = x.sliced(axis: 1, range: c.prefixTokens..<t).mean(axis: 1)
+    case .attention:
+      // timm pools the patches only (pool_include_prefix is off for MAP heads).
+      guard let attentionPool else { preconditionFailure("globalPool .attention needs an attention-pooling head") }
+      (pooled, poolAttention) = attentionPool(x.sliced(axis: 1, range: c.prefixTokens..<t), record: recordAttention)
     }
-    return Output(logits: logits, tokens: x, attention: attention, gridWidth: gw, gridHeight: gh)
+    if let fcNorm { pooled = fcNorm(pooled) }
+    if let head {
+      logits = head(pooled)
+      if let headDistillation {
+        // timm's VisionTransformerDistilled and transformers' DeiTForImageClassificationWithTeacher
+        // average the two heads in eval.
+        logits = (logits! + headDistillation(x.sliced(axis: 1, range: 1..<2).reshaped([b, d]))) * 0.5
+      }
+    }
+    return Output(logits: logits, tokens: x, attention: attention, poolAttention: poolAttention, gridWidth: gw, gridHeight: gh)
   }
 
   /// The position embeddings added for a `gridWidth × gridHeight` grid: `[prefix + N, D]` or
@@ -115,6 +136,7 @@ public struct VisionTransformer: ParameterContainer, Sendable {
   public var namedParameters: [(name: String, tensor: Tensor)] {
     var out = prefixed("patch_embed", patchEmbedding)
     if let classToken { out.append(("cls_token", classToken)) }
+    if let distillationToken { out.append(("dist_token", distillationToken)) }
     if let registerTokens { out.append(("reg_token", registerTokens)) }
     if let positionEmbedding { out.append(("pos_embed", positionEmbedding)) }
     if let preNorm { out += prefixed("norm_pre", preNorm) }
@@ -122,6 +144,8 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     if let norm { out += prefixed("norm", norm) }
     if let fcNorm { out += prefixed("fc_norm", fcNorm) }
     if let head { out += prefixed("head", head) }
+    if let headDistillation { out += prefixed("head_dist", headDistillation) }
+    if let attentionPool { out += prefixed("attn_pool", attentionPool) }
     return out
   }
 }

@@ -1,0 +1,98 @@
+"""Writes one fixture per ViT family into Tests/VAModelsTests/Fixtures/<case>/, in the layout
+its hub ships, each run end to end from a PNG.
+
+Regenerate: python3 Scripts/reference/vit_family_fixtures.py   (torch 2.15, timm 1.0.31)
+
+Each case folder holds
+  model.safetensors, config.json   timm's hub layout: architecture (a real timm name with a
+                                   pretrained tag), num_classes, global_pool, pretrained_cfg
+                                   (input_size, mean, std) and model_args for the shrunken size
+  input.png                        the image, already a multiple of the patch size
+  reference.safetensors            input [3, H, W] (the PNG normalised as timm's transform does:
+                                   (x / 255 - mean) / std), attn.{l} [heads, T, T] of every
+                                   layer, logits [classes], attn.pool [heads, 1, N] for MAP heads
+Weights are random (no hub access) with q/k scaled so attention is peaky, as in vit_fixtures.py.
+"""
+import json, os
+import numpy as np
+import torch
+import timm
+import timm.layers
+from PIL import Image
+from safetensors.torch import save_file
+
+torch.manual_seed(0)
+timm.layers.set_fused_attn(False)
+root = os.path.join(os.path.dirname(__file__), '..', '..', 'Tests', 'VAModelsTests', 'Fixtures')
+
+
+def peaky(model, names, scale=14.0):
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if any(k in name for k in names):
+                p.mul_(scale)
+            if 'norm' in name and p.dim() == 1:
+                p.add_(0.2 * torch.randn(p.shape, generator=g))
+            if name in ('cls_token', 'dist_token', 'reg_token', 'attn_pool.latent'):
+                p.add_(0.5 * torch.randn(p.shape, generator=g))
+            if 'bias' in name and p.dim() == 1 and 'norm' not in name:
+                p.add_(0.05 * torch.randn(p.shape, generator=g))
+
+
+def png(folder, h, w):
+    ys, xs = np.meshgrid(np.linspace(0, 1, h), np.linspace(0, 1, w), indexing='ij')
+    rng = np.random.default_rng(3)
+    rgb = np.stack([np.sin(6 * xs + 2 * ys), np.cos(5 * ys - 3 * xs), xs * ys], -1) * 0.4 + 0.5
+    rgb = np.clip(rgb + 0.15 * rng.standard_normal((h, w, 3)), 0, 1)
+    pixels = (rgb * 255).round().astype(np.uint8)
+    Image.fromarray(pixels).save(os.path.join(folder, 'input.png'))
+    return torch.from_numpy(pixels.astype(np.float32) / 255).permute(2, 0, 1)
+
+
+def timm_case(case, architecture, input_hw, mean, std, qk_names=('attn.qkv.weight', 'attn_pool.q.weight'), **args):
+    folder = os.path.join(root, case)
+    os.makedirs(folder, exist_ok=True)
+    model = timm.create_model(architecture, pretrained=False, **args).eval()
+    peaky(model, qk_names)
+    captured = []
+    for block in model.blocks:
+        block.attn.attn_drop.register_forward_hook(lambda m, i, o: captured.append(i[0][0].detach().clone()))
+    pixels = png(folder, *input_hw)
+    x = (pixels - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None]
+    with torch.no_grad():
+        features = model.forward_features(x[None])
+        logits = model.forward_head(features)[0]
+    tensors = {'input': x.contiguous(), 'logits': logits.contiguous()}
+    for l, a in enumerate(captured):
+        tensors[f'attn.{l}'] = a.contiguous()
+    pool = getattr(model, 'attn_pool', None)
+    if pool is not None:
+        # AttentionPoolLatent's weights, recomputed from its own modules (it has no hook point).
+        with torch.no_grad():
+            tokens = features[:, model.num_prefix_tokens:]
+            B, N, C = tokens.shape
+            q = pool.q(pool.latent).reshape(1, 1, pool.num_heads, pool.head_dim).transpose(1, 2)
+            k = pool.kv(tokens).reshape(B, N, 2, pool.num_heads, pool.head_dim).permute(2, 0, 3, 1, 4)[0]
+            tensors['attn.pool'] = ((q * pool.scale) @ k.transpose(-2, -1)).softmax(-1)[0].contiguous()
+    save_file(tensors, os.path.join(folder, 'reference.safetensors'))
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, os.path.join(folder, 'model.safetensors'))
+    side = args.get('img_size', 224)
+    config = {'architecture': architecture + '.fixture', 'num_classes': model.num_classes, 'num_features': model.num_features,
+              'global_pool': model.global_pool,
+              'pretrained_cfg': {'tag': 'fixture', 'input_size': [3, side, side], 'mean': list(mean), 'std': list(std),
+                                 'interpolation': 'bicubic', 'crop_pct': 1.0},
+              'model_args': args}
+    json.dump(config, open(os.path.join(folder, 'config.json'), 'w'), indent=2)
+    peak = torch.stack([a.max(-1).values.mean() for a in captured]).mean().item()
+    print(f'{case}: T={captured[0].shape[-1]} mean row max {peak:.2f}, logits {logits.abs().max():.2f}')
+
+
+CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
+small = dict(img_size=32, patch_size=8, embed_dim=48, depth=2, num_classes=5)
+timm_case('timm_clip_quickgelu', 'vit_base_patch16_clip_quickgelu_224', (32, 32), CLIP_MEAN, CLIP_STD, num_heads=2, **small)
+timm_case('timm_deit_distilled', 'deit_tiny_distilled_patch16_224', (24, 40), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225),
+          num_heads=4, dynamic_img_size=True, **small)
+timm_case('timm_siglip', 'vit_base_patch16_siglip_224', (40, 24), (0.5, 0.5, 0.5), (0.5, 0.5, 0.5),
+          num_heads=4, dynamic_img_size=True, **small)
+print('ok')

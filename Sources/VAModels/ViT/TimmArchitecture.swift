@@ -1,0 +1,126 @@
+import Foundation
+import VATensorCore
+
+/// What a timm `config.json` says about the computation: the architecture name's implied
+/// constructor arguments (from the generated `TimmArchitecture.table`), overlaid by the
+/// config's own `model_args` and top-level `global_pool`.
+///
+/// Every argument is either implemented, known not to matter in inference (dropout rates,
+/// init schemes), or refused by name: nothing that changes the result is guessed.
+struct TimmArchitecture {
+  /// The timm class the name builds: `VisionTransformer`, `VisionTransformerDistilled`,
+  /// `Beit` or `Eva`; nil for a config without an architecture name (or `vit_custom`, the
+  /// name this toolkit and its fixtures write, whose `model_args` say everything).
+  var modelClass: String?
+  var name: String?
+  var arguments: [String: String]
+
+  /// Settings read from the arguments, nil where they say nothing (the tensors decide).
+  var headCount: Int?
+  var activation = GELUApproximation.exact
+  var layerNormEps: Float?
+  var globalPool: String?
+  var classToken: Bool?
+  var noEmbedClass: Bool?
+  var imageSize: (height: Int, width: Int)?
+  var poolHeadCount: Int?
+
+  /// Arguments that only matter in training or only restate what the tensors show.
+  static let harmless: Set<String> = [
+    "patch_size", "embed_dim", "depth", "mlp_ratio", "num_classes", "in_chans", "qkv_bias", "proj_bias",
+    "init_values", "pre_norm", "fc_norm", "use_fc_norm", "reg_tokens", "dynamic_img_size", "dynamic_img_pad",
+    "final_norm", "drop_rate", "pos_drop_rate", "patch_drop_rate", "proj_drop_rate", "attn_drop_rate",
+    "drop_path_rate", "weight_init", "fix_init", "head_init_scale", "use_abs_pos_emb", "use_rel_pos_bias",
+    "use_shared_rel_pos_bias", "attn_pool_mlp_ratio", "pretrained_strict", "strict_img_size", "output_fmt",
+  ]
+
+  /// Reads `config` (a timm `config.json`), throwing for a name or argument it does not implement.
+  init(config: [String: Any]?, path: String) throws(CheckpointError) {
+    arguments = [:]
+    let raw = config?["architecture"] as? String
+    // Hub configs name a pretrained tag too ("vit_base_patch16_224.augreg_in21k"); the
+    // architecture is the part before the dot.
+    let base = raw.map { String($0.split(separator: ".", maxSplits: 1).first ?? "") }
+    if let base, base != "vit_custom" {
+      guard let entry = Self.registry[base] else {
+        throw .badConfig(path: path, reason: "architecture '\(raw!)' is not a timm ViT this loader implements (timm 1.0.31's VisionTransformer, VisionTransformerDistilled, Beit and Eva names)")
+      }
+      modelClass = entry.modelClass
+      arguments = entry.arguments
+    }
+    name = base
+    for (key, value) in config?["model_args"] as? [String: Any] ?? [:] { arguments[key] = Self.render(value) }
+    if arguments["global_pool"] == nil, let pool = config?["global_pool"] as? String { arguments["global_pool"] = pool }
+    if let modelClass, !["VisionTransformer", "VisionTransformerDistilled"].contains(modelClass) {
+      throw .badConfig(path: path, reason: "architecture '\(raw!)' is timm's \(modelClass) class, which this loader does not implement")
+    }
+    for key in arguments.keys.sorted() where !Self.harmless.contains(key) {
+      let value = arguments[key]!
+      func refuse() -> CheckpointError { .badConfig(path: path, reason: "model_args \(key) = \(value) is not implemented (architecture \(raw ?? "unnamed"))") }
+      switch key {
+      case "num_heads": headCount = Int(value)
+      case "attn_pool_num_heads": poolHeadCount = Int(value)
+      case "act_layer":
+        switch value {
+        case "none", "gelu", "GELU": activation = .exact
+        case "quick_gelu", "QuickGELU": activation = .quick
+        case "gelu_tanh", "GELUTanh": activation = .tanh
+        default: throw refuse()
+        }
+      case "norm_layer":
+        if value == "none" || value == "layernorm" || value == "LayerNorm" { break }
+        guard value.hasPrefix("LayerNorm(eps="), value.hasSuffix(")"), let eps = Float(value.dropFirst(14).dropLast()) else { throw refuse() }
+        layerNormEps = eps
+      case "global_pool":
+        guard ["token", "avg", "map"].contains(value) else { throw refuse() }
+        globalPool = value
+      case "class_token":
+        guard let flag = Bool(value) else { throw refuse() }
+        classToken = flag
+      case "no_embed_class":
+        guard let flag = Bool(value) else { throw refuse() }
+        noEmbedClass = flag
+      case "pos_embed":
+        guard value == "learn" || value == "none" else { throw refuse() }
+      case "img_size":
+        let sides = value.split(separator: ",").compactMap { Int($0) }
+        if sides.count == 1 { imageSize = (sides[0], sides[0]) } else if sides.count == 2 { imageSize = (sides[0], sides[1]) } else { throw refuse() }
+      case "qk_norm", "scale_attn_norm", "scale_mlp_norm", "scale_attn_inner", "pool_include_prefix":
+        // Off is timm's default; on adds norms or changes pooling this loader does not model.
+        guard value == "false" else { throw refuse() }
+      case "embed_layer", "block_fn", "mlp_layer":
+        guard ["PatchEmbed", "Block", "Mlp"].contains(value) else { throw refuse() }
+      default:
+        throw refuse()
+      }
+    }
+    if modelClass == "VisionTransformerDistilled", globalPool == nil { globalPool = "token" }
+  }
+
+  /// A JSON value as the table spells it (`true`, `16`, `224,224`, `LayerNorm(eps=1e-05)`).
+  static func render(_ value: Any) -> String {
+    if let flag = value as? Bool { return flag ? "true" : "false" }
+    if let n = integer(value) { return String(n) }
+    if let x = value as? Double { return String(x) }
+    if let s = value as? String { return s }
+    if let array = value as? [Any] { return array.map(render).joined(separator: ",") }
+    if value is NSNull { return "none" }
+    return "\(value)"
+  }
+
+  /// timm names → (class, implied arguments), parsed once from the generated table.
+  static let registry: [String: (modelClass: String, arguments: [String: String])] = {
+    var out: [String: (String, [String: String])] = [:]
+    for line in table.split(separator: "\n") {
+      let fields = line.split(separator: "\t").map(String.init)
+      guard fields.count >= 2 else { continue }
+      var arguments: [String: String] = [:]
+      for field in fields.dropFirst(2) {
+        guard let eq = field.firstIndex(of: "=") else { continue }
+        arguments[String(field[..<eq])] = String(field[field.index(after: eq)...])
+      }
+      out[fields[0]] = (fields[1], arguments)
+    }
+    return out
+  }()
+}
