@@ -8,12 +8,15 @@ Each case folder holds
                                    pretrained tag), num_classes, global_pool, pretrained_cfg
                                    (input_size, mean, std) and model_args for the shrunken size
   input.png                        the image, already a multiple of the patch size
+  input2.png, reference2.safetensors  (BEiT) another grid, through a model timm rebuilds at that
+                                   size and loads the checkpoint into (checkpoint_filter_fn resizes
+                                   the relative position tables)
   reference.safetensors            input [3, H, W] (the PNG normalised as timm's transform does:
                                    (x / 255 - mean) / std), attn.{l} [heads, T, T] of every
                                    layer, logits [classes], attn.pool [heads, 1, N] for MAP heads
 Weights are random (no hub access) with q/k scaled so attention is peaky, as in vit_fixtures.py.
 """
-import json, os
+import importlib, json, os
 import numpy as np
 import torch
 import timm
@@ -34,35 +37,34 @@ def peaky(model, names, scale=14.0):
                 p.mul_(scale)
             if 'norm' in name and p.dim() == 1:
                 p.add_(0.2 * torch.randn(p.shape, generator=g))
+            if name.endswith('relative_position_bias_table'):
+                p.copy_(torch.randn(p.shape, generator=g))
             if name in ('cls_token', 'dist_token', 'reg_token', 'attn_pool.latent'):
                 p.add_(0.5 * torch.randn(p.shape, generator=g))
             if 'bias' in name and p.dim() == 1 and 'norm' not in name:
                 p.add_(0.05 * torch.randn(p.shape, generator=g))
 
 
-def png(folder, h, w):
+def png(folder, h, w, name='input.png'):
     ys, xs = np.meshgrid(np.linspace(0, 1, h), np.linspace(0, 1, w), indexing='ij')
     rng = np.random.default_rng(3)
     rgb = np.stack([np.sin(6 * xs + 2 * ys), np.cos(5 * ys - 3 * xs), xs * ys], -1) * 0.4 + 0.5
     rgb = np.clip(rgb + 0.15 * rng.standard_normal((h, w, 3)), 0, 1)
     pixels = (rgb * 255).round().astype(np.uint8)
-    Image.fromarray(pixels).save(os.path.join(folder, 'input.png'))
+    Image.fromarray(pixels).save(os.path.join(folder, name))
     return torch.from_numpy(pixels.astype(np.float32) / 255).permute(2, 0, 1)
 
 
-def timm_case(case, architecture, input_hw, mean, std, qk_names=('attn.qkv.weight', 'attn_pool.q.weight'), **args):
-    folder = os.path.join(root, case)
-    os.makedirs(folder, exist_ok=True)
-    model = timm.create_model(architecture, pretrained=False, **args).eval()
-    peaky(model, qk_names)
+def run(model, x):
+    """Every layer's attention, the logits and a MAP head's attention for one input."""
     captured = []
-    for block in model.blocks:
-        block.attn.attn_drop.register_forward_hook(lambda m, i, o: captured.append(i[0][0].detach().clone()))
-    pixels = png(folder, *input_hw)
-    x = (pixels - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None]
+    hooks = [block.attn.attn_drop.register_forward_hook(lambda m, i, o: captured.append(i[0][0].detach().clone()))
+             for block in model.blocks]
     with torch.no_grad():
         features = model.forward_features(x[None])
         logits = model.forward_head(features)[0]
+    for h in hooks:
+        h.remove()
     tensors = {'input': x.contiguous(), 'logits': logits.contiguous()}
     for l, a in enumerate(captured):
         tensors[f'attn.{l}'] = a.contiguous()
@@ -75,8 +77,33 @@ def timm_case(case, architecture, input_hw, mean, std, qk_names=('attn.qkv.weigh
             q = pool.q(pool.latent).reshape(1, 1, pool.num_heads, pool.head_dim).transpose(1, 2)
             k = pool.kv(tokens).reshape(B, N, 2, pool.num_heads, pool.head_dim).permute(2, 0, 3, 1, 4)[0]
             tensors['attn.pool'] = ((q * pool.scale) @ k.transpose(-2, -1)).softmax(-1)[0].contiguous()
-    save_file(tensors, os.path.join(folder, 'reference.safetensors'))
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, os.path.join(folder, 'model.safetensors'))
+    peak = torch.stack([a.max(-1).values.mean() for a in captured]).mean().item()
+    print(f'  T={captured[0].shape[-1]} mean row max {peak:.2f}, logits {logits.abs().max():.2f}')
+    return tensors
+
+
+def normalised(pixels, mean, std):
+    return (pixels - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None]
+
+
+def timm_case(case, architecture, input_hw, mean, std, qk_names=('attn.qkv.weight', 'attn_pool.q.weight'), other_grid=None, **args):
+    """other_grid (H, W): a second input for a model timm rebuilds at that size and loads the
+    checkpoint into through the architecture's checkpoint_filter_fn (how BEiT changes grids)."""
+    print(case)
+    folder = os.path.join(root, case)
+    os.makedirs(folder, exist_ok=True)
+    model = timm.create_model(architecture, pretrained=False, **args).eval()
+    peaky(model, qk_names)
+    x = normalised(png(folder, *input_hw), mean, std)
+    save_file(run(model, x), os.path.join(folder, 'reference.safetensors'))
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    save_file(state, os.path.join(folder, 'model.safetensors'))
+    if other_grid:
+        rebuilt = timm.create_model(architecture, pretrained=False, **dict(args, img_size=other_grid)).eval()
+        module = importlib.import_module(type(model).__module__)
+        rebuilt.load_state_dict(module.checkpoint_filter_fn(dict(state), rebuilt))
+        x2 = normalised(png(folder, *other_grid, name='input2.png'), mean, std)
+        save_file(run(rebuilt, x2), os.path.join(folder, 'reference2.safetensors'))
     side = args.get('img_size', 224)
     config = {'architecture': architecture + '.fixture', 'num_classes': model.num_classes, 'num_features': model.num_features,
               'global_pool': model.global_pool,
@@ -84,8 +111,6 @@ def timm_case(case, architecture, input_hw, mean, std, qk_names=('attn.qkv.weigh
                                  'interpolation': 'bicubic', 'crop_pct': 1.0},
               'model_args': args}
     json.dump(config, open(os.path.join(folder, 'config.json'), 'w'), indent=2)
-    peak = torch.stack([a.max(-1).values.mean() for a in captured]).mean().item()
-    print(f'{case}: T={captured[0].shape[-1]} mean row max {peak:.2f}, logits {logits.abs().max():.2f}')
 
 
 CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
@@ -95,4 +120,6 @@ timm_case('timm_deit_distilled', 'deit_tiny_distilled_patch16_224', (24, 40), (0
           num_heads=4, dynamic_img_size=True, **small)
 timm_case('timm_siglip', 'vit_base_patch16_siglip_224', (40, 24), (0.5, 0.5, 0.5), (0.5, 0.5, 0.5),
           num_heads=4, dynamic_img_size=True, **small)
+timm_case('timm_beit', 'beit_base_patch16_224', (32, 32), (0.5, 0.5, 0.5), (0.5, 0.5, 0.5),
+          num_heads=4, other_grid=(24, 40), **small)
 print('ok')

@@ -28,13 +28,13 @@ struct CheckpointConformanceTests {
     #expect(output.attention.count == model.configuration.depth)
     for (l, weights) in output.attention.enumerated() {
       #expect(weights.shape == (try #require(reference.info("attn.\(l)"))).shape, "layer \(l) shape")
-      let error = relativeError(weights.scalars, try reference.floats("attn.\(l)"))
+      let error = peakRelativeError(weights.scalars, try reference.floats("attn.\(l)"))
       #expect(error < 1e-5, "\(name) layer \(l): attention differs by \(error) of its largest value")
     }
-    let tokenError = relativeError(output.tokens.scalars, try reference.floats("final"))
+    let tokenError = peakRelativeError(output.tokens.scalars, try reference.floats("final"))
     #expect(tokenError < 1e-5, "\(name): final tokens differ by \(tokenError) of the largest")
     if reference.info("logits") != nil {
-      let error = relativeError(try #require(output.logits).scalars, try reference.floats("logits"))
+      let error = peakRelativeError(try #require(output.logits).scalars, try reference.floats("logits"))
       #expect(error < 1e-5, "\(name): logits differ by \(error) of the largest")
     } else {
       #expect(output.logits == nil)

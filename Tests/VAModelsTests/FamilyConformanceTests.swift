@@ -9,7 +9,7 @@ import Testing
 
 /// Largest absolute difference relative to the reference's largest magnitude: the measure the
 /// README's 1e-5 claim is made in.
-func relativeError(_ actual: [Float], _ expected: [Float]) -> Float {
+func peakRelativeError(_ actual: [Float], _ expected: [Float]) -> Float {
   guard actual.count == expected.count, let peak = expected.map(abs).max(), peak > 0 else { return .infinity }
   return zip(actual, expected).map { abs($0 - $1) }.max()! / peak
 }
@@ -17,27 +17,31 @@ func relativeError(_ actual: [Float], _ expected: [Float]) -> Float {
 struct FamilyConformanceTests {
   /// Each family through the loader: every layer's attention, the pooling head's and the
   /// logits within 1e-5 of the reference's largest value.
-  @Test(arguments: ["timm_clip_quickgelu", "timm_deit_distilled", "timm_siglip"])
-  func familyMatchesTimm(name: String) throws {
+  /// `reference2` is another grid (non-square), for which timm rebuilt the model.
+  @Test(arguments: [
+    ("timm_clip_quickgelu", "reference"), ("timm_deit_distilled", "reference"), ("timm_siglip", "reference"),
+    ("timm_beit", "reference"), ("timm_beit", "reference2"),
+  ])
+  func familyMatchesTimm(name: String, referenceFile: String) throws {
     let imported = try VisionTransformer.importCheckpoint(from: fixturePath(name))
     #expect(imported.inferred.isEmpty, "\(imported.inferred)")
     let model = imported.model
-    let reference = try SafetensorsFile(path: fixturePath("\(name)/reference.safetensors"))
+    let reference = try SafetensorsFile(path: fixturePath("\(name)/\(referenceFile).safetensors"))
     let input = Tensor(shape: try #require(reference.info("input")).shape, scalars: try reference.floats("input"))
     let output = withGradientsDisabled { model(input, recordAttention: true) }
     #expect(output.attention.count == model.configuration.depth)
     for (l, weights) in output.attention.enumerated() {
       #expect(weights.shape == (try #require(reference.info("attn.\(l)"))).shape, "layer \(l) shape")
-      let error = relativeError(weights.scalars, try reference.floats("attn.\(l)"))
+      let error = peakRelativeError(weights.scalars, try reference.floats("attn.\(l)"))
       #expect(error < 1e-5, "\(name) layer \(l): attention differs by \(error) of its largest value")
     }
     let logits = try #require(output.logits)
-    let logitError = relativeError(logits.scalars, try reference.floats("logits"))
+    let logitError = peakRelativeError(logits.scalars, try reference.floats("logits"))
     #expect(logitError < 1e-5, "\(name): logits differ by \(logitError) of the largest")
     if let info = reference.info("attn.pool") {
       let pool = try #require(output.poolAttention)
       #expect(pool.shape == info.shape)
-      let error = relativeError(pool.scalars, try reference.floats("attn.pool"))
+      let error = peakRelativeError(pool.scalars, try reference.floats("attn.pool"))
       #expect(error < 1e-5, "\(name): pooling attention differs by \(error)")
     } else {
       #expect(output.poolAttention == nil)
@@ -51,6 +55,8 @@ struct FamilyConformanceTests {
     #expect(deit.configuration.distillationToken && deit.configuration.prefixTokens == 2 && deit.headDistillation != nil)
     let siglip = try VisionTransformer.load(from: fixturePath("timm_siglip")).model.configuration
     #expect(!siglip.classToken && siglip.globalPool == .attention && siglip.poolHeadCount == 4)
+    let beit = try VisionTransformer.load(from: fixturePath("timm_beit")).model
+    #expect(beit.configuration.relativePositionBias && beit.relativePositionBiases.count == 2 && beit.configuration.globalPool == .average)
   }
 }
 

@@ -7,7 +7,7 @@ import Testing
   static func fixture(_ name: String) -> String { CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/\(name)") }
 
   /// Largest difference relative to the reference's largest magnitude.
-  func relativeError(_ actual: [Float]?, _ expected: [Float]?) -> Float {
+  func peakRelativeError(_ actual: [Float]?, _ expected: [Float]?) -> Float {
     guard let actual, let expected, actual.count == expected.count, let peak = expected.map(abs).max(), peak > 0 else { return .infinity }
     return zip(actual, expected).map { abs($0 - $1) }.max()! / peak
   }
@@ -15,18 +15,20 @@ import Testing
   /// `--dump` holds the input as the checkpoint's library normalises it, every layer's
   /// attention, the logits and a pooling head's attention, each within 1e-5 of the
   /// reference's largest value.
-  @Test(arguments: ["timm_clip_quickgelu", "timm_deit_distilled", "timm_siglip"])
-  func dumpMatchesTheReference(name: String) throws {
+  @Test(arguments: [
+    ("timm_clip_quickgelu", ""), ("timm_deit_distilled", ""), ("timm_siglip", ""), ("timm_beit", ""), ("timm_beit", "2"),
+  ])
+  func dumpMatchesTheReference(name: String, variant: String) throws {
     let scratch = ScratchFolder()
     let folder = Self.fixture(name)
-    let result = try CommandRunner.run([folder + "/input.png", "--weights", folder, "--resize", "none", "--dump", scratch.file("d.safetensors")])
+    let result = try CommandRunner.run([folder + "/input\(variant).png", "--weights", folder, "--resize", "none", "--dump", scratch.file("d.safetensors")])
     #expect(result.status == 0, "\(result.error)")
     #expect(!result.error.contains("warning"), "\(result.error)")
     let dump = try DumpFile(path: scratch.file("d.safetensors"))
-    let reference = try DumpFile(path: folder + "/reference.safetensors")
+    let reference = try DumpFile(path: folder + "/reference\(variant).safetensors")
     for (tensor, shape) in reference.shapes where tensor.hasPrefix("attn.") || tensor == "input" || tensor == "logits" {
       #expect(dump.shapes[tensor] == shape, "\(name) \(tensor): shape \(dump.shapes[tensor] ?? []) against \(shape)")
-      let error = relativeError(dump.tensors[tensor], reference.tensors[tensor])
+      let error = peakRelativeError(dump.tensors[tensor], reference.tensors[tensor])
       #expect(error < 1e-5, "\(name) \(tensor): differs by \(error) of the largest value")
     }
     #expect(dump.shapes.keys.filter { $0.hasPrefix("attn.") }.sorted() == reference.shapes.keys.filter { $0.hasPrefix("attn.") }.sorted())

@@ -51,7 +51,7 @@ struct TimmArchitecture {
     name = base
     for (key, value) in config?["model_args"] as? [String: Any] ?? [:] { arguments[key] = Self.render(value) }
     if arguments["global_pool"] == nil, let pool = config?["global_pool"] as? String { arguments["global_pool"] = pool }
-    if let modelClass, !["VisionTransformer", "VisionTransformerDistilled"].contains(modelClass) {
+    if let modelClass, !["VisionTransformer", "VisionTransformerDistilled", "Beit"].contains(modelClass) {
       throw .badConfig(path: path, reason: "architecture '\(raw!)' is timm's \(modelClass) class, which this loader does not implement")
     }
     for key in arguments.keys.sorted() where !Self.harmless.contains(key) {
@@ -85,7 +85,7 @@ struct TimmArchitecture {
       case "img_size":
         let sides = value.split(separator: ",").compactMap { Int($0) }
         if sides.count == 1 { imageSize = (sides[0], sides[0]) } else if sides.count == 2 { imageSize = (sides[0], sides[1]) } else { throw refuse() }
-      case "qk_norm", "scale_attn_norm", "scale_mlp_norm", "scale_attn_inner", "pool_include_prefix":
+      case "qk_norm", "scale_attn_norm", "scale_mlp_norm", "scale_attn_inner", "pool_include_prefix", "scale_mlp", "swiglu_mlp":
         // Off is timm's default; on adds norms or changes pooling this loader does not model.
         guard value == "false" else { throw refuse() }
       case "embed_layer", "block_fn", "mlp_layer":
@@ -95,6 +95,8 @@ struct TimmArchitecture {
       }
     }
     if modelClass == "VisionTransformerDistilled", globalPool == nil { globalPool = "token" }
+    // Beit's own default pooling is the patch average (with fc_norm), not the class token.
+    if modelClass == "Beit", globalPool == nil { globalPool = "avg" }
   }
 
   /// A JSON value as the table spells it (`true`, `16`, `224,224`, `LayerNorm(eps=1e-05)`).

@@ -52,6 +52,9 @@ public struct ViTConfiguration: Sendable, Equatable {
   /// LayerNorm before the blocks (timm's `norm_pre`, used by CLIP-style ViTs).
   public var preNorm = false
   public var layerScale = false
+  /// BEiT's relative position bias on every block's attention scores, for a window of the
+  /// trained grid (`positionGridWidth × positionGridHeight`), resampled for other grids.
+  public var relativePositionBias = false
   /// The MLP's activation (quick GELU for OpenAI CLIP weights, tanh GELU for SigLIP).
   public var activation = GELUApproximation.exact
   /// Heads of the attention-pooling head (`globalPool == .attention`); the blocks' by default.

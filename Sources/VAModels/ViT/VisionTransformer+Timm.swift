@@ -29,7 +29,8 @@ extension VisionTransformer {
       throw .inconsistent(path: path, reason: "dist_token is \(c.distillationToken ? "present" : "absent") but the architecture is \(architecture.name ?? "")")
     }
     c.registerTokens = r.shape("reg_token")?[1] ?? 0
-    c.layerScale = r.has("blocks.0.ls1.gamma")
+    c.layerScale = r.has("blocks.0.ls1.gamma") || r.has("blocks.0.gamma_1")
+    c.relativePositionBias = r.has("blocks.0.attn.relative_position_bias_table") || r.has("rel_pos_bias.relative_position_bias_table")
     c.preNorm = r.has("norm_pre.weight")
     c.fcNorm = r.has("fc_norm.weight")
     c.classCount = r.shape("head.weight")?.first ?? 0
@@ -61,7 +62,10 @@ extension VisionTransformer {
     } else {
       let saved = (config?["vision_attention"] as? [String: Any])?["position_embedding"] as? String
       c.positionEmbedding = saved == ViTConfiguration.PositionEmbeddingKind.sinCos2D.rawValue ? .sinCos2D : .none
-      if let size = floats(pretrained["input_size"]), size.count == 3 {
+      if let size = architecture.imageSize {
+        c.positionGridHeight = size.height / p
+        c.positionGridWidth = size.width / p
+      } else if let size = floats(pretrained["input_size"]), size.count == 3 {
         c.positionGridHeight = Int(size[1]) / p
         c.positionGridWidth = Int(size[2]) / p
       } else {
@@ -111,16 +115,20 @@ extension VisionTransformer {
     registerTokens = c.registerTokens > 0 ? try r.tensor("reg_token", [c.registerTokens, d], storedAs: [1, c.registerTokens, d]) : nil
     positionEmbedding = c.positionEmbedding == .learned ? try r.tensor("pos_embed", [c.positionEmbeddingRows, d], storedAs: [1, c.positionEmbeddingRows, d]) : nil
     preNorm = try optionalNorm("norm_pre")
+    relativePositionBiases = try VisionTransformer.beitRelativePositionBiases(r, configuration: c)
     var blocks: [TransformerBlock] = []
     for i in 0..<c.depth {
       let b = "blocks.\(i)"
+      var qkv = try linear(b + ".attn.qkv", 3 * d, d)
+      if let bias = try VisionTransformer.beitQKVBias(r, block: b, dimension: d) { qkv.bias = bias }
+      let gammas = c.layerScale && r.has(b + ".gamma_1") ? (b + ".gamma_1", b + ".gamma_2") : (b + ".ls1.gamma", b + ".ls2.gamma")
       blocks.append(TransformerBlock(
         norm1: try namedNorm(b + ".norm1"),
-        attention: MultiHeadSelfAttention(qkv: try linear(b + ".attn.qkv", 3 * d, d), projection: try linear(b + ".attn.proj", d, d), headCount: c.headCount),
-        layerScale1: c.layerScale ? LayerScale(gamma: try r.tensor(b + ".ls1.gamma", [d])) : nil,
+        attention: MultiHeadSelfAttention(qkv: qkv, projection: try linear(b + ".attn.proj", d, d), headCount: c.headCount),
+        layerScale1: c.layerScale ? LayerScale(gamma: try r.tensor(gammas.0, [d])) : nil,
         norm2: try namedNorm(b + ".norm2"),
         mlp: Mlp(fc1: try linear(b + ".mlp.fc1", h, d), fc2: try linear(b + ".mlp.fc2", d, h), approximation: c.activation),
-        layerScale2: c.layerScale ? LayerScale(gamma: try r.tensor(b + ".ls2.gamma", [d])) : nil))
+        layerScale2: c.layerScale ? LayerScale(gamma: try r.tensor(gammas.1, [d])) : nil))
     }
     self.blocks = blocks
     self.norm = try optionalNorm("norm")

@@ -15,6 +15,8 @@ public struct VisionTransformer: ParameterContainer, Sendable {
   public var registerTokens: Tensor?   // [R, D]
   public var positionEmbedding: Tensor? // [rows, D], learned only
   public var preNorm: LayerNorm?
+  /// BEiT's relative position bias: one per block, or a single one every block shares.
+  public var relativePositionBiases: [RelativePositionBias] = []
   public var blocks: [TransformerBlock]
   public var norm: LayerNorm?
   public var fcNorm: LayerNorm?
@@ -80,8 +82,10 @@ public struct VisionTransformer: ParameterContainer, Sendable {
       Tensor.attentionMask(allowed: $0, shape: [t, t])
     }
     var attention: [Tensor] = []
-    for block in blocks {
-      let (next, weights) = block(x, mask: maskTensor, record: recordAttention)
+    let biases = relativePositionBiases.map { $0.bias(gridWidth: gw, gridHeight: gh) }
+    for (i, block) in blocks.enumerated() {
+      let bias = biases.isEmpty ? nil : biases[biases.count == 1 ? 0 : i]
+      let (next, weights) = block(x, mask: maskTensor, bias: bias, record: recordAttention)
       x = next
       if let weights { attention.append(weights) }
     }
