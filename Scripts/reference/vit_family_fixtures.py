@@ -122,4 +122,8 @@ timm_case('timm_siglip', 'vit_base_patch16_siglip_224', (40, 24), (0.5, 0.5, 0.5
           num_heads=4, dynamic_img_size=True, **small)
 timm_case('timm_beit', 'beit_base_patch16_224', (32, 32), (0.5, 0.5, 0.5), (0.5, 0.5, 0.5),
           num_heads=4, other_grid=(24, 40), **small)
+timm_case('timm_eva02', 'eva02_base_patch14_224', (24, 40), (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711),
+          qk_names=('attn.q_proj.weight', 'attn.k_proj.weight'), num_heads=4, init_values=0.3, dynamic_img_size=True, **small)
+timm_case('timm_eva02_packed', 'eva02_tiny_patch14_224', (32, 32), (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711),
+          num_heads=4, **small)
 print('ok')

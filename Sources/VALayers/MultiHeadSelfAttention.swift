@@ -29,13 +29,15 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
   ///   - x: `[T, C]`, or a batch `[B, T, C]`.
   ///   - mask: additive `[T, T]` mask (0 keep, −∞ drop), or nil for full attention.
   ///   - bias: additive per-head `[heads, T, T]` scores (BEiT's relative position bias), or nil.
+  ///   - rotary: rotary position embedding for q and k (EVA-02), or nil.
   ///   - record: when true, also returns the attention weights (`[heads, T, T]`, or
   ///     `[B, heads, T, T]` for a batch); the output is the same either way (the weights are
   ///     the same tensor the output is computed from).
-  public func callAsFunction(_ x: Tensor, mask: Tensor? = nil, bias: Tensor? = nil, record: Bool = false) -> (output: Tensor, weights: Tensor?) {
+  public func callAsFunction(_ x: Tensor, mask: Tensor? = nil, bias: Tensor? = nil, rotary: RotaryEmbedding? = nil, record: Bool = false) -> (output: Tensor, weights: Tensor?) {
     precondition(x.rank == 2 || x.rank == 3, "attention needs [T, C] or [B, T, C], got \(x.shape)")
     let b = x.rank == 3 ? x.shape[0] : 1, t = x.shape[x.rank - 2], h = headCount, d = headDimension
-    let projected = qkv(x)
+    var projected = qkv(x)
+    if let rotary { projected = rotary.apply(toQKV: projected.reshaped([b, t, 3 * h * d]), heads: h).reshaped(projected.shape) }
     if !(projected.requiresGrad && GradientMode.isEnabled) {
       // Inference: the same products read q, k, v in place, with no copies (no backward needed).
       let (merged, weights) = fusedSelfAttention(qkv: projected.reshaped([b, t, 3 * h * d]), heads: h, mask: mask, bias: bias)

@@ -20,7 +20,7 @@ struct FamilyConformanceTests {
   /// `reference2` is another grid (non-square), for which timm rebuilt the model.
   @Test(arguments: [
     ("timm_clip_quickgelu", "reference"), ("timm_deit_distilled", "reference"), ("timm_siglip", "reference"),
-    ("timm_beit", "reference"), ("timm_beit", "reference2"),
+    ("timm_beit", "reference"), ("timm_beit", "reference2"), ("timm_eva02", "reference"), ("timm_eva02_packed", "reference"),
   ])
   func familyMatchesTimm(name: String, referenceFile: String) throws {
     let imported = try VisionTransformer.importCheckpoint(from: fixturePath(name))
@@ -89,7 +89,10 @@ struct FamilyConformanceTests {
 
   @Test func unknownArchitectureNames() throws {
     #expect(try refusal("timm_clip_quickgelu") { $0["architecture"] = "swin_tiny_patch4_window7_224.ms_in1k" }.contains("architecture 'swin_tiny_patch4_window7_224.ms_in1k' is not a timm ViT"))
-    #expect(try refusal("timm_clip_quickgelu") { $0["architecture"] = "vit_base_patch16_rope_224" }.contains("timm's Eva class"))
+    #expect(try refusal("timm_eva02") { $0["architecture"] = "vit_base_patch16_rope_224" }.contains("attn_type = rope is not implemented"))
+    #expect(try refusal("timm_eva02") { $0["architecture"] = "vit_base_patch16_dinov3" }.contains("is not implemented"))
+    #expect(try refusal("timm_eva02") { $0["architecture"] = "eva02_base_patch16_clip_224" }.contains("scale_attn_inner = true"))
+    #expect(try refusal("timm_beit", setArgument("use_post_norm", true)).contains("use_post_norm = true"))
     #expect(try refusal("timm_clip_quickgelu") { $0["architecture"] = "vit_relpos_base_patch16_224" }.contains("not a timm ViT"))
   }
 
@@ -110,6 +113,18 @@ struct FamilyConformanceTests {
     #expect(try refusal("timm_clip_quickgelu") { $0["architecture"] = "vit_custom" } == "loaded")
     let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixturePath("timm_clip_quickgelu/config.json")))) as! [String: Any]
     #expect((config["model_args"] as? [String: Any])?["act_layer"] == nil)
+  }
+
+  /// EVA-02's rotary settings are in no tensor: its weights without a config are refused.
+  @Test func evaWeightsNeedTheirConfig() throws {
+    let folder = NSTemporaryDirectory() + "eva-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    for fixture in ["timm_eva02", "timm_eva02_packed"] {
+      try? FileManager.default.removeItem(atPath: folder + "/model.safetensors")
+      try FileManager.default.copyItem(atPath: fixturePath("\(fixture)/model.safetensors"), toPath: folder + "/model.safetensors")
+      #expect(throws: CheckpointError.self) { try VisionTransformer.load(from: folder, headCount: 4) }
+    }
   }
 
   @Test func unknownHuggingFaceModelType() throws {

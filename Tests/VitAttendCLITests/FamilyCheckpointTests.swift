@@ -17,6 +17,7 @@ import Testing
   /// reference's largest value.
   @Test(arguments: [
     ("timm_clip_quickgelu", ""), ("timm_deit_distilled", ""), ("timm_siglip", ""), ("timm_beit", ""), ("timm_beit", "2"),
+    ("timm_eva02", ""), ("timm_eva02_packed", ""),
   ])
   func dumpMatchesTheReference(name: String, variant: String) throws {
     let scratch = ScratchFolder()

@@ -24,6 +24,7 @@ struct TimmArchitecture {
   var noEmbedClass: Bool?
   var imageSize: (height: Int, width: Int)?
   var poolHeadCount: Int?
+  var rotary: RotaryPositions?
 
   /// Arguments that only matter in training or only restate what the tensors show.
   static let harmless: Set<String> = [
@@ -32,6 +33,8 @@ struct TimmArchitecture {
     "final_norm", "drop_rate", "pos_drop_rate", "patch_drop_rate", "proj_drop_rate", "attn_drop_rate",
     "drop_path_rate", "weight_init", "fix_init", "head_init_scale", "use_abs_pos_emb", "use_rel_pos_bias",
     "use_shared_rel_pos_bias", "attn_pool_mlp_ratio", "pretrained_strict", "strict_img_size", "output_fmt",
+    // Shown by the tensors (q_proj or qkv, fc1_g or fc1, mlp.norm, norm_pre, norm or fc_norm, reg_token).
+    "qkv_fused", "swiglu_mlp", "scale_mlp", "use_pre_transformer_norm", "use_post_transformer_norm", "num_reg_tokens",
   ]
 
   /// Reads `config` (a timm `config.json`), throwing for a name or argument it does not implement.
@@ -51,7 +54,7 @@ struct TimmArchitecture {
     name = base
     for (key, value) in config?["model_args"] as? [String: Any] ?? [:] { arguments[key] = Self.render(value) }
     if arguments["global_pool"] == nil, let pool = config?["global_pool"] as? String { arguments["global_pool"] = pool }
-    if let modelClass, !["VisionTransformer", "VisionTransformerDistilled", "Beit"].contains(modelClass) {
+    if let modelClass, !["VisionTransformer", "VisionTransformerDistilled", "Beit", "Eva"].contains(modelClass) {
       throw .badConfig(path: path, reason: "architecture '\(raw!)' is timm's \(modelClass) class, which this loader does not implement")
     }
     for key in arguments.keys.sorted() where !Self.harmless.contains(key) {
@@ -85,7 +88,15 @@ struct TimmArchitecture {
       case "img_size":
         let sides = value.split(separator: ",").compactMap { Int($0) }
         if sides.count == 1 { imageSize = (sides[0], sides[0]) } else if sides.count == 2 { imageSize = (sides[0], sides[1]) } else { throw refuse() }
-      case "qk_norm", "scale_attn_norm", "scale_mlp_norm", "scale_attn_inner", "pool_include_prefix", "scale_mlp", "swiglu_mlp":
+      case "use_rot_pos_emb":
+        guard let flag = Bool(value) else { throw refuse() }
+        rotary = flag ? (rotary ?? RotaryPositions()) : nil
+      case "rope_temperature", "rope_grid_offset", "ref_feat_shape", "rope_type", "rope_grid_indexing", "rope_rotate_half", "attn_type":
+        break  // read below, once use_rot_pos_emb is known
+      case "num_kv_heads", "swiglu_align_to":
+        guard value == "none" else { throw refuse() }
+      case "qk_norm", "scale_attn_norm", "scale_mlp_norm", "scale_attn_inner", "pool_include_prefix", "use_post_norm",
+        "attn_only_layer_scale", "gated_attn":
         // Off is timm's default; on adds norms or changes pooling this loader does not model.
         guard value == "false" else { throw refuse() }
       case "embed_layer", "block_fn", "mlp_layer":
@@ -95,6 +106,8 @@ struct TimmArchitecture {
       }
     }
     if modelClass == "VisionTransformerDistilled", globalPool == nil { globalPool = "token" }
+    if modelClass == "Eva", globalPool == nil { globalPool = "avg" }
+    try readRotary(path: path, raw: raw)
     // Beit's own default pooling is the patch average (with fc_norm), not the class token.
     if modelClass == "Beit", globalPool == nil { globalPool = "avg" }
   }
@@ -125,4 +138,34 @@ struct TimmArchitecture {
     }
     return out
   }()
+}
+
+extension TimmArchitecture {
+  /// EVA's rotary arguments: only the "cat" rope with "ij" grid indexing and the interleaved
+  /// layout is implemented (eva02_*); the others (vit_*_rope_*, DINOv3) are refused by name.
+  mutating func readRotary(path: String, raw: String?) throws(CheckpointError) {
+    func refuse(_ key: String) -> CheckpointError {
+      .badConfig(path: path, reason: "model_args \(key) = \(arguments[key] ?? "") is not implemented (architecture \(raw ?? "unnamed"))")
+    }
+    if let value = arguments["attn_type"], value != "eva" { throw refuse("attn_type") }
+    guard var rotary else { return }
+    if let value = arguments["rope_type"], value != "cat" { throw refuse("rope_type") }
+    if let value = arguments["rope_grid_indexing"], value != "ij" { throw refuse("rope_grid_indexing") }
+    if let value = arguments["rope_rotate_half"], value != "false" { throw refuse("rope_rotate_half") }
+    if let value = arguments["rope_temperature"] {
+      guard let t = Float(value) else { throw refuse("rope_temperature") }
+      rotary.temperature = t
+    }
+    if let value = arguments["rope_grid_offset"] {
+      guard let t = Float(value) else { throw refuse("rope_grid_offset") }
+      rotary.gridOffset = t
+    }
+    if let value = arguments["ref_feat_shape"], value != "none" {
+      let sides = value.split(separator: ",").compactMap { Int($0) }
+      guard sides.count == 2 || sides.count == 1 else { throw refuse("ref_feat_shape") }
+      rotary.referenceHeight = sides[0]
+      rotary.referenceWidth = sides.last!
+    }
+    self.rotary = rotary
+  }
 }

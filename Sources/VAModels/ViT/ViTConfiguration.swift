@@ -55,6 +55,8 @@ public struct ViTConfiguration: Sendable, Equatable {
   /// BEiT's relative position bias on every block's attention scores, for a window of the
   /// trained grid (`positionGridWidth × positionGridHeight`), resampled for other grids.
   public var relativePositionBias = false
+  /// EVA-02's rotary position embedding on every block's q and k, or nil.
+  public var rotary: RotaryPositions?
   /// The MLP's activation (quick GELU for OpenAI CLIP weights, tanh GELU for SigLIP).
   public var activation = GELUApproximation.exact
   /// Heads of the attention-pooling head (`globalPool == .attention`); the blocks' by default.

@@ -16,7 +16,7 @@ extension VisionTransformer {
     let pretrained = config?["pretrained_cfg"] as? [String: Any] ?? [:]
     let depth = r.indices(after: "blocks.")
     guard depth > 0 else { throw .missingTensor(path: path, name: "blocks.0.attn.qkv.weight") }
-    let hidden = r.shape("blocks.0.mlp.fc1.weight")?.first ?? 4 * d
+    let hidden = r.shape("blocks.0.mlp.fc2.weight")?.last ?? 4 * d
     var c = ViTConfiguration(patchSize: p, embedDimension: d, depth: depth,
       headCount: try heads(configured: architecture.headCount, override: overrides.headCount, dimension: d, path: path, notes: &notes),
       mlpHiddenDimension: hidden)
@@ -35,6 +35,13 @@ extension VisionTransformer {
     c.fcNorm = r.has("fc_norm.weight")
     c.classCount = r.shape("head.weight")?.first ?? 0
     c.activation = architecture.activation
+    c.rotary = architecture.rotary
+    let gated = r.has("blocks.0.mlp.fc1_g.weight") || r.shape("blocks.0.mlp.fc1.weight")?.first == 2 * hidden
+    if gated, architecture.modelClass == nil, config?["architecture"] == nil || architecture.rotary == nil {
+      // EVA-style weights: their rotary position settings are in no tensor.
+      throw .badConfig(path: path, reason: "SwiGLU MLP weights (an EVA-style model) without a timm config naming the architecture: its rotary position embedding cannot be inferred; put its config.json beside the weights")
+    }
+    r.ignore { $0.hasPrefix("rope.") }
     if let eps = architecture.layerNormEps { c.layerNormEps = eps }
     switch architecture.globalPool {
     case "token": c.globalPool = .token
@@ -119,7 +126,8 @@ extension VisionTransformer {
     var blocks: [TransformerBlock] = []
     for i in 0..<c.depth {
       let b = "blocks.\(i)"
-      var qkv = try linear(b + ".attn.qkv", 3 * d, d)
+      var qkv: Linear
+      if let separate = try VisionTransformer.separateQKV(r, block: b, dimension: d) { qkv = separate } else { qkv = try linear(b + ".attn.qkv", 3 * d, d) }
       if let bias = try VisionTransformer.beitQKVBias(r, block: b, dimension: d) { qkv.bias = bias }
       let gammas = c.layerScale && r.has(b + ".gamma_1") ? (b + ".gamma_1", b + ".gamma_2") : (b + ".ls1.gamma", b + ".ls2.gamma")
       blocks.append(TransformerBlock(
@@ -127,7 +135,7 @@ extension VisionTransformer {
         attention: MultiHeadSelfAttention(qkv: qkv, projection: try linear(b + ".attn.proj", d, d), headCount: c.headCount),
         layerScale1: c.layerScale ? LayerScale(gamma: try r.tensor(gammas.0, [d])) : nil,
         norm2: try namedNorm(b + ".norm2"),
-        mlp: Mlp(fc1: try linear(b + ".mlp.fc1", h, d), fc2: try linear(b + ".mlp.fc2", d, h), approximation: c.activation),
+        mlp: try VisionTransformer.timmMlp(r, block: b, configuration: c),
         layerScale2: c.layerScale ? LayerScale(gamma: try r.tensor(gammas.1, [d])) : nil))
     }
     self.blocks = blocks

@@ -83,9 +83,10 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     }
     var attention: [Tensor] = []
     let biases = relativePositionBiases.map { $0.bias(gridWidth: gw, gridHeight: gh) }
+    let rotary = c.rotary?.embedding(gridWidth: gw, gridHeight: gh, headDimension: d / c.headCount, prefixTokens: c.prefixTokens)
     for (i, block) in blocks.enumerated() {
       let bias = biases.isEmpty ? nil : biases[biases.count == 1 ? 0 : i]
-      let (next, weights) = block(x, mask: maskTensor, bias: bias, record: recordAttention)
+      let (next, weights) = block(x, mask: maskTensor, bias: bias, rotary: rotary, record: recordAttention)
       x = next
       if let weights { attention.append(weights) }
     }
