@@ -126,4 +126,61 @@ timm_case('timm_eva02', 'eva02_base_patch14_224', (24, 40), (0.48145466, 0.45782
           qk_names=('attn.q_proj.weight', 'attn.k_proj.weight'), num_heads=4, init_values=0.3, dynamic_img_size=True, **small)
 timm_case('timm_eva02_packed', 'eva02_tiny_patch14_224', (32, 32), (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711),
           num_heads=4, **small)
+
+
+def hf_case(case, model, input_hw, mean, std, image_size, interpolate=False, scale=14.0,
+            qk_names=('q_proj.weight', 'k_proj.weight', 'query.weight', 'key.weight', 'in_proj_weight')):
+    """A Hugging Face model saved with save_pretrained (config.json, model.safetensors) plus
+    preprocessor_config.json; the reference holds the pooled output as `pooled` where the model
+    pools, and a SigLIP head's per-head attention as attn.pool."""
+    print(case)
+    folder = os.path.join(root, case)
+    os.makedirs(folder, exist_ok=True)
+    model = model.eval()
+    peaky(model, qk_names, scale)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith('class_embedding') or name.endswith('probe') or name.endswith('distillation_token'):
+                p.add_(0.5 * torch.randn(p.shape, generator=torch.Generator().manual_seed(4)))
+    x = normalised(png(folder, *input_hw), mean, std)
+    vision = getattr(model, 'vision_model', model)
+    kwargs = {'interpolate_pos_encoding': True} if interpolate else {}
+    with torch.no_grad():
+        out = vision(pixel_values=x[None], output_attentions=True, **kwargs)
+    tensors = {'input': x.contiguous()}
+    for l, a in enumerate(out.attentions):
+        tensors[f'attn.{l}'] = a[0].contiguous()
+    if hasattr(out, 'logits'):
+        tensors['logits'] = out.logits[0].contiguous()
+    elif getattr(out, 'pooler_output', None) is not None:
+        tensors['pooled'] = out.pooler_output[0].contiguous()
+    head = getattr(vision, 'head', None)
+    if head is not None and hasattr(head, 'probe'):
+        with torch.no_grad():
+            _, weights = head.attention(head.probe, out.last_hidden_state, out.last_hidden_state, need_weights=True, average_attn_weights=False)
+        tensors['attn.pool'] = weights[0].contiguous()
+    save_file(tensors, os.path.join(folder, 'reference.safetensors'))
+    model.save_pretrained(folder, safe_serialization=True)
+    json.dump({'do_normalize': True, 'do_rescale': True, 'rescale_factor': 1 / 255, 'image_mean': list(mean), 'image_std': list(std),
+               'size': {'height': image_size, 'width': image_size}}, open(os.path.join(folder, 'preprocessor_config.json'), 'w'), indent=2)
+    peak = torch.stack([a[0].max(-1).values.mean() for a in out.attentions]).mean().item()
+    print(f'  T={out.attentions[0].shape[-1]} mean row max {peak:.2f}')
+
+
+from transformers import (CLIPConfig, CLIPModel, DeiTConfig, DeiTForImageClassificationWithTeacher, Dinov2Config, Dinov2Model,
+                          SiglipConfig, SiglipModel, SiglipVisionConfig, SiglipVisionModel)
+torch.manual_seed(0)
+vision = dict(hidden_size=48, num_attention_heads=4, num_hidden_layers=2, intermediate_size=96, image_size=32, patch_size=8,
+              attn_implementation='eager')
+text = dict(hidden_size=32, num_attention_heads=2, num_hidden_layers=1, intermediate_size=64, vocab_size=64,
+            bos_token_id=0, eos_token_id=1, pad_token_id=1)
+hf_case('hf_clip', CLIPModel(CLIPConfig(vision_config=vision, text_config=text, projection_dim=16, attn_implementation='eager')),
+        (32, 32), CLIP_MEAN, CLIP_STD, 32, scale=2.5)
+hf_case('hf_siglip', SiglipModel(SiglipConfig(vision_config=vision, text_config=dict(text, max_position_embeddings=16), attn_implementation='eager')),
+        (40, 24), (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), 32, interpolate=True, scale=2.5)
+hf_case('hf_siglip_vision', SiglipVisionModel(SiglipVisionConfig(**vision)), (32, 32), (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), 32, scale=2.5)
+hf_case('hf_dinov2', Dinov2Model(Dinov2Config(**dict(vision, intermediate_size=None), mlp_ratio=2, layerscale_value=0.5)),
+        (24, 40), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), 32)
+hf_case('hf_deit_distilled', DeiTForImageClassificationWithTeacher(DeiTConfig(**vision, num_labels=5)),
+        (32, 32), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), 32)
 print('ok')

@@ -9,7 +9,9 @@ public enum CheckpointLayout: String, Sendable {
   /// also what this toolkit saves.
   case timm
   /// Hugging Face's `ViTModel` / `ViTForImageClassification` (`[vit.]embeddings.*`,
-  /// `encoder.layer.{i}.attention.attention.{query,key,value}`, …).
+  /// `encoder.layer.{i}.attention.attention.{query,key,value}`, …), `DeiT*`, `Dinov2Model`,
+  /// and the vision towers of `CLIPModel`, `CLIPVisionModel`, `SiglipModel`,
+  /// `SiglipVisionModel` (`[vision_model.]embeddings.patch_embedding`, …).
   case huggingFace
 }
 
@@ -69,10 +71,15 @@ extension VisionTransformer {
     if reader.has("patch_embed.proj.weight") {
       result = ImportedCheckpoint(model: try loadTimm(reader, config: config, overrides: overrides, notes: &notes), layout: .timm, inferred: [])
     }
-    for prefix in ["vit.", ""] where result == nil && reader.has(prefix + "embeddings.patch_embeddings.projection.weight") {
-      let preprocessor = try readJSON((folder as NSString).appendingPathComponent("preprocessor_config.json"))
+    let preprocessorPath = (folder as NSString).appendingPathComponent("preprocessor_config.json")
+    for prefix in ["vit.", "deit.", "dinov2.", ""] where result == nil && reader.has(prefix + "embeddings.patch_embeddings.projection.weight") {
       result = ImportedCheckpoint(
-        model: try loadHuggingFace(reader, prefix: prefix, config: config, preprocessor: preprocessor, overrides: overrides, notes: &notes),
+        model: try loadHuggingFace(reader, prefix: prefix, config: config, preprocessor: try readJSON(preprocessorPath), overrides: overrides, notes: &notes),
+        layout: .huggingFace, inferred: [])
+    }
+    for prefix in ["vision_model.", ""] where result == nil && reader.has(prefix + "embeddings.patch_embedding.weight") {
+      result = ImportedCheckpoint(
+        model: try loadHuggingFaceTower(reader, prefix: prefix, config: config, preprocessor: try readJSON(preprocessorPath), overrides: overrides, notes: &notes),
         layout: .huggingFace, inferred: [])
     }
     guard var result else { throw .unknownLayout(path: file, sample: Array(safetensors.tensorNames.prefix(4))) }

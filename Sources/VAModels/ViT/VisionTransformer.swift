@@ -34,6 +34,9 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     public var tokens: Tensor
     /// Per layer, post-softmax attention `[heads, T, T]`, when recorded.
     public var attention: [Tensor]
+    /// The pooled features `[D]` the head reads (after `fcNorm`): the class token, the patch
+    /// mean or the attention pool's output, as the model pools.
+    public var pooled: Tensor?
     /// The attention-pooling head's weights `[heads, 1, N]` over the patches, when the model
     /// has one and attention is recorded.
     public var poolAttention: Tensor?
@@ -54,6 +57,7 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     out.tokens = out.tokens.squeezed(0)
     out.attention = out.attention.map { $0.squeezed(0) }
     out.poolAttention = out.poolAttention?.squeezed(0)
+    out.pooled = out.pooled?.squeezed(0)
     return out
   }
 
@@ -111,7 +115,7 @@ public struct VisionTransformer: ParameterContainer, Sendable {
         logits = (logits! + headDistillation(x.sliced(axis: 1, range: 1..<2).reshaped([b, d]))) * 0.5
       }
     }
-    return Output(logits: logits, tokens: x, attention: attention, poolAttention: poolAttention, gridWidth: gw, gridHeight: gh)
+    return Output(logits: logits, tokens: x, attention: attention, pooled: pooled, poolAttention: poolAttention, gridWidth: gw, gridHeight: gh)
   }
 
   /// The position embeddings added for a `gridWidth × gridHeight` grid: `[prefix + N, D]` or
