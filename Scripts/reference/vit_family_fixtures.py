@@ -183,4 +183,44 @@ hf_case('hf_dinov2', Dinov2Model(Dinov2Config(**dict(vision, intermediate_size=N
         (24, 40), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), 32)
 hf_case('hf_deit_distilled', DeiTForImageClassificationWithTeacher(DeiTConfig(**vision, num_labels=5)),
         (32, 32), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), 32)
+
+
+def open_clip_case(case, input_hw, quick_gelu):
+    """open_clip's own layout, as its push_to_hub writes it: open_clip_model.safetensors (the
+    full CLIP state dict, text tower included) and open_clip_config.json (model_cfg,
+    preprocess_cfg). Attention comes from each block's own nn.MultiheadAttention asked for
+    per-head weights; `pooled` is ln_post's class token (before visual.proj)."""
+    import open_clip
+    print(case)
+    folder = os.path.join(root, case)
+    os.makedirs(folder, exist_ok=True)
+    model_cfg = {'embed_dim': 16, 'quick_gelu': quick_gelu,
+                 'vision_cfg': {'image_size': 32, 'layers': 2, 'width': 48, 'head_width': 12, 'patch_size': 8, 'ls_init_value': 0.5},
+                 'text_cfg': {'context_length': 8, 'vocab_size': 64, 'width': 32, 'heads': 2, 'layers': 1}}
+    model = open_clip.CLIP(**model_cfg).eval()
+    peaky(model, ['attn.in_proj_weight'], 3.0)
+    visual = model.visual
+    inputs, pooled = [], []
+    hooks = [blk.ln_1.register_forward_hook(lambda m, i, o: inputs.append(o.detach())) for blk in visual.transformer.resblocks]
+    hooks.append(visual.ln_post.register_forward_hook(lambda m, i, o: pooled.append(o[:, 0].detach())))
+    x = normalised(png(folder, *input_hw), CLIP_MEAN, CLIP_STD)
+    with torch.no_grad():
+        visual(x[None])
+        attns = [blk.attn(h, h, h, need_weights=True, average_attn_weights=False)[1][0]
+                 for blk, h in zip(visual.transformer.resblocks, inputs)]
+    for h in hooks:
+        h.remove()
+    tensors = {'input': x.contiguous(), 'pooled': pooled[0][0].contiguous()}
+    for l, a in enumerate(attns):
+        tensors[f'attn.{l}'] = a.contiguous()
+    save_file(tensors, os.path.join(folder, 'reference.safetensors'))
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, os.path.join(folder, 'open_clip_model.safetensors'))
+    json.dump({'model_cfg': model_cfg, 'preprocess_cfg': {'mean': list(CLIP_MEAN), 'std': list(CLIP_STD), 'interpolation': 'bicubic',
+                                                           'resize_mode': 'shortest'}},
+              open(os.path.join(folder, 'open_clip_config.json'), 'w'), indent=2)
+    peak = torch.stack([a.max(-1).values.mean() for a in attns]).mean().item()
+    print(f'  T={attns[0].shape[-1]} mean row max {peak:.2f}')
+
+
+open_clip_case('open_clip_quickgelu', (32, 32), True)
 print('ok')

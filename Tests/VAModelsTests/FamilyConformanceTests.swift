@@ -22,7 +22,7 @@ struct FamilyConformanceTests {
     ("timm_clip_quickgelu", "reference"), ("timm_deit_distilled", "reference"), ("timm_siglip", "reference"),
     ("timm_beit", "reference"), ("timm_beit", "reference2"), ("timm_eva02", "reference"), ("timm_eva02_packed", "reference"),
     ("hf_clip", "reference"), ("hf_siglip", "reference"), ("hf_siglip_vision", "reference"), ("hf_dinov2", "reference"),
-    ("hf_deit_distilled", "reference"),
+    ("hf_deit_distilled", "reference"), ("open_clip_quickgelu", "reference"),
   ])
   func familyMatchesItsLibrary(name: String, referenceFile: String) throws {
     let imported = try VisionTransformer.importCheckpoint(from: fixturePath(name))
@@ -143,6 +143,26 @@ struct FamilyConformanceTests {
     defer { try? FileManager.default.removeItem(atPath: folder) }
     try FileManager.default.copyItem(atPath: fixturePath("hf_clip/model.safetensors"), toPath: folder + "/model.safetensors")
     #expect(throws: CheckpointError.self) { try VisionTransformer.load(from: folder, headCount: 4) }
+  }
+
+  @Test func openCLIPNeedsItsConfigAndRefusesUnknownVariants() throws {
+    let folder = NSTemporaryDirectory() + "openclip-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    try FileManager.default.copyItem(atPath: fixturePath("open_clip_quickgelu/open_clip_model.safetensors"), toPath: folder + "/open_clip_model.safetensors")
+    #expect(throws: CheckpointError.self) { try VisionTransformer.load(from: folder) }
+    let loaded = try VisionTransformer.importCheckpoint(from: fixturePath("open_clip_quickgelu"))
+    #expect(loaded.layout == .openCLIP && loaded.model.configuration.activation == .quick && loaded.model.configuration.headCount == 4)
+    var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixturePath("open_clip_quickgelu/open_clip_config.json")))) as! [String: Any]
+    var model = config["model_cfg"] as! [String: Any]
+    var vision = model["vision_cfg"] as! [String: Any]
+    vision["attentional_pool"] = true
+    model["vision_cfg"] = vision
+    config["model_cfg"] = model
+    try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: folder + "/open_clip_config.json"))
+    #expect {
+      try VisionTransformer.load(from: folder)
+    } throws: { ($0 as? CheckpointError)?.description.contains("vision_cfg attentional_pool = true is not implemented") == true }
   }
 
   @Test func unknownHuggingFaceModelType() throws {

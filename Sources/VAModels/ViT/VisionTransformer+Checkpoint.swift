@@ -13,6 +13,9 @@ public enum CheckpointLayout: String, Sendable {
   /// and the vision towers of `CLIPModel`, `CLIPVisionModel`, `SiglipModel`,
   /// `SiglipVisionModel` (`[vision_model.]embeddings.patch_embedding`, …).
   case huggingFace
+  /// open_clip's own checkpoints (`open_clip_model.safetensors`, `open_clip_config.json`):
+  /// `visual.conv1`, `visual.transformer.resblocks.{i}.attn.in_proj_weight`, …
+  case openCLIP = "open_clip"
 }
 
 /// Settings a caller gives for what a checkpoint's files may leave out.
@@ -82,6 +85,12 @@ extension VisionTransformer {
         model: try loadHuggingFaceTower(reader, prefix: prefix, config: config, preprocessor: try readJSON(preprocessorPath), overrides: overrides, notes: &notes),
         layout: .huggingFace, inferred: [])
     }
+    if result == nil, reader.has("visual.conv1.weight") {
+      let configPath = (folder as NSString).appendingPathComponent("open_clip_config.json")
+      result = ImportedCheckpoint(
+        model: try loadOpenCLIP(reader, config: try readJSON(configPath), configPath: configPath, overrides: overrides, notes: &notes),
+        layout: .openCLIP, inferred: [])
+    }
     guard var result else { throw .unknownLayout(path: file, sample: Array(safetensors.tensorNames.prefix(4))) }
     if let mean = overrides.mean { result.model.configuration.mean = mean }
     if let std = overrides.std { result.model.configuration.std = std }
@@ -92,7 +101,8 @@ extension VisionTransformer {
     return result
   }
 
-  /// A `.safetensors` path, or the single (or `model.safetensors`) one inside a folder.
+  /// A `.safetensors` path, or the single (or `model.safetensors`, else
+  /// `open_clip_model.safetensors`) one inside a folder.
   static func resolveWeights(_ path: String) throws(CheckpointError) -> String {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -101,6 +111,7 @@ extension VisionTransformer {
     guard isDirectory.boolValue else { return path }
     let files = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".safetensors") }.sorted()
     if files.contains("model.safetensors") { return (path as NSString).appendingPathComponent("model.safetensors") }
+    if files.contains("open_clip_model.safetensors") { return (path as NSString).appendingPathComponent("open_clip_model.safetensors") }
     guard !files.isEmpty else { throw .noWeights(folder: path) }
     guard files.count == 1 else { throw .ambiguousWeights(folder: path, files: files) }
     return (path as NSString).appendingPathComponent(files[0])
