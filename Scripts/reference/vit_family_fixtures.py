@@ -37,6 +37,9 @@ def peaky(model, names, scale=14.0):
                 p.mul_(scale)
             if 'norm' in name and p.dim() == 1:
                 p.add_(0.2 * torch.randn(p.shape, generator=g))
+            if name == 'head.weight':
+                # BEiT and EVA scale their heads' init by 1e-3; logits would be the bias alone.
+                p.copy_(0.3 * torch.randn(p.shape, generator=g))
             if name.endswith('relative_position_bias_table'):
                 p.copy_(torch.randn(p.shape, generator=g))
             if name in ('cls_token', 'dist_token', 'reg_token', 'attn_pool.latent'):
