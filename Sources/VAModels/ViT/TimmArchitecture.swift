@@ -26,6 +26,9 @@ struct TimmArchitecture {
   var poolHeadCount: Int?
   var rotary: RotaryPositions?
 
+  /// timm's packed SwiGLU MLPs with the gate first (`GluMlp(gate_last=False)` with SiLU).
+  static let swiGLU: Set<String> = ["SwiGLUPacked", "GluMlp(act_layer=SiLU,gate_last=false)"]
+
   /// Arguments that only matter in training or only restate what the tensors show.
   static let harmless: Set<String> = [
     "patch_size", "embed_dim", "depth", "mlp_ratio", "num_classes", "in_chans", "qkv_bias", "proj_bias",
@@ -68,6 +71,8 @@ struct TimmArchitecture {
         case "none", "gelu", "GELU": activation = .exact
         case "quick_gelu", "QuickGELU": activation = .quick
         case "gelu_tanh", "GELUTanh": activation = .tanh
+        // SiLU drives the gate of a SwiGLU MLP (DINOv2 giant); checked against mlp_layer below.
+        case "silu", "SiLU": guard Self.swiGLU.contains(arguments["mlp_layer"] ?? "") else { throw refuse() }
         default: throw refuse()
         }
       case "norm_layer":
@@ -100,7 +105,9 @@ struct TimmArchitecture {
         // Off is timm's default; on adds norms or changes pooling this loader does not model.
         guard value == "false" else { throw refuse() }
       case "embed_layer", "block_fn", "mlp_layer":
-        guard ["PatchEmbed", "Block", "Mlp"].contains(value) else { throw refuse() }
+        // A SwiGLU mlp_layer is implemented when SiLU gates it (its fc1 then holds gate and value rows).
+        let gatedBySiLU = key == "mlp_layer" && Self.swiGLU.contains(value) && ["silu", "SiLU"].contains(arguments["act_layer"] ?? "")
+        guard ["PatchEmbed", "Block", "Mlp"].contains(value) || gatedBySiLU else { throw refuse() }
       default:
         throw refuse()
       }
