@@ -64,6 +64,19 @@ import Testing
     }
   }
 
+  /// Every other family draws its default figure and its class-token map (a pooling head's
+  /// for the SigLIP tower) on a photo fitted to the model, so grids are resampled.
+  @Test(arguments: ["timm_clip_quickgelu", "timm_beit", "timm_eva02", "timm_dinov2_swiglu", "hf_clip", "hf_siglip", "hf_dinov2",
+                    "hf_deit_distilled", "open_clip_quickgelu"])
+  func otherFamiliesDraw(name: String) throws {
+    let scratch = ScratchFolder()
+    let cat = CommandRunner.repositoryFile("images/cat.png")
+    for map in [[], ["--map", "cls"]] {
+      let result = try CommandRunner.run([cat, "--weights", Self.fixture(name), "--out", scratch.file("f.png")] + map)
+      #expect(result.status == 0, "\(name) \(map): \(result.error)")
+    }
+  }
+
   /// SigLIP has no class token: `--map cls` draws its pooling head's query, and says so.
   @Test func clsFallsBackToThePoolingHead() throws {
     let scratch = ScratchFolder()
