@@ -105,7 +105,7 @@ extension VisionTransformer {
 
   /// Builds the model from timm-named tensors, checking every shape.
   init(timm r: CheckpointReader, configuration c: ViTConfiguration) throws(CheckpointError) {
-    let d = c.embedDimension, p = c.patchSize, h = c.mlpHiddenDimension
+    let d = c.embedDimension, p = c.patchSize
     func linear(_ name: String, _ outputs: Int, _ inputs: Int) throws(CheckpointError) -> Linear {
       Linear(weight: try r.tensor(name + ".weight", [outputs, inputs]), bias: try r.optional(name + ".bias", [outputs]))
     }
