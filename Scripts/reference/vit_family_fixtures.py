@@ -129,6 +129,8 @@ timm_case('timm_eva02', 'eva02_base_patch14_224', (24, 40), (0.48145466, 0.45782
           qk_names=('attn.q_proj.weight', 'attn.k_proj.weight'), num_heads=4, init_values=0.3, dynamic_img_size=True, **small)
 timm_case('timm_eva02_packed', 'eva02_tiny_patch14_224', (32, 32), (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711),
           num_heads=4, **small)
+timm_case('timm_eva02_clip', 'eva02_base_patch16_clip_224', (32, 32), CLIP_MEAN, CLIP_STD,
+          qk_names=('attn.q_proj.weight', 'attn.k_proj.weight'), num_heads=4, **small)
 timm_case('timm_dinov2_swiglu', 'vit_giant_patch14_reg4_dinov2', (24, 40), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225),
           num_heads=4, dynamic_img_size=True, **small)
 

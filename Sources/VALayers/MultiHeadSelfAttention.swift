@@ -12,6 +12,9 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
   public var qkv: Linear        // C -> 3C
   public var projection: Linear // C -> C
   public let headCount: Int
+  /// LayerNorm on the merged heads before the projection (timm's `scale_attn_inner`,
+  /// EVA-02 CLIP's sub-LN), or nil.
+  public var innerNorm: LayerNorm? = nil
 
   public init(qkv: Linear, projection: Linear, headCount: Int) {
     let channels = projection.outputs
@@ -42,7 +45,8 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
       // Inference: the same products read q, k, v in place, with no copies (no backward needed).
       let (merged, weights) = fusedSelfAttention(qkv: projected.reshaped([b, t, 3 * h * d]), heads: h, mask: mask, bias: bias)
       let recorded = record ? weights.reshaped((x.rank == 3 ? [b] : []) + [h, t, t]) : nil
-      return (projection(merged.reshaped(x.shape)), recorded)
+      let heads = merged.reshaped(x.shape)
+      return (projection(innerNorm.map { $0(heads) } ?? heads), recorded)
     }
     // [B, T, 3C] -> [B, T, 3, H, d] -> [3, B, H, T, d]; batch and heads fold into one GEMM batch.
     let packed = projected.reshaped([b, t, 3, h, d]).permuted([2, 0, 3, 1, 4])
@@ -53,8 +57,10 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
     let heads = matmul(weights, parts[2])  // [B·H, T, d]
     let merged = heads.reshaped([b, h, t, d]).permuted([0, 2, 1, 3]).reshaped(Array(x.shape.dropLast()) + [h * d])
     let recorded = record ? weights.reshaped((x.rank == 3 ? [b] : []) + [h, t, t]) : nil
-    return (projection(merged), recorded)
+    return (projection(innerNorm.map { $0(merged) } ?? merged), recorded)
   }
 
-  public var namedParameters: [(name: String, tensor: Tensor)] { prefixed("qkv", qkv) + prefixed("proj", projection) }
+  public var namedParameters: [(name: String, tensor: Tensor)] {
+    prefixed("qkv", qkv) + (innerNorm.map { prefixed("norm", $0) } ?? []) + prefixed("proj", projection)
+  }
 }

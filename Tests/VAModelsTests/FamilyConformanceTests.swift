@@ -21,7 +21,7 @@ struct FamilyConformanceTests {
   @Test(arguments: [
     ("timm_clip_quickgelu", "reference"), ("timm_deit_distilled", "reference"), ("timm_siglip", "reference"),
     ("timm_beit", "reference"), ("timm_beit", "reference2"), ("timm_eva02", "reference"), ("timm_eva02_packed", "reference"),
-    ("timm_dinov2_swiglu", "reference"), ("hf_clip", "reference"), ("hf_siglip", "reference"), ("hf_siglip_vision", "reference"), ("hf_dinov2", "reference"),
+    ("timm_dinov2_swiglu", "reference"), ("timm_eva02_clip", "reference"), ("hf_clip", "reference"), ("hf_siglip", "reference"), ("hf_siglip_vision", "reference"), ("hf_dinov2", "reference"),
     ("hf_deit_distilled", "reference"), ("open_clip_quickgelu", "reference"),
   ])
   func familyMatchesItsLibrary(name: String, referenceFile: String) throws {
@@ -100,7 +100,7 @@ struct FamilyConformanceTests {
     #expect(try refusal("timm_clip_quickgelu") { $0["architecture"] = "swin_tiny_patch4_window7_224.ms_in1k" }.contains("architecture 'swin_tiny_patch4_window7_224.ms_in1k' is not a timm ViT"))
     #expect(try refusal("timm_eva02") { $0["architecture"] = "vit_base_patch16_rope_224" }.contains("attn_type = rope is not implemented"))
     #expect(try refusal("timm_eva02") { $0["architecture"] = "vit_base_patch16_dinov3" }.contains("is not implemented"))
-    #expect(try refusal("timm_eva02") { $0["architecture"] = "eva02_base_patch16_clip_224" }.contains("scale_attn_inner = true"))
+    #expect(try refusal("timm_eva02") { $0["architecture"] = "eva02_enormous_patch14_clip_224" }.contains("use_post_norm = true"))
     #expect(try refusal("timm_beit", setArgument("use_post_norm", true)).contains("use_post_norm = true"))
     #expect(try refusal("timm_clip_quickgelu") { $0["architecture"] = "vit_relpos_base_patch16_224" }.contains("not a timm ViT"))
   }

@@ -17,7 +17,7 @@ import Testing
   /// reference's largest value.
   @Test(arguments: [
     ("timm_clip_quickgelu", ""), ("timm_deit_distilled", ""), ("timm_siglip", ""), ("timm_beit", ""), ("timm_beit", "2"),
-    ("timm_eva02", ""), ("timm_eva02_packed", ""), ("timm_dinov2_swiglu", ""), ("hf_clip", ""), ("hf_siglip", ""), ("hf_siglip_vision", ""),
+    ("timm_eva02", ""), ("timm_eva02_packed", ""), ("timm_dinov2_swiglu", ""), ("timm_eva02_clip", ""), ("hf_clip", ""), ("hf_siglip", ""), ("hf_siglip_vision", ""),
     ("hf_dinov2", ""), ("hf_deit_distilled", ""), ("open_clip_quickgelu", ""),
   ])
   func dumpMatchesTheReference(name: String, variant: String) throws {

@@ -100,6 +100,8 @@ struct TimmArchitecture {
         break  // read below, once use_rot_pos_emb is known
       case "num_kv_heads", "swiglu_align_to":
         guard value == "none" else { throw refuse() }
+      case "scale_attn_inner" where modelClass == "Eva":
+        break  // EvaAttention's norm before proj: attn.norm in the tensors
       case "qk_norm", "scale_attn_norm", "scale_mlp_norm", "scale_attn_inner", "pool_include_prefix", "use_post_norm",
         "attn_only_layer_scale", "gated_attn":
         // Off is timm's default; on adds norms or changes pooling this loader does not model.

@@ -129,10 +129,12 @@ extension VisionTransformer {
       var qkv: Linear
       if let separate = try VisionTransformer.separateQKV(r, block: b, dimension: d) { qkv = separate } else { qkv = try linear(b + ".attn.qkv", 3 * d, d) }
       if let bias = try VisionTransformer.beitQKVBias(r, block: b, dimension: d) { qkv.bias = bias }
+      var attention = MultiHeadSelfAttention(qkv: qkv, projection: try linear(b + ".attn.proj", d, d), headCount: c.headCount)
+      attention.innerNorm = try optionalNorm(b + ".attn.norm")
       let gammas = c.layerScale && r.has(b + ".gamma_1") ? (b + ".gamma_1", b + ".gamma_2") : (b + ".ls1.gamma", b + ".ls2.gamma")
       blocks.append(TransformerBlock(
         norm1: try namedNorm(b + ".norm1"),
-        attention: MultiHeadSelfAttention(qkv: qkv, projection: try linear(b + ".attn.proj", d, d), headCount: c.headCount),
+        attention: attention,
         layerScale1: c.layerScale ? LayerScale(gamma: try r.tensor(gammas.0, [d])) : nil,
         norm2: try namedNorm(b + ".norm2"),
         mlp: try VisionTransformer.timmMlp(r, block: b, configuration: c),
