@@ -147,7 +147,7 @@ def hf_case(case, model, input_hw, mean, std, image_size, interpolate=False, sca
     peaky(model, qk_names, scale)
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if name.endswith('class_embedding') or name.endswith('probe') or name.endswith('distillation_token'):
+            if name.endswith(('class_embedding', 'probe', 'distillation_token', 'register_tokens')):
                 p.add_(0.5 * torch.randn(p.shape, generator=torch.Generator().manual_seed(4)))
     x = normalised(png(folder, *input_hw), mean, std)
     vision = getattr(model, 'vision_model', model)
@@ -175,6 +175,7 @@ def hf_case(case, model, input_hw, mean, std, image_size, interpolate=False, sca
 
 
 from transformers import (CLIPConfig, CLIPModel, DeiTConfig, DeiTForImageClassificationWithTeacher, Dinov2Config, Dinov2Model,
+                          Dinov2WithRegistersConfig, Dinov2WithRegistersModel,
                           SiglipConfig, SiglipModel, SiglipVisionConfig, SiglipVisionModel)
 torch.manual_seed(0)
 vision = dict(hidden_size=48, num_attention_heads=4, num_hidden_layers=2, intermediate_size=96, image_size=32, patch_size=8,
@@ -188,6 +189,9 @@ hf_case('hf_siglip', SiglipModel(SiglipConfig(vision_config=vision, text_config=
 hf_case('hf_siglip_vision', SiglipVisionModel(SiglipVisionConfig(**vision)), (32, 32), (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), 32, scale=2.5)
 hf_case('hf_dinov2', Dinov2Model(Dinov2Config(**dict(vision, intermediate_size=None), mlp_ratio=2, layerscale_value=0.5)),
         (24, 40), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), 32)
+hf_case('hf_dinov2_registers', Dinov2WithRegistersModel(Dinov2WithRegistersConfig(**dict(vision, intermediate_size=None), mlp_ratio=2,
+                                                                               layerscale_value=0.5, num_register_tokens=2)),
+        (40, 24), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), 32)
 hf_case('hf_deit_distilled', DeiTForImageClassificationWithTeacher(DeiTConfig(**vision, num_labels=5)),
         (32, 32), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), 32)
 

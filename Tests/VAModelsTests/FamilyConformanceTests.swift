@@ -21,7 +21,7 @@ struct FamilyConformanceTests {
   @Test(arguments: [
     ("timm_clip_quickgelu", "reference"), ("timm_deit_distilled", "reference"), ("timm_siglip", "reference"),
     ("timm_beit", "reference"), ("timm_beit", "reference2"), ("timm_eva02", "reference"), ("timm_eva02_packed", "reference"),
-    ("timm_dinov2_swiglu", "reference"), ("timm_eva02_clip", "reference"), ("hf_clip", "reference"), ("hf_siglip", "reference"), ("hf_siglip_vision", "reference"), ("hf_dinov2", "reference"),
+    ("timm_dinov2_swiglu", "reference"), ("timm_eva02_clip", "reference"), ("hf_clip", "reference"), ("hf_siglip", "reference"), ("hf_siglip_vision", "reference"), ("hf_dinov2", "reference"), ("hf_dinov2_registers", "reference"),
     ("hf_deit_distilled", "reference"), ("open_clip_quickgelu", "reference"),
   ])
   func familyMatchesItsLibrary(name: String, referenceFile: String) throws {

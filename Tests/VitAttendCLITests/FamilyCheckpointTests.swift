@@ -18,7 +18,7 @@ import Testing
   @Test(arguments: [
     ("timm_clip_quickgelu", ""), ("timm_deit_distilled", ""), ("timm_siglip", ""), ("timm_beit", ""), ("timm_beit", "2"),
     ("timm_eva02", ""), ("timm_eva02_packed", ""), ("timm_dinov2_swiglu", ""), ("timm_eva02_clip", ""), ("hf_clip", ""), ("hf_siglip", ""), ("hf_siglip_vision", ""),
-    ("hf_dinov2", ""), ("hf_deit_distilled", ""), ("open_clip_quickgelu", ""),
+    ("hf_dinov2", ""), ("hf_dinov2_registers", ""), ("hf_deit_distilled", ""), ("open_clip_quickgelu", ""),
   ])
   func dumpMatchesTheReference(name: String, variant: String) throws {
     let scratch = ScratchFolder()
@@ -66,7 +66,7 @@ import Testing
 
   /// Every other family draws its default figure and its class-token map (a pooling head's
   /// for the SigLIP tower) on a photo fitted to the model, so grids are resampled.
-  @Test(arguments: ["timm_clip_quickgelu", "timm_beit", "timm_eva02", "timm_dinov2_swiglu", "hf_clip", "hf_siglip", "hf_dinov2",
+  @Test(arguments: ["timm_clip_quickgelu", "timm_beit", "timm_eva02", "timm_dinov2_swiglu", "hf_clip", "hf_siglip", "hf_dinov2", "hf_dinov2_registers",
                     "hf_deit_distilled", "open_clip_quickgelu"])
   func otherFamiliesDraw(name: String) throws {
     let scratch = ScratchFolder()

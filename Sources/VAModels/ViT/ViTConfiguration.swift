@@ -20,6 +20,9 @@ public struct ViTConfiguration: Sendable, Equatable {
     case includingPrefix
     /// timm's `no_embed_class`: add embeddings to the patches, then concatenate prefix tokens.
     case patchesOnly
+    /// Hugging Face's `Dinov2WithRegisters`: the class token and the patches get embeddings
+    /// (rows class, then patches), the registers, inserted after the class token, none.
+    case classAndPatches
   }
 
   /// What the classification head reads.
@@ -88,7 +91,16 @@ public struct ViTConfiguration: Sendable, Equatable {
 
   /// Rows of the learned position-embedding table.
   public var positionEmbeddingRows: Int {
-    positionGridWidth * positionGridHeight + (positionPlacement == .includingPrefix ? prefixTokens : 0)
+    positionGridWidth * positionGridHeight + positionPrefixRows
+  }
+
+  /// Rows of the position table before the patches' rows.
+  public var positionPrefixRows: Int {
+    switch positionPlacement {
+    case .includingPrefix: prefixTokens
+    case .patchesOnly: 0
+    case .classAndPatches: classToken ? 1 : 0
+    }
   }
 }
 

@@ -12,10 +12,14 @@ enum HuggingFaceViTFlavour: String {
   case deit
   /// `Dinov2Model` (`norm1`, `mlp.fc1` or SwiGLU `mlp.weights_in`, `layer_scale{1,2}.lambda1`).
   case dinov2
+  /// `Dinov2WithRegistersModel`: DINOv2 with `embeddings.register_tokens` after the class
+  /// token (no position embedding of their own) and antialiased position interpolation.
+  case dinov2WithRegisters = "dinov2_with_registers"
 
   /// Which flavour the tensors under `prefix` are.
   static func detect(_ r: CheckpointReader, prefix: String) -> HuggingFaceViTFlavour {
     if r.has(prefix + "embeddings.distillation_token") { return .deit }
+    if r.has(prefix + "embeddings.register_tokens") { return .dinov2WithRegisters }
     if r.has(prefix + "encoder.layer.0.norm1.weight") { return .dinov2 }
     return .vit
   }
@@ -26,6 +30,7 @@ enum HuggingFaceViTFlavour: String {
     case .vit: ["vit", "deit"]
     case .deit: ["deit"]
     case .dinov2: ["dinov2"]
+    case .dinov2WithRegisters: ["dinov2_with_registers"]
     }
   }
 }
@@ -59,7 +64,10 @@ extension VisionTransformer {
     c.distillationToken = r.has(e + "distillation_token")
     c.layerNormEps = (config?["layer_norm_eps"] as? Double).map(Float.init) ?? 1e-12
     if config == nil { notes.append("layer-norm eps inferred as 1e-12, Hugging Face's default (no config gives it)") }
-    c.positionResampling = .huggingFace
+    c.registerTokens = r.shape(e + "register_tokens")?[1] ?? 0
+    if c.registerTokens > 0 { c.positionPlacement = .classAndPatches }
+    // Dinov2WithRegisters interpolates with antialias=True (timm's kernel); the others without.
+    c.positionResampling = flavour == .dinov2WithRegisters ? .timm : .huggingFace
     c.layerScale = r.has(l0 + "layer_scale1.lambda1")
     let classifier = r.has("cls_classifier.weight") ? "cls_classifier" : "classifier"
     c.classCount = r.shape(classifier + ".weight")?.first ?? 0
@@ -76,8 +84,8 @@ extension VisionTransformer {
     } else {
       notes.append(normalisationNote)
     }
-    guard let rows = r.shape(e + "position_embeddings")?[1], let side = squareSide(rows - c.prefixTokens) else {
-      throw .inconsistent(path: path, reason: "\(e)position_embeddings must hold a square grid plus \(c.prefixTokens) prefix tokens")
+    guard let rows = r.shape(e + "position_embeddings")?[1], let side = squareSide(rows - c.positionPrefixRows) else {
+      throw .inconsistent(path: path, reason: "\(e)position_embeddings must hold a square grid plus \(c.positionPrefixRows) prefix rows")
     }
     c.positionGridWidth = side
     c.positionGridHeight = side
@@ -102,15 +110,17 @@ extension VisionTransformer {
       switch flavour {
       case .vit, .deit:
         mlp = Mlp(fc1: try linear(l + "intermediate.dense", hidden, d), fc2: try linear(l + "output.dense", d, hidden), approximation: c.activation)
-      case .dinov2 where r.has(l + "mlp.weights_in.weight"):
-        // Dinov2SwiGLUFFN: weights_in holds the SiLU gate rows, then the value rows.
-        let packed = try linear(l + "mlp.weights_in", 2 * hidden, d)
-        let rows = packed.weight.chunked(2, axis: 0), biases = packed.bias?.chunked(2, axis: 0)
-        mlp = Mlp(fc1: Linear(weight: rows[1], bias: biases?[1]), fc2: try linear(l + "mlp.weights_out", d, hidden), gate: Linear(weight: rows[0], bias: biases?[0]))
-      case .dinov2:
-        mlp = Mlp(fc1: try linear(l + "mlp.fc1", hidden, d), fc2: try linear(l + "mlp.fc2", d, hidden), approximation: c.activation)
+      case .dinov2, .dinov2WithRegisters:
+        if r.has(l + "mlp.weights_in.weight") {
+          // Dinov2SwiGLUFFN: weights_in holds the SiLU gate rows, then the value rows.
+          let packed = try linear(l + "mlp.weights_in", 2 * hidden, d)
+          let rows = packed.weight.chunked(2, axis: 0), biases = packed.bias?.chunked(2, axis: 0)
+          mlp = Mlp(fc1: Linear(weight: rows[1], bias: biases?[1]), fc2: try linear(l + "mlp.weights_out", d, hidden), gate: Linear(weight: rows[0], bias: biases?[0]))
+        } else {
+          mlp = Mlp(fc1: try linear(l + "mlp.fc1", hidden, d), fc2: try linear(l + "mlp.fc2", d, hidden), approximation: c.activation)
+        }
       }
-      let dinov2 = flavour == .dinov2
+      let dinov2 = flavour == .dinov2 || flavour == .dinov2WithRegisters
       blocks.append(TransformerBlock(
         norm1: try namedNorm(l + (dinov2 ? "norm1" : "layernorm_before")),
         attention: MultiHeadSelfAttention(qkv: qkv, projection: try linear(l + "attention.output.dense", d, d), headCount: c.headCount),
@@ -131,6 +141,9 @@ extension VisionTransformer {
       norm: try namedNorm(prefix + "layernorm"), fcNorm: nil,
       head: c.classCount > 0 ? try linear(classifier, c.classCount, d) : nil)
     model.distillationToken = try r.optional(e + "distillation_token", [1, d], storedAs: [1, 1, d])
+    if c.registerTokens > 0 {
+      model.registerTokens = try r.tensor(e + "register_tokens", [c.registerTokens, d], storedAs: [1, c.registerTokens, d])
+    }
     if c.classCount > 0, r.has("distillation_classifier.weight") {
       // DeiTForImageClassificationWithTeacher averages both heads in eval.
       model.headDistillation = try linear("distillation_classifier", c.classCount, d)

@@ -16,7 +16,7 @@ extension VisionTransformer {
   public func save(to folder: String) throws {
     let c = configuration
     let gated = blocks.contains { $0.mlp.gate != nil || $0.mlp.hiddenNorm != nil || $0.attention.innerNorm != nil }
-    if c.distillationToken || c.relativePositionBias || c.rotary != nil || c.globalPool == .attention || c.activation != .exact || gated {
+    if c.distillationToken || c.positionPlacement == .classAndPatches || c.relativePositionBias || c.rotary != nil || c.globalPool == .attention || c.activation != .exact || gated {
       throw CheckpointError.inconsistent(path: folder, reason: "only plain ViTs are saved (timm's VisionTransformer layout); this model has a variant it cannot express")
     }
     let d = c.embedDimension, p = c.patchSize

@@ -90,7 +90,7 @@ extension VisionTransformer {
     if size == nil, let input = floats(pretrained["input_size"]), input.count == 3 { size = (Int(input[1]), Int(input[2])) }
     if let flag = architecture.noEmbedClass { c.positionPlacement = flag ? .patchesOnly : .includingPrefix }
     else if c.prefixTokens > 0, squareSide(rows - c.prefixTokens) == nil, squareSide(rows) != nil { c.positionPlacement = .patchesOnly }
-    let patches = rows - (c.positionPlacement == .includingPrefix ? c.prefixTokens : 0)
+    let patches = rows - c.positionPrefixRows
     if let (h, w) = size, (h / c.patchSize) * (w / c.patchSize) == patches {
       c.positionGridHeight = h / c.patchSize
       c.positionGridWidth = w / c.patchSize

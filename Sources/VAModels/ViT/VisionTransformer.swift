@@ -76,6 +76,14 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     if c.positionPlacement == .patchesOnly || c.positionEmbedding == .sinCos2D {
       if let positions { x = x + positions }
       if !prefix.isEmpty { x = concat(prefix + [x], axis: 1) }
+    } else if c.positionPlacement == .classAndPatches, let positions {
+      let first = c.positionPrefixRows, rows = positions.shape[0]
+      x = x + positions.sliced(axis: 0, range: first..<rows)
+      var tokens = prefix
+      if let classToken {
+        tokens[0] = (classToken + positions.sliced(axis: 0, range: 0..<first)).broadcast(to: [b, 1, d])
+      }
+      if !tokens.isEmpty { x = concat(tokens + [x], axis: 1) }
     } else {
       if !prefix.isEmpty { x = concat(prefix + [x], axis: 1) }
       if let positions { x = x + positions }
@@ -131,7 +139,7 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     case .learned:
       guard let table = positionEmbedding else { return nil }
       if gw == c.positionGridWidth && gh == c.positionGridHeight { return table }
-      let prefixRows = c.positionPlacement == .includingPrefix ? c.prefixTokens : 0
+      let prefixRows = c.positionPrefixRows
       let values = table.scalars
       let grid = Array(values[(prefixRows * d)...])
       let resampled = c.positionResampling.resample(
