@@ -112,6 +112,7 @@ struct FamilyConformanceTests {
     #expect(try refusal("timm_basic", setArgument("qk_norm", true)).contains("qk_norm = true"))
     #expect(try refusal("timm_basic", setArgument("mlp_layer", "SwiGLUPacked")).contains("mlp_layer = SwiGLUPacked"))
     #expect(try refusal("timm_basic", setArgument("some_new_knob", 3)).contains("some_new_knob = 3 is not implemented"))
+    #expect(try refusal("timm_basic", setArgument("num_heads", "three")).contains("num_heads = three"))
     #expect(try refusal("timm_basic", setArgument("class_token", false)).contains("class_token = false but cls_token is present"))
     #expect(try refusal("timm_siglip", setArgument("global_pool", "token")).contains("needs a class token"))
   }

@@ -64,8 +64,13 @@ struct TimmArchitecture {
       let value = arguments[key]!
       func refuse() -> CheckpointError { .badConfig(path: path, reason: "model_args \(key) = \(value) is not implemented (architecture \(raw ?? "unnamed"))") }
       switch key {
-      case "num_heads": headCount = Int(value)
-      case "attn_pool_num_heads": poolHeadCount = Int(value)
+      case "num_heads":
+        guard let n = Int(value), n > 0 else { throw refuse() }
+        headCount = n
+      case "attn_pool_num_heads":
+        if value == "none" { break }
+        guard let n = Int(value), n > 0 else { throw refuse() }
+        poolHeadCount = n
       case "act_layer":
         switch value {
         case "none", "gelu", "GELU": activation = .exact

@@ -45,6 +45,9 @@ extension VisionTransformer {
   static func loadHuggingFace(_ r: CheckpointReader, prefix: String, config: [String: Any]?, preprocessor: [String: Any]?, overrides: CheckpointOverrides, notes: inout [String]) throws(CheckpointError) -> VisionTransformer {
     let path = r.path
     let flavour = HuggingFaceViTFlavour.detect(r, prefix: prefix)
+    if let value = config?["num_attention_heads"], integer(value) == nil {
+      throw .badConfig(path: path, reason: "num_attention_heads = \(value) is not a whole number")
+    }
     let e = prefix + "embeddings."
     guard let projection = r.shape(e + "patch_embeddings.projection.weight"), projection.count == 4, projection[1] == 3, projection[2] == projection[3] else {
       throw .inconsistent(path: path, reason: "\(e)patch_embeddings.projection.weight must be [D, 3, P, P]")
