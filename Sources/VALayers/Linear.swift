@@ -55,22 +55,47 @@ public struct LayerNorm: ParameterContainer, Sendable {
   public var namedParameters: [(name: String, tensor: Tensor)] { [("weight", weight), ("bias", bias)] }
 }
 
-/// The transformer's feed-forward network: `fc2(GELU(fc1(x)))` (timm's `Mlp`).
+/// The transformer's feed-forward network: `fc2(GELU(fc1(x)))` (timm's `Mlp`), or with a
+/// `gate` the SwiGLU form `fc2(SiLU(gate(x)) ⊙ fc1(x))` (Shazeer 2020; timm's `SwiGLU` and
+/// `GluMlp`, EVA-02), with an optional LayerNorm on the hidden features before `fc2`
+/// (timm's `scale_mlp`).
 public struct Mlp: ParameterContainer, Sendable {
   public var fc1: Linear
   public var fc2: Linear
   public var approximation: GELUApproximation
+  /// SwiGLU's gate projection (D -> hidden), or nil for the GELU form.
+  public var gate: Linear?
+  /// LayerNorm over the hidden features, or nil.
+  public var hiddenNorm: LayerNorm?
 
-  public init(fc1: Linear, fc2: Linear, approximation: GELUApproximation = .exact) {
+  public init(fc1: Linear, fc2: Linear, approximation: GELUApproximation = .exact, gate: Linear? = nil, hiddenNorm: LayerNorm? = nil) {
     precondition(fc1.outputs == fc2.inputs && fc2.outputs == fc1.inputs, "Mlp fc1 \(fc1.weight.shape) and fc2 \(fc2.weight.shape) do not chain")
+    if let gate { precondition(gate.weight.shape == fc1.weight.shape, "SwiGLU gate \(gate.weight.shape) must match fc1 \(fc1.weight.shape)") }
     self.fc1 = fc1
     self.fc2 = fc2
     self.approximation = approximation
+    self.gate = gate
+    self.hiddenNorm = hiddenNorm
   }
 
-  public func callAsFunction(_ x: Tensor) -> Tensor { fc2(gelu(fc1(x), approximation: approximation)) }
+  public func callAsFunction(_ x: Tensor) -> Tensor {
+    var hidden: Tensor
+    if let gate {
+      let g = gate(x)
+      hidden = g * g.sigmoid() * fc1(x)  // SiLU(g) = g·σ(g)
+    } else {
+      hidden = gelu(fc1(x), approximation: approximation)
+    }
+    if let hiddenNorm { hidden = hiddenNorm(hidden) }
+    return fc2(hidden)
+  }
 
-  public var namedParameters: [(name: String, tensor: Tensor)] { prefixed("fc1", fc1) + prefixed("fc2", fc2) }
+  public var namedParameters: [(name: String, tensor: Tensor)] {
+    var out = prefixed("fc1", fc1)
+    if let gate { out += prefixed("fc1_g", gate) }
+    if let hiddenNorm { out += prefixed("norm", hiddenNorm) }
+    return out + prefixed("fc2", fc2)
+  }
 }
 
 /// Per-channel scaling of a residual branch (Touvron et al. 2021, CaiT), `x · γ`.

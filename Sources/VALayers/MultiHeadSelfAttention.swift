@@ -12,6 +12,9 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
   public var qkv: Linear        // C -> 3C
   public var projection: Linear // C -> C
   public let headCount: Int
+  /// LayerNorm on the merged heads before the projection (timm's `scale_attn_inner`,
+  /// EVA-02 CLIP's sub-LN), or nil.
+  public var innerNorm: LayerNorm? = nil
 
   public init(qkv: Linear, projection: Linear, headCount: Int) {
     let channels = projection.outputs
@@ -28,29 +31,36 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
   /// - Parameters:
   ///   - x: `[T, C]`, or a batch `[B, T, C]`.
   ///   - mask: additive `[T, T]` mask (0 keep, −∞ drop), or nil for full attention.
+  ///   - bias: additive per-head `[heads, T, T]` scores (BEiT's relative position bias), or nil.
+  ///   - rotary: rotary position embedding for q and k (EVA-02), or nil.
   ///   - record: when true, also returns the attention weights (`[heads, T, T]`, or
   ///     `[B, heads, T, T]` for a batch); the output is the same either way (the weights are
   ///     the same tensor the output is computed from).
-  public func callAsFunction(_ x: Tensor, mask: Tensor? = nil, record: Bool = false) -> (output: Tensor, weights: Tensor?) {
+  public func callAsFunction(_ x: Tensor, mask: Tensor? = nil, bias: Tensor? = nil, rotary: RotaryEmbedding? = nil, record: Bool = false) -> (output: Tensor, weights: Tensor?) {
     precondition(x.rank == 2 || x.rank == 3, "attention needs [T, C] or [B, T, C], got \(x.shape)")
     let b = x.rank == 3 ? x.shape[0] : 1, t = x.shape[x.rank - 2], h = headCount, d = headDimension
-    let projected = qkv(x)
+    var projected = qkv(x)
+    if let rotary { projected = rotary.apply(toQKV: projected.reshaped([b, t, 3 * h * d]), heads: h).reshaped(projected.shape) }
     if !(projected.requiresGrad && GradientMode.isEnabled) {
       // Inference: the same products read q, k, v in place, with no copies (no backward needed).
-      let (merged, weights) = fusedSelfAttention(qkv: projected.reshaped([b, t, 3 * h * d]), heads: h, mask: mask)
+      let (merged, weights) = fusedSelfAttention(qkv: projected.reshaped([b, t, 3 * h * d]), heads: h, mask: mask, bias: bias)
       let recorded = record ? weights.reshaped((x.rank == 3 ? [b] : []) + [h, t, t]) : nil
-      return (projection(merged.reshaped(x.shape)), recorded)
+      let heads = merged.reshaped(x.shape)
+      return (projection(innerNorm.map { $0(heads) } ?? heads), recorded)
     }
     // [B, T, 3C] -> [B, T, 3, H, d] -> [3, B, H, T, d]; batch and heads fold into one GEMM batch.
     let packed = projected.reshaped([b, t, 3, h, d]).permuted([2, 0, 3, 1, 4])
     let parts = packed.chunked(3, axis: 0).map { $0.reshaped([b * h, t, d]) }
-    let scores = matmul(parts[0], parts[1], transposeB: true) * (1 / Float(d).squareRoot())  // [B·H, T, T]
+    var scores = matmul(parts[0], parts[1], transposeB: true) * (1 / Float(d).squareRoot())  // [B·H, T, T]
+    if let bias { scores = (scores.reshaped([b, h, t, t]) + bias).reshaped([b * h, t, t]) }
     let weights = softmax(scores, axis: -1, mask: mask)
     let heads = matmul(weights, parts[2])  // [B·H, T, d]
     let merged = heads.reshaped([b, h, t, d]).permuted([0, 2, 1, 3]).reshaped(Array(x.shape.dropLast()) + [h * d])
     let recorded = record ? weights.reshaped((x.rank == 3 ? [b] : []) + [h, t, t]) : nil
-    return (projection(merged), recorded)
+    return (projection(innerNorm.map { $0(merged) } ?? merged), recorded)
   }
 
-  public var namedParameters: [(name: String, tensor: Tensor)] { prefixed("qkv", qkv) + prefixed("proj", projection) }
+  public var namedParameters: [(name: String, tensor: Tensor)] {
+    prefixed("qkv", qkv) + (innerNorm.map { prefixed("norm", $0) } ?? []) + prefixed("proj", projection)
+  }
 }

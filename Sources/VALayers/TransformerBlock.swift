@@ -21,8 +21,10 @@ public struct TransformerBlock: ParameterContainer, Sendable {
     self.layerScale2 = layerScale2
   }
 
-  public func callAsFunction(_ x: Tensor, mask: Tensor? = nil, record: Bool = false) -> (output: Tensor, weights: Tensor?) {
-    let (attended, weights) = attention(norm1(x), mask: mask, record: record)
+  /// `bias` is an additive per-head `[heads, T, T]` on the attention scores (BEiT), `rotary`
+  /// turns q and k by their patch positions (EVA-02); nil for neither.
+  public func callAsFunction(_ x: Tensor, mask: Tensor? = nil, bias: Tensor? = nil, rotary: RotaryEmbedding? = nil, record: Bool = false) -> (output: Tensor, weights: Tensor?) {
+    let (attended, weights) = attention(norm1(x), mask: mask, bias: bias, rotary: rotary, record: record)
     let x = x + (layerScale1.map { $0(attended) } ?? attended)
     let fed = mlp(norm2(x))
     return (x + (layerScale2.map { $0(fed) } ?? fed), weights)

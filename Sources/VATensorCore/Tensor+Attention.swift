@@ -11,19 +11,21 @@
 ///
 /// Shapes: `qkv` is `[B, T, 3C]` with columns ordered q, k, v and each split head-major
 /// (timm's `Attention` layout: column `s·C + h·d + i` is part `s`, head `h`, channel `i`),
-/// `C = heads · d`; `mask` is an additive `[T, T]` (0 keep, −∞ drop) or nil. Returns the
+/// `C = heads · d`; `mask` is an additive `[T, T]` (0 keep, −∞ drop) or nil; `bias` is an
+/// additive per-head `[heads, T, T]` (BEiT's relative position bias) or nil. Returns the
 /// merged heads `[B, T, C]` (head-major channels, ready for the output projection) and the
 /// post-softmax weights `[B·heads, T, T]`.
-/// Per head: `A = softmax(Q Kᵀ / √d + mask)`, `out = A V`. Complexity: O(B·heads·T²·d) in
+/// Per head: `A = softmax(Q Kᵀ / √d + bias_h + mask)`, `out = A V`. Complexity: O(B·heads·T²·d) in
 /// 2·B·heads strided GEMMs plus one in-place softmax pass over the scores.
 /// - Precondition: no gradient recording is needed for `qkv` (see `shouldRecord`).
-public func fusedSelfAttention(qkv: Tensor, heads: Int, mask: Tensor? = nil) -> (output: Tensor, weights: Tensor) {
+public func fusedSelfAttention(qkv: Tensor, heads: Int, mask: Tensor? = nil, bias: Tensor? = nil) -> (output: Tensor, weights: Tensor) {
   precondition(qkv.rank == 3 && heads > 0 && qkv.shape[2] % (3 * heads) == 0,
                "fusedSelfAttention needs qkv [B, T, 3C] with C divisible by heads \(heads), got \(qkv.shape)")
   precondition(!(qkv.requiresGrad && GradientMode.isEnabled), "fusedSelfAttention records no backward; use the composed path")
   let (b, t, c) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
   let d = c / heads
   if let mask { precondition(mask.shape == [t, t], "attention mask \(mask.shape) must be [\(t), \(t)]") }
+  if let bias { precondition(bias.shape == [heads, t, t], "attention bias \(bias.shape) must be [\(heads), \(t), \(t)]") }
   let scale = 1 / Float(d).squareRoot()
   var headsOffsets: [(a: Int, b: Int, c: Int)] = [], valueOffsets: [(a: Int, b: Int, c: Int)] = []
   for bi in 0..<b {
@@ -45,6 +47,15 @@ public func fusedSelfAttention(qkv: Tensor, heads: Int, mask: Tensor? = nil) -> 
       // sgemm with beta = 0 overwrites C, so the uninitialised buffers are never read.
       sgemmBatched(.none, .transposed, m: t, n: t, k: d, alpha: scale, a: base, lda: 3 * c, b: base, ldb: 3 * c,
                    c: pw.baseAddress!, ldc: t, offsets: headsOffsets)
+      if let bias {
+        // S_h += bias_h before the softmax, for every image of the batch.
+        bias.scalars.withUnsafeBufferPointer { pb in
+          for bi in 0..<b {
+            let scores = pw.baseAddress! + bi * heads * t * t
+            for i in 0..<(heads * t * t) { scores[i] += pb[i] }
+          }
+        }
+      }
       softmaxRowsInPlace(pw.baseAddress!, rows: b * heads * t, cols: t, mask: mask?.scalars)
       merged.withUnsafeMutableBufferPointer { po in
         // out_h[T, d] = A_h[T, T] · V_h[T, d], written into columns h·d..<(h+1)·d of [T, C].

@@ -33,6 +33,9 @@ public enum GELUApproximation: Sendable {
   case exact
   /// `0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))`, as `torch.nn.GELU(approximate="tanh")`.
   case tanh
+  /// `x · σ(1.702 x)`, OpenAI CLIP's "quick GELU" (timm's `QuickGELU`, open_clip's
+  /// `quick_gelu`, transformers' `quick_gelu`); about 1e-2 away from the exact form.
+  case quick
 }
 
 /// `√(2/π)`, the tanh-approximation's scale.
@@ -109,6 +112,8 @@ public func gelu(_ x: Tensor, approximation: GELUApproximation = .exact) -> Tens
           mapElements(src, dst, count: range.count) { v in
             0.5 * v * (1 + fastTanh(sqrtTwoOverPi * (v + 0.044715 * v * v * v)))
           }
+        case .quick:
+          mapElements(src, dst, count: range.count) { v in v / (1 + Foundation.exp(-1.702 * v)) }
         }
       }
     }
@@ -125,7 +130,7 @@ public func gelu(_ x: Tensor, approximation: GELUApproximation = .exact) -> Tens
             switch approximation {
             case .exact:
               ck_gelu_erf_backward(px.baseAddress! + offset, pg.baseAddress! + offset, dx.baseAddress! + offset, range.count)
-            case .tanh:
+            case .tanh, .quick:
               for i in range { dx[i] = pg[i] * geluDerivative(px[i], approximation) }
             }
           }
@@ -146,6 +151,10 @@ private func geluDerivative(_ x: Float, _ approximation: GELUApproximation) -> F
     // ->  dy/dx = 0.5 (1 + t) + 0.5 x (1 − t²) √(2/π) (1 + 3 · 0.044715 x²)
     let t = Foundation.tanh(sqrtTwoOverPi * (x + 0.044715 * x * x * x))
     return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * sqrtTwoOverPi * (1 + 3 * 0.044715 * x * x)
+  case .quick:
+    // forward: y = x s, s = σ(1.702 x)  ->  dy/dx = s + 1.702 x s (1 − s)
+    let s = 1 / (1 + Foundation.exp(-1.702 * x))
+    return s + 1.702 * x * s * (1 - s)
   }
 }
 
@@ -155,6 +164,7 @@ public func geluReference(_ x: Tensor, approximation: GELUApproximation = .exact
     switch approximation {
     case .exact: return 0.5 * v * (1 + Foundation.erf(v * Float(0.5).squareRoot()))
     case .tanh: return 0.5 * v * (1 + Foundation.tanh(sqrtTwoOverPi * (v + 0.044715 * v * v * v)))
+    case .quick: return v / (1 + Foundation.exp(-1.702 * v))
     }
   })
 }

@@ -13,11 +13,15 @@ public struct ModelRun: Sendable {
   public var attention: AttentionRecord
   /// `[classes]`, when the model has a classifier.
   public var logits: [Float]?
+  /// An attention-pooling head's weights `[heads, queries, N]` over the patches, if any
+  /// (SigLIP's MAP head).
+  public var pool: (heads: Int, queries: Int, values: [Float])?
 
-  public init(input: [Float], attention: AttentionRecord, logits: [Float]? = nil) {
+  public init(input: [Float], attention: AttentionRecord, logits: [Float]? = nil, pool: (heads: Int, queries: Int, values: [Float])? = nil) {
     self.input = input
     self.attention = attention
     self.logits = logits
+    self.pool = pool
   }
 }
 
@@ -104,23 +108,34 @@ public struct CheckpointModel: InspectableModel {
   /// The file or folder it was loaded from.
   public let path: String
   public let classNames: [String]?
+  /// Settings no file gave (heads, normalisation, input size), one sentence each: warned
+  /// on stderr by the command and named in captions.
+  public let inferred: [String]
 
   /// Loads `path`: a `.safetensors` file or a folder holding one (with `config.json` and
   /// `preprocessor_config.json` beside it when the checkpoint has them).
   /// - Parameters:
   ///   - path: the checkpoint file or folder.
-  ///   - headCount: heads of a checkpoint without a config (default: width / 64).
+  ///   - overrides: heads and normalisation for a checkpoint without a config.
   /// - Throws: the loader's `CheckpointError` or `SafetensorsError`, naming the file.
-  public init(path: String, headCount: Int? = nil) throws {
-    (model, layout) = try VisionTransformer.load(from: path, headCount: headCount)
+  public init(path: String, overrides: CheckpointOverrides = CheckpointOverrides()) throws {
+    let imported = try VisionTransformer.importCheckpoint(from: path, overrides: overrides)
+    (model, layout, inferred) = (imported.model, imported.layout, imported.inferred)
     self.path = path
     classNames = CheckpointLabels.read(near: path, classes: model.configuration.classCount)
+  }
+
+  /// Loads `path` with `headCount` heads when its config does not say.
+  public init(path: String, headCount: Int?) throws {
+    try self.init(path: path, overrides: CheckpointOverrides(headCount: headCount))
   }
 
   public var name: String {
     let c = model.configuration
     let file = (path as NSString).lastPathComponent
+    let guesses = inferred.map { $0.components(separatedBy: " (").first ?? $0 }
     return "ViT D=\(c.embedDimension), depth \(c.depth), \(plural(c.headCount, "head")), patch \(c.patchSize) (\(layout.rawValue): \(file))"
+      + (guesses.isEmpty ? "" : "; " + guesses.joined(separator: "; "))
   }
   public var patchSize: Int { model.configuration.patchSize }
   public var headCount: Int { model.configuration.headCount }
@@ -137,7 +152,8 @@ public struct CheckpointModel: InspectableModel {
     let record = AttentionRecord(
       layers: output.attention.map(\.scalars), heads: c.headCount, prefixTokens: c.prefixTokens,
       hasClassToken: c.classToken, gridWidth: output.gridWidth, gridHeight: output.gridHeight)
-    return ModelRun(input: input, attention: record, logits: output.logits?.scalars)
+    let pool = output.poolAttention.map { (heads: $0.shape[0], queries: $0.shape[1], values: $0.scalars) }
+    return ModelRun(input: input, attention: record, logits: output.logits?.scalars, pool: pool)
   }
 
   public var normalization: (mean: [Float], std: [Float])? { (model.configuration.mean, model.configuration.std) }
@@ -164,6 +180,7 @@ public struct CheckpointModel: InspectableModel {
     }
     let layers = output.attention.map(\.scalars)  // each [B, heads, T, T]
     let logits = output.logits?.scalars            // [B, classes]
+    let pool = output.poolAttention                // [B, heads, queries, N]
     return (0..<b).map { i in
       let perLayer = layers.map { all in
         let size = all.count / b
@@ -176,7 +193,11 @@ public struct CheckpointModel: InspectableModel {
         let classes = all.count / b
         return Array(all[(i * classes)..<((i + 1) * classes)])
       }
-      return ModelRun(input: inputs[i], attention: record, logits: own)
+      let ownPool = pool.map { all in
+        let size = all.scalars.count / b
+        return (heads: all.shape[1], queries: all.shape[2], values: Array(all.scalars[(i * size)..<((i + 1) * size)]))
+      }
+      return ModelRun(input: inputs[i], attention: record, logits: own, pool: ownPool)
     }
   }
 

@@ -115,6 +115,9 @@ extension Scene {
     for (l, layer) in run.attention.layers.enumerated() {
       writer.add("attn.\(l)", shape: [run.attention.heads, t, t], values: layer)
     }
+    if let pool = run.pool {
+      writer.add("attn.pool", shape: [pool.heads, pool.queries, pool.values.count / (pool.heads * pool.queries)], values: pool.values)
+    }
     for extra in figure.tensors { writer.add(extra.name, shape: extra.shape, values: extra.values) }
     return writer
   }

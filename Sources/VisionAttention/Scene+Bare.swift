@@ -14,7 +14,9 @@ extension Scene {
     case .query:
       return (attention.queryMap(column: patch.column, row: patch.row, layer: layer, selection), [])
     case .cls:
-      guard let values = attention.classTokenMap(layer: layer, selection) else { throw .needsClassToken(map: "cls") }
+      // Without a class token, an attention-pooling head's query stands in (as the styled
+      // figure does, saying so in its caption).
+      guard let values = attention.classTokenMap(layer: layer, selection) ?? poolMap(selection) else { throw .needsClassToken(map: "cls") }
       return (values, [])
     case .rollout:
       let rollout = attention.rollout(settings.fuse ?? .mean, discardRatio: settings.discardRatio)

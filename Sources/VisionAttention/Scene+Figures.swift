@@ -27,6 +27,9 @@ extension Scene {
   }
 
   func classTokenFigure() throws(VitAttendError) -> RenderedFigure {
+    if !attention.hasClassToken, let values = poolMap(selection) {
+      return mapFigure(values, title: "no class token: attention-pooling head's query over the patches, \(describe(selection))", marked: false)
+    }
     guard let values = attention.classTokenMap(layer: layer, selection) else { throw .needsClassToken(map: "cls") }
     return mapFigure(values, title: "class-token attention at layer \(layer), \(describe(selection))", marked: false)
   }
@@ -86,5 +89,21 @@ extension Scene {
     }
     let whose = attention.hasClassToken ? "class token" : "patch (\(patch.column),\(patch.row))"
     return RenderedFigure(image: Figure.sideBySide(panels, title: "keep-mass masks of the \(whose) at layer \(layer) | \(modelCaption)"))
+  }
+}
+
+extension Scene {
+  /// The attention-pooling head's (first) query over the patches `[N]`, for a head or a fusion
+  /// of heads; nil when the model has no such head.
+  func poolMap(_ selection: HeadSelection) -> [Float]? {
+    guard let pool = run.pool else { return nil }
+    let n = pool.values.count / (pool.heads * pool.queries)
+    let rows = (0..<pool.heads).map { h in Array(pool.values[(h * pool.queries * n)..<(h * pool.queries * n + n)]) }
+    switch selection {
+    case .head(let h): return h < pool.heads ? rows[h] : nil
+    case .fused(.mean): return (0..<n).map { i in rows.reduce(0) { $0 + $1[i] } / Float(pool.heads) }
+    case .fused(.max): return (0..<n).map { i in rows.map { $0[i] }.max()! }
+    case .fused(.min): return (0..<n).map { i in rows.map { $0[i] }.min()! }
+    }
   }
 }

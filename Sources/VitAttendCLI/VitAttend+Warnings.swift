@@ -29,8 +29,8 @@ extension VitAttend {
     if maps.query != nil { warn("--query", unless: !ignoresQuery, because: "does not apply to \(mapName), which does not depend on a query") }
     let usesCNN: Set<MapKind?> = [nil, .rf, .distance]
     if maps.cnn != nil { warn("--cnn", unless: usesCNN.contains(map), because: "applies to the default figure, --map rf and --map distance only") }
-    if model.headCount != nil, model.weights == nil {
-      warnings.append("--head-count applies to checkpoints (--weights) only; ignored")
+    for (option, given) in [("--head-count", model.headCount != nil), ("--mean", model.mean != nil), ("--std", model.std != nil)] where given && model.weights == nil {
+      warnings.append("\(option) describes a checkpoint (--weights); the built-in model ignores it")
     }
     if output.style != .full, output.out == nil, output.outDir == nil || output.format != .png {
       warnings.append("--style applies to PNG figures only; ignored")

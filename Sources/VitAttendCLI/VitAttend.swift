@@ -96,6 +96,7 @@ public struct VitAttend: ParsableCommand {
     if let head = maps.head, head < 0 { throw ValidationError("--head counts from 0, got \(head).") }
     if let layer = maps.layer, layer < 0 { throw ValidationError("--layer counts from 0, got \(layer).") }
     if let headCount = model.headCount, headCount < 1 { throw ValidationError("--head-count must be at least 1, got \(headCount).") }
+    if let std = model.std, std.values.contains(where: { $0 <= 0 }) { throw ValidationError("--std values must be positive.") }
     if let threads = model.threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024, got \(threads).") }
     do {
       _ = try ConvStack(parsing: maps.cnn ?? "vgg16")
@@ -129,7 +130,12 @@ public struct VitAttend: ParsableCommand {
         throw VitAttendError.writeFailed(path: folder, reason: "cannot create the folder (\((error as NSError).localizedDescription))")
       }
     }
-    let loaded: any InspectableModel = try model.weights.map { try CheckpointModel(path: $0, headCount: model.headCount) } ?? BuiltInModel()
+    let overrides = CheckpointOverrides(headCount: model.headCount, mean: model.mean?.values, std: model.std?.values)
+    let loaded: any InspectableModel = try model.weights.map { try CheckpointModel(path: $0, overrides: overrides) } ?? BuiltInModel()
+    if let checkpoint = loaded as? CheckpointModel {
+      // What the loader had to guess changes the numbers, so it is said here and in every caption.
+      for note in checkpoint.inferred { FileHandle.standardError.write(Data("vit-attend: warning: \(note)\n".utf8)) }
+    }
     let settings = try figureSettings()
     var batch = BatchRun(pipeline: Pipeline(model: loaded, input: inputSettings, settings: settings), jobs: plan.jobs)
     (batch.keepGoing, batch.skipExisting, batch.perHead) = (output.keepGoing, output.skipExisting, output.perHead)

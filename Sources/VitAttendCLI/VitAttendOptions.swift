@@ -45,8 +45,14 @@ struct ModelOptions: ParsableArguments {
   @Option(name: [.customShort("w"), .long], help: "Checkpoint: a .safetensors file or a folder holding one, in timm, Hugging Face or this toolkit's layout (config.json and preprocessor_config.json beside it are read). Default: the built-in model.")
   var weights: String?
 
-  @Option(name: .customLong("head-count"), help: "Attention heads of a checkpoint without a config (default: its width / 64).")
+  @Option(name: .customLong("head-count"), help: "Attention heads of a checkpoint without a config (default: its width / 64, with a warning).")
   var headCount: Int?
+
+  @Option(help: "Input normalisation mean R,G,B of a checkpoint without one in its config (default: 0.5,0.5,0.5, with a warning).")
+  var mean: ChannelValues?
+
+  @Option(help: "Input normalisation std R,G,B of a checkpoint without one in its config (default: 0.5,0.5,0.5, with a warning).")
+  var std: ChannelValues?
 
   @Option(help: "Compute threads (default: all cores, or VISION_ATTENTION_THREADS).")
   var threads: Int?

@@ -27,20 +27,15 @@ struct CheckpointConformanceTests {
 
     #expect(output.attention.count == model.configuration.depth)
     for (l, weights) in output.attention.enumerated() {
-      let expected = try reference.floats("attn.\(l)")
       #expect(weights.shape == (try #require(reference.info("attn.\(l)"))).shape, "layer \(l) shape")
-      let worst = zip(weights.scalars, expected).map { abs($0 - $1) }.max() ?? .infinity
-      #expect(worst < 1e-4, "\(name) layer \(l): attention differs by \(worst)")
+      let error = peakRelativeError(weights.scalars, try reference.floats("attn.\(l)"))
+      #expect(error < 1e-5, "\(name) layer \(l): attention differs by \(error) of its largest value")
     }
-    let final = try reference.floats("final")
-    let tokenError = zip(output.tokens.scalars, final).map { abs($0 - $1) }.max() ?? .infinity
-    #expect(tokenError < 1e-3, "\(name): final tokens differ by \(tokenError)")
+    let tokenError = peakRelativeError(output.tokens.scalars, try reference.floats("final"))
+    #expect(tokenError < 1e-5, "\(name): final tokens differ by \(tokenError) of the largest")
     if reference.info("logits") != nil {
-      let expected = try reference.floats("logits")
-      let logits = try #require(output.logits).scalars
-      let spread = (expected.max()! - expected.min()!)
-      let worst = zip(logits, expected).map { abs($0 - $1) }.max()!
-      #expect(worst < 1e-4 * spread, "\(name): logits differ by \(worst), spread \(spread)")
+      let error = peakRelativeError(try #require(output.logits).scalars, try reference.floats("logits"))
+      #expect(error < 1e-5, "\(name): logits differ by \(error) of the largest")
     } else {
       #expect(output.logits == nil)
     }

@@ -108,6 +108,7 @@ import VAImageIO
     (["-m", "cls", "-q", "10,10"], "--query"),
     (["-m", "query", "--cnn", "alexnet"], "--cnn"),
     (["--head-count", "3"], "--head-count"),
+    (["--mean", "0.4,0.4,0.4"], "--mean"),
   ])
   func optionsThatDoNotApplyAreNamedOnStderr(arguments: [String], option: String) throws {
     let scratch = ScratchFolder()

@@ -18,7 +18,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case .ambiguousWeights(let folder, let files): "\(folder): several weight files (\(files.joined(separator: ", "))); name one"
     case .file(let error): error.description
     case .unknownLayout(let path, let sample):
-      "\(path): not a timm or Hugging Face ViT checkpoint (no patch_embed.proj.weight or embeddings.patch_embeddings.projection.weight; first tensors: \(sample.joined(separator: ", ")))"
+      "\(path): not a timm, Hugging Face or open_clip ViT checkpoint (no patch_embed.proj.weight, embeddings.patch_embeddings.projection.weight, vision_model.embeddings.patch_embedding.weight or visual.conv1.weight; first tensors: \(sample.joined(separator: ", ")))"
     case .missingTensor(let path, let name): "\(path): missing tensor '\(name)'"
     case .shapeMismatch(let path, let name, let expected, let actual): "\(path): tensor '\(name)' has shape \(actual), expected \(expected)"
     case .unexpectedTensor(let path, let name): "\(path): unexpected tensor '\(name)' (an architecture variant this loader does not know)"

@@ -1,4 +1,5 @@
 import VALayers
+import VATensorCore
 
 /// Everything that shapes a Vision Transformer (Dosovitskiy et al. 2021) and its variants in
 /// timm and Hugging Face.
@@ -19,11 +20,17 @@ public struct ViTConfiguration: Sendable, Equatable {
     case includingPrefix
     /// timm's `no_embed_class`: add embeddings to the patches, then concatenate prefix tokens.
     case patchesOnly
+    /// Hugging Face's `Dinov2WithRegisters`: the class token and the patches get embeddings
+    /// (rows class, then patches), the registers, inserted after the class token, none.
+    case classAndPatches
   }
 
   /// What the classification head reads.
   public enum GlobalPool: String, Sendable {
     case token, average
+    /// Multi-head attention pooling over the patches (timm's `AttentionPoolLatent`, SigLIP's
+    /// "MAP" head): one learned query attends to every token.
+    case attention
   }
 
   public var patchSize: Int
@@ -32,6 +39,9 @@ public struct ViTConfiguration: Sendable, Equatable {
   public var headCount: Int
   public var mlpHiddenDimension: Int
   public var classToken = true
+  /// DeiT's distillation token (Touvron et al. 2021), right after the class token; its own
+  /// head's logits are averaged with the class head's, as timm and transformers do in eval.
+  public var distillationToken = false
   public var registerTokens = 0
   public var positionEmbedding = PositionEmbeddingKind.learned
   public var positionPlacement = PositionPlacement.includingPrefix
@@ -45,6 +55,15 @@ public struct ViTConfiguration: Sendable, Equatable {
   /// LayerNorm before the blocks (timm's `norm_pre`, used by CLIP-style ViTs).
   public var preNorm = false
   public var layerScale = false
+  /// BEiT's relative position bias on every block's attention scores, for a window of the
+  /// trained grid (`positionGridWidth × positionGridHeight`), resampled for other grids.
+  public var relativePositionBias = false
+  /// EVA-02's rotary position embedding on every block's q and k, or nil.
+  public var rotary: RotaryPositions?
+  /// The MLP's activation (quick GELU for OpenAI CLIP weights, tanh GELU for SigLIP).
+  public var activation = GELUApproximation.exact
+  /// Heads of the attention-pooling head (`globalPool == .attention`); the blocks' by default.
+  public var poolHeadCount: Int?
   /// 0 means no classification head.
   public var classCount = 1000
   /// timm uses 1e-6, Hugging Face 1e-12.
@@ -67,12 +86,21 @@ public struct ViTConfiguration: Sendable, Equatable {
     positionGridHeight = imageSize / patchSize
   }
 
-  /// Class token plus registers.
-  public var prefixTokens: Int { (classToken ? 1 : 0) + registerTokens }
+  /// Class token, distillation token and registers.
+  public var prefixTokens: Int { (classToken ? 1 : 0) + (distillationToken ? 1 : 0) + registerTokens }
 
   /// Rows of the learned position-embedding table.
   public var positionEmbeddingRows: Int {
-    positionGridWidth * positionGridHeight + (positionPlacement == .includingPrefix ? prefixTokens : 0)
+    positionGridWidth * positionGridHeight + positionPrefixRows
+  }
+
+  /// Rows of the position table before the patches' rows.
+  public var positionPrefixRows: Int {
+    switch positionPlacement {
+    case .includingPrefix: prefixTokens
+    case .patchesOnly: 0
+    case .classAndPatches: classToken ? 1 : 0
+    }
   }
 }
 

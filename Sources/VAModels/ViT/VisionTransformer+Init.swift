@@ -19,7 +19,7 @@ extension VisionTransformer {
         attention: MultiHeadSelfAttention(qkv: Linear(inputs: d, outputs: 3 * d, using: &rng), projection: Linear(inputs: d, outputs: d, using: &rng), headCount: c.headCount),
         layerScale1: c.layerScale ? LayerScale(gamma: Tensor(repeating: 1e-5, shape: [d])) : nil,
         norm2: newNorm(),
-        mlp: Mlp(fc1: Linear(inputs: d, outputs: c.mlpHiddenDimension, using: &rng), fc2: Linear(inputs: c.mlpHiddenDimension, outputs: d, using: &rng)),
+        mlp: Mlp(fc1: Linear(inputs: d, outputs: c.mlpHiddenDimension, using: &rng), fc2: Linear(inputs: c.mlpHiddenDimension, outputs: d, using: &rng), approximation: c.activation),
         layerScale2: c.layerScale ? LayerScale(gamma: Tensor(repeating: 1e-5, shape: [d])) : nil)
     }
     self.norm = c.fcNorm ? nil : newNorm()

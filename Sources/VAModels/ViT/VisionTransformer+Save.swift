@@ -9,8 +9,16 @@ extension VisionTransformer {
   /// `[D, 3, P, P]`) and `folder/config.json` (`pretrained_cfg` and `model_args`), so
   /// `timm.models.vision_transformer.VisionTransformer(**model_args)` loads it with
   /// `load_state_dict` (a fixed 2D sin-cos model loads in timm without its position table). Each file is written to a temporary name and renamed into place.
+  /// - Throws: `CheckpointError.inconsistent` for variants timm's `VisionTransformer` cannot
+  ///   express in `model_args` (distillation token, relative position bias, RoPE, attention
+  ///   pooling, SwiGLU, a non-exact GELU), rather than writing a checkpoint that loads as
+  ///   something else.
   public func save(to folder: String) throws {
     let c = configuration
+    let gated = blocks.contains { $0.mlp.gate != nil || $0.mlp.hiddenNorm != nil || $0.attention.innerNorm != nil }
+    if c.distillationToken || c.positionPlacement == .classAndPatches || c.relativePositionBias || c.rotary != nil || c.globalPool == .attention || c.activation != .exact || gated {
+      throw CheckpointError.inconsistent(path: folder, reason: "only plain ViTs are saved (timm's VisionTransformer layout); this model has a variant it cannot express")
+    }
     let d = c.embedDimension, p = c.patchSize
     var writer = SafetensorsWriter()
     writer.metadata = ["format": "pt", "written_by": "VisionAttention"]

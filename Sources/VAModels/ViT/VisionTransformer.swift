@@ -11,13 +11,20 @@ public struct VisionTransformer: ParameterContainer, Sendable {
   public var configuration: ViTConfiguration
   public var patchEmbedding: PatchEmbedding
   public var classToken: Tensor?       // [1, D]
+  public var distillationToken: Tensor? // [1, D], DeiT distilled
   public var registerTokens: Tensor?   // [R, D]
   public var positionEmbedding: Tensor? // [rows, D], learned only
   public var preNorm: LayerNorm?
+  /// BEiT's relative position bias: one per block, or a single one every block shares.
+  public var relativePositionBiases: [RelativePositionBias] = []
   public var blocks: [TransformerBlock]
   public var norm: LayerNorm?
   public var fcNorm: LayerNorm?
   public var head: Linear?
+  /// DeiT's distillation head, read from the distillation token.
+  public var headDistillation: Linear? = nil
+  /// The attention-pooling head (`globalPool == .attention`).
+  public var attentionPool: AttentionPoolHead? = nil
 
   /// What one forward pass produced. For a batch every tensor has a leading `[B]` axis.
   public struct Output: Sendable {
@@ -27,6 +34,12 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     public var tokens: Tensor
     /// Per layer, post-softmax attention `[heads, T, T]`, when recorded.
     public var attention: [Tensor]
+    /// The pooled features `[D]` the head reads (after `fcNorm`): the class token, the patch
+    /// mean or the attention pool's output, as the model pools.
+    public var pooled: Tensor?
+    /// The attention-pooling head's weights `[heads, 1, N]` over the patches, when the model
+    /// has one and attention is recorded.
+    public var poolAttention: Tensor?
     public var gridWidth: Int
     public var gridHeight: Int
   }
@@ -43,6 +56,8 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     out.logits = out.logits?.squeezed(0)
     out.tokens = out.tokens.squeezed(0)
     out.attention = out.attention.map { $0.squeezed(0) }
+    out.poolAttention = out.poolAttention?.squeezed(0)
+    out.pooled = out.pooled?.squeezed(0)
     return out
   }
 
@@ -56,11 +71,19 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     let b = images.shape[0], d = c.embedDimension
     let gw = images.shape[3] / p, gh = images.shape[2] / p
     var x = patchEmbedding(images)  // [B, N, D]
-    let prefix = [classToken, registerTokens].compactMap { $0 }.map { $0.broadcast(to: [b, $0.shape[0], d]) }
+    let prefix = [classToken, distillationToken, registerTokens].compactMap { $0 }.map { $0.broadcast(to: [b, $0.shape[0], d]) }
     let positions = positionTable(gridWidth: gw, gridHeight: gh)  // [T or N, D], broadcast over B
     if c.positionPlacement == .patchesOnly || c.positionEmbedding == .sinCos2D {
       if let positions { x = x + positions }
       if !prefix.isEmpty { x = concat(prefix + [x], axis: 1) }
+    } else if c.positionPlacement == .classAndPatches, let positions {
+      let first = c.positionPrefixRows, rows = positions.shape[0]
+      x = x + positions.sliced(axis: 0, range: first..<rows)
+      var tokens = prefix
+      if let classToken {
+        tokens[0] = (classToken + positions.sliced(axis: 0, range: 0..<first)).broadcast(to: [b, 1, d])
+      }
+      if !tokens.isEmpty { x = concat(tokens + [x], axis: 1) }
     } else {
       if !prefix.isEmpty { x = concat(prefix + [x], axis: 1) }
       if let positions { x = x + positions }
@@ -71,21 +94,36 @@ public struct VisionTransformer: ParameterContainer, Sendable {
       Tensor.attentionMask(allowed: $0, shape: [t, t])
     }
     var attention: [Tensor] = []
-    for block in blocks {
-      let (next, weights) = block(x, mask: maskTensor, record: recordAttention)
+    let biases = relativePositionBiases.map { $0.bias(gridWidth: gw, gridHeight: gh) }
+    let rotary = c.rotary?.embedding(gridWidth: gw, gridHeight: gh, headDimension: d / c.headCount, prefixTokens: c.prefixTokens)
+    for (i, block) in blocks.enumerated() {
+      let bias = biases.isEmpty ? nil : biases[biases.count == 1 ? 0 : i]
+      let (next, weights) = block(x, mask: maskTensor, bias: bias, rotary: rotary, record: recordAttention)
       x = next
       if let weights { attention.append(weights) }
     }
     if let norm { x = norm(x) }
     var logits: Tensor?
-    if let head {
-      var pooled = c.globalPool == .token
-        ? x.sliced(axis: 1, range: 0..<1).reshaped([b, d])
-        : x.sliced(axis: 1, range: c.prefixTokens..<t).mean(axis: 1)
-      if let fcNorm { pooled = fcNorm(pooled) }
-      logits = head(pooled)
+    var poolAttention: Tensor?
+    var pooled: Tensor
+    switch c.globalPool {
+    case .token: pooled = x.sliced(axis: 1, range: 0..<1).reshaped([b, d])
+    case .average: pooled = x.sliced(axis: 1, range: c.prefixTokens..<t).mean(axis: 1)
+    case .attention:
+      // timm pools the patches only (pool_include_prefix is off for MAP heads).
+      guard let attentionPool else { preconditionFailure("globalPool .attention needs an attention-pooling head") }
+      (pooled, poolAttention) = attentionPool(x.sliced(axis: 1, range: c.prefixTokens..<t), record: recordAttention)
     }
-    return Output(logits: logits, tokens: x, attention: attention, gridWidth: gw, gridHeight: gh)
+    if let fcNorm { pooled = fcNorm(pooled) }
+    if let head {
+      logits = head(pooled)
+      if let headDistillation {
+        // timm's VisionTransformerDistilled and transformers' DeiTForImageClassificationWithTeacher
+        // average the two heads in eval.
+        logits = (logits! + headDistillation(x.sliced(axis: 1, range: 1..<2).reshaped([b, d]))) * 0.5
+      }
+    }
+    return Output(logits: logits, tokens: x, attention: attention, pooled: pooled, poolAttention: poolAttention, gridWidth: gw, gridHeight: gh)
   }
 
   /// The position embeddings added for a `gridWidth × gridHeight` grid: `[prefix + N, D]` or
@@ -101,7 +139,7 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     case .learned:
       guard let table = positionEmbedding else { return nil }
       if gw == c.positionGridWidth && gh == c.positionGridHeight { return table }
-      let prefixRows = c.positionPlacement == .includingPrefix ? c.prefixTokens : 0
+      let prefixRows = c.positionPrefixRows
       let values = table.scalars
       let grid = Array(values[(prefixRows * d)...])
       let resampled = c.positionResampling.resample(
@@ -115,6 +153,7 @@ public struct VisionTransformer: ParameterContainer, Sendable {
   public var namedParameters: [(name: String, tensor: Tensor)] {
     var out = prefixed("patch_embed", patchEmbedding)
     if let classToken { out.append(("cls_token", classToken)) }
+    if let distillationToken { out.append(("dist_token", distillationToken)) }
     if let registerTokens { out.append(("reg_token", registerTokens)) }
     if let positionEmbedding { out.append(("pos_embed", positionEmbedding)) }
     if let preNorm { out += prefixed("norm_pre", preNorm) }
@@ -122,6 +161,8 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     if let norm { out += prefixed("norm", norm) }
     if let fcNorm { out += prefixed("fc_norm", fcNorm) }
     if let head { out += prefixed("head", head) }
+    if let headDistillation { out += prefixed("head_dist", headDistillation) }
+    if let attentionPool { out += prefixed("attn_pool", attentionPool) }
     return out
   }
 }

@@ -1,0 +1,64 @@
+import VATensorCore
+
+/// Rotary position embedding (RoPE, Su et al. 2021) applied to the queries and keys of the
+/// patch tokens, in the interleaved layout: channel pairs `(x₂ᵢ, x₂ᵢ₊₁)` of every head turn by
+/// angle θ, `x′ = x · cos θ + rot(x) · sin θ` with `rot(x)₂ᵢ = −x₂ᵢ₊₁`, `rot(x)₂ᵢ₊₁ = x₂ᵢ`.
+///
+/// Shapes: `cos` and `sin` are `[N, d]` (N patches, d the head dimension, each angle repeated
+/// for its pair); the first `prefixTokens` tokens (class, registers) are not rotated.
+/// Reference: timm's `apply_rot_embed_cat(…, half=False)` as `EvaAttention` uses it.
+public struct RotaryEmbedding: Sendable {
+  public var cos: [Float]
+  public var sin: [Float]
+  public let headDimension: Int
+  public let prefixTokens: Int
+
+  public init(cos: [Float], sin: [Float], headDimension: Int, prefixTokens: Int) {
+    precondition(cos.count == sin.count && cos.count % headDimension == 0 && headDimension % 2 == 0,
+                 "rotary tables of \(cos.count) and \(sin.count) values do not fit head dimension \(headDimension)")
+    self.cos = cos
+    self.sin = sin
+    self.headDimension = headDimension
+    self.prefixTokens = prefixTokens
+  }
+
+  /// Rotates the q and k parts of a fused projection `[B, T, 3C]` (q, k, v, each head-major);
+  /// v is left as it is. With gradients recorded it is composed of differentiable ops.
+  public func apply(toQKV qkv: Tensor, heads: Int) -> Tensor {
+    precondition(qkv.rank == 3, "rotary embedding needs qkv [B, T, 3C], got \(qkv.shape)")
+    let (b, t, c3) = (qkv.shape[0], qkv.shape[1], qkv.shape[2])
+    let c = c3 / 3, d = headDimension, n = cos.count / d
+    precondition(c == heads * d && t == prefixTokens + n, "rotary tables for \(n) patches and \(d)-wide heads do not fit qkv \(qkv.shape) with \(heads) heads")
+    // Per (token, column) factors: identity on prefix tokens and on v.
+    var cosine = [Float](repeating: 1, count: t * c3), sine = [Float](repeating: 0, count: t * c3)
+    for token in prefixTokens..<t {
+      let row = (token - prefixTokens) * d
+      for part in 0..<2 {
+        for h in 0..<heads {
+          for i in 0..<d {
+            let column = token * c3 + part * c + h * d + i
+            cosine[column] = cos[row + i]
+            // rot() puts −x₂ᵢ₊₁ at 2i and x₂ᵢ at 2i+1, so the sine carries that sign.
+            sine[column] = i % 2 == 0 ? -sin[row + i] : sin[row + i]
+          }
+        }
+      }
+    }
+    if !(qkv.requiresGrad && GradientMode.isEnabled) {
+      var out = qkv.scalars
+      for bi in 0..<b {
+        let base = bi * t * c3
+        for j in stride(from: 0, to: t * c3, by: 2) {
+          let x0 = out[base + j], x1 = out[base + j + 1]
+          out[base + j] = x0 * cosine[j] + x1 * sine[j]
+          out[base + j + 1] = x1 * cosine[j + 1] + x0 * sine[j + 1]
+        }
+      }
+      return Tensor(shape: qkv.shape, scalars: out)
+    }
+    // Composed: swap each pair (x₀, x₁) -> (x₁, x₀), then scale by the signed sine.
+    let pairs = qkv.reshaped([b, t, c3 / 2, 2]).chunked(2, axis: 3)
+    let swapped = concat([pairs[1], pairs[0]], axis: 3).reshaped(qkv.shape)
+    return qkv * Tensor(shape: [t, c3], scalars: cosine) + swapped * Tensor(shape: [t, c3], scalars: sine)
+  }
+}
