@@ -65,16 +65,26 @@ import Testing
   /// `--query=` form too, as negative values must.
   @Test(arguments: [
     (["--query=nan,5"], "--query"), (["--query=5,inf"], "--query"), (["--query=1e300,5"], "--query"),
-    (["--query=99999999999999999999,5"], "--query"), (["--query=-5,10"], "--query"), (["--query", "3"], "--query"),
+    (["--query=99999999999999999999,5"], "--query"), (["--query", "3"], "--query"),
     (["--layer=-1"], "--layer"), (["--layer", "99999999999999999999"], "--layer"), (["--head=-3"], "--head"),
     (["--head-count", "0"], "--head-count"),
     (["--keep", "nan"], "--keep"), (["--keep", "1e300"], "--keep"), (["--keep", "0"], "--keep"),
     (["--discard-ratio", "1"], "--discard-ratio"), (["--discard-ratio", "nan"], "--discard-ratio"), (["--discard-ratio=-0.5"], "--discard-ratio"),
     (["--alpha", "nan"], "--alpha"), (["--alpha=-0.1"], "--alpha"), (["--alpha", "inf"], "--alpha"),
+    (["--threads", "0"], "--threads"), (["--threads", "99999999999"], "--threads"), (["--batch-size", "0"], "--batch-size"),
+    (["--shard", "0/3"], "--shard"), (["--shard", "4/3"], "--shard"), (["--mean", "nan,0,0"], "--mean"), (["--std", "0,1,1"], "--std"),
   ])
   func hostileNumbersAreUsageErrors(options: [String], mention: String) throws {
     let scratch = ScratchFolder()
     try expectClean([try Self.smallImage(in: scratch), "--out", scratch.file("o.png")] + options, statuses: [64], mentioning: mention)
+    #expect(scratch.contents == ["small.png"])
+  }
+
+  /// A query that parses but lies outside the image is a run error naming the image's size.
+  @Test(arguments: [["--query=-5,10"], ["--query", "-5,10"], ["--query", "10,99999"]])
+  func queriesOutsideTheImageAreRunErrors(options: [String]) throws {
+    let scratch = ScratchFolder()
+    try expectClean([try Self.smallImage(in: scratch), "--out", scratch.file("o.png")] + options, statuses: [1], mentioning: "outside")
     #expect(scratch.contents == ["small.png"])
   }
 
