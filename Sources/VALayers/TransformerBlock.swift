@@ -22,10 +22,19 @@ public struct TransformerBlock: ParameterContainer, Sendable {
   }
 
   public func callAsFunction(_ x: Tensor, mask: Tensor? = nil, record: Bool = false) -> (output: Tensor, weights: Tensor?) {
-    let (attended, weights) = attention(norm1(x), mask: mask, record: record)
+    let (output, weights, _) = tapped(x, mask: mask, record: record)
+    return (output, weights)
+  }
+
+  /// The same pass, also returning `norm1(x)`, the tensor the attention reads (the layer
+  /// pytorch-grad-cam targets in ViTs, `blocks[i].norm1`); under autograd it is part of the
+  /// graph, so `retainGrad()` on it gives its gradient.
+  public func tapped(_ x: Tensor, mask: Tensor? = nil, record: Bool = false) -> (output: Tensor, weights: Tensor?, normalized: Tensor) {
+    let normalized = norm1(x)
+    let (attended, weights) = attention(normalized, mask: mask, record: record)
     let x = x + (layerScale1.map { $0(attended) } ?? attended)
     let fed = mlp(norm2(x))
-    return (x + (layerScale2.map { $0(fed) } ?? fed), weights)
+    return (x + (layerScale2.map { $0(fed) } ?? fed), weights, normalized)
   }
 
   public var namedParameters: [(name: String, tensor: Tensor)] {

@@ -92,6 +92,7 @@ public struct Scene {
     case .posembed: positionFigure()
     case .rf: receptiveFieldFigure()
     case .sagan: saganFigure()
+    case .gradrollout, .gradcam, .attngrad: try gradientFigure()
     }
   }
 

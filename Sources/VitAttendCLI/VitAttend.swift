@@ -90,6 +90,7 @@ public struct VitAttend: ParsableCommand {
     if maps.head != nil, maps.fuse != nil { throw ValidationError("--head and --fuse exclude each other: one head, or a fusion of all.") }
     if let head = maps.head, head < 0 { throw ValidationError("--head counts from 0, got \(head).") }
     if let layer = maps.layer, layer < 0 { throw ValidationError("--layer counts from 0, got \(layer).") }
+    if let k = maps.targetClass, k < 0 { throw ValidationError("--class counts from 0, got \(k).") }
     if let headCount = model.headCount, headCount < 1 { throw ValidationError("--head-count must be at least 1, got \(headCount).") }
     if let threads = model.threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024, got \(threads).") }
     do {
@@ -188,6 +189,7 @@ public struct VitAttend: ParsableCommand {
     settings.alpha = Float(appearance.alpha)
     settings.upsample = appearance.upsample
     settings.style = output.style
+    if let k = maps.targetClass { settings.target = .classIndex(k) }
     return settings
   }
 }

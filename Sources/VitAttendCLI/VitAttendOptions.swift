@@ -80,6 +80,9 @@ struct MapOptions: ParsableArguments {
 
   @Option(help: "CNN for the receptive-field views: \(ConvStack.presetNames.joined(separator: ", ")), or layers like conv3p1,conv3p1,pool2s2 (default vgg16).")
   var cnn: String?
+
+  @Option(name: .customLong("class"), help: "Class the gradient maps (gradrollout, gradcam, attngrad) and --faithfulness explain: an index into the classifier's outputs (default: the top-1 class).")
+  var targetClass: Int?
 }
 
 /// How maps look.

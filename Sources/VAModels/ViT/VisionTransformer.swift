@@ -29,6 +29,11 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     public var attention: [Tensor]
     public var gridWidth: Int
     public var gridHeight: Int
+    /// Per layer, the tokens its attention read (`norm1`'s output, `[T, D]`), when
+    /// `recordAttentionInputs` asked for them: Grad-CAM's activations.
+    public var attentionInputs: [Tensor] = []
+    /// What the head reads (pooled and `fc_norm`ed), `[D]`: the image embedding.
+    public var pooled: Tensor?
   }
 
   /// Runs the model on one image.
@@ -37,18 +42,21 @@ public struct VisionTransformer: ParameterContainer, Sendable {
   ///   - mask: which keys each query may see (full by default).
   ///   - recordAttention: keep every layer's attention weights; the output is identical
   ///     either way.
-  public func callAsFunction(_ image: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false) -> Output {
+  ///   - recordAttentionInputs: keep every layer's `norm1` output (see `Output`).
+  public func callAsFunction(_ image: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false, recordAttentionInputs: Bool = false) -> Output {
     precondition(image.rank == 3 && image.shape[0] == 3, "input must be [3, H, W], got \(image.shape)")
-    var out = callAsFunction(batch: image.unsqueezed(0), mask: mask, recordAttention: recordAttention)
+    var out = callAsFunction(batch: image.unsqueezed(0), mask: mask, recordAttention: recordAttention, recordAttentionInputs: recordAttentionInputs)
     out.logits = out.logits?.squeezed(0)
     out.tokens = out.tokens.squeezed(0)
     out.attention = out.attention.map { $0.squeezed(0) }
+    out.attentionInputs = out.attentionInputs.map { $0.squeezed(0) }
+    out.pooled = out.pooled?.squeezed(0)
     return out
   }
 
   /// Runs the model on a batch of same-sized images `[B, 3, H, W]`: every matrix product
   /// covers the whole batch (what training needs for speed). Outputs are `[B, …]`.
-  public func callAsFunction(batch images: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false) -> Output {
+  public func callAsFunction(batch images: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false, recordAttentionInputs: Bool = false) -> Output {
     let c = configuration
     let p = c.patchSize
     precondition(images.rank == 4 && images.shape[1] == 3, "input must be [B, 3, H, W], got \(images.shape)")
@@ -70,22 +78,20 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     let maskTensor = mask.allowed(prefixTokens: c.prefixTokens, gridWidth: gw, gridHeight: gh).map {
       Tensor.attentionMask(allowed: $0, shape: [t, t])
     }
-    var attention: [Tensor] = []
+    var attention: [Tensor] = [], attentionInputs: [Tensor] = []
     for block in blocks {
-      let (next, weights) = block(x, mask: maskTensor, record: recordAttention)
+      let (next, weights, normalized) = block.tapped(x, mask: maskTensor, record: recordAttention)
       x = next
       if let weights { attention.append(weights) }
+      if recordAttentionInputs { attentionInputs.append(normalized) }
     }
     if let norm { x = norm(x) }
-    var logits: Tensor?
-    if let head {
-      var pooled = c.globalPool == .token
-        ? x.sliced(axis: 1, range: 0..<1).reshaped([b, d])
-        : x.sliced(axis: 1, range: c.prefixTokens..<t).mean(axis: 1)
-      if let fcNorm { pooled = fcNorm(pooled) }
-      logits = head(pooled)
-    }
-    return Output(logits: logits, tokens: x, attention: attention, gridWidth: gw, gridHeight: gh)
+    var pooled = c.globalPool == .token
+      ? x.sliced(axis: 1, range: 0..<1).reshaped([b, d])
+      : x.sliced(axis: 1, range: c.prefixTokens..<t).mean(axis: 1)
+    if let fcNorm { pooled = fcNorm(pooled) }
+    let logits = head.map { $0(pooled) }
+    return Output(logits: logits, tokens: x, attention: attention, gridWidth: gw, gridHeight: gh, attentionInputs: attentionInputs, pooled: pooled)
   }
 
   /// The position embeddings added for a `gridWidth × gridHeight` grid: `[prefix + N, D]` or
