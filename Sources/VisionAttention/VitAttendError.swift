@@ -22,6 +22,7 @@ public enum VitAttendError: Error, Equatable, CustomStringConvertible {
   case classOutOfRange(class: Int, classes: Int)
   case embeddingSizeMismatch(got: Int, expected: Int)
   case targetNeedsCheckpoint(map: String)
+  case faithfulnessNeedsClass
 
   public var description: String {
     switch self {
@@ -63,6 +64,8 @@ public enum VitAttendError: Error, Equatable, CustomStringConvertible {
       "--target-embedding has \(got) values; the model's image embedding has \(expected)"
     case .targetNeedsCheckpoint(let map):
       "\(map) needs gradients of a classifier: give --weights with a ViT checkpoint that has one (the built-in model is untrained and has no classifier)"
+    case .faithfulnessNeedsClass:
+      "--faithfulness follows a class's probability: give a checkpoint with a classifier (and --class K or the top-1), not --target-embedding"
     case .writeFailed(let path, let reason):
       "\(path): could not write: \(reason)"
     }

@@ -64,7 +64,15 @@ public struct VitAttend: ParsableCommand {
       return
     }
     guard !inputs.isEmpty else { throw ValidationError("Give input images or folders.") }
-    guard output.out != nil || output.outDir != nil || output.dump != nil || output.html != nil || output.dumpDir != nil else {
+    if maps.faithfulness != nil {
+      guard output.out == nil, output.outDir == nil, output.html == nil, output.dump == nil, output.dumpDir == nil, output.shard == nil else {
+        throw ValidationError("--faithfulness writes a report instead of figures; leave out --out, --out-dir, --html, --dump, --dump-dir and --shard.")
+      }
+      _ = try maps.scoredMaps()
+    } else if maps.faithfulnessMaps != nil {
+      throw ValidationError("--maps chooses the maps --faithfulness REPORT.json scores; give --faithfulness too.")
+    }
+    guard maps.faithfulness != nil || output.out != nil || output.outDir != nil || output.dump != nil || output.html != nil || output.dumpDir != nil else {
       throw ValidationError("Give --out FILE.png or --html PAGE.html (one image), --out-dir DIR (several), --dump FILE.safetensors or --dump-dir DIR.")
     }
     if output.dump != nil, output.dumpDir != nil { throw ValidationError("--dump (one image) and --dump-dir (one dump per image) exclude each other.") }
@@ -106,6 +114,7 @@ public struct VitAttend: ParsableCommand {
       FileHandle.standardError.write(Data("vit-attend: warning: \(warning)\n".utf8))
     }
     if let threads = model.threads { ComputeThreads.count = threads }
+    if let report = maps.faithfulness { return try scoreFaithfulness(report) }
     var request = OutputPlan.Request(inputs: inputs)
     (request.out, request.outDirectory, request.html, request.format) = (output.out, output.outDir, output.html, output.format)
     (request.dump, request.dumpDirectory, request.shard) = (output.dump, output.dumpDir, output.shard)
