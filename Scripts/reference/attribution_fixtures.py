@@ -23,6 +23,12 @@ pytorch-grad-cam's ClassifierOutputTarget use):
 (pytorch-grad-cam itself needs OpenCV and scikit-learn to import, so its three lines are
 written out here rather than called.)
 
+hf_backbone_embedding.safetensors: hf_backbone (Hugging Face ViTModel, no head) with
+y = cosine similarity between the pooled embedding (class token after the final layernorm) and
+a fixed random target (also in target_embedding.safetensors, one tensor `text` [48]):
+  input, target, embedding [48], score [1], gradrollout, attngrad, gradcam as above (Grad-CAM on
+  layers[-1].layernorm_before, Hugging Face's name for blocks[-1].norm1).
+
 faithfulness.safetensors: deletion and insertion curves (Petsiuk et al. 2018, RISE) on
 timm_basic for a fixed map of distinct values, in numpy around the torch model:
   input [3, H, W], map [N], class [1], blurred [3, H, W], deletion [P], insertion [P],
@@ -166,7 +172,46 @@ def faithfulness_case():
     print(f'faithfulness: class {k}, deletion AUC {aucs[0]:.4f}, insertion AUC {aucs[1]:.4f}')
 
 
+def embedding_case():
+    """hf_backbone (no head): y = cosine(pooled embedding, a fixed random target)."""
+    from transformers import ViTModel
+    folder = os.path.join(models, 'hf_backbone')
+    model = ViTModel.from_pretrained(folder, attn_implementation='eager', add_pooling_layer=False).eval()
+    x = load_file(os.path.join(folder, 'reference.safetensors'))['input']
+    target = torch.randn(model.config.hidden_size, generator=torch.Generator().manual_seed(4))
+    acts = []
+
+    def hook(module, inputs, output):
+        output.retain_grad()
+        acts.append(output)
+    handle = model.layers[-1].layernorm_before.register_forward_hook(hook)
+    result = model(pixel_values=x[None], output_attentions=True, interpolate_pos_encoding=True)
+    handle.remove()
+    for a in result.attentions:
+        a.retain_grad()
+    pooled = result.last_hidden_state[0, 0]  # the class token after the final layernorm
+    y = torch.nn.functional.cosine_similarity(pooled, target, dim=0)
+    y.backward()
+    t = result.attentions[0].shape[-1]
+    r = torch.eye(t, dtype=torch.float64)
+    terms = []
+    for a in result.attentions:
+        cam = (a.grad[0] * a[0]).clamp(min=0).mean(0).double()
+        terms.append(cam.float())
+        r = r + cam @ r
+    gh, gw = x.shape[1] // 16, x.shape[2] // 16
+    activations = acts[0][:, 1:, :].reshape(1, gh, gw, -1).permute(0, 3, 1, 2).detach().numpy().astype(np.float64)
+    grads = acts[0].grad[:, 1:, :].reshape(1, gh, gw, -1).permute(0, 3, 1, 2).numpy().astype(np.float64)
+    cam = np.maximum((np.mean(grads, axis=(2, 3))[:, :, None, None] * activations).sum(axis=1), 0)[0]
+    save_file({'input': x.contiguous(), 'target': target.contiguous(), 'embedding': pooled.detach().contiguous(),
+               'score': y.detach().reshape(1), 'gradrollout': r.float().contiguous(), 'attngrad': torch.stack(terms).contiguous(),
+               'gradcam': torch.from_numpy(cam).float().contiguous()}, os.path.join(out, 'hf_backbone_embedding.safetensors'))
+    save_file({'text': target.contiguous()}, os.path.join(out, 'target_embedding.safetensors'))
+    print(f'hf_backbone: cosine {y.item():.4f}, gradcam max {cam.max():.6f}')
+
+
 attribution_case('timm_basic')
 attribution_case('timm_registers_nonsquare')
 faithfulness_case()
+embedding_case()
 print('ok')

@@ -13,11 +13,15 @@ public struct ModelRun: Sendable {
   public var attention: AttentionRecord
   /// `[classes]`, when the model has a classifier.
   public var logits: [Float]?
+  /// The pooled image embedding `[D]` of a model without a classifier (what a
+  /// `--target-embedding` is compared with), for the dump.
+  public var embedding: [Float]?
 
-  public init(input: [Float], attention: AttentionRecord, logits: [Float]? = nil) {
+  public init(input: [Float], attention: AttentionRecord, logits: [Float]? = nil, embedding: [Float]? = nil) {
     self.input = input
     self.attention = attention
     self.logits = logits
+    self.embedding = embedding
   }
 }
 
@@ -130,7 +134,7 @@ public struct CheckpointModel: InspectableModel {
     let record = AttentionRecord(
       layers: output.attention.map(\.scalars), heads: c.headCount, prefixTokens: c.prefixTokens,
       hasClassToken: c.classToken, gridWidth: output.gridWidth, gridHeight: output.gridHeight)
-    return ModelRun(input: input, attention: record, logits: output.logits?.scalars)
+    return ModelRun(input: input, attention: record, logits: output.logits?.scalars, embedding: output.logits == nil ? output.pooled?.scalars : nil)
   }
 
   public var normalization: (mean: [Float], std: [Float])? { (model.configuration.mean, model.configuration.std) }
@@ -157,6 +161,7 @@ public struct CheckpointModel: InspectableModel {
     }
     let layers = output.attention.map(\.scalars)  // each [B, heads, T, T]
     let logits = output.logits?.scalars            // [B, classes]
+    let pooled = logits == nil ? output.pooled?.scalars : nil  // [B, D], without a classifier
     return (0..<b).map { i in
       let perLayer = layers.map { all in
         let size = all.count / b
@@ -169,7 +174,11 @@ public struct CheckpointModel: InspectableModel {
         let classes = all.count / b
         return Array(all[(i * classes)..<((i + 1) * classes)])
       }
-      return ModelRun(input: inputs[i], attention: record, logits: own)
+      let embedding = pooled.map { all in
+        let d = all.count / b
+        return Array(all[(i * d)..<((i + 1) * d)])
+      }
+      return ModelRun(input: inputs[i], attention: record, logits: own, embedding: embedding)
     }
   }
 

@@ -23,6 +23,7 @@ public enum VitAttendError: Error, Equatable, CustomStringConvertible {
   case embeddingSizeMismatch(got: Int, expected: Int)
   case targetNeedsCheckpoint(map: String)
   case faithfulnessNeedsClass
+  case badTargetEmbedding(path: String, reason: String)
 
   public var description: String {
     switch self {
@@ -66,6 +67,8 @@ public enum VitAttendError: Error, Equatable, CustomStringConvertible {
       "\(map) needs gradients of a classifier: give --weights with a ViT checkpoint that has one (the built-in model is untrained and has no classifier)"
     case .faithfulnessNeedsClass:
       "--faithfulness follows a class's probability: give a checkpoint with a classifier (and --class K or the top-1), not --target-embedding"
+    case .badTargetEmbedding(let path, let reason):
+      "\(path): not a target embedding: \(reason)"
     case .writeFailed(let path, let reason):
       "\(path): could not write: \(reason)"
     }

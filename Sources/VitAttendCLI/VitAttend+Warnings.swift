@@ -23,7 +23,8 @@ extension VitAttend {
     if maps.query != nil { warn("--query", unless: !ignoresQuery.contains(map), because: "does not apply to \(mapName), which does not depend on a query") }
     let usesCNN: Set<MapKind?> = [nil, .rf, .distance]
     if maps.cnn != nil { warn("--cnn", unless: usesCNN.contains(map), because: "applies to the default figure, --map rf and --map distance only") }
-    if maps.targetClass != nil { warn("--class", unless: map?.needsGradients == true, because: "applies to --map gradrollout, gradcam and attngrad only") }
+    if maps.targetClass != nil { warn("--class", unless: map?.needsGradients == true || maps.faithfulness != nil, because: "applies to --map gradrollout, gradcam, attngrad and --faithfulness only") }
+    if maps.targetEmbedding != nil { warn("--target-embedding", unless: map?.needsGradients == true, because: "applies to --map gradrollout, gradcam and attngrad only") }
     if model.headCount != nil, model.weights == nil {
       warnings.append("--head-count applies to checkpoints (--weights) only; ignored")
     }

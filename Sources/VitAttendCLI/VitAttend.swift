@@ -99,6 +99,7 @@ public struct VitAttend: ParsableCommand {
     if let head = maps.head, head < 0 { throw ValidationError("--head counts from 0, got \(head).") }
     if let layer = maps.layer, layer < 0 { throw ValidationError("--layer counts from 0, got \(layer).") }
     if let k = maps.targetClass, k < 0 { throw ValidationError("--class counts from 0, got \(k).") }
+    if maps.targetClass != nil, maps.targetEmbedding != nil { throw ValidationError("--class and --target-embedding exclude each other: explain a class, or a similarity.") }
     if let headCount = model.headCount, headCount < 1 { throw ValidationError("--head-count must be at least 1, got \(headCount).") }
     if let threads = model.threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024, got \(threads).") }
     do {
@@ -199,6 +200,7 @@ public struct VitAttend: ParsableCommand {
     settings.upsample = appearance.upsample
     settings.style = output.style
     if let k = maps.targetClass { settings.target = .classIndex(k) }
+    if let path = maps.targetEmbedding { settings.target = try AttributionTarget.embedding(contentsOfFile: path) }
     return settings
   }
 }

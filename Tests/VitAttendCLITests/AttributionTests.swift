@@ -70,6 +70,54 @@ import VATensorCore
     for (a, b) in zip(tapped.attention, plain.attention) { #expect(errorOfMaximum(a.scalars, b.scalars) < 1e-5) }
   }
 
+  /// A model without a classifier explains the cosine similarity to a target embedding.
+  @Test func embeddingTargetMatchesPyTorchAutograd() throws {
+    let reference = try DumpFile(path: CommandRunner.repositoryFile("Tests/VitAttendCLITests/Fixtures/attribution/hf_backbone_embedding.safetensors"))
+    let model = try CheckpointModel(path: CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/hf_backbone"))
+    let input = try #require(reference.tensors["input"]), shape = try #require(reference.shapes["input"])
+    let target = try AttributionTarget.embedding(
+      contentsOfFile: CommandRunner.repositoryFile("Tests/VitAttendCLITests/Fixtures/attribution/target_embedding.safetensors"))
+    #expect(target == .embedding(reference.tensors["target"]!))
+    let a = try model.model.attributions(batch: Tensor(shape: [1] + shape, scalars: input), targets: [target])[0]
+    #expect(a.targetClass == nil && a.probability == nil)
+    #expect(abs(Double(a.score - reference.tensors["score"]![0])) < 1e-5)
+    #expect(errorOfMaximum(a.embedding, reference.tensors["embedding"]!) < 1e-5)
+    #expect(errorOfMaximum(a.gradRollout, reference.tensors["gradrollout"]!) < 1e-5)
+    #expect(errorOfMaximum(a.gradRolloutMap, a.patchMap(of: reference.tensors["gradrollout"]!)) < 1e-5)
+    #expect(errorOfMaximum(a.gradCAM, reference.tensors["gradcam"]!) < 1e-5)
+    let t = a.tokens, terms = reference.tensors["attngrad"]!
+    for l in a.attentionGradient.indices {
+      #expect(errorOfMaximum(a.attentionGradient[l], Array(terms[(l * t * t)..<((l + 1) * t * t)])) < 1e-5, "layer \(l)")
+    }
+  }
+
+  @Test func commandExplainsATargetEmbedding() throws {
+    let scratch = ScratchFolder()
+    let cat = CommandRunner.repositoryFile("images/cat.png")
+    let backbone = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/hf_backbone")
+    let target = CommandRunner.repositoryFile("Tests/VitAttendCLITests/Fixtures/attribution/target_embedding.safetensors")
+    let dump = scratch.file("d.safetensors")
+    let run = try CommandRunner.run([cat, "-w", backbone, "--map", "gradcam", "--target-embedding", target, "--out", scratch.file("e.png"), "--dump", dump])
+    #expect(run.status == 0, "\(run.error)")
+    let file = try DumpFile(path: dump)
+    #expect(file.shapes["embedding"] == [48])
+    #expect(file.tensors["logits"] == nil)
+    let result = try ImageAttention(contentsOfFile: cat, model: CheckpointModel(path: backbone))
+    #expect(file.tensors["embedding"] == result.run.embedding)
+    #expect(file.shapes["gradcam"] == [result.record.gridHeight, result.record.gridWidth])
+
+    let noTarget = try CommandRunner.run([cat, "-w", backbone, "--map", "gradcam", "--out", scratch.file("f.png")])
+    #expect(noTarget.status == 1)
+    #expect(noTarget.error.contains("no classifier"))
+    let many = CommandRunner.repositoryFile("Tests/VitAttendCLITests/Fixtures/attribution/faithfulness.safetensors")
+    let bad = try CommandRunner.run([cat, "-w", backbone, "--map", "gradcam", "--target-embedding", many, "--out", scratch.file("g.png")])
+    #expect(bad.status == 1)
+    #expect(bad.error.contains("not a target embedding"))
+    let wrongSize = try CommandRunner.run([cat, "-w", CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/timm_basic"), "--map", "gradcam", "--target-embedding", target, "--out", scratch.file("h.png")])
+    #expect(wrongSize.status == 1)
+    #expect(wrongSize.error.contains("--target-embedding has 48 values"))
+  }
+
   @Test func modelsWithoutAClassifierAreRefused() throws {
     let backbone = try CheckpointModel(path: CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/hf_backbone"))
     let image = Tensor(repeating: 0.1, shape: [1, 3, 32, 32])
