@@ -29,7 +29,15 @@ public struct VitAttend: ParsableCommand {
       --dump FILE.safetensors writes input [3,H,W], attn.{l} [heads,T,T] for every layer, \
       and with --map rollout also rollout [T,T], with --map distance also distance \
       [layers,heads], with --map rf also rf.size, rf.stride, rf.padding [layers] and erf [H,W], \
-      with --map sagan also sagan.attn [queries, cells] (8-pixel cells of the feature map).
+      with --map sagan also sagan.attn [queries, cells] (8-pixel cells of the feature map), \
+      with --map gradrollout also gradrollout [T,T], with --map gradcam also gradcam [grid \
+      rows, grid cols] (before normalisation and upsampling), with --map attngrad also \
+      attngrad [T,T]; logits [classes], or embedding [D] for a model without a classifier.
+
+      Class-specific maps (--map gradrollout, gradcam, attngrad) explain --class K (default: \
+      the top-1 class) through the model's gradients; a model without a classifier explains \
+      the cosine similarity to --target-embedding FILE.safetensors. --faithfulness \
+      REPORT.json scores --maps by deletion and insertion curves instead of drawing figures.
 
       --html PAGE.html (one image) or --out-dir DIR --format html (one page per image) writes \
       an interactive page that needs no network: point at a patch to see where it looks, in \
