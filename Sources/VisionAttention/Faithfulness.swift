@@ -125,10 +125,13 @@ public enum Faithfulness {
   ) throws(VitAttendError) -> [String: FaithfulnessCurves] {
     let w = gw * p, h = gh * p
     let substrate = blurred(input, width: w, height: h)
-    var inputs: [[Float]] = []
+    let points = steps(gridWidth: gw, gridHeight: gh).points
+    // Every map's curves share their ends: the input (nothing deleted, everything inserted),
+    // zeros (everything deleted) and the blurred copy (nothing inserted). They run once.
+    var inputs: [[Float]] = [input, [Float](repeating: 0, count: input.count), substrate]
     for map in maps {
       let (deletion, insertion) = perturbed(input: input, blurred: substrate, order: order(map.values), gridWidth: gw, gridHeight: gh, patchSize: p)
-      inputs += deletion + insertion
+      inputs += deletion.dropFirst().dropLast() + insertion.dropFirst().dropLast()
     }
     var probabilities: [Double] = []
     var start = 0
@@ -140,12 +143,14 @@ public enum Faithfulness {
       probabilities += rows.map { Double($0[k]) }
       start += chunk.count
     }
-    let points = steps(gridWidth: gw, gridHeight: gh).points
+    let (original, deleted, blurredProbability) = (probabilities[0], probabilities[1], probabilities[2])
+    let inner = max(points - 2, 0)
     var out: [String: FaithfulnessCurves] = [:]
     for (m, map) in maps.enumerated() {
-      let base = m * 2 * points
+      let base = 3 + m * 2 * inner
       out[map.name] = FaithfulnessCurves(
-        deletion: Array(probabilities[base..<(base + points)]), insertion: Array(probabilities[(base + points)..<(base + 2 * points)]))
+        deletion: [original] + probabilities[base..<(base + inner)] + [deleted],
+        insertion: [blurredProbability] + probabilities[(base + inner)..<(base + 2 * inner)] + [original])
     }
     return out
   }
