@@ -111,7 +111,7 @@ public struct FaithfulnessRun: Sendable {
     for (position, path) in paths.enumerated() {
       let prepared = try PreparedImage(contentsOfFile: path, for: model, input: input)
       let run = try model.run(prepared.image)
-      let attribution = try model.attributions([prepared.image], targets: [target])[0]
+      let attribution = try Self.attribution(model, prepared.image, target)
       guard let k = attribution.targetClass, let probability = attribution.probability else { throw VitAttendError.faithfulnessNeedsClass }
       var named: [(name: String, values: [Float])] = []
       for kind in maps {
@@ -138,6 +138,15 @@ public struct FaithfulnessRun: Sendable {
         insertionAUC: scores.map(\.insertionAUC).reduce(0, +) / Double(scores.count))
     }
     return FaithfulnessReport(maps: averaged, images: entries, model: model.name, skipped: skipped)
+  }
+}
+
+extension FaithfulnessRun {
+  /// The image's attribution; a model without a classifier has no probability to follow.
+  static func attribution(_ model: any AttributableModel, _ image: Image, _ target: AttributionTarget) throws(VitAttendError) -> Attribution {
+    let result = Result { () throws(VitAttendError) -> Attribution in try model.attributions([image], targets: [target])[0] }
+    if case .failure(.noClassifier) = result { throw .faithfulnessNeedsClass }
+    return try result.get()
   }
 }
 

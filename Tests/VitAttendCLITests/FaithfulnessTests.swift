@@ -69,6 +69,21 @@ import VATensorCore
     #expect(result.output.contains("gradrollout"))
   }
 
+  /// Every checkpoint family the loader reads: class token or not, registers, average
+  /// pooling, resampled positions, Hugging Face and the toolkit's own layout.
+  @Test(arguments: ["timm_basic", "timm_registers_nonsquare", "timm_nonsquare_resample", "hf_classifier", "toolkit_saved"])
+  func everyFamilyRuns(family: String) throws {
+    let scratch = ScratchFolder()
+    let weights = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/\(family)")
+    let coffee = CommandRunner.repositoryFile("images/coffee.png")
+    let map = try CommandRunner.run([coffee, "-w", weights, "--map", "gradrollout", "--class", "1", "--out", scratch.file("g.png")])
+    #expect(map.status == 0, "\(map.error)")
+    let report = try CommandRunner.run([coffee, "-w", weights, "--faithfulness", scratch.file("r.json"), "--maps", "gradcam,random"])
+    #expect(report.status == 0, "\(report.error)")
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.file("r.json")))) as? [String: Any]
+    #expect((json?["maps"] as? [String: Any])?.keys.sorted() == ["gradcam", "random"])
+  }
+
   @Test func badRequestsAreRefused() throws {
     let scratch = ScratchFolder()
     let cat = CommandRunner.repositoryFile("images/cat.png")
@@ -78,6 +93,9 @@ import VATensorCore
     let builtIn = try CommandRunner.run([cat, "--faithfulness", scratch.file("r.json")])
     #expect(builtIn.status == 1)
     #expect(builtIn.error.contains("--faithfulness needs gradients of a classifier"))
+    let backbone = try CommandRunner.run([cat, "-w", CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/hf_backbone"), "--faithfulness", scratch.file("r.json")])
+    #expect(backbone.status == 1)
+    #expect(backbone.error.contains("--faithfulness follows a class's probability"))
     let withOut = try CommandRunner.run([cat, "-w", timm, "--faithfulness", scratch.file("r.json"), "--out", scratch.file("o.png")])
     #expect(withOut.status == 64)
     #expect(!FileManager.default.fileExists(atPath: scratch.file("r.json")))
