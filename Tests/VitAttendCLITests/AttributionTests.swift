@@ -150,6 +150,7 @@ import VATensorCore
       let file = try DumpFile(path: dump)
       #expect(file.shapes[map] == shape, "\(map)")
       #expect(file.tensors[map] == values, "\(map)")
+      #expect(file.metadata["class"] == "7", "\(map)")
     }
 
     let builtIn = try CommandRunner.run([cat, "--map", "gradrollout", "--out", scratch.file("b.png")])
