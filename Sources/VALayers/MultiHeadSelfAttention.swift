@@ -35,7 +35,8 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
   ///   - rotary: rotary position embedding for q and k (EVA-02), or nil.
   ///   - record: when true, also returns the attention weights (`[heads, T, T]`, or
   ///     `[B, heads, T, T]` for a batch); the output is the same either way (the weights are
-  ///     the same tensor the output is computed from).
+  ///     the same tensor the output is computed from). When gradients are recorded, the
+  ///     weights are part of the graph: `retainGrad()` on them gives ∂y/∂A after `backward()`.
   public func callAsFunction(_ x: Tensor, mask: Tensor? = nil, bias: Tensor? = nil, rotary: RotaryEmbedding? = nil, record: Bool = false) -> (output: Tensor, weights: Tensor?) {
     precondition(x.rank == 2 || x.rank == 3, "attention needs [T, C] or [B, T, C], got \(x.shape)")
     let b = x.rank == 3 ? x.shape[0] : 1, t = x.shape[x.rank - 2], h = headCount, d = headDimension
@@ -53,10 +54,16 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
     let parts = packed.chunked(3, axis: 0).map { $0.reshaped([b * h, t, d]) }
     var scores = matmul(parts[0], parts[1], transposeB: true) * (1 / Float(d).squareRoot())  // [B·H, T, T]
     if let bias { scores = (scores.reshaped([b, h, t, t]) + bias).reshaped([b * h, t, t]) }
-    let weights = softmax(scores, axis: -1, mask: mask)
+    var weights = softmax(scores, axis: -1, mask: mask)
+    var recorded: Tensor?
+    if record {
+      // The recorded view is the tensor the product reads (reshapes share the buffer), so
+      // after `retainGrad()` and `backward()` its `grad` is ∂y/∂A (gradient attribution).
+      let view = weights.reshaped((x.rank == 3 ? [b] : []) + [h, t, t])
+      (recorded, weights) = (view, view.reshaped([b * h, t, t]))
+    }
     let heads = matmul(weights, parts[2])  // [B·H, T, d]
     let merged = heads.reshaped([b, h, t, d]).permuted([0, 2, 1, 3]).reshaped(Array(x.shape.dropLast()) + [h * d])
-    let recorded = record ? weights.reshaped((x.rank == 3 ? [b] : []) + [h, t, t]) : nil
     return (projection(innerNorm.map { $0(merged) } ?? merged), recorded)
   }
 

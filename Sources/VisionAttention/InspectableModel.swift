@@ -16,12 +16,19 @@ public struct ModelRun: Sendable {
   /// An attention-pooling head's weights `[heads, queries, N]` over the patches, if any
   /// (SigLIP's MAP head).
   public var pool: (heads: Int, queries: Int, values: [Float])?
+  /// The pooled image embedding `[D]` of a model without a classifier (what a
+  /// `--target-embedding` is compared with), for the dump.
+  public var embedding: [Float]?
 
-  public init(input: [Float], attention: AttentionRecord, logits: [Float]? = nil, pool: (heads: Int, queries: Int, values: [Float])? = nil) {
+  public init(
+    input: [Float], attention: AttentionRecord, logits: [Float]? = nil,
+    pool: (heads: Int, queries: Int, values: [Float])? = nil, embedding: [Float]? = nil
+  ) {
     self.input = input
     self.attention = attention
     self.logits = logits
     self.pool = pool
+    self.embedding = embedding
   }
 }
 
@@ -153,7 +160,9 @@ public struct CheckpointModel: InspectableModel {
       layers: output.attention.map(\.scalars), heads: c.headCount, prefixTokens: c.prefixTokens,
       hasClassToken: c.classToken, gridWidth: output.gridWidth, gridHeight: output.gridHeight)
     let pool = output.poolAttention.map { (heads: $0.shape[0], queries: $0.shape[1], values: $0.scalars) }
-    return ModelRun(input: input, attention: record, logits: output.logits?.scalars, pool: pool)
+    return ModelRun(
+      input: input, attention: record, logits: output.logits?.scalars, pool: pool,
+      embedding: output.logits == nil ? output.pooled?.scalars : nil)
   }
 
   public var normalization: (mean: [Float], std: [Float])? { (model.configuration.mean, model.configuration.std) }
@@ -181,6 +190,7 @@ public struct CheckpointModel: InspectableModel {
     let layers = output.attention.map(\.scalars)  // each [B, heads, T, T]
     let logits = output.logits?.scalars            // [B, classes]
     let pool = output.poolAttention                // [B, heads, queries, N]
+    let pooled = logits == nil ? output.pooled?.scalars : nil  // [B, D], without a classifier
     return (0..<b).map { i in
       let perLayer = layers.map { all in
         let size = all.count / b
@@ -197,7 +207,11 @@ public struct CheckpointModel: InspectableModel {
         let size = all.scalars.count / b
         return (heads: all.shape[1], queries: all.shape[2], values: Array(all.scalars[(i * size)..<((i + 1) * size)]))
       }
-      return ModelRun(input: inputs[i], attention: record, logits: own, pool: ownPool)
+      let embedding = pooled.map { all in
+        let d = all.count / b
+        return Array(all[(i * d)..<((i + 1) * d)])
+      }
+      return ModelRun(input: inputs[i], attention: record, logits: own, pool: ownPool, embedding: embedding)
     }
   }
 

@@ -18,6 +18,15 @@ public enum MapKind: String, CaseIterable, Sendable {
   case sagan
   /// CNN receptive field at `--query`: theoretical box and effective field.
   case rf
+  /// Gradient-weighted attention rollout for `--class` (Chefer et al. 2021).
+  case gradrollout
+  /// Grad-CAM on the last block's first LayerNorm for `--class` (as pytorch-grad-cam).
+  case gradcam
+  /// Attention × gradient at `--layer` for `--class`, rectified and averaged over heads.
+  case attngrad
+
+  /// The maps that explain a class through the model's gradients.
+  public var needsGradients: Bool { [.gradrollout, .gradcam, .attngrad].contains(self) }
 }
 
 /// How the input image is sized before it meets the model.

@@ -102,7 +102,7 @@ extension Scene {
   }
 
   /// The dump's tensors: `input` `[3,H,W]`, `logits` `[classes]` when the model has a
-  /// classifier, `attn.{l}` `[heads,T,T]` for every layer, then the figure's own tensors.
+  /// classifier, else `embedding` `[D]` when it has one (the pooled tokens), `attn.{l}` `[heads,T,T]` for every layer, then the figure's own tensors.
   /// The metadata holds the figure's parameters and the geometry that maps tokens back to
   /// the input file's pixels (`geometryMetadata`).
   public func dump(_ figure: RenderedFigure, input: String) -> SafetensorsWriter {
@@ -111,6 +111,7 @@ extension Scene {
     writer.metadata = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
     writer.add("input", shape: [3, geometry.height, geometry.width], values: run.input)
     if let logits = run.logits { writer.add("logits", shape: [logits.count], values: logits) }
+    if let embedding = run.embedding { writer.add("embedding", shape: [embedding.count], values: embedding) }
     let t = run.attention.tokens
     for (l, layer) in run.attention.layers.enumerated() {
       writer.add("attn.\(l)", shape: [run.attention.heads, t, t], values: layer)

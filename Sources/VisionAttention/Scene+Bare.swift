@@ -5,7 +5,7 @@ import VARendering
 /// `--style bare`: the overlay alone, for maps that are one overlay.
 extension Scene {
   /// The one patch-grid map the styled figure overlays, with the tensors a dump adds, for
-  /// the maps that have one: the default figure's attention panel, `query`, `cls`, `rollout`.
+  /// the maps that have one: the default figure's attention panel, `query`, `cls`, `rollout` and the gradient maps.
   func singleMap() throws(VitAttendError) -> (values: [Float], tensors: [(name: String, shape: [Int], values: [Float])])? {
     switch settings.map {
     case nil:
@@ -22,6 +22,9 @@ extension Scene {
       let rollout = attention.rollout(settings.fuse ?? .mean, discardRatio: settings.discardRatio)
       let row = attention.hasClassToken ? 0 : attention.token(column: patch.column, row: patch.row)
       return (attention.patchMap(of: rollout, query: row), [("rollout", [attention.tokens, attention.tokens], rollout)])
+    case .gradrollout, .gradcam, .attngrad:
+      let (values, _, tensors) = try gradientMap()
+      return (values, tensors)
     case .heads, .mask, .distance, .posembed, .sagan, .rf:
       return nil
     }

@@ -16,7 +16,7 @@ extension Scene {
     case .mask: return .mask
     // The page always shows the CNN views and every head; these figures have no page map.
     case .sagan, .rf, .heads: return .query
-    case nil, .distance, .posembed:
+    case nil, .distance, .posembed, .gradrollout, .gradcam, .attngrad:
       return attention.hasClassToken && settings.query == nil ? .cls : .query
     }
   }

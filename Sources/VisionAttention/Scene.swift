@@ -71,6 +71,13 @@ public struct Scene {
     case .fused(let fusion): chunks.append(("fuse", fusion.rawValue))
     }
     if let predictionCaption { chunks.append(("prediction", predictionCaption)) }
+    if settings.map?.needsGradients == true {
+      switch settings.target {
+      case .topClass: chunks.append(("class", "top-1"))
+      case .classIndex(let k): chunks.append(("class", String(k)))
+      case .embedding(let e): chunks.append(("target", "cosine similarity to a \(e.count)-value embedding"))
+      }
+    }
     return chunks
   }
 
@@ -92,6 +99,7 @@ public struct Scene {
     case .posembed: positionFigure()
     case .rf: receptiveFieldFigure()
     case .sagan: saganFigure()
+    case .gradrollout, .gradcam, .attngrad: try gradientFigure()
     }
   }
 

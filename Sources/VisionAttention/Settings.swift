@@ -28,6 +28,9 @@ public struct FigureSettings: Sendable {
   public var cnn: ConvStack = ConvStack.preset("vgg16")!
   /// Full figures with titles, captions and colour bars, or the bare overlay.
   public var style: FigureStyle = .full
+  /// What the gradient maps (`gradrollout`, `gradcam`, `attngrad`) explain: by default the
+  /// top-1 class.
+  public var target: AttributionTarget = .topClass
 
   public init() {}
 }

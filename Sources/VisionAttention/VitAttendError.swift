@@ -20,6 +20,12 @@ public enum VitAttendError: Error, Equatable, CustomStringConvertible {
   case summariesDiffer(first: String, second: String)
   case nothingToMerge(folder: String)
   case malformedIndex(path: String, line: Int, reason: String)
+  case noClassifier
+  case classOutOfRange(class: Int, classes: Int)
+  case embeddingSizeMismatch(got: Int, expected: Int)
+  case targetNeedsCheckpoint(map: String)
+  case faithfulnessNeedsClass
+  case badTargetEmbedding(path: String, reason: String)
 
   public var description: String {
     switch self {
@@ -55,6 +61,18 @@ public enum VitAttendError: Error, Equatable, CustomStringConvertible {
       "\(folder): holds no shard files (index.K-of-N.jsonl, summary.K-of-N.json) to merge"
     case .malformedIndex(let path, let line, let reason):
       "\(path):\(line): not an index record: \(reason)"
+    case .noClassifier:
+      "this model has no classifier, so a gradient map has no class to explain: give a checkpoint with a classification head, or --target-embedding FILE.safetensors"
+    case .classOutOfRange(let k, let classes):
+      "--class \(k) is out of range: the classifier has \(classes) outputs (0...\(classes - 1))"
+    case .embeddingSizeMismatch(let got, let expected):
+      "--target-embedding has \(got) values; the model's image embedding has \(expected)"
+    case .targetNeedsCheckpoint(let map):
+      "\(map) needs gradients of a classifier: give --weights with a ViT checkpoint that has one (the built-in model is untrained and has no classifier)"
+    case .faithfulnessNeedsClass:
+      "--faithfulness follows a class's probability: give a checkpoint with a classifier (and --class K or the top-1), not --target-embedding"
+    case .badTargetEmbedding(let path, let reason):
+      "\(path): not a target embedding: \(reason)"
     case .writeFailed(let path, let reason):
       "\(path): could not write: \(reason)"
     }

@@ -24,11 +24,13 @@ extension VitAttend {
     let selectsHeads: Set<MapKind?> = [nil, .query, .cls, .mask, .rollout]
     if maps.head != nil { warn("--head", unless: selectsHeads.contains(map) && map != .rollout, because: "does not apply to \(mapName), which shows every head or none") }
     if maps.fuse != nil { warn("--fuse", unless: selectsHeads.contains(map), because: "does not apply to \(mapName)") }
-    let usesLayer: Set<MapKind?> = [nil, .query, .cls, .mask]
+    let usesLayer: Set<MapKind?> = [nil, .query, .cls, .mask, .attngrad]
     if maps.layer != nil { warn("--layer", unless: usesLayer.contains(map), because: "does not apply to \(mapName), which shows every layer or none") }
     if maps.query != nil { warn("--query", unless: !ignoresQuery, because: "does not apply to \(mapName), which does not depend on a query") }
     let usesCNN: Set<MapKind?> = [nil, .rf, .distance]
     if maps.cnn != nil { warn("--cnn", unless: usesCNN.contains(map), because: "applies to the default figure, --map rf and --map distance only") }
+    if maps.targetClass != nil { warn("--class", unless: map?.needsGradients == true || maps.faithfulness != nil, because: "applies to --map gradrollout, gradcam, attngrad and --faithfulness only") }
+    if maps.targetEmbedding != nil { warn("--target-embedding", unless: map?.needsGradients == true, because: "applies to --map gradrollout, gradcam and attngrad only") }
     for (option, given) in [("--head-count", model.headCount != nil), ("--mean", model.mean != nil), ("--std", model.std != nil)] where given && model.weights == nil {
       warnings.append("\(option) describes a checkpoint (--weights); the built-in model ignores it")
     }

@@ -34,7 +34,15 @@ public struct VitAttend: ParsableCommand {
       --dump FILE.safetensors writes input [3,H,W], attn.{l} [heads,T,T] for every layer, \
       and with --map rollout also rollout [T,T], with --map distance also distance \
       [layers,heads], with --map rf also rf.size, rf.stride, rf.padding [layers] and erf [H,W], \
-      with --map sagan also sagan.attn [queries, cells] (8-pixel cells of the feature map).
+      with --map sagan also sagan.attn [queries, cells] (8-pixel cells of the feature map), \
+      with --map gradrollout also gradrollout [T,T], with --map gradcam also gradcam [grid \
+      rows, grid cols] (before normalisation and upsampling), with --map attngrad also \
+      attngrad [T,T]; logits [classes], or embedding [D] for a model without a classifier.
+
+      Class-specific maps (--map gradrollout, gradcam, attngrad) explain --class K (default: \
+      the top-1 class) through the model's gradients; a model without a classifier explains \
+      the cosine similarity to --target-embedding FILE.safetensors. --faithfulness \
+      REPORT.json scores --maps by deletion and insertion curves instead of drawing figures.
 
       --html PAGE.html (one image) or --out-dir DIR --format html (one page per image) writes \
       an interactive page that needs no network: point at a patch to see where it looks, in \
@@ -69,7 +77,15 @@ public struct VitAttend: ParsableCommand {
       return
     }
     guard !inputs.isEmpty else { throw ValidationError("Give input images or folders.") }
-    guard output.out != nil || output.outDir != nil || output.dump != nil || output.html != nil || output.dumpDir != nil else {
+    if maps.faithfulness != nil {
+      guard output.out == nil, output.outDir == nil, output.html == nil, output.dump == nil, output.dumpDir == nil, output.shard == nil else {
+        throw ValidationError("--faithfulness writes a report instead of figures; leave out --out, --out-dir, --html, --dump, --dump-dir and --shard.")
+      }
+      _ = try maps.scoredMaps()
+    } else if maps.faithfulnessMaps != nil {
+      throw ValidationError("--maps chooses the maps --faithfulness REPORT.json scores; give --faithfulness too.")
+    }
+    guard maps.faithfulness != nil || output.out != nil || output.outDir != nil || output.dump != nil || output.html != nil || output.dumpDir != nil else {
       throw ValidationError("Give --out FILE.png or --html PAGE.html (one image), --out-dir DIR (several), --dump FILE.safetensors or --dump-dir DIR.")
     }
     if output.dump != nil, output.dumpDir != nil { throw ValidationError("--dump (one image) and --dump-dir (one dump per image) exclude each other.") }
@@ -95,6 +111,8 @@ public struct VitAttend: ParsableCommand {
     if maps.head != nil, maps.fuse != nil { throw ValidationError("--head and --fuse exclude each other: one head, or a fusion of all.") }
     if let head = maps.head, head < 0 { throw ValidationError("--head counts from 0, got \(head).") }
     if let layer = maps.layer, layer < 0 { throw ValidationError("--layer counts from 0, got \(layer).") }
+    if let k = maps.targetClass, k < 0 { throw ValidationError("--class counts from 0, got \(k).") }
+    if maps.targetClass != nil, maps.targetEmbedding != nil { throw ValidationError("--class and --target-embedding exclude each other: explain a class, or a similarity.") }
     if let headCount = model.headCount, headCount < 1 { throw ValidationError("--head-count must be at least 1, got \(headCount).") }
     if let std = model.std, std.values.contains(where: { $0 <= 0 }) { throw ValidationError("--std values must be positive.") }
     if let threads = model.threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024, got \(threads).") }
@@ -111,6 +129,7 @@ public struct VitAttend: ParsableCommand {
       FileHandle.standardError.write(Data("vit-attend: warning: \(warning)\n".utf8))
     }
     if let threads = model.threads { ComputeThreads.count = threads }
+    if let report = maps.faithfulness { return try scoreFaithfulness(report) }
     var request = OutputPlan.Request(inputs: inputs)
     (request.out, request.outDirectory, request.html, request.format) = (output.out, output.outDir, output.html, output.format)
     (request.dump, request.dumpDirectory, request.shard) = (output.dump, output.dumpDir, output.shard)
@@ -213,6 +232,8 @@ public struct VitAttend: ParsableCommand {
     settings.alpha = Float(appearance.alpha)
     settings.upsample = appearance.upsample
     settings.style = output.style
+    if let k = maps.targetClass { settings.target = .classIndex(k) }
+    if let path = maps.targetEmbedding { settings.target = try AttributionTarget.embedding(contentsOfFile: path) }
     return settings
   }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import VisionAttention
 
 /// Where `vit-attend` writes.
@@ -89,6 +90,31 @@ struct MapOptions: ParsableArguments {
 
   @Option(help: "CNN for the receptive-field views: \(ConvStack.presetNames.joined(separator: ", ")), or layers like conv3p1,conv3p1,pool2s2 (at most \(ConvStack.maximumLayers) layers, a field of at most \(ReceptiveField.maximumExtent) pixels; default vgg16).")
   var cnn: String?
+
+  @Option(name: .customLong("class"), help: "Class the gradient maps (gradrollout, gradcam, attngrad) and --faithfulness explain: an index into the classifier's outputs (default: the top-1 class).")
+  var targetClass: Int?
+
+  @Option(name: .customLong("target-embedding"), help: "For a model without a classifier: a safetensors file holding one vector (e.g. a text embedding); the gradient maps explain the cosine similarity between it and the model's pooled image embedding (--dump writes that embedding as `embedding`).")
+  var targetEmbedding: String?
+
+  @Option(help: "Score maps by deletion and insertion (Petsiuk et al. 2018) over the input images and write REPORT.json (and the curves beside it, REPORT.png) instead of figures.")
+  var faithfulness: String?
+
+  @Option(name: .customLong("maps"), help: "Maps --faithfulness scores, comma-separated, from \(FaithfulnessMap.allCases.map(\.rawValue).joined(separator: ", ")) (default \(FaithfulnessMap.defaults.map(\.rawValue).joined(separator: ",")); what the model lacks is skipped).")
+  var faithfulnessMaps: String?
+
+  /// `--maps` parsed, or the default list.
+  func scoredMaps() throws -> [FaithfulnessMap] {
+    guard let list = faithfulnessMaps else { return FaithfulnessMap.defaults }
+    var seen: [FaithfulnessMap] = []
+    for name in list.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+      guard let kind = FaithfulnessMap(rawValue: name) else {
+        throw ValidationError("--maps: unknown map '\(name)'; choose from \(FaithfulnessMap.allCases.map(\.rawValue).joined(separator: ", ")).")
+      }
+      if !seen.contains(kind) { seen.append(kind) }
+    }
+    return seen
+  }
 }
 
 /// How maps look.

@@ -42,6 +42,9 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     public var poolAttention: Tensor?
     public var gridWidth: Int
     public var gridHeight: Int
+    /// Per layer, the tokens its attention read (`norm1`'s output, `[T, D]`), when
+    /// `recordAttentionInputs` asked for them: Grad-CAM's activations.
+    public var attentionInputs: [Tensor] = []
   }
 
   /// Runs the model on one image.
@@ -50,20 +53,22 @@ public struct VisionTransformer: ParameterContainer, Sendable {
   ///   - mask: which keys each query may see (full by default).
   ///   - recordAttention: keep every layer's attention weights; the output is identical
   ///     either way.
-  public func callAsFunction(_ image: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false) -> Output {
+  ///   - recordAttentionInputs: keep every layer's `norm1` output (see `Output`).
+  public func callAsFunction(_ image: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false, recordAttentionInputs: Bool = false) -> Output {
     precondition(image.rank == 3 && image.shape[0] == 3, "input must be [3, H, W], got \(image.shape)")
-    var out = callAsFunction(batch: image.unsqueezed(0), mask: mask, recordAttention: recordAttention)
+    var out = callAsFunction(batch: image.unsqueezed(0), mask: mask, recordAttention: recordAttention, recordAttentionInputs: recordAttentionInputs)
     out.logits = out.logits?.squeezed(0)
     out.tokens = out.tokens.squeezed(0)
     out.attention = out.attention.map { $0.squeezed(0) }
     out.poolAttention = out.poolAttention?.squeezed(0)
+    out.attentionInputs = out.attentionInputs.map { $0.squeezed(0) }
     out.pooled = out.pooled?.squeezed(0)
     return out
   }
 
   /// Runs the model on a batch of same-sized images `[B, 3, H, W]`: every matrix product
   /// covers the whole batch (what training needs for speed). Outputs are `[B, …]`.
-  public func callAsFunction(batch images: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false) -> Output {
+  public func callAsFunction(batch images: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false, recordAttentionInputs: Bool = false) -> Output {
     let c = configuration
     let p = c.patchSize
     precondition(images.rank == 4 && images.shape[1] == 3, "input must be [B, 3, H, W], got \(images.shape)")
@@ -93,14 +98,15 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     let maskTensor = mask.allowed(prefixTokens: c.prefixTokens, gridWidth: gw, gridHeight: gh).map {
       Tensor.attentionMask(allowed: $0, shape: [t, t])
     }
-    var attention: [Tensor] = []
+    var attention: [Tensor] = [], attentionInputs: [Tensor] = []
     let biases = relativePositionBiases.map { $0.bias(gridWidth: gw, gridHeight: gh) }
     let rotary = c.rotary?.embedding(gridWidth: gw, gridHeight: gh, headDimension: d / c.headCount, prefixTokens: c.prefixTokens)
     for (i, block) in blocks.enumerated() {
       let bias = biases.isEmpty ? nil : biases[biases.count == 1 ? 0 : i]
-      let (next, weights) = block(x, mask: maskTensor, bias: bias, rotary: rotary, record: recordAttention)
+      let (next, weights, normalized) = block.tapped(x, mask: maskTensor, bias: bias, rotary: rotary, record: recordAttention)
       x = next
       if let weights { attention.append(weights) }
+      if recordAttentionInputs { attentionInputs.append(normalized) }
     }
     if let norm { x = norm(x) }
     var logits: Tensor?
@@ -123,7 +129,9 @@ public struct VisionTransformer: ParameterContainer, Sendable {
         logits = (logits! + headDistillation(x.sliced(axis: 1, range: 1..<2).reshaped([b, d]))) * 0.5
       }
     }
-    return Output(logits: logits, tokens: x, attention: attention, pooled: pooled, poolAttention: poolAttention, gridWidth: gw, gridHeight: gh)
+    return Output(
+      logits: logits, tokens: x, attention: attention, pooled: pooled, poolAttention: poolAttention,
+      gridWidth: gw, gridHeight: gh, attentionInputs: attentionInputs)
   }
 
   /// The position embeddings added for a `gridWidth × gridHeight` grid: `[prefix + N, D]` or

@@ -1,0 +1,194 @@
+import Foundation
+import VAImageIO
+import VAInspection
+import VARendering
+import VATensorCore
+
+/// A map `--faithfulness` scores.
+public enum FaithfulnessMap: String, CaseIterable, Sendable {
+  /// Class-token attention at the last layer, mean of heads.
+  case cls
+  /// Attention rollout (mean of heads), read out as the head reads the tokens.
+  case rollout
+  case gradrollout
+  case gradcam
+  /// Attention × gradient at the last layer.
+  case attngrad
+  /// A random order of the patches (seeded by the image's position in the run): the
+  /// baseline every map should beat.
+  case random
+
+  /// `--maps`' default.
+  public static let defaults: [FaithfulnessMap] = [.cls, .rollout, .gradrollout, .gradcam, .random]
+}
+
+/// What `--faithfulness REPORT.json` writes: per map the deletion and insertion AUCs averaged
+/// over the images (`maps`), and every image's curves and AUCs (`images`).
+public struct FaithfulnessReport: Codable, Sendable {
+  public struct Scores: Codable, Sendable, Equatable {
+    public var deletionAUC: Double
+    public var insertionAUC: Double
+    enum CodingKeys: String, CodingKey { case deletionAUC = "deletion_auc", insertionAUC = "insertion_auc" }
+  }
+  public struct MapCurves: Codable, Sendable {
+    public var deletionAUC: Double
+    public var insertionAUC: Double
+    public var deletion: [Double]
+    public var insertion: [Double]
+    enum CodingKeys: String, CodingKey { case deletionAUC = "deletion_auc", insertionAUC = "insertion_auc", deletion, insertion }
+  }
+  public struct ImageEntry: Codable, Sendable {
+    public var input: String
+    /// The class the curves follow (`--class`, else the top-1).
+    public var targetClass: Int
+    public var className: String?
+    /// Its probability on the unperturbed image.
+    public var probability: Double
+    public var maps: [String: MapCurves]
+    enum CodingKeys: String, CodingKey { case input, targetClass = "class", className = "class_name", probability, maps }
+  }
+
+  /// Map name → AUCs averaged over `images`.
+  public var maps: [String: Scores]
+  public var images: [ImageEntry]
+  public var model: String
+  /// Maps asked for that this model lacks, with the reason.
+  public var skipped: [String: String]
+
+  /// Pretty-printed JSON with sorted keys.
+  public func json() throws -> [UInt8] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return [UInt8](try encoder.encode(self))
+  }
+}
+
+/// Scores maps by deletion and insertion over images, one batched model pass per image for
+/// all its perturbed inputs.
+public struct FaithfulnessRun: Sendable {
+  public var model: any AttributableModel
+  public var input: InputSettings
+  public var maps: [FaithfulnessMap]
+  /// The class the curves follow; an embedding target has no probability to follow.
+  public var target: AttributionTarget
+  /// Perturbed inputs per model pass.
+  public var batchSize: Int
+
+  public init(model: any AttributableModel, input: InputSettings = InputSettings(), maps: [FaithfulnessMap] = FaithfulnessMap.defaults,
+              target: AttributionTarget = .topClass, batchSize: Int = 16) {
+    self.model = model
+    self.input = input
+    self.maps = maps
+    self.target = target
+    self.batchSize = batchSize
+  }
+
+  /// The patch-grid map of `kind` for one image, or why the model lacks it.
+  static func map(_ kind: FaithfulnessMap, record: AttributionRecordPair, seed: UInt64) -> Result<[Float], FaithfulnessSkip> {
+    let (run, a) = (record.run, record.attribution)
+    switch kind {
+    case .cls:
+      guard let values = run.classTokenMap(layer: run.layers.count - 1, .fused(.mean)) else { return .failure(FaithfulnessSkip("the model has no class token")) }
+      return .success(values)
+    case .rollout: return .success(a.patchMap(of: run.rollout(.mean)))
+    case .gradrollout: return .success(a.gradRolloutMap)
+    case .gradcam: return .success(a.gradCAM)
+    case .attngrad: return .success(a.attentionGradientMap(layer: a.attentionGradient.count - 1))
+    case .random:
+      var rng = SplitMix64(seed: seed)
+      return .success(Array(0..<(a.gridWidth * a.gridHeight)).shuffled(using: &rng).map(Float.init))
+    }
+  }
+
+  /// Runs every image in `paths` (decoded and sized as `input` says).
+  /// - Parameter progress: called after each image with (done, total).
+  /// - Throws: `VitAttendError.faithfulnessNeedsClass` for an embedding target, the
+  ///   attribution's errors, and image errors naming the file.
+  public func run(_ paths: [String], progress: (Int, Int) -> Void = { _, _ in }) throws -> FaithfulnessReport {
+    if case .embedding = target { throw VitAttendError.faithfulnessNeedsClass }
+    var entries: [FaithfulnessReport.ImageEntry] = []
+    var skipped: [String: String] = [:]
+    for (position, path) in paths.enumerated() {
+      let prepared = try PreparedImage(contentsOfFile: path, for: model, input: input)
+      let run = try model.run(prepared.image)
+      let attribution = try Self.attribution(model, prepared.image, target)
+      guard let k = attribution.targetClass, let probability = attribution.probability else { throw VitAttendError.faithfulnessNeedsClass }
+      var named: [(name: String, values: [Float])] = []
+      for kind in maps {
+        switch Self.map(kind, record: AttributionRecordPair(run: run.attention, attribution: attribution), seed: UInt64(position)) {
+        case .success(let values): named.append((kind.rawValue, values))
+        case .failure(let why): skipped[kind.rawValue] = why.reason
+        }
+      }
+      let curves = try Faithfulness.curves(
+        model: model, input: model.normalizedInput(prepared.image), gridWidth: attribution.gridWidth, gridHeight: attribution.gridHeight,
+        patchSize: model.patchSize, maps: named, targetClass: k, batchSize: batchSize)
+      let names = model.classNames
+      entries.append(FaithfulnessReport.ImageEntry(
+        input: path, targetClass: k, className: names.flatMap { k < $0.count ? $0[k] : nil }, probability: probability,
+        maps: curves.mapValues { .init(deletionAUC: $0.deletionAUC, insertionAUC: $0.insertionAUC, deletion: $0.deletion, insertion: $0.insertion) }))
+      progress(position + 1, paths.count)
+    }
+    var averaged: [String: FaithfulnessReport.Scores] = [:]
+    for kind in maps where skipped[kind.rawValue] == nil {
+      let scores = entries.compactMap { $0.maps[kind.rawValue] }
+      guard !scores.isEmpty else { continue }
+      averaged[kind.rawValue] = .init(
+        deletionAUC: scores.map(\.deletionAUC).reduce(0, +) / Double(scores.count),
+        insertionAUC: scores.map(\.insertionAUC).reduce(0, +) / Double(scores.count))
+    }
+    return FaithfulnessReport(maps: averaged, images: entries, model: model.name, skipped: skipped)
+  }
+}
+
+extension FaithfulnessRun {
+  /// The image's attribution; a model without a classifier has no probability to follow.
+  static func attribution(_ model: any AttributableModel, _ image: Image, _ target: AttributionTarget) throws(VitAttendError) -> Attribution {
+    let result = Result { () throws(VitAttendError) -> Attribution in try model.attributions([image], targets: [target])[0] }
+    if case .failure(.noClassifier) = result { throw .faithfulnessNeedsClass }
+    return try result.get()
+  }
+}
+
+/// An image's attention and attribution, the sources of every scored map.
+struct AttributionRecordPair {
+  var run: AttentionRecord
+  var attribution: Attribution
+}
+
+/// Why a map was left out.
+struct FaithfulnessSkip: Error {
+  var reason: String
+  init(_ reason: String) { self.reason = reason }
+}
+
+extension FaithfulnessReport {
+  /// Both curves per map, averaged over the images (each curve resampled to 51 points on
+  /// [0, 1] so images of different grids average), AUCs in the legend.
+  public func figure(order: [String]) -> Image {
+    let names = order.filter { maps[$0] != nil }
+    func mean(_ name: String, _ pick: (MapCurves) -> [Double]) -> [(x: Double, y: Double)] {
+      let curves = images.compactMap { $0.maps[name].map(pick) }
+      return (0...50).map { i in
+        let x = Double(i) / 50
+        let ys = curves.map { curve -> Double in
+          let position = x * Double(curve.count - 1), low = Int(position.rounded(.down)), high = min(low + 1, curve.count - 1)
+          return curve[low] + (curve[high] - curve[low]) * (position - Double(low))
+        }
+        return (x, ys.reduce(0, +) / Double(max(ys.count, 1)))
+      }
+    }
+    func panel(_ title: String, _ pick: @escaping (MapCurves) -> [Double], _ auc: (Scores) -> Double) -> Panel {
+      let series = names.enumerated().map { i, name in
+        Plot.Series(points: mean(name, pick), color: RGB.markers[i % RGB.markers.count], connected: true,
+                    label: "\(name) AUC \(String(format: "%.3f", auc(maps[name]!)))")
+      }
+      let plot = Plot(series: series, xLabel: "fraction of patches \(title == "deletion" ? "removed" : "inserted")",
+                      yLabel: "target class probability", xRange: 0...1, yRange: 0...1)
+      return Panel(image: plot.render(width: 420, height: 300), caption: ["\(title): \(title == "deletion" ? "lower" : "higher") is more faithful"])
+    }
+    let panels = [panel("deletion", \.deletion, \.deletionAUC), panel("insertion", \.insertion, \.insertionAUC)]
+    let count = images.count
+    return Figure.sideBySide(panels, title: "faithfulness over \(count) \(count == 1 ? "image" : "images") | \(model)")
+  }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import VisionAttention
+
+extension VitAttend {
+  /// `--faithfulness REPORT.json`: scores the maps over every input image, writes the report
+  /// and the curves (REPORT.png), and prints the table.
+  func scoreFaithfulness(_ path: String) throws {
+    let plan = try OutputPlan.make(OutputPlan.Request(inputs: inputs))
+    guard let weights = model.weights else { throw VitAttendError.targetNeedsCheckpoint(map: "--faithfulness") }
+    let loaded = try CheckpointModel(path: weights, headCount: model.headCount)
+    let settings = try figureSettings()
+    let scored = try maps.scoredMaps()
+    let run = FaithfulnessRun(model: loaded, input: inputSettings, maps: scored, target: settings.target, batchSize: model.batchSize ?? 16)
+    var progress = ProgressBar(total: plan.jobs.count)
+    let report = try run.run(plan.jobs.map(\.input)) { done, _ in progress.update(done: done, current: plan.jobs[done - 1].input) }
+    progress.finish()
+    let figurePath = ((path as NSString).pathExtension.lowercased() == "json" ? (path as NSString).deletingPathExtension : path) + ".png"
+    let json = try report.json()
+    let figure = report.figure(order: scored.map(\.rawValue))
+    try AtomicFile.write(json, to: path)
+    try figure.writePNG(to: figurePath, text: [("Software", "vit-attend"), ("model", report.model), ("report", path)])
+    for (name, why) in report.skipped.sorted(by: { $0.key < $1.key }) {
+      FileHandle.standardError.write(Data("vit-attend: warning: --maps \(name) skipped: \(why)\n".utf8))
+    }
+    var table = "map          deletion_auc  insertion_auc   (\(report.images.count) \(report.images.count == 1 ? "image" : "images"))\n"
+    for kind in scored {
+      guard let scores = report.maps[kind.rawValue] else { continue }
+      table += kind.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)
+        + String(format: "%12.4f  %13.4f\n", scores.deletionAUC, scores.insertionAUC)
+    }
+    FileHandle.standardOutput.write(Data(table.utf8))
+  }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import VATensorCore
+@testable import VisionAttention
+
+/// Deletion and insertion curves against the numpy reference written by
+/// Scripts/reference/attribution_fixtures.py (regenerate: python3 Scripts/reference/attribution_fixtures.py),
+/// and the command's report on the shipped ShapeWorld model.
+@Suite struct FaithfulnessTests {
+  let fixture = CommandRunner.repositoryFile("Tests/VitAttendCLITests/Fixtures/attribution/faithfulness.safetensors")
+  let timm = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/timm_basic")
+
+  @Test func curvesMatchTheNumpyReference() throws {
+    let reference = try DumpFile(path: fixture)
+    let model = try CheckpointModel(path: timm)
+    let input = try #require(reference.tensors["input"]), map = try #require(reference.tensors["map"])
+    let k = Int(try #require(reference.tensors["class"])[0])
+    let blurred = Faithfulness.blurred(input, width: 64, height: 64)
+    let blurError = zip(blurred, reference.tensors["blurred"]!).map { abs($0 - $1) }.max() ?? 1
+    #expect(blurError < 1e-5)
+    let curves = try Faithfulness.curves(
+      model: model, input: input, gridWidth: 4, gridHeight: 4, patchSize: 16, maps: [("m", map)], targetClass: k, batchSize: 7)
+    let got = try #require(curves["m"])
+    let deletion = reference.tensors["deletion"]!.map(Double.init), insertion = reference.tensors["insertion"]!.map(Double.init)
+    #expect(got.deletion.count == 5 && deletion.count == 5)
+    // Probabilities through two float32 forwards: 1e-5 absolute.
+    #expect(zip(got.deletion, deletion).allSatisfy { abs($0 - $1) < 1e-5 }, "\(got.deletion) vs \(deletion)")
+    #expect(zip(got.insertion, insertion).allSatisfy { abs($0 - $1) < 1e-5 }, "\(got.insertion) vs \(insertion)")
+    let auc = reference.tensors["auc"]!
+    #expect(abs(got.deletionAUC - Double(auc[0])) < 1e-5)
+    #expect(abs(got.insertionAUC - Double(auc[1])) < 1e-5)
+  }
+
+  @Test func areaIsTheTrapezoidRule() {
+    #expect(FaithfulnessCurves.area([1, 1, 1]) == 1)
+    #expect(abs(FaithfulnessCurves.area([0, 0.5, 1]) - 0.5) < 1e-12)
+    #expect(abs(FaithfulnessCurves.area([1, 0, 0, 0, 0]) - 0.125) < 1e-12)
+    #expect(Faithfulness.order([0.1, 0.5, 0.5, 0.2]) == [1, 2, 3, 0])
+  }
+
+  /// The shipped ShapeWorld model over its validation samples: the report's keys, and
+  /// gradient rollout finds the evidence faster than a random order.
+  @Test func shapeWorldReport() throws {
+    let scratch = ScratchFolder()
+    let images = ["circle", "cross", "ring", "square", "star", "triangle"].map { CommandRunner.repositoryFile("images/shapeworld-\($0).png") }
+    let report = scratch.file("report.json")
+    let result = try CommandRunner.run(images + ["-w", CommandRunner.repositoryFile("Examples/patch-classify/model"), "--faithfulness", report])
+    #expect(result.status == 0, "\(result.error)")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
+    let maps = try #require(json["maps"] as? [String: [String: Double]])
+    #expect(Set(maps.keys) == ["cls", "rollout", "gradrollout", "gradcam", "random"])
+    for (name, scores) in maps {
+      #expect(Set(scores.keys) == ["deletion_auc", "insertion_auc"], "\(name)")
+      #expect(scores.values.allSatisfy { (0...1).contains($0) }, "\(name)")
+    }
+    let perImage = try #require(json["images"] as? [[String: Any]])
+    #expect(perImage.count == 6)
+    // Deletion: removing gradient rollout's patches first lowers the probability faster
+    // than a random order (measured 0.206 against 0.295).
+    #expect(maps["gradrollout"]!["deletion_auc"]! < maps["random"]!["deletion_auc"]!)
+    // Insertion into the blurred copy does not separate them on this model (measured 0.616
+    // for gradrollout against 0.639 for random): the blurred noise background alone keeps the
+    // circle's probability near 0.02 until every patch is back, whatever the order. Kept as a
+    // known issue so that a change in either direction is noticed.
+    withKnownIssue("gradrollout's insertion AUC does not beat random's on ShapeWorld with the RISE blur substrate") {
+      #expect(maps["gradrollout"]!["insertion_auc"]! > maps["random"]!["insertion_auc"]!)
+    }
+    #expect(FileManager.default.fileExists(atPath: scratch.file("report.png")))
+    #expect(result.output.contains("gradrollout"))
+  }
+
+  /// Every checkpoint family the loader reads: class token or not, registers, average
+  /// pooling, resampled positions, Hugging Face and the toolkit's own layout.
+  @Test(arguments: ["timm_basic", "timm_registers_nonsquare", "timm_nonsquare_resample", "hf_classifier", "toolkit_saved"])
+  func everyFamilyRuns(family: String) throws {
+    let scratch = ScratchFolder()
+    let weights = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/\(family)")
+    let coffee = CommandRunner.repositoryFile("images/coffee.png")
+    let map = try CommandRunner.run([coffee, "-w", weights, "--map", "gradrollout", "--class", "1", "--out", scratch.file("g.png")])
+    #expect(map.status == 0, "\(map.error)")
+    let report = try CommandRunner.run([coffee, "-w", weights, "--faithfulness", scratch.file("r.json"), "--maps", "gradcam,random"])
+    #expect(report.status == 0, "\(report.error)")
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.file("r.json")))) as? [String: Any]
+    #expect((json?["maps"] as? [String: Any])?.keys.sorted() == ["gradcam", "random"])
+  }
+
+  @Test func badRequestsAreRefused() throws {
+    let scratch = ScratchFolder()
+    let cat = CommandRunner.repositoryFile("images/cat.png")
+    let unknown = try CommandRunner.run([cat, "-w", timm, "--faithfulness", scratch.file("r.json"), "--maps", "cls,bogus"])
+    #expect(unknown.status == 64)
+    #expect(unknown.error.contains("unknown map 'bogus'"))
+    let builtIn = try CommandRunner.run([cat, "--faithfulness", scratch.file("r.json")])
+    #expect(builtIn.status == 1)
+    #expect(builtIn.error.contains("--faithfulness needs gradients of a classifier"))
+    let backbone = try CommandRunner.run([cat, "-w", CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/hf_backbone"), "--faithfulness", scratch.file("r.json")])
+    #expect(backbone.status == 1)
+    #expect(backbone.error.contains("--faithfulness follows a class's probability"))
+    let withOut = try CommandRunner.run([cat, "-w", timm, "--faithfulness", scratch.file("r.json"), "--out", scratch.file("o.png")])
+    #expect(withOut.status == 64)
+    #expect(!FileManager.default.fileExists(atPath: scratch.file("r.json")))
+  }
+}
