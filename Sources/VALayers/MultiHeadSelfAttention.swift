@@ -29,17 +29,28 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
   ///   - x: `[T, C]`, or a batch `[B, T, C]`.
   ///   - mask: additive `[T, T]` mask (0 keep, −∞ drop), or nil for full attention.
   ///   - record: when true, also returns the attention weights (`[heads, T, T]`, or
-  ///     `[B, heads, T, T]` for a batch); the output is the same either way (the weights are
-  ///     the same tensor the output is computed from).
-  public func callAsFunction(_ x: Tensor, mask: Tensor? = nil, record: Bool = false) -> (output: Tensor, weights: Tensor?) {
+  ///     `[B, heads, T, T]` for a batch); the output is the same either way up to float
+  ///     rounding (recording computes every weight first; not recording runs tiled).
+  ///   - observe: called with the fused projection `[B, T, 3C]` (q, k, v; timm's column
+  ///     layout) before attention, so a caller can keep queries and keys or compute chosen
+  ///     attention rows (`attentionRows`) without the full matrices.
+  /// In inference without `record`, attention runs tiled (`tiledSelfAttention`): O(T·C)
+  /// memory, no `[T, T]` matrix.
+  public func callAsFunction(
+    _ x: Tensor, mask: Tensor? = nil, record: Bool = false, observe: ((Tensor) -> Void)? = nil
+  ) -> (output: Tensor, weights: Tensor?) {
     precondition(x.rank == 2 || x.rank == 3, "attention needs [T, C] or [B, T, C], got \(x.shape)")
     let b = x.rank == 3 ? x.shape[0] : 1, t = x.shape[x.rank - 2], h = headCount, d = headDimension
     let projected = qkv(x)
+    observe?(projected.reshaped([b, t, 3 * h * d]))
     if !(projected.requiresGrad && GradientMode.isEnabled) {
       // Inference: the same products read q, k, v in place, with no copies (no backward needed).
+      guard record else {
+        let merged = tiledSelfAttention(qkv: projected.reshaped([b, t, 3 * h * d]), heads: h, bias: mask)
+        return (projection(merged.reshaped(x.shape)), nil)
+      }
       let (merged, weights) = fusedSelfAttention(qkv: projected.reshaped([b, t, 3 * h * d]), heads: h, mask: mask)
-      let recorded = record ? weights.reshaped((x.rank == 3 ? [b] : []) + [h, t, t]) : nil
-      return (projection(merged.reshaped(x.shape)), recorded)
+      return (projection(merged.reshaped(x.shape)), weights.reshaped((x.rank == 3 ? [b] : []) + [h, t, t]))
     }
     // [B, T, 3C] -> [B, T, 3, H, d] -> [3, B, H, T, d]; batch and heads fold into one GEMM batch.
     let packed = projected.reshaped([b, t, 3, h, d]).permuted([2, 0, 3, 1, 4])

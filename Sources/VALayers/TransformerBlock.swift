@@ -21,8 +21,11 @@ public struct TransformerBlock: ParameterContainer, Sendable {
     self.layerScale2 = layerScale2
   }
 
-  public func callAsFunction(_ x: Tensor, mask: Tensor? = nil, record: Bool = false) -> (output: Tensor, weights: Tensor?) {
-    let (attended, weights) = attention(norm1(x), mask: mask, record: record)
+  /// `record` and `observe` as in `MultiHeadSelfAttention`.
+  public func callAsFunction(
+    _ x: Tensor, mask: Tensor? = nil, record: Bool = false, observe: ((Tensor) -> Void)? = nil
+  ) -> (output: Tensor, weights: Tensor?) {
+    let (attended, weights) = attention(norm1(x), mask: mask, record: record, observe: observe)
     let x = x + (layerScale1.map { $0(attended) } ?? attended)
     let fed = mlp(norm2(x))
     return (x + (layerScale2.map { $0(fed) } ?? fed), weights)

@@ -35,11 +35,18 @@ public struct VisionTransformer: ParameterContainer, Sendable {
   /// - Parameters:
   ///   - image: normalised `[3, H, W]`.
   ///   - mask: which keys each query may see (full by default).
-  ///   - recordAttention: keep every layer's attention weights; the output is identical
-  ///     either way.
-  public func callAsFunction(_ image: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false) -> Output {
+  ///   - recordAttention: keep every layer's attention weights `[heads, T, T]`; the output
+  ///     is the same either way up to float rounding (without it attention runs tiled, in
+  ///     O(T·C) memory).
+  ///   - observeAttention: called per layer with the layer index and its fused `qkv`
+  ///     projection `[B, T, 3C]` (see `MultiHeadSelfAttention`): how a caller records chosen
+  ///     attention rows, or queries and keys, without every `[heads, T, T]`.
+  public func callAsFunction(
+    _ image: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false,
+    observeAttention: ((_ layer: Int, _ qkv: Tensor) -> Void)? = nil
+  ) -> Output {
     precondition(image.rank == 3 && image.shape[0] == 3, "input must be [3, H, W], got \(image.shape)")
-    var out = callAsFunction(batch: image.unsqueezed(0), mask: mask, recordAttention: recordAttention)
+    var out = callAsFunction(batch: image.unsqueezed(0), mask: mask, recordAttention: recordAttention, observeAttention: observeAttention)
     out.logits = out.logits?.squeezed(0)
     out.tokens = out.tokens.squeezed(0)
     out.attention = out.attention.map { $0.squeezed(0) }
@@ -48,7 +55,10 @@ public struct VisionTransformer: ParameterContainer, Sendable {
 
   /// Runs the model on a batch of same-sized images `[B, 3, H, W]`: every matrix product
   /// covers the whole batch (what training needs for speed). Outputs are `[B, …]`.
-  public func callAsFunction(batch images: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false) -> Output {
+  public func callAsFunction(
+    batch images: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false,
+    observeAttention: ((_ layer: Int, _ qkv: Tensor) -> Void)? = nil
+  ) -> Output {
     let c = configuration
     let p = c.patchSize
     precondition(images.rank == 4 && images.shape[1] == 3, "input must be [B, 3, H, W], got \(images.shape)")
@@ -71,8 +81,9 @@ public struct VisionTransformer: ParameterContainer, Sendable {
       Tensor.attentionMask(allowed: $0, shape: [t, t])
     }
     var attention: [Tensor] = []
-    for block in blocks {
-      let (next, weights) = block(x, mask: maskTensor, record: recordAttention)
+    for (index, block) in blocks.enumerated() {
+      let observe = observeAttention.map { observe in { (qkv: Tensor) in observe(index, qkv) } }
+      let (next, weights) = block(x, mask: maskTensor, record: recordAttention, observe: observe)
       x = next
       if let weights { attention.append(weights) }
     }
