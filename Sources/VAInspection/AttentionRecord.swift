@@ -106,6 +106,18 @@ public struct AttentionRecord: Sendable {
     return Array(all[(head * t)..<((head + 1) * t)])
   }
 
+  /// Rows of the query tokens `tokens` at `layer` for every head, `[heads, R, T]`: the stored
+  /// block when it is exactly those rows, else gathered (or recomputed) row by row.
+  public func rows(layer: Int, tokens: [Int]) -> [Float] {
+    if let rowTokens, rowTokens == tokens { return layers[layer] }
+    var out: [Float] = []
+    out.reserveCapacity(heads * tokens.count * self.tokens)
+    for h in 0..<heads {
+      for token in tokens { out += headRow(h, layer: layer, token: token) }
+    }
+    return out
+  }
+
   /// Every head's row from `token` at `layer`, combined by `selection`, `[T]`.
   public func row(_ token: Int, layer: Int, _ selection: HeadSelection) -> [Float] {
     switch selection {

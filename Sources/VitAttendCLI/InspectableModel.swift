@@ -23,8 +23,12 @@ protocol InspectableModel {
   var preferredLongerSide: Int { get }
   /// The heads a map shows when neither `--head` nor `--fuse` is given.
   var defaultSelection: HeadSelection { get }
-  /// Runs on an image already sized to a multiple of the patch size.
-  func run(_ image: Image) throws -> ModelRun
+  /// Layers, heads, tokens and whether token 0 is a class token for a grid, so the pipeline
+  /// can size the attention (L·H·T²) before running.
+  func attentionShape(gridWidth: Int, gridHeight: Int) -> (layers: Int, heads: Int, tokens: Int, hasClassToken: Bool)
+  /// Runs on an image already sized to a multiple of the patch size, keeping the attention
+  /// `capture` asks for (a model that only forms full matrices keeps them all).
+  func run(_ image: Image, capture: AttentionCapture) throws -> ModelRun
   /// Position embeddings of the patches for a grid, `[N, D]` row-major, if the model has them.
   func positionEmbeddings(gridWidth: Int, gridHeight: Int) -> [Float]?
   /// A short name for head `head`, when heads have meanings.
@@ -41,7 +45,12 @@ struct DefaultModel: InspectableModel {
   /// The appearance head is the one that compares what patches look like.
   var defaultSelection: HeadSelection { .head(model.heads.firstIndex(of: .appearance) ?? 0) }
 
-  func run(_ image: Image) throws -> ModelRun {
+  func attentionShape(gridWidth: Int, gridHeight: Int) -> (layers: Int, heads: Int, tokens: Int, hasClassToken: Bool) {
+    (1, model.heads.count, gridWidth * gridHeight, false)
+  }
+
+  /// Always full: the descriptor model forms its `[heads, N, N]` weights directly.
+  func run(_ image: Image, capture: AttentionCapture) throws -> ModelRun {
     let input = image.planarFloats()
     let out = model.attention(rgb: input, width: image.width, height: image.height)
     let record = AttentionRecord(
@@ -78,15 +87,15 @@ struct CheckpointModel: InspectableModel {
   var defaultSelection: HeadSelection { .fused(.mean) }
   func headName(_ head: Int) -> String? { nil }
 
-  func run(_ image: Image) throws -> ModelRun {
+  func attentionShape(gridWidth: Int, gridHeight: Int) -> (layers: Int, heads: Int, tokens: Int, hasClassToken: Bool) {
+    let c = model.configuration
+    return (c.depth, c.headCount, c.prefixTokens + gridWidth * gridHeight, c.classToken)
+  }
+
+  func run(_ image: Image, capture: AttentionCapture) throws -> ModelRun {
     let c = model.configuration
     let input = image.planarFloats(mean: c.mean, std: c.std)
-    let output = withGradientsDisabled {
-      model(Tensor(shape: [3, image.height, image.width], scalars: input), recordAttention: true)
-    }
-    let record = AttentionRecord(
-      layers: output.attention.map(\.scalars), heads: c.headCount, prefixTokens: c.prefixTokens,
-      hasClassToken: c.classToken, gridWidth: output.gridWidth, gridHeight: output.gridHeight)
+    let (output, record) = model.inspect(Tensor(shape: [3, image.height, image.width], scalars: input), capture: capture)
     return ModelRun(input: input, attention: record, logits: output.logits?.scalars)
   }
 

@@ -31,6 +31,17 @@ enum ResizePolicy: String, CaseIterable, ExpressibleByArgument {
   case none
 }
 
+/// What `--dump` keeps of the attention (`--dump-attention`).
+enum DumpAttention: String, CaseIterable, ExpressibleByArgument {
+  /// `attn.{l}` `[heads, T, T]`, every weight of every layer.
+  case full
+  /// `attn_rows.{l}` `[heads, R, T]`, the rows of the R tokens in `attn_rows.tokens` `[R]`
+  /// (the class token 0 when the model has one, then the query patch's token).
+  case rows
+  /// No attention tensors.
+  case none
+}
+
 /// What `--out-dir` holds: one PNG figure or one interactive HTML page per image.
 enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
   case png

@@ -1,6 +1,8 @@
 import Foundation
 import VAImageIO
 import VAInspection
+import VAModels
+import VATensorCore
 
 /// The interactive page's data, from the same run and settings as the PNG figures.
 extension Scene {
@@ -23,20 +25,42 @@ extension Scene {
 
   /// Quantises every layer and head, rollout for each fusion, and the SAGAN rows under every
   /// patch. Complexity: O(L·H·T²), plus O(L·T³) for the rollouts of a model without a class
-  /// token.
+  /// token. A rows record (above `--full-attention-limit`) gives queries and keys instead of
+  /// weights, one rollout row per fusion and SAGAN on a scaled-down image: O(L·T·C) bytes,
+  /// O(L·H·T²·d) time for the rollouts.
   func inspectorPayload(input: String) throws -> InspectorPayload {
     let record = attention
     let t = record.tokens
-    var weights = QuantisedRows(rowLength: t)
-    for layer in record.layers { weights.append(layer) }
-    // A class-token model's rollout map is the class token's row; without one, any patch
-    // can be the query, so every row goes in.
+    var weights: QuantisedRows?, queriesKeys: QuantisedQueriesKeys?, rolloutTokens: [Int]?
     var rollouts: [String: QuantisedRows] = [:]
-    for fusion in HeadFusion.allCases {
-      let values = record.hasClassToken
-        ? record.rolloutRow(0, fusion, discardRatio: settings.discardRatio)
-        : record.rollout(fusion, discardRatio: settings.discardRatio)
-      rollouts[fusion.rawValue] = QuantisedRows(values, rowLength: t)
+    var note = ""
+    let sagan: InspectorPayload.SAGANRows
+    if record.isFull {
+      var all = QuantisedRows(rowLength: t)
+      for layer in record.layers { all.append(layer) }
+      weights = all
+      // A class-token model's rollout map is the class token's row; without one, any patch
+      // can be the query, so every row goes in.
+      for fusion in HeadFusion.allCases {
+        let values = record.hasClassToken
+          ? record.rolloutRow(0, fusion, discardRatio: settings.discardRatio)
+          : record.rollout(fusion, discardRatio: settings.discardRatio)
+        rollouts[fusion.rawValue] = QuantisedRows(values, rowLength: t)
+      }
+      sagan = saganRowsUnderPatches()
+    } else {
+      queriesKeys = QuantisedQueriesKeys(record)
+      let token = record.hasClassToken ? 0 : record.token(column: patch.column, row: patch.row)
+      rolloutTokens = [token]
+      for fusion in HeadFusion.allCases {
+        rollouts[fusion.rawValue] = QuantisedRows(record.rolloutRow(token, fusion, discardRatio: settings.discardRatio), rowLength: t)
+      }
+      sagan = saganRowsByCell()
+      let values = record.layers.count * record.heads * t * t
+      note = "\(t) tokens: the \(values) attention weights (L·H·T²) are above --full-attention-limit \(settings.fullAttentionLimit), "
+        + "so this page keeps each layer's queries and keys at 8 bits and recomputes the rows of the patch under the pointer; "
+        + "rollout is kept for \(record.hasClassToken ? "the class token" : "patch (\(patch.column),\(patch.row))") only; "
+        + "SAGAN uses \(sagan.cell)-pixel cells."
     }
 
     // The page keeps a head even while it shows a fusion, so ← and → have somewhere to start.
@@ -57,8 +81,9 @@ extension Scene {
       prefixTokens: record.prefixTokens, hasClassToken: record.hasClassToken,
       layers: record.layers.count, heads: record.heads, tokens: t,
       headNames: (0..<record.heads).compactMap { model.headName($0) },
-      attention: weights, rolloutDiscardRatio: settings.discardRatio, rollout: rollouts,
-      sagan: saganRowsUnderPatches(), cnn: cnnField(),
+      attention: weights, queriesKeys: queriesKeys, note: note,
+      rolloutDiscardRatio: settings.discardRatio, rollout: rollouts, rolloutTokens: rolloutTokens,
+      sagan: sagan, cnn: cnnField(),
       colormaps: InspectorPayload.colormapTables, initial: initial)
   }
 
@@ -76,6 +101,20 @@ extension Scene {
       }
     }
     return .init(cell: 8, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight, rows: rows)
+  }
+
+  /// SAGAN on the model input scaled down by the smallest whole factor that leaves at most
+  /// `SAGANRows.maximumCells` 8-pixel cells, one row per cell: O(cells²) however large the
+  /// image, where `saganRowsUnderPatches` is O(N · cells) after an O(cells²) matrix.
+  func saganRowsByCell() -> InspectorPayload.SAGANRows {
+    var factor = 1
+    while (image.width / (8 * factor)) * (image.height / (8 * factor)) > InspectorPayload.SAGANRows.maximumCells { factor += 1 }
+    let small = factor == 1 ? image : image.resized(width: image.width / factor, height: image.height / factor, filter: .bicubic)
+    let cropped = small.cropped(x: 0, y: 0, width: small.width / 8 * 8, height: small.height / 8 * 8)
+    let out = FeatureSAGAN().attention(rgb: Tensor(shape: [3, cropped.height, cropped.width], scalars: cropped.planarFloats()))
+    let cells = out.gridWidth * out.gridHeight
+    return .init(cell: 8 * factor, gridWidth: out.gridWidth, gridHeight: out.gridHeight, byCell: true,
+                 rows: QuantisedRows(out.weights.scalars, rowLength: cells))
   }
 
   /// `--cnn`'s fields, in the form the page evaluates at any pixel.

@@ -27,13 +27,9 @@ struct Scene {
     self.image = image
     self.run = run
     let record = run.attention
-    query = settings.query ?? QueryPoint(x: geometry.originalWidth / 2, y: geometry.originalHeight / 2)
-    guard query.x < geometry.originalWidth, query.y < geometry.originalHeight else {
-      throw .queryOutsideImage(x: query.x, y: query.y, width: geometry.originalWidth, height: geometry.originalHeight)
-    }
+    (query, patch) = try Self.resolveQuery(settings: settings, geometry: geometry)
     let p = geometry.modelPoint(x: Double(query.x) + 0.5, y: Double(query.y) + 0.5)
     point = (min(max(Int(p.x), 0), geometry.width - 1), min(max(Int(p.y), 0), geometry.height - 1))
-    patch = geometry.patch(atOriginalX: query.x, y: query.y)
     layer = settings.layer ?? record.layers.count - 1
     guard layer < record.layers.count else { throw .layerOutOfRange(layer: layer, layers: record.layers.count) }
     if let head = settings.head {
@@ -44,6 +40,15 @@ struct Scene {
     } else {
       selection = model.defaultSelection
     }
+  }
+
+  /// `--query` (default: the image centre) in the input file's pixels, and the patch under it.
+  static func resolveQuery(settings: Settings, geometry: InputGeometry) throws(VitAttendError) -> (QueryPoint, (column: Int, row: Int)) {
+    let query = settings.query ?? QueryPoint(x: geometry.originalWidth / 2, y: geometry.originalHeight / 2)
+    guard query.x < geometry.originalWidth, query.y < geometry.originalHeight else {
+      throw .queryOutsideImage(x: query.x, y: query.y, width: geometry.originalWidth, height: geometry.originalHeight)
+    }
+    return (query, geometry.patch(atOriginalX: query.x, y: query.y))
   }
 
   /// Names the heads a map was drawn from.

@@ -17,6 +17,11 @@ struct Settings {
   var resize: ResizePolicy
   var cnn: ConvStack
   var decode: DecodeOptions
+  /// `--dump-attention`, or nil for the default (full below the limit, rows above).
+  var dumpAttention: DumpAttention?
+  /// Largest L·H·T² kept as full `[heads, T, T]` matrices; above it the forward runs tiled
+  /// and keeps only rows (and queries and keys where a map or the page needs them).
+  var fullAttentionLimit: Int
 
   init(_ command: VitAttend) throws {
     map = command.map
@@ -32,5 +37,7 @@ struct Settings {
     resize = command.resize
     cnn = try ConvStack(parsing: command.cnn)
     decode = DecodeOptions(applyExifOrientation: !command.noExif, acceptPartial: command.acceptPartial)
+    dumpAttention = command.dumpAttention
+    fullAttentionLimit = command.fullAttentionLimit
   }
 }

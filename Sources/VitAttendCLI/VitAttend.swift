@@ -32,8 +32,13 @@ public struct VitAttend: ParsableCommand {
       patch size. --resize none uses the image at its own size, cropped down to a multiple of \
       the patch size. --query is always given in the input file's own pixels.
 
-      --dump FILE.safetensors writes input [3,H,W], attn.{l} [heads,T,T] for every layer, \
-      and with --map rollout also rollout [T,T], with --map distance also distance \
+      --dump FILE.safetensors writes input [3,H,W], attn.{l} [heads,T,T] for every layer \
+      (--dump-attention full, the default while L·H·T² stays under --full-attention-limit, \
+      256 Mi values = 1 GiB) or attn_rows.{l} [heads,R,T] with attn_rows.tokens [R], the \
+      token indices of the rows: 0 for the class token, then the query patch's token \
+      (--dump-attention rows, the default above the limit), and metadata attention-dump \
+      naming the choice; with --map rollout also rollout [T,T] (rollout_row [T] of the \
+      class token, else the query's, above the limit), with --map distance also distance \
       [layers,heads], with --map rf also rf.size, rf.stride, rf.padding [layers] and erf [H,W], \
       with --map sagan also sagan.attn [queries, cells] (8-pixel cells of the feature map).
 
@@ -109,6 +114,12 @@ public struct VitAttend: ParsableCommand {
   @Option(help: "Also write the raw numbers to this safetensors file.")
   var dump: String?
 
+  @Option(name: .customLong("dump-attention"), help: "What --dump keeps of the attention: full, rows or none (default: full while L·H·T² stays under --full-attention-limit, rows above).")
+  var dumpAttention: DumpAttention?
+
+  @Option(name: .customLong("full-attention-limit"), help: "Largest L·H·T² (layers x heads x tokens²) kept as full attention matrices; above it attention runs tiled and only the rows a map needs are kept.")
+  var fullAttentionLimit = 256 << 20
+
   @Flag(name: .customLong("no-exif"), help: "Keep JPEGs as stored instead of turning them upright.")
   var noExif = false
 
@@ -131,6 +142,8 @@ public struct VitAttend: ParsableCommand {
     if head != nil, fuse != nil { throw ValidationError("--head and --fuse exclude each other: one head, or a fusion of all.") }
     if let head, head < 0 { throw ValidationError("--head counts from 0, got \(head).") }
     if let layer, layer < 0 { throw ValidationError("--layer counts from 0, got \(layer).") }
+    if dumpAttention != nil, dump == nil { throw ValidationError("--dump-attention chooses what --dump writes; give --dump FILE.safetensors too.") }
+    guard fullAttentionLimit >= 0 else { throw ValidationError("--full-attention-limit must be at least 0, got \(fullAttentionLimit).") }
     if let headCount, headCount < 1 { throw ValidationError("--head-count must be at least 1, got \(headCount).") }
     do {
       _ = try ConvStack(parsing: cnn)

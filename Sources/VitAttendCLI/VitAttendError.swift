@@ -13,6 +13,7 @@ enum VitAttendError: Error, Equatable, CustomStringConvertible {
   case writeFailed(path: String, reason: String)
   case needsOneImage(images: Int)
   case missingResource(name: String)
+  case needsFullAttention(what: String, values: Int, limit: Int)
 
   var description: String {
     switch self {
@@ -38,6 +39,8 @@ enum VitAttendError: Error, Equatable, CustomStringConvertible {
       "--out, --html and --dump take one image, got \(images); use --out-dir for several"
     case .missingResource(let name):
       "\(name): missing from vit-attend's resource bundle; reinstall it with its .resources folder"
+    case .needsFullAttention(let what, let values, let limit):
+      "\(what) needs every layer's full attention matrix, \(values) values here, above the \(limit) kept in full (raise --full-attention-limit, or use a smaller image)"
     case .writeFailed(let path, let reason):
       "\(path): could not write: \(reason)"
     }
