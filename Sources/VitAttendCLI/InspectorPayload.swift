@@ -15,7 +15,8 @@ import VARendering
 /// recomputes the rows of the hovered patch (T·2C bytes per layer instead of H·T²);
 /// `rollout[fusion]` holds the rows of `rolloutTokens` only (the class token's, else the
 /// first query's), and `sagan` is computed on the image scaled down to at most
-/// `SAGANRows.maximumCells` cells, one row per cell (`byCell`). `note` says so on the page.
+/// `SAGANRows.maximumCells` cells, one row per patch or per cell (`byCell`), whichever is
+/// fewer. `note` says so on the page.
 struct InspectorPayload: Encodable {
   /// Lets the page refuse data it does not understand.
   var version = 1
@@ -70,8 +71,9 @@ struct InspectorPayload: Encodable {
     var byCell = false
     var rows: QuantisedRows
 
-    /// Feature cells above which a page computes SAGAN on a scaled-down image.
-    static let maximumCells = 4096
+    /// Feature cells above which a page above `--full-attention-limit` computes SAGAN on a
+    /// scaled-down image (2048: at most 4 MiB of rows).
+    static let maximumCells = 2048
   }
 
   /// The theoretical and effective receptive field of `--cnn` (see `ReceptiveField` and

@@ -55,10 +55,11 @@ extension Scene {
       for fusion in HeadFusion.allCases {
         rollouts[fusion.rawValue] = QuantisedRows(record.rolloutRow(token, fusion, discardRatio: settings.discardRatio), rowLength: t)
       }
-      sagan = saganRowsByCell()
+      sagan = saganRowsScaled()
       let values = record.layers.count * record.heads * t * t
       note = "\(t) tokens: the \(values) attention weights (L·H·T²) are above --full-attention-limit \(settings.fullAttentionLimit), "
-        + "so this page keeps each layer's queries and keys at 8 bits and recomputes the rows of the patch under the pointer; "
+        + "so this page keeps each layer's queries and keys at 8 bits and recomputes the rows of the patch under the pointer "
+        + "(8-bit rounding moves weights by up to about 10% of their row's maximum); "
         + "rollout is kept for \(record.hasClassToken ? "the class token" : "patch (\(patch.column),\(patch.row))") only; "
         + "SAGAN uses \(sagan.cell)-pixel cells."
     }
@@ -104,17 +105,30 @@ extension Scene {
   }
 
   /// SAGAN on the model input scaled down by the smallest whole factor that leaves at most
-  /// `SAGANRows.maximumCells` 8-pixel cells, one row per cell: O(cells²) however large the
-  /// image, where `saganRowsUnderPatches` is O(N · cells) after an O(cells²) matrix.
-  func saganRowsByCell() -> InspectorPayload.SAGANRows {
+  /// `SAGANRows.maximumCells` 8-pixel cells, with one row per patch or one per cell, whichever
+  /// is fewer: O(cells · min(N, cells)) bytes however large the image, where
+  /// `saganRowsUnderPatches` is O(N · cells) with cells growing like N.
+  func saganRowsScaled() -> InspectorPayload.SAGANRows {
     var factor = 1
     while (image.width / (8 * factor)) * (image.height / (8 * factor)) > InspectorPayload.SAGANRows.maximumCells { factor += 1 }
     let small = factor == 1 ? image : image.resized(width: image.width / factor, height: image.height / factor, filter: .bicubic)
     let cropped = small.cropped(x: 0, y: 0, width: small.width / 8 * 8, height: small.height / 8 * 8)
     let out = FeatureSAGAN().attention(rgb: Tensor(shape: [3, cropped.height, cropped.width], scalars: cropped.planarFloats()))
-    let cells = out.gridWidth * out.gridHeight
-    return .init(cell: 8 * factor, gridWidth: out.gridWidth, gridHeight: out.gridHeight, byCell: true,
-                 rows: QuantisedRows(out.weights.scalars, rowLength: cells))
+    let cells = out.gridWidth * out.gridHeight, side = 8 * factor
+    guard attention.patchCount <= cells else {
+      return .init(cell: side, gridWidth: out.gridWidth, gridHeight: out.gridHeight, byCell: true,
+                   rows: QuantisedRows(out.weights.scalars, rowLength: cells))
+    }
+    var rows = QuantisedRows(rowLength: cells)
+    let p = model.patchSize
+    for row in 0..<attention.gridHeight {
+      for column in 0..<attention.gridWidth {
+        let x = min((column * p + p / 2) / side, out.gridWidth - 1), y = min((row * p + p / 2) / side, out.gridHeight - 1)
+        let cell = y * out.gridWidth + x
+        rows.append(out.weights.scalars[(cell * cells)..<((cell + 1) * cells)])
+      }
+    }
+    return .init(cell: side, gridWidth: out.gridWidth, gridHeight: out.gridHeight, rows: rows)
   }
 
   /// `--cnn`'s fields, in the form the page evaluates at any pixel.

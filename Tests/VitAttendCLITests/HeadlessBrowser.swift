@@ -98,6 +98,9 @@ struct CurrentMap {
   var timings: [String: Double]
   /// `[left, top, width, height]` of the ViT heat map in page pixels.
   var overlayBox: [Double]
+  /// Where the page's attention comes from: "matrices" or "queries-keys" (nil on pages
+  /// without the attribute).
+  var source: String?
 
   init(dom: String) throws {
     guard let start = dom.range(of: "id=\"current-map\"") else { throw HeadlessBrowser.BrowserError.noCurrentMap }
@@ -115,5 +118,6 @@ struct CurrentMap {
     state = try attribute("data-state") as? [String: Any] ?? [:]
     timings = (try attribute("data-timings") as? [String: NSNumber] ?? [:]).mapValues(\.doubleValue)
     overlayBox = (try attribute("data-overlay-box") as? [NSNumber] ?? []).map(\.doubleValue)
+    source = (try? attribute("data-source")) as? String
   }
 }

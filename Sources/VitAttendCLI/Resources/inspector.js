@@ -5,8 +5,9 @@
 // data-values (JSON array, patch grid row-major, the numbers before colour mapping),
 // the view as data-state (the fragment's keys) and timings in milliseconds as data-timings;
 // data-overlay-box gives the ViT heat map's [left, top, width, height] in page pixels, so a
-// screenshot can be read patch by patch; data-source says whether attention comes from stored
-// matrices ("matrices") or is recomputed from 8-bit queries and keys ("queries-keys").
+// screenshot can be read patch by patch; data-source (a JSON string) says whether attention
+// comes from stored matrices ("matrices") or is recomputed from 8-bit queries and keys
+// ("queries-keys").
 "use strict";
 (function () {
   const timings = { scriptStart: performance.now() };
@@ -338,7 +339,7 @@
     $("model").textContent = "model: " + P.model + " | " + L + " layers, " + H + " heads, grid " + GW + "x" + GH +
       " of " + patch + "-pixel patches, " + (prefix ? prefix + " prefix tokens" + (P.hasClassToken ? " (class token first)" : "") : "no class token") +
       (P.note ? " | " + P.note : "");
-    current.setAttribute("data-source", attention ? "matrices" : "queries-keys");
+    current.setAttribute("data-source", JSON.stringify(attention ? "matrices" : "queries-keys"));
     $("layer").max = L - 1;
     for (let h = 0; h < H; h++) $("head").append(new Option("head " + h + (P.headNames[h] ? " (" + P.headNames[h] + ")" : ""), h));
     for (const name of Object.keys(colormaps).sort()) $("cmap").append(new Option(name, name));
