@@ -71,7 +71,7 @@ let package = Package(
       path: "Examples/patch-classify/Sources/patch-classify"),
     .executableTarget(
       name: "vit-bench",
-      dependencies: ["VATensorCore", "VAModels", "VAInspection", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+      dependencies: ["VATensorCore", "VAModels", "VAInspection", "VAImageIO", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
 
     .target(name: "VATestSupport", dependencies: ["VATensorCore"], path: "Tests/VATestSupport"),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VAImageIO
 import VAInspection
 
 /// Above `--full-attention-limit` (L·H·T² values): the rows dump contract, maps from the
@@ -124,5 +125,23 @@ import VAInspection
       let peak = Double(expected.max()!)
       #expect(worst <= 0.1 * peak, "#\(fragment): off by \(worst), row maximum \(peak)")
     }
+  }
+
+  /// A page whose SAGAN panel is stored per feature cell: 1024x528 pixels give 2112 patches,
+  /// more than the 924 cells of the image scaled down by 3 (the smallest factor leaving at
+  /// most 2048). The page must still draw every map.
+  @Test func largePageStoresSAGANPerCellAndStillDraws() throws {
+    let scratch = ScratchFolder()
+    var pixels = [UInt8](repeating: 0, count: 1024 * 528 * 3)
+    for i in pixels.indices { pixels[i] = UInt8((i / 3 % 1024 / 8 + i / 3 / 1024 / 8 * 3 + i % 3 * 50) % 256) }
+    let input = scratch.file("wide.png"), page = scratch.file("wide.html")
+    try Image(width: 1024, height: 528, channels: 3, pixels: pixels).writePNG(to: input)
+    let made = try CommandRunner.run([input, "--weights", timm, "--resize", "none", "--html", page] + small)
+    #expect(made.status == 0, "\(made.error)")
+    let html = try String(contentsOfFile: page, encoding: .utf8)
+    #expect(html.contains("\"byCell\":true") && html.contains("\"cell\":24"))
+    let map = try HeadlessBrowser.find().currentMap(page: page, fragment: "map=query&layer=1&head=0&fuse=none&query=40,20")
+    #expect(map.source == "queries-keys" && map.values.count == 64 * 33)
+    #expect(map.values.allSatisfy { $0.isFinite && $0 >= 0 } && map.values.max()! > map.values.min()!)
   }
 }
