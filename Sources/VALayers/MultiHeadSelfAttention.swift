@@ -22,6 +22,11 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
     self.headCount = headCount
   }
 
+  /// Token counts above which inference without recording runs tiled. Measured with
+  /// `vit-bench attention` (6 heads of 64, Benchmarks/logs/2026-11-30-attention-kernel.log):
+  /// tiled / plain 1.2 at T = 197, 0.8 at 785, 0.5 at 3137.
+  public static let tiledFromTokens = 384
+
   public var channels: Int { projection.outputs }
   public var headDimension: Int { channels / headCount }
 
@@ -35,7 +40,8 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
   ///     layout) before attention, so a caller can keep queries and keys or compute chosen
   ///     attention rows (`attentionRows`) without the full matrices.
   /// In inference without `record`, attention runs tiled (`tiledSelfAttention`): O(T·C)
-  /// memory, no `[T, T]` matrix.
+  /// memory, no `[T, T]` matrix; below `tiledFromTokens` tokens the plain path, whose
+  /// `[heads, T, T]` is then a few MB at most, is kept because it is faster there.
   public func callAsFunction(
     _ x: Tensor, mask: Tensor? = nil, record: Bool = false, observe: ((Tensor) -> Void)? = nil
   ) -> (output: Tensor, weights: Tensor?) {
@@ -45,12 +51,12 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
     observe?(projected.reshaped([b, t, 3 * h * d]))
     if !(projected.requiresGrad && GradientMode.isEnabled) {
       // Inference: the same products read q, k, v in place, with no copies (no backward needed).
-      guard record else {
+      guard record || t <= Self.tiledFromTokens else {
         let merged = tiledSelfAttention(qkv: projected.reshaped([b, t, 3 * h * d]), heads: h, bias: mask)
         return (projection(merged.reshaped(x.shape)), nil)
       }
       let (merged, weights) = fusedSelfAttention(qkv: projected.reshaped([b, t, 3 * h * d]), heads: h, mask: mask)
-      return (projection(merged.reshaped(x.shape)), weights.reshaped((x.rank == 3 ? [b] : []) + [h, t, t]))
+      return (projection(merged.reshaped(x.shape)), record ? weights.reshaped((x.rank == 3 ? [b] : []) + [h, t, t]) : nil)
     }
     // [B, T, 3C] -> [B, T, 3, H, d] -> [3, B, H, T, d]; batch and heads fold into one GEMM batch.
     let packed = projected.reshaped([b, t, 3, h, d]).permuted([2, 0, 3, 1, 4])

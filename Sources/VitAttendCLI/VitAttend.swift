@@ -51,7 +51,17 @@ public struct VitAttend: ParsableCommand {
       so a page takes about 4/3 · (L·H·T·(T+4) + 3·R·(T+4) + N·(C+4)) bytes, plus the input as \
       PNG and 35 kB of script, style and colour tables, for L layers, H heads, T tokens, N patches, C 8-pixel cells of \
       the image, and R = 1 rollout row with a class token, else T: at 224x224 about 2.3 MB \
-      for ViT-Ti/16, 4.2 MB for ViT-S/16, 8.0 MB for ViT-B/16.
+      for ViT-Ti/16, 4.2 MB for ViT-S/16, 8.0 MB for ViT-B/16. Above --full-attention-limit \
+      the page holds each layer's queries and keys at 8 bits instead (about 4/3 · L·T·(2C + \
+      8H) bytes, C = channels) and recomputes the hovered patch's rows in the browser \
+      (weights within about 10% of their row's maximum), keeps rollout for one token, and \
+      computes SAGAN on the image scaled down to at most 2048 cells; the page says so.
+
+      High resolution: above --full-attention-limit (L·H·T² values, default 256 Mi) \
+      attention runs tiled with an online softmax (no [T,T] matrix is ever held) and only \
+      the rows a map needs are kept: the class token's and the query's per layer; rollout \
+      and distance recompute each layer's rows from its saved queries and keys \
+      (--discard-ratio then needs the full matrices and is refused).
       """)
 
   @Argument(help: "Input images (PNG or JPEG, recognised by content) or folders of them.")

@@ -7,7 +7,7 @@ import VAImageIO
 ///
 /// Each size gets a synthetic PNG (smooth colour gradients plus a checkerboard); each run
 /// is a fresh process under `/usr/bin/time`, so the peak is that run's own (maximum resident
-/// set size). Ours: `vit-attend IMG --weights W --resize none --map M --dump D` for every map
+/// set size); the CPU time (user + system) is printed beside the wall time. Ours: `vit-attend IMG --weights W --resize none --map M --dump D` for every map
 /// in --maps (decode, forward, maps, figure and dump included; the dump's attention is
 /// `full` or `rows` by vit-attend's default rule). The peer:
 /// `Scripts/bench/vit_resolution.py` in its fused and hooks modes, which print their own
@@ -43,7 +43,7 @@ struct ResolutionSweep: ParsableCommand {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let threads = ProcessInfo.processInfo.environment["VISION_ATTENTION_THREADS"] ?? "all \(ProcessInfo.processInfo.activeProcessorCount)"
     emit("resolution sweep: ViT weights \(weights), threads \(threads), \(Date())")
-    emit(pad("size", 6) + pad("tokens", 8) + pad("run", 24) + pad("wall s", 10) + pad("peak MiB", 10) + "notes")
+    emit(pad("size", 6) + pad("tokens", 8) + pad("run", 24) + pad("wall s", 10) + pad("cpu s", 10) + pad("peak MiB", 10) + "notes")
     for size in sizes.split(separator: ",").compactMap({ Int($0) }) {
       let image = (folder as NSString).appendingPathComponent("sweep-\(size).png")
       try Self.syntheticImage(side: size).writePNG(to: image)
@@ -56,14 +56,14 @@ struct ResolutionSweep: ParsableCommand {
           let map = mapList[index], dump = (folder as NSString).appendingPathComponent("sweep-\(size)-\(map).safetensors")
           let r = try timed([vitAttend, image, "--weights", weights, "--resize", "none", "--map", map, "--dump", dump])
           let note = r.status == 0 ? "dump \(Self.megabytes(dump)) MB" : "exit \(r.status): \(r.lastLine)"
-          emit(pad("\(size)", 6) + pad("\(tokens)", 8) + pad("vit-attend --map \(map)", 24) + pad(String(format: "%.2f", r.seconds), 10) + pad(String(format: "%.0f", r.peakMiB), 10) + note)
+          emit(pad("\(size)", 6) + pad("\(tokens)", 8) + pad("vit-attend --map \(map)", 24) + pad(String(format: "%.2f", r.seconds), 10) + pad(String(format: "%.2f", r.cpuSeconds), 10) + pad(String(format: "%.0f", r.peakMiB), 10) + note)
           try? FileManager.default.removeItem(atPath: dump)
         }
         if index < peerModes.count {
           let mode = peerModes[index]
           let r = try timed(["/usr/bin/env", "python3", peer, "--size", "\(size)", "--mode", mode, "--weights", weights])
           let note = r.status == 0 ? r.lastLine : "exit \(r.status): \(r.lastLine)"
-          emit(pad("\(size)", 6) + pad("\(tokens)", 8) + pad("pytorch \(mode)", 24) + pad(String(format: "%.2f", r.seconds), 10) + pad(String(format: "%.0f", r.peakMiB), 10) + note)
+          emit(pad("\(size)", 6) + pad("\(tokens)", 8) + pad("pytorch \(mode)", 24) + pad(String(format: "%.2f", r.seconds), 10) + pad(String(format: "%.2f", r.cpuSeconds), 10) + pad(String(format: "%.0f", r.peakMiB), 10) + note)
         }
       }
       try? FileManager.default.removeItem(atPath: image)
@@ -78,6 +78,9 @@ struct ResolutionSweep: ParsableCommand {
   struct Timed {
     var status: Int32
     var seconds: Double
+    /// User plus system CPU time: what the run cost the machine, less sensitive than the
+    /// wall time to other processes sharing the cores.
+    var cpuSeconds: Double
     var peakMiB: Double
     /// The child's last line of output (the peer prints its forward time there).
     var lastLine: String
@@ -87,7 +90,7 @@ struct ResolutionSweep: ParsableCommand {
   func timed(_ command: [String]) throws -> Timed {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/time")
-    process.arguments = ["-f", "VITBENCH %e %M"] + command
+    process.arguments = ["-f", "VITBENCH %e %M %U %S"] + command
     // Both streams into one file: nothing can block on a full pipe, and the order is kept.
     let log = NSTemporaryDirectory() + "vit-bench-run-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
     _ = FileManager.default.createFile(atPath: log, contents: nil)
@@ -101,10 +104,12 @@ struct ResolutionSweep: ParsableCommand {
     let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
     let lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map(String.init)
     let measured = lines.last { $0.hasPrefix("VITBENCH ") }?.split(separator: " ") ?? []
-    let seconds = measured.count == 3 ? Double(measured[1]) ?? .nan : .nan
-    let peak = measured.count == 3 ? (Double(measured[2]) ?? .nan) / 1024 : .nan
+    let fields = measured.dropFirst().map { Double($0) ?? .nan }
+    let seconds = fields.count == 4 ? fields[0] : .nan
+    let peak = fields.count == 4 ? fields[1] / 1024 : .nan
+    let cpu = fields.count == 4 ? fields[2] + fields[3] : .nan
     let last = lines.last { !$0.hasPrefix("VITBENCH ") && !$0.hasPrefix("Command exited") } ?? ""
-    return Timed(status: process.terminationStatus, seconds: seconds, peakMiB: peak, lastLine: last)
+    return Timed(status: process.terminationStatus, seconds: seconds, cpuSeconds: cpu, peakMiB: peak, lastLine: last)
   }
 
   /// A side x side RGB image with structure at every scale: smooth gradients under a

@@ -8,7 +8,7 @@ private func maxAbsoluteDifference(_ a: [Float], _ b: [Float]) -> Float {
   return zip(a, b).map { abs($0 - $1) }.max() ?? 0
 }
 
-/// A rows record (tiled forward, chosen rows, queries and keys) against the full record of the
+/// A rows record (forward without recording, chosen rows, queries and keys) against the full record of the
 /// same model and image: rows, maps, recomputed rows, rollout rows and attention distance.
 struct StreamingAttentionTests {
   /// A small random ViT with a class token and a register (two prefix tokens), on a 6x5 grid.
@@ -34,7 +34,8 @@ struct StreamingAttentionTests {
     let tokens = classToken ? [0, queryToken] : [queryToken]
     let (rowsOutput, rows) = vit.inspect(image, capture: .rows(tokens: tokens, queriesKeys: true))
     #expect(!rows.isFull && rows.layers.count == 3 && rows.layers[0].count == 3 * tokens.count * rows.tokens)
-    // Tiled forward against the plain one: same logits up to rounding.
+    // The forward without recording against the recording one: same logits up to rounding
+    // (HighResolutionTests checks the tiled forward, above tiledFromTokens, end to end).
     #expect(maxAbsoluteDifference(fullOutput.logits!.scalars, rowsOutput.logits!.scalars) < 1e-4)
     for layer in 0..<3 {
       for selection in [HeadSelection.head(1), .fused(.mean), .fused(.max), .fused(.min)] {
