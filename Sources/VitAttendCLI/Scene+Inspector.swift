@@ -1,8 +1,6 @@
 import Foundation
 import VAImageIO
 import VAInspection
-import VAModels
-import VATensorCore
 
 /// The interactive page's data, from the same run and settings as the PNG figures.
 extension Scene {
@@ -104,31 +102,27 @@ extension Scene {
     return .init(cell: 8, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight, rows: rows)
   }
 
-  /// SAGAN on the model input scaled down by the smallest whole factor that leaves at most
-  /// `SAGANRows.maximumCells` 8-pixel cells, with one row per patch or one per cell, whichever
-  /// is fewer: O(cells · min(N, cells)) bytes however large the image, where
-  /// `saganRowsUnderPatches` is O(N · cells) with cells growing like N.
+  /// SAGAN for a rows record: on the model input scaled down so at most
+  /// `SAGANRows.maximumCells` cells remain (`saganAttention`), one row per patch or one per
+  /// cell, whichever is fewer: O(cells · min(N, cells)) bytes however large the image, where
+  /// `saganRowsUnderPatches` at full scale is O(N · cells) with cells growing like N.
   func saganRowsScaled() -> InspectorPayload.SAGANRows {
-    var factor = 1
-    while (image.width / (8 * factor)) * (image.height / (8 * factor)) > InspectorPayload.SAGANRows.maximumCells { factor += 1 }
-    let small = factor == 1 ? image : image.resized(width: image.width / factor, height: image.height / factor, filter: .bicubic)
-    let cropped = small.cropped(x: 0, y: 0, width: small.width / 8 * 8, height: small.height / 8 * 8)
-    let out = FeatureSAGAN().attention(rgb: Tensor(shape: [3, cropped.height, cropped.width], scalars: cropped.planarFloats()))
-    let cells = out.gridWidth * out.gridHeight, side = 8 * factor
+    let sagan = saganAttention()
+    let cells = sagan.gridWidth * sagan.gridHeight, side = 8 * sagan.factor
     guard attention.patchCount <= cells else {
-      return .init(cell: side, gridWidth: out.gridWidth, gridHeight: out.gridHeight, byCell: true,
-                   rows: QuantisedRows(out.weights.scalars, rowLength: cells))
+      return .init(cell: side, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight, byCell: true,
+                   rows: QuantisedRows(sagan.weights, rowLength: cells))
     }
     var rows = QuantisedRows(rowLength: cells)
     let p = model.patchSize
     for row in 0..<attention.gridHeight {
       for column in 0..<attention.gridWidth {
-        let x = min((column * p + p / 2) / side, out.gridWidth - 1), y = min((row * p + p / 2) / side, out.gridHeight - 1)
-        let cell = y * out.gridWidth + x
-        rows.append(out.weights.scalars[(cell * cells)..<((cell + 1) * cells)])
+        let x = min((column * p + p / 2) / side, sagan.gridWidth - 1), y = min((row * p + p / 2) / side, sagan.gridHeight - 1)
+        let cell = y * sagan.gridWidth + x
+        rows.append(sagan.weights[(cell * cells)..<((cell + 1) * cells)])
       }
     }
-    return .init(cell: side, gridWidth: out.gridWidth, gridHeight: out.gridHeight, rows: rows)
+    return .init(cell: side, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight, rows: rows)
   }
 
   /// `--cnn`'s fields, in the form the page evaluates at any pixel.

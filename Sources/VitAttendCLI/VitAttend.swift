@@ -40,7 +40,9 @@ public struct VitAttend: ParsableCommand {
       naming the choice; with --map rollout also rollout [T,T] (rollout_row [T] of the \
       class token, else the query's, above the limit), with --map distance also distance \
       [layers,heads], with --map rf also rf.size, rf.stride, rf.padding [layers] and erf [H,W], \
-      with --map sagan also sagan.attn [queries, cells] (8-pixel cells of the feature map).
+      with --map sagan also sagan.attn [queries, cells] (8-pixel cells of the feature map; \
+      above --full-attention-limit the image is scaled down by the smallest whole k leaving \
+      at most 2048 cells, of 8·k pixels).
 
       --html PAGE.html (one image) or --out-dir DIR --format html (one page per image) writes \
       an interactive page that needs no network: point at a patch to see where it looks, in \
@@ -53,7 +55,7 @@ public struct VitAttend: ParsableCommand {
       the image, and R = 1 rollout row with a class token, else T: at 224x224 about 2.3 MB \
       for ViT-Ti/16, 4.2 MB for ViT-S/16, 8.0 MB for ViT-B/16. Above --full-attention-limit \
       the page holds each layer's queries and keys at 8 bits instead (about 4/3 · L·T·(2C + \
-      8H) bytes, C = channels) and recomputes the hovered patch's rows in the browser \
+      8H) bytes, D = the model's width) and recomputes the hovered patch's rows in the browser \
       (weights within about 10% of their row's maximum), keeps rollout for one token, and \
       computes SAGAN on the image scaled down to at most 2048 cells; the page says so.
 

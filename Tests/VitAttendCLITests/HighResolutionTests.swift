@@ -129,7 +129,8 @@ import VAInspection
 
   /// A page whose SAGAN panel is stored per feature cell: 1024x528 pixels give 2112 patches,
   /// more than the 924 cells of the image scaled down by 3 (the smallest factor leaving at
-  /// most 2048). The page must still draw every map.
+  /// most 2048). The page must still draw every map, and the figures with SAGAN panels use
+  /// the same scaled-down image.
   @Test func largePageStoresSAGANPerCellAndStillDraws() throws {
     let scratch = ScratchFolder()
     var pixels = [UInt8](repeating: 0, count: 1024 * 528 * 3)
@@ -143,5 +144,12 @@ import VAInspection
     let map = try HeadlessBrowser.find().currentMap(page: page, fragment: "map=query&layer=1&head=0&fuse=none&query=40,20")
     #expect(map.source == "queries-keys" && map.values.count == 64 * 33)
     #expect(map.values.allSatisfy { $0.isFinite && $0 >= 0 } && map.values.max()! > map.values.min()!)
+    // The figures' SAGAN panels use the same scaled-down image: 42x22 cells of 24 pixels
+    // instead of 128x66 of 8 (an [8448, 8448] matrix).
+    let figure = try CommandRunner.run([input, "--weights", timm, "--resize", "none", "--map", "sagan", "--dump", scratch.file("s.safetensors"), "--out", scratch.file("s.png")] + small)
+    #expect(figure.status == 0, "\(figure.error)")
+    #expect(try DumpFile(path: scratch.file("s.safetensors")).shapes["sagan.attn"] == [4, 42 * 22])
+    let plain = try CommandRunner.run([input, "--weights", timm, "--resize", "none", "--out", scratch.file("d.png")] + small)
+    #expect(plain.status == 0, "\(plain.error)")
   }
 }
