@@ -54,7 +54,7 @@ public struct VitAttend: ParsableCommand {
       PNG and 35 kB of script, style and colour tables, for L layers, H heads, T tokens, N patches, C 8-pixel cells of \
       the image, and R = 1 rollout row with a class token, else T: at 224x224 about 2.3 MB \
       for ViT-Ti/16, 4.2 MB for ViT-S/16, 8.0 MB for ViT-B/16. Above --full-attention-limit \
-      the page holds each layer's queries and keys at 8 bits instead (about 4/3 · L·T·(2C + \
+      the page holds each layer's queries and keys at 8 bits instead (about 4/3 · L·T·(2D + \
       8H) bytes, D = the model's width) and recomputes the hovered patch's rows in the browser \
       (weights within about 10% of their row's maximum), keeps rollout for one token, and \
       computes SAGAN on the image scaled down to at most 2048 cells; the page says so.
