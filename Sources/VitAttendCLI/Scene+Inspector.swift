@@ -50,8 +50,10 @@ extension Scene {
       queriesKeys = QuantisedQueriesKeys(record)
       let token = record.hasClassToken ? 0 : record.token(column: patch.column, row: patch.row)
       rolloutTokens = [token]
-      for fusion in HeadFusion.allCases {
-        rollouts[fusion.rawValue] = QuantisedRows(record.rolloutRow(token, fusion, discardRatio: settings.discardRatio), rowLength: t)
+      // One recomputation of every layer's rows serves all three fusions (the discard ratio
+      // is 0 here: AttentionPlan refuses any other above the limit).
+      for (fusion, row) in zip(HeadFusion.allCases, record.rolloutRows(token, fusions: HeadFusion.allCases)) {
+        rollouts[fusion.rawValue] = QuantisedRows(row, rowLength: t)
       }
       sagan = saganRowsScaled()
       let values = record.layers.count * record.heads * t * t

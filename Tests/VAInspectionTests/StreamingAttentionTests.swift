@@ -55,6 +55,10 @@ struct StreamingAttentionTests {
         #expect(maxAbsoluteDifference(streamed, expected) < 1e-5, "rollout row \(token), \(fusion)")
       }
     }
+    // All fusions in one pass, as the page computes them.
+    for (fusion, row) in zip(HeadFusion.allCases, rows.rolloutRows(tokens[0], fusions: HeadFusion.allCases)) {
+      #expect(maxAbsoluteDifference(row, full.rolloutRow(tokens[0], fusion)) < 1e-5, "rollout rows, \(fusion)")
+    }
     let distances = rows.meanDistances(patchSize: 4), expected = full.meanDistances(patchSize: 4)
     // Pixels over a 24x20 image; Float partial sums per grid row.
     #expect(maxAbsoluteDifference(distances, expected) < 1e-3, "\(distances) vs \(expected)")
