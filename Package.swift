@@ -77,7 +77,7 @@ let package = Package(
       path: "Examples/patch-classify/Sources/patch-classify"),
     .executableTarget(
       name: "vit-bench",
-      dependencies: ["VATensorCore", "VAModels", "VAInspection", "VisionAttention", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+      dependencies: ["VATensorCore", "VAModels", "VAInspection", "VAImageIO", "VisionAttention", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
 
     .target(name: "VATestSupport", dependencies: ["VATensorCore"], path: "Tests/VATestSupport"),

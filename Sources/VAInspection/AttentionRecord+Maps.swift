@@ -6,6 +6,7 @@ public enum HeadSelection: Sendable, Equatable {
 
 extension AttentionRecord {
   /// `[T, T]` weights of `layer` for a head or a fusion of heads.
+  /// - Precondition: a full record.
   public func weights(layer: Int, _ selection: HeadSelection) -> [Float] {
     switch selection {
     case .head(let h): head(h, layer: layer)
@@ -15,12 +16,12 @@ extension AttentionRecord {
 
   /// Attention of the patch at `(column, row)` over all patches, at `layer`.
   public func queryMap(column: Int, row: Int, layer: Int, _ selection: HeadSelection) -> [Float] {
-    patchMap(of: weights(layer: layer, selection), query: token(column: column, row: row))
+    patchMap(ofRow: self.row(token(column: column, row: row), layer: layer, selection))
   }
 
   /// Attention of the class token over all patches, at `layer`; nil without a class token.
   public func classTokenMap(layer: Int, _ selection: HeadSelection) -> [Float]? {
-    hasClassToken ? patchMap(of: weights(layer: layer, selection), query: 0) : nil
+    hasClassToken ? patchMap(ofRow: row(0, layer: layer, selection)) : nil
   }
 
   /// Attention rollout (Abnar & Zuidema 2020): `R = Ã_L ⋯ Ã_1` with
@@ -31,6 +32,7 @@ extension AttentionRecord {
   /// Unlike vit-explain, rows are normalised by their own sums (its `a / a.sum(dim=-1)`
   /// broadcasts the sums along the wrong axis).
   /// - Complexity: O(L·T³) (O(T²) for one layer: the product starts from `Ã_1`, not `I`).
+  /// - Precondition: a full record.
   public func rollout(_ fusion: HeadFusion = .mean, discardRatio: Double = 0) -> [Float] {
     let t = tokens
     guard !layers.isEmpty else { return (0..<(t * t)).map { $0 / t == $0 % t ? 1 : 0 } }
@@ -52,8 +54,13 @@ extension AttentionRecord {
 
   /// Row `token` of `rollout(fusion, discardRatio:)`, `[T]`: `e_tᵀ Ã_L ⋯ Ã_1`, a row vector
   /// carried down the layers, so it costs O(L·T²) instead of O(L·T³) (the class token's row
-  /// is all a class-token rollout map needs).
+  /// is all a class-token rollout map needs). A rows record recomputes each layer's rows from
+  /// its queries and keys (`streamingRolloutRow`), which needs `discardRatio == 0`.
   public func rolloutRow(_ token: Int, _ fusion: HeadFusion = .mean, discardRatio: Double = 0) -> [Float] {
+    guard isFull else {
+      precondition(discardRatio == 0, "discarding the weakest weights needs every layer's full matrix")
+      return streamingRolloutRow(token, fusion)
+    }
     let t = tokens
     var row = [Double](repeating: 0, count: t)
     row[token] = 1
@@ -90,8 +97,10 @@ extension AttentionRecord {
   /// Mean attention distance of every head (ViT paper, Figure 7, as the probing-vits
   /// reproduction computes it): for each query patch, `Σ_k A[q, k] · ‖centre_q − centre_k‖`
   /// over patch keys only (prefix tokens dropped, weights not renormalised), averaged over
-  /// query patches. In input pixels; `[layers, heads]` row-major.
+  /// query patches. In input pixels; `[layers, heads]` row-major. A rows record recomputes
+  /// the rows in blocks from its queries and keys (`streamingMeanDistances`).
   public func meanDistances(patchSize: Int) -> [Float] {
+    guard isFull else { return streamingMeanDistances(patchSize: patchSize) }
     let n = patchCount
     var distance = [Double](repeating: 0, count: n * n)
     for q in 0..<n {

@@ -25,6 +25,11 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
     self.headCount = headCount
   }
 
+  /// Token counts above which inference without recording runs tiled. Measured with
+  /// `vit-bench attention` (6 heads of 64, Benchmarks/logs/2026-11-30-attention-kernel.log):
+  /// tiled / plain 1.2 at T = 197, 0.8 at 785, 0.5 at 3137.
+  public static let tiledFromTokens = 384
+
   public var channels: Int { projection.outputs }
   public var headDimension: Int { channels / headCount }
 
@@ -34,16 +39,34 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
   ///   - bias: additive per-head `[heads, T, T]` scores (BEiT's relative position bias), or nil.
   ///   - rotary: rotary position embedding for q and k (EVA-02), or nil.
   ///   - record: when true, also returns the attention weights (`[heads, T, T]`, or
-  ///     `[B, heads, T, T]` for a batch); the output is the same either way (the weights are
-  ///     the same tensor the output is computed from). When gradients are recorded, the
-  ///     weights are part of the graph: `retainGrad()` on them gives ∂y/∂A after `backward()`.
-  public func callAsFunction(_ x: Tensor, mask: Tensor? = nil, bias: Tensor? = nil, rotary: RotaryEmbedding? = nil, record: Bool = false) -> (output: Tensor, weights: Tensor?) {
+  ///     `[B, heads, T, T]` for a batch); the output is the same either way up to float
+  ///     rounding (recording computes every weight first; not recording runs tiled). When
+  ///     gradients are recorded, the weights are part of the graph: `retainGrad()` on them
+  ///     gives ∂y/∂A after `backward()`.
+  ///   - observe: called with the fused projection `[B, T, 3C]` (q, k, v; timm's column
+  ///     layout, q and k already rotated by `rotary`) before attention, so a caller can keep
+  ///     queries and keys or compute chosen attention rows (`attentionRows`) without the full
+  ///     matrices. Rows recomputed from them leave out `mask` and `bias`.
+  /// In inference without `record`, attention runs tiled (`tiledSelfAttention`): O(T·C)
+  /// memory, no `[T, T]` matrix; below `tiledFromTokens` tokens the plain path, whose
+  /// `[heads, T, T]` is then a few MB at most, is kept because it is faster there.
+  public func callAsFunction(
+    _ x: Tensor, mask: Tensor? = nil, bias: Tensor? = nil, rotary: RotaryEmbedding? = nil, record: Bool = false,
+    observe: ((Tensor) -> Void)? = nil
+  ) -> (output: Tensor, weights: Tensor?) {
     precondition(x.rank == 2 || x.rank == 3, "attention needs [T, C] or [B, T, C], got \(x.shape)")
     let b = x.rank == 3 ? x.shape[0] : 1, t = x.shape[x.rank - 2], h = headCount, d = headDimension
     var projected = qkv(x)
     if let rotary { projected = rotary.apply(toQKV: projected.reshaped([b, t, 3 * h * d]), heads: h).reshaped(projected.shape) }
+    observe?(projected.reshaped([b, t, 3 * h * d]))
     if !(projected.requiresGrad && GradientMode.isEnabled) {
       // Inference: the same products read q, k, v in place, with no copies (no backward needed).
+      guard record || t <= Self.tiledFromTokens else {
+        // The kernel takes one additive bias: the mask and the per-head bias together.
+        let additive = bias.map { bias in mask.map { bias + $0 } ?? bias } ?? mask
+        let merged = tiledSelfAttention(qkv: projected.reshaped([b, t, 3 * h * d]), heads: h, bias: additive).reshaped(x.shape)
+        return (projection(innerNorm.map { $0(merged) } ?? merged), nil)
+      }
       let (merged, weights) = fusedSelfAttention(qkv: projected.reshaped([b, t, 3 * h * d]), heads: h, mask: mask, bias: bias)
       let recorded = record ? weights.reshaped((x.rank == 3 ? [b] : []) + [h, t, t]) : nil
       let heads = merged.reshaped(x.shape)

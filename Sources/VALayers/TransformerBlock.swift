@@ -22,9 +22,13 @@ public struct TransformerBlock: ParameterContainer, Sendable {
   }
 
   /// `bias` is an additive per-head `[heads, T, T]` on the attention scores (BEiT), `rotary`
-  /// turns q and k by their patch positions (EVA-02); nil for neither.
-  public func callAsFunction(_ x: Tensor, mask: Tensor? = nil, bias: Tensor? = nil, rotary: RotaryEmbedding? = nil, record: Bool = false) -> (output: Tensor, weights: Tensor?) {
-    let (output, weights, _) = tapped(x, mask: mask, bias: bias, rotary: rotary, record: record)
+  /// turns q and k by their patch positions (EVA-02); nil for neither. `record` and `observe`
+  /// as in `MultiHeadSelfAttention`.
+  public func callAsFunction(
+    _ x: Tensor, mask: Tensor? = nil, bias: Tensor? = nil, rotary: RotaryEmbedding? = nil, record: Bool = false,
+    observe: ((Tensor) -> Void)? = nil
+  ) -> (output: Tensor, weights: Tensor?) {
+    let (output, weights, _) = tapped(x, mask: mask, bias: bias, rotary: rotary, record: record, observe: observe)
     return (output, weights)
   }
 
@@ -32,10 +36,11 @@ public struct TransformerBlock: ParameterContainer, Sendable {
   /// pytorch-grad-cam targets in ViTs, `blocks[i].norm1`); under autograd it is part of the
   /// graph, so `retainGrad()` on it gives its gradient.
   public func tapped(
-    _ x: Tensor, mask: Tensor? = nil, bias: Tensor? = nil, rotary: RotaryEmbedding? = nil, record: Bool = false
+    _ x: Tensor, mask: Tensor? = nil, bias: Tensor? = nil, rotary: RotaryEmbedding? = nil, record: Bool = false,
+    observe: ((Tensor) -> Void)? = nil
   ) -> (output: Tensor, weights: Tensor?, normalized: Tensor) {
     let normalized = norm1(x)
-    let (attended, weights) = attention(normalized, mask: mask, bias: bias, rotary: rotary, record: record)
+    let (attended, weights) = attention(normalized, mask: mask, bias: bias, rotary: rotary, record: record, observe: observe)
     let x = x + (layerScale1.map { $0(attended) } ?? attended)
     let fed = mlp(norm2(x))
     return (x + (layerScale2.map { $0(fed) } ?? fed), weights, normalized)

@@ -13,6 +13,8 @@ public enum SafetensorsError: Error, Equatable, CustomStringConvertible {
   case overlap(path: String, first: String, second: String)
   case uncoveredData(path: String, reason: String)
   case missingTensor(path: String, name: String)
+  /// Writing (`SafetensorsStreamWriter`) failed.
+  case writeFailed(path: String, reason: String)
 
   public var description: String {
     switch self {
@@ -29,6 +31,7 @@ public enum SafetensorsError: Error, Equatable, CustomStringConvertible {
     case .overlap(let p, let a, let b): "\(p): tensors '\(a)' and '\(b)' overlap"
     case .uncoveredData(let p, let r): "\(p): data section not covered exactly: \(r)"
     case .missingTensor(let p, let n): "\(p): no tensor named '\(n)'"
+    case .writeFailed(let p, let r): "\(p): could not write: \(r)"
     }
   }
 }

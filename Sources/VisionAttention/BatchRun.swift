@@ -82,6 +82,8 @@ public struct BatchRun: Sendable {
   struct Item: Sendable {
     var job: OutputPlan.Job
     var prepared: PreparedImage?
+    /// What to keep of its attention, from its size.
+    var plan: AttentionPlan?
     var result: ImageAttention?
     var error: (any Error)?
     var skipped = false
@@ -107,34 +109,42 @@ public struct BatchRun: Sendable {
           // A data-set summary must cover every image, and only the model can give a
           // skipped image's numbers: run it, but write nothing for it.
           let prepared = summary == nil ? nil : try? PreparedImage(contentsOfFile: job.input, for: pipeline.model, input: pipeline.input)
-          return Item(job: job, prepared: prepared, skipped: true)
+          let plan = try? prepared.map { try pipeline.attentionPlan($0.geometry, outputs: Pipeline.Outputs()) }
+          return Item(job: job, prepared: prepared, plan: plan ?? nil, skipped: true)
         }
       }
       do {
-        return Item(job: job, prepared: try PreparedImage(contentsOfFile: job.input, for: pipeline.model, input: pipeline.input))
+        let prepared = try PreparedImage(contentsOfFile: job.input, for: pipeline.model, input: pipeline.input)
+        let plan = try pipeline.attentionPlan(prepared.geometry, outputs: outputs(of: job))
+        return Item(job: job, prepared: prepared, plan: plan)
       } catch {
         return Item(job: job, error: error)
       }
     }
   }
 
-  /// Runs the model on every prepared image, a batch per image size.
+  /// Runs the model on every prepared image: a batch per image size for images whose
+  /// attention is kept in full, one at a time (tiled, keeping rows) for those above the limit.
   func runModel(_ items: [Item]) -> [Item] {
     var items = items
-    // Indices of the prepared images, grouped by size in order of first appearance.
-    var groups: [(width: Int, height: Int, members: [Int])] = []
+    // Indices of the prepared images, grouped by size in order of first appearance; an image
+    // kept as rows is a group of its own.
+    var groups: [(width: Int, height: Int, full: Bool, members: [Int])] = []
     for (i, item) in items.enumerated() {
-      guard let image = item.prepared?.image else { continue }
-      if let g = groups.firstIndex(where: { $0.width == image.width && $0.height == image.height }) {
+      guard let image = item.prepared?.image, let plan = item.plan else { continue }
+      let full = plan.capture == .full
+      if full, let g = groups.firstIndex(where: { $0.full && $0.width == image.width && $0.height == image.height }) {
         groups[g].members.append(i)
       } else {
-        groups.append((image.width, image.height, [i]))
+        groups.append((image.width, image.height, full, [i]))
       }
     }
     for group in groups {
       let prepared = group.members.compactMap { items[$0].prepared }
       do {
-        let runs = try pipeline.model.run(batch: prepared.map(\.image))
+        let runs = group.full
+          ? try pipeline.model.run(batch: prepared.map(\.image))
+          : try prepared.map { try pipeline.model.run($0.image, capture: items[group.members[0]].plan!.capture) }
         for (i, (image, run)) in zip(group.members, zip(prepared, runs)) {
           items[i].result = ImageAttention(image, model: pipeline.model, run: run)
         }
@@ -167,7 +177,8 @@ public struct BatchRun: Sendable {
             try Pipeline.makeParentFolder(of: destination)
           }
         }
-        let summary = try pipeline.write(result, input: item.job.input, outputs: outputs(of: item.job))
+        guard let plan = item.plan else { throw item.error ?? VitAttendError.notFound(path: item.job.input) }
+        let summary = try pipeline.write(result, input: item.job.input, outputs: outputs(of: item.job), plan: plan)
         let record = IndexRecord(job: item.job, summary: summary, map: pipeline.settings.map, relativeTo: indexFolder)
         outcomes.append(Outcome(record: record, summary: summary))
       } catch {

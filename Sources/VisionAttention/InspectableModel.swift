@@ -48,7 +48,12 @@ public protocol InspectableModel: Sendable {
   /// The heads a map shows when neither `--head` nor `--fuse` is given.
   var defaultSelection: HeadSelection { get }
   /// Runs on an image already sized to a multiple of the patch size.
-  func run(_ image: Image) throws -> ModelRun
+  /// Layers, heads, tokens and whether token 0 is a class token for a grid, so a run can
+  /// size the attention (L·H·T²) before the model runs.
+  func attentionShape(gridWidth: Int, gridHeight: Int) -> (layers: Int, heads: Int, tokens: Int, hasClassToken: Bool)
+  /// Runs on an image already sized to a multiple of the patch size, keeping the attention
+  /// `capture` asks for (a model that only forms full matrices keeps them all).
+  func run(_ image: Image, capture: AttentionCapture) throws -> ModelRun
   /// Position embeddings of the patches for a grid, `[N, D]` row-major, if the model has them.
   func positionEmbeddings(gridWidth: Int, gridHeight: Int) -> [Float]?
   /// A short name for head `head`, when heads have meanings.
@@ -71,7 +76,9 @@ extension InspectableModel {
   public var maximumUpscale: Double? { nil }
   public var classNames: [String]? { nil }
   public var normalization: (mean: [Float], std: [Float])? { nil }
-  public func run(batch images: [Image]) throws -> [ModelRun] { try images.map(run) }
+  /// Runs keeping every layer's full attention.
+  public func run(_ image: Image) throws -> ModelRun { try run(image, capture: .full) }
+  public func run(batch images: [Image]) throws -> [ModelRun] { try images.map { try run($0) } }
   public var suggestedBatchSize: Int { 1 }
 }
 
@@ -92,7 +99,12 @@ public struct BuiltInModel: InspectableModel {
   /// The appearance head is the one that compares what patches look like.
   public var defaultSelection: HeadSelection { .head(model.heads.firstIndex(of: .appearance) ?? 0) }
 
-  public func run(_ image: Image) throws -> ModelRun {
+  public func attentionShape(gridWidth: Int, gridHeight: Int) -> (layers: Int, heads: Int, tokens: Int, hasClassToken: Bool) {
+    (1, model.heads.count, gridWidth * gridHeight, false)
+  }
+
+  /// Always full: the descriptor model forms its `[heads, N, N]` weights directly.
+  public func run(_ image: Image, capture: AttentionCapture) throws -> ModelRun {
     let input = image.planarFloats()
     let out = model.attention(rgb: input, width: image.width, height: image.height)
     let record = AttentionRecord(
@@ -150,15 +162,20 @@ public struct CheckpointModel: InspectableModel {
   public var defaultSelection: HeadSelection { .fused(.mean) }
   public func headName(_ head: Int) -> String? { nil }
 
-  public func run(_ image: Image) throws -> ModelRun {
+  public func attentionShape(gridWidth: Int, gridHeight: Int) -> (layers: Int, heads: Int, tokens: Int, hasClassToken: Bool) {
+    let c = model.configuration
+    return (c.depth, c.headCount, c.prefixTokens + gridWidth * gridHeight, c.classToken)
+  }
+
+  /// Whether attention rows can be recomputed from queries and keys alone: not when an
+  /// additive position bias (BEiT) enters the scores, so such a model always runs `.full`.
+  public var recomputesRows: Bool { model.relativePositionBiases.isEmpty }
+
+  public func run(_ image: Image, capture: AttentionCapture) throws -> ModelRun {
     let c = model.configuration
     let input = image.planarFloats(mean: c.mean, std: c.std)
-    let output = withGradientsDisabled {
-      model(Tensor(shape: [3, image.height, image.width], scalars: input), recordAttention: true)
-    }
-    let record = AttentionRecord(
-      layers: output.attention.map(\.scalars), heads: c.headCount, prefixTokens: c.prefixTokens,
-      hasClassToken: c.classToken, gridWidth: output.gridWidth, gridHeight: output.gridHeight)
+    let (output, record) = model.inspect(
+      Tensor(shape: [3, image.height, image.width], scalars: input), capture: recomputesRows ? capture : .full)
     let pool = output.poolAttention.map { (heads: $0.shape[0], queries: $0.shape[1], values: $0.scalars) }
     return ModelRun(
       input: input, attention: record, logits: output.logits?.scalars, pool: pool,

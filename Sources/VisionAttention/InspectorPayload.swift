@@ -9,6 +9,14 @@ import VARendering
 /// `attention` is `[layers, heads, T, T]` (row = query token, as in `--dump`'s `attn.{l}`),
 /// `rollout[fusion]` is `[T, T]`, `sagan` is `[N, C]`: for each patch, the SAGAN row of the
 /// 8-pixel feature cell under the patch's centre, over all C cells.
+///
+/// Above `--full-attention-limit` (L·H·T² values) the page embeds no matrices: `attention` is
+/// nil and `queriesKeys` holds every layer's queries and keys at 8 bits, from which the page
+/// recomputes the rows of the hovered patch (T·2C bytes per layer instead of H·T²);
+/// `rollout[fusion]` holds the rows of `rolloutTokens` only (the class token's, else the
+/// first query's), and `sagan` is computed on the image scaled down to at most
+/// `SAGANRows.maximumCells` cells, one row per patch or per cell (`byCell`), whichever is
+/// fewer. `note` says so on the page.
 struct InspectorPayload: Encodable {
   /// Lets the page refuse data it does not understand.
   var version = 1
@@ -25,10 +33,19 @@ struct InspectorPayload: Encodable {
   var tokens: Int
   /// Names of heads with meanings (the built-in model's), else empty.
   var headNames: [String]
-  var attention: QuantisedRows
+  /// Every weight, when the page holds the full matrices.
+  var attention: QuantisedRows?
+  /// Queries and keys to recompute rows from, when it does not.
+  var queriesKeys: QuantisedQueriesKeys?
+  /// What the page recomputes or leaves out at this size, shown under its title; empty when
+  /// it holds every matrix.
+  var note: String
   var rolloutDiscardRatio: Double
   /// Keyed by `HeadFusion.rawValue`.
   var rollout: [String: QuantisedRows]
+  /// The query tokens of the rollout rows, or nil when row `i` is token `i` (or the class
+  /// token's alone).
+  var rolloutTokens: [Int]?
   var sagan: SAGANRows
   var cnn: CNNField
   /// Keyed by `Colormap.rawValue`: 256 RGB triples, base64.
@@ -49,7 +66,14 @@ struct InspectorPayload: Encodable {
     var cell: Int
     var gridWidth: Int
     var gridHeight: Int
+    /// One row per feature cell (the page looks up the cell under a patch's centre) instead
+    /// of one per patch.
+    var byCell = false
     var rows: QuantisedRows
+
+    /// Feature cells above which a page above `--full-attention-limit` computes SAGAN on a
+    /// scaled-down image (2048: at most 4 MiB of rows).
+    static let maximumCells = 2048
   }
 
   /// The theoretical and effective receptive field of `--cnn` (see `ReceptiveField` and

@@ -38,3 +38,14 @@ public enum ResizePolicy: String, CaseIterable, Sendable {
   /// Use the image at its own size, cropped down to a multiple of the patch size.
   case none
 }
+
+/// What `--dump` keeps of the attention (`--dump-attention`).
+public enum DumpAttention: String, CaseIterable, Sendable {
+  /// `attn.{l}` `[heads, T, T]`, every weight of every layer.
+  case full
+  /// `attn_rows.{l}` `[heads, R, T]`, the rows of the R tokens in `attn_rows.tokens` `[R]`
+  /// (the class token 0 when the model has one, then the query patch's token).
+  case rows
+  /// No attention tensors.
+  case none
+}

@@ -47,15 +47,21 @@ public struct Pipeline: Sendable {
   @discardableResult
   public func process(_ path: String, outputs: Outputs) throws -> ImageSummary {
     let prepared = try PreparedImage(contentsOfFile: path, for: model, input: input)
-    let result = ImageAttention(prepared, model: model, run: try model.run(prepared.image))
-    return try write(result, input: path, outputs: outputs)
+    let plan = try attentionPlan(prepared.geometry, outputs: outputs)
+    let result = ImageAttention(prepared, model: model, run: try model.run(prepared.image, capture: plan.capture))
+    return try write(result, input: path, outputs: outputs, plan: plan)
+  }
+
+  /// What to keep of one image's attention for `outputs`.
+  public func attentionPlan(_ geometry: InputGeometry, outputs: Outputs) throws(VitAttendError) -> AttentionPlan {
+    try AttentionPlan(settings: settings, model: model, geometry: geometry, page: outputs.page != nil, dump: outputs.dump != nil)
   }
 
   /// Draws and writes one run's outputs. Everything is computed before anything is written,
   /// so an error leaves no output; each file is written through a temporary file and a
   /// rename. The folders the outputs go in must exist (`BatchRun` makes those of mirrored
   /// trees).
-  public func write(_ result: ImageAttention, input path: String, outputs: Outputs) throws -> ImageSummary {
+  public func write(_ result: ImageAttention, input path: String, outputs: Outputs, plan: AttentionPlan) throws -> ImageSummary {
     let scene = try result.scene(settings)
     // The figure also carries the tensors a dump adds; a page alone skips it.
     let figure = outputs.figure != nil || outputs.dump != nil ? try scene.figure() : nil
@@ -70,7 +76,6 @@ public struct Pipeline: Sendable {
       }
     }
     let summary = try scene.summary()
-    let dump = try figure.flatMap { figure in try outputs.dump.map { _ in try scene.dump(figure, input: path).serialized() } }
 
     if let destination = outputs.page, let page { try AtomicFile.write(page, to: destination) }
     if let destination = outputs.figure, let figure {
@@ -79,7 +84,7 @@ public struct Pipeline: Sendable {
     for (destination, headScene, headFigure) in headFigures {
       try headFigure.image.writePNG(to: destination, text: headScene.textChunks(input: path))
     }
-    if let destination = outputs.dump, let dump { try AtomicFile.write(dump, to: destination) }
+    if let destination = outputs.dump, let figure { try scene.writeDump(figure, input: path, plan: plan, to: destination) }
     return summary
   }
 
@@ -101,26 +106,51 @@ extension Scene {
     try InspectorPage.html(title: "vit-attend: \((input as NSString).lastPathComponent)", payload: inspectorPayload(input: input))
   }
 
-  /// The dump's tensors: `input` `[3,H,W]`, `logits` `[classes]` when the model has a
-  /// classifier, else `embedding` `[D]` when it has one (the pooled tokens), `attn.{l}` `[heads,T,T]` for every layer, then the figure's own tensors.
-  /// The metadata holds the figure's parameters and the geometry that maps tokens back to
-  /// the input file's pixels (`geometryMetadata`).
-  public func dump(_ figure: RenderedFigure, input: String) -> SafetensorsWriter {
-    var writer = SafetensorsWriter()
-    let entries = textChunks(input: input) + geometryMetadata()
-    writer.metadata = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
-    writer.add("input", shape: [3, geometry.height, geometry.width], values: run.input)
-    if let logits = run.logits { writer.add("logits", shape: [logits.count], values: logits) }
-    if let embedding = run.embedding { writer.add("embedding", shape: [embedding.count], values: embedding) }
-    let t = run.attention.tokens
-    for (l, layer) in run.attention.layers.enumerated() {
-      writer.add("attn.\(l)", shape: [run.attention.heads, t, t], values: layer)
+  /// Streams the dump to `path` tensor by tensor (header first, then each layer, through a
+  /// temporary file and a rename), so even a `full` dump of many gigabytes is never
+  /// assembled in memory: `input` `[3,H,W]`; `logits` `[classes]` when the model has a
+  /// classifier, else `embedding` `[D]` when it has one; the attention as `plan` says
+  /// (`attn.{l}` `[heads,T,T]`, or `attn_rows.{l}` `[heads,R,T]` with `attn_rows.tokens`
+  /// `[R]`, or none); `attn.pool` for an attention-pooling head; then the figure's own
+  /// tensors. The metadata holds the figure's parameters, the attention choice
+  /// (`attention-dump`, `attention-values`, `full-attention-limit`) and the geometry that
+  /// maps tokens back to the input file's pixels (`geometryMetadata`).
+  public func writeDump(_ figure: RenderedFigure, input: String, plan: AttentionPlan, to path: String) throws {
+    typealias Entry = SafetensorsStreamWriter.Entry
+    let record = run.attention
+    var tensors: [(entry: Entry, write: (SafetensorsStreamWriter) throws -> Void)] = [
+      (Entry("input", shape: [3, geometry.height, geometry.width]), { try $0.write(run.input) }),
+    ]
+    if let logits = run.logits { tensors.append((Entry("logits", shape: [logits.count]), { try $0.write(logits) })) }
+    if let embedding = run.embedding { tensors.append((Entry("embedding", shape: [embedding.count]), { try $0.write(embedding) })) }
+    let t = record.tokens, rows = plan.rowTokens
+    switch plan.dumpAttention ?? .none {
+    case .full:
+      for l in record.layers.indices {
+        tensors.append((Entry("attn.\(l)", shape: [record.heads, t, t]), { try $0.write(record.layers[l]) }))
+      }
+    case .rows:
+      tensors.append((Entry("attn_rows.tokens", dtype: .i64, shape: [rows.count]), { try $0.write(integers: rows) }))
+      for l in record.layers.indices {
+        tensors.append((Entry("attn_rows.\(l)", shape: [record.heads, rows.count, t]), { try $0.write(record.rows(layer: l, tokens: rows)) }))
+      }
+    case .none:
+      break
     }
     if let pool = run.pool {
-      writer.add("attn.pool", shape: [pool.heads, pool.queries, pool.values.count / (pool.heads * pool.queries)], values: pool.values)
+      let n = pool.values.count / (pool.heads * pool.queries)
+      tensors.append((Entry("attn.pool", shape: [pool.heads, pool.queries, n]), { try $0.write(pool.values) }))
     }
-    for extra in figure.tensors { writer.add(extra.name, shape: extra.shape, values: extra.values) }
-    return writer
+    for extra in figure.tensors {
+      tensors.append((Entry(extra.name, shape: extra.shape), { try $0.write(extra.values) }))
+    }
+    var metadata = Dictionary((textChunks(input: input) + geometryMetadata()).map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+    metadata["attention-dump"] = (plan.dumpAttention ?? .none).rawValue
+    metadata["attention-values"] = String(plan.values)
+    metadata["full-attention-limit"] = String(settings.fullAttentionLimit)
+    let writer = try SafetensorsStreamWriter(path: path, entries: tensors.map(\.entry), metadata: metadata)
+    for tensor in tensors { try tensor.write(writer) }
+    try writer.finish()
   }
 
   /// How token `prefix_tokens + r · grid_width + c` maps back to the input file: patch

@@ -35,15 +35,21 @@ extension Scene {
   }
 
   /// Rollout through every layer; the class token's row when there is one, else the query's.
+  /// A full record dumps the whole `rollout` `[T, T]`; a rows record (above
+  /// `--full-attention-limit`) carries only that row down the layers and dumps `rollout_row`.
   func rolloutFigure() -> RenderedFigure {
     let fusion: HeadFusion = settings.fuse ?? .mean
-    let rollout = attention.rollout(fusion, discardRatio: settings.discardRatio)
     let row = attention.hasClassToken ? 0 : attention.token(column: patch.column, row: patch.row)
     let whose = attention.hasClassToken ? "class token" : "patch (\(patch.column),\(patch.row))"
-    var figure = mapFigure(
-      attention.patchMap(of: rollout, query: row),
-      title: "attention rollout of the \(whose) over \(plural(attention.layers.count, "layer")) (\(fusion.rawValue) of heads, discard \(settings.discardRatio))",
-      marked: !attention.hasClassToken)
+    let title = "attention rollout of the \(whose) over \(plural(attention.layers.count, "layer")) (\(fusion.rawValue) of heads, discard \(settings.discardRatio))"
+    guard attention.isFull else {
+      let values = attention.rolloutRow(row, fusion, discardRatio: settings.discardRatio)
+      var figure = mapFigure(attention.patchMap(ofRow: values), title: title, marked: !attention.hasClassToken)
+      figure.tensors.append(("rollout_row", [attention.tokens], values))
+      return figure
+    }
+    let rollout = attention.rollout(fusion, discardRatio: settings.discardRatio)
+    var figure = mapFigure(attention.patchMap(of: rollout, query: row), title: title, marked: !attention.hasClassToken)
     figure.tensors.append(("rollout", [attention.tokens, attention.tokens], rollout))
     return figure
   }

@@ -23,20 +23,45 @@ extension Scene {
 
   /// Quantises every layer and head, rollout for each fusion, and the SAGAN rows under every
   /// patch. Complexity: O(L·H·T²), plus O(L·T³) for the rollouts of a model without a class
-  /// token.
+  /// token. A rows record (above `--full-attention-limit`) gives queries and keys instead of
+  /// weights, one rollout row per fusion and SAGAN on a scaled-down image: O(L·T·C) bytes,
+  /// O(L·H·T²·d) time for the rollouts.
   func inspectorPayload(input: String) throws -> InspectorPayload {
     let record = attention
     let t = record.tokens
-    var weights = QuantisedRows(rowLength: t)
-    for layer in record.layers { weights.append(layer) }
-    // A class-token model's rollout map is the class token's row; without one, any patch
-    // can be the query, so every row goes in.
+    var weights: QuantisedRows?, queriesKeys: QuantisedQueriesKeys?, rolloutTokens: [Int]?
     var rollouts: [String: QuantisedRows] = [:]
-    for fusion in HeadFusion.allCases {
-      let values = record.hasClassToken
-        ? record.rolloutRow(0, fusion, discardRatio: settings.discardRatio)
-        : record.rollout(fusion, discardRatio: settings.discardRatio)
-      rollouts[fusion.rawValue] = QuantisedRows(values, rowLength: t)
+    var note = ""
+    let sagan: InspectorPayload.SAGANRows
+    if record.isFull {
+      var all = QuantisedRows(rowLength: t)
+      for layer in record.layers { all.append(layer) }
+      weights = all
+      // A class-token model's rollout map is the class token's row; without one, any patch
+      // can be the query, so every row goes in.
+      for fusion in HeadFusion.allCases {
+        let values = record.hasClassToken
+          ? record.rolloutRow(0, fusion, discardRatio: settings.discardRatio)
+          : record.rollout(fusion, discardRatio: settings.discardRatio)
+        rollouts[fusion.rawValue] = QuantisedRows(values, rowLength: t)
+      }
+      sagan = saganRowsUnderPatches()
+    } else {
+      queriesKeys = QuantisedQueriesKeys(record)
+      let token = record.hasClassToken ? 0 : record.token(column: patch.column, row: patch.row)
+      rolloutTokens = [token]
+      // One recomputation of every layer's rows serves all three fusions (the discard ratio
+      // is 0 here: AttentionPlan refuses any other above the limit).
+      for (fusion, row) in zip(HeadFusion.allCases, record.rolloutRows(token, fusions: HeadFusion.allCases)) {
+        rollouts[fusion.rawValue] = QuantisedRows(row, rowLength: t)
+      }
+      sagan = saganRowsScaled()
+      let values = record.layers.count * record.heads * t * t
+      note = "\(t) tokens: the \(values) attention weights (L·H·T²) are above --full-attention-limit \(settings.fullAttentionLimit), "
+        + "so this page keeps each layer's queries and keys at 8 bits and recomputes the rows of the patch under the pointer "
+        + "(8-bit rounding moves weights by up to about 10% of their row's maximum); "
+        + "rollout is kept for \(record.hasClassToken ? "the class token" : "patch (\(patch.column),\(patch.row))") only; "
+        + "SAGAN uses \(sagan.cell)-pixel cells."
     }
 
     // The page keeps a head even while it shows a fusion, so ← and → have somewhere to start.
@@ -57,8 +82,9 @@ extension Scene {
       prefixTokens: record.prefixTokens, hasClassToken: record.hasClassToken,
       layers: record.layers.count, heads: record.heads, tokens: t,
       headNames: (0..<record.heads).compactMap { model.headName($0) },
-      attention: weights, rolloutDiscardRatio: settings.discardRatio, rollout: rollouts,
-      sagan: saganRowsUnderPatches(), cnn: cnnField(),
+      attention: weights, queriesKeys: queriesKeys, note: note,
+      rolloutDiscardRatio: settings.discardRatio, rollout: rollouts, rolloutTokens: rolloutTokens,
+      sagan: sagan, cnn: cnnField(),
       colormaps: InspectorPayload.colormapTables, initial: initial)
   }
 
@@ -76,6 +102,29 @@ extension Scene {
       }
     }
     return .init(cell: 8, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight, rows: rows)
+  }
+
+  /// SAGAN for a rows record: on the model input scaled down so at most
+  /// `SAGANRows.maximumCells` cells remain (`saganAttention`), one row per patch or one per
+  /// cell, whichever is fewer: O(cells · min(N, cells)) bytes however large the image, where
+  /// `saganRowsUnderPatches` at full scale is O(N · cells) with cells growing like N.
+  func saganRowsScaled() -> InspectorPayload.SAGANRows {
+    let sagan = saganAttention()
+    let cells = sagan.gridWidth * sagan.gridHeight, side = 8 * sagan.factor
+    guard attention.patchCount <= cells else {
+      return .init(cell: side, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight, byCell: true,
+                   rows: QuantisedRows(sagan.weights, rowLength: cells))
+    }
+    var rows = QuantisedRows(rowLength: cells)
+    let p = model.patchSize
+    for row in 0..<attention.gridHeight {
+      for column in 0..<attention.gridWidth {
+        let x = min((column * p + p / 2) / side, sagan.gridWidth - 1), y = min((row * p + p / 2) / side, sagan.gridHeight - 1)
+        let cell = y * sagan.gridWidth + x
+        rows.append(sagan.weights[(cell * cells)..<((cell + 1) * cells)])
+      }
+    }
+    return .init(cell: side, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight, rows: rows)
   }
 
   /// `--cnn`'s fields, in the form the page evaluates at any pixel.

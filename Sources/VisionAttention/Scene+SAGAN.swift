@@ -7,15 +7,23 @@ import VATensorCore
 /// SAGAN attention over the training-free CNN feature bank, at the same points as the ViT's.
 extension Scene {
   /// The feature-map attention of the model input (cropped to a multiple of 8): `[N, N]`
-  /// over a `gridWidth × gridHeight` map of 8-pixel cells.
-  func saganAttention() -> (gridWidth: Int, gridHeight: Int, weights: [Float], image: Image) {
-    let cropped = image.cropped(x: 0, y: 0, width: image.width / 8 * 8, height: image.height / 8 * 8)
+  /// over a `gridWidth × gridHeight` map of 8-pixel cells of `image`, which is the model input
+  /// scaled down by `factor`. The factor is 1 unless the attention record keeps only rows
+  /// (above `--full-attention-limit`): then the smallest whole factor leaving at most
+  /// `SAGANRows.maximumCells` cells, since `[N, N]` grows with the square of the pixels.
+  func saganAttention() -> (gridWidth: Int, gridHeight: Int, weights: [Float], image: Image, factor: Int) {
+    var factor = 1
+    while !attention.isFull, (image.width / (8 * factor)) * (image.height / (8 * factor)) > InspectorPayload.SAGANRows.maximumCells {
+      factor += 1
+    }
+    let small = factor == 1 ? image : image.resized(width: image.width / factor, height: image.height / factor, filter: .bicubic)
+    let cropped = small.cropped(x: 0, y: 0, width: small.width / 8 * 8, height: small.height / 8 * 8)
     let rgb = Tensor(shape: [3, cropped.height, cropped.width], scalars: cropped.planarFloats())
     let out = FeatureSAGAN().attention(rgb: rgb)
-    return (out.gridWidth, out.gridHeight, out.weights.scalars, cropped)
+    return (out.gridWidth, out.gridHeight, out.weights.scalars, cropped, factor)
   }
 
-  /// The feature-map cell under a model-input pixel.
+  /// The feature-map cell under a pixel of the (scaled) SAGAN image.
   private func cell(_ p: (x: Int, y: Int), gridWidth: Int, gridHeight: Int) -> Int {
     min(p.y / 8, gridHeight - 1) * gridWidth + min(p.x / 8, gridWidth - 1)
   }
@@ -33,10 +41,11 @@ extension Scene {
   /// The default figure's SAGAN panel: the query point's attention over the feature map.
   func saganPanel() -> Panel {
     let sagan = saganAttention()
-    let query = cell(point, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight)
-    let (picture, bar) = saganMap(sagan.weights, query: query, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight, base: sagan.image, marker: point, color: RGB.markers[0])
+    let at = (x: point.x / sagan.factor, y: point.y / sagan.factor)
+    let query = cell(at, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight)
+    let (picture, bar) = saganMap(sagan.weights, query: query, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight, base: sagan.image, marker: at, color: RGB.markers[0])
     return Panel(image: picture, caption: [
-      "SAGAN attention over CNN features (fixed edge and colour filters, 1/8 scale, untrained identity query/key)",
+      "SAGAN attention over CNN features (fixed edge and colour filters, 1/\(8 * sagan.factor) scale, untrained identity query/key)",
       "also global: a CNN with a self-attention block",
     ], colorBar: bar)
   }
@@ -45,7 +54,7 @@ extension Scene {
   func saganFigure() -> RenderedFigure {
     let sagan = saganAttention()
     let fractions: [(Double, Double)] = [(0.25, 0.3), (0.75, 0.3), (0.5, 0.8)]
-    let points: [(x: Int, y: Int)] = [point] + fractions.map { (x: Int($0.0 * Double(sagan.image.width)), y: Int($0.1 * Double(sagan.image.height))) }
+    let points: [(x: Int, y: Int)] = [(point.x / sagan.factor, point.y / sagan.factor)] + fractions.map { (x: Int($0.0 * Double(sagan.image.width)), y: Int($0.1 * Double(sagan.image.height))) }
     var overview = Canvas(displayed(sagan.image))
     for (i, p) in points.enumerated() {
       overview.marker(queryMarker(scale: Double(displayScale), at: p, shorterSide: min(overview.width, overview.height)), RGB.markers[i])
@@ -59,7 +68,7 @@ extension Scene {
       let (picture, bar) = saganMap(sagan.weights, query: query, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight, base: sagan.image, marker: p, color: RGB.markers[i])
       panels.append(Panel(image: picture, caption: ["cell (\(query % sagan.gridWidth),\(query / sagan.gridWidth))"], colorBar: bar))
     }
-    var figure = RenderedFigure(image: Figure.sideBySide(panels, title: "SAGAN attention over CNN feature maps (fixed filters, untrained identity query/key, 8-pixel cells)"))
+    var figure = RenderedFigure(image: Figure.sideBySide(panels, title: "SAGAN attention over CNN feature maps (fixed filters, untrained identity query/key, \(8 * sagan.factor)-pixel cells)"))
     figure.tensors.append(("sagan.attn", [points.count, n], rows))
     return figure
   }

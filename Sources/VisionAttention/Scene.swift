@@ -31,13 +31,11 @@ public struct Scene {
     self.image = image
     self.run = run
     let record = run.attention
-    let asked = settings.query ?? QueryPoint(x: .fraction(0.5), y: .fraction(0.5))
-    let pixel = try asked.resolved(width: geometry.originalWidth, height: geometry.originalHeight)
-    try geometry.checkQueryable(x: pixel.x, y: pixel.y)
+    let pixel: (x: Int, y: Int)
+    (pixel, patch) = try Self.resolveQuery(settings: settings, geometry: geometry)
     query = QueryPoint(x: pixel.x, y: pixel.y)
     let p = geometry.modelPoint(x: Double(pixel.x) + 0.5, y: Double(pixel.y) + 0.5)
     point = (min(max(Int(p.x), 0), geometry.width - 1), min(max(Int(p.y), 0), geometry.height - 1))
-    patch = geometry.patch(atOriginalX: pixel.x, y: pixel.y)
     layer = settings.layer ?? record.layers.count - 1
     guard layer < record.layers.count else { throw .layerOutOfRange(layer: layer, layers: record.layers.count) }
     if let head = settings.head {
@@ -48,6 +46,17 @@ public struct Scene {
     } else {
       selection = model.defaultSelection
     }
+  }
+
+  /// `--query` (default: the image centre) as a pixel of the input file, checked against
+  /// the image and its crop, and the patch under it.
+  static func resolveQuery(
+    settings: FigureSettings, geometry: InputGeometry
+  ) throws(VitAttendError) -> (pixel: (x: Int, y: Int), patch: (column: Int, row: Int)) {
+    let asked = settings.query ?? QueryPoint(x: .fraction(0.5), y: .fraction(0.5))
+    let pixel = try asked.resolved(width: geometry.originalWidth, height: geometry.originalHeight)
+    try geometry.checkQueryable(x: pixel.x, y: pixel.y)
+    return (pixel, geometry.patch(atOriginalX: pixel.x, y: pixel.y))
   }
 
   /// Names the heads a map was drawn from.

@@ -28,6 +28,12 @@ public struct FigureSettings: Sendable {
   public var cnn: ConvStack = ConvStack.preset("vgg16")!
   /// Full figures with titles, captions and colour bars, or the bare overlay.
   public var style: FigureStyle = .full
+  /// What a dump keeps of the attention; nil: full below `fullAttentionLimit`, rows above.
+  public var dumpAttention: DumpAttention?
+  /// Largest L·H·T² kept as full `[heads, T, T]` matrices (256 Mi values, 1 GiB); above it
+  /// the forward runs tiled and keeps only rows (and queries and keys where a map or the
+  /// page needs them).
+  public var fullAttentionLimit = 256 << 20
   /// What the gradient maps (`gradrollout`, `gradcam`, `attngrad`) explain: by default the
   /// top-1 class.
   public var target: AttributionTarget = .topClass

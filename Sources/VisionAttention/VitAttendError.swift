@@ -18,6 +18,7 @@ public enum VitAttendError: Error, Equatable, CustomStringConvertible {
   case missingResource(name: String)
   case bareNeedsOneMap(map: String)
   case summariesDiffer(first: String, second: String)
+  case needsFullAttention(what: String, values: Int, limit: Int)
   case nothingToMerge(folder: String)
   case malformedIndex(path: String, line: Int, reason: String)
   case noClassifier
@@ -55,6 +56,8 @@ public enum VitAttendError: Error, Equatable, CustomStringConvertible {
       "\(name): the page resource compiled into vit-attend is damaged; rebuild it"
     case .bareNeedsOneMap(let map):
       "--style bare draws one overlay: the default figure's, --map query, cls or rollout, not \(map == "default" ? "the default figure" : "--map " + map)"
+    case .needsFullAttention(let what, let values, let limit):
+      "\(what) needs every layer's full attention matrix, \(values) values here, above the \(limit) kept in full (raise --full-attention-limit, or use a smaller image)"
     case .summariesDiffer(let first, let second):
       "cannot merge summaries of different runs: \(first) and \(second)"
     case .nothingToMerge(let folder):

@@ -10,6 +10,8 @@ extension HeadFusion: ExpressibleByArgument {}
 
 extension OutputFormat: ExpressibleByArgument {}
 
+extension DumpAttention: ExpressibleByArgument {}
+
 extension Shard: ExpressibleByArgument {
   public init?(argument: String) { self.init(parsing: argument) }
 }

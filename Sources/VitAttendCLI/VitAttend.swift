@@ -31,13 +31,20 @@ public struct VitAttend: ParsableCommand {
       floor(f * size). A query in the strip that cropping to a multiple of the patch size \
       removes is refused, with the range the model sees.
 
-      --dump FILE.safetensors writes input [3,H,W], attn.{l} [heads,T,T] for every layer, \
-      and with --map rollout also rollout [T,T], with --map distance also distance \
+      --dump FILE.safetensors writes input [3,H,W], attn.{l} [heads,T,T] for every layer \
+      (--dump-attention full, the default while L·H·T² stays under --full-attention-limit, \
+      256 Mi values = 1 GiB) or attn_rows.{l} [heads,R,T] with attn_rows.tokens [R], the \
+      token indices of the rows: 0 for the class token, then the query patch's token \
+      (--dump-attention rows, the default above the limit), and metadata attention-dump \
+      naming the choice; with --map rollout also rollout [T,T] (rollout_row [T] of the \
+      class token, else the query's, above the limit), with --map distance also distance \
       [layers,heads], with --map rf also rf.size, rf.stride, rf.padding [layers] and erf [H,W], \
-      with --map sagan also sagan.attn [queries, cells] (8-pixel cells of the feature map), \
-      with --map gradrollout also gradrollout [T,T], with --map gradcam also gradcam [grid \
-      rows, grid cols] (before normalisation and upsampling), with --map attngrad also \
-      attngrad [T,T]; logits [classes], or embedding [D] for a model without a classifier.
+      with --map sagan also sagan.attn [queries, cells] (8-pixel cells of the feature map; \
+      above --full-attention-limit the image is scaled down by the smallest whole k leaving \
+      at most 2048 cells, of 8·k pixels), with --map gradrollout also gradrollout [T,T], with \
+      --map gradcam also gradcam [grid rows, grid cols] (before normalisation and \
+      upsampling), with --map attngrad also attngrad [T,T]; logits [classes], or embedding \
+      [D] for a model without a classifier.
 
       Class-specific maps (--map gradrollout, gradcam, attngrad) explain --class K (default: \
       the top-1 class) through the model's gradients; a model without a classifier explains \
@@ -53,7 +60,17 @@ public struct VitAttend: ParsableCommand {
       so a page takes about 4/3 · (L·H·T·(T+4) + 3·R·(T+4) + N·(C+4)) bytes, plus the input as \
       PNG and 35 kB of script, style and colour tables, for L layers, H heads, T tokens, N patches, C 8-pixel cells of \
       the image, and R = 1 rollout row with a class token, else T: at 224x224 about 2.3 MB \
-      for ViT-Ti/16, 4.2 MB for ViT-S/16, 8.0 MB for ViT-B/16.
+      for ViT-Ti/16, 4.2 MB for ViT-S/16, 8.0 MB for ViT-B/16. Above --full-attention-limit \
+      the page holds each layer's queries and keys at 8 bits instead (about 4/3 · L·T·(2D + \
+      8H) bytes, D = the model's width) and recomputes the hovered patch's rows in the browser \
+      (weights within about 10% of their row's maximum), keeps rollout for one token, and \
+      computes SAGAN on the image scaled down to at most 2048 cells; the page says so.
+
+      High resolution: above --full-attention-limit (L·H·T² values, default 256 Mi) \
+      attention runs tiled with an online softmax (no [T,T] matrix is ever held) and only \
+      the rows a map needs are kept: the class token's and the query's per layer; rollout \
+      and distance recompute each layer's rows from its saved queries and keys \
+      (--discard-ratio then needs the full matrices and is refused).
       """,
     version: VisionAttentionInfo.version)
 
@@ -116,6 +133,10 @@ public struct VitAttend: ParsableCommand {
     if let headCount = model.headCount, headCount < 1 { throw ValidationError("--head-count must be at least 1, got \(headCount).") }
     if let std = model.std, std.values.contains(where: { $0 <= 0 }) { throw ValidationError("--std values must be positive.") }
     if let threads = model.threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024, got \(threads).") }
+    if output.dumpAttention != nil, output.dump == nil, output.dumpDir == nil {
+      throw ValidationError("--dump-attention chooses what --dump writes; give --dump FILE.safetensors or --dump-dir DIR too.")
+    }
+    guard output.fullAttentionLimit >= 0 else { throw ValidationError("--full-attention-limit must be at least 0, got \(output.fullAttentionLimit).") }
     do {
       _ = try ConvStack(parsing: maps.cnn ?? "vgg16")
     } catch {
@@ -232,6 +253,8 @@ public struct VitAttend: ParsableCommand {
     settings.alpha = Float(appearance.alpha)
     settings.upsample = appearance.upsample
     settings.style = output.style
+    settings.dumpAttention = output.dumpAttention
+    settings.fullAttentionLimit = output.fullAttentionLimit
     if let k = maps.targetClass { settings.target = .classIndex(k) }
     if let path = maps.targetEmbedding { settings.target = try AttributionTarget.embedding(contentsOfFile: path) }
     return settings

@@ -19,6 +19,12 @@ struct OutputOptions: ParsableArguments {
   @Option(help: "Also write the raw numbers to this safetensors file (one image).")
   var dump: String?
 
+  @Option(name: .customLong("dump-attention"), help: "What --dump keeps of the attention: full, rows or none (default: full while L·H·T² stays under --full-attention-limit, rows above).")
+  var dumpAttention: DumpAttention?
+
+  @Option(name: .customLong("full-attention-limit"), help: "Largest L·H·T² (layers x heads x tokens²) kept as full attention matrices; above it attention runs tiled and only the rows a map needs are kept.")
+  var fullAttentionLimit = 256 << 20
+
   @Option(name: .customLong("dump-dir"), help: "Folder for one safetensors dump per image, mirroring the input tree; the metadata maps tokens to input pixels.")
   var dumpDir: String?
 

@@ -19,6 +19,9 @@ struct ViTBenchmark: ParsableCommand {
   @Option(help: "A folder of timm checkpoints (vit_tiny/small/base_patch16_224) to load instead of random weights.")
   var weights: String?
 
+  @Flag(name: .customLong("no-record"), help: "Do not record attention: the tiled kernel instead of every [heads, T, T].")
+  var noRecord = false
+
   func run() throws {
     // Each forward allocates the same activation buffers again; keeping freed blocks in the
     // heap saves re-faulting and zero-filling them every time (~7% of ViT-S's samples were
@@ -39,9 +42,9 @@ struct ViTBenchmark: ParsableCommand {
       for count in counts {
         ComputeThreads.count = count
         let seconds = medianSeconds(repetitions: repetitions, warmup: 2) {
-          _ = withGradientsDisabled { model(image, recordAttention: true) }
+          _ = withGradientsDisabled { model(image, recordAttention: !noRecord) }
         }
-        print("ViT-\(size.rawValue)/16 224x224 threads=\(count): \(String(format: "%.1f", seconds * 1000)) ms")
+        print("ViT-\(size.rawValue)/16 224x224 threads=\(count)\(noRecord ? " tiled" : " recorded"): \(String(format: "%.1f", seconds * 1000)) ms")
       }
       print("peak memory so far: \(String(format: "%.0f", peakMemoryMiB())) MiB")
     }

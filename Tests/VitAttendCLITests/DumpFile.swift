@@ -4,6 +4,8 @@ import Foundation
 /// reader, so the dump is checked against the format rather than against our code.
 struct DumpFile {
   var shapes: [String: [Int]] = [:]
+  /// "F32", or "I64" for token indices (read into `tensors` as Float, exact below 2²⁴).
+  var dtypes: [String: String] = [:]
   var tensors: [String: [Float]] = [:]
   var metadata: [String: String] = [:]
 
@@ -18,11 +20,15 @@ struct DumpFile {
         continue
       }
       let entry = value as! [String: Any]
-      precondition(entry["dtype"] as! String == "F32")
+      let dtype = entry["dtype"] as! String
+      precondition(dtype == "F32" || dtype == "I64", "\(name): dtype \(dtype)")
       let offsets = entry["data_offsets"] as! [Int]
       shapes[name] = entry["shape"] as? [Int]
+      dtypes[name] = dtype
       tensors[name] = bytes[(data + offsets[0])..<(data + offsets[1])].withUnsafeBytes { raw in
-        (0..<(raw.count / 4)).map { Float(bitPattern: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self).littleEndian) }
+        dtype == "I64"
+          ? (0..<(raw.count / 8)).map { Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self))) }
+          : (0..<(raw.count / 4)).map { Float(bitPattern: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self).littleEndian) }
       }
     }
   }

@@ -102,6 +102,9 @@ struct CurrentMap {
   var note: String
   /// The page's DOM after its script ran.
   var dom: String
+  /// Where the page's attention comes from: "matrices" or "queries-keys" (nil on pages
+  /// without the attribute).
+  var source: String?
 
   init(dom: String) throws {
     guard let start = dom.range(of: "id=\"current-map\"") else { throw HeadlessBrowser.BrowserError.noCurrentMap }
@@ -121,5 +124,6 @@ struct CurrentMap {
     overlayBox = (try attribute("data-overlay-box") as? [NSNumber] ?? []).map(\.doubleValue)
     note = (try? attribute("data-note")) as? String ?? ""
     self.dom = dom
+    source = (try? attribute("data-source")) as? String
   }
 }

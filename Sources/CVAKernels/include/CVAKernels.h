@@ -66,4 +66,20 @@ int ck_gelu_erf_backward_at_level(int level, const float *x, const float *grad, 
 /// and give freed heap memory back to the kernel only above `trim_threshold` bytes.
 void ck_keep_freed_memory(size_t mmap_threshold, size_t trim_threshold);
 
+/// One head's attention for `m` query rows with the keys in tiles and an online softmax
+/// (FlashAttention, Dao et al. 2022, on a CPU): out = softmax(scale · Q Kᵀ + bias) V without
+/// forming the m x t scores. q is [m, d] (row stride ldq), kt is Kᵀ, [d, t] (row stride
+/// ldkt), v is [t, d] (ldv),
+/// bias is [m, t] (ldbias; added before the softmax, -inf drops a key) or NULL, out is [m, d]
+/// (ldo). scratch holds ck_attention_scratch(m, d, key_tile) floats. A row with no finite
+/// score gives zeros. Single-threaded: the caller splits rows and heads across threads.
+void ck_attention_rows(size_t m, size_t t, size_t d, float scale,
+                       const float *q, size_t ldq, const float *kt, size_t ldkt, const float *v, size_t ldv,
+                       const float *bias, size_t ldbias, float *out, size_t ldo,
+                       size_t key_tile, float *scratch);
+
+/// Floats of scratch ck_attention_rows needs: m·key_tile scores, an m x d accumulator and
+/// two values per row.
+size_t ck_attention_scratch(size_t m, size_t d, size_t key_tile);
+
 #endif

@@ -51,12 +51,21 @@ public struct VisionTransformer: ParameterContainer, Sendable {
   /// - Parameters:
   ///   - image: normalised `[3, H, W]`.
   ///   - mask: which keys each query may see (full by default).
-  ///   - recordAttention: keep every layer's attention weights; the output is identical
-  ///     either way.
+  ///   - recordAttention: keep every layer's attention weights `[heads, T, T]`; the output
+  ///     is the same either way up to float rounding (without it attention runs tiled, in
+  ///     O(T·C) memory).
   ///   - recordAttentionInputs: keep every layer's `norm1` output (see `Output`).
-  public func callAsFunction(_ image: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false, recordAttentionInputs: Bool = false) -> Output {
+  ///   - observeAttention: called per layer with the layer index and its fused `qkv`
+  ///     projection `[B, T, 3C]` (see `MultiHeadSelfAttention`): how a caller records chosen
+  ///     attention rows, or queries and keys, without every `[heads, T, T]`.
+  public func callAsFunction(
+    _ image: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false, recordAttentionInputs: Bool = false,
+    observeAttention: ((_ layer: Int, _ qkv: Tensor) -> Void)? = nil
+  ) -> Output {
     precondition(image.rank == 3 && image.shape[0] == 3, "input must be [3, H, W], got \(image.shape)")
-    var out = callAsFunction(batch: image.unsqueezed(0), mask: mask, recordAttention: recordAttention, recordAttentionInputs: recordAttentionInputs)
+    var out = callAsFunction(
+      batch: image.unsqueezed(0), mask: mask, recordAttention: recordAttention,
+      recordAttentionInputs: recordAttentionInputs, observeAttention: observeAttention)
     out.logits = out.logits?.squeezed(0)
     out.tokens = out.tokens.squeezed(0)
     out.attention = out.attention.map { $0.squeezed(0) }
@@ -68,7 +77,10 @@ public struct VisionTransformer: ParameterContainer, Sendable {
 
   /// Runs the model on a batch of same-sized images `[B, 3, H, W]`: every matrix product
   /// covers the whole batch (what training needs for speed). Outputs are `[B, …]`.
-  public func callAsFunction(batch images: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false, recordAttentionInputs: Bool = false) -> Output {
+  public func callAsFunction(
+    batch images: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false, recordAttentionInputs: Bool = false,
+    observeAttention: ((_ layer: Int, _ qkv: Tensor) -> Void)? = nil
+  ) -> Output {
     let c = configuration
     let p = c.patchSize
     precondition(images.rank == 4 && images.shape[1] == 3, "input must be [B, 3, H, W], got \(images.shape)")
@@ -103,7 +115,8 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     let rotary = c.rotary?.embedding(gridWidth: gw, gridHeight: gh, headDimension: d / c.headCount, prefixTokens: c.prefixTokens)
     for (i, block) in blocks.enumerated() {
       let bias = biases.isEmpty ? nil : biases[biases.count == 1 ? 0 : i]
-      let (next, weights, normalized) = block.tapped(x, mask: maskTensor, bias: bias, rotary: rotary, record: recordAttention)
+      let observe = observeAttention.map { observe in { (qkv: Tensor) in observe(i, qkv) } }
+      let (next, weights, normalized) = block.tapped(x, mask: maskTensor, bias: bias, rotary: rotary, record: recordAttention, observe: observe)
       x = next
       if let weights { attention.append(weights) }
       if recordAttentionInputs { attentionInputs.append(normalized) }

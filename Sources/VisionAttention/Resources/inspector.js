@@ -7,7 +7,9 @@
 // asked for that the page cannot show, also shown in #note; empty when nothing) and timings
 // in milliseconds as data-timings;
 // data-overlay-box gives the ViT heat map's [left, top, width, height] in page pixels, so a
-// screenshot can be read patch by patch.
+// screenshot can be read patch by patch; data-source (a JSON string) says whether attention
+// comes from stored matrices ("matrices") or is recomputed from 8-bit queries and keys
+// ("queries-keys").
 "use strict";
 (function () {
   const timings = { scriptStart: performance.now() };
@@ -32,7 +34,13 @@
 
   const L = P.layers, H = P.heads, T = P.tokens, prefix = P.prefixTokens;
   const GW = P.gridWidth, GH = P.gridHeight, N = GW * GH, patch = P.patchSize;
-  const attention = rows(P.attention);
+  // Every weight (P.attention), or, above --full-attention-limit, each layer's queries and
+  // keys at 8 bits (QuantisedQueriesKeys.swift) from which rows are recomputed on demand.
+  const attention = P.attention ? rows(P.attention) : null;
+  const queriesKeys = P.queriesKeys ? P.queriesKeys.layers.map((l) => ({
+    q: new Int8Array(bytes(l.q).buffer), k: new Int8Array(bytes(l.k).buffer),
+    qScales: new Float32Array(bytes(l.qScales).buffer), kScales: new Float32Array(bytes(l.kScales).buffer),
+  })) : null;
   const rollout = {};
   for (const name of Object.keys(P.rollout)) rollout[name] = rows(P.rollout[name]);
   const sagan = rows(P.sagan.rows);
@@ -113,8 +121,41 @@
 
   // ---- maps over the patch grid (Float64Array(N), row-major) ------------------------------
   const queryToken = () => prefix + state.query[1] * GW + state.query[0];
+  // Every head's row from `token` at `layer` from the 8-bit queries and keys:
+  // softmax_j(sq · sk[j] / 127² · Σ q·k[j] / √d). The last few are kept, so moving between
+  // heads, fusions and maps at one patch recomputes nothing.
+  const recomputed = new Map();
+  function recomputedRows(layer, token) {
+    const key = layer + "," + token;
+    if (recomputed.has(key)) return recomputed.get(key);
+    const qk = queriesKeys[layer], d = P.queriesKeys.headDimension, C = H * d, out = [];
+    for (let h = 0; h < H; h++) {
+      const row = new Float64Array(T), q = token * C + h * d;
+      const factor = qk.qScales[token * H + h] / (127 * 127 * Math.sqrt(d));
+      let top = -Infinity;
+      for (let j = 0; j < T; j++) {
+        const k = j * C + h * d;
+        let dot = 0;
+        for (let e = 0; e < d; e++) dot += qk.q[q + e] * qk.k[k + e];
+        row[j] = dot * factor * qk.kScales[j * H + h];
+        if (row[j] > top) top = row[j];
+      }
+      let sum = 0;
+      for (let j = 0; j < T; j++) { row[j] = Math.exp(row[j] - top); sum += row[j]; }
+      for (let j = 0; j < T; j++) row[j] /= sum;
+      out.push(row);
+    }
+    if (recomputed.size >= 4 * L) recomputed.delete(recomputed.keys().next().value);
+    recomputed.set(key, out);
+    return out;
+  }
   // One head's weights from `token` to every patch at `layer`.
   function headRow(layer, head, token, out) {
+    if (!attention) {
+      const row = recomputedRows(layer, token)[head];
+      for (let i = 0; i < N; i++) out[i] = row[prefix + i];
+      return out;
+    }
     const row = (layer * H + head) * T + token, step = attention.steps[row], base = row * T + prefix, data = attention.data;
     for (let i = 0; i < N; i++) out[i] = data[base + i] * step;
     return out;
@@ -155,9 +196,11 @@
   function currentMap() {
     if (state.map === "rollout") {
       const r = rollout[state.fuse === "none" ? "mean" : state.fuse];
-      // With a class token only its row is stored (row 0); without, every token's row.
-      const token = P.hasClassToken ? 0 : queryToken(), step = r.steps[token], out = new Float64Array(N);
-      for (let i = 0; i < N; i++) out[i] = r.data[token * T + prefix + i] * step;
+      // With a class token only its row is stored (row 0); without, every token's row, or
+      // above the limit the rows of P.rolloutTokens alone (the first stands in for others).
+      const token = P.hasClassToken ? 0 : queryToken(), out = new Float64Array(N);
+      const row = P.rolloutTokens ? Math.max(P.rolloutTokens.indexOf(token), 0) : token, step = r.steps[row];
+      for (let i = 0; i < N; i++) out[i] = r.data[row * T + prefix + i] * step;
       return out;
     }
     const values = selectionRow(state.layer, baseToken());
@@ -213,8 +256,13 @@
     for (const s of [vit, saganStage, rf]) place(s.marker, c * patch, r * patch, patch, patch, s.scale);
     if (drawnCNN === c + "," + r + "," + state.cmap) return;
     drawnCNN = c + "," + r + "," + state.cmap;
-    // SAGAN: the row of the feature cell under the query patch's centre.
-    const cells = sagan.length, values = new Float64Array(cells), row = r * GW + c, step = sagan.steps[row];
+    // SAGAN: the row of the feature cell under the query patch's centre (stored per patch,
+    // or per cell of a scaled-down image above the limit).
+    const sgw = P.sagan.gridWidth, sgh = P.sagan.gridHeight;
+    const row = P.sagan.byCell
+      ? Math.min(Math.floor(y / P.sagan.cell), sgh - 1) * sgw + Math.min(Math.floor(x / P.sagan.cell), sgw - 1)
+      : r * GW + c;
+    const cells = sagan.length, values = new Float64Array(cells), step = sagan.steps[row];
     for (let i = 0; i < cells; i++) values[i] = sagan.data[row * cells + i] * step;
     paint(saganStage.overlay, values, P.sagan.gridWidth, P.sagan.gridHeight, false);
     // Theoretical field: the unit centred nearest the pixel (ReceptiveField.nearestUnit).
@@ -266,8 +314,12 @@
   }
   function caption() {
     const who = state.map === "query" || !P.hasClassToken ? "patch (" + state.query.join(",") + ")" : "the class token";
-    if (state.map === "rollout") return "attention rollout of " + who + " through " + plural(L, "layer") + " (" +
-      (state.fuse === "none" ? "mean" : state.fuse) + " of heads, discard " + P.rolloutDiscardRatio + ")";
+    if (state.map === "rollout") {
+      const kept = P.rolloutTokens && !P.hasClassToken && P.rolloutTokens[0] !== queryToken()
+        ? " (this page keeps rollout for patch (" + ((P.rolloutTokens[0] - prefix) % GW) + "," + Math.floor((P.rolloutTokens[0] - prefix) / GW) + ") only)" : "";
+      return "attention rollout of " + who + " through " + plural(L, "layer") + " (" +
+        (state.fuse === "none" ? "mean" : state.fuse) + " of heads, discard " + P.rolloutDiscardRatio + ")" + kept;
+    }
     if (state.map === "mask") return "keep-mass mask: the fewest patches holding " + Math.round(state.keep * 100) +
       "% of the attention of " + who + ", layer " + state.layer + ", " + describeHeads();
     return "attention of " + who + " at layer " + state.layer + ", " + describeHeads();
@@ -318,7 +370,9 @@
   function setUpControls() {
     $("title").textContent = "vit-attend: " + P.input;
     $("model").textContent = "model: " + P.model + " | " + plural(L, "layer") + ", " + plural(H, "head") + ", grid " + GW + "x" + GH +
-      " of " + patch + "-pixel patches, " + (prefix ? plural(prefix, "prefix token") + (P.hasClassToken ? " (class token first)" : "") : "no class token");
+      " of " + patch + "-pixel patches, " + (prefix ? plural(prefix, "prefix token") + (P.hasClassToken ? " (class token first)" : "") : "no class token") +
+      (P.note ? " | " + P.note : "");
+    current.setAttribute("data-source", JSON.stringify(attention ? "matrices" : "queries-keys"));
     $("layer").max = L - 1;
     for (let h = 0; h < H; h++) $("head").append(new Option("head " + h + (P.headNames[h] ? " (" + P.headNames[h] + ")" : ""), h));
     for (const name of Object.keys(colormaps).sort()) $("cmap").append(new Option(name, name));

@@ -1,0 +1,42 @@
+import VAInspection
+
+/// What to keep of the attention for one image, decided before the model runs from the size
+/// of its full matrices, L·H·T², against `FigureSettings.fullAttentionLimit`.
+public struct AttentionPlan: Sendable {
+  /// L·H·T² for this image.
+  public let values: Int
+  /// Whether every `[heads, T, T]` is kept (at most the limit, or a `full` dump asked for).
+  public let full: Bool
+  /// Query tokens whose rows are kept and dumped: the class token (0) when there is one, then
+  /// the query patch's token.
+  public let rowTokens: [Int]
+  /// What the dump holds, nil without a dump.
+  public let dumpAttention: DumpAttention?
+  /// What the model keeps while it runs.
+  public let capture: AttentionCapture
+
+  /// - Throws: `VitAttendError.needsFullAttention` for `--discard-ratio` above the limit
+  ///   (dropping the weakest weights needs whole matrices), and the query's errors.
+  public init(settings: FigureSettings, model: any InspectableModel, geometry: InputGeometry, page: Bool, dump: Bool) throws(VitAttendError) {
+    let gw = geometry.gridWidth, gh = geometry.gridHeight
+    let shape = model.attentionShape(gridWidth: gw, gridHeight: gh)
+    let squared = shape.tokens.multipliedReportingOverflow(by: shape.tokens)
+    let total = squared.partialValue.multipliedReportingOverflow(by: shape.layers * shape.heads)
+    values = squared.overflow || total.overflow ? Int.max : total.partialValue
+    let withinLimit = values <= settings.fullAttentionLimit
+    // A map that ignores the query still keeps the centre patch's row, so every plan has one.
+    let patch = (try? Scene.resolveQuery(settings: settings, geometry: geometry))?.patch ?? (column: gw / 2, row: gh / 2)
+    let queryToken = shape.tokens - gw * gh + patch.row * gw + patch.column
+    rowTokens = (shape.hasClassToken ? [0] : []) + [queryToken]
+    dumpAttention = dump ? settings.dumpAttention ?? (withinLimit ? .full : .rows) : nil
+    // Gradient maps differentiate through every weight.
+    full = withinLimit || dumpAttention == .full || settings.map?.needsGradients == true
+    if !full, settings.map == .rollout || page, settings.discardRatio > 0 {
+      throw .needsFullAttention(what: "--discard-ratio", values: values, limit: settings.fullAttentionLimit)
+    }
+    // Rollout and distance recompute every layer's rows; the page recomputes a hovered
+    // patch's rows in the browser from the same queries and keys.
+    let queriesKeys = page || settings.map == .rollout || settings.map == .distance
+    capture = full ? .full : .rows(tokens: rowTokens, queriesKeys: queriesKeys)
+  }
+}
