@@ -178,8 +178,10 @@ public struct BatchRun: Sendable {
           }
         }
         guard let plan = item.plan else { throw item.error ?? VitAttendError.notFound(path: item.job.input) }
-        let summary = try pipeline.write(result, input: item.job.input, outputs: outputs(of: item.job), plan: plan)
-        let record = IndexRecord(job: item.job, summary: summary, map: pipeline.settings.map, relativeTo: indexFolder)
+        let summary = try pipeline.write(
+          result, input: item.job.input, outputs: outputs(of: item.job), plan: plan, summarize: indexPath != nil || self.summary != nil)
+        let record = summary.map { IndexRecord(job: item.job, summary: $0, map: pipeline.settings.map, relativeTo: indexFolder) }
+          ?? IndexRecord(job: item.job, status: .ok, relativeTo: indexFolder)
         outcomes.append(Outcome(record: record, summary: summary))
       } catch {
         let record = IndexRecord(job: item.job, status: .error, error: "\(error)", relativeTo: indexFolder)

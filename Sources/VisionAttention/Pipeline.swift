@@ -45,7 +45,7 @@ public struct Pipeline: Sendable {
 
   /// Reads `path`, runs the model and writes `outputs`.
   @discardableResult
-  public func process(_ path: String, outputs: Outputs) throws -> ImageSummary {
+  public func process(_ path: String, outputs: Outputs) throws -> ImageSummary? {
     let prepared = try PreparedImage(contentsOfFile: path, for: model, input: input)
     let plan = try attentionPlan(prepared.geometry, outputs: outputs)
     let result = ImageAttention(prepared, model: model, run: try model.run(prepared.image, capture: plan.capture))
@@ -61,7 +61,12 @@ public struct Pipeline: Sendable {
   /// so an error leaves no output; each file is written through a temporary file and a
   /// rename. The folders the outputs go in must exist (`BatchRun` makes those of mirrored
   /// trees).
-  public func write(_ result: ImageAttention, input path: String, outputs: Outputs, plan: AttentionPlan) throws -> ImageSummary {
+  /// - Parameter summarize: also compute the image's summary numbers (an index or a data-set
+  ///   summary wants them; they may cost a second rollout).
+  @discardableResult
+  public func write(
+    _ result: ImageAttention, input path: String, outputs: Outputs, plan: AttentionPlan, summarize: Bool = true
+  ) throws -> ImageSummary? {
     let scene = try result.scene(settings)
     // The figure also carries the tensors a dump adds; a page alone skips it.
     let figure = outputs.figure != nil || outputs.dump != nil ? try scene.figure() : nil
@@ -75,7 +80,7 @@ public struct Pipeline: Sendable {
         headFigures.append((Outputs.perHeadPath(destination, head: head), headScene, try headScene.figure()))
       }
     }
-    let summary = try scene.summary()
+    let summary = summarize ? try scene.summary() : nil
 
     if let destination = outputs.page, let page { try AtomicFile.write(page, to: destination) }
     if let destination = outputs.figure, let figure {

@@ -19,8 +19,15 @@ extension Scene {
       guard let values = attention.classTokenMap(layer: layer, selection) ?? poolMap(selection) else { throw .needsClassToken(map: "cls") }
       return (values, [])
     case .rollout:
-      let rollout = attention.rollout(settings.fuse ?? .mean, discardRatio: settings.discardRatio)
+      // As the styled figure: the whole [T, T] rollout from a full record, the one row
+      // carried down the layers from a rows record (above the full-attention limit).
+      let fusion = settings.fuse ?? .mean
       let row = attention.hasClassToken ? 0 : attention.token(column: patch.column, row: patch.row)
+      guard attention.isFull else {
+        let values = attention.rolloutRow(row, fusion, discardRatio: settings.discardRatio)
+        return (attention.patchMap(ofRow: values), [("rollout_row", [attention.tokens], values)])
+      }
+      let rollout = attention.rollout(fusion, discardRatio: settings.discardRatio)
       return (attention.patchMap(of: rollout, query: row), [("rollout", [attention.tokens, attention.tokens], rollout)])
     case .gradrollout, .gradcam, .attngrad:
       let (values, _, tensors) = try gradientMap()

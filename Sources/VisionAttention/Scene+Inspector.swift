@@ -9,8 +9,8 @@ extension Scene {
   func initialPageMap() throws(VitAttendError) -> InspectorPayload.PageMap {
     switch settings.map {
     case .cls:
-      guard attention.hasClassToken else { throw .needsClassToken(map: "cls") }
-      return .cls
+      // Without a class token the page opens on the query's map, and says why (`note`).
+      return attention.hasClassToken ? .cls : .query
     case .query: return .query
     case .rollout: return .rollout
     case .mask: return .mask
@@ -62,6 +62,11 @@ extension Scene {
         + "(8-bit rounding moves weights by up to about 10% of their row's maximum); "
         + "rollout is kept for \(record.hasClassToken ? "the class token" : "patch (\(patch.column),\(patch.row))") only; "
         + "SAGAN uses \(sagan.cell)-pixel cells."
+    }
+
+    if settings.map == .cls, !record.hasClassToken {
+      note = (note.isEmpty ? "" : note + " ") + "This model has no class token, so the page opens on the query patch's map"
+        + (run.pool != nil ? " (the PNG figure of --map cls shows the attention-pooling head's query)." : ".")
     }
 
     // The page keeps a head even while it shows a fusion, so ← and → have somewhere to start.

@@ -38,7 +38,12 @@ import Testing
     #expect(scratch.contents == ["half.png"])
     try FileManager.default.copyItem(atPath: cat, toPath: scratch.file("cat.png"))
     try expectFailure([scratch.file("cat.png"), "--html", scratch.file("cat.png")], status: 1, mentioning: "refusing to write over an input")
-    try expectFailure([scratch.file("cat.png"), "--html", scratch.file("p.html"), "--map", "cls"], status: 1, mentioning: "needs a model with a class token")
+    // A page for --map cls on a model without a class token opens on the query's map and
+    // says so, instead of failing or falling back silently.
+    let page = try CommandRunner.run([scratch.file("cat.png"), "--html", scratch.file("p.html"), "--map", "cls"])
+    #expect(page.status == 0, "\(page.error)")
+    #expect(try String(contentsOfFile: scratch.file("p.html"), encoding: .utf8).contains("no class token, so the page opens on the query"))
+    try FileManager.default.removeItem(atPath: scratch.file("p.html"))
     try expectFailure([scratch.file("cat.png"), "--html", scratch.file("none/p.html")], status: 1, mentioning: "does not exist")
     #expect(scratch.contents == ["cat.png", "half.png"])
     #expect(try Image(contentsOfFile: scratch.file("cat.png")).width == 451)
