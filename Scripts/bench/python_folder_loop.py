@@ -37,6 +37,7 @@ if sys.argv[1] == '--make-checkpoint':
     os.makedirs(sys.argv[2], exist_ok=True)
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, os.path.join(sys.argv[2], 'model.safetensors'))
     json.dump({'architecture': 'vit_small_patch16_224', 'num_classes': 1000,
+               'model_args': {'patch_size': 16, 'embed_dim': 384, 'depth': 12, 'num_heads': 6},
                'pretrained_cfg': {'mean': [0.5, 0.5, 0.5], 'std': [0.5, 0.5, 0.5], 'input_size': [3, 224, 224]}},
               open(os.path.join(sys.argv[2], 'config.json'), 'w'))
     sys.exit(0)
