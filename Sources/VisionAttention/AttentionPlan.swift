@@ -15,9 +15,9 @@ public struct AttentionPlan: Sendable {
   /// What the model keeps while it runs.
   public let capture: AttentionCapture
 
-  /// - Throws: `VitAttendError.needsFullAttention` for `--discard-ratio` above the limit
+  /// - Throws: `VisionAttentionError.needsFullAttention` for `--discard-ratio` above the limit
   ///   (dropping the weakest weights needs whole matrices), and the query's errors.
-  public init(settings: FigureSettings, model: any InspectableModel, geometry: InputGeometry, page: Bool, dump: Bool) throws(VitAttendError) {
+  public init(settings: FigureSettings, model: any InspectableModel, geometry: InputGeometry, page: Bool, dump: Bool) throws(VisionAttentionError) {
     let gw = geometry.gridWidth, gh = geometry.gridHeight
     let shape = model.attentionShape(gridWidth: gw, gridHeight: gh)
     let squared = shape.tokens.multipliedReportingOverflow(by: shape.tokens)

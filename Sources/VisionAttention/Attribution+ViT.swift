@@ -25,11 +25,11 @@ extension VisionTransformer {
   /// - Parameters:
   ///   - inputs: normalised images `[B, 3, H, W]`.
   ///   - targets: one per image, or one for all.
-  /// - Throws: `VitAttendError.noClassifier` for a class target on a model without a head,
+  /// - Throws: `VisionAttentionError.noClassifier` for a class target on a model without a head,
   ///   `.classOutOfRange`, `.embeddingSizeMismatch`.
   /// - Complexity: a forward and backward pass, plus O(L·H·T² + L·T³) per image for the
   ///   rollout.
-  public func attributions(batch inputs: Tensor, targets: [AttributionTarget]) throws(VitAttendError) -> [Attribution] {
+  public func attributions(batch inputs: Tensor, targets: [AttributionTarget]) throws(VisionAttentionError) -> [Attribution] {
     let b = inputs.shape[0]
     precondition(targets.count == b || targets.count == 1, "\(targets.count) targets for a batch of \(b)")
     let targets = targets.count == b ? targets : Array(repeating: targets[0], count: b)

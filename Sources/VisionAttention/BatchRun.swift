@@ -171,13 +171,13 @@ public struct BatchRun: Sendable {
         continue
       }
       do {
-        guard let result = item.result else { throw item.error ?? VitAttendError.notFound(path: item.job.input) }
+        guard let result = item.result else { throw item.error ?? VisionAttentionError.notFound(path: item.job.input) }
         if item.job.mirrored {
           for destination in [item.job.output, item.job.page, item.job.dump].compactMap({ $0 }) {
             try Pipeline.makeParentFolder(of: destination)
           }
         }
-        guard let plan = item.plan else { throw item.error ?? VitAttendError.notFound(path: item.job.input) }
+        guard let plan = item.plan else { throw item.error ?? VisionAttentionError.notFound(path: item.job.input) }
         let summary = try pipeline.write(
           result, input: item.job.input, outputs: outputs(of: item.job), plan: plan, summarize: indexPath != nil || self.summary != nil)
         let record = summary.map { IndexRecord(job: item.job, summary: $0, map: pipeline.settings.map, relativeTo: indexFolder) }

@@ -57,8 +57,8 @@ public struct DatasetSummary: Codable, Equatable, Sendable {
   }
 
   /// The sum of two summaries of the same model and map (two shards).
-  /// - Throws: `VitAttendError.summariesDiffer` when they are not of the same model and map.
-  public func merged(with other: DatasetSummary) throws(VitAttendError) -> DatasetSummary {
+  /// - Throws: `VisionAttentionError.summariesDiffer` when they are not of the same model and map.
+  public func merged(with other: DatasetSummary) throws(VisionAttentionError) -> DatasetSummary {
     guard map == other.map, model == other.model, images == 0 || other.images == 0 || (layers, heads) == (other.layers, other.heads) else {
       throw .summariesDiffer(first: "\(model), --map \(map)", second: "\(other.model), --map \(other.map)")
     }

@@ -122,7 +122,7 @@ public enum Faithfulness {
   public static func curves(
     model: any AttributableModel, input: [Float], gridWidth gw: Int, gridHeight gh: Int, patchSize p: Int,
     maps: [(name: String, values: [Float])], targetClass k: Int, batchSize: Int = 16
-  ) throws(VitAttendError) -> [String: FaithfulnessCurves] {
+  ) throws(VisionAttentionError) -> [String: FaithfulnessCurves] {
     let w = gw * p, h = gh * p
     let substrate = blurred(input, width: w, height: h)
     let points = steps(gridWidth: gw, gridHeight: gh).points

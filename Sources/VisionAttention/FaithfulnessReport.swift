@@ -102,17 +102,17 @@ public struct FaithfulnessRun: Sendable {
 
   /// Runs every image in `paths` (decoded and sized as `input` says).
   /// - Parameter progress: called after each image with (done, total).
-  /// - Throws: `VitAttendError.faithfulnessNeedsClass` for an embedding target, the
+  /// - Throws: `VisionAttentionError.faithfulnessNeedsClass` for an embedding target, the
   ///   attribution's errors, and image errors naming the file.
   public func run(_ paths: [String], progress: (Int, Int) -> Void = { _, _ in }) throws -> FaithfulnessReport {
-    if case .embedding = target { throw VitAttendError.faithfulnessNeedsClass }
+    if case .embedding = target { throw VisionAttentionError.faithfulnessNeedsClass }
     var entries: [FaithfulnessReport.ImageEntry] = []
     var skipped: [String: String] = [:]
     for (position, path) in paths.enumerated() {
       let prepared = try PreparedImage(contentsOfFile: path, for: model, input: input)
       let run = try model.run(prepared.image)
       let attribution = try Self.attribution(model, prepared.image, target)
-      guard let k = attribution.targetClass, let probability = attribution.probability else { throw VitAttendError.faithfulnessNeedsClass }
+      guard let k = attribution.targetClass, let probability = attribution.probability else { throw VisionAttentionError.faithfulnessNeedsClass }
       var named: [(name: String, values: [Float])] = []
       for kind in maps {
         switch Self.map(kind, record: AttributionRecordPair(run: run.attention, attribution: attribution), seed: UInt64(position)) {
@@ -143,8 +143,8 @@ public struct FaithfulnessRun: Sendable {
 
 extension FaithfulnessRun {
   /// The image's attribution; a model without a classifier has no probability to follow.
-  static func attribution(_ model: any AttributableModel, _ image: Image, _ target: AttributionTarget) throws(VitAttendError) -> Attribution {
-    let result = Result { () throws(VitAttendError) -> Attribution in try model.attributions([image], targets: [target])[0] }
+  static func attribution(_ model: any AttributableModel, _ image: Image, _ target: AttributionTarget) throws(VisionAttentionError) -> Attribution {
+    let result = Result { () throws(VisionAttentionError) -> Attribution in try model.attributions([image], targets: [target])[0] }
     if case .failure(.noClassifier) = result { throw .faithfulnessNeedsClass }
     return try result.get()
   }

@@ -23,7 +23,7 @@ public struct ImageAttention: Sendable {
   public var record: AttentionRecord { run.attention }
 
   /// Decodes `path` (PNG or JPEG, by content) and runs it through `model`.
-  /// - Throws: `ImageIOError` for unreadable or corrupt files, `VitAttendError.imageTooSmall`
+  /// - Throws: `ImageIOError` for unreadable or corrupt files, `VisionAttentionError.imageTooSmall`
   ///   when not one patch fits, or the model's own errors.
   public init(contentsOfFile path: String, model: any InspectableModel, input: InputSettings = InputSettings()) throws {
     let prepared = try PreparedImage(contentsOfFile: path, for: model, input: input)
@@ -101,9 +101,9 @@ public struct ImageAttention: Sendable {
   }
 
   /// Everything the figures for `settings` are drawn from.
-  /// - Throws: `VitAttendError` when the query is outside the image or the layer or head is
+  /// - Throws: `VisionAttentionError` when the query is outside the image or the layer or head is
   ///   out of the model's range.
-  public func scene(_ settings: FigureSettings = FigureSettings()) throws(VitAttendError) -> Scene {
+  public func scene(_ settings: FigureSettings = FigureSettings()) throws(VisionAttentionError) -> Scene {
     try Scene(settings: settings, model: model, geometry: geometry, image: image, run: run)
   }
 }
@@ -117,8 +117,8 @@ public struct PreparedImage: Sendable {
   public let image: Image
 
   /// Sizes `original` for `model`.
-  /// - Throws: `VitAttendError.imageTooSmall` when not one patch fits.
-  public init(_ original: Image, for model: any InspectableModel, resize: ResizePolicy = .fit) throws(VitAttendError) {
+  /// - Throws: `VisionAttentionError.imageTooSmall` when not one patch fits.
+  public init(_ original: Image, for model: any InspectableModel, resize: ResizePolicy = .fit) throws(VisionAttentionError) {
     geometry = try InputGeometry(
       originalWidth: original.width, originalHeight: original.height, patchSize: model.patchSize,
       longerSide: resize == .fit ? model.preferredLongerSide : nil, maximumUpscale: model.maximumUpscale)

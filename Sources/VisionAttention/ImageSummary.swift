@@ -24,7 +24,7 @@ public struct ImageSummary: Sendable {
 
 extension Scene {
   /// The summary numbers of this scene's figure.
-  public func summary() throws(VitAttendError) -> ImageSummary {
+  public func summary() throws(VisionAttentionError) -> ImageSummary {
     let record = attention
     var summary = ImageSummary(
       prediction: prediction, gridWidth: record.gridWidth, gridHeight: record.gridHeight,

@@ -71,8 +71,8 @@ public struct IndexRecord: Codable, Equatable, Sendable {
   }
 
   /// The records of an index file (`index.jsonl`), in file order; none when it is missing.
-  /// - Throws: `VitAttendError.malformedIndex` naming the line that is not a record.
-  public static func records(inFile path: String) throws(VitAttendError) -> [IndexRecord] {
+  /// - Throws: `VisionAttentionError.malformedIndex` naming the line that is not a record.
+  public static func records(inFile path: String) throws(VisionAttentionError) -> [IndexRecord] {
     try IndexWriter.read(path)
   }
 

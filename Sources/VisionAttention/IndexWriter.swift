@@ -9,7 +9,7 @@ struct IndexWriter {
   private let temporary: String
   private let handle: FileHandle
 
-  init(path: String) throws(VitAttendError) {
+  init(path: String) throws(VisionAttentionError) {
     self.path = path
     try Pipeline.makeParentFolder(of: path)
     let folder = (path as NSString).deletingLastPathComponent
@@ -27,7 +27,7 @@ struct IndexWriter {
   }
 
   /// Closes the file and renames it over the index.
-  func finish() throws(VitAttendError) {
+  func finish() throws(VisionAttentionError) {
     do {
       try handle.close()
     } catch {
@@ -40,7 +40,7 @@ struct IndexWriter {
   }
 
   /// Records of an index file by input, for `--skip-existing` (empty when there is none).
-  static func read(_ path: String) throws(VitAttendError) -> [IndexRecord] {
+  static func read(_ path: String) throws(VisionAttentionError) -> [IndexRecord] {
     guard let data = FileManager.default.contents(atPath: path) else { return [] }
     var records: [IndexRecord] = []
     for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated() where !line.isEmpty {

@@ -31,8 +31,8 @@ public struct InputGeometry: Equatable, Sendable {
   ///   - longerSide: target length of the longer side, or nil to keep the image's own size.
   ///   - maximumUpscale: the most the image may be enlarged (nil: no limit); a smaller image
   ///     is fitted to this multiple of its size instead of `longerSide`.
-  /// - Throws: `VitAttendError.imageTooSmall` when not even one patch fits.
-  public init(originalWidth: Int, originalHeight: Int, patchSize: Int, longerSide: Int?, maximumUpscale: Double? = nil) throws(VitAttendError) {
+  /// - Throws: `VisionAttentionError.imageTooSmall` when not even one patch fits.
+  public init(originalWidth: Int, originalHeight: Int, patchSize: Int, longerSide: Int?, maximumUpscale: Double? = nil) throws(VisionAttentionError) {
     self.originalWidth = originalWidth
     self.originalHeight = originalHeight
     self.patchSize = patchSize
@@ -81,8 +81,8 @@ public struct InputGeometry: Equatable, Sendable {
   }
 
   /// Refuses a query pixel in a strip that cropping removes, naming the crop.
-  /// - Throws: `VitAttendError.queryInCroppedStrip`.
-  public func checkQueryable(x: Int, y: Int) throws(VitAttendError) {
+  /// - Throws: `VisionAttentionError.queryInCroppedStrip`.
+  public func checkQueryable(x: Int, y: Int) throws(VisionAttentionError) {
     guard let xs = queryable(horizontal: true), let ys = queryable(horizontal: false) else { return }
     guard xs.contains(x), ys.contains(y) else {
       let resized = scale == 1 ? "" : " resized to \(resizedWidth)x\(resizedHeight)"

@@ -24,8 +24,8 @@ enum InspectorPage {
   }
 
   /// One resource's text.
-  /// - Throws: `VitAttendError.missingResource` when it is not UTF-8 (a broken build).
-  static func text(of resource: Resource) throws(VitAttendError) -> String {
+  /// - Throws: `VisionAttentionError.missingResource` when it is not UTF-8 (a broken build).
+  static func text(of resource: Resource) throws(VisionAttentionError) -> String {
     guard let text = String(validating: resource.bytes, as: UTF8.self) else { throw .missingResource(name: resource.rawValue) }
     return text
   }
@@ -41,7 +41,7 @@ enum InspectorPage {
       ("{{PAYLOAD}}", try payload.json()),
     ]
     for (marker, value) in parts {
-      guard let range = page.range(of: marker) else { throw VitAttendError.missingResource(name: "\(Resource.template.rawValue) marker \(marker)") }
+      guard let range = page.range(of: marker) else { throw VisionAttentionError.missingResource(name: "\(Resource.template.rawValue) marker \(marker)") }
       page.replaceSubrange(range, with: value)
     }
     return Array(page.utf8)

@@ -55,7 +55,7 @@ public struct OutputPlan: Equatable, Sendable {
   /// Expands folders (recursively, in sorted relative-path order, hidden entries skipped),
   /// pairs each image with its outputs, keeps the shard's share, and refuses any output that
   /// would overwrite an input or another output.
-  public static func make(_ request: Request) throws(VitAttendError) -> OutputPlan {
+  public static func make(_ request: Request) throws(VisionAttentionError) -> OutputPlan {
     var images: [(path: String, relative: String, fromFolder: Bool)] = []
     for input in request.inputs {
       var isDirectory: ObjCBool = false
@@ -76,7 +76,7 @@ public struct OutputPlan: Equatable, Sendable {
     var jobs: [Job] = []
     var claimed: [String: String] = [:]  // resolved output path -> the input it belongs to
     let inputPaths = Set(images.map { resolved($0.path) })
-    func claim(_ path: String?, for input: String) throws(VitAttendError) {
+    func claim(_ path: String?, for input: String) throws(VisionAttentionError) {
       guard let path else { return }
       let key = resolved(path)
       if inputPaths.contains(key) { throw .wouldOverwriteInput(path: path) }

@@ -53,7 +53,7 @@ public struct Pipeline: Sendable {
   }
 
   /// What to keep of one image's attention for `outputs`.
-  public func attentionPlan(_ geometry: InputGeometry, outputs: Outputs) throws(VitAttendError) -> AttentionPlan {
+  public func attentionPlan(_ geometry: InputGeometry, outputs: Outputs) throws(VisionAttentionError) -> AttentionPlan {
     try AttentionPlan(settings: settings, model: model, geometry: geometry, page: outputs.page != nil, dump: outputs.dump != nil)
   }
 
@@ -94,7 +94,7 @@ public struct Pipeline: Sendable {
   }
 
   /// Makes the folder `path` goes in (mirrored output trees), if missing.
-  static func makeParentFolder(of path: String) throws(VitAttendError) {
+  static func makeParentFolder(of path: String) throws(VisionAttentionError) {
     let folder = (path as NSString).deletingLastPathComponent
     guard !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) else { return }
     do {

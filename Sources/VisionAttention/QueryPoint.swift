@@ -78,8 +78,8 @@ public struct QueryPoint: Equatable, Sendable, CustomStringConvertible {
   }
 
   /// The pixel named in a `width × height` image.
-  /// - Throws: `VitAttendError.queryOutsideImage` for a pixel outside it.
-  public func resolved(width: Int, height: Int) throws(VitAttendError) -> (x: Int, y: Int) {
+  /// - Throws: `VisionAttentionError.queryOutsideImage` for a pixel outside it.
+  public func resolved(width: Int, height: Int) throws(VisionAttentionError) -> (x: Int, y: Int) {
     let p = (x: x.pixel(size: width), y: y.pixel(size: height))
     guard (0..<width).contains(p.x), (0..<height).contains(p.y) else {
       throw .queryOutsideImage(x: p.x, y: p.y, width: width, height: height)

@@ -5,9 +5,9 @@ import VARendering
 /// The class-specific maps: gradient rollout, Grad-CAM and attention × gradient.
 extension Scene {
   /// The model's attribution of this scene's image for `settings.target`.
-  /// - Throws: `VitAttendError.targetNeedsCheckpoint` for a model without gradients (the
+  /// - Throws: `VisionAttentionError.targetNeedsCheckpoint` for a model without gradients (the
   ///   built-in one), or the attribution's own errors (no classifier, class out of range).
-  public func attribution() throws(VitAttendError) -> Attribution {
+  public func attribution() throws(VisionAttentionError) -> Attribution {
     guard let model = model as? any AttributableModel else {
       throw .targetNeedsCheckpoint(map: settings.map.map { "--map \($0.rawValue)" } ?? "a gradient map")
     }
@@ -24,7 +24,7 @@ extension Scene {
   }
 
   /// The gradient map `settings.map` names over the patches, its caption and dump tensors.
-  func gradientMap() throws(VitAttendError) -> (values: [Float], title: String, tensors: [(name: String, shape: [Int], values: [Float])]) {
+  func gradientMap() throws(VisionAttentionError) -> (values: [Float], title: String, tensors: [(name: String, shape: [Int], values: [Float])]) {
     let a = try attribution()
     let t = a.tokens
     let target = Self.describeTarget(a, names: model.classNames)
@@ -40,7 +40,7 @@ extension Scene {
     }
   }
 
-  func gradientFigure() throws(VitAttendError) -> RenderedFigure {
+  func gradientFigure() throws(VisionAttentionError) -> RenderedFigure {
     let (values, title, tensors) = try gradientMap()
     var figure = mapFigure(values, title: title, marked: false)
     figure.tensors += tensors

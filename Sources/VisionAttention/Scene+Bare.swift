@@ -6,7 +6,7 @@ import VARendering
 extension Scene {
   /// The one patch-grid map the styled figure overlays, with the tensors a dump adds, for
   /// the maps that have one: the default figure's attention panel, `query`, `cls`, `rollout` and the gradient maps.
-  func singleMap() throws(VitAttendError) -> (values: [Float], tensors: [(name: String, shape: [Int], values: [Float])])? {
+  func singleMap() throws(VisionAttentionError) -> (values: [Float], tensors: [(name: String, shape: [Int], values: [Float])])? {
     switch settings.map {
     case nil:
       if settings.query == nil, let values = attention.classTokenMap(layer: layer, selection) { return (values, []) }
@@ -39,7 +39,7 @@ extension Scene {
 
   /// The map colour-mapped over the model's input at its size: no title, caption, colour bar
   /// or marker, as DINO's and vit-explain's scripts write them.
-  func bareFigure() throws(VitAttendError) -> RenderedFigure {
+  func bareFigure() throws(VisionAttentionError) -> RenderedFigure {
     guard let (values, tensors) = try singleMap() else {
       throw .bareNeedsOneMap(map: settings.map?.rawValue ?? "default")
     }

@@ -26,7 +26,7 @@ extension Scene {
     return RenderedFigure(image: Figure.sideBySide([inputPanel(marked: marked), panel], title: "vit-attend | \(modelCaption)"))
   }
 
-  func classTokenFigure() throws(VitAttendError) -> RenderedFigure {
+  func classTokenFigure() throws(VisionAttentionError) -> RenderedFigure {
     if !attention.hasClassToken, let values = poolMap(selection) {
       return mapFigure(values, title: "no class token: attention-pooling head's query over the patches, \(describe(selection))", marked: false)
     }
@@ -75,7 +75,7 @@ extension Scene {
   }
 
   /// DINO-style keep-mass masks, one panel per head of the layer.
-  func maskFigure() throws(VitAttendError) -> RenderedFigure {
+  func maskFigure() throws(VisionAttentionError) -> RenderedFigure {
     var panels: [Panel] = []
     for h in 0..<attention.heads {
       let values = attention.classTokenMap(layer: layer, .head(h)) ?? attention.queryMap(column: patch.column, row: patch.row, layer: layer, .head(h))

@@ -6,7 +6,7 @@ import VAInspection
 extension Scene {
   /// The map the page opens on: `--map` when the page has it, else what the default figure
   /// shows (the class token's map when there is one and no `--query` was given).
-  func initialPageMap() throws(VitAttendError) -> InspectorPayload.PageMap {
+  func initialPageMap() throws(VisionAttentionError) -> InspectorPayload.PageMap {
     switch settings.map {
     case .cls:
       // Without a class token the page opens on the query's map, and says why (`note`).

@@ -24,7 +24,7 @@ public struct Scene {
 
   public var attention: AttentionRecord { run.attention }
 
-  init(settings: FigureSettings, model: any InspectableModel, geometry: InputGeometry, image: Image, run: ModelRun) throws(VitAttendError) {
+  init(settings: FigureSettings, model: any InspectableModel, geometry: InputGeometry, image: Image, run: ModelRun) throws(VisionAttentionError) {
     self.settings = settings
     self.model = model
     self.geometry = geometry
@@ -52,7 +52,7 @@ public struct Scene {
   /// the image and its crop, and the patch under it.
   static func resolveQuery(
     settings: FigureSettings, geometry: InputGeometry
-  ) throws(VitAttendError) -> (pixel: (x: Int, y: Int), patch: (column: Int, row: Int)) {
+  ) throws(VisionAttentionError) -> (pixel: (x: Int, y: Int), patch: (column: Int, row: Int)) {
     let asked = settings.query ?? QueryPoint(x: .fraction(0.5), y: .fraction(0.5))
     let pixel = try asked.resolved(width: geometry.originalWidth, height: geometry.originalHeight)
     try geometry.checkQueryable(x: pixel.x, y: pixel.y)
@@ -91,12 +91,12 @@ public struct Scene {
   }
 
   /// Draws the map `settings.map` names (the default four-panel figure when nil).
-  public func figure() throws(VitAttendError) -> RenderedFigure {
+  public func figure() throws(VisionAttentionError) -> RenderedFigure {
     if settings.style == .bare { return try bareFigure() }
     return try styledFigure()
   }
 
-  func styledFigure() throws(VitAttendError) -> RenderedFigure {
+  func styledFigure() throws(VisionAttentionError) -> RenderedFigure {
     switch settings.map {
     case nil: defaultFigure()
     case .query: mapFigure(attention.queryMap(column: patch.column, row: patch.row, layer: layer, selection), title: queryTitle(layer: layer, selection), marked: true)

@@ -20,16 +20,16 @@ public enum ShardMerge {
   }
 
   /// Merges the shard files in `folder`.
-  /// - Throws: `VitAttendError.nothingToMerge` when there are none, `.summariesDiffer` when
+  /// - Throws: `VisionAttentionError.nothingToMerge` when there are none, `.summariesDiffer` when
   ///   shards of different runs (N, model or map) share the folder, `.malformedIndex`.
   public static func merge(folder: String, colormap: Colormap = .inferno) throws -> Report {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
     let indexes = names.compactMap { name in shardTag(name, prefix: "index.", suffix: ".jsonl").map { (name, $0) } }
     let summaries = names.compactMap { name in shardTag(name, prefix: "summary.", suffix: ".json").map { (name, $0) } }
-    guard !indexes.isEmpty || !summaries.isEmpty else { throw VitAttendError.nothingToMerge(folder: folder) }
+    guard !indexes.isEmpty || !summaries.isEmpty else { throw VisionAttentionError.nothingToMerge(folder: folder) }
     let counts = Set((indexes + summaries).map(\.1.count))
     guard counts.count == 1, let n = counts.first else {
-      throw VitAttendError.summariesDiffer(first: "shards of \(counts.sorted().first ?? 0)", second: "shards of \(counts.sorted().last ?? 0)")
+      throw VisionAttentionError.summariesDiffer(first: "shards of \(counts.sorted().first ?? 0)", second: "shards of \(counts.sorted().last ?? 0)")
     }
     var report = Report(shardsFound: Set(indexes.map(\.1.index)).sorted(), shardCount: n)
 

@@ -6,18 +6,18 @@ extension AttributionTarget {
   /// `[D]` or `[1, D]`, of finite values not all zero (e.g. a text embedding computed with
   /// the model's text tower elsewhere).
   /// - Throws: `SafetensorsError` for an unreadable or malformed file,
-  ///   `VitAttendError.badTargetEmbedding` when it does not hold one usable vector.
+  ///   `VisionAttentionError.badTargetEmbedding` when it does not hold one usable vector.
   public static func embedding(contentsOfFile path: String) throws -> AttributionTarget {
     let file = try SafetensorsFile(path: path)
     guard file.tensors.count == 1, let info = file.tensors.first else {
-      throw VitAttendError.badTargetEmbedding(path: path, reason: "holds \(file.tensors.count) tensors (\(file.tensorNames.joined(separator: ", "))); give one vector")
+      throw VisionAttentionError.badTargetEmbedding(path: path, reason: "holds \(file.tensors.count) tensors (\(file.tensorNames.joined(separator: ", "))); give one vector")
     }
     guard info.shape.count == 1 || (info.shape.count == 2 && info.shape[0] == 1), info.elementCount > 0 else {
-      throw VitAttendError.badTargetEmbedding(path: path, reason: "tensor \(info.name) is \(info.shape); give one vector, [D] or [1, D]")
+      throw VisionAttentionError.badTargetEmbedding(path: path, reason: "tensor \(info.name) is \(info.shape); give one vector, [D] or [1, D]")
     }
     let values = try file.floats(info.name)
     guard values.allSatisfy(\.isFinite), values.contains(where: { $0 != 0 }) else {
-      throw VitAttendError.badTargetEmbedding(path: path, reason: "tensor \(info.name) is all zeros or not finite; its direction is undefined")
+      throw VisionAttentionError.badTargetEmbedding(path: path, reason: "tensor \(info.name) is all zeros or not finite; its direction is undefined")
     }
     return .embedding(values)
   }

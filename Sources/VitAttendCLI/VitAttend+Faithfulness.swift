@@ -7,7 +7,7 @@ extension VitAttend {
   /// and the curves (REPORT.png), and prints the table.
   func scoreFaithfulness(_ path: String) throws {
     let plan = try OutputPlan.make(OutputPlan.Request(inputs: inputs))
-    guard let weights = model.weights else { throw VitAttendError.targetNeedsCheckpoint(map: "--faithfulness") }
+    guard let weights = model.weights else { throw VisionAttentionError.targetNeedsCheckpoint(map: "--faithfulness") }
     let loaded = try CheckpointModel(path: weights, headCount: model.headCount)
     let settings = try figureSettings()
     let scored = try maps.scoredMaps()

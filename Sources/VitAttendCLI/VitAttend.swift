@@ -160,14 +160,14 @@ public struct VitAttend: ParsableCommand {
       let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
       var isDirectory: ObjCBool = false
       guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw VitAttendError.writeFailed(path: path, reason: "folder \(folder) does not exist")
+        throw VisionAttentionError.writeFailed(path: path, reason: "folder \(folder) does not exist")
       }
     }
     for folder in [output.outDir, output.dumpDir].compactMap({ $0 }) {
       do {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
       } catch {
-        throw VitAttendError.writeFailed(path: folder, reason: "cannot create the folder (\((error as NSError).localizedDescription))")
+        throw VisionAttentionError.writeFailed(path: folder, reason: "cannot create the folder (\((error as NSError).localizedDescription))")
       }
     }
     let overrides = CheckpointOverrides(headCount: model.headCount, mean: model.mean?.values, std: model.std?.values)

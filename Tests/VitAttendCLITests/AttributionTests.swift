@@ -121,9 +121,9 @@ import VATensorCore
   @Test func modelsWithoutAClassifierAreRefused() throws {
     let backbone = try CheckpointModel(path: CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/hf_backbone"))
     let image = Tensor(repeating: 0.1, shape: [1, 3, 32, 32])
-    #expect(throws: VitAttendError.noClassifier) { try backbone.model.attributions(batch: image, targets: [.topClass]) }
+    #expect(throws: VisionAttentionError.noClassifier) { try backbone.model.attributions(batch: image, targets: [.topClass]) }
     let classifier = try CheckpointModel(path: CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/timm_basic"))
-    #expect(throws: VitAttendError.classOutOfRange(class: 10, classes: 10)) {
+    #expect(throws: VisionAttentionError.classOutOfRange(class: 10, classes: 10)) {
       try classifier.model.attributions(batch: Tensor(repeating: 0.1, shape: [1, 3, 64, 64]), targets: [.classIndex(10)])
     }
   }

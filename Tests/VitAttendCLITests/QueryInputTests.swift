@@ -21,10 +21,10 @@ struct QueryInputTests {
   @Test func queriesResolveAgainstTheImage() throws {
     let (x, y) = try QueryPoint.parse("0.4,1.0").resolved(width: 451, height: 300)
     #expect((x, y) == (180, 299))
-    #expect(throws: VitAttendError.queryOutsideImage(x: -5, y: 10, width: 451, height: 300)) {
+    #expect(throws: VisionAttentionError.queryOutsideImage(x: -5, y: 10, width: 451, height: 300)) {
       try QueryPoint.parse("-5,10").resolved(width: 451, height: 300)
     }
-    #expect(throws: VitAttendError.queryOutsideImage(x: 451, y: 0, width: 451, height: 300)) {
+    #expect(throws: VisionAttentionError.queryOutsideImage(x: 451, y: 0, width: 451, height: 300)) {
       try QueryPoint(x: 451, y: 0).resolved(width: 451, height: 300)
     }
   }

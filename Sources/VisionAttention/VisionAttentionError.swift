@@ -1,7 +1,7 @@
 /// Errors of drawing attention (geometry, options that do not fit the model, page
 /// resources); errors of the modules below (images, weights) pass through with their own
 /// messages. The messages name `vit-attend`'s options, the facade's settings of the same names.
-public enum VitAttendError: Error, Equatable, CustomStringConvertible {
+public enum VisionAttentionError: Error, Equatable, CustomStringConvertible {
   case imageTooSmall(width: Int, height: Int, patchSize: Int)
   case noImages(folder: String)
   case notFound(path: String)
