@@ -148,7 +148,7 @@ public struct DatasetSummary: Codable, Equatable, Sendable {
       let (low, high) = map.range
       let panel = Panel(
         image: canvas.image,
-        caption: ["each image's map scaled to sum 1 and resampled", "to \(side)x\(side) over the image's extent", "model: \(model)"],
+        caption: ["each map scaled to sum 1 and", "resampled to \(side)x\(side) over its image", "model: \(model)"],
         colorBar: ColorBar(colormap: colormap, minimum: low, maximum: high))
       return Figure.sideBySide([panel], title: title)
     }
