@@ -60,7 +60,7 @@ extension VisionTransformer {
     let d = c.embedDimension
     let hidden = r.shape("attn_pool.mlp.fc1.weight")?.first ?? 4 * d
     func linear(_ name: String, _ outputs: Int, _ inputs: Int) throws(CheckpointError) -> Linear {
-      Linear(weight: try r.tensor("attn_pool.\(name).weight", [outputs, inputs]), bias: try r.optional("attn_pool.\(name).bias", [outputs]))
+      try r.linear("attn_pool.\(name)", outputs, inputs)
     }
     let heads = c.poolHeadCount ?? c.headCount
     guard d % heads == 0 else { throw .inconsistent(path: r.path, reason: "attention pool: \(heads) heads do not divide \(d)") }

@@ -1,4 +1,5 @@
 import Foundation
+import VALayers
 import VASafetensors
 import VATensorCore
 
@@ -13,6 +14,16 @@ final class CheckpointReader {
   var path: String { file.path }
   func has(_ name: String) -> Bool { file.info(name) != nil }
   func shape(_ name: String) -> [Int]? { file.info(name)?.shape }
+
+  /// `NAME.weight` `[outputs, inputs]` and, when the checkpoint has it, `NAME.bias` `[outputs]`.
+  func linear(_ name: String, _ outputs: Int, _ inputs: Int) throws(CheckpointError) -> Linear {
+    Linear(weight: try tensor(name + ".weight", [outputs, inputs]), bias: try optional(name + ".bias", [outputs]))
+  }
+
+  /// `NAME.weight` and `NAME.bias`, `[width]` each, as a LayerNorm with `eps`.
+  func layerNorm(_ name: String, width: Int, eps: Float) throws(CheckpointError) -> LayerNorm {
+    LayerNorm(weight: try tensor(name + ".weight", [width]), bias: try tensor(name + ".bias", [width]), eps: eps)
+  }
 
   /// The tensor `name` reshaped to `storedAs` → `shape`; the stored shape must be `storedAs`
   /// (or `shape` when not given).

@@ -21,7 +21,7 @@ extension VisionTransformer {
   static func timmMlp(_ r: CheckpointReader, block b: String, configuration c: ViTConfiguration) throws(CheckpointError) -> Mlp {
     let d = c.embedDimension
     func linear(_ name: String, _ outputs: Int, _ inputs: Int) throws(CheckpointError) -> Linear {
-      Linear(weight: try r.tensor("\(b).mlp.\(name).weight", [outputs, inputs]), bias: try r.optional("\(b).mlp.\(name).bias", [outputs]))
+      try r.linear("\(b).mlp.\(name)", outputs, inputs)
     }
     func hiddenNorm(_ h: Int) throws(CheckpointError) -> LayerNorm? {
       r.has(b + ".mlp.norm.weight")

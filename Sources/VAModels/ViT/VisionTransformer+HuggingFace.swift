@@ -96,37 +96,32 @@ extension VisionTransformer {
       notes.append("input size inferred as \(c.imageWidth)x\(c.imageHeight) from position_embeddings (no config gives it)")
     }
 
-    func linear(_ name: String, _ outputs: Int, _ inputs: Int) throws(CheckpointError) -> Linear {
-      Linear(weight: try r.tensor(name + ".weight", [outputs, inputs]), bias: try r.optional(name + ".bias", [outputs]))
-    }
-    func namedNorm(_ name: String) throws(CheckpointError) -> LayerNorm {
-      LayerNorm(weight: try r.tensor(name + ".weight", [d]), bias: try r.tensor(name + ".bias", [d]), eps: c.layerNormEps)
-    }
+    func namedNorm(_ name: String) throws(CheckpointError) -> LayerNorm { try r.layerNorm(name, width: d, eps: c.layerNormEps) }
     var blocks: [TransformerBlock] = []
     for i in 0..<depth {
       let l = prefix + "encoder.layer.\(i)."
       // timm's fused qkv is the three projections stacked: rows q, then k, then v.
-      let parts = try ["query", "key", "value"].map { (n: String) throws(CheckpointError) -> Linear in try linear(l + "attention.attention." + n, d, d) }
+      let parts = try ["query", "key", "value"].map { (n: String) throws(CheckpointError) -> Linear in try r.linear(l + "attention.attention." + n, d, d) }
       let qkvBias = parts.allSatisfy { $0.bias != nil } ? concat(parts.map { $0.bias! }, axis: 0) : nil
       let qkv = Linear(weight: concat(parts.map(\.weight), axis: 0), bias: qkvBias)
       let mlp: Mlp
       switch flavour {
       case .vit, .deit:
-        mlp = Mlp(fc1: try linear(l + "intermediate.dense", hidden, d), fc2: try linear(l + "output.dense", d, hidden), approximation: c.activation)
+        mlp = Mlp(fc1: try r.linear(l + "intermediate.dense", hidden, d), fc2: try r.linear(l + "output.dense", d, hidden), approximation: c.activation)
       case .dinov2, .dinov2WithRegisters:
         if r.has(l + "mlp.weights_in.weight") {
           // Dinov2SwiGLUFFN: weights_in holds the SiLU gate rows, then the value rows.
-          let packed = try linear(l + "mlp.weights_in", 2 * hidden, d)
+          let packed = try r.linear(l + "mlp.weights_in", 2 * hidden, d)
           let rows = packed.weight.chunked(2, axis: 0), biases = packed.bias?.chunked(2, axis: 0)
-          mlp = Mlp(fc1: Linear(weight: rows[1], bias: biases?[1]), fc2: try linear(l + "mlp.weights_out", d, hidden), gate: Linear(weight: rows[0], bias: biases?[0]))
+          mlp = Mlp(fc1: Linear(weight: rows[1], bias: biases?[1]), fc2: try r.linear(l + "mlp.weights_out", d, hidden), gate: Linear(weight: rows[0], bias: biases?[0]))
         } else {
-          mlp = Mlp(fc1: try linear(l + "mlp.fc1", hidden, d), fc2: try linear(l + "mlp.fc2", d, hidden), approximation: c.activation)
+          mlp = Mlp(fc1: try r.linear(l + "mlp.fc1", hidden, d), fc2: try r.linear(l + "mlp.fc2", d, hidden), approximation: c.activation)
         }
       }
       let dinov2 = flavour == .dinov2 || flavour == .dinov2WithRegisters
       blocks.append(TransformerBlock(
         norm1: try namedNorm(l + (dinov2 ? "norm1" : "layernorm_before")),
-        attention: MultiHeadSelfAttention(qkv: qkv, projection: try linear(l + "attention.output.dense", d, d), headCount: c.headCount),
+        attention: MultiHeadSelfAttention(qkv: qkv, projection: try r.linear(l + "attention.output.dense", d, d), headCount: c.headCount),
         layerScale1: c.layerScale ? LayerScale(gamma: try r.tensor(l + "layer_scale1.lambda1", [d])) : nil,
         norm2: try namedNorm(l + (dinov2 ? "norm2" : "layernorm_after")),
         mlp: mlp,
@@ -142,14 +137,14 @@ extension VisionTransformer {
       positionEmbedding: try r.tensor(e + "position_embeddings", [rows, d], storedAs: [1, rows, d]),
       preNorm: nil, blocks: blocks,
       norm: try namedNorm(prefix + "layernorm"), fcNorm: nil,
-      head: c.classCount > 0 ? try linear(classifier, c.classCount, d) : nil)
+      head: c.classCount > 0 ? try r.linear(classifier, c.classCount, d) : nil)
     model.distillationToken = try r.optional(e + "distillation_token", [1, d], storedAs: [1, 1, d])
     if c.registerTokens > 0 {
       model.registerTokens = try r.tensor(e + "register_tokens", [c.registerTokens, d], storedAs: [1, c.registerTokens, d])
     }
     if c.classCount > 0, r.has("distillation_classifier.weight") {
       // DeiTForImageClassificationWithTeacher averages both heads in eval.
-      model.headDistillation = try linear("distillation_classifier", c.classCount, d)
+      model.headDistillation = try r.linear("distillation_classifier", c.classCount, d)
     }
     r.ignore { $0.hasPrefix(prefix + "pooler.") || $0 == e + "mask_token" }
     try r.checkAllUsed()

@@ -64,23 +64,18 @@ extension VisionTransformer {
     c.positionGridWidth = side
     c.positionGridHeight = side
 
-    func linear(_ name: String, _ outputs: Int, _ inputs: Int) throws(CheckpointError) -> Linear {
-      Linear(weight: try r.tensor(name + ".weight", [outputs, inputs]), bias: try r.optional(name + ".bias", [outputs]))
-    }
-    func namedNorm(_ name: String) throws(CheckpointError) -> LayerNorm {
-      LayerNorm(weight: try r.tensor(name + ".weight", [d]), bias: try r.tensor(name + ".bias", [d]), eps: c.layerNormEps)
-    }
+    func namedNorm(_ name: String) throws(CheckpointError) -> LayerNorm { try r.layerNorm(name, width: d, eps: c.layerNormEps) }
     var blocks: [TransformerBlock] = []
     for i in 0..<depth {
       let l = prefix + "encoder.layers.\(i)."
-      let parts = try ["q", "k", "v"].map { (n: String) throws(CheckpointError) -> Linear in try linear(l + "self_attn.\(n)_proj", d, d) }
+      let parts = try ["q", "k", "v"].map { (n: String) throws(CheckpointError) -> Linear in try r.linear(l + "self_attn.\(n)_proj", d, d) }
       let qkvBias = parts.allSatisfy { $0.bias != nil } ? concat(parts.map { $0.bias! }, axis: 0) : nil
       blocks.append(TransformerBlock(
         norm1: try namedNorm(l + "layer_norm1"),
-        attention: MultiHeadSelfAttention(qkv: Linear(weight: concat(parts.map(\.weight), axis: 0), bias: qkvBias), projection: try linear(l + "self_attn.out_proj", d, d), headCount: c.headCount),
+        attention: MultiHeadSelfAttention(qkv: Linear(weight: concat(parts.map(\.weight), axis: 0), bias: qkvBias), projection: try r.linear(l + "self_attn.out_proj", d, d), headCount: c.headCount),
         layerScale1: nil,
         norm2: try namedNorm(l + "layer_norm2"),
-        mlp: Mlp(fc1: try linear(l + "mlp.fc1", hidden, d), fc2: try linear(l + "mlp.fc2", d, hidden), approximation: c.activation),
+        mlp: Mlp(fc1: try r.linear(l + "mlp.fc1", hidden, d), fc2: try r.linear(l + "mlp.fc2", d, hidden), approximation: c.activation),
         layerScale2: nil))
     }
     let postNorm = try namedNorm(prefix + "post_layernorm")
@@ -106,9 +101,9 @@ extension VisionTransformer {
         latent: try r.tensor(h + "probe", [1, d], storedAs: [1, 1, d]),
         query: Linear(weight: rows[0], bias: biases?[0]),
         keyValue: Linear(weight: concat([rows[1], rows[2]], axis: 0), bias: biases.map { concat([$0[1], $0[2]], axis: 0) }),
-        projection: try linear(h + "attention.out_proj", d, d),
+        projection: try r.linear(h + "attention.out_proj", d, d),
         norm: try namedNorm(h + "layernorm"),
-        mlp: Mlp(fc1: try linear(h + "mlp.fc1", mlpHidden, d), fc2: try linear(h + "mlp.fc2", d, mlpHidden), approximation: c.activation),
+        mlp: Mlp(fc1: try r.linear(h + "mlp.fc1", mlpHidden, d), fc2: try r.linear(h + "mlp.fc2", d, mlpHidden), approximation: c.activation),
         headCount: c.headCount)
     }
     if prefix == "vision_model." {

@@ -71,12 +71,7 @@ extension VisionTransformer {
     c.positionGridWidth = side
     c.positionGridHeight = side
 
-    func linear(_ name: String, _ outputs: Int, _ inputs: Int) throws(CheckpointError) -> Linear {
-      Linear(weight: try r.tensor(name + ".weight", [outputs, inputs]), bias: try r.optional(name + ".bias", [outputs]))
-    }
-    func namedNorm(_ name: String) throws(CheckpointError) -> LayerNorm {
-      LayerNorm(weight: try r.tensor(name + ".weight", [d]), bias: try r.tensor(name + ".bias", [d]), eps: c.layerNormEps)
-    }
+    func namedNorm(_ name: String) throws(CheckpointError) -> LayerNorm { try r.layerNorm(name, width: d, eps: c.layerNormEps) }
     var blocks: [TransformerBlock] = []
     for i in 0..<depth {
       let b = v + "transformer.resblocks.\(i)."
@@ -84,10 +79,10 @@ extension VisionTransformer {
       let qkv = Linear(weight: try r.tensor(b + "attn.in_proj_weight", [3 * d, d]), bias: try r.optional(b + "attn.in_proj_bias", [3 * d]))
       blocks.append(TransformerBlock(
         norm1: try namedNorm(b + "ln_1"),
-        attention: MultiHeadSelfAttention(qkv: qkv, projection: try linear(b + "attn.out_proj", d, d), headCount: c.headCount),
+        attention: MultiHeadSelfAttention(qkv: qkv, projection: try r.linear(b + "attn.out_proj", d, d), headCount: c.headCount),
         layerScale1: c.layerScale ? LayerScale(gamma: try r.tensor(b + "ls_1.gamma", [d])) : nil,
         norm2: try namedNorm(b + "ln_2"),
-        mlp: Mlp(fc1: try linear(b + "mlp.c_fc", hidden, d), fc2: try linear(b + "mlp.c_proj", d, hidden), approximation: c.activation),
+        mlp: Mlp(fc1: try r.linear(b + "mlp.c_fc", hidden, d), fc2: try r.linear(b + "mlp.c_proj", d, hidden), approximation: c.activation),
         layerScale2: c.layerScale ? LayerScale(gamma: try r.tensor(b + "ls_2.gamma", [d])) : nil))
     }
     let finalAfterPool = vision["final_ln_after_pool"] as? Bool == true

@@ -106,12 +106,7 @@ extension VisionTransformer {
   /// Builds the model from timm-named tensors, checking every shape.
   init(timm r: CheckpointReader, configuration c: ViTConfiguration) throws(CheckpointError) {
     let d = c.embedDimension, p = c.patchSize
-    func linear(_ name: String, _ outputs: Int, _ inputs: Int) throws(CheckpointError) -> Linear {
-      Linear(weight: try r.tensor(name + ".weight", [outputs, inputs]), bias: try r.optional(name + ".bias", [outputs]))
-    }
-    func namedNorm(_ name: String) throws(CheckpointError) -> LayerNorm {
-      LayerNorm(weight: try r.tensor(name + ".weight", [d]), bias: try r.tensor(name + ".bias", [d]), eps: c.layerNormEps)
-    }
+    func namedNorm(_ name: String) throws(CheckpointError) -> LayerNorm { try r.layerNorm(name, width: d, eps: c.layerNormEps) }
     func optionalNorm(_ name: String) throws(CheckpointError) -> LayerNorm? { r.has(name + ".weight") ? try namedNorm(name) : nil }
     configuration = c
     patchEmbedding = PatchEmbedding(
@@ -127,9 +122,9 @@ extension VisionTransformer {
     for i in 0..<c.depth {
       let b = "blocks.\(i)"
       var qkv: Linear
-      if let separate = try VisionTransformer.separateQKV(r, block: b, dimension: d) { qkv = separate } else { qkv = try linear(b + ".attn.qkv", 3 * d, d) }
+      if let separate = try VisionTransformer.separateQKV(r, block: b, dimension: d) { qkv = separate } else { qkv = try r.linear(b + ".attn.qkv", 3 * d, d) }
       if let bias = try VisionTransformer.beitQKVBias(r, block: b, dimension: d) { qkv.bias = bias }
-      var attention = MultiHeadSelfAttention(qkv: qkv, projection: try linear(b + ".attn.proj", d, d), headCount: c.headCount)
+      var attention = MultiHeadSelfAttention(qkv: qkv, projection: try r.linear(b + ".attn.proj", d, d), headCount: c.headCount)
       attention.innerNorm = try optionalNorm(b + ".attn.norm")
       let gammas = c.layerScale && r.has(b + ".gamma_1") ? (b + ".gamma_1", b + ".gamma_2") : (b + ".ls1.gamma", b + ".ls2.gamma")
       blocks.append(TransformerBlock(
@@ -143,8 +138,8 @@ extension VisionTransformer {
     self.blocks = blocks
     self.norm = try optionalNorm("norm")
     fcNorm = try optionalNorm("fc_norm")
-    head = c.classCount > 0 ? try linear("head", c.classCount, d) : nil
-    headDistillation = c.distillationToken && c.classCount > 0 ? try linear("head_dist", c.classCount, d) : nil
+    head = c.classCount > 0 ? try r.linear("head", c.classCount, d) : nil
+    headDistillation = c.distillationToken && c.classCount > 0 ? try r.linear("head_dist", c.classCount, d) : nil
     attentionPool = c.globalPool == .attention ? try VisionTransformer.timmAttentionPool(r, configuration: c) : nil
     try r.checkAllUsed()
   }
