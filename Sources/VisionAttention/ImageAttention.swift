@@ -66,15 +66,7 @@ public struct ImageAttention: Sendable {
   public func peak(
     of map: [Float], excluding excluded: (column: Int, row: Int)? = nil
   ) -> (column: Int, row: Int, x: Double, y: Double, value: Float) {
-    let gridWidth = record.gridWidth
-    precondition(map.count == gridWidth * record.gridHeight, "a map has \(gridWidth * record.gridHeight) values, got \(map.count)")
-    let skip = excluded.map { $0.row * gridWidth + $0.column }
-    var best = skip == 0 && map.count > 1 ? 1 : 0
-    for index in map.indices where index != skip && map[index] > map[best] { best = index }
-    let column = best % gridWidth, row = best / gridWidth
-    let p = Double(geometry.patchSize)
-    let centre = geometry.originalPoint(x: (Double(column) + 0.5) * p, y: (Double(row) + 0.5) * p)
-    return (column, row, centre.x, centre.y, map[best])
+    geometry.peak(of: map, excluding: excluded)
   }
 
   /// The patch-grid `values` (any map, `[gridHeight · gridWidth]`) colour-mapped over the

@@ -32,12 +32,8 @@ extension Scene {
     if let (values, _) = try singleMap() {
       summary.shownMap = values
       summary.entropy = Self.entropyBits(values)
-      var best = 0
-      for index in values.indices where values[index] > values[best] { best = index }
-      let column = best % record.gridWidth, row = best / record.gridWidth
-      let p = Double(geometry.patchSize)
-      let centre = geometry.originalPoint(x: (Double(column) + 0.5) * p, y: (Double(row) + 0.5) * p)
-      summary.peak = (centre.x, centre.y, column, row)
+      let top = geometry.peak(of: values)
+      summary.peak = (top.x, top.y, top.column, top.row)
     }
     if settings.map == .distance {
       summary.distances = record.meanDistances(patchSize: geometry.patchSize)

@@ -99,4 +99,19 @@ public struct InputGeometry: Equatable, Sendable {
     let row = Int((p.y / Double(patchSize)).rounded(.down))
     return (min(max(column, 0), gridWidth - 1), min(max(row, 0), gridHeight - 1))
   }
+
+  /// The patch holding `map`'s largest value (the first, on ties; `excluded` left out), and
+  /// its centre in the input file's pixels. `map` is `[gridHeight · gridWidth]` row-major.
+  public func peak(
+    of map: [Float], excluding excluded: (column: Int, row: Int)? = nil
+  ) -> (column: Int, row: Int, x: Double, y: Double, value: Float) {
+    precondition(map.count == gridWidth * gridHeight, "a map has \(gridWidth * gridHeight) values, got \(map.count)")
+    let skip = excluded.map { $0.row * gridWidth + $0.column }
+    var best = skip == 0 && map.count > 1 ? 1 : 0
+    for index in map.indices where index != skip && map[index] > map[best] { best = index }
+    let column = best % gridWidth, row = best / gridWidth
+    let p = Double(patchSize)
+    let centre = originalPoint(x: (Double(column) + 0.5) * p, y: (Double(row) + 0.5) * p)
+    return (column, row, centre.x, centre.y, map[best])
+  }
 }
