@@ -64,6 +64,8 @@ public struct ViTConfiguration: Sendable, Equatable {
   public var activation = GELUApproximation.exact
   /// Heads of the attention-pooling head (`globalPool == .attention`); the blocks' by default.
   public var poolHeadCount: Int?
+  /// A convolutional stem in place of the patchify layer (its total stride is `patchSize`).
+  public var convStem: ConvStemShape?
   /// 0 means no classification head.
   public var classCount = 1000
   /// timm uses 1e-6, Hugging Face 1e-12.
@@ -134,7 +136,7 @@ extension ViTConfiguration {
       + 2 * d  // norm2
       + d * h + h + h * d + d  // fc1, fc2
       + (layerScale ? 2 * d : 0)
-    var total = 3 * patchSize * patchSize * d + d  // patch embedding
+    var total = convStem?.parameterCount(width: d) ?? (3 * patchSize * patchSize * d + d)  // patch embedding
     total += (classToken ? d : 0) + registerTokens * d
     if positionEmbedding == .learned { total += positionEmbeddingRows * d }
     total += depth * block

@@ -71,7 +71,7 @@ extension VisionTransformer {
     let config = try readJSON((folder as NSString).appendingPathComponent("config.json"))
     var notes: [String] = []
     var result: ImportedCheckpoint?
-    if reader.has("patch_embed.proj.weight") {
+    if reader.has("patch_embed.proj.weight") || reader.has(convStemMarker) {
       result = ImportedCheckpoint(model: try loadTimm(reader, config: config, overrides: overrides, notes: &notes), layout: .timm, inferred: [])
     }
     let preprocessorPath = (folder as NSString).appendingPathComponent("preprocessor_config.json")

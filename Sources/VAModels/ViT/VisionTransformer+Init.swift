@@ -8,7 +8,14 @@ extension VisionTransformer {
     let d = c.embedDimension
     func newNorm() -> LayerNorm { LayerNorm(channels: d, eps: c.layerNormEps) }
     configuration = c
-    patchEmbedding = PatchEmbedding(projection: Linear(inputs: 3 * c.patchSize * c.patchSize, outputs: d, using: &rng), patchSize: c.patchSize)
+    if let stemShape = c.convStem {
+      precondition(stemShape.totalStride == c.patchSize, "conv stem stride \(stemShape.totalStride) differs from the patch size \(c.patchSize)")
+      let stem = ConvStem(stemShape, using: &rng)
+      convStem = stem
+      patchEmbedding = PatchEmbedding(projection: Linear(inputs: stem.outputChannels, outputs: d, using: &rng), patchSize: 1)
+    } else {
+      patchEmbedding = PatchEmbedding(projection: Linear(inputs: 3 * c.patchSize * c.patchSize, outputs: d, using: &rng), patchSize: c.patchSize)
+    }
     classToken = c.classToken ? Tensor.randomNormal([1, d], mean: 0, std: 1e-6, using: &rng) : nil
     registerTokens = c.registerTokens > 0 ? Tensor.randomNormal([c.registerTokens, d], mean: 0, std: 1e-6, using: &rng) : nil
     positionEmbedding = c.positionEmbedding == .learned ? Tensor.randomTruncatedNormal([c.positionEmbeddingRows, d], mean: 0, std: 0.02, using: &rng) : nil

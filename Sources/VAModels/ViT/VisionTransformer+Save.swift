@@ -22,17 +22,28 @@ extension VisionTransformer {
     let d = c.embedDimension, p = c.patchSize
     var writer = SafetensorsWriter()
     writer.metadata = ["format": "pt", "written_by": "VisionAttention"]
-    for (name, tensor) in namedParameters {
+    let stemProjection = convStem.map { "patch_embed.backbone.\($0.units.count).conv.weight" }
+    for (name, tensor) in namedParameters + namedBuffers {
       let shape: [Int]
       switch name {
       case "cls_token", "reg_token", "pos_embed": shape = [1] + tensor.shape
       case "patch_embed.proj.weight": shape = [d, 3, p, p]
+      case stemProjection: shape = tensor.shape + [1, 1]
       default: shape = tensor.shape
       }
       writer.add(name, shape: shape, values: tensor.scalars)
     }
+    var visionAttentionConfig: [String: Any] = ["position_embedding": c.positionEmbedding.rawValue]
+    if let stem = c.convStem {
+      // timm builds the stem as ConvStem(channels, kernel_size, stride) inside
+      // HybridEmbed(proj=False), whose patch size is 1 on the stem's feature map.
+      visionAttentionConfig["conv_stem"] = [
+        "channels": stem.hiddenChannels + [d], "kernel_size": stem.kernels + [1], "stride": stem.strides + [1],
+        "norm_layer": "BatchNorm2d", "act_layer": "ReLU",
+      ]
+    }
     var args: [String: Any] = [
-      "img_size": [c.imageHeight, c.imageWidth], "patch_size": p, "embed_dim": d, "depth": c.depth,
+      "img_size": [c.imageHeight, c.imageWidth], "patch_size": c.convStem == nil ? p : 1, "embed_dim": d, "depth": c.depth,
       "num_heads": c.headCount, "mlp_ratio": Double(c.mlpHiddenDimension) / Double(d),
       "class_token": c.classToken, "reg_tokens": c.registerTokens, "no_embed_class": c.positionPlacement == .patchesOnly,
       "global_pool": c.globalPool == .token ? "token" : "avg", "fc_norm": c.fcNorm, "pre_norm": c.preNorm,
@@ -47,7 +58,7 @@ extension VisionTransformer {
       "model_args": args,
       // timm has no fixed sin-cos table ("none" is the nearest it loads); this key, which
       // timm ignores, lets this toolkit restore the exact kind.
-      "vision_attention": ["position_embedding": c.positionEmbedding.rawValue],
+      "vision_attention": visionAttentionConfig,
     ]
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])

@@ -8,10 +8,16 @@ extension VisionTransformer {
   /// computation are implemented or refused.
   static func loadTimm(_ r: CheckpointReader, config: [String: Any]?, overrides: CheckpointOverrides, notes: inout [String]) throws(CheckpointError) -> VisionTransformer {
     let path = r.path
-    guard let projection = r.shape("patch_embed.proj.weight"), projection.count == 4, projection[1] == 3, projection[2] == projection[3] else {
-      throw .inconsistent(path: path, reason: "patch_embed.proj.weight must be [D, 3, P, P], got \(r.shape("patch_embed.proj.weight") ?? [])")
+    let stem = r.has(convStemMarker) ? try timmConvStem(r, config: config) : nil
+    let d: Int, p: Int
+    if let stem {
+      (d, p) = (stem.projection.projection.outputs, stem.shape.totalStride)
+    } else {
+      guard let projection = r.shape("patch_embed.proj.weight"), projection.count == 4, projection[1] == 3, projection[2] == projection[3] else {
+        throw .inconsistent(path: path, reason: "patch_embed.proj.weight must be [D, 3, P, P], got \(r.shape("patch_embed.proj.weight") ?? [])")
+      }
+      (d, p) = (projection[0], projection[2])
     }
-    let d = projection[0], p = projection[2]
     let architecture = try TimmArchitecture(config: config, path: path)
     let pretrained = config?["pretrained_cfg"] as? [String: Any] ?? [:]
     let depth = r.indices(after: "blocks.")
@@ -79,7 +85,10 @@ extension VisionTransformer {
         notes.append("input size inferred as \(c.imageWidth)x\(c.imageHeight) (no config gives it)")
       }
     }
-    return try VisionTransformer(timm: r, configuration: c)
+    c.convStem = stem?.shape
+    var model = try VisionTransformer(timm: r, configuration: c, patchEmbedding: stem?.projection)
+    model.convStem = stem?.stem
+    return model
   }
 
   /// Chooses the placement and trained grid of `rows` learned embeddings: from
@@ -104,14 +113,19 @@ extension VisionTransformer {
   }
 
   /// Builds the model from timm-named tensors, checking every shape.
-  init(timm r: CheckpointReader, configuration c: ViTConfiguration) throws(CheckpointError) {
+  /// `patchEmbedding`, when given (a conv stem's projection), replaces `patch_embed.proj`.
+  init(timm r: CheckpointReader, configuration c: ViTConfiguration, patchEmbedding given: PatchEmbedding? = nil) throws(CheckpointError) {
     let d = c.embedDimension, p = c.patchSize
     func namedNorm(_ name: String) throws(CheckpointError) -> LayerNorm { try r.layerNorm(name, width: d, eps: c.layerNormEps) }
     func optionalNorm(_ name: String) throws(CheckpointError) -> LayerNorm? { r.has(name + ".weight") ? try namedNorm(name) : nil }
     configuration = c
-    patchEmbedding = PatchEmbedding(
-      projection: Linear(weight: try r.tensor("patch_embed.proj.weight", [d, 3 * p * p], storedAs: [d, 3, p, p]), bias: try r.optional("patch_embed.proj.bias", [d])),
-      patchSize: p)
+    if let given {
+      patchEmbedding = given
+    } else {
+      patchEmbedding = PatchEmbedding(
+        projection: Linear(weight: try r.tensor("patch_embed.proj.weight", [d, 3 * p * p], storedAs: [d, 3, p, p]), bias: try r.optional("patch_embed.proj.bias", [d])),
+        patchSize: p)
+    }
     classToken = try r.optional("cls_token", [1, d], storedAs: [1, 1, d])
     distillationToken = try r.optional("dist_token", [1, d], storedAs: [1, 1, d])
     registerTokens = c.registerTokens > 0 ? try r.tensor("reg_token", [c.registerTokens, d], storedAs: [1, c.registerTokens, d]) : nil

@@ -9,7 +9,10 @@ import VATensorCore
 /// order: class token, registers, patches row-major.
 public struct VisionTransformer: ParameterContainer, Sendable {
   public var configuration: ViTConfiguration
+  /// With a convolutional stem: its `1 × 1` projection (patch side 1 over the stem's features).
   public var patchEmbedding: PatchEmbedding
+  /// The convolutional stem before `patchEmbedding`, when the configuration has one.
+  public var convStem: ConvStem? = nil
   public var classToken: Tensor?       // [1, D]
   public var distillationToken: Tensor? // [1, D], DeiT distilled
   public var registerTokens: Tensor?   // [R, D]
@@ -58,6 +61,8 @@ public struct VisionTransformer: ParameterContainer, Sendable {
   ///   - observeAttention: called per layer with the layer index and its fused `qkv`
   ///     projection `[B, T, 3C]` (see `MultiHeadSelfAttention`): how a caller records chosen
   ///     attention rows, or queries and keys, without every `[heads, T, T]`.
+  ///   - training: a convolutional stem's BatchNorms use the batch's statistics and update
+  ///     their running ones (nothing else in the model behaves differently in training).
   public func callAsFunction(
     _ image: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false, recordAttentionInputs: Bool = false,
     observeAttention: ((_ layer: Int, _ qkv: Tensor) -> Void)? = nil
@@ -79,7 +84,7 @@ public struct VisionTransformer: ParameterContainer, Sendable {
   /// covers the whole batch (what training needs for speed). Outputs are `[B, …]`.
   public func callAsFunction(
     batch images: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false, recordAttentionInputs: Bool = false,
-    observeAttention: ((_ layer: Int, _ qkv: Tensor) -> Void)? = nil
+    observeAttention: ((_ layer: Int, _ qkv: Tensor) -> Void)? = nil, training: Bool = false
   ) -> Output {
     let c = configuration
     let p = c.patchSize
@@ -87,7 +92,7 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     precondition(images.shape[2] % p == 0 && images.shape[3] % p == 0, "input \(images.shape[2])x\(images.shape[3]) is not a multiple of the patch size \(p)")
     let b = images.shape[0], d = c.embedDimension
     let gw = images.shape[3] / p, gh = images.shape[2] / p
-    var x = patchEmbedding(images)  // [B, N, D]
+    var x = patchEmbedding(convStem?(images, training: training) ?? images)  // [B, N, D]
     let prefix = [classToken, distillationToken, registerTokens].compactMap { $0 }.map { $0.broadcast(to: [b, $0.shape[0], d]) }
     let positions = positionTable(gridWidth: gw, gridHeight: gh)  // [T or N, D], broadcast over B
     if c.positionPlacement == .patchesOnly || c.positionEmbedding == .sinCos2D {
@@ -173,6 +178,10 @@ public struct VisionTransformer: ParameterContainer, Sendable {
   /// batch axis of 1 at the checkpoint boundary).
   public var namedParameters: [(name: String, tensor: Tensor)] {
     var out = prefixed("patch_embed", patchEmbedding)
+    if let convStem {
+      // timm's HybridEmbed(ConvStem, proj=False): the projection is the stem's last conv.
+      out = prefixed("patch_embed.backbone", convStem) + prefixed("patch_embed.backbone.\(convStem.units.count).conv", patchEmbedding.projection)
+    }
     if let classToken { out.append(("cls_token", classToken)) }
     if let distillationToken { out.append(("dist_token", distillationToken)) }
     if let registerTokens { out.append(("reg_token", registerTokens)) }
@@ -185,5 +194,12 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     if let headDistillation { out += prefixed("head_dist", headDistillation) }
     if let attentionPool { out += prefixed("attn_pool", attentionPool) }
     return out
+  }
+}
+
+extension VisionTransformer: BufferContainer {
+  /// A convolutional stem's BatchNorm running statistics (timm names); nothing otherwise.
+  public var namedBuffers: [(name: String, tensor: Tensor)] {
+    convStem.map { prefixedBuffers("patch_embed.backbone", $0) } ?? []
   }
 }
