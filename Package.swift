@@ -88,7 +88,7 @@ let package = Package(
     .testTarget(name: "VAInspectionTests", dependencies: ["VAInspection", "VAModels"], resources: [.copy("Fixtures")]),
     .testTarget(name: "VitAttendCLITests", dependencies: ["VisionAttention", "VitAttendCLI", "vit-attend", "vit-bench", "attention-walkthrough", "patch-classify", "VAImageIO", "VAInspection", "VAModels", "VATensorCore"]),
     .testTarget(name: "VALayersTests", dependencies: ["VALayers", "VATensorCore", "VATestSupport"]),
-    .testTarget(name: "PatchClassifyTests", dependencies: ["PatchClassifyKit", "VAModels", "VATensorCore", "VAImageIO"]),
+    .testTarget(name: "PatchClassifyTests", dependencies: ["PatchClassifyKit", "VAModels", "VATensorCore", "VAImageIO"], resources: [.copy("Fixtures")]),
     .testTarget(name: "VAModelsTests", dependencies: ["VAModels", "VALayers", "VATestSupport", "VASafetensors"], resources: [.copy("Fixtures")]),
   ]
 )

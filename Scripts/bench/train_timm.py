@@ -8,13 +8,20 @@ Two modes:
   train:      train the same model on an image folder (e.g. one written by
               `patch-classify --export-shapeworld DIR`) with patch-classify's recipe (AdamW,
               linear warmup then cosine, label smoothing 0.1, clip 1.0, random crop with
-              4-pixel reflect padding and flips) and print accuracy per epoch.
+              4-pixel reflect padding, flips with --flip) and print accuracy per epoch. The
+              split is patch-classify's: DIR/train and DIR/val when both exist, else every
+              fifth image of each class (sorted by name) held out. Without --epochs the
+              schedule is patch-classify's: epochs = clamp(300,000 / training images, 10,
+              150), fewer when --budget minutes (measured on the first steps) allow fewer.
+              --json FILE writes the final accuracy, epochs and seconds.
 
 Usage:
   python3 Scripts/bench/train_timm.py throughput --threads 2
   python3 Scripts/bench/train_timm.py train DIR --epochs 10 --threads 2
+  python3 Scripts/bench/train_timm.py train DIR --budget 5 --threads 1 --json out.json
 """
 import argparse
+import json
 import math
 import os
 import statistics
@@ -52,11 +59,15 @@ def throughput(args):
           f"batch {args.batch} threads={torch.get_num_threads()}: {t * 1000:.1f} ms/step, {args.batch / t:.1f} images/s")
 
 
-def load_folder(root, size):
-    classes = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
+def load_folder(root, size, keep=lambda label, k: True):
+    classes = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)) and not d.startswith("."))
     images, labels = [], []
     for label, name in enumerate(classes):
-        for f in sorted(os.listdir(os.path.join(root, name))):
+        files = sorted(f for f in os.listdir(os.path.join(root, name))
+                       if not f.startswith(".") and f.lower().rsplit(".", 1)[-1] in ("png", "jpg", "jpeg"))
+        for k, f in enumerate(files, start=1):
+            if not keep(label, k):
+                continue
             img = Image.open(os.path.join(root, name, f)).convert("RGB").resize((size, size), Image.BILINEAR)
             images.append(np.asarray(img, dtype=np.float32) / 255)
             labels.append(label)
@@ -64,24 +75,69 @@ def load_folder(root, size):
     return (x - 0.5) / 0.5, torch.tensor(labels), classes
 
 
-def augment(x, generator):
+def load_split(folder, size):
+    """patch-classify's split: train/ and val/ when both exist, else every fifth image per class held out."""
+    if os.path.isdir(os.path.join(folder, "train")) and os.path.isdir(os.path.join(folder, "val")):
+        xt, yt, classes = load_folder(os.path.join(folder, "train"), size)
+        xv, yv, _ = load_folder(os.path.join(folder, "val"), size)
+    else:
+        xt, yt, classes = load_folder(folder, size, lambda label, k: k % 5 != 0)
+        xv, yv, _ = load_folder(folder, size, lambda label, k: k % 5 == 0)
+    return xt, yt, xv, yv, classes
+
+
+def augment(x, generator, flips):
     b, _, h, w = x.shape
     padded = F.pad(x, (4, 4, 4, 4), mode="reflect")
     out = torch.empty_like(x)
     dx = torch.randint(0, 9, (b,), generator=generator)
     dy = torch.randint(0, 9, (b,), generator=generator)
-    flip = torch.rand(b, generator=generator) < 0.5
+    flip = (torch.rand(b, generator=generator) < 0.5) & flips
     for i in range(b):
         crop = padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w]
         out[i] = crop.flip(-1) if flip[i] else crop
     return out
 
 
+def one_step(model, opt, x, y, args):
+    logits = model(x)
+    loss = F.cross_entropy(logits, y, label_smoothing=args.label_smoothing)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    return logits, loss
+
+
+def plan_epochs(args, model, xt, yt, xv):
+    """patch-classify's SchedulePlan: the size rule, capped by the budget measured on 3 steps."""
+    by_size = int(min(150, max(10, round(300_000 / len(xt)))))
+    if args.budget is None:
+        return by_size, "data size"
+    snapshot = {k: v.clone() for k, v in model.state_dict().items()}
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    x, y = xt[:args.batch], yt[:args.batch]
+    one_step(model, opt, x, y, args)
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        one_step(model, opt, x, y, args)
+        times.append(time.perf_counter() - start)
+    model.load_state_dict(snapshot)
+    model.zero_grad(set_to_none=True)
+    step = sorted(times)[1]
+    epoch_seconds = (len(xt) // args.batch) * step * 1.1 + len(xv) * step / args.batch / 3
+    left = args.budget * 60 - (time.perf_counter() - args.started) - 10
+    by_budget = max(1, int(left // epoch_seconds))
+    return min(by_size, by_budget), "budget" if by_budget < by_size else "data size"
+
+
 def train(args):
     torch.manual_seed(args.seed)
-    xt, yt, classes = load_folder(os.path.join(args.folder, "train"), args.image_size)
-    xv, yv, _ = load_folder(os.path.join(args.folder, "val"), args.image_size)
+    xt, yt, xv, yv, classes = load_split(args.folder, args.image_size)
     model = make_model(args, len(classes))
+    if args.epochs is None:
+        args.epochs, reason = plan_epochs(args, model, xt, yt, xv)
+        print(f"schedule: {args.epochs} epochs, set by the {reason}", flush=True)
     decay = [p for n, p in model.named_parameters() if p.ndim > 1 and n not in ("pos_embed", "cls_token")]
     no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1 or n in ("pos_embed", "cls_token")]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
@@ -99,12 +155,8 @@ def train(args):
         loss_sum = 0.0
         for s in range(steps_per_epoch):
             idx = order[s * args.batch:(s + 1) * args.batch]
-            x = augment(xt[idx], generator) if args.augment else xt[idx]
-            logits = model(x)
-            loss = F.cross_entropy(logits, yt[idx], label_smoothing=args.label_smoothing)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            x = augment(xt[idx], generator, args.flip) if args.augment else xt[idx]
+            logits, loss = one_step(model, opt, x, yt[idx], args)
             opt.step()
             sched.step()
             loss_sum += loss.item() * len(idx)
@@ -113,8 +165,14 @@ def train(args):
         model.eval()
         with torch.inference_mode():
             pred = torch.cat([model(xv[i:i + 256]).argmax(1) for i in range(0, len(xv), 256)])
+        accuracy = (pred == yv).float().mean().item()
         print(f"epoch {epoch + 1}: train loss {loss_sum / seen:.3f} acc {correct / seen:.3f}, "
-              f"val acc {(pred == yv).float().mean().item():.4f}, {time.perf_counter() - start:.0f} s", flush=True)
+              f"val acc {accuracy:.4f}, {time.perf_counter() - start:.0f} s", flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"model": "timm VisionTransformer", "val_accuracy": accuracy, "epochs": args.epochs,
+                       "train_seconds": time.perf_counter() - start, "total_seconds": time.perf_counter() - args.started,
+                       "threads": torch.get_num_threads(), "training_images": len(xt), "validation_images": len(xv)}, f, indent=1)
 
 
 def main():
@@ -130,13 +188,17 @@ def main():
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--classes", type=int, default=6)
     p.add_argument("--steps", type=int, default=10)
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--warmup-epochs", type=float, default=1)
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--budget", type=float, default=None, help="minutes for the whole run (caps the planned epochs)")
+    p.add_argument("--flip", action="store_true", help="mirror half of the training images (patch-classify: off for folders)")
+    p.add_argument("--json", help="write the final figures here")
+    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--warmup-epochs", type=float, default=0.5)
     p.add_argument("--label-smoothing", type=float, default=0.1)
     p.add_argument("--no-augment", dest="augment", action="store_false")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
+    args.started = time.perf_counter()
     torch.set_num_threads(args.threads)
     throughput(args) if args.mode == "throughput" else train(args)
 

@@ -153,7 +153,9 @@ public struct CheckpointModel: InspectableModel {
     let c = model.configuration
     let file = (path as NSString).lastPathComponent
     let guesses = inferred.map { $0.components(separatedBy: " (").first ?? $0 }
-    return "ViT D=\(c.embedDimension), depth \(c.depth), \(plural(c.headCount, "head")), patch \(c.patchSize) (\(layout.rawValue): \(file))"
+    // A conv stem's tokens stand for cells of the patch size but see more than their cell.
+    let tokens = c.convStem == nil ? "patch \(c.patchSize)" : "conv stem, \(c.patchSize)-pixel cells"
+    return "ViT D=\(c.embedDimension), depth \(c.depth), \(plural(c.headCount, "head")), \(tokens) (\(layout.rawValue): \(file))"
       + (guesses.isEmpty ? "" : "; " + guesses.joined(separator: "; "))
   }
   public var patchSize: Int { model.configuration.patchSize }

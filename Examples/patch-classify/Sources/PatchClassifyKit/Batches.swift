@@ -24,15 +24,16 @@ public struct BatchMaker: Sendable {
   }
 
   /// `[B, 3, S, S]` with each image shifted by up to `cropPadding` pixels each way (a random
-  /// crop of the reflect-padded image) and mirrored left to right half of the time.
-  public func augmentedTensor(_ images: [Image], using rng: inout SplitMix64) -> Tensor {
+  /// crop of the reflect-padded image) and, with `flips`, mirrored left to right half of the
+  /// time. The generator advances the same either way, so `flips` changes nothing else.
+  public func augmentedTensor(_ images: [Image], flips: Bool = true, using rng: inout SplitMix64) -> Tensor {
     let (h, w) = (images[0].height, images[0].width)
     var values = [Float](repeating: 0, count: images.count * 3 * h * w)
     let scale = (0..<3).map { 1 / (255 * std[$0]) }, shift = (0..<3).map { -mean[$0] / std[$0] }
     for (b, image) in images.enumerated() {
       let span = UInt64(2 * cropPadding + 1)
       let dx = Int(rng.next() % span) - cropPadding, dy = Int(rng.next() % span) - cropPadding
-      let mirrored = rng.next() % 2 == 0
+      let mirrored = rng.next() % 2 == 0 && flips
       for y in 0..<h {
         let sy = reflect(y + dy, h)
         for x in 0..<w {

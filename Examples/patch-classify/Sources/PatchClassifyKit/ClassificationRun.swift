@@ -11,11 +11,25 @@ public enum DataSource: Sendable, Equatable {
   case folder(String)
 }
 
+/// How long a run trains.
+public enum ScheduleChoice: Sendable, Equatable {
+  /// Exactly this many epochs (`--epochs`).
+  case epochs(Int)
+  /// As many epochs as the data set's size asks for and `minutes` of the whole run allow
+  /// (`--budget`, see `SchedulePlan`).
+  case budget(minutes: Double)
+}
+
 /// Everything one `patch-classify` run needs.
 public struct RunOptions: Sendable {
   public var data = DataSource.shapeWorld(train: 20_000, validation: 2_000)
   public var model = ModelKind.vit
   public var vit = ViTShape()
+  /// `training.epochs` is replaced by what this decides.
+  public var schedule = ScheduleChoice.budget(minutes: 15)
+  /// Left-right flips in augmentation; nil: on for ShapeWorld (its shapes are mirror
+  /// symmetric as classes), off for folders (digits and text are not).
+  public var flips: Bool?
   public var training = TrainingConfiguration()
   public var runDirectory = "runs/patch-classify"
   public var resume = false
@@ -54,14 +68,15 @@ public struct ClassificationRun {
   public static let validationStart = 1_000_000_000
 
   public func run() throws(RunError) -> RunMetrics {
+    let started = Date()
     let (train, validation, datasetName) = try loadData()
     log("data: \(datasetName), \(train.count) training and \(validation.count) validation images, \(train.classNames.count) classes")
     var rng = SplitMix64(seed: options.training.seed)
     if let configuration = options.model.convNet(classes: train.classNames.count) {
-      return try fit(ConvNetClassifier(ConvNet(configuration, using: &rng)), train, validation, datasetName)
+      return try fit(ConvNetClassifier(ConvNet(configuration, using: &rng)), train, validation, datasetName, started: started)
     }
     let configuration = options.vit.configuration(classes: train.classNames.count)
-    return try fit(ViTClassifier(VisionTransformer(configuration, using: &rng)), train, validation, datasetName)
+    return try fit(ViTClassifier(VisionTransformer(configuration, using: &rng)), train, validation, datasetName, started: started)
   }
 
   func loadData() throws(RunError) -> (LabeledImages, LabeledImages, String) {
@@ -80,10 +95,36 @@ public struct ClassificationRun {
     }
   }
 
-  func fit<M: ImageClassifier & EvidenceProviding>(_ model: M, _ train: LabeledImages, _ validation: LabeledImages, _ datasetName: String) throws(RunError) -> RunMetrics {
+  func fit<M: ImageClassifier & EvidenceProviding>(_ model: M, _ train: LabeledImages, _ validation: LabeledImages, _ datasetName: String, started: Date) throws(RunError) -> RunMetrics {
     let store = CheckpointStore(runDirectory: options.runDirectory)
     if store.exists && !options.resume { throw .checkpointExists(folder: options.runDirectory) }
-    var trainer = Trainer(model: model, train: train, validation: validation, configuration: options.training, store: store)
+    var configuration = options.training
+    configuration.flip = flipsByDefault
+    var trainer = Trainer(model: model, train: train, validation: validation, configuration: configuration, store: store)
+    let plan: SchedulePlan
+    switch options.schedule {
+    case .epochs(let epochs):
+      plan = .given(epochs)
+    case .budget(let minutes):
+      if options.resume, let stored = try? store.storedConfiguration() {
+        // The schedule was planned when the run started; resuming keeps it.
+        plan = SchedulePlan(epochs: stored.epochs, reason: .given, epochsForDataSize: nil, epochsWithinBudget: nil)
+      } else {
+        let cost = trainer.measureCosts()
+        let stepsPerEpoch = Double(trainer.stepsPerEpoch)
+        // An epoch: its steps (plus ~10% for the update and augmentation) and its validation.
+        let epochSeconds = stepsPerEpoch * cost.secondsPerStep * 1.1 + Double(validation.count) * cost.secondsPerValidationImage
+        // Kept back for the final evaluation, figures and checkpoints.
+        let reserve = 10 + 3 * Double(validation.count) * cost.secondsPerValidationImage
+        let left = minutes * 60 - Date().timeIntervalSince(started) - reserve
+        plan = SchedulePlan.plan(trainingImages: train.count, secondsLeft: left, secondsPerEpoch: epochSeconds)
+      }
+    }
+    if plan.epochs != configuration.epochs {
+      configuration.epochs = plan.epochs
+      trainer = Trainer(model: trainer.model, train: train, validation: validation, configuration: configuration, store: store)
+    }
+    if case .budget(let minutes) = options.schedule { log("schedule: \(plan.describe(budgetMinutes: minutes))") }
     do {
       if options.resume {
         try trainer.resume()
@@ -99,23 +140,32 @@ public struct ClassificationRun {
     let p = trainer.progress
     let metrics = RunMetrics(
       model: options.model.rawValue, dataset: datasetName, classNames: train.classNames, report: report,
-      epochs: options.training.epochs, steps: p.step, batchSize: options.training.batchSize,
+      epochs: configuration.epochs, steps: p.step, batchSize: configuration.batchSize,
       parameterCount: trained.parameterCount,
       imagesPerSecond: Double(p.step * options.training.batchSize) / max(p.stepSeconds, 1e-9),
       trainSeconds: p.trainSeconds, threads: ComputeThreads.count, seed: options.training.seed,
-      settings: settingsRecord)
+      settings: settingsRecord(configuration, plan: plan))
     try writeOutputs(metrics, history: p.history, stepsPerEpoch: trainer.stepsPerEpoch, model: &trained, validation: validation)
     return metrics
   }
 
+  /// Whether training mirrors images: `options.flips`, else on for ShapeWorld and off for folders.
+  var flipsByDefault: Bool {
+    if let flips = options.flips { return flips }
+    if case .shapeWorld = options.data { return true }
+    return false
+  }
+
   /// The options that shaped the run, for `metrics.json`.
-  var settingsRecord: [String: String] {
-    let t = options.training, v = options.vit
+  func settingsRecord(_ t: TrainingConfiguration, plan: SchedulePlan) -> [String: String] {
+    let v = options.vit
     var out = ["learning_rate": "\(t.learningRate)", "warmup_epochs": "\(t.warmupEpochs)", "weight_decay": "\(t.weightDecay)",
-               "label_smoothing": "\(t.labelSmoothing)", "augment": "\(t.augment)", "image_size": "\(v.imageSize)"]
+               "label_smoothing": "\(t.labelSmoothing)", "augment": "\(t.augment)", "flip": "\(t.augment && t.flip)",
+               "image_size": "\(v.imageSize)", "schedule": plan.reason.rawValue]
+    if case .budget(let minutes) = options.schedule { out["budget_minutes"] = "\(minutes)" }
     if options.model == .vit {
       out.merge(["patch_size": "\(v.patchSize)", "width": "\(v.width)", "depth": "\(v.depth)", "heads": "\(v.heads)",
-                 "position_embedding": v.position.rawValue]) { $1 }
+                 "position_embedding": v.position.rawValue, "stem": v.stem.rawValue]) { $1 }
     }
     return out
   }

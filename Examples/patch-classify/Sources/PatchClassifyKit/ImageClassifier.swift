@@ -30,7 +30,7 @@ public struct ViTClassifier: ImageClassifier {
   public init(_ model: VisionTransformer) { self.model = model }
 
   public mutating func logits(_ images: Tensor, training: Bool) -> Tensor {
-    model(batch: images).logits!
+    model(batch: images, training: training).logits!
   }
 
   public var mean: [Float] { model.configuration.mean }
@@ -45,6 +45,7 @@ public struct ViTClassifier: ImageClassifier {
   public func save(to folder: String) throws { try model.save(to: folder) }
 
   public var namedParameters: [(name: String, tensor: Tensor)] { model.namedParameters }
+  public var namedBuffers: [(name: String, tensor: Tensor)] { model.namedBuffers }
 }
 
 extension ViTClassifier: EvidenceProviding {

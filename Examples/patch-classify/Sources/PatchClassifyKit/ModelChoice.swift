@@ -34,8 +34,17 @@ public enum PositionKind: String, CaseIterable, Sendable, Codable {
   }
 }
 
-/// The shape of the ViT a run trains (defaults: the 64-pixel, patch-8, width-128,
-/// depth-4, 4-head model).
+/// How the ViT turns the image into tokens (`--stem`).
+public enum StemKind: String, CaseIterable, Sendable, Codable {
+  /// Convolutions (3×3, BatchNorm, ReLU, stride 2) down to the patch grid, then a 1×1
+  /// projection (Xiao et al. 2021): the locality a plain ViT must learn from data.
+  case conv
+  /// The plain ViT's linear projection of each patch (Dosovitskiy et al. 2021).
+  case patchify
+}
+
+/// The shape of the ViT a run trains (defaults: 64 pixels, 8-pixel cells from a
+/// convolutional stem, width 128, depth 4, 4 heads, class token).
 public struct ViTShape: Sendable, Codable, Equatable {
   public var imageSize = 64
   public var patchSize = 8
@@ -43,6 +52,7 @@ public struct ViTShape: Sendable, Codable, Equatable {
   public var depth = 4
   public var heads = 4
   public var position = PositionKind.learned
+  public var stem = StemKind.conv
 
   public init() {}
 
@@ -51,6 +61,7 @@ public struct ViTShape: Sendable, Codable, Equatable {
     var c = ViTConfiguration(patchSize: patchSize, embedDimension: width, depth: depth, headCount: heads, imageSize: imageSize)
     c.classCount = classes
     c.positionEmbedding = position.configurationKind
+    if stem == .conv { c.convStem = ConvStemShape.strided(patchSize: patchSize, width: width) }
     return c
   }
 }

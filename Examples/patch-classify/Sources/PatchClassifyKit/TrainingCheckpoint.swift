@@ -83,6 +83,17 @@ public struct CheckpointStore: Sendable {
     [folder, path("checkpoint.old")].first { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("trainer_state.safetensors")) }
   }
 
+  /// The training configuration the checkpoint's run started with, or nil without one.
+  public func storedConfiguration() throws(CheckpointStoreError) -> TrainingConfiguration? {
+    guard let folder = existingFolder else { return nil }
+    let statePath = (folder as NSString).appendingPathComponent("trainer_state.safetensors")
+    guard let state = try? SafetensorsFile(path: statePath), let json = state.metadata["progress"],
+          let progress = try? JSONDecoder().decode(TrainerProgress.self, from: Data(json.utf8)) else {
+      throw .mismatch(path: statePath, reason: "no readable training progress in its metadata")
+    }
+    return progress.configuration
+  }
+
   /// Loads the latest checkpoint into `model` (every parameter and buffer by name, element
   /// counts checked) and `optimizer`, and returns the progress to continue from.
   public func restore(into model: inout some ImageClassifier, optimizer: inout AdamW, expecting expected: TrainingConfiguration) throws(CheckpointStoreError) -> TrainerProgress {

@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
 import PatchClassifyKit
+import VAModels
 import VATensorCore
 import VisionAttention
 
 extension ModelKind: ExpressibleByArgument {}
 extension PositionKind: ExpressibleByArgument {}
+extension StemKind: ExpressibleByArgument {}
 
 /// `patch-classify`: trains a small ViT (or a CNN baseline) on ShapeWorld or an image folder.
 struct PatchClassify: ParsableCommand {
@@ -33,8 +35,20 @@ struct PatchClassify: ParsableCommand {
   @Option(help: "The model to train.")
   var model = ModelKind.vit
 
-  @Option(help: "Passes over the training set.")
-  var epochs = TrainingConfiguration().epochs
+  @Option(help: "Passes over the training set (default: as many as the data set's size asks for and --budget allows).")
+  var epochs: Int?
+
+  @Option(help: "Minutes for the whole run when --epochs is not given: the schedule is planned from the data set's size and the measured speed so the run ends within it.")
+  var budget: Double = 15
+
+  @Flag(help: "Mirror training images left to right half of the time (default: on for ShapeWorld, off for folders: digits and text are not mirror symmetric).")
+  var flip = false
+
+  @Flag(name: .customLong("no-flip"), help: "Never mirror training images.")
+  var noFlip = false
+
+  @Option(help: "How the ViT turns the image into tokens: conv (a convolutional stem, Xiao et al. 2021) or patchify (the plain ViT's linear patch projection).")
+  var stem = ViTShape().stem
 
   @Option(name: .customLong("run-dir"), help: "Folder for checkpoints, figures and metrics.json.")
   var runDir = "runs/patch-classify"
@@ -97,7 +111,12 @@ struct PatchClassify: ParsableCommand {
   var exportShapeWorld: String?
 
   func validate() throws {
-    guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+    if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+    guard budget > 0, budget.isFinite else { throw ValidationError("--budget must be a positive number of minutes, got \(budget)") }
+    guard !(flip && noFlip) else { throw ValidationError("--flip and --no-flip contradict each other") }
+    if stem == .conv && ConvStemShape.strided(patchSize: patchSize, width: width) == nil {
+      throw ValidationError("--stem conv needs a --patch-size that is a power of 2 (stride-2 convolutions), got \(patchSize); use --stem patchify")
+    }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
     guard imageSize % patchSize == 0 else { throw ValidationError("--image-size \(imageSize) must be a multiple of --patch-size \(patchSize)") }
     guard width % heads == 0 else { throw ValidationError("--width \(width) must divide into --head-count \(heads)") }
@@ -119,7 +138,9 @@ struct PatchClassify: ParsableCommand {
     options.vit.depth = depth
     options.vit.heads = heads
     options.vit.position = position
-    options.training.epochs = epochs
+    options.schedule = epochs.map { .epochs($0) } ?? .budget(minutes: budget)
+    options.flips = flip ? true : noFlip ? false : nil
+    options.vit.stem = stem
     options.training.batchSize = batchSize
     options.training.learningRate = learningRate
     options.training.warmupEpochs = warmupEpochs
