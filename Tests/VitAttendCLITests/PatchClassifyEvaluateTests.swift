@@ -120,6 +120,9 @@ struct PatchClassifyEvaluateTests {
     // Without label_names only the count can be checked: two classes for a six-class model.
     config["label_names"] = nil
     try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: copy + "/config.json"))
+    let unnamed = try evaluate(["-w", copy, "--data", images])
+    #expect(unnamed.status == 0 && unnamed.error.contains("warning: config.json has no label_names: output i is taken to be the folder's i-th class"),
+            "\(unnamed.error)")
     let two = scratch.file("two")
     try FileManager.default.createDirectory(atPath: two, withIntermediateDirectories: true)
     for name in ["circle", "ring"] { try FileManager.default.copyItem(atPath: "\(images)/\(name)", toPath: "\(two)/\(name)") }
@@ -133,7 +136,8 @@ struct PatchClassifyEvaluateTests {
     for usage in [["--data", images], ["-w", Self.shipped, "--data", images, "--split", "some"],
                   ["-w", Self.shipped, "--data", "shapeworld", "--masks", images], ["-w", Self.shipped, "--data", images, "--val-size", "5"],
                   ["-w", Self.shipped, "--data", images, "--out", scratch.file("e.txt")],
-                  ["-w", Self.shipped, "--data", images, "--out", Self.shipped + "/config.json"]] {
+                  ["-w", Self.shipped, "--data", images, "--out", Self.shipped + "/config.json"],
+                  ["-w", Self.shipped + "/../model/", "--data", images, "--out", Self.shipped + "/./scores.json"]] {
       let result = try evaluate(usage)
       #expect(result.status == 64, "\(usage): \(result.status) \(result.error)")
     }

@@ -65,9 +65,8 @@ struct Evaluate: ParsableCommand {
     if let out {
       guard out.lowercased().hasSuffix(".json") else { throw ValidationError("--out must name a .json file, got \(out)") }
       // The checkpoint is an input: never write over any of its files.
-      let folder = ((out as NSString).deletingLastPathComponent as NSString).standardizingPath
-      let outFolder = folder.isEmpty ? FileManager.default.currentDirectoryPath : folder
-      if (outFolder as NSString).standardizingPath == ((weights as NSString).standardizingPath) {
+      let outFolder = URL(fileURLWithPath: out).deletingLastPathComponent().standardizedFileURL.resolvingSymlinksInPath().path
+      if outFolder == URL(fileURLWithPath: weights).standardizedFileURL.resolvingSymlinksInPath().path {
         throw ValidationError("--out \(out) is inside the checkpoint folder \(weights); write it elsewhere")
       }
     }
