@@ -21,8 +21,9 @@ struct PatchClassify: ParsableCommand {
     let training = helpMessage(for: Train.self).replacingOccurrences(of: "patch-classify train ", with: "patch-classify [train] ")
     print(training.trimmingCharacters(in: .newlines) + "\n\n" + """
       SUBCOMMANDS:
-        train (default)         \(Train.configuration.abstract)
-        evaluate                \(Evaluate.configuration.abstract)
+        train (default)         Train a model (the options above).
+        evaluate                Score a saved model: accuracy, per-class accuracy, the
+                                confusion matrix and, with masks, the pointing game.
 
         See 'patch-classify help evaluate' for its options.
 
