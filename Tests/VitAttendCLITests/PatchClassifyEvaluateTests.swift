@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VAImageIO
 import VisionAttention
 
 /// `patch-classify evaluate` and `--masks` as a user runs them: the shipped model scored on
@@ -74,6 +75,10 @@ struct PatchClassifyEvaluateTests {
     let metrics = try Self.json(run + "/metrics.json")
     let pointing = try #require(metrics["pointing_game"] as? Double)
     #expect((0...1).contains(pointing))
+    // attention.png outlines the objects as for ShapeWorld, in RGB.markers[2] (86, 180, 233).
+    let figure = try Image(contentsOfFile: run + "/attention.png").rgb()
+    let outline = (0..<(figure.width * figure.height)).filter { figure.pixels[$0 * 3] == 86 && figure.pixels[$0 * 3 + 1] == 180 && figure.pixels[$0 * 3 + 2] == 233 }
+    #expect(outline.count > 200, "\(outline.count) outline pixels")
     let sorted = ["circle", "cross", "ring", "square", "star", "triangle"]
     let config = try Self.json(run + "/checkpoint/config.json")
     #expect(config["label_names"] as? [String] == sorted)
@@ -102,6 +107,9 @@ struct PatchClassifyEvaluateTests {
     func evaluate(_ arguments: [String]) throws -> CommandRunner.Result {
       try CommandRunner.run(["evaluate"] + arguments, executable: "patch-classify")
     }
+    // Four images per class: the split training holds out (every fifth) is empty.
+    let empty = try evaluate(["-w", Self.shipped, "--data", images])
+    #expect(empty.status == 1 && empty.error.contains("the val split holds no image"), "\(empty.error)")
     let noFolder = try evaluate(["-w", scratch.file("none"), "--data", images])
     #expect(noFolder.status == 1 && noFolder.error.contains("no such checkpoint folder"), "\(noFolder.error)")
 
@@ -114,13 +122,13 @@ struct PatchClassifyEvaluateTests {
     var config = try Self.json(Self.shipped + "/config.json")
     config["label_names"] = ["disc", "square", "triangle", "star", "cross", "ring"]
     try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: copy + "/config.json"))
-    let renamed = try evaluate(["-w", copy, "--data", images])
+    let renamed = try evaluate(["-w", copy, "--data", images, "--split", "all"])
     #expect(renamed.status == 1 && renamed.error.contains("differ from the data's"), "\(renamed.error)")
 
     // Without label_names only the count can be checked: two classes for a six-class model.
     config["label_names"] = nil
     try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: copy + "/config.json"))
-    let unnamed = try evaluate(["-w", copy, "--data", images])
+    let unnamed = try evaluate(["-w", copy, "--data", images, "--split", "all"])
     #expect(unnamed.status == 0 && unnamed.error.contains("warning: config.json has no label_names: output i is taken to be the folder's i-th class"),
             "\(unnamed.error)")
     let two = scratch.file("two")

@@ -110,6 +110,7 @@ public enum CheckpointEvaluation {
       } catch {
         throw .dataset(error)
       }
+      guard data.count > 0 else { throw .noImages(data: root, split: options.split.rawValue) }
       sources = data.sources.map { ImageFolder.relativePath(of: $0, under: root) }
     }
     let aligned = try saved.align(data)

@@ -13,6 +13,8 @@ public enum EvaluationError: Error, CustomStringConvertible {
   /// The model has a different number of outputs than the data set has classes.
   case classCountDiffers(checkpoint: Int, data: Int)
   case dataset(DatasetError)
+  /// The split chosen holds no image (fewer than five per class, with `--split val`).
+  case noImages(data: String, split: String)
   case writeFailed(path: String, reason: String)
 
   public var description: String {
@@ -23,6 +25,7 @@ public enum EvaluationError: Error, CustomStringConvertible {
       "the checkpoint's classes \(checkpoint) (label_names in its config.json) differ from the data's \(data)"
     case .classCountDiffers(let checkpoint, let data): "the checkpoint has \(checkpoint) classes but the data has \(data)"
     case .dataset(let e): e.description
+    case .noImages(let data, let split): "\(data): the \(split) split holds no image (every 5th image of each class is held out; --split all scores them all)"
     case .writeFailed(let path, let reason): "cannot write \(path): \(reason)"
     }
   }
