@@ -83,6 +83,10 @@ struct PatchClassifyEvaluateTests {
     let config = try Self.json(run + "/checkpoint/config.json")
     #expect(config["label_names"] as? [String] == sorted)
     #expect(try CheckpointModel(path: run + "/checkpoint").classNames == sorted)
+    let attend = try CommandRunner.run([data + "/val/ring/000007.png", "-w", run + "/checkpoint", "-o", scratch.file("ring.png")])
+    #expect(attend.status == 0, "\(attend.error)")
+    let prediction = try #require(try pngText(scratch.file("ring.png"))["prediction"])
+    #expect(sorted.contains { prediction.hasPrefix("predicted: \($0) (class ") }, "\(prediction)")
 
     let again = try CommandRunner.run(["evaluate", "-w", run + "/checkpoint", "--data", data, "--masks", masks, "-o", scratch.file("e.json")],
                                       executable: "patch-classify")
