@@ -88,7 +88,8 @@ let package = Package(
     .testTarget(name: "VAInspectionTests", dependencies: ["VAInspection", "VAModels"], resources: [.copy("Fixtures")]),
     .testTarget(name: "VitAttendCLITests", dependencies: ["VisionAttention", "VitAttendCLI", "vit-attend", "vit-bench", "attention-walkthrough", "patch-classify", "VAImageIO", "VAInspection", "VAModels", "VATensorCore"]),
     .testTarget(name: "VALayersTests", dependencies: ["VALayers", "VATensorCore", "VATestSupport"]),
-    .testTarget(name: "PatchClassifyTests", dependencies: ["PatchClassifyKit", "VAModels", "VATensorCore", "VAImageIO"], resources: [.copy("Fixtures")]),
+    // Fixtures are read by path (the CLI tests run patch-classify on them too), not bundled.
+    .testTarget(name: "PatchClassifyTests", dependencies: ["PatchClassifyKit", "VAModels", "VATensorCore", "VAImageIO"], exclude: ["Fixtures"]),
     .testTarget(name: "VAModelsTests", dependencies: ["VAModels", "VALayers", "VATestSupport", "VASafetensors"], resources: [.copy("Fixtures")]),
   ]
 )

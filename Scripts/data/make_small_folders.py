@@ -17,9 +17,8 @@ fifth image of each class. Everything depends only on --seed.
 Usage:
   python3 Scripts/data/make_small_folders.py digits OUT/digits
   python3 Scripts/data/make_small_folders.py colour-shapes OUT/shapes --masks OUT/shapes-masks
-  the committed toy folder of the patch-classify tests:
-  python3 Scripts/data/make_small_folders.py colour-shapes Tests/PatchClassifyTests/Fixtures/toy-folder \
-      --masks Tests/PatchClassifyTests/Fixtures/toy-folder-masks --count 120 --size 32 --classes circle,square,cross --seed 1
+  the committed toy folder of the patch-classify tests (300 16x16 digits, 30 of each):
+  python3 Scripts/data/make_small_folders.py digits Tests/PatchClassifyTests/Fixtures/toy-digits --size 16 --per-class 30
 """
 import argparse
 import math
@@ -31,16 +30,20 @@ from PIL import Image, ImageDraw
 SHAPES = ["circle", "square", "triangle", "star", "cross", "ring"]
 
 
-def write_digits(root, seed):
+def write_digits(root, size=32, per_class=None):
     from sklearn.datasets import load_digits
 
     digits = load_digits()
+    written = {}
     for i, (pixels, label) in enumerate(zip(digits.images, digits.target)):
+        if per_class is not None and written.get(label, 0) >= per_class:
+            continue
+        written[label] = written.get(label, 0) + 1
         folder = os.path.join(root, str(label))
         os.makedirs(folder, exist_ok=True)
         small = Image.fromarray((pixels / 16 * 255).round().astype(np.uint8), mode="L")
-        small.resize((32, 32), Image.BICUBIC).save(os.path.join(folder, f"{i:04d}.png"))
-    print(f"wrote {len(digits.images)} digits under {root}")
+        small.resize((size, size), Image.BICUBIC).save(os.path.join(folder, f"{i:04d}.png"))
+    print(f"wrote {sum(written.values())} digits under {root}")
 
 
 def polygon(cx, cy, radius, angle, points):
@@ -100,11 +103,12 @@ def main():
     p.add_argument("--masks", help="colour-shapes: also write the object masks under this folder")
     p.add_argument("--count", type=int, default=3000)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--size", type=int, default=64, help="colour-shapes: side in pixels")
+    p.add_argument("--size", type=int, default=64, help="side in pixels (digits: 32 unless given)")
+    p.add_argument("--per-class", type=int, help="digits: at most this many images of each digit (the first ones)")
     p.add_argument("--classes", default=",".join(SHAPES), help="colour-shapes: comma-separated subset of " + ",".join(SHAPES))
     args = p.parse_args()
     if args.kind == "digits":
-        write_digits(args.root, args.seed)
+        write_digits(args.root, args.size if args.size != 64 else 32, args.per_class)
     else:
         classes = args.classes.split(",")
         assert all(c in SHAPES for c in classes), f"unknown class in {classes}"

@@ -6,30 +6,31 @@ import VATensorCore
 @testable import PatchClassifyKit
 
 /// The default ViT on a folder the project never trained on: the committed toy folder
-/// (Fixtures/toy-folder: 120 32-pixel images of circles, squares and crosses of random
-/// colours on colour noise, Scripts/data/make_small_folders.py), with the folder defaults
-/// (convolutional stem, no flips).
+/// (Fixtures/toy-digits: 300 16-pixel handwritten digits, 30 of each, from scikit-learn's
+/// digits via Scripts/data/make_small_folders.py), with the folder defaults (convolutional
+/// stem, no flips).
 struct FolderLearningTests {
-  static var toyFolder: String { Bundle.module.resourceURL!.appendingPathComponent("Fixtures/toy-folder").path }
+  static let toyFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/toy-digits").path
 
-  /// Three hundred steps must take the held-out accuracy far above chance (1/3), where a
-  /// plain ViT of this size stays near it.
+  /// 280 steps must take the held-out accuracy far above chance (1/10). (The same run with
+  /// `--stem patchify`, the plain ViT, ends near 37%: the release binary on this folder,
+  /// `--image-size 16 --patch-size 4 --width 64 --depth 1 --heads 2 --batch-size 32 --epochs 40`.)
   @Test func theDefaultViTLearnsTheToyFolder() throws {
-    let (train, validation) = try ImageFolder.loadSplit(Self.toyFolder, size: 32)
-    #expect((train.count, validation.count) == (96, 24))
+    let (train, validation) = try ImageFolder.loadSplit(Self.toyFolder, size: 16)
+    #expect((train.count, validation.count) == (240, 60))
     var shape = ViTShape()
-    (shape.imageSize, shape.patchSize, shape.width, shape.depth, shape.heads) = (32, 8, 32, 1, 2)
+    (shape.imageSize, shape.patchSize, shape.width, shape.depth, shape.heads) = (16, 4, 64, 1, 2)
     #expect(shape.stem == .conv)
     var rng = SplitMix64(seed: 0)
     let model = ViTClassifier(VisionTransformer(shape.configuration(classes: train.classNames.count), using: &rng))
     var c = TrainingConfiguration()
-    (c.epochs, c.batchSize, c.learningRate, c.warmupEpochs, c.flip) = (100, 32, 2e-3, 5, false)
+    (c.epochs, c.batchSize, c.learningRate, c.warmupEpochs, c.flip) = (40, 32, 1e-3, 3, false)
     var trainer = Trainer(model: model, train: train, validation: validation, configuration: c, store: nil)
     try trainer.run()
-    #expect(trainer.progress.step == 300)
+    #expect(trainer.progress.step == 280)
     var trained = trainer.model
-    let accuracy = Evaluation.accuracy(of: &trained, on: validation, batchSize: 24)
-    #expect(accuracy >= 0.75, "held-out accuracy \(accuracy) after 300 steps (chance: 0.33)")
+    let accuracy = Evaluation.accuracy(of: &trained, on: validation, batchSize: 30)
+    #expect(accuracy >= 0.75, "held-out accuracy \(accuracy) after 280 steps (chance: 0.1)")
   }
 
   @Test func theScheduleFollowsTheFoldersSize() {
@@ -54,9 +55,10 @@ struct FolderLearningTests {
     var mirroredOnce = false
     for seed in 0..<16 {
       var rng = SplitMix64(seed: UInt64(seed))
-      #expect(maker.augmentedTensor([image], flips: false, using: &rng).scalars == maker.tensor([image]).scalars)
+      let plain = maker.tensor([image]).scalars
+      #expect(zip(maker.augmentedTensor([image], flips: false, using: &rng).scalars, plain).allSatisfy { abs($0 - $1) < 1e-6 })
       var again = SplitMix64(seed: UInt64(seed))
-      mirroredOnce = mirroredOnce || maker.augmentedTensor([image], flips: true, using: &again).scalars != maker.tensor([image]).scalars
+      mirroredOnce = mirroredOnce || zip(maker.augmentedTensor([image], flips: true, using: &again).scalars, plain).contains { abs($0 - $1) > 0.1 }
     }
     #expect(mirroredOnce)
     var options = RunOptions()

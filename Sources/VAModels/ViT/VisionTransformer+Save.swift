@@ -12,12 +12,17 @@ extension VisionTransformer {
   /// - Throws: `CheckpointError.inconsistent` for variants timm's `VisionTransformer` cannot
   ///   express in `model_args` (distillation token, relative position bias, RoPE, attention
   ///   pooling, SwiGLU, a non-exact GELU), rather than writing a checkpoint that loads as
-  ///   something else.
-  public func save(to folder: String) throws {
+  ///   something else, or for `labelNames` whose count is not the class count.
+  /// - Parameter labelNames: class names in class-index order, written as `label_names` (the
+  ///   key timm's hub configs use; `vit-attend` reads it); nil writes none.
+  public func save(to folder: String, labelNames: [String]? = nil) throws {
     let c = configuration
     let gated = blocks.contains { $0.mlp.gate != nil || $0.mlp.hiddenNorm != nil || $0.attention.innerNorm != nil }
     if c.distillationToken || c.positionPlacement == .classAndPatches || c.relativePositionBias || c.rotary != nil || c.globalPool == .attention || c.activation != .exact || gated {
       throw CheckpointError.inconsistent(path: folder, reason: "only plain ViTs are saved (timm's VisionTransformer layout); this model has a variant it cannot express")
+    }
+    if let labelNames, labelNames.count != c.classCount {
+      throw CheckpointError.inconsistent(path: folder, reason: "\(labelNames.count) label names for \(c.classCount) classes")
     }
     let d = c.embedDimension, p = c.patchSize
     var writer = SafetensorsWriter()
@@ -51,7 +56,7 @@ extension VisionTransformer {
       "pos_embed": c.positionEmbedding == .learned ? "learn" : "none",
     ]
     if c.layerScale, let gamma = blocks.first?.layerScale1?.gamma.scalars.first { args["init_values"] = Double(gamma) }
-    let config: [String: Any] = [
+    var config: [String: Any] = [
       "architecture": "vit_custom", "num_classes": c.classCount, "num_features": d,
       "global_pool": args["global_pool"]!,
       "pretrained_cfg": ["input_size": [3, c.imageHeight, c.imageWidth], "mean": c.mean, "std": c.std, "interpolation": "bicubic"],
@@ -60,6 +65,7 @@ extension VisionTransformer {
       // timm ignores, lets this toolkit restore the exact kind.
       "vision_attention": visionAttentionConfig,
     ]
+    if let labelNames { config["label_names"] = labelNames }
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
     // .atomic writes a temporary file and renames it, so a crash leaves the old file or none.

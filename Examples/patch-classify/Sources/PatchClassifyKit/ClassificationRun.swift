@@ -33,6 +33,9 @@ public struct RunOptions: Sendable {
   public var training = TrainingConfiguration()
   public var runDirectory = "runs/patch-classify"
   public var resume = false
+  /// For a folder run, the folder of its images' object masks (`--masks`, see
+  /// `ImageFolder.withMasks`): the validation images get them, for the pointing game.
+  public var masks: String?
   /// Validation images drawn in `attention.png`.
   public var overlayCount = 8
 
@@ -73,10 +76,11 @@ public struct ClassificationRun {
     log("data: \(datasetName), \(train.count) training and \(validation.count) validation images, \(train.classNames.count) classes")
     var rng = SplitMix64(seed: options.training.seed)
     if let configuration = options.model.convNet(classes: train.classNames.count) {
-      return try fit(ConvNetClassifier(ConvNet(configuration, using: &rng)), train, validation, datasetName, started: started)
+      return try fit(ConvNetClassifier(ConvNet(configuration, using: &rng), inputSize: options.vit.imageSize, labelNames: train.classNames),
+                     train, validation, datasetName, started: started)
     }
     let configuration = options.vit.configuration(classes: train.classNames.count)
-    return try fit(ViTClassifier(VisionTransformer(configuration, using: &rng)), train, validation, datasetName, started: started)
+    return try fit(ViTClassifier(VisionTransformer(configuration, using: &rng), labelNames: train.classNames), train, validation, datasetName, started: started)
   }
 
   func loadData() throws(RunError) -> (LabeledImages, LabeledImages, String) {
@@ -87,7 +91,8 @@ public struct ClassificationRun {
               LabeledImages(world, range: Self.validationStart..<(Self.validationStart + validationCount)), "shapeworld")
     case .folder(let root):
       do {
-        let (t, v) = try ImageFolder.loadSplit(root, size: options.vit.imageSize)
+        var (t, v) = try ImageFolder.loadSplit(root, size: options.vit.imageSize)
+        if let masks = options.masks { v = try ImageFolder.withMasks(v, root: root, maskRoot: masks, size: options.vit.imageSize) }
         return (t, v, root)
       } catch {
         throw .dataset(error)

@@ -6,8 +6,17 @@ import VATensorCore
 /// the `cnn` and `cnn-sagan` baselines.
 public struct ConvNetClassifier: ImageClassifier {
   public var net: ConvNet
+  /// The side of the square images it was trained on, written to `config.json` as
+  /// `input_size` `[3, side, side]` (the network itself takes any size).
+  public var inputSize: Int?
+  /// Class names in class-index order, written to `config.json` as `label_names`.
+  public var labelNames: [String]?
 
-  public init(_ net: ConvNet) { self.net = net }
+  public init(_ net: ConvNet, inputSize: Int? = nil, labelNames: [String]? = nil) {
+    self.net = net
+    self.inputSize = inputSize
+    self.labelNames = labelNames
+  }
 
   public mutating func logits(_ images: Tensor, training: Bool) -> Tensor { net(images, training: training) }
 
@@ -19,17 +28,23 @@ public struct ConvNetClassifier: ImageClassifier {
 
   /// `folder/model.safetensors` (parameters and BatchNorm buffers, PyTorch-style names) and
   /// `folder/config.json` naming the architecture (a checkpoint loads into a network built
-  /// from the same configuration).
+  /// from the same configuration, as `SavedClassifier` does), with `input_size` and
+  /// `label_names` when known.
   public func save(to folder: String) throws {
+    if let labelNames, labelNames.count != net.configuration.classCount {
+      throw CheckpointError.inconsistent(path: folder, reason: "\(labelNames.count) label names for \(net.configuration.classCount) classes")
+    }
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     try net.save(to: (folder as NSString).appendingPathComponent("model.safetensors"))
     let c = net.configuration
-    let config: [String: Any] = [
+    var config: [String: Any] = [
       "architecture": c.attention == nil ? "resnet-like" : "resnet-like+sagan",
       "stage_widths": c.stageWidths, "num_classes": c.classCount,
       "sagan_after_stage": c.attention.map { $0.afterStage as Any } ?? NSNull(),
       "mean": mean, "std": std,
     ]
+    if let inputSize { config["input_size"] = [3, inputSize, inputSize] }
+    if let labelNames { config["label_names"] = labelNames }
     try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
       .write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("config.json")), options: .atomic)
   }

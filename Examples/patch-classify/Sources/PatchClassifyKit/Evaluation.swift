@@ -59,7 +59,13 @@ public enum Evaluation {
 
   /// The full report; the pointing game runs when `data` has masks and the model gives maps.
   public static func evaluate<M: ImageClassifier & EvidenceProviding>(_ model: inout M, on data: LabeledImages, batchSize: Int) -> Report {
-    var report = scores(predictions(of: &model, on: data, batchSize: batchSize), data)
+    evaluate(&model, on: data, predicted: predictions(of: &model, on: data, batchSize: batchSize), batchSize: batchSize)
+  }
+
+  /// The full report for `predicted`, the model's `predictions` on `data` (computed once by
+  /// a caller that also keeps them).
+  public static func evaluate<M: ImageClassifier & EvidenceProviding>(_ model: inout M, on data: LabeledImages, predicted: [Int], batchSize: Int) -> Report {
+    var report = scores(predicted, data)
     guard let masks = data.masks else { return report }
     let batches = BatchMaker(mean: model.mean, std: model.std)
     var hits: [String: Int] = [:], strictHits: [String: Int] = [:], names: [String] = []

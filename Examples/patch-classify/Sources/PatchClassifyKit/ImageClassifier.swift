@@ -26,8 +26,13 @@ extension ImageClassifier {
 /// The ViT of `Models`, trained as a classifier.
 public struct ViTClassifier: ImageClassifier {
   public var model: VisionTransformer
+  /// Class names in class-index order, written to `config.json` as `label_names`.
+  public var labelNames: [String]?
 
-  public init(_ model: VisionTransformer) { self.model = model }
+  public init(_ model: VisionTransformer, labelNames: [String]? = nil) {
+    self.model = model
+    self.labelNames = labelNames
+  }
 
   public mutating func logits(_ images: Tensor, training: Bool) -> Tensor {
     model(batch: images, training: training).logits!
@@ -42,7 +47,7 @@ public struct ViTClassifier: ImageClassifier {
     model.namedParameters.filter { ["pos_embed", "cls_token", "reg_token"].contains($0.name) || $0.tensor.rank == 1 }.map(\.tensor)
   }
 
-  public func save(to folder: String) throws { try model.save(to: folder) }
+  public func save(to folder: String) throws { try model.save(to: folder, labelNames: labelNames) }
 
   public var namedParameters: [(name: String, tensor: Tensor)] { model.namedParameters }
   public var namedBuffers: [(name: String, tensor: Tensor)] { model.namedBuffers }

@@ -10,7 +10,8 @@ public struct LabeledImages: Sendable {
   public var classNames: [String]
   public var images: [Image]
   public var labels: [Int]
-  /// Per image, row-major object masks (ShapeWorld only): the pointing game's ground truth.
+  /// Per image, row-major object masks (ShapeWorld's own, or a folder's read with
+  /// `ImageFolder.withMasks`): the pointing game's ground truth.
   public var masks: [[Bool]]?
   /// Where each image came from, for messages and figures (file paths or "shapeworld #i").
   public var sources: [String]
@@ -64,6 +65,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
   case emptyClass(path: String, className: String)
   case classesDiffer(train: [String], validation: [String])
   case unreadableImage(path: String, reason: String)
+  case missingMask(path: String, image: String)
+  case maskSizeDiffers(path: String, mask: [Int], image: String, imageSize: [Int])
 
   public var description: String {
     switch self {
@@ -72,6 +75,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case .emptyClass(let path, let name): "\(path): class folder '\(name)' holds no PNG or JPEG images"
     case .classesDiffer(let train, let validation): "train classes \(train) differ from validation classes \(validation)"
     case .unreadableImage(let path, let reason): "\(path): \(reason)"
+    case .missingMask(let path, let image): "\(path): no mask for \(image) (--masks DIR needs DIR/<the image's path under the data folder, as .png>)"
+    case .maskSizeDiffers(let path, let mask, let image, let imageSize):
+      "\(path): mask is \(mask[0])x\(mask[1]) but its image \(image) is \(imageSize[0])x\(imageSize[1])"
     }
   }
 }
@@ -117,10 +123,7 @@ public enum ImageFolder {
   /// exist, otherwise every `validationEvery`-th image of each class (sorted by name) from
   /// `root` itself, so the split is deterministic and stratified.
   public static func loadSplit(_ root: String, size: Int, validationEvery: Int = 5) throws(DatasetError) -> (train: LabeledImages, validation: LabeledImages) {
-    let manager = FileManager.default
-    let train = join(root, "train")
-    if manager.fileExists(atPath: train),
-       let validation = ["val", "validation"].map({ join(root, $0) }).first(where: { manager.fileExists(atPath: $0) }) {
+    if let (train, validation) = splitFolders(root) {
       let (t, v) = (try load(train, size: size), try load(validation, size: size))
       guard t.classNames == v.classNames else { throw .classesDiffer(train: t.classNames, validation: v.classNames) }
       return (t, v)
@@ -135,6 +138,16 @@ public enum ImageFolder {
     return (all.subset(trainIndices), all.subset(validationIndices))
   }
 
+  /// `root/train` and `root/val` (or `root/validation`) when both exist.
+  static func splitFolders(_ root: String) -> (train: String, validation: String)? {
+    let manager = FileManager.default
+    let train = join(root, "train")
+    guard manager.fileExists(atPath: train),
+          let validation = ["val", "validation"].map({ join(root, $0) }).first(where: { manager.fileExists(atPath: $0) })
+    else { return nil }
+    return (train, validation)
+  }
+
   /// Shorter side to `size`, then the centre `size × size`.
   static func squareCrop(_ image: Image, size: Int) -> Image {
     let scale = Double(size) / Double(min(image.width, image.height))
@@ -143,5 +156,5 @@ public enum ImageFolder {
     return resized.cropped(x: (w - size) / 2, y: (h - size) / 2, width: size, height: size)
   }
 
-  private static func join(_ a: String, _ b: String) -> String { (a as NSString).appendingPathComponent(b) }
+  static func join(_ a: String, _ b: String) -> String { (a as NSString).appendingPathComponent(b) }
 }

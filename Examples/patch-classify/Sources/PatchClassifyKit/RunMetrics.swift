@@ -24,20 +24,30 @@ public struct RunMetrics: Sendable {
   /// tolerance; every map's is under `pointing_game_by_map`, and without tolerance under
   /// `pointing_game_strict_by_map`; null where the dataset has no masks or the model no maps.
   public var json: [String: Any] {
-    var out: [String: Any] = [
-      "model": model, "dataset": dataset, "class_names": classNames,
+    var out: [String: Any] = Self.reportJSON(report, classNames: classNames)
+    out.merge([
+      "model": model, "dataset": dataset,
+      "images_per_second": imagesPerSecond, "train_seconds": trainSeconds,
+      "epochs": epochs, "steps": steps, "batch_size": batchSize, "parameter_count": parameterCount,
+      "threads": threads, "seed": seed,
+    ]) { $1 }
+    out["settings"] = settings
+    return out
+  }
+
+  /// An evaluation's keys, shared by `metrics.json` and `evaluate --out`: `class_names`,
+  /// `val_accuracy`, `per_class_accuracy` (name → accuracy), `confusion_matrix`
+  /// (`[true][predicted]`), `pointing_game`, `pointing_game_by_map`, `pointing_game_strict_by_map`.
+  public static func reportJSON(_ report: Evaluation.Report, classNames: [String]) -> [String: Any] {
+    [
+      "class_names": classNames,
       "val_accuracy": report.accuracy,
       "per_class_accuracy": Dictionary(uniqueKeysWithValues: zip(classNames, report.perClassAccuracy)),
       "confusion_matrix": report.confusion,
       "pointing_game": report.pointingGame.first.map { $0.hitRate as Any } ?? NSNull(),
       "pointing_game_by_map": Dictionary(uniqueKeysWithValues: report.pointingGame.map { ($0.name, $0.hitRate) }),
       "pointing_game_strict_by_map": Dictionary(uniqueKeysWithValues: report.strictPointingGame.map { ($0.name, $0.hitRate) }),
-      "images_per_second": imagesPerSecond, "train_seconds": trainSeconds,
-      "epochs": epochs, "steps": steps, "batch_size": batchSize, "parameter_count": parameterCount,
-      "threads": threads, "seed": seed,
     ]
-    out["settings"] = settings
-    return out
   }
 
   public func serialized() throws -> Data {

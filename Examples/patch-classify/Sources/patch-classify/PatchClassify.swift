@@ -9,28 +9,33 @@ extension ModelKind: ExpressibleByArgument {}
 extension PositionKind: ExpressibleByArgument {}
 extension StemKind: ExpressibleByArgument {}
 
-/// `patch-classify`: trains a small ViT (or a CNN baseline) on ShapeWorld or an image folder.
-struct PatchClassify: ParsableCommand {
+/// `patch-classify [train]`: trains a small ViT (or a CNN baseline) on ShapeWorld or an
+/// image folder (the default subcommand, so `patch-classify --data X` trains).
+struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "patch-classify",
+    commandName: "train",
     abstract: "Train a small vision transformer on the CPU and see what it learned to look at.",
     discussion: """
       --data shapeworld (the default) generates the built-in dataset: one object of six \
       classes (circle, square, triangle, star, cross, ring) on a textured background, with its \
       mask for the pointing game. --data PATH reads an image folder, root/<class>/*.png|jpg \
       (with root/train and root/val when both exist, else every 5th image of each class is \
-      held out).
+      held out). --masks DIR gives a folder's object masks, DIR/<same relative path>.png \
+      (non-zero = object), for the pointing game; only the validation images need one.
 
       --run-dir gets checkpoint/ (model.safetensors and config.json in timm's layout, loadable \
       by vit-attend --weights and by timm, plus trainer_state.safetensors), metrics.json \
       (val_accuracy, per_class_accuracy, pointing_game, images_per_second, train_seconds, ...), \
       curves.png, confusion.png and attention.png. A checkpoint is written every \
-      --checkpoint-every steps and after every epoch; --resume continues from it.
-      """,
-    version: VisionAttentionInfo.version)
+      --checkpoint-every steps and after every epoch; --resume continues from it; \
+      patch-classify evaluate scores it again.
+      """)
 
   @Option(help: "shapeworld, or the root of an image folder (root/<class>/*.png|jpg).")
   var data = "shapeworld"
+
+  @Option(help: "For a folder: its object masks, DIR/<class>/<name>.png (or DIR/val/<class>/...) beside each validation image's path; fills pointing_game.")
+  var masks: String?
 
   @Option(help: "The model to train.")
   var model = ModelKind.vit
@@ -110,6 +115,9 @@ struct PatchClassify: ParsableCommand {
   @Option(name: .customLong("export-shapeworld"), help: "Write the ShapeWorld train and validation images as an image folder (DIR/train/<class>/*.png, DIR/val/...) and exit, e.g. to train a PyTorch model on the very same data.")
   var exportShapeWorld: String?
 
+  @Option(name: .customLong("export-masks"), help: "With --export-shapeworld: also write each object's mask as a grey PNG at the same relative path under this folder (the layout --masks reads).")
+  var exportMasks: String?
+
   func validate() throws {
     if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
     guard budget > 0, budget.isFinite else { throw ValidationError("--budget must be a positive number of minutes, got \(budget)") }
@@ -123,6 +131,9 @@ struct PatchClassify: ParsableCommand {
     guard trainSize >= batchSize, valSize >= 1 else { throw ValidationError("--train-size must be at least --batch-size and --val-size at least 1") }
     guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1") }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    if masks != nil && data == "shapeworld" { throw ValidationError("--masks is for image folders; ShapeWorld brings its own masks") }
+    if masks != nil && exportShapeWorld != nil { throw ValidationError("--masks reads masks; --export-masks writes them") }
+    if exportMasks != nil && exportShapeWorld == nil { throw ValidationError("--export-masks goes with --export-shapeworld") }
     if position == .sincos && (width / 4) * 4 != width { throw ValidationError("--position sincos needs a --width divisible by 4") }
   }
 
@@ -151,10 +162,11 @@ struct PatchClassify: ParsableCommand {
     options.training.checkpointEvery = checkpointEvery
     options.runDirectory = runDir
     options.resume = resume
+    options.masks = masks
 
     if let exportShapeWorld {
-      try ShapeWorldExport.write(to: exportShapeWorld, imageSize: imageSize, seed: seed, train: trainSize, validation: valSize)
-      print("wrote \(trainSize) training and \(valSize) validation images under \(exportShapeWorld)")
+      try ShapeWorldExport.write(to: exportShapeWorld, imageSize: imageSize, seed: seed, train: trainSize, validation: valSize, masks: exportMasks)
+      print("wrote \(trainSize) training and \(valSize) validation images under \(exportShapeWorld)" + (exportMasks.map { ", their masks under \($0)" } ?? ""))
       return
     }
     var run = ClassificationRun(options: options)
