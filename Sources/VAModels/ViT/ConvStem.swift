@@ -25,18 +25,19 @@ public struct ConvStemShape: Sendable, Equatable, Codable {
   }
 
   /// `log2(patchSize)` `3 × 3` convolutions at stride 2 whose widths double up to `width`
-  /// (`[32, 64, 128]` for patch 8 and width 128), or nil when the patch side is no power of 2.
-  public static func strided(patchSize: Int, width: Int) -> ConvStemShape? {
+  /// (`[32, 64, 128]` for patch 8 and width 128), then `refining` more `3 × 3` convolutions
+  /// at stride 1 and full width, or nil when the patch side is no power of 2.
+  public static func strided(patchSize: Int, width: Int, refining: Int = 0) -> ConvStemShape? {
     var strides: [Int] = [], remaining = patchSize
     while remaining > 1 {
       guard remaining % 2 == 0 else { return nil }
       strides.append(2)
       remaining /= 2
     }
-    guard !strides.isEmpty else { return nil }
+    guard !strides.isEmpty, refining >= 0 else { return nil }
     let n = strides.count
-    let channels = (0..<n).map { i in max(8, width >> (n - 1 - i)) }
-    return ConvStemShape(hiddenChannels: channels, kernels: Array(repeating: 3, count: n), strides: strides)
+    let channels = (0..<n).map { i in max(8, width >> (n - 1 - i)) } + Array(repeating: width, count: refining)
+    return ConvStemShape(hiddenChannels: channels, kernels: Array(repeating: 3, count: n + refining), strides: strides + Array(repeating: 1, count: refining))
   }
 
   /// Product of the strides: the side of the image cell one token stands for.

@@ -53,6 +53,8 @@ public struct ViTShape: Sendable, Codable, Equatable {
   public var heads = 4
   public var position = PositionKind.learned
   public var stem = StemKind.conv
+  /// Stride-1 `3 × 3` convolutions the conv stem adds at the token grid's resolution.
+  public var stemRefining = 0
 
   public init() {}
 
@@ -61,7 +63,7 @@ public struct ViTShape: Sendable, Codable, Equatable {
     var c = ViTConfiguration(patchSize: patchSize, embedDimension: width, depth: depth, headCount: heads, imageSize: imageSize)
     c.classCount = classes
     c.positionEmbedding = position.configurationKind
-    if stem == .conv { c.convStem = ConvStemShape.strided(patchSize: patchSize, width: width) }
+    if stem == .conv { c.convStem = ConvStemShape.strided(patchSize: patchSize, width: width, refining: stemRefining) }
     return c
   }
 }

@@ -55,6 +55,9 @@ struct Train: ParsableCommand {
   @Option(help: "How the ViT turns the image into tokens: conv (a convolutional stem, Xiao et al. 2021) or patchify (the plain ViT's linear patch projection).")
   var stem = ViTShape().stem
 
+  @Option(name: .customLong("stem-refining"), help: "Stride-1 3x3 convolutions the conv stem adds at the token grid's resolution.")
+  var stemRefining = ViTShape().stemRefining
+
   @Option(name: .customLong("run-dir"), help: "Folder for checkpoints, figures and metrics.json.")
   var runDir = "runs/patch-classify"
 
@@ -122,6 +125,7 @@ struct Train: ParsableCommand {
     if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
     guard budget > 0, budget.isFinite else { throw ValidationError("--budget must be a positive number of minutes, got \(budget)") }
     guard !(flip && noFlip) else { throw ValidationError("--flip and --no-flip contradict each other") }
+    guard stemRefining >= 0 else { throw ValidationError("--stem-refining must be 0 or more, got \(stemRefining)") }
     if stem == .conv && ConvStemShape.strided(patchSize: patchSize, width: width) == nil {
       throw ValidationError("--stem conv needs a --patch-size that is a power of 2 (stride-2 convolutions), got \(patchSize); use --stem patchify")
     }
@@ -152,6 +156,7 @@ struct Train: ParsableCommand {
     options.schedule = epochs.map { .epochs($0) } ?? .budget(minutes: budget)
     options.flips = flip ? true : noFlip ? false : nil
     options.vit.stem = stem
+    options.vit.stemRefining = stemRefining
     options.training.batchSize = batchSize
     options.training.learningRate = learningRate
     options.training.warmupEpochs = warmupEpochs
