@@ -56,6 +56,32 @@ struct PatchClassifyCommandTests {
     try FileManager.default.copyItem(atPath: scratch.file("export/val/ring/\(rings[0])"), toPath: image)
     let attend = try CommandRunner.run([image, "--weights", "\(run)/checkpoint", "--out", scratch.file("ring-attention.png")])
     #expect(attend.status == 0, "\(attend.error)")
+    // The default model has a convolutional stem; every map reads it as a patch grid.
+    let settings = metrics["settings"] as? [String: String]
+    #expect(settings?["stem"] == "conv" && settings?["flip"] == "true" && settings?["schedule"] == "given", "\(settings ?? [:])")
+    for map in ["cls", "rollout", "heads", "distance", "gradrollout", "gradcam", "attngrad"] {
+      let out = scratch.file("ring-\(map).png")
+      let result = try CommandRunner.run([image, "-w", "\(run)/checkpoint", "-m", map, "-o", out])
+      #expect(result.status == 0 && FileManager.default.fileExists(atPath: out), "--map \(map): \(result.error)")
+    }
+  }
+
+  /// A folder run without --epochs plans its schedule from the folder's size and the budget,
+  /// and does not mirror images (digits are not mirror symmetric).
+  @Test func aFolderRunPlansItsScheduleWithinTheBudget() throws {
+    let scratch = ScratchFolder()
+    let run = scratch.file("run")
+    let folder = CommandRunner.repositoryFile("Tests/PatchClassifyTests/Fixtures/toy-digits")
+    let result = try CommandRunner.run(["--data", folder, "--budget", "0.3", "--image-size", "16", "--patch-size", "4", "--width", "32",
+                                        "--depth", "1", "--head-count", "2", "--batch-size", "32", "--run-dir", run], executable: "patch-classify")
+    #expect(result.status == 0, "\(result.error)")
+    #expect(result.output.contains("schedule: ") && result.output.contains("budget"), "\(result.output)")
+    let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(run)/metrics.json"))) as! [String: Any]
+    let settings = metrics["settings"] as? [String: String]
+    #expect(settings?["schedule"] == "budget" && settings?["flip"] == "false" && settings?["budget_minutes"] == "0.3", "\(settings ?? [:])")
+    #expect((metrics["epochs"] as? Int).map { $0 >= 1 && $0 < 150 } == true)
+    let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(run)/checkpoint/config.json"))) as! [String: Any]
+    #expect(config["label_names"] as? [String] == (0..<10).map(String.init))
   }
 
   @Test func badInputGetsOneClearMessage() throws {
@@ -64,6 +90,10 @@ struct PatchClassifyCommandTests {
     #expect(missing.status == 1 && missing.error.contains("/no/such/folder: not a folder"), "\(missing.error)")
     let bad = try CommandRunner.run(["--image-size", "30", "--patch-size", "8"], executable: "patch-classify")
     #expect(bad.status != 0 && bad.error.contains("multiple of --patch-size"), "\(bad.error)")
+    let budget = try CommandRunner.run(["--budget", "0"], executable: "patch-classify")
+    #expect(budget.status == 64 && budget.error.contains("--budget"), "\(budget.error)")
+    let stem = try CommandRunner.run(["--patch-size", "6", "--image-size", "36"], executable: "patch-classify")
+    #expect(stem.status == 64 && stem.error.contains("--stem patchify"), "\(stem.error)")
     let unknown = try CommandRunner.run(["--model", "resnet"], executable: "patch-classify")
     #expect(unknown.status != 0 && unknown.error.contains("vit"), "\(unknown.error)")
   }

@@ -30,6 +30,9 @@ public struct RunOptions: Sendable {
   /// Left-right flips in augmentation; nil: on for ShapeWorld (its shapes are mirror
   /// symmetric as classes), off for folders (digits and text are not).
   public var flips: Bool?
+  /// Epochs of warmup; nil: a tenth of the run's epochs, at least half of one (a fixed half
+  /// epoch is a few dozen steps on a small folder, too few for a learning rate of 1e-3).
+  public var warmupEpochs: Double?
   public var training = TrainingConfiguration()
   public var runDirectory = "runs/patch-classify"
   public var resume = false
@@ -117,16 +120,19 @@ public struct ClassificationRun {
       } else {
         let cost = trainer.measureCosts()
         let stepsPerEpoch = Double(trainer.stepsPerEpoch)
-        // An epoch: its steps (plus ~10% for the update and augmentation) and its validation.
-        let epochSeconds = stepsPerEpoch * cost.secondsPerStep * 1.1 + Double(validation.count) * cost.secondsPerValidationImage
-        // Kept back for the final evaluation, figures and checkpoints.
-        let reserve = 10 + 3 * Double(validation.count) * cost.secondsPerValidationImage
+        // An epoch: its steps, its validation pass and its checkpoint (a few percent).
+        let epochSeconds = (stepsPerEpoch * cost.secondsPerStep + Double(validation.count) * cost.secondsPerValidationImage) * 1.05
+        // Kept back for the final evaluation, figures and checkpoints, and a tenth of the
+        // budget for a machine that slows down after the measurement (shared cores).
+        let reserve = 10 + 3 * Double(validation.count) * cost.secondsPerValidationImage + 6 * minutes
         let left = minutes * 60 - Date().timeIntervalSince(started) - reserve
         plan = SchedulePlan.plan(trainingImages: train.count, secondsLeft: left, secondsPerEpoch: epochSeconds)
       }
     }
-    if plan.epochs != configuration.epochs {
+    let warmup = options.warmupEpochs ?? max(0.5, 0.1 * Double(plan.epochs))
+    if plan.epochs != configuration.epochs || warmup != configuration.warmupEpochs {
       configuration.epochs = plan.epochs
+      configuration.warmupEpochs = warmup
       trainer = Trainer(model: trainer.model, train: train, validation: validation, configuration: configuration, store: store)
     }
     if case .budget(let minutes) = options.schedule { log("schedule: \(plan.describe(budgetMinutes: minutes))") }

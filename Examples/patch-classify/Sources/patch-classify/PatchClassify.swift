@@ -8,6 +8,7 @@ import VisionAttention
 extension ModelKind: ExpressibleByArgument {}
 extension PositionKind: ExpressibleByArgument {}
 extension StemKind: ExpressibleByArgument {}
+extension PoolKind: ExpressibleByArgument {}
 
 /// `patch-classify [train]`: trains a small ViT (or a CNN baseline) on ShapeWorld or an
 /// image folder (the default subcommand, so `patch-classify --data X` trains).
@@ -55,6 +56,9 @@ struct Train: ParsableCommand {
   @Option(help: "How the ViT turns the image into tokens: conv (a convolutional stem, Xiao et al. 2021) or patchify (the plain ViT's linear patch projection).")
   var stem = ViTShape().stem
 
+  @Option(help: "What the classifier reads: token (a class token) or avg (the patches' mean, no class token).")
+  var pool = ViTShape().pool
+
   @Option(name: .customLong("stem-refining"), help: "Stride-1 3x3 convolutions the conv stem adds at the token grid's resolution.")
   var stemRefining = ViTShape().stemRefining
 
@@ -73,8 +77,8 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("learning-rate"), help: "Peak AdamW learning rate (linear warmup, then cosine decay).")
   var learningRate = TrainingConfiguration().learningRate
 
-  @Option(name: .customLong("warmup-epochs"), help: "Epochs of linear warmup.")
-  var warmupEpochs = TrainingConfiguration().warmupEpochs
+  @Option(name: .customLong("warmup-epochs"), help: "Epochs of linear warmup (default: a tenth of the epochs, at least half of one).")
+  var warmupEpochs: Double?
 
   @Option(name: .customLong("weight-decay"), help: "AdamW's decoupled weight decay.")
   var weightDecay = TrainingConfiguration().weightDecay
@@ -124,6 +128,7 @@ struct Train: ParsableCommand {
   func validate() throws {
     if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
     guard budget > 0, budget.isFinite else { throw ValidationError("--budget must be a positive number of minutes, got \(budget)") }
+    if let warmupEpochs, !(warmupEpochs >= 0) { throw ValidationError("--warmup-epochs must be 0 or more, got \(warmupEpochs)") }
     guard !(flip && noFlip) else { throw ValidationError("--flip and --no-flip contradict each other") }
     guard stemRefining >= 0 else { throw ValidationError("--stem-refining must be 0 or more, got \(stemRefining)") }
     if stem == .conv && ConvStemShape.strided(patchSize: patchSize, width: width) == nil {
@@ -157,9 +162,10 @@ struct Train: ParsableCommand {
     options.flips = flip ? true : noFlip ? false : nil
     options.vit.stem = stem
     options.vit.stemRefining = stemRefining
+    options.vit.pool = pool
     options.training.batchSize = batchSize
     options.training.learningRate = learningRate
-    options.training.warmupEpochs = warmupEpochs
+    options.warmupEpochs = warmupEpochs
     options.training.weightDecay = weightDecay
     options.training.labelSmoothing = labelSmoothing
     options.training.augment = !noAugment
@@ -177,6 +183,9 @@ struct Train: ParsableCommand {
     var run = ClassificationRun(options: options)
     let bar = TrainingProgressBar()
     run.onStep = bar.update
+    // Unbuffered, so the log lines (data, schedule, model) reach a redirected log file as
+    // they happen rather than when the run ends.
+    run.log = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
     let metrics: RunMetrics
     do {
       metrics = try run.run()
