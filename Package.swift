@@ -85,7 +85,7 @@ let package = Package(
     .testTarget(name: "VAImageIOTests", dependencies: ["VAImageIO"], resources: [.copy("Fixtures")]),
     .testTarget(name: "VASafetensorsTests", dependencies: ["VASafetensors"], resources: [.copy("Fixtures")]),
     .testTarget(name: "VARenderingTests", dependencies: ["VARendering", "VAImageIO"]),
-    .testTarget(name: "VAInspectionTests", dependencies: ["VAInspection", "VAModels"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "VAInspectionTests", dependencies: ["VAInspection", "VAModels", "VASafetensors", "VATensorCore"], resources: [.copy("Fixtures")]),
     .testTarget(name: "VitAttendCLITests", dependencies: ["VisionAttention", "VitAttendCLI", "vit-attend", "vit-bench", "attention-walkthrough", "patch-classify", "VAImageIO", "VAInspection", "VAModels", "VATensorCore"]),
     .testTarget(name: "VALayersTests", dependencies: ["VALayers", "VATensorCore", "VATestSupport"]),
     // Fixtures are read by path (the CLI tests run patch-classify on them too), not bundled.

@@ -113,8 +113,13 @@ public enum Faithfulness {
     return (deletion, insertion)
   }
 
-  /// Curves for several maps of one image, every perturbed input through the model in
-  /// batches of `batchSize`.
+  /// Curves for several maps of one image, every distinct perturbed input through the model
+  /// once, in batches of `batchSize`.
+  ///
+  /// A perturbed input depends only on which patches are removed (or inserted), not on the
+  /// order that chose them, so maps that agree on a step's set of patches (similar maps, and
+  /// often the last steps of every map) share that step's forward pass: the result is the
+  /// same, with fewer passes (`plan` lists them).
   /// - Parameters:
   ///   - input: the normalised model input `[3, H, W]`, `H = gridHeight · patchSize`.
   ///   - maps: name and patch-grid map `[gridHeight · gridWidth]` each.
@@ -124,15 +129,7 @@ public enum Faithfulness {
     maps: [(name: String, values: [Float])], targetClass k: Int, batchSize: Int = 16
   ) throws(VisionAttentionError) -> [String: FaithfulnessCurves] {
     let w = gw * p, h = gh * p
-    let substrate = blurred(input, width: w, height: h)
-    let points = steps(gridWidth: gw, gridHeight: gh).points
-    // Every map's curves share their ends: the input (nothing deleted, everything inserted),
-    // zeros (everything deleted) and the blurred copy (nothing inserted). They run once.
-    var inputs: [[Float]] = [input, [Float](repeating: 0, count: input.count), substrate]
-    for map in maps {
-      let (deletion, insertion) = perturbed(input: input, blurred: substrate, order: order(map.values), gridWidth: gw, gridHeight: gh, patchSize: p)
-      inputs += deletion.dropFirst().dropLast() + insertion.dropFirst().dropLast()
-    }
+    let (inputs, slots) = plan(input: input, gridWidth: gw, gridHeight: gh, patchSize: p, maps: maps.map(\.values))
     var probabilities: [Double] = []
     var start = 0
     while start < inputs.count {
@@ -144,14 +141,64 @@ public enum Faithfulness {
       start += chunk.count
     }
     let (original, deleted, blurredProbability) = (probabilities[0], probabilities[1], probabilities[2])
-    let inner = max(points - 2, 0)
+    let inner = max(steps(gridWidth: gw, gridHeight: gh).points - 2, 0)
     var out: [String: FaithfulnessCurves] = [:]
     for (m, map) in maps.enumerated() {
-      let base = 3 + m * 2 * inner
+      let own = slots[m].map { probabilities[$0] }
       out[map.name] = FaithfulnessCurves(
-        deletion: [original] + probabilities[base..<(base + inner)] + [deleted],
-        insertion: [blurredProbability] + probabilities[(base + inner)..<(base + 2 * inner)] + [original])
+        deletion: [original] + own[0..<inner] + [deleted],
+        insertion: [blurredProbability] + own[inner..<(2 * inner)] + [original])
     }
     return out
+  }
+
+  /// The distinct model inputs behind several maps' curves, and per map where its inner
+  /// points are among them (`curves` runs them).
+  ///
+  /// Every map's curves share their ends: `inputs[0]` the input (nothing deleted, everything
+  /// inserted), `inputs[1]` zeros (everything deleted), `inputs[2]` the blurred copy (nothing
+  /// inserted). Then each map's inner deletion and insertion steps, except those whose set of
+  /// patches an earlier map already produced. `slots[m]` holds map `m`'s inner deletion
+  /// points' input indices, then its inner insertion points'.
+  static func plan(
+    input: [Float], gridWidth gw: Int, gridHeight gh: Int, patchSize p: Int, maps: [[Float]]
+  ) -> (inputs: [[Float]], slots: [[Int]]) {
+    let substrate = blurred(input, width: gw * p, height: gh * p)
+    let (step, points) = steps(gridWidth: gw, gridHeight: gh)
+    var inputs: [[Float]] = [input, [Float](repeating: 0, count: input.count), substrate]
+    var index: [PatchSet: Int] = [:]
+    var slots: [[Int]] = []
+    for map in maps {
+      let ranked = order(map)
+      let (deletion, insertion) = perturbed(input: input, blurred: substrate, order: ranked, gridWidth: gw, gridHeight: gh, patchSize: p)
+      var own: [Int] = []
+      for (isDeletion, steps) in [(true, deletion), (false, insertion)] {
+        for i in 1..<max(points - 1, 1) {
+          let key = PatchSet(deletion: isDeletion, patches: ranked.prefix(min(i * step, gw * gh)), count: gw * gh)
+          if let seen = index[key] {
+            own.append(seen)
+          } else {
+            index[key] = inputs.count
+            own.append(inputs.count)
+            inputs.append(steps[i])
+          }
+        }
+      }
+      slots.append(own)
+    }
+    return (inputs, slots)
+  }
+
+  /// Which patches a perturbed input has removed (deletion) or inserted (insertion), as bits
+  /// over the grid: the input is a function of this alone.
+  struct PatchSet: Hashable {
+    var deletion: Bool
+    var bits: [UInt64]
+
+    init<C: Collection<Int>>(deletion: Bool, patches: C, count: Int) {
+      self.deletion = deletion
+      bits = [UInt64](repeating: 0, count: (count + 63) / 64)
+      for patch in patches { bits[patch / 64] |= 1 << UInt64(patch % 64) }
+    }
   }
 }

@@ -40,8 +40,14 @@ extension Scene {
     }
   }
 
+  /// The gradient map beside the input; `--map gradcam` with a trained CNN
+  /// (`settings.cnnWeights`) also shows the CNN's Grad-CAM (`cnn_gradcam` in the dump).
   func gradientFigure() throws(VisionAttentionError) -> RenderedFigure {
     let (values, title, tensors) = try gradientMap()
+    if settings.map == .gradcam, let cnn = try cnnGradCAMPanel() {
+      let panels = [inputPanel(marked: false), heatPanel(values, caption: [title], marked: false), cnn.panel]
+      return RenderedFigure(image: Figure.sideBySide(panels, title: "vit-attend | \(modelCaption)"), tensors: tensors + [cnn.tensor])
+    }
     var figure = mapFigure(values, title: title, marked: false)
     figure.tensors += tensors
     return figure

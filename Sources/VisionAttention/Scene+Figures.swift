@@ -6,8 +6,9 @@ import VARendering
 extension Scene {
   /// Input, attention at the query (the class token's when the model has one and no
   /// --query was given), SAGAN attention over CNN features and the CNN's receptive field at
-  /// the same point.
-  func defaultFigure() -> RenderedFigure {
+  /// the same point; with a trained CNN (`settings.cnnWeights`) also its Grad-CAM
+  /// (`cnn_gradcam` in the dump).
+  func defaultFigure() throws(VisionAttentionError) -> RenderedFigure {
     let (rf, _, _) = receptiveFieldPanel()
     let attentionPanel: Panel
     if settings.query == nil, let values = attention.classTokenMap(layer: layer, selection) {
@@ -17,7 +18,10 @@ extension Scene {
       attentionPanel = heatPanel(values, caption: ["self-attention: " + queryTitle(layer: layer, selection), "global and content-dependent"], marked: true)
     }
     let title = "vit-attend | \(modelCaption)"
-    return RenderedFigure(image: Figure.sideBySide([inputPanel(), attentionPanel, saganPanel(), rf], title: title))
+    var panels = [inputPanel(), attentionPanel, saganPanel(), rf]
+    let cnn = try cnnGradCAMPanel()
+    if let cnn { panels.append(cnn.panel) }
+    return RenderedFigure(image: Figure.sideBySide(panels, title: title), tensors: cnn.map { [$0.tensor] } ?? [])
   }
 
   func mapFigure(_ values: [Float], title: String, marked: Bool) -> RenderedFigure {

@@ -80,6 +80,10 @@ public struct Scene {
     case .fused(let fusion): chunks.append(("fuse", fusion.rawValue))
     }
     if let predictionCaption { chunks.append(("prediction", predictionCaption)) }
+    if let cnn = settings.cnnWeights, settings.map == nil || settings.map == .gradcam {
+      chunks.append(("cnn-weights", cnn.folder ?? "(in memory)"))
+      if case .classIndex(let k) = settings.target { chunks.append(("cnn-class", String(k))) } else { chunks.append(("cnn-class", "top-1")) }
+    }
     if settings.map?.needsGradients == true {
       switch settings.target {
       case .topClass: chunks.append(("class", "top-1"))
@@ -98,7 +102,7 @@ public struct Scene {
 
   func styledFigure() throws(VisionAttentionError) -> RenderedFigure {
     switch settings.map {
-    case nil: defaultFigure()
+    case nil: try defaultFigure()
     case .query: mapFigure(attention.queryMap(column: patch.column, row: patch.row, layer: layer, selection), title: queryTitle(layer: layer, selection), marked: true)
     case .cls: try classTokenFigure()
     case .rollout: rolloutFigure()

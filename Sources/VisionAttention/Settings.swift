@@ -1,5 +1,6 @@
 import VAImageIO
 import VAInspection
+import VAModels
 import VARendering
 
 /// How a figure is drawn: which map, which layer and heads, where the query is, and how it
@@ -37,6 +38,9 @@ public struct FigureSettings: Sendable {
   /// What the gradient maps (`gradrollout`, `gradcam`, `attngrad`) explain: by default the
   /// top-1 class.
   public var target: AttributionTarget = .topClass
+  /// A CNN `patch-classify` trained (`--cnn-weights`): the default figure and `--map gradcam`
+  /// add its Grad-CAM for `target`'s class (its own top-1 without a class index).
+  public var cnnWeights: ConvNetCheckpoint?
 
   public init() {}
 }

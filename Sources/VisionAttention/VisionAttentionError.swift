@@ -27,6 +27,8 @@ public enum VisionAttentionError: Error, Equatable, CustomStringConvertible {
   case targetNeedsCheckpoint(map: String)
   case faithfulnessNeedsClass
   case badTargetEmbedding(path: String, reason: String)
+  /// `--class` beyond the outputs of the `--cnn-weights` CNN.
+  case cnnClassOutOfRange(class: Int, classes: Int, folder: String)
 
   public var description: String {
     switch self {
@@ -76,6 +78,8 @@ public enum VisionAttentionError: Error, Equatable, CustomStringConvertible {
       "--faithfulness follows a class's probability: give a checkpoint with a classifier (and --class K or the top-1), not --target-embedding"
     case .badTargetEmbedding(let path, let reason):
       "\(path): not a target embedding: \(reason)"
+    case .cnnClassOutOfRange(let k, let classes, let folder):
+      "--class \(k) is out of range for the CNN of --cnn-weights \(folder): it has \(classes) outputs (0...\(classes - 1))"
     case .writeFailed(let path, let reason):
       "\(path): could not write: \(reason)"
     }

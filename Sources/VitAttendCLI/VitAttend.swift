@@ -43,12 +43,15 @@ public struct VitAttend: ParsableCommand {
       above --full-attention-limit the image is scaled down by the smallest whole k leaving \
       at most 2048 cells, of 8·k pixels), with --map gradrollout also gradrollout [T,T], with \
       --map gradcam also gradcam [grid rows, grid cols] (before normalisation and \
-      upsampling), with --map attngrad also attngrad [T,T]; logits [classes], or embedding \
+      upsampling), with --map attngrad also attngrad [T,T], with --cnn-weights (the default \
+      figure and --map gradcam) also cnn_gradcam [rows, cols]; logits [classes], or embedding \
       [D] for a model without a classifier.
 
       Class-specific maps (--map gradrollout, gradcam, attngrad) explain --class K (default: \
       the top-1 class) through the model's gradients; a model without a classifier explains \
-      the cosine similarity to --target-embedding FILE.safetensors. --faithfulness \
+      the cosine similarity to --target-embedding FILE.safetensors. --cnn-weights DIR adds \
+      the Grad-CAM of a CNN patch-classify trained, for --class K or the CNN's own top-1. \
+      --faithfulness \
       REPORT.json scores --maps by deletion and insertion curves instead of drawing figures.
 
       --html PAGE.html (one image) or --out-dir DIR --format html (one page per image) writes \
@@ -257,6 +260,24 @@ public struct VitAttend: ParsableCommand {
     settings.fullAttentionLimit = output.fullAttentionLimit
     if let k = maps.targetClass { settings.target = .classIndex(k) }
     if let path = maps.targetEmbedding { settings.target = try AttributionTarget.embedding(contentsOfFile: path) }
+    if usesCNNWeights, let folder = model.cnnWeights {
+      do {
+        settings.cnnWeights = try ConvNet.load(fromCheckpointFolder: folder)
+      } catch {
+        throw CNNWeightsError(underlying: error)
+      }
+      // A class the CNN lacks fails here, before any image runs.
+      if case .classIndex(let k) = settings.target, let cnn = settings.cnnWeights, k >= cnn.classCount {
+        throw VisionAttentionError.cnnClassOutOfRange(class: k, classes: cnn.classCount, folder: folder)
+      }
+    }
     return settings
   }
+}
+
+/// `--cnn-weights DIR` that is not a CNN checkpoint `patch-classify` wrote: the loader's
+/// message, naming the option.
+struct CNNWeightsError: Error, CustomStringConvertible {
+  var underlying: CheckpointError
+  var description: String { "--cnn-weights: \(underlying)" }
 }

@@ -52,6 +52,9 @@ struct ModelOptions: ParsableArguments {
   @Option(name: [.customShort("w"), .long], help: "Checkpoint: a .safetensors file or a folder holding one, in timm, Hugging Face or this toolkit's layout (config.json and preprocessor_config.json beside it are read). Default: the built-in model.")
   var weights: String?
 
+  @Option(name: .customLong("cnn-weights"), help: ArgumentHelp("A CNN patch-classify trained (its RUN/checkpoint folder, --model cnn or cnn-sagan): the default figure and --map gradcam add the CNN's Grad-CAM for --class K (default: the CNN's own top-1), --dump adds it as cnn_gradcam.", valueName: "dir"))
+  var cnnWeights: String?
+
   @Option(name: .customLong("head-count"), help: "Attention heads of a checkpoint without a config (default: its width / 64, with a warning).")
   var headCount: Int?
 

@@ -31,6 +31,31 @@ import VATensorCore
     #expect(abs(got.insertionAUC - Double(auc[1])) < 1e-5)
   }
 
+  /// Maps that remove (or insert) the same set of patches at a step share that step's model
+  /// pass, and their curves are what each map gives alone.
+  @Test func stepsWithTheSamePatchesRunOnce() throws {
+    let model = try CheckpointModel(path: timm)
+    var rng = SplitMix64(seed: 3)
+    let input = (0..<(3 * 64 * 64)).map { _ in Float.random(in: -1...1, using: &rng) }
+    let a = (0..<16).map { _ in Float.random(in: 0...1, using: &rng) }
+    // b: a's order reversed within each step of 4 patches, so after every step the same set.
+    let ranked = Faithfulness.order(a)
+    var b = [Float](repeating: 0, count: 16)
+    for (rank, patch) in ranked.enumerated() { b[patch] = -Float(rank / 4 * 4 + 3 - rank % 4) }
+    #expect(Faithfulness.order(b) != ranked)
+    let plan = Faithfulness.plan(input: input, gridWidth: 4, gridHeight: 4, patchSize: 16, maps: [a, b, a.map { -$0 }])
+    // The three shared ends, a's 3 inner deletion and 3 insertion steps, none for b, all 6 for -a.
+    #expect(plan.inputs.count == 3 + 6 + 0 + 6)
+    #expect(plan.slots[1] == plan.slots[0] && Set(plan.slots[2]).isDisjoint(with: plan.slots[0]))
+    let together = try Faithfulness.curves(model: model, input: input, gridWidth: 4, gridHeight: 4, patchSize: 16,
+                                           maps: [("a", a), ("b", b)], targetClass: 3, batchSize: 5)
+    let alone = try Faithfulness.curves(model: model, input: input, gridWidth: 4, gridHeight: 4, patchSize: 16,
+                                        maps: [("b", b)], targetClass: 3, batchSize: 5)
+    let (shared, own) = (try #require(together["b"]), try #require(alone["b"]))
+    #expect(zip(shared.deletion + shared.insertion, own.deletion + own.insertion).allSatisfy { abs($0 - $1) < 1e-6 })
+    #expect(shared.deletion == together["a"]!.deletion && shared.insertion == together["a"]!.insertion)
+  }
+
   @Test func areaIsTheTrapezoidRule() {
     #expect(FaithfulnessCurves.area([1, 1, 1]) == 1)
     #expect(abs(FaithfulnessCurves.area([0, 0.5, 1]) - 0.5) < 1e-12)

@@ -12,41 +12,38 @@ public struct ConvNetClassifier: ImageClassifier {
   /// Class names in class-index order, written to `config.json` as `label_names`.
   public var labelNames: [String]?
 
-  public init(_ net: ConvNet, inputSize: Int? = nil, labelNames: [String]? = nil) {
+  /// Per-channel input normalisation, written to `config.json` as `mean` and `std`.
+  public var mean: [Float]
+  public var std: [Float]
+
+  public init(_ net: ConvNet, inputSize: Int? = nil, labelNames: [String]? = nil,
+              mean: [Float] = [0.5, 0.5, 0.5], std: [Float] = [0.5, 0.5, 0.5]) {
     self.net = net
     self.inputSize = inputSize
     self.labelNames = labelNames
+    self.mean = mean
+    self.std = std
+  }
+
+  /// A checkpoint read back by `ConvNet.load(fromCheckpointFolder:)`.
+  public init(_ checkpoint: ConvNetCheckpoint) {
+    self.init(checkpoint.net, inputSize: checkpoint.inputSize, labelNames: checkpoint.labelNames, mean: checkpoint.mean, std: checkpoint.std)
   }
 
   public mutating func logits(_ images: Tensor, training: Bool) -> Tensor { net(images, training: training) }
 
-  public var mean: [Float] { [0.5, 0.5, 0.5] }
-  public var std: [Float] { [0.5, 0.5, 0.5] }
-
   /// Biases, BatchNorm's affine terms and SAGAN's γ (every parameter of rank 1 or less).
   public var parametersWithoutWeightDecay: [Tensor] { net.parameters.filter { $0.rank <= 1 } }
 
-  /// `folder/model.safetensors` (parameters and BatchNorm buffers, PyTorch-style names) and
-  /// `folder/config.json` naming the architecture (a checkpoint loads into a network built
-  /// from the same configuration, as `SavedClassifier` does), with `input_size` and
-  /// `label_names` when known.
+  /// The checkpoint folder `ConvNet.load(fromCheckpointFolder:)` reads (`ConvNetCheckpoint`'s
+  /// layout): `folder/model.safetensors` (parameters and BatchNorm buffers, PyTorch-style
+  /// names) and `folder/config.json` naming the architecture, with `input_size` (required to
+  /// save) and `label_names` when known.
   public func save(to folder: String) throws {
-    if let labelNames, labelNames.count != net.configuration.classCount {
-      throw CheckpointError.inconsistent(path: folder, reason: "\(labelNames.count) label names for \(net.configuration.classCount) classes")
+    guard let inputSize else {
+      throw CheckpointError.inconsistent(path: folder, reason: "a CNN checkpoint needs the input size its images have")
     }
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    try net.save(to: (folder as NSString).appendingPathComponent("model.safetensors"))
-    let c = net.configuration
-    var config: [String: Any] = [
-      "architecture": c.attention == nil ? "resnet-like" : "resnet-like+sagan",
-      "stage_widths": c.stageWidths, "num_classes": c.classCount,
-      "sagan_after_stage": c.attention.map { $0.afterStage as Any } ?? NSNull(),
-      "mean": mean, "std": std,
-    ]
-    if let inputSize { config["input_size"] = [3, inputSize, inputSize] }
-    if let labelNames { config["label_names"] = labelNames }
-    try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
-      .write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("config.json")), options: .atomic)
+    try ConvNetCheckpoint(net: net, inputSize: inputSize, mean: mean, std: std, labelNames: labelNames).save(to: folder)
   }
 
   public var namedParameters: [(name: String, tensor: Tensor)] { net.namedParameters }

@@ -149,12 +149,8 @@ public enum ImageFolder {
   }
 
   /// Shorter side to `size`, then the centre `size × size`.
-  static func squareCrop(_ image: Image, size: Int) -> Image {
-    let scale = Double(size) / Double(min(image.width, image.height))
-    let w = max(size, Int((Double(image.width) * scale).rounded())), h = max(size, Int((Double(image.height) * scale).rounded()))
-    let resized = (w, h) == (image.width, image.height) ? image : image.resized(width: w, height: h, filter: .bilinear)
-    return resized.cropped(x: (w - size) / 2, y: (h - size) / 2, width: size, height: size)
-  }
+  /// (`Image.centreSquare`, which `vit-attend --cnn-weights` feeds a trained CNN with too.)
+  static func squareCrop(_ image: Image, size: Int) -> Image { image.centreSquare(side: size).image }
 
   static func join(_ a: String, _ b: String) -> String { (a as NSString).appendingPathComponent(b) }
 }

@@ -33,8 +33,8 @@ public enum EvaluationError: Error, CustomStringConvertible {
 
 /// A classifier read back from a checkpoint folder `patch-classify` wrote: a ViT (timm's
 /// layout, through the same `VisionTransformer.importCheckpoint` that `vit-attend --weights`
-/// uses) or a CNN / CNN+SAGAN (rebuilt from `config.json`'s `architecture` and
-/// `stage_widths`, then `ConvNet.load`).
+/// uses) or a CNN / CNN+SAGAN (`ConvNet.load(fromCheckpointFolder:)`, which rebuilds it from
+/// `config.json` and reads its normalisation).
 public struct SavedClassifier {
   /// The network, behind one case per model family (`Evaluation` is generic over it).
   public enum Network {
@@ -72,11 +72,12 @@ public struct SavedClassifier {
       guard let names = config["label_names"] as? [String] else { throw .checkpoint(path: configPath, reason: "label_names is not a list of strings") }
       labelNames = names
     }
-    let weights = (folder as NSString).appendingPathComponent("model.safetensors")
     switch config["architecture"] as? String {
     case "resnet-like", "resnet-like+sagan":
-      let (net, side) = try Self.convNet(config, configPath: configPath, weights: weights)
-      (network, kind, inputSize, classCount) = (.convNet(net), net.net.configuration.attention == nil ? "cnn" : "cnn-sagan", side, net.net.configuration.classCount)
+      let checkpoint: ConvNetCheckpoint
+      do { checkpoint = try ConvNet.load(fromCheckpointFolder: folder) } catch { throw .loader(error.description) }
+      let family = checkpoint.net.configuration.attention == nil ? "cnn" : "cnn-sagan"
+      (network, kind, inputSize, classCount) = (.convNet(ConvNetClassifier(checkpoint)), family, checkpoint.inputSize, checkpoint.classCount)
     default:
       let imported: ImportedCheckpoint
       do { imported = try VisionTransformer.importCheckpoint(from: folder) } catch {
@@ -130,29 +131,5 @@ public struct SavedClassifier {
       network = .convNet(model)
       return (predicted, report)
     }
-  }
-
-  /// The `ConvNetClassifier` of a CNN checkpoint's config and weights, and its input side.
-  static func convNet(_ config: [String: Any], configPath: String, weights: String) throws(EvaluationError) -> (ConvNetClassifier, Int) {
-    guard let widths = config["stage_widths"] as? [Int], !widths.isEmpty, widths.allSatisfy({ $0 > 0 }) else {
-      throw .checkpoint(path: configPath, reason: "stage_widths is missing or not a list of positive integers")
-    }
-    guard let classes = config["num_classes"] as? Int, classes > 0 else { throw .checkpoint(path: configPath, reason: "num_classes is missing or not a positive integer") }
-    guard let size = config["input_size"] as? [Int], size.count == 3, size[0] == 3, size[1] == size[2], size[1] > 0 else {
-      throw .checkpoint(path: configPath, reason: "input_size is missing or not [3, side, side] (checkpoints from before it was written cannot say what size to evaluate at)")
-    }
-    var configuration = ConvNetConfiguration.resNetLike(widths: widths, classCount: classes)
-    if config["architecture"] as? String == "resnet-like+sagan" {
-      guard let stage = config["sagan_after_stage"] as? Int, widths.indices.contains(stage) else {
-        throw .checkpoint(path: configPath, reason: "sagan_after_stage is missing or not a stage index")
-      }
-      configuration = configuration.withAttention(.init(afterStage: stage))
-    }
-    // Every value is replaced by the file's; the seed only fills the tensors' shapes.
-    var rng = SplitMix64(seed: 0)
-    var net = ConvNet(configuration, using: &rng)
-    do { try net.load(from: weights) } catch { throw .loader(error.description) }
-    let labels = config["label_names"] as? [String]
-    return (ConvNetClassifier(net, inputSize: size[1], labelNames: labels), size[1])
   }
 }
