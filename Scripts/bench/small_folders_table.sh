@@ -8,14 +8,14 @@
 #
 # Usage: Scripts/bench/small_folders_table.sh FOLDER BUDGET_MINUTES OUT_DIR [MASKS_DIR]
 #   THREADS=n in the environment gives every run n threads (default: all cores).
-#   RUNS="ours timm patchify cnn cnn-sagan" chooses the rows (all by default).
+#   RUNS="ours timm patchify cnn cnn-sagan" chooses the rows (default: ours timm cnn cnn-sagan).
 # The folders themselves: Scripts/data/make_small_folders.py (digits, colour-shapes).
 set -eu
 folder=$1
 budget=$2
 out=$3
 masks=${4:-}
-runs=${RUNS:-ours timm patchify cnn cnn-sagan}
+runs=${RUNS:-ours timm cnn cnn-sagan}
 cd "$(dirname "$0")/../.."
 swift build -c release --product patch-classify >/dev/null
 mkdir -p "$out"

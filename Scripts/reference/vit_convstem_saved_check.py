@@ -25,7 +25,7 @@ from timm.models.vision_transformer_hybrid import ConvStem
 
 def build(config):
     stem = config["vision_attention"]["conv_stem"]
-    backbone = ConvStem(channels=tuple(stem["channels"]), kernel_size=tuple(stem["kernel_size"]),
+    backbone = ConvStem(depth=len(stem["channels"]), channels=tuple(stem["channels"]), kernel_size=tuple(stem["kernel_size"]),
                         stride=tuple(stem["stride"]), padding="")
     return VisionTransformer(embed_layer=partial(HybridEmbed, backbone=backbone, proj=False), **config["model_args"])
 

@@ -120,8 +120,11 @@ public struct ClassificationRun {
       } else {
         let cost = trainer.measureCosts()
         let stepsPerEpoch = Double(trainer.stepsPerEpoch)
-        // An epoch: its steps, its validation pass and its checkpoint (a few percent).
-        let epochSeconds = (stepsPerEpoch * cost.secondsPerStep + Double(validation.count) * cost.secondsPerValidationImage) * 1.05
+        // An epoch: its steps, its validation pass and its checkpoint (the weights and twice
+        // their size in AdamW's moments: a second of a 15-minute budget per epoch on a
+        // small folder, where epochs are many and short).
+        let checkpointSeconds = 3 * Self.secondsToSave(trainer.model)
+        let epochSeconds = (stepsPerEpoch * cost.secondsPerStep + Double(validation.count) * cost.secondsPerValidationImage + checkpointSeconds) * 1.05
         // Kept back for the final evaluation, figures and checkpoints, and a tenth of the
         // budget for a machine that slows down after the measurement (shared cores).
         let reserve = 10 + 3 * Double(validation.count) * cost.secondsPerValidationImage + 6 * minutes
@@ -167,6 +170,31 @@ public struct ClassificationRun {
     return false
   }
 
+  /// Seconds to write `model`'s checkpoint files once (into a temporary folder, then removed).
+  static func secondsToSave(_ model: some ImageClassifier) -> Double {
+    let folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("patch-classify-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let started = Date()
+    try? model.save(to: folder)
+    return Date().timeIntervalSince(started)
+  }
+
+  /// Up to `count` validation indices for `attention.png`, taking each class in turn (a
+  /// folder's validation images are sorted by class, so the first ones would all be one class).
+  static func overlaySamples(labels: [Int], count: Int) -> [Int] {
+    var byClass: [Int: [Int]] = [:]
+    for (i, label) in labels.enumerated() { byClass[label, default: []].append(i) }
+    let classes = byClass.keys.sorted()
+    var shown: [Int] = [], round = 0
+    while shown.count < min(count, labels.count) {
+      for c in classes where shown.count < count {
+        if round < byClass[c]!.count { shown.append(byClass[c]![round]) }
+      }
+      round += 1
+    }
+    return shown
+  }
+
   /// The options that shaped the run, for `metrics.json`.
   func settingsRecord(_ t: TrainingConfiguration, plan: SchedulePlan) -> [String: String] {
     let v = options.vit
@@ -176,7 +204,7 @@ public struct ClassificationRun {
     if case .budget(let minutes) = options.schedule { out["budget_minutes"] = "\(minutes)" }
     if options.model == .vit {
       out.merge(["patch_size": "\(v.patchSize)", "width": "\(v.width)", "depth": "\(v.depth)", "heads": "\(v.heads)",
-                 "position_embedding": v.position.rawValue, "stem": v.stem.rawValue]) { $1 }
+                 "position_embedding": v.position.rawValue, "stem": v.stem.rawValue, "pool": v.pool.rawValue]) { $1 }
     }
     return out
   }
@@ -190,7 +218,7 @@ public struct ClassificationRun {
       try AtomicFile.write([UInt8](try metrics.serialized()), to: path("metrics.json"))
       try RunFigures.curves(history, stepsPerEpoch: stepsPerEpoch).writePNG(to: path("curves.png"))
       try RunFigures.confusion(metrics.report.confusion, classNames: metrics.classNames).writePNG(to: path("confusion.png"))
-      let shown = Array(0..<min(options.overlayCount, validation.count))
+      let shown = Self.overlaySamples(labels: validation.labels, count: options.overlayCount)
       if !shown.isEmpty {
         let sample = validation.subset(shown)
         let evidence = withGradientsDisabled { model.evidence(BatchMaker(mean: model.mean, std: model.std).tensor(sample.images)) }

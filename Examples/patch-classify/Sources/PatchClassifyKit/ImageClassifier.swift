@@ -56,7 +56,9 @@ public struct ViTClassifier: ImageClassifier {
 extension ViTClassifier: EvidenceProviding {
   /// "cls": the class token's attention over the patches in the last layer, heads averaged
   /// (what DINO's figures show); "rollout": the class token's row of attention rollout
-  /// (Abnar & Zuidema 2020). Models without a class token use the patches' mean row.
+  /// (Abnar & Zuidema 2020). Models without a class token use the patches' mean row, named
+  /// "pool": the attention each patch receives, averaged over all queries, which is how much
+  /// its value reaches the mean the head reads through the last layer.
   public mutating func evidence(_ images: Tensor) -> [EvidenceMaps] {
     let out = model(batch: images, recordAttention: true)
     let c = model.configuration
@@ -69,7 +71,7 @@ extension ViTClassifier: EvidenceProviding {
         gridWidth: out.gridWidth, gridHeight: out.gridHeight)
       let last = record.fused(layer: c.depth - 1, .mean), rollout = record.rollout(.mean)
       return EvidenceMaps(gridWidth: out.gridWidth, gridHeight: out.gridHeight, maps: [
-        ("cls", Self.queryRow(last, record)), ("rollout", Self.queryRow(rollout, record)),
+        (record.hasClassToken ? "cls" : "pool", Self.queryRow(last, record)), ("rollout", Self.queryRow(rollout, record)),
       ])
     }
   }

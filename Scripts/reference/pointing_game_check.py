@@ -1,0 +1,79 @@
+"""The pointing game of a patch-classify conv-stem checkpoint, recomputed in timm.
+
+Usage: python3 Scripts/reference/pointing_game_check.py RUN/checkpoint FOLDER MASKS
+
+Builds the checkpoint in timm (VisionTransformer with HybridEmbed(ConvStem), as the example's
+README shows), takes patch-classify's validation split of FOLDER (every fifth image of each
+class, sorted by name; images at their own size, which must be the model's), and scores the
+last layer's head-averaged attention maps with Zhang et al.'s pointing game as
+patch-classify does (bilinear upsampling to the image, peak within 15/224 of the side of the
+mask, 4 pixels at 64): the class token's row ("cls", when the model has one) and the
+patches' mean row ("meanrow", what patch-classify calls "pool" for models without a class
+token). The meanrow figure of an averaged model reproduces metrics.json's pointing_game.
+"""
+import glob
+import json
+import os
+import sys
+from functools import partial
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from safetensors.torch import load_file
+from timm.layers import HybridEmbed
+from timm.models.vision_transformer import VisionTransformer
+from timm.models.vision_transformer_hybrid import ConvStem
+
+
+def build(run):
+    config = json.load(open(os.path.join(run, "config.json")))
+    stem = config["vision_attention"]["conv_stem"]
+    backbone = ConvStem(depth=len(stem["channels"]), channels=tuple(stem["channels"]),
+                        kernel_size=tuple(stem["kernel_size"]), stride=tuple(stem["stride"]))
+    model = VisionTransformer(embed_layer=partial(HybridEmbed, backbone=backbone, proj=False), **config["model_args"]).eval()
+    model.load_state_dict(load_file(os.path.join(run, "model.safetensors")), strict=False)
+    return model
+
+
+def last_attention(model, x):
+    h = model._pos_embed(model.patch_embed(x))
+    for block in model.blocks[:-1]:
+        h = block(h)
+    block = model.blocks[-1]
+    q = block.norm1(h)
+    b, n, c = q.shape
+    qkv = block.attn.qkv(q).reshape(b, n, 3, block.attn.num_heads, c // block.attn.num_heads).permute(2, 0, 3, 1, 4)
+    return (qkv[0] @ qkv[1].transpose(-2, -1) * block.attn.scale).softmax(-1).mean(1)  # [B, N, N]
+
+
+def main():
+    run, folder, masks = sys.argv[1:4]
+    model = build(run)
+    hits = {}
+    for name in sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d))):
+        files = sorted(glob.glob(os.path.join(folder, name, "*.png")))
+        val = [f for k, f in enumerate(files, 1) if k % 5 == 0]
+        x = torch.tensor(np.stack([np.asarray(Image.open(f).convert("RGB"), dtype=np.float32) / 255 for f in val])).permute(0, 3, 1, 2)
+        x = (x - 0.5) / 0.5
+        objects = [np.asarray(Image.open(os.path.join(masks, name, os.path.basename(f)))) > 127 for f in val]
+        side = x.shape[-1]
+        tolerance = round(15 * side / 224)
+        with torch.no_grad():
+            a = last_attention(model, x)
+        p = model.num_prefix_tokens
+        maps = {"cls": a[:, 0, p:]} if p else {}
+        maps["meanrow"] = a[:, p:, p:].mean(1)
+        for key, m in maps.items():
+            g = int(m.shape[1] ** 0.5)
+            up = F.interpolate(m.reshape(-1, 1, g, g), size=(side, side), mode="bilinear", align_corners=False)[:, 0].numpy()
+            for i, mask in enumerate(objects):
+                py, px = np.unravel_index(up[i].argmax(), up[i].shape)
+                ys, xs = np.nonzero(mask)
+                hits.setdefault(key, []).append(bool(((ys - py) ** 2 + (xs - px) ** 2).min() <= tolerance ** 2))
+    print(run, {k: round(float(np.mean(v)), 4) for k, v in hits.items()}, f"over {len(next(iter(hits.values())))} images")
+
+
+if __name__ == "__main__":
+    main()
