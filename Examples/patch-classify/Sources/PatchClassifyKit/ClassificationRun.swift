@@ -109,29 +109,7 @@ public struct ClassificationRun {
     var configuration = options.training
     configuration.flip = flipsByDefault
     var trainer = Trainer(model: model, train: train, validation: validation, configuration: configuration, store: store)
-    let plan: SchedulePlan
-    switch options.schedule {
-    case .epochs(let epochs):
-      plan = .given(epochs)
-    case .budget(let minutes):
-      if options.resume, let stored = try? store.storedConfiguration() {
-        // The schedule was planned when the run started; resuming keeps it.
-        plan = SchedulePlan(epochs: stored.epochs, reason: .given, epochsForDataSize: nil, epochsWithinBudget: nil)
-      } else {
-        let cost = trainer.measureCosts()
-        let stepsPerEpoch = Double(trainer.stepsPerEpoch)
-        // An epoch: its steps, its validation pass and its checkpoint (the weights and twice
-        // their size in AdamW's moments: a second of a 15-minute budget per epoch on a
-        // small folder, where epochs are many and short).
-        let checkpointSeconds = 3 * Self.secondsToSave(trainer.model)
-        let epochSeconds = (stepsPerEpoch * cost.secondsPerStep + Double(validation.count) * cost.secondsPerValidationImage + checkpointSeconds) * 1.05
-        // Kept back for the final evaluation, figures and checkpoints, and a tenth of the
-        // budget for a machine that slows down after the measurement (shared cores).
-        let reserve = 10 + 3 * Double(validation.count) * cost.secondsPerValidationImage + 6 * minutes
-        let left = minutes * 60 - Date().timeIntervalSince(started) - reserve
-        plan = SchedulePlan.plan(trainingImages: train.count, secondsLeft: left, secondsPerEpoch: epochSeconds)
-      }
-    }
+    let plan = planSchedule(&trainer, store: store, started: started)
     let warmup = options.warmupEpochs ?? max(0.5, 0.1 * Double(plan.epochs))
     if plan.epochs != configuration.epochs || warmup != configuration.warmupEpochs {
       configuration.epochs = plan.epochs
@@ -168,6 +146,32 @@ public struct ClassificationRun {
     if let flips = options.flips { return flips }
     if case .shapeWorld = options.data { return true }
     return false
+  }
+
+  /// The run's epochs: `--epochs`, the schedule a resumed run started with, or a plan from
+  /// the data set's size and what fits the budget, measured on the first batch.
+  func planSchedule<M: ImageClassifier>(_ trainer: inout Trainer<M>, store: CheckpointStore, started: Date) -> SchedulePlan {
+    let minutes: Double
+    switch options.schedule {
+    case .epochs(let epochs): return .given(epochs)
+    case .budget(let budget): minutes = budget
+    }
+    if options.resume, let stored = try? store.storedConfiguration() {
+      // The schedule was planned when the run started; resuming keeps it.
+      return SchedulePlan(epochs: stored.epochs, reason: .given, epochsForDataSize: nil, epochsWithinBudget: nil)
+    }
+    let cost = trainer.measureCosts()
+    let validationSeconds = Double(trainer.validation.count) * cost.secondsPerValidationImage
+    // An epoch: its steps, its validation pass and its checkpoint (the weights and twice
+    // their size in AdamW's moments: a second of a 15-minute budget per epoch on a small
+    // folder, where epochs are many and short).
+    let checkpointSeconds = 3 * Self.secondsToSave(trainer.model)
+    let epochSeconds = (Double(trainer.stepsPerEpoch) * cost.secondsPerStep + validationSeconds + checkpointSeconds) * 1.05
+    // Kept back for the final evaluation, figures and checkpoints, and a tenth of the
+    // budget for a machine that slows down after the measurement (shared cores).
+    let reserve = 10 + 3 * validationSeconds + 6 * minutes
+    let left = minutes * 60 - Date().timeIntervalSince(started) - reserve
+    return SchedulePlan.plan(trainingImages: trainer.train.count, secondsLeft: left, secondsPerEpoch: epochSeconds)
   }
 
   /// Seconds to write `model`'s checkpoint files once (into a temporary folder, then removed).
