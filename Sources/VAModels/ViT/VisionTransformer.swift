@@ -61,8 +61,6 @@ public struct VisionTransformer: ParameterContainer, Sendable {
   ///   - observeAttention: called per layer with the layer index and its fused `qkv`
   ///     projection `[B, T, 3C]` (see `MultiHeadSelfAttention`): how a caller records chosen
   ///     attention rows, or queries and keys, without every `[heads, T, T]`.
-  ///   - training: a convolutional stem's BatchNorms use the batch's statistics and update
-  ///     their running ones (nothing else in the model behaves differently in training).
   public func callAsFunction(
     _ image: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false, recordAttentionInputs: Bool = false,
     observeAttention: ((_ layer: Int, _ qkv: Tensor) -> Void)? = nil
@@ -81,7 +79,9 @@ public struct VisionTransformer: ParameterContainer, Sendable {
   }
 
   /// Runs the model on a batch of same-sized images `[B, 3, H, W]`: every matrix product
-  /// covers the whole batch (what training needs for speed). Outputs are `[B, …]`.
+  /// covers the whole batch (what training needs for speed). Outputs are `[B, …]`. With
+  /// `training`, a convolutional stem's BatchNorms use the batch's statistics and update
+  /// their running ones (nothing else in the model behaves differently in training).
   public func callAsFunction(
     batch images: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false, recordAttentionInputs: Bool = false,
     observeAttention: ((_ layer: Int, _ qkv: Tensor) -> Void)? = nil, training: Bool = false
