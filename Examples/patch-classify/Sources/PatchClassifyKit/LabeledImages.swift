@@ -74,7 +74,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case .noClasses(let path): "\(path): no class folders with images (expected root/<class>/*.png|jpg)"
     case .emptyClass(let path, let name): "\(path): class folder '\(name)' holds no PNG or JPEG images"
     case .classesDiffer(let train, let validation): "train classes \(train) differ from validation classes \(validation)"
-    case .unreadableImage(let path, let reason): "\(path): \(reason)"
+    // The image loader's messages already start with the path; say it once.
+    case .unreadableImage(let path, let reason): reason.hasPrefix(path) ? reason : "\(path): \(reason)"
     case .missingMask(let path, let image): "\(path): no mask for \(image) (--masks DIR needs DIR/<the image's path under the data folder, as .png>)"
     case .maskSizeDiffers(let path, let mask, let image, let imageSize):
       "\(path): mask is \(mask[0])x\(mask[1]) but its image \(image) is \(imageSize[0])x\(imageSize[1])"
