@@ -138,4 +138,35 @@ struct SavedClassifierTests {
     #expect(try SavedClassifier(loading: folder + "/vit").labelNames == ["p", "q", "r"])
     #expect(throws: CheckpointError.self) { try ViTClassifier(model, labelNames: ["p"]).save(to: folder + "/bad") }
   }
+
+  /// `--pool map`: the classifier saves in timm's layout (`global_pool` "map"), loads back with
+  /// the same logits, and its "pool" map is the pooling head's attention, heads averaged.
+  @Test func attentionPoolingClassifierRoundTripsAndMapsItsPool() throws {
+    let folder = MaskFolderTests.scratch()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    var vit = ViTShape()
+    (vit.imageSize, vit.patchSize, vit.width, vit.depth, vit.heads, vit.pool) = (16, 4, 16, 1, 2, .map)
+    var rng = SplitMix64(seed: 5)
+    var classifier = ViTClassifier(VisionTransformer(vit.configuration(classes: 3), using: &rng), labelNames: ["p", "q", "r"])
+    // Larger pooling weights than timm's initial ones, so the heads' attention is uneven.
+    for tensor in classifier.model.attentionPool!.parameters { tensor.scalars = tensor.scalars.indices.map { Float(sin(Double($0))) } }
+    try classifier.save(to: folder + "/vit")
+    let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/vit/config.json"))) as? [String: Any]
+    #expect(config?["global_pool"] as? String == "map")
+    let images = Tensor(shape: [2, 3, 16, 16], scalars: (0..<(2 * 3 * 256)).map { Float($0 % 11) / 11 - 0.5 })
+    guard case .vit(var back) = try SavedClassifier(loading: folder + "/vit").network else { Issue.record("a ViT checkpoint loads as a ViT"); return }
+    let expected = withGradientsDisabled { classifier.logits(images, training: false) }
+    #expect(withGradientsDisabled { back.logits(images, training: false) }.scalars == expected.scalars)
+
+    let evidence = withGradientsDisabled { classifier.evidence(images) }
+    let weights = withGradientsDisabled { classifier.model(batch: images, recordAttention: true) }.poolAttention!  // [2, 2, 1, 16]
+    for (i, maps) in evidence.enumerated() {
+      #expect(maps.maps.map(\.name) == ["pool", "rollout"])
+      let pool = maps.maps[0].values
+      let heads = (0..<2).map { h in Array(weights.scalars[((i * 2 + h) * 16)..<((i * 2 + h + 1) * 16)]) }
+      #expect(heads[0] != heads[1])
+      #expect(zip(pool, zip(heads[0], heads[1])).allSatisfy { abs($0 - ($1.0 + $1.1) / 2) < 1e-6 })
+      #expect(abs(maps.maps[1].values.reduce(0, +) - 1) < 1e-4, "rollout carries a distribution")
+    }
+  }
 }

@@ -31,7 +31,7 @@ struct ViTModelTests {
 
   /// A batch runs every image through the same ops at once: each image's logits, tokens and
   /// attention match its own single-image pass (to GEMM rounding: batching changes blocking).
-  @Test(arguments: [ViTConfiguration.GlobalPool.token, .average])
+  @Test(arguments: [ViTConfiguration.GlobalPool.token, .average, .attention])
   func aBatchMatchesImageByImage(pool: ViTConfiguration.GlobalPool) {
     var rng = SplitMix64(seed: 9)
     var configuration = ViTConfiguration(patchSize: 8, embedDimension: 32, depth: 2, headCount: 4, imageSize: 32)
@@ -54,8 +54,9 @@ struct ViTModelTests {
   }
 
   /// Backward through the whole batched model (patch embedding, class and register tokens,
-  /// positions, a block, pooling, head) against finite differences, for every parameter.
-  @Test(arguments: [ViTConfiguration.GlobalPool.token, .average])
+  /// positions, a block, pooling (class token, mean, attention-pooling head), head) against
+  /// finite differences, for every parameter.
+  @Test(arguments: [ViTConfiguration.GlobalPool.token, .average, .attention])
   func batchedGradientsMatchFiniteDifferences(pool: ViTConfiguration.GlobalPool) {
     var rng = SplitMix64(seed: 12)
     var configuration = ViTConfiguration(patchSize: 4, embedDimension: 8, depth: 1, headCount: 2, mlpHiddenDimension: 8, imageSize: 8)
@@ -105,38 +106,54 @@ struct ViTModelTests {
   }
 }
 
-/// A checkpoint this toolkit saves, as committed in Fixtures/toolkit_saved: timm loads it
-/// with strict=True and its logits are recorded in timm_logits.json
-/// (Scripts/reference/vit_toolkit_saved_check.py).
+/// Checkpoints this toolkit saves, as committed in Fixtures/toolkit_saved (class token,
+/// registers, LayerScale) and Fixtures/toolkit_saved_map (no class token, timm's attention-
+/// pooling head, `global_pool='map'`): timm loads each with strict=True and its logits are
+/// recorded in timm_logits.json (Scripts/reference/vit_toolkit_saved_check.py).
 struct ToolkitCheckpointTests {
-  func model() -> VisionTransformer {
+  static let fixtures = ["toolkit_saved", "toolkit_saved_map"]
+
+  static func model(_ fixture: String) -> VisionTransformer {
     var rng = SplitMix64(seed: 7)
     var configuration = ViTConfiguration(patchSize: 8, embedDimension: 32, depth: 2, headCount: 2, imageSize: 32)
-    configuration.registerTokens = 2
     configuration.classCount = 6
-    configuration.layerScale = true
-    return VisionTransformer(configuration, using: &rng)
+    if fixture == "toolkit_saved_map" {
+      (configuration.classToken, configuration.globalPool) = (false, .attention)
+    } else {
+      configuration.registerTokens = 2
+      configuration.layerScale = true
+    }
+    let model = VisionTransformer(configuration, using: &rng)
+    if let pool = model.attentionPool {
+      // timm's initial weights make the pool's attention uniform and the logits ~1e-4; larger
+      // ones give uneven attention per head and logits of order one, so 1e-5 tests something.
+      for (k, tensor) in (pool.parameters + model.head!.parameters).enumerated() {
+        tensor.scalars = tensor.scalars.indices.map { Float(sin(Double($0 * 7 + k))) * 0.5 }
+      }
+    }
+    return model
   }
 
   /// Saving writes exactly the committed weights file, so the timm check below stays about
   /// what save() writes today.
-  @Test func savedCheckpointIsStable() throws {
+  @Test(arguments: fixtures) func savedCheckpointIsStable(fixture: String) throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vit-stable-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    try model().save(to: folder)
+    try Self.model(fixture).save(to: folder)
     let fresh = try Data(contentsOf: URL(fileURLWithPath: folder + "/model.safetensors"))
-    let committed = try Data(contentsOf: URL(fileURLWithPath: fixturePath("toolkit_saved/model.safetensors")))
+    let committed = try Data(contentsOf: URL(fileURLWithPath: fixturePath("\(fixture)/model.safetensors")))
     #expect(fresh == committed)
     let freshConfig = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/config.json"))) as! NSDictionary
-    let committedConfig = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixturePath("toolkit_saved/config.json")))) as! NSDictionary
+    let committedConfig = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixturePath("\(fixture)/config.json")))) as! NSDictionary
     #expect(freshConfig == committedConfig)
   }
 
-  @Test func timmComputesTheSameLogitsFromOurCheckpoint() throws {
-    let (loaded, _) = try VisionTransformer.load(from: fixturePath("toolkit_saved"))
+  @Test(arguments: fixtures) func timmComputesTheSameLogitsFromOurCheckpoint(fixture: String) throws {
+    let (loaded, _) = try VisionTransformer.load(from: fixturePath(fixture))
+    #expect(loaded.configuration.globalPool == Self.model(fixture).configuration.globalPool)
     let image = Tensor(shape: [3, 32, 32], scalars: (0..<3072).map { Float($0 % 17) / 17 - 0.5 })
     let logits = withGradientsDisabled { loaded(image) }.logits!.scalars
-    let timm = try JSONDecoder().decode([Float].self, from: Data(contentsOf: URL(fileURLWithPath: fixturePath("toolkit_saved/timm_logits.json"))))
+    let timm = try JSONDecoder().decode([Float].self, from: Data(contentsOf: URL(fileURLWithPath: fixturePath("\(fixture)/timm_logits.json"))))
     #expect(logits.count == timm.count)
     #expect(zip(logits, timm).allSatisfy { abs($0 - $1) < 1e-5 }, "ours \(logits), timm \(timm)")
   }

@@ -3,7 +3,8 @@ import VATensorCore
 
 extension VisionTransformer {
   /// A freshly initialised model (timm's scheme: truncated normal std 0.02 for weights and
-  /// embeddings, zero biases, unit LayerNorms, LayerScale γ = 1e-5 when enabled).
+  /// embeddings, zero biases, unit LayerNorms, LayerScale γ = 1e-5 when enabled; an
+  /// attention-pooling head when `globalPool == .attention`).
   public init<G: RandomNumberGenerator>(_ c: ViTConfiguration, using rng: inout G) {
     let d = c.embedDimension
     func newNorm() -> LayerNorm { LayerNorm(channels: d, eps: c.layerNormEps) }
@@ -32,5 +33,15 @@ extension VisionTransformer {
     self.norm = c.fcNorm ? nil : newNorm()
     fcNorm = c.fcNorm ? newNorm() : nil
     head = c.classCount > 0 ? Linear(inputs: d, outputs: c.classCount, using: &rng) : nil
+    if c.globalPool == .attention {
+      // timm's AttentionPoolLatent: latent ~ truncated normal with std D^-1/2, its MLP as wide
+      // as the blocks'.
+      attentionPool = AttentionPoolHead(
+        latent: Tensor.randomTruncatedNormal([1, d], mean: 0, std: 1 / Float(d).squareRoot(), using: &rng),
+        query: Linear(inputs: d, outputs: d, using: &rng), keyValue: Linear(inputs: d, outputs: 2 * d, using: &rng),
+        projection: Linear(inputs: d, outputs: d, using: &rng), norm: newNorm(),
+        mlp: Mlp(fc1: Linear(inputs: d, outputs: c.mlpHiddenDimension, using: &rng), fc2: Linear(inputs: c.mlpHiddenDimension, outputs: d, using: &rng), approximation: c.activation),
+        headCount: c.poolHeadCount ?? c.headCount)
+    }
   }
 }

@@ -10,15 +10,15 @@ extension VisionTransformer {
   /// `timm.models.vision_transformer.VisionTransformer(**model_args)` loads it with
   /// `load_state_dict` (a fixed 2D sin-cos model loads in timm without its position table). Each file is written to a temporary name and renamed into place.
   /// - Throws: `CheckpointError.inconsistent` for variants timm's `VisionTransformer` cannot
-  ///   express in `model_args` (distillation token, relative position bias, RoPE, attention
-  ///   pooling, SwiGLU, a non-exact GELU), rather than writing a checkpoint that loads as
+  ///   express in `model_args` (distillation token, relative position bias, RoPE, an attention
+  ///   pool with its own head count, SwiGLU, a non-exact GELU), rather than writing a checkpoint that loads as
   ///   something else, or for `labelNames` whose count is not the class count.
   /// - Parameter labelNames: class names in class-index order, written as `label_names` (the
   ///   key timm's hub configs use; `vit-attend` reads it); nil writes none.
   public func save(to folder: String, labelNames: [String]? = nil) throws {
     let c = configuration
     let gated = blocks.contains { $0.mlp.gate != nil || $0.mlp.hiddenNorm != nil || $0.attention.innerNorm != nil }
-    if c.distillationToken || c.positionPlacement == .classAndPatches || c.relativePositionBias || c.rotary != nil || c.globalPool == .attention || c.activation != .exact || gated {
+    if c.distillationToken || c.positionPlacement == .classAndPatches || c.relativePositionBias || c.rotary != nil || (c.poolHeadCount ?? c.headCount) != c.headCount || c.activation != .exact || gated {
       throw CheckpointError.inconsistent(path: folder, reason: "only plain ViTs are saved (timm's VisionTransformer layout); this model has a variant it cannot express")
     }
     if let labelNames, labelNames.count != c.classCount {
@@ -31,7 +31,7 @@ extension VisionTransformer {
     for (name, tensor) in namedParameters + namedBuffers {
       let shape: [Int]
       switch name {
-      case "cls_token", "reg_token", "pos_embed": shape = [1] + tensor.shape
+      case "cls_token", "reg_token", "pos_embed", "attn_pool.latent": shape = [1] + tensor.shape
       case "patch_embed.proj.weight": shape = [d, 3, p, p]
       case stemProjection: shape = tensor.shape + [1, 1]
       default: shape = tensor.shape
@@ -51,7 +51,7 @@ extension VisionTransformer {
       "img_size": [c.imageHeight, c.imageWidth], "patch_size": c.convStem == nil ? p : 1, "embed_dim": d, "depth": c.depth,
       "num_heads": c.headCount, "mlp_ratio": Double(c.mlpHiddenDimension) / Double(d),
       "class_token": c.classToken, "reg_tokens": c.registerTokens, "no_embed_class": c.positionPlacement == .patchesOnly,
-      "global_pool": c.globalPool == .token ? "token" : "avg", "fc_norm": c.fcNorm, "pre_norm": c.preNorm,
+      "global_pool": Self.timmPoolNames[c.globalPool]!, "fc_norm": c.fcNorm, "pre_norm": c.preNorm,
       "num_classes": c.classCount, "dynamic_img_size": true,
       "pos_embed": c.positionEmbedding == .learned ? "learn" : "none",
     ]
@@ -72,4 +72,8 @@ extension VisionTransformer {
     try Data(writer.serialized()).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("model.safetensors")), options: .atomic)
     try json.write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("config.json")), options: .atomic)
   }
+
+  /// timm's `global_pool` values (its `AttentionPoolLatent` head, built with the blocks' heads
+  /// and MLP ratio, is "map").
+  static let timmPoolNames: [ViTConfiguration.GlobalPool: String] = [.token: "token", .average: "avg", .attention: "map"]
 }

@@ -56,9 +56,12 @@ public struct ViTClassifier: ImageClassifier {
 extension ViTClassifier: EvidenceProviding {
   /// "cls": the class token's attention over the patches in the last layer, heads averaged
   /// (what DINO's figures show); "rollout": the class token's row of attention rollout
-  /// (Abnar & Zuidema 2020). Models without a class token use the patches' mean row, named
-  /// "pool": the attention each patch receives, averaged over all queries, which is how much
-  /// its value reaches the mean the head reads through the last layer.
+  /// (Abnar & Zuidema 2020). Models without a class token name their map "pool": with an
+  /// attention-pooling head, its query's attention over the patches (heads averaged), the
+  /// weights the head's input is literally averaged with, and rollout is that row carried
+  /// through the blocks' rollout; with average pooling, the patches' mean row, the attention
+  /// each patch receives averaged over all queries, which is how much its value reaches the
+  /// mean the head reads through the last layer.
   public mutating func evidence(_ images: Tensor) -> [EvidenceMaps] {
     let out = model(batch: images, recordAttention: true)
     let c = model.configuration
@@ -69,11 +72,35 @@ extension ViTClassifier: EvidenceProviding {
         layers: out.attention.map { Array($0.scalars[(i * perImage)..<((i + 1) * perImage)]) },
         heads: c.headCount, prefixTokens: c.prefixTokens, hasClassToken: c.classToken,
         gridWidth: out.gridWidth, gridHeight: out.gridHeight)
-      let last = record.fused(layer: c.depth - 1, .mean), rollout = record.rollout(.mean)
+      let rollout = record.rollout(.mean)
+      if let pool = out.poolAttention.map({ Self.meanPoolRow($0, image: i) }) {
+        return EvidenceMaps(gridWidth: out.gridWidth, gridHeight: out.gridHeight, maps: [
+          ("pool", pool), ("rollout", Self.carried(pool, through: rollout, record)),
+        ])
+      }
+      let last = record.fused(layer: c.depth - 1, .mean)
       return EvidenceMaps(gridWidth: out.gridWidth, gridHeight: out.gridHeight, maps: [
         (record.hasClassToken ? "cls" : "pool", Self.queryRow(last, record)), ("rollout", Self.queryRow(rollout, record)),
       ])
     }
+  }
+
+  /// Image `i`'s attention-pooling weights `[B, heads, 1, N]` averaged over heads: `[N]`.
+  static func meanPoolRow(_ weights: Tensor, image i: Int) -> [Float] {
+    let (heads, n) = (weights.shape[1], weights.shape[3])
+    let own = weights.scalars[(i * heads * n)..<((i + 1) * heads * n)]
+    return (0..<n).map { j in (0..<heads).reduce(Float(0)) { $0 + own[own.startIndex + $1 * n + j] } / Float(heads) }
+  }
+
+  /// `row · R` over the patches, for a pooling row `[N]` and a rollout matrix `[T, T]` whose
+  /// patch rows and columns follow the prefix tokens.
+  static func carried(_ row: [Float], through matrix: [Float], _ record: AttentionRecord) -> [Float] {
+    let prefix = record.prefixTokens
+    var out = [Float](repeating: 0, count: record.patchCount)
+    for (q, weight) in row.enumerated() {
+      for (j, v) in record.patchMap(of: matrix, query: prefix + q).enumerated() { out[j] += weight * v }
+    }
+    return out
   }
 
   /// The class token's row over the patches, or the patches' mean row without one.

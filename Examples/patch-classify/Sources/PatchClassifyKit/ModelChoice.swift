@@ -50,6 +50,10 @@ public enum PoolKind: String, CaseIterable, Sendable, Codable {
   /// The mean of the patch tokens after a LayerNorm (timm's `global_pool='avg'` with
   /// `fc_norm`), without a class token (Beyer et al. 2022, "Better plain ViT baselines").
   case avg
+  /// Multi-head attention pooling (timm's `global_pool='map'`, Zhai et al. 2022; sequence
+  /// pooling in Hassani et al. 2021 is its one-head cousin): a learned query attends over the
+  /// patches, and that attention is the model's map.
+  case map
 }
 
 /// The shape of the ViT a run trains (defaults: 64 pixels, 8-pixel cells from a
@@ -76,7 +80,11 @@ public struct ViTShape: Sendable, Codable, Equatable {
     var c = ViTConfiguration(patchSize: patchSize, embedDimension: width, depth: depth, headCount: heads, imageSize: imageSize)
     c.classCount = classes
     c.positionEmbedding = position.configurationKind
-    if pool == .avg { (c.classToken, c.globalPool, c.fcNorm) = (false, .average, true) }
+    switch pool {
+    case .token: break
+    case .avg: (c.classToken, c.globalPool, c.fcNorm) = (false, .average, true)
+    case .map: (c.classToken, c.globalPool, c.fcNorm) = (false, .attention, true)
+    }
     if stem == .conv { c.convStem = ConvStemShape.strided(patchSize: patchSize, width: width, refining: stemRefining) }
     return c
   }
