@@ -8,9 +8,9 @@ public protocol AttributableModel: InspectableModel {
   /// Attribution of each image (all of one size, already sized for the model) for its
   /// target (`targets` holds one per image, or one for all).
   func attributions(_ images: [Image], targets: [AttributionTarget]) throws(VisionAttentionError) -> [Attribution]
-  /// Class probabilities, `[classes]` per image, for images given as normalised model
-  /// inputs `[B, 3, H, W]` (faithfulness curves perturb the normalised input).
-  func probabilities(normalizedBatch inputs: Tensor) throws(VisionAttentionError) -> [[Float]]
+  /// What the faithfulness curves follow, one value per image, for images given as
+  /// normalised model inputs `[B, 3, H, W]` (the curves perturb the normalised input).
+  func scores(normalizedBatch inputs: Tensor, following target: CurveTarget) throws(VisionAttentionError) -> [Double]
   /// The image as the model's normalised input, `[3, H, W]` row-major.
   func normalizedInput(_ image: Image) -> [Float]
 }
@@ -22,15 +22,42 @@ extension CheckpointModel: AttributableModel {
     return try model.attributions(batch: Tensor(shape: [images.count, 3, first.height, first.width], scalars: inputs), targets: targets)
   }
 
-  public func probabilities(normalizedBatch inputs: Tensor) throws(VisionAttentionError) -> [[Float]] {
-    guard model.head != nil else { throw .noClassifier }
-    let logits = withGradientsDisabled { model(batch: inputs).logits! }
-    let b = inputs.shape[0], classes = logits.count / max(b, 1)
-    let probabilities = withGradientsDisabled { softmax(logits, axis: -1) }.scalars
-    return (0..<b).map { Array(probabilities[($0 * classes)..<(($0 + 1) * classes)]) }
+  public func scores(normalizedBatch inputs: Tensor, following target: CurveTarget) throws(VisionAttentionError) -> [Double] {
+    let out = withGradientsDisabled { model(batch: inputs) }
+    let b = inputs.shape[0]
+    switch target {
+    case .probability(let k):
+      guard let logits = out.logits else { throw .noClassifier }
+      let classes = logits.count / max(b, 1)
+      guard k < classes else { throw .classOutOfRange(class: k, classes: classes) }
+      let probabilities = withGradientsDisabled { softmax(logits, axis: -1) }.scalars
+      return (0..<b).map { Double(probabilities[$0 * classes + k]) }
+    case .similarity(let e):
+      // The vector attribution compares with: the head's output (a CLIP-style projection),
+      // else the pooled tokens.
+      guard let v = (out.logits ?? out.pooled)?.scalars else { throw .noClassifier }
+      let size = v.count / max(b, 1)
+      guard size == e.count else { throw .embeddingSizeMismatch(got: e.count, expected: size) }
+      return (0..<b).map { Self.cosine(v[($0 * size)..<(($0 + 1) * size)], e) }
+    }
+  }
+
+  /// `a · b / (‖a‖ ‖b‖)` in `Double`, with the 1e-12 floors attribution's score uses.
+  static func cosine(_ a: ArraySlice<Float>, _ b: [Float]) -> Double {
+    var dot = 0.0, aa = 0.0, bb = 0.0
+    for (x, y) in zip(a, b) { (dot, aa, bb) = (dot + Double(x) * Double(y), aa + Double(x) * Double(x), bb + Double(y) * Double(y)) }
+    return dot / ((aa.squareRoot() + 1e-12) * max(bb.squareRoot(), 1e-12))
   }
 
   public func normalizedInput(_ image: Image) -> [Float] {
     image.planarFloats(mean: model.configuration.mean, std: model.configuration.std)
   }
+}
+
+/// What faithfulness curves follow: the target class's probability, or, for a model without a
+/// classifier, the cosine similarity between its embedding and a target embedding (the score
+/// `--target-embedding` explains).
+public enum CurveTarget: Sendable, Equatable {
+  case probability(class: Int)
+  case similarity(to: [Float])
 }

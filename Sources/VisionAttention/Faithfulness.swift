@@ -2,8 +2,9 @@ import Foundation
 import VATensorCore
 
 /// Deletion and insertion curves (Petsiuk et al. 2018, "RISE", §4.2): how fast the target
-/// class's probability falls as the patches a map ranks highest are removed, and how fast it
-/// rises as they are inserted into a blurred copy. A faithful map has a low deletion AUC and
+/// class's probability (or, for a model without a classifier, the similarity to a target
+/// embedding) falls as the patches a map ranks highest are removed, and how fast it rises as
+/// they are inserted into a blurred copy. A faithful map has a low deletion AUC and
 /// a high insertion AUC.
 ///
 /// Conventions (the committed numpy reference, Scripts/reference/attribution_fixtures.py,
@@ -13,9 +14,9 @@ import VATensorCore
 /// normalised input (the data set's mean colour); inserting copies it from the input into
 /// the blurred copy; the AUC is the trapezoid rule on [0, 1].
 public struct FaithfulnessCurves: Sendable, Equatable {
-  /// Target probability after removing 0, w, 2w, … patches.
+  /// Target probability (or similarity) after removing 0, w, 2w, … patches.
   public var deletion: [Double]
-  /// Target probability after inserting 0, w, 2w, … patches into the blurred copy.
+  /// Target probability (or similarity) after inserting 0, w, 2w, … patches into the blurred copy.
   public var insertion: [Double]
 
   public init(deletion: [Double], insertion: [Double]) {
@@ -123,10 +124,10 @@ public enum Faithfulness {
   /// - Parameters:
   ///   - input: the normalised model input `[3, H, W]`, `H = gridHeight · patchSize`.
   ///   - maps: name and patch-grid map `[gridHeight · gridWidth]` each.
-  ///   - targetClass: the class whose probability the curves follow.
+  ///   - target: what the curves follow.
   public static func curves(
     model: any AttributableModel, input: [Float], gridWidth gw: Int, gridHeight gh: Int, patchSize p: Int,
-    maps: [(name: String, values: [Float])], targetClass k: Int, batchSize: Int = 16
+    maps: [(name: String, values: [Float])], target: CurveTarget, batchSize: Int = 16
   ) throws(VisionAttentionError) -> [String: FaithfulnessCurves] {
     let w = gw * p, h = gh * p
     let (inputs, slots) = plan(input: input, gridWidth: gw, gridHeight: gh, patchSize: p, maps: maps.map(\.values))
@@ -135,9 +136,7 @@ public enum Faithfulness {
     while start < inputs.count {
       let chunk = inputs[start..<min(start + max(batchSize, 1), inputs.count)]
       let batch = Tensor(shape: [chunk.count, 3, h, w], scalars: chunk.flatMap { $0 })
-      let rows = try model.probabilities(normalizedBatch: batch)
-      guard let first = rows.first, k < first.count else { throw .classOutOfRange(class: k, classes: rows.first?.count ?? 0) }
-      probabilities += rows.map { Double($0[k]) }
+      probabilities += try model.scores(normalizedBatch: batch, following: target)
       start += chunk.count
     }
     let (original, deleted, blurredProbability) = (probabilities[0], probabilities[1], probabilities[2])

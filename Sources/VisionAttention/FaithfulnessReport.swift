@@ -39,13 +39,15 @@ public struct FaithfulnessReport: Codable, Sendable {
   }
   public struct ImageEntry: Codable, Sendable {
     public var input: String
-    /// The class the curves follow (`--class`, else the top-1).
-    public var targetClass: Int
+    /// The class the curves follow (`--class`, else the top-1); nil for an embedding target.
+    public var targetClass: Int?
     public var className: String?
     /// Its probability on the unperturbed image.
-    public var probability: Double
+    public var probability: Double?
+    /// For an embedding target: the cosine similarity on the unperturbed image.
+    public var similarity: Double?
     public var maps: [String: MapCurves]
-    enum CodingKeys: String, CodingKey { case input, targetClass = "class", className = "class_name", probability, maps }
+    enum CodingKeys: String, CodingKey { case input, targetClass = "class", className = "class_name", probability, similarity, maps }
   }
 
   /// Map name → AUCs averaged over `images`.
@@ -69,7 +71,8 @@ public struct FaithfulnessRun: Sendable {
   public var model: any AttributableModel
   public var input: InputSettings
   public var maps: [FaithfulnessMap]
-  /// The class the curves follow; an embedding target has no probability to follow.
+  /// The class the curves follow, or, for a model without a classifier, an embedding whose
+  /// cosine similarity they follow.
   public var target: AttributionTarget
   /// Perturbed inputs per model pass.
   public var batchSize: Int
@@ -102,17 +105,21 @@ public struct FaithfulnessRun: Sendable {
 
   /// Runs every image in `paths` (decoded and sized as `input` says).
   /// - Parameter progress: called after each image with (done, total).
-  /// - Throws: `VisionAttentionError.faithfulnessNeedsClass` for an embedding target, the
-  ///   attribution's errors, and image errors naming the file.
+  /// - Throws: `VisionAttentionError.faithfulnessNeedsClass` for a model without a classifier
+  ///   and no target embedding, the attribution's errors, and image errors naming the file.
   public func run(_ paths: [String], progress: (Int, Int) -> Void = { _, _ in }) throws -> FaithfulnessReport {
-    if case .embedding = target { throw VisionAttentionError.faithfulnessNeedsClass }
     var entries: [FaithfulnessReport.ImageEntry] = []
     var skipped: [String: String] = [:]
     for (position, path) in paths.enumerated() {
       let prepared = try PreparedImage(contentsOfFile: path, for: model, input: input)
       let run = try model.run(prepared.image)
       let attribution = try Self.attribution(model, prepared.image, target)
-      guard let k = attribution.targetClass, let probability = attribution.probability else { throw VisionAttentionError.faithfulnessNeedsClass }
+      let curveTarget: CurveTarget
+      switch (target, attribution.targetClass) {
+      case (.embedding(let e), _): curveTarget = .similarity(to: e)
+      case (_, let k?): curveTarget = .probability(class: k)
+      case (_, nil): throw VisionAttentionError.faithfulnessNeedsClass
+      }
       var named: [(name: String, values: [Float])] = []
       for kind in maps {
         switch Self.map(kind, record: AttributionRecordPair(run: run.attention, attribution: attribution), seed: UInt64(position)) {
@@ -122,10 +129,11 @@ public struct FaithfulnessRun: Sendable {
       }
       let curves = try Faithfulness.curves(
         model: model, input: model.normalizedInput(prepared.image), gridWidth: attribution.gridWidth, gridHeight: attribution.gridHeight,
-        patchSize: model.patchSize, maps: named, targetClass: k, batchSize: batchSize)
-      let names = model.classNames
+        patchSize: model.patchSize, maps: named, target: curveTarget, batchSize: batchSize)
+      let k = attribution.targetClass
       entries.append(FaithfulnessReport.ImageEntry(
-        input: path, targetClass: k, className: names.flatMap { k < $0.count ? $0[k] : nil }, probability: probability,
+        input: path, targetClass: k, className: k.flatMap { k in model.classNames.flatMap { k < $0.count ? $0[k] : nil } },
+        probability: attribution.probability, similarity: k == nil ? Double(attribution.score) : nil,
         maps: curves.mapValues { .init(deletionAUC: $0.deletionAUC, insertionAUC: $0.insertionAUC, deletion: $0.deletion, insertion: $0.insertion) }))
       progress(position + 1, paths.count)
     }
@@ -142,7 +150,8 @@ public struct FaithfulnessRun: Sendable {
 }
 
 extension FaithfulnessRun {
-  /// The image's attribution; a model without a classifier has no probability to follow.
+  /// The image's attribution; a model without a classifier and no target embedding has
+  /// nothing to follow.
   static func attribution(_ model: any AttributableModel, _ image: Image, _ target: AttributionTarget) throws(VisionAttentionError) -> Attribution {
     let result = Result { () throws(VisionAttentionError) -> Attribution in try model.attributions([image], targets: [target])[0] }
     if case .failure(.noClassifier) = result { throw .faithfulnessNeedsClass }
@@ -167,6 +176,11 @@ extension FaithfulnessReport {
   /// [0, 1] so images of different grids average), AUCs in the legend.
   public func figure(order: [String]) -> Image {
     let names = order.filter { maps[$0] != nil }
+    let embedding = images.contains { $0.targetClass == nil }
+    let yLabel = embedding ? "cosine similarity to the target" : "target class probability"
+    // Cosine similarity can be negative; probabilities cannot.
+    let lowest = images.flatMap { $0.maps.values.flatMap { $0.deletion + $0.insertion } }.min() ?? 0
+    let yRange = (embedding && lowest < 0 ? -1.0 : 0.0)...1.0
     func mean(_ name: String, _ pick: (MapCurves) -> [Double]) -> [(x: Double, y: Double)] {
       let curves = images.compactMap { $0.maps[name].map(pick) }
       return (0...50).map { i in
@@ -184,7 +198,7 @@ extension FaithfulnessReport {
                     label: "\(name) AUC \(String(format: "%.3f", auc(maps[name]!)))")
       }
       let plot = Plot(series: series, xLabel: "fraction of patches \(title == "deletion" ? "removed" : "inserted")",
-                      yLabel: "target class probability", xRange: 0...1, yRange: 0...1)
+                      yLabel: yLabel, xRange: 0...1, yRange: yRange)
       return Panel(image: plot.render(width: 420, height: 300), caption: ["\(title): \(title == "deletion" ? "lower" : "higher") is more faithful"])
     }
     let panels = [panel("deletion", \.deletion, \.deletionAUC), panel("insertion", \.insertion, \.insertionAUC)]

@@ -75,7 +75,7 @@ public enum VisionAttentionError: Error, Equatable, CustomStringConvertible {
     case .targetNeedsCheckpoint(let map):
       "\(map) needs gradients of a classifier: give --weights with a ViT checkpoint that has one (the built-in model is untrained and has no classifier)"
     case .faithfulnessNeedsClass:
-      "--faithfulness follows a class's probability: give a checkpoint with a classifier (and --class K or the top-1), not --target-embedding"
+      "--faithfulness follows a class's probability, or for a model without a classifier the cosine similarity to --target-embedding FILE.safetensors: give one of them"
     case .badTargetEmbedding(let path, let reason):
       "\(path): not a target embedding: \(reason)"
     case .cnnClassOutOfRange(let k, let classes, let folder):

@@ -40,7 +40,7 @@ extension VitAttend {
     if model.cnnWeights != nil, !usesCNNWeights {
       warnings.append("--cnn-weights adds the CNN's Grad-CAM to PNG figures (--style full) and dumps of the default figure and --map gradcam, not to pages or --faithfulness; ignored")
     }
-    if maps.targetEmbedding != nil { warn("--target-embedding", unless: map?.needsGradients == true, because: "applies to --map gradrollout, gradcam and attngrad only") }
+    if maps.targetEmbedding != nil { warn("--target-embedding", unless: map?.needsGradients == true || maps.faithfulness != nil, because: "applies to --map gradrollout, gradcam, attngrad and --faithfulness only") }
     for (option, given) in [("--head-count", model.headCount != nil), ("--mean", model.mean != nil), ("--std", model.std != nil)] where given && model.weights == nil {
       warnings.append("\(option) describes a checkpoint (--weights); the built-in model ignores it")
     }

@@ -103,7 +103,7 @@ struct MapOptions: ParsableArguments {
   @Option(name: .customLong("class"), help: "Class the gradient maps (gradrollout, gradcam, attngrad) and --faithfulness explain: an index into the classifier's outputs (default: the top-1 class).")
   var targetClass: Int?
 
-  @Option(name: .customLong("target-embedding"), help: "For a model without a classifier: a safetensors file holding one vector (e.g. a text embedding); the gradient maps explain the cosine similarity between it and the model's pooled image embedding (--dump writes that embedding as `embedding`).")
+  @Option(name: .customLong("target-embedding"), help: "For a model without a classifier: a safetensors file holding one vector (e.g. a text embedding); the gradient maps explain the cosine similarity between it and the model's pooled image embedding (--dump writes that embedding as `embedding`, and a --dump file works here too: its `embedding` is the target).")
   var targetEmbedding: String?
 
   @Option(help: "Score maps by deletion and insertion (Petsiuk et al. 2018) over the input images and write REPORT.json (and the curves beside it, REPORT.png) instead of figures.")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VASafetensors
 import VATensorCore
 @testable import VisionAttention
 
@@ -105,6 +106,17 @@ import VATensorCore
     let result = try ImageAttention(contentsOfFile: cat, model: CheckpointModel(path: backbone))
     #expect(file.tensors["embedding"] == result.run.embedding)
     #expect(file.shapes["gradcam"] == [result.record.gridHeight, result.record.gridWidth])
+
+    // A dump of another image is a target: its `embedding`, the same as that vector alone.
+    let coffee = CommandRunner.repositoryFile("images/coffee.png")
+    var alone = SafetensorsWriter()
+    alone.add("text", shape: [48], values: try #require(file.tensors["embedding"]))
+    try Data(alone.serialized()).write(to: URL(fileURLWithPath: scratch.file("alone.safetensors")))
+    let fromDump = try CommandRunner.run([coffee, "-w", backbone, "--map", "gradcam", "--target-embedding", dump, "--out", scratch.file("k.png"), "--dump", scratch.file("k.safetensors")])
+    let fromVector = try CommandRunner.run([coffee, "-w", backbone, "--map", "gradcam", "--target-embedding", scratch.file("alone.safetensors"), "--out", scratch.file("l.png"), "--dump", scratch.file("l.safetensors")])
+    #expect(fromDump.status == 0 && fromVector.status == 0, "\(fromDump.error) \(fromVector.error)")
+    let (k, l) = (try DumpFile(path: scratch.file("k.safetensors")), try DumpFile(path: scratch.file("l.safetensors")))
+    #expect(k.tensors["gradcam"] != nil && k.tensors["gradcam"] == l.tensors["gradcam"])
 
     let noTarget = try CommandRunner.run([cat, "-w", backbone, "--map", "gradcam", "--out", scratch.file("f.png")])
     #expect(noTarget.status == 1)

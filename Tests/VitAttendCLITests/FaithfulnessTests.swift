@@ -19,7 +19,7 @@ import VATensorCore
     let blurError = zip(blurred, reference.tensors["blurred"]!).map { abs($0 - $1) }.max() ?? 1
     #expect(blurError < 1e-5)
     let curves = try Faithfulness.curves(
-      model: model, input: input, gridWidth: 4, gridHeight: 4, patchSize: 16, maps: [("m", map)], targetClass: k, batchSize: 7)
+      model: model, input: input, gridWidth: 4, gridHeight: 4, patchSize: 16, maps: [("m", map)], target: .probability(class: k), batchSize: 7)
     let got = try #require(curves["m"])
     let deletion = reference.tensors["deletion"]!.map(Double.init), insertion = reference.tensors["insertion"]!.map(Double.init)
     #expect(got.deletion.count == 5 && deletion.count == 5)
@@ -48,9 +48,9 @@ import VATensorCore
     #expect(plan.inputs.count == 3 + 6 + 0 + 6)
     #expect(plan.slots[1] == plan.slots[0] && Set(plan.slots[2]).isDisjoint(with: plan.slots[0]))
     let together = try Faithfulness.curves(model: model, input: input, gridWidth: 4, gridHeight: 4, patchSize: 16,
-                                           maps: [("a", a), ("b", b)], targetClass: 3, batchSize: 5)
+                                           maps: [("a", a), ("b", b)], target: .probability(class: 3), batchSize: 5)
     let alone = try Faithfulness.curves(model: model, input: input, gridWidth: 4, gridHeight: 4, patchSize: 16,
-                                        maps: [("b", b)], targetClass: 3, batchSize: 5)
+                                        maps: [("b", b)], target: .probability(class: 3), batchSize: 5)
     let (shared, own) = (try #require(together["b"]), try #require(alone["b"]))
     #expect(zip(shared.deletion + shared.insertion, own.deletion + own.insertion).allSatisfy { abs($0 - $1) < 1e-6 })
     #expect(shared.deletion == together["a"]!.deletion && shared.insertion == together["a"]!.insertion)
@@ -84,9 +84,10 @@ import VATensorCore
     // than a random order (measured 0.206 against 0.295).
     #expect(maps["gradrollout"]!["deletion_auc"]! < maps["random"]!["deletion_auc"]!)
     // Insertion into the blurred copy does not separate them on this model (measured 0.616
-    // for gradrollout against 0.639 for random): the blurred noise background alone keeps the
-    // circle's probability near 0.02 until every patch is back, whatever the order. Kept as a
-    // known issue so that a change in either direction is noticed.
+    // for gradrollout against 0.639 for random here, 0.585 against 0.605 over all 2,000
+    // validation images): the blurred copy keeps the probability low until most patches are
+    // back, whatever the order. Kept as a known issue so that a change in either direction is
+    // noticed.
     withKnownIssue("gradrollout's insertion AUC does not beat random's on ShapeWorld with the RISE blur substrate") {
       #expect(maps["gradrollout"]!["insertion_auc"]! > maps["random"]!["insertion_auc"]!)
     }
@@ -109,6 +110,40 @@ import VATensorCore
     #expect((json?["maps"] as? [String: Any])?.keys.sorted() == ["gradcam", "random"])
   }
 
+  /// A model without a classifier (DINO, CLIP and SigLIP image towers) follows the cosine
+  /// similarity to a target embedding: the curves' ends are that similarity on the image, on
+  /// zeros and on the blurred copy, as the model computes it directly.
+  @Test(arguments: ["hf_backbone", "hf_siglip_vision", "open_clip_quickgelu"])
+  func embeddingTargetsFollowTheSimilarity(family: String) throws {
+    let scratch = ScratchFolder()
+    let weights = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/\(family)")
+    let (cat, coffee) = (CommandRunner.repositoryFile("images/cat.png"), CommandRunner.repositoryFile("images/coffee.png"))
+    let dump = scratch.file("cat.safetensors")
+    #expect(try CommandRunner.run([cat, "-w", weights, "--map", "rollout", "--out", scratch.file("c.png"), "--dump", dump]).status == 0)
+    let run = try CommandRunner.run([coffee, "-w", weights, "--faithfulness", scratch.file("r.json"), "--target-embedding", dump, "--maps", "gradrollout,random"])
+    #expect(run.status == 0, "\(run.error)")
+    #expect(!run.error.contains("warning"), "\(run.error)")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.file("r.json")))) as? [String: Any])
+    #expect((json["maps"] as? [String: Any])?.keys.sorted() == ["gradrollout", "random"])
+    let image = try #require((json["images"] as? [[String: Any]])?.first)
+    #expect(image["class"] == nil && image["probability"] == nil)
+    let similarity = try #require(image["similarity"] as? Double)
+    let curves = try #require((image["maps"] as? [String: [String: Any]])?["gradrollout"])
+    let (deletion, insertion) = (try #require(curves["deletion"] as? [Double]), try #require(curves["insertion"] as? [Double]))
+
+    let model = try CheckpointModel(path: weights)
+    let target = try #require(try DumpFile(path: dump).tensors["embedding"])
+    let prepared = try PreparedImage(contentsOfFile: coffee, for: model, input: InputSettings())
+    let input = model.normalizedInput(prepared.image)
+    let (h, w) = (prepared.image.height, prepared.image.width)
+    let ends = [input, [Float](repeating: 0, count: input.count), Faithfulness.blurred(input, width: w, height: h)]
+    let direct = try model.scores(normalizedBatch: Tensor(shape: [3, 3, h, w], scalars: ends.flatMap { $0 }), following: .similarity(to: target))
+    #expect(abs(direct[0] - similarity) < 1e-5 && abs(deletion[0] - direct[0]) < 1e-6 && abs(insertion.last! - direct[0]) < 1e-6)
+    #expect(abs(deletion.last! - direct[1]) < 1e-6 && abs(insertion[0] - direct[2]) < 1e-6)
+    let points = Faithfulness.steps(gridWidth: w / model.patchSize, gridHeight: h / model.patchSize).points
+    #expect(deletion.count == points && insertion.count == points)
+  }
+
   @Test func badRequestsAreRefused() throws {
     let scratch = ScratchFolder()
     let cat = CommandRunner.repositoryFile("images/cat.png")
@@ -120,7 +155,7 @@ import VATensorCore
     #expect(builtIn.error.contains("--faithfulness needs gradients of a classifier"))
     let backbone = try CommandRunner.run([cat, "-w", CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/hf_backbone"), "--faithfulness", scratch.file("r.json")])
     #expect(backbone.status == 1)
-    #expect(backbone.error.contains("--faithfulness follows a class's probability"))
+    #expect(backbone.error.contains("--faithfulness follows a class's probability, or for a model without a classifier the cosine similarity to --target-embedding"))
     let withOut = try CommandRunner.run([cat, "-w", timm, "--faithfulness", scratch.file("r.json"), "--out", scratch.file("o.png")])
     #expect(withOut.status == 64)
     #expect(!FileManager.default.fileExists(atPath: scratch.file("r.json")))
