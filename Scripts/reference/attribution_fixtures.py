@@ -210,8 +210,9 @@ def embedding_case():
     print(f'hf_backbone: cosine {y.item():.4f}, gradcam max {cam.max():.6f}')
 
 
-attribution_case('timm_basic')
-attribution_case('timm_registers_nonsquare')
-faithfulness_case()
-embedding_case()
-print('ok')
+if __name__ == '__main__':  # Scripts/bench/faithfulness_torch.py imports the functions above
+    attribution_case('timm_basic')
+    attribution_case('timm_registers_nonsquare')
+    faithfulness_case()
+    embedding_case()
+    print('ok')

@@ -7,9 +7,12 @@ README shows), takes patch-classify's validation split of FOLDER (every fifth im
 class, sorted by name; images at their own size, which must be the model's), and scores the
 last layer's head-averaged attention maps with Zhang et al.'s pointing game as
 patch-classify does (bilinear upsampling to the image, peak within 15/224 of the side of the
-mask, 4 pixels at 64): the class token's row ("cls", when the model has one) and the
-patches' mean row ("meanrow", what patch-classify calls "pool" for models without a class
-token). The meanrow figure of an averaged model reproduces metrics.json's pointing_game.
+mask, 4 pixels at 64): the class token's row ("cls", when the model has one), the patches'
+mean row ("meanrow", what patch-classify calls "pool" for an averaged model) and, for a model
+with an attention-pooling head (global_pool 'map'), that head's attention over the patches,
+heads averaged ("pool", what patch-classify calls "pool" for it). The matching figure
+reproduces metrics.json's pointing_game. It also prints the validation accuracy timm's
+forward gives, a check that the checkpoint loads as patch-classify ran it.
 """
 import glob
 import json
@@ -33,7 +36,8 @@ def build(run):
     backbone = ConvStem(depth=len(stem["channels"]), channels=tuple(stem["channels"]),
                         kernel_size=tuple(stem["kernel_size"]), stride=tuple(stem["stride"]))
     model = VisionTransformer(embed_layer=partial(HybridEmbed, backbone=backbone, proj=False), **config["model_args"]).eval()
-    model.load_state_dict(load_file(os.path.join(run, "model.safetensors")), strict=False)
+    missing, unexpected = model.load_state_dict(load_file(os.path.join(run, "model.safetensors")), strict=False)
+    assert not unexpected and all(k.endswith("num_batches_tracked") for k in missing), (missing, unexpected)
     return model
 
 
@@ -48,11 +52,22 @@ def last_attention(model, x):
     return (qkv[0] @ qkv[1].transpose(-2, -1) * block.attn.scale).softmax(-1).mean(1)  # [B, N, N]
 
 
+def pool_attention(model, x):
+    """timm's AttentionPoolLatent weights over the patches, heads averaged: [B, N]."""
+    tokens = model.forward_features(x)[:, model.num_prefix_tokens:]
+    pool = model.attn_pool
+    b, n, c = tokens.shape
+    q = pool.q(pool.latent.expand(b, -1, -1)).reshape(b, 1, pool.num_heads, pool.head_dim).transpose(1, 2)
+    k = pool.kv(tokens).reshape(b, n, 2, pool.num_heads, pool.head_dim).permute(2, 0, 3, 1, 4)[0]
+    return (q @ k.transpose(-2, -1) * pool.scale).softmax(-1).mean(1)[:, 0]
+
+
 def main():
     run, folder, masks = sys.argv[1:4]
     model = build(run)
-    hits = {}
-    for name in sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d))):
+    hits, correct = {}, []
+    classes = sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)))
+    for label, name in enumerate(classes):
         files = sorted(glob.glob(os.path.join(folder, name, "*.png")))
         val = [f for k, f in enumerate(files, 1) if k % 5 == 0]
         x = torch.tensor(np.stack([np.asarray(Image.open(f).convert("RGB"), dtype=np.float32) / 255 for f in val])).permute(0, 3, 1, 2)
@@ -62,9 +77,12 @@ def main():
         tolerance = round(15 * side / 224)
         with torch.no_grad():
             a = last_attention(model, x)
-        p = model.num_prefix_tokens
-        maps = {"cls": a[:, 0, p:]} if p else {}
-        maps["meanrow"] = a[:, p:, p:].mean(1)
+            correct += (model(x).argmax(-1) == label).tolist()
+            p = model.num_prefix_tokens
+            maps = {"cls": a[:, 0, p:]} if p else {}
+            maps["meanrow"] = a[:, p:, p:].mean(1)
+            if getattr(model, "attn_pool", None) is not None:
+                maps["pool"] = pool_attention(model, x)
         for key, m in maps.items():
             g = int(m.shape[1] ** 0.5)
             up = F.interpolate(m.reshape(-1, 1, g, g), size=(side, side), mode="bilinear", align_corners=False)[:, 0].numpy()
@@ -72,7 +90,8 @@ def main():
                 py, px = np.unravel_index(up[i].argmax(), up[i].shape)
                 ys, xs = np.nonzero(mask)
                 hits.setdefault(key, []).append(bool(((ys - py) ** 2 + (xs - px) ** 2).min() <= tolerance ** 2))
-    print(run, {k: round(float(np.mean(v)), 4) for k, v in hits.items()}, f"over {len(next(iter(hits.values())))} images")
+    print(run, {k: round(float(np.mean(v)), 4) for k, v in hits.items()}, f"over {len(correct)} images,",
+          f"accuracy {np.mean(correct):.4f}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import VATensorCore
 /// The default ViT on a folder the project never trained on: the committed toy folder
 /// (Fixtures/toy-digits: 300 16-pixel handwritten digits, 30 of each, from scikit-learn's
 /// digits via Scripts/data/make_small_folders.py), with the folder defaults (convolutional
-/// stem, no flips).
+/// stem, attention pooling started as the mean, no flips).
 struct FolderLearningTests {
   static let toyFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/toy-digits").path
 
@@ -22,7 +22,7 @@ struct FolderLearningTests {
     (shape.imageSize, shape.patchSize, shape.width, shape.depth, shape.heads) = (16, 4, 64, 1, 2)
     #expect(shape.stem == .conv)
     var rng = SplitMix64(seed: 0)
-    let model = ViTClassifier(VisionTransformer(shape.configuration(classes: train.classNames.count), using: &rng))
+    let model = ViTClassifier(shape.model(classes: train.classNames.count, using: &rng))
     var c = TrainingConfiguration()
     (c.epochs, c.batchSize, c.learningRate, c.warmupEpochs, c.flip) = (40, 32, 1e-3, 3, false)
     var trainer = Trainer(model: model, train: train, validation: validation, configuration: c, store: nil)

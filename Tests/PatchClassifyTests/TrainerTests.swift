@@ -14,7 +14,7 @@ struct TrainerTests {
     var shape = ViTShape()
     (shape.imageSize, shape.patchSize, shape.width, shape.depth, shape.heads) = (32, 8, 32, 1, 2)
     var rng = SplitMix64(seed: seed)
-    return ViTClassifier(VisionTransformer(shape.configuration(classes: 6), using: &rng))
+    return ViTClassifier(shape.model(classes: 6, using: &rng))
   }
 
   static func configuration(epochs: Int) -> TrainingConfiguration {

@@ -53,6 +53,27 @@ struct ViTModelTests {
     }
   }
 
+  /// `startAsMean`: with a zero query the pool's attention is uniform, and the head then
+  /// returns exactly the tokens' mean (identity value and output projections, zero MLP
+  /// output); the keys' rows and the query are left as they were.
+  @Test func anAttentionPoolStartedAsTheMeanPoolsTheMean() {
+    var rng = SplitMix64(seed: 4)
+    var configuration = ViTConfiguration(patchSize: 8, embedDimension: 16, depth: 1, headCount: 2, imageSize: 16)
+    (configuration.classToken, configuration.globalPool, configuration.classCount) = (false, .attention, 3)
+    let pool = VisionTransformer(configuration, using: &rng).attentionPool!
+    let keys = Array(pool.keyValue.weight.scalars[0..<(16 * 16)])
+    pool.startAsMean()
+    #expect(Array(pool.keyValue.weight.scalars[0..<(16 * 16)]) == keys)
+    #expect(pool.query.weight.scalars.contains { $0 != 0 })
+    pool.query.weight.scalars = [Float](repeating: 0, count: pool.query.weight.count)
+    pool.query.bias?.scalars = [Float](repeating: 0, count: 16)
+    let tokens = Tensor.randomNormal([2, 5, 16], using: &rng)
+    let (pooled, weights) = withGradientsDisabled { pool(tokens, record: true) }
+    #expect(weights!.scalars.allSatisfy { abs($0 - 0.2) < 1e-6 })
+    let mean = tokens.mean(axis: 1)
+    #expect(zip(pooled.scalars, mean.scalars).allSatisfy { abs($0 - $1) < 1e-5 }, "\(pooled.scalars) vs \(mean.scalars)")
+  }
+
   /// Backward through the whole batched model (patch embedding, class and register tokens,
   /// positions, a block, pooling (class token, mean, attention-pooling head), head) against
   /// finite differences, for every parameter.

@@ -58,15 +58,17 @@ struct PatchClassifyCommandTests {
     #expect(attend.status == 0, "\(attend.error)")
     // The default model has a convolutional stem; every map reads it as a patch grid.
     let settings = metrics["settings"] as? [String: String]
-    #expect(settings?["stem"] == "conv" && settings?["pool"] == "avg" && settings?["flip"] == "true" && settings?["schedule"] == "given", "\(settings ?? [:])")
-    for map in ["rollout", "heads", "distance", "query", "gradrollout", "gradcam", "attngrad"] {
+    #expect(settings?["stem"] == "conv" && settings?["pool"] == "map" && settings?["flip"] == "true" && settings?["schedule"] == "given", "\(settings ?? [:])")
+    // Without a class token, --map cls draws the attention-pooling head's query, and --dump
+    // writes that head's weights.
+    for map in ["cls", "rollout", "heads", "distance", "query", "gradrollout", "gradcam", "attngrad"] {
       let out = scratch.file("ring-\(map).png")
       let result = try CommandRunner.run([image, "-w", "\(run)/checkpoint", "-m", map, "-o", out])
       #expect(result.status == 0 && FileManager.default.fileExists(atPath: out), "--map \(map): \(result.error)")
     }
-    // It has no class token, and says so rather than drawing something else.
-    let cls = try CommandRunner.run([image, "-w", "\(run)/checkpoint", "-m", "cls", "-o", scratch.file("ring-cls.png")])
-    #expect(cls.status != 0 && cls.error.contains("class token"), "\(cls.error)")
+    let dump = scratch.file("ring.safetensors")
+    #expect(try CommandRunner.run([image, "-w", "\(run)/checkpoint", "-m", "cls", "-o", scratch.file("ring-d.png"), "--dump", dump]).status == 0)
+    #expect(try DumpFile(path: dump).shapes["attn.pool"] == [2, 1, 16])
   }
 
   /// A folder run without --epochs plans its schedule from the folder's size and the budget,

@@ -48,6 +48,23 @@ public struct AttentionPoolHead: ParameterContainer, Sendable {
     return (y, record ? weights.reshaped([b, h, 1, t]) : nil)
   }
 
+  /// Re-initialises the head to start as the mean it generalises: the value and output
+  /// projections become the identity and the MLP's last layer zero, so with the near-uniform
+  /// attention of a small latent the pooled vector is the tokens' mean (what `--pool avg`
+  /// reads) and training moves the attention away from uniform from there. The latent,
+  /// query, keys and the MLP's first layer keep their random values.
+  public func startAsMean() {
+    let d = projection.outputs
+    let identity = (0..<(d * d)).map { $0 / d == $0 % d ? Float(1) : 0 }
+    // kv's rows are the keys' D outputs, then the values' D.
+    keyValue.weight.scalars.replaceSubrange((d * d)..<(2 * d * d), with: identity)
+    keyValue.bias?.scalars.replaceSubrange(d..<(2 * d), with: [Float](repeating: 0, count: d))
+    projection.weight.scalars = identity
+    projection.bias?.scalars = [Float](repeating: 0, count: d)
+    mlp.fc2.weight.scalars = [Float](repeating: 0, count: mlp.fc2.weight.count)
+    mlp.fc2.bias?.scalars = [Float](repeating: 0, count: mlp.fc2.weight.shape[0])
+  }
+
   public var namedParameters: [(name: String, tensor: Tensor)] {
     [("latent", latent)] + prefixed("q", query) + prefixed("kv", keyValue) + prefixed("proj", projection)
       + prefixed("norm", norm) + prefixed("mlp", mlp)

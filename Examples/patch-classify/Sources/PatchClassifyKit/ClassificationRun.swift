@@ -82,8 +82,8 @@ public struct ClassificationRun {
       return try fit(ConvNetClassifier(ConvNet(configuration, using: &rng), inputSize: options.vit.imageSize, labelNames: train.classNames),
                      train, validation, datasetName, started: started)
     }
-    let configuration = options.vit.configuration(classes: train.classNames.count)
-    return try fit(ViTClassifier(VisionTransformer(configuration, using: &rng), labelNames: train.classNames), train, validation, datasetName, started: started)
+    let model = options.vit.model(classes: train.classNames.count, using: &rng)
+    return try fit(ViTClassifier(model, labelNames: train.classNames), train, validation, datasetName, started: started)
   }
 
   func loadData() throws(RunError) -> (LabeledImages, LabeledImages, String) {

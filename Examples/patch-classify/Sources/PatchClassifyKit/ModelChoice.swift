@@ -68,12 +68,22 @@ public struct ViTShape: Sendable, Codable, Equatable {
   public var stem = StemKind.conv
   /// Stride-1 `3 × 3` convolutions the conv stem adds at the token grid's resolution.
   public var stemRefining = 0
-  /// The patches' mean: with a class token, runs on small folders sometimes sit at chance
-  /// for many epochs before they learn (3 of 6 runs on the colour-shapes folder); averaged
-  /// patches learned in every run.
-  public var pool = PoolKind.avg
+  /// Attention pooling, started as the patches' mean (`AttentionPoolHead.startAsMean`): it
+  /// learns as fast as the mean and has an attention map of its own, which points at the
+  /// object (97.7% on the colour-shapes folder, against 61.8% for the mean's last layer). A
+  /// class token, or a pool with timm's initial weights, sat at chance for many epochs on
+  /// small folders (3 of 6 class-token runs, and the pool in every try).
+  public var pool = PoolKind.map
 
   public init() {}
+
+  /// A freshly initialised model for `classes` classes: timm's initialisation, with the
+  /// attention pool (`pool == .map`) started as the patches' mean.
+  public func model<G: RandomNumberGenerator>(classes: Int, using rng: inout G) -> VisionTransformer {
+    let model = VisionTransformer(configuration(classes: classes), using: &rng)
+    model.attentionPool?.startAsMean()
+    return model
+  }
 
   /// The configuration for `classes` classes (class token, timm's defaults otherwise).
   public func configuration(classes: Int) -> ViTConfiguration {

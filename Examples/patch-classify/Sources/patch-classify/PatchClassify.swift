@@ -56,7 +56,7 @@ struct Train: ParsableCommand {
   @Option(help: "How the ViT turns the image into tokens: conv (a convolutional stem, Xiao et al. 2021) or patchify (the plain ViT's linear patch projection).")
   var stem = ViTShape().stem
 
-  @Option(help: "What the classifier reads: token (a class token), avg (the patches' mean, no class token) or map (timm's attention-pooling head, no class token; slow to learn from scratch on small folders, see the README).")
+  @Option(help: "What the classifier reads: map (an attention-pooling head started as the patches' mean, timm's global_pool='map'; its attention is the model's map), avg (the patches' mean) or token (a class token).")
   var pool = ViTShape().pool
 
   @Option(name: .customLong("stem-refining"), help: "Stride-1 3x3 convolutions the conv stem adds at the token grid's resolution.")
