@@ -6,7 +6,8 @@ import VATensorCore
 
 /// A map `--faithfulness` scores.
 public enum FaithfulnessMap: String, CaseIterable, Sendable {
-  /// Class-token attention at the last layer, mean of heads.
+  /// Class-token attention at the last layer, mean of heads; for a model with an
+  /// attention-pooling head and no class token, that head's attention (as `--map cls` draws).
   case cls
   /// Attention rollout (mean of heads), read out as the head reads the tokens.
   case rollout
@@ -91,7 +92,9 @@ public struct FaithfulnessRun: Sendable {
     let (run, a) = (record.run, record.attribution)
     switch kind {
     case .cls:
-      guard let values = run.classTokenMap(layer: run.layers.count - 1, .fused(.mean)) else { return .failure(FaithfulnessSkip("the model has no class token")) }
+      guard let values = run.classTokenMap(layer: run.layers.count - 1, .fused(.mean)) ?? record.pool else {
+        return .failure(FaithfulnessSkip("the model has no class token and no attention-pooling head"))
+      }
       return .success(values)
     case .rollout: return .success(a.patchMap(of: run.rollout(.mean)))
     case .gradrollout: return .success(a.gradRolloutMap)
@@ -122,7 +125,7 @@ public struct FaithfulnessRun: Sendable {
       }
       var named: [(name: String, values: [Float])] = []
       for kind in maps {
-        switch Self.map(kind, record: AttributionRecordPair(run: run.attention, attribution: attribution), seed: UInt64(position)) {
+        switch Self.map(kind, record: AttributionRecordPair(run: run.attention, attribution: attribution, pool: run.poolMap), seed: UInt64(position)) {
         case .success(let values): named.append((kind.rawValue, values))
         case .failure(let why): skipped[kind.rawValue] = why.reason
         }
@@ -163,6 +166,8 @@ extension FaithfulnessRun {
 struct AttributionRecordPair {
   var run: AttentionRecord
   var attribution: Attribution
+  /// The attention-pooling head's map, when the model has one (`ModelRun.poolMap`).
+  var pool: [Float]? = nil
 }
 
 /// Why a map was left out.

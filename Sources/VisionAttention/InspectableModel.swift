@@ -30,6 +30,14 @@ public struct ModelRun: Sendable {
     self.pool = pool
     self.embedding = embedding
   }
+
+  /// The attention-pooling head's first query over the patches `[N]`, heads averaged: the map
+  /// such a model has in place of a class token's (nil without such a head).
+  public var poolMap: [Float]? {
+    guard let pool else { return nil }
+    let n = pool.values.count / max(pool.heads * pool.queries, 1)
+    return (0..<n).map { j in (0..<pool.heads).reduce(Float(0)) { $0 + pool.values[$1 * pool.queries * n + j] } / Float(pool.heads) }
+  }
 }
 
 /// A model whose attention can be drawn: anything that records attention over image

@@ -144,6 +144,36 @@ import VATensorCore
     #expect(deletion.count == points && insertion.count == points)
   }
 
+  /// A model with an attention-pooling head and no class token scores `cls` with that head's
+  /// map (as `--map cls` draws it): the curves of the dumped `attn.pool`, heads averaged.
+  @Test func anAttentionPoolStandsInForTheClassToken() throws {
+    let scratch = ScratchFolder()
+    let weights = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/toolkit_saved_map")
+    let coffee = CommandRunner.repositoryFile("images/coffee.png")
+    let run = try CommandRunner.run([coffee, "-w", weights, "--faithfulness", scratch.file("r.json")])
+    #expect(run.status == 0 && !run.error.contains("skipped"), "\(run.error)")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.file("r.json")))) as? [String: Any])
+    #expect((json["maps"] as? [String: Any])?.keys.sorted() == ["cls", "gradcam", "gradrollout", "random", "rollout"])
+    let image = try #require((json["images"] as? [[String: Any]])?.first)
+    let cls = try #require((image["maps"] as? [String: [String: Any]])?["cls"])
+
+    let dump = scratch.file("d.safetensors")
+    #expect(try CommandRunner.run([coffee, "-w", weights, "-m", "cls", "-o", scratch.file("c.png"), "--dump", dump]).status == 0)
+    let file = try DumpFile(path: dump)
+    let shape = try #require(file.shapes["attn.pool"]), weightsPool = try #require(file.tensors["attn.pool"])
+    let (heads, n) = (shape[0], shape[2])
+    let map = (0..<n).map { j in (0..<heads).reduce(Float(0)) { $0 + weightsPool[$1 * n + j] } / Float(heads) }
+    let model = try CheckpointModel(path: weights)
+    let prepared = try PreparedImage(contentsOfFile: coffee, for: model, input: InputSettings())
+    let p = model.patchSize, k = try #require(image["class"] as? Int)
+    let expected = try #require(try Faithfulness.curves(
+      model: model, input: model.normalizedInput(prepared.image), gridWidth: prepared.image.width / p, gridHeight: prepared.image.height / p,
+      patchSize: p, maps: [("cls", map)], target: .probability(class: k))["cls"])
+    let (deletion, insertion) = (try #require(cls["deletion"] as? [Double]), try #require(cls["insertion"] as? [Double]))
+    #expect(zip(deletion, expected.deletion).allSatisfy { abs($0 - $1) < 1e-6 } && deletion.count == expected.deletion.count)
+    #expect(zip(insertion, expected.insertion).allSatisfy { abs($0 - $1) < 1e-6 } && insertion.count == expected.insertion.count)
+  }
+
   @Test func badRequestsAreRefused() throws {
     let scratch = ScratchFolder()
     let cat = CommandRunner.repositoryFile("images/cat.png")
