@@ -61,7 +61,8 @@ public enum Figure {
   static let captionGap = 6
 
   /// Panels side by side, top-aligned, each with its caption underneath (wrapped to the
-  /// panel's width) and a title line above all of them.
+  /// panel's width) and a title above all of them (wrapped to the panels' width, so a long
+  /// model caption over small panels is not cut off).
   /// Panels narrower than `minimumPanelWidth` (a 64-pixel training image) are enlarged by
   /// a whole factor with nearest-neighbour sampling, so every pixel stays visible and sharp.
   public static func sideBySide(_ panels: [Panel], title: String? = nil, minimumPanelWidth: Int = 256) -> Image {
@@ -76,13 +77,14 @@ public enum Figure {
     let line = BitmapFont.lineHeight()
     let captions = panels.map { panel in panel.caption.flatMap { wrap($0, width: max(panel.width, 140)) } }
     let columnWidths = zip(panels, captions).map { panel, lines in max(panel.width, lines.map { BitmapFont.width(of: $0) }.max() ?? 0) }
-    let titleHeight = title == nil ? 0 : line + captionGap
+    let width = 2 * margin + columnWidths.reduce(0, +) + gap * (panels.count - 1)
+    let titleLines = title.map { wrap($0, width: width - 2 * margin) } ?? []
+    let titleHeight = titleLines.isEmpty ? 0 : titleLines.count * line + captionGap
     let imageHeight = panels.map(\.image.height).max()!
     let captionHeight = (captions.map(\.count).max() ?? 0) * line
-    let width = 2 * margin + columnWidths.reduce(0, +) + gap * (panels.count - 1)
     let height = 2 * margin + titleHeight + imageHeight + captionGap + captionHeight
     var canvas = Canvas(width: width, height: height)
-    if let title { canvas.text(title, x: margin, y: margin) }
+    for (i, text) in titleLines.enumerated() { canvas.text(text, x: margin, y: margin + i * line) }
     var x = margin
     for ((panel, lines), columnWidth) in zip(zip(panels, captions), columnWidths) {
       let top = margin + titleHeight

@@ -118,6 +118,22 @@ struct FigureTests {
     #expect(canvas.pixel(x: Figure.margin + 4, y: Figure.margin + 3).r == 255)
   }
 
+  /// A title wider than the panels wraps onto more lines instead of running off the figure,
+  /// and every line is drawn.
+  @Test func aLongTitleWrapsToTheFiguresWidth() {
+    let panel = Panel(image: Image(width: 100, height: 50, channels: 3, filledWith: 255), caption: [])
+    let title = "vit-attend | model: ViT D=128, depth 4, 4 heads, conv stem, 8-pixel cells (timm layout)"
+    let short = Figure.sideBySide([panel], title: "short", minimumPanelWidth: 0)
+    let long = Figure.sideBySide([panel], title: title, minimumPanelWidth: 0)
+    let line = BitmapFont.lineHeight()
+    let lines = Figure.wrap(title, width: long.width - 2 * Figure.margin)
+    #expect(lines.count > 1 && lines.joined(separator: " ") == title)
+    #expect(long.width == short.width && long.height == short.height + (lines.count - 1) * line)
+    let canvas = Canvas(long)
+    let lastLine = (Figure.margin + (lines.count - 1) * line)..<(Figure.margin + lines.count * line)
+    #expect(lastLine.contains { y in (Figure.margin..<(long.width - Figure.margin)).contains { canvas.pixel(x: $0, y: y) != .white } })
+  }
+
   @Test func wrapBreaksAtSpaces() {
     #expect(Figure.wrap("one two three four", width: 10 * BitmapFont.cellWidth) == ["one two", "three four"])
   }
