@@ -111,7 +111,7 @@ extension Scene {
     let rows = (0..<pool.heads).map { h in Array(pool.values[(h * pool.queries * n)..<(h * pool.queries * n + n)]) }
     switch selection {
     case .head(let h): return h < pool.heads ? rows[h] : nil
-    case .fused(.mean): return (0..<n).map { i in rows.reduce(0) { $0 + $1[i] } / Float(pool.heads) }
+    case .fused(.mean): return run.poolMap
     case .fused(.max): return (0..<n).map { i in rows.map { $0[i] }.max()! }
     case .fused(.min): return (0..<n).map { i in rows.map { $0[i] }.min()! }
     }
