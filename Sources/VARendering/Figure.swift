@@ -99,7 +99,7 @@ public enum Figure {
   }
 
   /// Small multiples: `cells[row][column]`, all the same size, with labels for each row
-  /// (left) and column (top), and a title line. Cells narrower than `minimumCellWidth` are
+  /// (left) and column (top), and a title above them (wrapped to their width). Cells narrower than `minimumCellWidth` are
   /// enlarged by a whole factor, nearest neighbour (as `sideBySide` does with panels).
   public static func grid(_ cells: [[Image]], rowLabels: [String], columnLabels: [String], title: String? = nil, colorBar: ColorBar? = nil,
                           minimumCellWidth: Int = 128) -> Image {
@@ -113,14 +113,18 @@ public enum Figure {
     let line = BitmapFont.lineHeight()
     let labelWidth = (rowLabels.map { BitmapFont.width(of: $0) }.max() ?? 0) + 8
     let columns = cells.map(\.count).max()!
-    let titleHeight = title == nil ? 0 : line + captionGap
     let barWidth = colorBar.map { gap + $0.width } ?? 0
     let columnLabelWidth = columnLabels.enumerated().map { c, label in labelWidth + c * (cellWidth + spacing) + BitmapFont.width(of: label) }.max() ?? 0
     let contentWidth = max(labelWidth + columns * (cellWidth + spacing) - spacing, columnLabelWidth) + barWidth
-    let width = 2 * margin + max(contentWidth, BitmapFont.width(of: title ?? ""))
+    // A title wider than the cells wraps to their width (or to 60 glyphs over a narrow grid)
+    // instead of widening the figure into empty space.
+    let titleWidth = min(BitmapFont.width(of: title ?? ""), max(contentWidth, 60 * BitmapFont.cellWidth))
+    let titleLines = title.map { wrap($0, width: titleWidth) } ?? []
+    let titleHeight = titleLines.isEmpty ? 0 : titleLines.count * line + captionGap
+    let width = 2 * margin + max(contentWidth, titleWidth)
     let height = 2 * margin + titleHeight + line + cells.count * (cellHeight + spacing) - spacing
     var canvas = Canvas(width: width, height: height)
-    if let title { canvas.text(title, x: margin, y: margin) }
+    for (i, text) in titleLines.enumerated() { canvas.text(text, x: margin, y: margin + i * line) }
     let top = margin + titleHeight + line
     for (c, label) in columnLabels.enumerated() {
       canvas.text(label, x: margin + labelWidth + c * (cellWidth + spacing), y: top - line)

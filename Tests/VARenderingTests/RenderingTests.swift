@@ -134,6 +134,18 @@ struct FigureTests {
     #expect(lastLine.contains { y in (Figure.margin..<(long.width - Figure.margin)).contains { canvas.pixel(x: $0, y: y) != .white } })
   }
 
+  /// A grid's long title wraps to the cells' width instead of widening the figure into
+  /// empty space (the heads figure of a 64-pixel model under a long model caption).
+  @Test func aGridsLongTitleWrapsToItsCells() {
+    let cells = [[Image](repeating: Image(width: 128, height: 128, channels: 3, filledWith: 0), count: 4)]
+    let title = String(repeating: "every head's attention | model caption ", count: 8)
+    let plain = Figure.grid(cells, rowLabels: ["layer 0"], columnLabels: ["head 0"])
+    let titled = Figure.grid(cells, rowLabels: ["layer 0"], columnLabels: ["head 0"], title: title)
+    let lines = Figure.wrap(title, width: titled.width - 2 * Figure.margin)
+    #expect(titled.width == plain.width && lines.count > 1)
+    #expect(titled.height == plain.height + lines.count * BitmapFont.lineHeight() + Figure.captionGap)
+  }
+
   @Test func wrapBreaksAtSpaces() {
     #expect(Figure.wrap("one two three four", width: 10 * BitmapFont.cellWidth) == ["one two", "three four"])
   }
