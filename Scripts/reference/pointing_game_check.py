@@ -1,10 +1,12 @@
 """The pointing game of a patch-classify conv-stem checkpoint, recomputed in timm.
 
-Usage: python3 Scripts/reference/pointing_game_check.py RUN/checkpoint FOLDER MASKS
+Usage: python3 Scripts/reference/pointing_game_check.py RUN/checkpoint FOLDER MASKS [all]
 
 Builds the checkpoint in timm (VisionTransformer with HybridEmbed(ConvStem), as the example's
 README shows), takes patch-classify's validation split of FOLDER (every fifth image of each
-class, sorted by name; images at their own size, which must be the model's), and scores the
+class, sorted by name; `all`: every image, as `evaluate --split all`; images at their own
+size, which must be the model's; classes matched to outputs by config.json's label_names
+when it has them, else by sorted order), and scores the
 last layer's head-averaged attention maps with Zhang et al.'s pointing game as
 patch-classify does (bilinear upsampling to the image, peak within 15/224 of the side of the
 mask, 4 pixels at 64): the class token's row ("cls", when the model has one), the patches'
@@ -64,12 +66,15 @@ def pool_attention(model, x):
 
 def main():
     run, folder, masks = sys.argv[1:4]
+    every = sys.argv[4:] == ["all"]
     model = build(run)
     hits, correct = {}, []
     classes = sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)))
-    for label, name in enumerate(classes):
+    names = json.load(open(os.path.join(run, "config.json"))).get("label_names", classes)
+    for name in classes:
+        label = names.index(name)
         files = sorted(glob.glob(os.path.join(folder, name, "*.png")))
-        val = [f for k, f in enumerate(files, 1) if k % 5 == 0]
+        val = [f for k, f in enumerate(files, 1) if every or k % 5 == 0]
         x = torch.tensor(np.stack([np.asarray(Image.open(f).convert("RGB"), dtype=np.float32) / 255 for f in val])).permute(0, 3, 1, 2)
         x = (x - 0.5) / 0.5
         objects = [np.asarray(Image.open(os.path.join(masks, name, os.path.basename(f)))) > 127 for f in val]
