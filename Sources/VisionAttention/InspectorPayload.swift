@@ -46,11 +46,27 @@ struct InspectorPayload: Encodable {
   /// The query tokens of the rollout rows, or nil when row `i` is token `i` (or the class
   /// token's alone).
   var rolloutTokens: [Int]?
+  /// The attention-pooling head's query over the patches, `[heads, N]`; nil without such a head.
+  var pool: QuantisedRows?
+  /// The class-specific maps for the run's target; nil when there are none, and then
+  /// `attributionNote` says why.
+  var attribution: PageAttribution?
+  var attributionNote: String
   var sagan: SAGANRows
   var cnn: CNNField
   /// Keyed by `Colormap.rawValue`: 256 RGB triples, base64.
   var colormaps: [String: String]
   var initial: ViewState
+
+  /// `Attribution`'s maps over the patches (prefix tokens dropped, as the PNG figures show
+  /// them): `gradrollout` and `gradcam` `[1, N]`, `attngrad` `[layers, N]`.
+  struct PageAttribution: Encodable {
+    /// "star (class 3), p = 0.92", as the PNG figure's caption says it.
+    var target: String
+    var gradrollout: QuantisedRows
+    var gradcam: QuantisedRows
+    var attngrad: QuantisedRows
+  }
 
   /// The model input as the page shows it.
   struct EmbeddedImage: Encodable {
@@ -101,6 +117,10 @@ struct InspectorPayload: Encodable {
     case rollout
     /// DINO's keep-mass mask of the class-token map (else the query map).
     case mask
+    /// The attention-pooling head's query, one head or fused.
+    case pool
+    /// Gradient rollout, Grad-CAM and attention × gradient at a layer (`Attribution`).
+    case gradrollout, gradcam, attngrad
   }
 
   /// A view of the page; the same keys as its URL fragment.

@@ -13,6 +13,9 @@ extension Scene {
     let attentionPanel: Panel
     if settings.query == nil, let values = attention.classTokenMap(layer: layer, selection) {
       attentionPanel = heatPanel(values, caption: ["self-attention: class token at layer \(layer), \(describe(selection))", "global and content-dependent"], marked: false)
+    } else if settings.query == nil, let values = poolMap(selection) {
+      // No class token, but an attention-pooling head: its query is the model's readout.
+      attentionPanel = heatPanel(values, caption: ["self-attention: the attention-pooling head's query, \(describe(selection))", "global and content-dependent"], marked: false)
     } else {
       let values = attention.queryMap(column: patch.column, row: patch.row, layer: layer, selection)
       attentionPanel = heatPanel(values, caption: ["self-attention: " + queryTitle(layer: layer, selection), "global and content-dependent"], marked: true)
@@ -59,7 +62,8 @@ extension Scene {
   }
 
   /// Every layer x head, for the query (or the class token when there is one and no
-  /// --query was given).
+  /// --query was given), and for a model with an attention-pooling head a last row with
+  /// that head's query over the patches, head by head: the readout such a model classifies by.
   func headsFigure() -> RenderedFigure {
     let useClass = attention.hasClassToken && settings.query == nil
     // Thumbnails up to 180 pixels; a small input is enlarged by a whole factor to 128 or more.
@@ -71,10 +75,17 @@ extension Scene {
         return heatImage(values, marked: !useClass, width: cellWidth).image
       })
     }
+    var rows = (0..<attention.layers.count).map { "layer \($0)" }
+    let poolRow = (0..<(run.pool?.heads ?? 0)).compactMap { poolMap(.head($0)) }
+    if !poolRow.isEmpty {
+      cells.append(poolRow.map { heatImage($0, marked: false, width: cellWidth).image })
+      rows.append("pool")
+    }
     let columns = (0..<attention.heads).map { ["head \($0)", model.headName($0)].compactMap { $0 }.joined(separator: " ") }
-    let rows = (0..<attention.layers.count).map { "layer \($0)" }
     let whose = useClass ? "class token" : "patch (\(patch.column),\(patch.row))"
-    let image = Figure.grid(cells, rowLabels: rows, columnLabels: columns, title: "every head's attention of the \(whose), each map scaled to its own range | \(modelCaption)")
+    let pooled = poolRow.isEmpty ? "" : " (row pool: the attention-pooling head's query)"
+    let image = Figure.grid(cells, rowLabels: rows, columnLabels: columns,
+                            title: "every head's attention of the \(whose)\(pooled), each map scaled to its own range | \(modelCaption)")
     return RenderedFigure(image: image)
   }
 

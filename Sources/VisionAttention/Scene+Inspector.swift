@@ -6,19 +6,45 @@ import VAInspection
 extension Scene {
   /// The map the page opens on: `--map` when the page has it, else what the default figure
   /// shows (the class token's map when there is one and no `--query` was given).
-  func initialPageMap() throws(VisionAttentionError) -> InspectorPayload.PageMap {
+  func initialPageMap(hasAttribution: Bool) -> InspectorPayload.PageMap {
+    // The model's own readout: the class token, else an attention-pooling head; without
+    // either the page opens on the query's map (and for --map cls says why, `note`).
+    let readout: InspectorPayload.PageMap = attention.hasClassToken ? .cls : run.pool != nil ? .pool : .query
     switch settings.map {
-    case .cls:
-      // Without a class token the page opens on the query's map, and says why (`note`).
-      return attention.hasClassToken ? .cls : .query
+    case .cls: return readout
     case .query: return .query
     case .rollout: return .rollout
     case .mask: return .mask
+    case .gradrollout: return hasAttribution ? .gradrollout : readout
+    case .gradcam: return hasAttribution ? .gradcam : readout
+    case .attngrad: return hasAttribution ? .attngrad : readout
     // The page always shows the CNN views and every head; these figures have no page map.
     case .sagan, .rf, .heads: return .query
-    case nil, .distance, .posembed, .gradrollout, .gradcam, .attngrad:
-      return attention.hasClassToken && settings.query == nil ? .cls : .query
+    case nil, .distance, .posembed: return settings.query == nil ? readout : .query
     }
+  }
+
+  /// The class-specific maps the page offers, or why it offers none: the model cannot be
+  /// differentiated (the built-in one), has no classifier and no --target-embedding, or the
+  /// image is above --full-attention-limit (the backward pass keeps every layer's L·H·T²).
+  func pageAttribution() -> (maps: InspectorPayload.PageAttribution?, note: String) {
+    guard attention.isFull else {
+      return (nil, "gradient maps are not computed above --full-attention-limit \(settings.fullAttentionLimit)")
+    }
+    guard let model = model as? any AttributableModel else {
+      return (nil, "no gradient maps: the built-in model is untrained and has no classifier (give --weights)")
+    }
+    let a: Attribution
+    do {
+      a = try model.attributions([image], targets: [settings.target])[0]
+    } catch {
+      return (nil, "no gradient maps: \(error.description)")
+    }
+    let n = a.gridWidth * a.gridHeight
+    return (.init(target: Self.describeTarget(a, names: model.classNames),
+                  gradrollout: QuantisedRows(a.gradRolloutMap, rowLength: n),
+                  gradcam: QuantisedRows(a.gradCAM, rowLength: n),
+                  attngrad: QuantisedRows(a.attentionGradient.indices.flatMap { a.attentionGradientMap(layer: $0) }, rowLength: n)), "")
   }
 
   /// Quantises every layer and head, rollout for each fusion, and the SAGAN rows under every
@@ -64,9 +90,17 @@ extension Scene {
         + "SAGAN uses \(sagan.cell)-pixel cells."
     }
 
-    if settings.map == .cls, !record.hasClassToken {
-      note = (note.isEmpty ? "" : note + " ") + "This model has no class token, so the page opens on the query patch's map"
-        + (run.pool != nil ? " (the PNG figure of --map cls shows the attention-pooling head's query)." : ".")
+    if settings.map == .cls, !record.hasClassToken, run.pool == nil {
+      note = (note.isEmpty ? "" : note + " ") + "This model has no class token, so the page opens on the query patch's map."
+    }
+    let (attribution, attributionNote) = pageAttribution()
+    if settings.map.map({ [.gradrollout, .gradcam, .attngrad].contains($0) }) == true, attribution == nil {
+      note = (note.isEmpty ? "" : note + " ") + "The page has \(attributionNote)."
+    }
+    var pool: QuantisedRows?
+    if let heads = run.pool?.heads {
+      pool = QuantisedRows(rowLength: record.patchCount)
+      for h in 0..<heads { pool?.append(poolMap(.head(h)) ?? []) }
     }
 
     // The page keeps a head even while it shows a fusion, so ← and → have somewhere to start.
@@ -75,7 +109,7 @@ extension Scene {
     case .fused(let fusion): (0, fusion.rawValue)
     }
     let initial = InspectorPayload.ViewState(
-      map: try initialPageMap(), layer: layer, head: head, fuse: fuse,
+      map: initialPageMap(hasAttribution: attribution != nil), layer: layer, head: head, fuse: fuse,
       query: [patch.column, patch.row], cmap: settings.colormap.rawValue,
       // Settings keeps alpha as a Float; rounding keeps 0.6 from reading 0.6000000238.
       alpha: (Double(settings.alpha) * 1000).rounded() / 1000, keep: settings.keep)
@@ -89,7 +123,7 @@ extension Scene {
       headNames: (0..<record.heads).compactMap { model.headName($0) },
       attention: weights, queriesKeys: queriesKeys, note: note,
       rolloutDiscardRatio: settings.discardRatio, rollout: rollouts, rolloutTokens: rolloutTokens,
-      sagan: sagan, cnn: cnnField(),
+      pool: pool, attribution: attribution, attributionNote: attributionNote, sagan: sagan, cnn: cnnField(),
       colormaps: InspectorPayload.colormapTables, initial: initial)
   }
 

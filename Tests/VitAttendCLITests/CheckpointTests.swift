@@ -1,5 +1,6 @@
 import Foundation
 import VAImageIO
+import VARendering
 import Testing
 
 /// vit-attend on real checkpoint layouts: the conformance fixtures from timm and
@@ -17,6 +18,32 @@ import Testing
     #expect(result.status == 0, "\(result.error)")
     let text = try pngText(scratch.file("f.png"))
     #expect(text["model"]?.contains("timm") == true && text["map"] == map)
+  }
+
+  /// `--map heads` draws a row per layer, and for a model with an attention-pooling head
+  /// (the shipped ShapeWorld model) a last row with that head's maps: counted as runs of
+  /// non-white pixels down the first column of cells.
+  @Test func theHeadsFigureEndsWithThePoolingHeadsRow() throws {
+    let scratch = ScratchFolder()
+    let star = CommandRunner.repositoryFile("images/shapeworld-star.png")
+    func cellRows(_ arguments: [String]) throws -> Int {
+      let result = try CommandRunner.run(arguments + ["--map", "heads", "--out", scratch.file("h.png")])
+      #expect(result.status == 0, "\(result.error)")
+      let figure = try Image(contentsOfFile: scratch.file("h.png")).rgb()
+      // Past the row labels and the margin, inside the first 128-pixel column of cells, left
+      // of the query marker at its centre.
+      let x = BitmapFont.width(of: "layer 0") + 8 + 40
+      func white(_ y: Int) -> Bool { figure.pixels[(y * figure.width + x) * 3..<(y * figure.width + x) * 3 + 3].allSatisfy { $0 == 255 } }
+      var (rows, run) = (0, 0)
+      for y in 0...figure.height {
+        if y < figure.height && !white(y) { run += 1; continue }
+        if run >= 48 { rows += 1 }
+        run = 0
+      }
+      return rows
+    }
+    #expect(try cellRows([star, "-w", CommandRunner.repositoryFile("Examples/patch-classify/model")]) == 4 + 1)
+    #expect(try cellRows([cat, "-w", timm]) == 2)
   }
 
   @Test func dumpFromACheckpointHasLogitsAndEveryLayer() throws {

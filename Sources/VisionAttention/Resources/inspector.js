@@ -44,13 +44,28 @@
   const rollout = {};
   for (const name of Object.keys(P.rollout)) rollout[name] = rows(P.rollout[name]);
   const sagan = rows(P.sagan.rows);
+  // The attention-pooling head's rows ([heads, N]) and the class-specific maps (gradrollout
+  // and gradcam [1, N], attngrad [layers, N]), when the model has them.
+  const pool = P.pool ? rows(P.pool) : null;
+  const gradients = P.attribution ? {
+    gradrollout: rows(P.attribution.gradrollout), gradcam: rows(P.attribution.gradcam), attngrad: rows(P.attribution.attngrad),
+  } : null;
   const colormaps = {};
   for (const name of Object.keys(P.colormaps)) colormaps[name] = bytes(P.colormaps[name]);
   const photoURL = URL.createObjectURL(new Blob([bytes(P.image.png)], { type: "image/png" }));
   timings.decoded = performance.now();
 
   // ---- the view: the URL fragment's keys -------------------------------------------------
-  const MAPS = ["query", "cls", "rollout", "mask"], FUSIONS = ["none", "mean", "max", "min"];
+  const MAPS = ["query", "cls", "rollout", "mask", "pool", "gradrollout", "gradcam", "attngrad"], FUSIONS = ["none", "mean", "max", "min"];
+  const GRADIENT_MAPS = ["gradrollout", "gradcam", "attngrad"];
+  // Why a map is missing from this page, or "" when it draws it.
+  function missing(map) {
+    if (map === "cls" && !P.hasClassToken) return "needs a class token, and this model has none";
+    if (map === "pool" && !pool) return "needs an attention-pooling head, and this model has none";
+    if (GRADIENT_MAPS.includes(map) && !gradients) return "is not on this page (" + P.attributionNote + ")";
+    return "";
+  }
+  const available = () => MAPS.filter((m) => !missing(m));
   const clampInt = (v, lo, hi) => Math.min(Math.max(Math.round(v), lo), hi);
   const state = Object.assign({ grid: 0, smooth: 0 }, P.initial);
   let pinned = false;
@@ -73,7 +88,7 @@
       const key = decodeURIComponent(part.slice(0, eq)), value = decodeURIComponent(part.slice(eq + 1));
       const number = Number(value);
       if (key === "map" && !MAPS.includes(value)) {
-        notes.push("#map=" + value + " is not a map this page draws (it draws " + MAPS.filter((m) => m !== "cls" || P.hasClassToken).join(", ") + ")" +
+        notes.push("#map=" + value + " is not a map this page draws (it draws " + available().join(", ") + ")" +
           (value === "heads" ? "; the thumbnails below show every head of the layer" : "") + "; showing " + state.map + ".");
       }
       if (key === "map" && MAPS.includes(value)) state.map = value;
@@ -93,9 +108,7 @@
     if (namedHead && !namedFusion) state.fuse = "none";
     const asked = { map: state.map, layer: state.layer, head: state.head, query: state.query.slice() };
     normalise();
-    if (asked.map === "cls" && state.map !== "cls") {
-      notes.push("#map=cls needs a class token, and this model has none; showing the query patch's attention.");
-    }
+    if (asked.map !== state.map) notes.push("#map=" + asked.map + " " + missing(asked.map) + "; showing " + state.map + ".");
     if (asked.layer !== state.layer) notes.push("#layer=" + asked.layer + ": the model has " + plural(L, "layer") + " (0 to " + (L - 1) + "); showing layer " + state.layer + ".");
     if (asked.head !== state.head) notes.push("#head=" + asked.head + ": the model has " + plural(H, "head") + " (0 to " + (H - 1) + "); showing head " + state.head + ".");
     if (asked.query.join(",") !== state.query.join(",")) {
@@ -111,7 +124,7 @@
     state.query = [clampInt(state.query[0], 0, GW - 1), clampInt(state.query[1], 0, GH - 1)];
     state.alpha = Math.min(Math.max(state.alpha, 0), 1);
     state.keep = Math.min(Math.max(state.keep, 0.01), 1);
-    if (state.map === "cls" && !P.hasClassToken) state.map = "query";
+    if (missing(state.map)) state.map = missing(P.initial.map) ? "query" : P.initial.map;
   }
   function fragment() {
     return "map=" + state.map + "&layer=" + state.layer + "&head=" + state.head + "&query=" + state.query.join(",") +
@@ -193,7 +206,27 @@
     }
     return mask;
   }
+  // Row `row` of quantised rows `q` over the patches.
+  function storedRow(q, row) {
+    const out = new Float64Array(N), step = q.steps[row];
+    for (let i = 0; i < N; i++) out[i] = q.data[row * N + i] * step;
+    return out;
+  }
+  function poolRow() {
+    if (state.fuse === "none") return storedRow(pool, Math.min(state.head, pool.steps.length - 1));
+    const out = storedRow(pool, 0);
+    for (let h = 1; h < pool.steps.length; h++) {
+      const one = storedRow(pool, h);
+      for (let i = 0; i < N; i++) {
+        out[i] = state.fuse === "mean" ? out[i] + one[i] : state.fuse === "max" ? Math.max(out[i], one[i]) : Math.min(out[i], one[i]);
+      }
+    }
+    if (state.fuse === "mean") for (let i = 0; i < N; i++) out[i] /= pool.steps.length;
+    return out;
+  }
   function currentMap() {
+    if (state.map === "pool") return poolRow();
+    if (GRADIENT_MAPS.includes(state.map)) return storedRow(gradients[state.map], state.map === "attngrad" ? state.layer : 0);
     if (state.map === "rollout") {
       const r = rollout[state.fuse === "none" ? "mean" : state.fuse];
       // With a class token only its row is stored (row 0); without, every token's row, or
@@ -296,14 +329,17 @@
     $("thumbs").append(button);
     thumbs.push({ button: button, canvas: canvas });
   }
+  // Every head of the layer from the map's token, or of the pooling head when it is shown.
   function drawThumbs() {
-    const token = baseToken(), scratch = new Float64Array(N);
+    const token = baseToken(), scratch = new Float64Array(N), pooled = state.map === "pool";
     for (let h = 0; h < H; h++) {
-      paint(thumbs[h].canvas, headRow(state.layer, h, token, scratch), GW, GH, false);
+      const values = pooled ? storedRow(pool, Math.min(h, pool.steps.length - 1)) : headRow(state.layer, h, token, scratch);
+      paint(thumbs[h].canvas, values, GW, GH, false);
       thumbs[h].button.classList.toggle("selected", state.fuse === "none" && state.head === h);
     }
     const whose = token === 0 && P.hasClassToken ? "the class token" : "patch (" + state.query.join(",") + ")";
-    $("heads-title").textContent = "every head of layer " + state.layer + ": attention of " + whose + " (click to select)";
+    $("heads-title").textContent = pooled ? "every head of the attention-pooling head's query (click to select)"
+      : "every head of layer " + state.layer + ": attention of " + whose + " (click to select)";
   }
 
   // ---- one redraw: the map, the contract attributes, the controls, the fragment ----------
@@ -313,6 +349,11 @@
       : state.fuse + " of " + plural(H, "head");
   }
   function caption() {
+    const target = P.attribution ? " for " + P.attribution.target : "";
+    if (state.map === "pool") return "the attention-pooling head's query over the patches, " + describeHeads();
+    if (state.map === "gradrollout") return "gradient rollout (Chefer et al. 2021) through " + plural(L, "layer") + target;
+    if (state.map === "gradcam") return "Grad-CAM on the last block's norm1" + target;
+    if (state.map === "attngrad") return "attention x gradient at layer " + state.layer + " (relu, mean of heads)" + target;
     const who = state.map === "query" || !P.hasClassToken ? "patch (" + state.query.join(",") + ")" : "the class token";
     if (state.map === "rollout") {
       const kept = P.rolloutTokens && !P.hasClassToken && P.rolloutTokens[0] !== queryToken()
@@ -376,7 +417,11 @@
     $("layer").max = L - 1;
     for (let h = 0; h < H; h++) $("head").append(new Option("head " + h + (P.headNames[h] ? " (" + P.headNames[h] + ")" : ""), h));
     for (const name of Object.keys(colormaps).sort()) $("cmap").append(new Option(name, name));
-    $("map").querySelector('option[value="cls"]').disabled = !P.hasClassToken;
+    for (const m of MAPS) {
+      const option = $("map").querySelector('option[value="' + m + '"]');
+      option.disabled = !!missing(m);
+      option.title = missing(m) ? "this map " + missing(m) : "";
+    }
     $("map").addEventListener("change", (e) => update({ map: e.target.value }));
     $("layer").addEventListener("input", (e) => update({ layer: Number(e.target.value) }));
     $("head").addEventListener("change", (e) => update({ head: Number(e.target.value), fuse: "none" }));
@@ -424,9 +469,8 @@
     } else if (event.key === "f") {
       update({ fuse: FUSIONS[(FUSIONS.indexOf(state.fuse) + 1) % FUSIONS.length] });
     } else if (event.key === "m") {
-      let next = (MAPS.indexOf(state.map) + 1) % MAPS.length;
-      if (MAPS[next] === "cls" && !P.hasClassToken) next += 1;
-      update({ map: MAPS[next] });
+      const maps = available();
+      update({ map: maps[(maps.indexOf(state.map) + 1) % maps.length] });
     } else if (event.key === "g") {
       update({ grid: state.grid ? 0 : 1 });
     } else {
