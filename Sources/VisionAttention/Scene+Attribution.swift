@@ -11,7 +11,7 @@ extension Scene {
     guard let model = model as? any AttributableModel else {
       throw .targetNeedsCheckpoint(map: settings.map.map { "--map \($0.rawValue)" } ?? "a gradient map")
     }
-    return try model.attributions([image], targets: [settings.target])[0]
+    return try attributionMemo.value { () throws(VisionAttentionError) in try model.attributions([image], targets: [settings.target])[0] }
   }
 
   /// "tabby (class 281), p = 0.87", "class 3, p = 0.41", or "cosine similarity 0.27 to the

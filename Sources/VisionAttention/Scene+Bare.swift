@@ -9,7 +9,9 @@ extension Scene {
   func singleMap() throws(VisionAttentionError) -> (values: [Float], tensors: [(name: String, shape: [Int], values: [Float])])? {
     switch settings.map {
     case nil:
-      if settings.query == nil, let values = attention.classTokenMap(layer: layer, selection) { return (values, []) }
+      // The model's readout as the styled figure shows it: the class token, else an
+      // attention-pooling head.
+      if settings.query == nil, let values = attention.classTokenMap(layer: layer, selection) ?? poolMap(selection) { return (values, []) }
       return (attention.queryMap(column: patch.column, row: patch.row, layer: layer, selection), [])
     case .query:
       return (attention.queryMap(column: patch.column, row: patch.row, layer: layer, selection), [])

@@ -31,12 +31,12 @@ extension Scene {
     guard attention.isFull else {
       return (nil, "gradient maps are not computed above --full-attention-limit \(settings.fullAttentionLimit)")
     }
-    guard let model = model as? any AttributableModel else {
+    guard model is any AttributableModel else {
       return (nil, "no gradient maps: the built-in model is untrained and has no classifier (give --weights)")
     }
     let a: Attribution
     do {
-      a = try model.attributions([image], targets: [settings.target])[0]
+      a = try attribution()
     } catch {
       return (nil, "no gradient maps: \(error.description)")
     }

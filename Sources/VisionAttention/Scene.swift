@@ -1,3 +1,4 @@
+import Foundation
 import VAImageIO
 import VAInspection
 import VARendering
@@ -21,6 +22,9 @@ public struct Scene {
   public let layer: Int
   /// The heads the maps show.
   public let selection: HeadSelection
+  /// The attribution for `settings.target`, once computed: the figure, the summary and the
+  /// page all read it, and each computation is a backward pass.
+  let attributionMemo = Memo<Attribution>()
 
   public var attention: AttentionRecord { run.attention }
 
@@ -118,5 +122,21 @@ public struct Scene {
 
   func queryTitle(layer: Int, _ selection: HeadSelection) -> String {
     "attention of patch (\(patch.column),\(patch.row)) at layer \(layer), \(describe(selection))"
+  }
+}
+
+/// A value computed at most once, on first use, by whichever reader comes first.
+final class Memo<Value>: @unchecked Sendable {
+  // @unchecked: `value` is only read and written under `lock`.
+  private let lock = NSLock()
+  private var value: Value?
+
+  func value<E: Error>(_ make: () throws(E) -> Value) throws(E) -> Value {
+    lock.lock()
+    defer { lock.unlock() }
+    if let value { return value }
+    let made = try make()
+    value = made
+    return made
   }
 }
