@@ -5,8 +5,8 @@ import VAInspection
 /// The interactive page's data, from the same run and settings as the PNG figures.
 extension Scene {
   /// The map the page opens on: `--map` when the page has it, else what the default figure
-  /// shows (the class token's map when there is one and no `--query` was given).
-  func initialPageMap(hasAttribution: Bool) -> InspectorPayload.PageMap {
+  /// shows (the model's readout when no `--query` was given).
+  func initialPageMap() -> InspectorPayload.PageMap {
     // The model's own readout: the class token, else an attention-pooling head; without
     // either the page opens on the query's map (and for --map cls says why, `note`).
     let readout: InspectorPayload.PageMap = attention.hasClassToken ? .cls : run.pool != nil ? .pool : .query
@@ -15,9 +15,10 @@ extension Scene {
     case .query: return .query
     case .rollout: return .rollout
     case .mask: return .mask
-    case .gradrollout: return hasAttribution ? .gradrollout : readout
-    case .gradcam: return hasAttribution ? .gradcam : readout
-    case .attngrad: return hasAttribution ? .attngrad : readout
+    // The payload has these maps whenever --map names them (`pageAttribution` throws if not).
+    case .gradrollout: return .gradrollout
+    case .gradcam: return .gradcam
+    case .attngrad: return .attngrad
     // The page always shows the CNN views and every head; these figures have no page map.
     case .sagan, .rf, .heads: return .query
     case nil, .distance, .posembed: return settings.query == nil ? readout : .query
@@ -27,18 +28,24 @@ extension Scene {
   /// The class-specific maps the page offers, or why it offers none: the model cannot be
   /// differentiated (the built-in one), has no classifier and no --target-embedding, or the
   /// image is above --full-attention-limit (the backward pass keeps every layer's L·H·T²).
-  func pageAttribution() -> (maps: InspectorPayload.PageAttribution?, note: String) {
-    guard attention.isFull else {
-      return (nil, "gradient maps are not computed above --full-attention-limit \(settings.fullAttentionLimit)")
-    }
-    guard model is any AttributableModel else {
-      return (nil, "no gradient maps: the built-in model is untrained and has no classifier (give --weights)")
-    }
+  /// - Throws: when `--map` asked for a gradient map, what the PNG figure would throw
+  ///   (that map is computed at any size, as the figure computes it).
+  func pageAttribution() throws(VisionAttentionError) -> (maps: InspectorPayload.PageAttribution?, note: String) {
     let a: Attribution
-    do {
+    if settings.map?.needsGradients == true {
       a = try attribution()
-    } catch {
-      return (nil, "no gradient maps: \(error.description)")
+    } else {
+      guard attention.isFull else {
+        return (nil, "gradient maps are not computed above --full-attention-limit \(settings.fullAttentionLimit)")
+      }
+      guard model is any AttributableModel else {
+        return (nil, "no gradient maps: the built-in model is untrained and has no classifier (give --weights)")
+      }
+      do {
+        a = try attribution()
+      } catch {
+        return (nil, "no gradient maps: \(error.description)")
+      }
     }
     let n = a.gridWidth * a.gridHeight
     return (.init(target: Self.describeTarget(a, names: model.classNames),
@@ -93,10 +100,7 @@ extension Scene {
     if settings.map == .cls, !record.hasClassToken, run.pool == nil {
       note = (note.isEmpty ? "" : note + " ") + "This model has no class token, so the page opens on the query patch's map."
     }
-    let (attribution, attributionNote) = pageAttribution()
-    if settings.map.map({ [.gradrollout, .gradcam, .attngrad].contains($0) }) == true, attribution == nil {
-      note = (note.isEmpty ? "" : note + " ") + "The page has \(attributionNote)."
-    }
+    let (attribution, attributionNote) = try pageAttribution()
     var pool: QuantisedRows?
     if let heads = run.pool?.heads {
       pool = QuantisedRows(rowLength: record.patchCount)
@@ -109,7 +113,7 @@ extension Scene {
     case .fused(let fusion): (0, fusion.rawValue)
     }
     let initial = InspectorPayload.ViewState(
-      map: initialPageMap(hasAttribution: attribution != nil), layer: layer, head: head, fuse: fuse,
+      map: initialPageMap(), layer: layer, head: head, fuse: fuse,
       query: [patch.column, patch.row], cmap: settings.colormap.rawValue,
       // Settings keeps alpha as a Float; rounding keeps 0.6 from reading 0.6000000238.
       alpha: (Double(settings.alpha) * 1000).rounded() / 1000, keep: settings.keep)

@@ -87,5 +87,15 @@ import VisionAttention
     let noGradients = try browser.currentMap(page: builtInPage, fragment: "map=gradrollout")
     #expect(noGradients.state["map"] as? String != "gradrollout")
     #expect(noGradients.note.contains("#map=gradrollout is not on this page (no gradient maps: the built-in model is untrained"), "\(noGradients.note)")
+
+    // Asked for on the command line, a gradient map the model cannot give stops the run
+    // with the PNG figure's message, and writes no page.
+    let tower = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/hf_siglip_vision")
+    for (arguments, message) in [(["-w", tower, "--map", "gradrollout"], "this model has no classifier"),
+                                 (["--map", "gradcam"], "--map gradcam needs gradients of a classifier")] {
+      let result = try CommandRunner.run([coffee, "--html", scratch.file("refused.html")] + arguments)
+      #expect(result.status == 1 && result.error.contains(message), "\(result.error)")
+      #expect(!FileManager.default.fileExists(atPath: scratch.file("refused.html")))
+    }
   }
 }
