@@ -64,6 +64,24 @@ struct TrainerTests {
     }
   }
 
+  /// A configuration saved before `flip` existed (flips came with every augmented run) reads
+  /// back with `flip` equal to `augment`; one that has it keeps it; the round trip is exact.
+  @Test func configurationsSavedBeforeFlipResumeAsTheyTrained() throws {
+    var c = TrainingConfiguration()
+    c.flip = false
+    let saved = try JSONEncoder().encode(c)
+    #expect(try JSONDecoder().decode(TrainingConfiguration.self, from: saved) == c)
+    var old = try #require(try JSONSerialization.jsonObject(with: saved) as? [String: Any])
+    old["flip"] = nil
+    for augment in [true, false] {
+      old["augment"] = augment
+      let read = try JSONDecoder().decode(TrainingConfiguration.self, from: JSONSerialization.data(withJSONObject: old))
+      #expect(read.flip == augment && read.augment == augment)
+    }
+    old["epochs"] = nil
+    #expect(throws: DecodingError.self) { try JSONDecoder().decode(TrainingConfiguration.self, from: JSONSerialization.data(withJSONObject: old)) }
+  }
+
   /// The checkpoint loads back, by the trainer and by `VisionTransformer.load` (what
   /// `vit-attend --weights` uses), with identical logits.
   @Test func checkpointsRoundTrip() throws {

@@ -26,6 +26,30 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
   public init() {}
 }
 
+extension TrainingConfiguration {
+  private enum CodingKeys: String, CodingKey {
+    case epochs, batchSize, learningRate, warmupEpochs, weightDecay, labelSmoothing, clipNorm, augment, flip, seed, checkpointEvery
+  }
+
+  /// Reads a saved configuration. `flip` came later than the others: a state saved before it
+  /// existed flipped whenever it augmented, so a missing `flip` is `augment`, and such a run
+  /// resumes as it trained.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    epochs = try c.decode(Int.self, forKey: .epochs)
+    batchSize = try c.decode(Int.self, forKey: .batchSize)
+    learningRate = try c.decode(Float.self, forKey: .learningRate)
+    warmupEpochs = try c.decode(Double.self, forKey: .warmupEpochs)
+    weightDecay = try c.decode(Float.self, forKey: .weightDecay)
+    labelSmoothing = try c.decode(Float.self, forKey: .labelSmoothing)
+    clipNorm = try c.decode(Float.self, forKey: .clipNorm)
+    augment = try c.decode(Bool.self, forKey: .augment)
+    flip = try c.decodeIfPresent(Bool.self, forKey: .flip) ?? augment
+    seed = try c.decode(UInt64.self, forKey: .seed)
+    checkpointEvery = try c.decode(Int.self, forKey: .checkpointEvery)
+  }
+}
+
 /// Per-epoch and per-step records of a run (what the curves figure draws).
 public struct TrainingHistory: Codable, Sendable, Equatable {
   public struct Epoch: Codable, Sendable, Equatable {
