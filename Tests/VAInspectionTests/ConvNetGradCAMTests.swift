@@ -100,6 +100,39 @@ struct ConvNetCheckpointTests {
     #expect(withGradientsDisabled { a(x, training: false).scalars == b(x, training: false).scalars })
   }
 
+  /// SAGAN settings other than patch-classify's defaults survive a save and a load (they
+  /// used to be dropped, and a block that pools its keys came back without pooling); a
+  /// config without them (the fixture, as checkpoints before the keys) reads the defaults.
+  @Test func saganSettingsRoundTrip() throws {
+    let attention = ConvNetConfiguration.Attention(afterStage: 1, ratio: 4, valueForm: .paper, poolsKeys: true, spectralNorm: true)
+    var rng = SplitMix64(seed: 3)
+    let net = ConvNet(ConvNetConfiguration.resNetLike(widths: [8, 16], classCount: 3).withAttention(attention), using: &rng)
+    let folder = Self.scratch()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    try ConvNetCheckpoint(net: net, inputSize: 32).save(to: folder)
+    let back = try ConvNet.load(fromCheckpointFolder: folder)
+    #expect(back.net.configuration.attention == attention)
+    let x = Tensor.randomNormal([1, 3, 32, 32], using: &rng)
+    var (a, b) = (net, back.net)
+    #expect(withGradientsDisabled { a(x, training: false).scalars == b(x, training: false).scalars })
+
+    let fixture = try ConvNet.load(fromCheckpointFolder: ConvNetGradCAMTests.folder("resnet_sagan_last"))
+    #expect(fixture.net.configuration.attention == ConvNetConfiguration.Attention(afterStage: 1))
+    try fixture.save(to: folder)
+    for (key, value, message) in [("sagan_value_form", "other", "sagan_value_form is not one of bigGAN, paper, full"),
+                                  ("sagan_pools_keys", "yes", "sagan_pools_keys is not true or false")] {
+      var config = fixture.config
+      config[key] = value
+      try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: folder + "/config.json"))
+      do {
+        _ = try ConvNet.load(fromCheckpointFolder: folder)
+        Issue.record("\(key) = \(value) must be refused")
+      } catch {
+        #expect(error.description.contains(message), "\(error.description)")
+      }
+    }
+  }
+
   @Test func refusesWhatIsNotACNNCheckpoint() throws {
     let folder = Self.scratch()
     defer { try? FileManager.default.removeItem(atPath: folder) }

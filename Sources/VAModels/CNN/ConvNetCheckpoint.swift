@@ -1,4 +1,5 @@
 import Foundation
+import VALayers
 import VATensorCore
 
 /// A trained `ConvNet` with what its checkpoint folder says about its inputs and classes:
@@ -12,8 +13,11 @@ import VATensorCore
 ///  "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "label_names": ["circle", ...]}
 /// ```
 /// `architecture` is `resnet-like` (`ConvNetConfiguration.resNetLike(widths: stage_widths)`)
-/// or `resnet-like+sagan` (the same with `withAttention(.init(afterStage: sagan_after_stage))`,
-/// SAGAN's other settings at their defaults, as `patch-classify` builds it). `input_size`
+/// or `resnet-like+sagan`, the same with a SAGAN block (`withAttention`) after stage
+/// `sagan_after_stage`, whose settings are `sagan_ratio` (8), `sagan_value_form` (`bigGAN`),
+/// `sagan_pools_keys` (false) and `sagan_spectral_norm` (false): written by `save`, and read
+/// as the defaults in brackets when missing, which are the only settings checkpoints from
+/// before these keys (all from `patch-classify --model cnn-sagan`) were trained with. `input_size`
 /// `[3, side, side]` is the side of the square images it was trained on; `label_names`
 /// is optional.
 public struct ConvNetCheckpoint: Sendable {
@@ -56,6 +60,12 @@ public struct ConvNetCheckpoint: Sendable {
       "sagan_after_stage": c.attention.map { $0.afterStage as Any } ?? NSNull(),
       "mean": mean, "std": std, "input_size": [3, inputSize, inputSize],
     ]
+    if let attention = c.attention {
+      config["sagan_ratio"] = attention.ratio
+      config["sagan_value_form"] = attention.valueForm.rawValue
+      config["sagan_pools_keys"] = attention.poolsKeys
+      config["sagan_spectral_norm"] = attention.spectralNorm
+    }
     if let labelNames { config["label_names"] = labelNames }
     return config
   }
@@ -142,7 +152,7 @@ extension ConvNet {
       guard let stage = config["sagan_after_stage"] as? Int, widths.indices.contains(stage) else {
         throw .badConfig(path: path, reason: "sagan_after_stage is missing or not a stage index (0...\(widths.count - 1))")
       }
-      let attention = ConvNetConfiguration.Attention(afterStage: stage)
+      let attention = try parseAttention(config, afterStage: stage, path: path)
       // SAGAN splits the width into queries (C / ratio) and values (C / 2).
       guard widths[stage] % attention.ratio == 0, widths[stage] % 2 == 0 else {
         throw .badConfig(path: path, reason: "stage \(stage)'s width \(widths[stage]) does not divide by SAGAN's ratio \(attention.ratio) and by 2")
@@ -150,5 +160,28 @@ extension ConvNet {
       configuration = configuration.withAttention(attention)
     }
     return (configuration, size[1], mean, std, labels)
+  }
+
+  /// The SAGAN block's settings, each at its default when its key is missing.
+  static func parseAttention(_ config: [String: Any], afterStage stage: Int, path: String) throws(CheckpointError) -> ConvNetConfiguration.Attention {
+    var attention = ConvNetConfiguration.Attention(afterStage: stage)
+    if let value = config["sagan_ratio"] {
+      guard let ratio = value as? Int, ratio > 0 else { throw .badConfig(path: path, reason: "sagan_ratio is not a positive integer") }
+      attention.ratio = ratio
+    }
+    if let value = config["sagan_value_form"] {
+      let forms = SAGANAttention.ValueForm.allCases.map(\.rawValue)
+      guard let name = value as? String, let form = SAGANAttention.ValueForm(rawValue: name) else {
+        throw .badConfig(path: path, reason: "sagan_value_form is not one of \(forms.joined(separator: ", "))")
+      }
+      attention.valueForm = form
+    }
+    let flags: [(String, WritableKeyPath<ConvNetConfiguration.Attention, Bool>)] = [("sagan_pools_keys", \.poolsKeys), ("sagan_spectral_norm", \.spectralNorm)]
+    for (key, setting) in flags {
+      guard let value = config[key] else { continue }
+      guard let flag = value as? Bool else { throw .badConfig(path: path, reason: "\(key) is not true or false") }
+      attention[keyPath: setting] = flag
+    }
+    return attention
   }
 }
