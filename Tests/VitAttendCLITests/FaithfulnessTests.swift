@@ -91,8 +91,12 @@ import VATensorCore
   }
 
   /// Every checkpoint family the loader reads: class token or not, registers, average
-  /// pooling, resampled positions, Hugging Face and the toolkit's own layout.
-  @Test(arguments: ["timm_basic", "timm_registers_nonsquare", "timm_nonsquare_resample", "hf_classifier", "toolkit_saved"])
+  /// pooling, resampled positions, distillation tokens, BEiT's relative positions, EVA-02's
+  /// rotary embeddings, CLIP's QuickGELU, SigLIP's attention pool, Hugging Face and the
+  /// toolkit's own layouts (conv stem, attention pool): every classifier fixture.
+  @Test(arguments: ["timm_basic", "timm_registers_nonsquare", "timm_nonsquare_resample", "timm_deit_distilled", "timm_beit", "timm_eva02",
+                    "timm_eva02_packed", "timm_eva02_clip", "timm_clip_quickgelu", "timm_dinov2_swiglu", "timm_siglip", "hf_classifier",
+                    "hf_deit_distilled", "toolkit_saved", "toolkit_saved_convstem", "toolkit_saved_map"])
   func everyFamilyRuns(family: String) throws {
     let scratch = ScratchFolder()
     let weights = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/\(family)")
@@ -108,7 +112,7 @@ import VATensorCore
   /// A model without a classifier (DINO, CLIP and SigLIP image towers) follows the cosine
   /// similarity to a target embedding: the curves' ends are that similarity on the image, on
   /// zeros and on the blurred copy, as the model computes it directly.
-  @Test(arguments: ["hf_backbone", "hf_siglip_vision", "open_clip_quickgelu"])
+  @Test(arguments: ["hf_backbone", "hf_siglip_vision", "open_clip_quickgelu", "hf_clip", "hf_dinov2", "hf_dinov2_registers", "hf_siglip"])
   func embeddingTargetsFollowTheSimilarity(family: String) throws {
     let scratch = ScratchFolder()
     let weights = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/\(family)")
