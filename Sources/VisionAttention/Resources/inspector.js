@@ -174,20 +174,23 @@
     return out;
   }
   // The selected head, or the fusion of all heads (AttentionRecord.fused), from `token`.
-  function selectionRow(layer, token) {
+  // The selected head's row, or the fusion of all `count` heads (AttentionRecord.fused);
+  // `head(h, out)` fills `out` with head h's row and returns it.
+  function selected(count, head) {
     const out = new Float64Array(N);
-    if (state.fuse === "none") return headRow(layer, state.head, token, out);
+    if (state.fuse === "none") return head(Math.min(state.head, count - 1), out);
     const one = new Float64Array(N);
-    headRow(layer, 0, token, out);
-    for (let h = 1; h < H; h++) {
-      headRow(layer, h, token, one);
+    head(0, out);
+    for (let h = 1; h < count; h++) {
+      head(h, one);
       if (state.fuse === "mean") for (let i = 0; i < N; i++) out[i] += one[i];
       else if (state.fuse === "max") for (let i = 0; i < N; i++) out[i] = Math.max(out[i], one[i]);
       else for (let i = 0; i < N; i++) out[i] = Math.min(out[i], one[i]);
     }
-    if (state.fuse === "mean") for (let i = 0; i < N; i++) out[i] /= H;
+    if (state.fuse === "mean") for (let i = 0; i < N; i++) out[i] /= count;
     return out;
   }
+  const selectionRow = (layer, token) => selected(H, (h, out) => headRow(layer, h, token, out));
   // Whose attention the class-token-or-query maps follow: the class token when asked for.
   const baseToken = () => (state.map === "query" || !P.hasClassToken ? queryToken() : 0);
   // DINO's keep-mass mask (AttentionRecord.keepMassMask): the fewest largest cells holding
@@ -206,24 +209,13 @@
     }
     return mask;
   }
-  // Row `row` of quantised rows `q` over the patches.
-  function storedRow(q, row) {
-    const out = new Float64Array(N), step = q.steps[row];
+  // Row `row` of quantised rows `q` over the patches, into `out`.
+  function storedRow(q, row, out = new Float64Array(N)) {
+    const step = q.steps[row];
     for (let i = 0; i < N; i++) out[i] = q.data[row * N + i] * step;
     return out;
   }
-  function poolRow() {
-    if (state.fuse === "none") return storedRow(pool, Math.min(state.head, pool.steps.length - 1));
-    const out = storedRow(pool, 0);
-    for (let h = 1; h < pool.steps.length; h++) {
-      const one = storedRow(pool, h);
-      for (let i = 0; i < N; i++) {
-        out[i] = state.fuse === "mean" ? out[i] + one[i] : state.fuse === "max" ? Math.max(out[i], one[i]) : Math.min(out[i], one[i]);
-      }
-    }
-    if (state.fuse === "mean") for (let i = 0; i < N; i++) out[i] /= pool.steps.length;
-    return out;
-  }
+  const poolRow = () => selected(pool.steps.length, (h, out) => storedRow(pool, h, out));
   function currentMap() {
     if (state.map === "pool") return poolRow();
     if (GRADIENT_MAPS.includes(state.map)) return storedRow(gradients[state.map], state.map === "attngrad" ? state.layer : 0);
