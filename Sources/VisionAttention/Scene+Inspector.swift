@@ -28,8 +28,9 @@ extension Scene {
   /// The class-specific maps the page offers, or why it offers none: the model cannot be
   /// differentiated (the built-in one), has no classifier and no --target-embedding, or the
   /// image is above --full-attention-limit (the backward pass keeps every layer's L·H·T²).
-  /// - Throws: when `--map` asked for a gradient map, what the PNG figure would throw
-  ///   (that map is computed at any size, as the figure computes it).
+  /// - Throws: when `--map` asked for a gradient map, or `--class`/`--target-embedding` does
+  ///   not fit the model, what the PNG figure would throw (a map asked for is computed at
+  ///   any size, as the figure computes it).
   func pageAttribution() throws(VisionAttentionError) -> (maps: InspectorPayload.PageAttribution?, note: String) {
     let a: Attribution
     if settings.map?.needsGradients == true {
@@ -43,8 +44,10 @@ extension Scene {
       }
       do {
         a = try attribution()
-      } catch {
-        return (nil, "no gradient maps: \(error.description)")
+      } catch .noClassifier where settings.target == .topClass {
+        // Optional: a tower without a target; a --class or --target-embedding that does
+        // not fit the model is the user's error and stops the run as a figure's would.
+        return (nil, "no gradient maps: \(VisionAttentionError.noClassifier.description)")
       }
     }
     let n = a.gridWidth * a.gridHeight
