@@ -53,7 +53,7 @@ let package = Package(
       // resource folder beside it.
       resources: [
         .embedInCode("Resources/inspector.html"), .embedInCode("Resources/inspector.css"),
-        .embedInCode("Resources/inspector.js"),
+        .embedInCode("Resources/inspector-maps.js"), .embedInCode("Resources/inspector.js"),
       ]
     ),
 

@@ -4,7 +4,7 @@ import Foundation
 /// and the payload written into it, so the file needs nothing else to open.
 ///
 /// The template holds four markers, each replaced once: `{{TITLE}}` (HTML-escaped text),
-/// `/*{{STYLE}}*/`, `/*{{SCRIPT}}*/` and `{{PAYLOAD}}` (JSON inside a
+/// `/*{{STYLE}}*/`, `/*{{SCRIPT}}*/` (both scripts) and `{{PAYLOAD}}` (JSON inside a
 /// `<script type="application/json">`).
 enum InspectorPage {
   /// The resources the page is made of, compiled into the binary (`.embedInCode`), so a
@@ -12,12 +12,16 @@ enum InspectorPage {
   enum Resource: String, CaseIterable {
     case template = "inspector.html"
     case style = "inspector.css"
+    /// The payload's decoding and the maps (`inspectorMaps`), then the page that draws them:
+    /// one script, in this order.
+    case maps = "inspector-maps.js"
     case script = "inspector.js"
 
     var bytes: [UInt8] {
       switch self {
       case .template: PackageResources.inspector_html
       case .style: PackageResources.inspector_css
+      case .maps: PackageResources.inspector_maps_js
       case .script: PackageResources.inspector_js
       }
     }
@@ -37,7 +41,7 @@ enum InspectorPage {
     let parts: [(String, String)] = [
       ("{{TITLE}}", escaped(title)),
       ("/*{{STYLE}}*/", try text(of: .style)),
-      ("/*{{SCRIPT}}*/", try text(of: .script)),
+      ("/*{{SCRIPT}}*/", try text(of: .maps) + "\n" + text(of: .script)),
       ("{{PAYLOAD}}", try payload.json()),
     ]
     for (marker, value) in parts {
