@@ -52,8 +52,8 @@ let package = Package(
       // The --html page's template, style and script, compiled in so the binary needs no
       // resource folder beside it.
       resources: [
-        .embedInCode("Resources/inspector.html"), .embedInCode("Resources/inspector.css"),
-        .embedInCode("Resources/inspector-maps.js"), .embedInCode("Resources/inspector.js"),
+        .embedInCode("Page/Resources/inspector.html"), .embedInCode("Page/Resources/inspector.css"),
+        .embedInCode("Page/Resources/inspector-maps.js"), .embedInCode("Page/Resources/inspector.js"),
       ]
     ),
 
@@ -77,7 +77,9 @@ let package = Package(
       path: "Examples/patch-classify/Sources/patch-classify"),
     .executableTarget(
       name: "vit-bench",
-      dependencies: ["VATensorCore", "VAModels", "VAInspection", "VAImageIO", "VisionAttention", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+      dependencies: ["VATensorCore", "VAModels", "VAInspection", "VAImageIO", "VisionAttention", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      // Benchmarks live together: this tool, the peers' scripts (scripts/) and the logs (logs/).
+      path: "Benchmarks/vit-bench"
     ),
 
     .target(name: "VATestSupport", dependencies: ["VATensorCore"], path: "Tests/VATestSupport"),

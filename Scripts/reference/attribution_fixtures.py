@@ -210,7 +210,7 @@ def embedding_case():
     print(f'hf_backbone: cosine {y.item():.4f}, gradcam max {cam.max():.6f}')
 
 
-if __name__ == '__main__':  # Scripts/bench/faithfulness_torch.py imports the functions above
+if __name__ == '__main__':  # Benchmarks/scripts/faithfulness_torch.py imports the functions above
     attribution_case('timm_basic')
     attribution_case('timm_registers_nonsquare')
     faithfulness_case()

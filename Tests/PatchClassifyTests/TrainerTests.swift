@@ -28,7 +28,7 @@ struct TrainerTests {
   /// A hundred steps on one batch of 32 images: the model must fit them, so the loss falls
   /// from chance (ln 6 ≈ 1.79) to a fraction of it, where a broken backward or update would
   /// leave it. (Fitting a larger set is slow for a ViT at this size: timm's, through
-  /// Scripts/bench/train_timm.py with the same recipe and data, is as slow.)
+  /// Benchmarks/scripts/train_timm.py with the same recipe and data, is as slow.)
   @Test func lossFallsClearly() throws {
     var c = Self.configuration(epochs: 100)
     (c.augment, c.labelSmoothing, c.learningRate, c.warmupEpochs) = (false, 0, 1e-2, 5)

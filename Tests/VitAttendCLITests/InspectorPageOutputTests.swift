@@ -5,7 +5,7 @@ import VATensorCore
 import Testing
 
 /// `vit-attend --html` as files and pixels: the screenshot, batches, size. Speed:
-/// Scripts/bench/page_timings.py.
+/// Benchmarks/scripts/page_timings.py.
 @Suite(.serialized) struct InspectorPageOutputTests {
   let cat = CommandRunner.repositoryFile("images/cat.png")
 
@@ -41,7 +41,7 @@ import Testing
   }
 
   /// `bench=K` redraws K hovers and reports its timings, then restores the view. How fast
-  /// is measured by Scripts/bench/page_timings.py (ready < 1 s, hover < 16.7 ms), not here:
+  /// is measured by Benchmarks/scripts/page_timings.py (ready < 1 s, hover < 16.7 ms), not here:
   /// timed assertions flake on a shared machine.
   @Test func benchModeRedrawsAndReportsTimings() throws {
     let scratch = ScratchFolder()

@@ -6,9 +6,9 @@ last-layer attention averaged over heads, and a matplotlib figure like vit-atten
 input, the map over it with a colour bar, a title) saved as PNG, plus a JSON line per image
 (top class, probability). Threads: torch's, set by --threads.
 
-  python3 Scripts/bench/python_folder_loop.py FOLDER WEIGHTS_DIR OUT_DIR [--threads N]
-  python3 Scripts/bench/python_folder_loop.py --make-inputs FOLDER COUNT      # 224x224 JPEGs
-  python3 Scripts/bench/python_folder_loop.py --make-checkpoint DIR           # random ViT-S/16
+  python3 Benchmarks/scripts/python_folder_loop.py FOLDER WEIGHTS_DIR OUT_DIR [--threads N]
+  python3 Benchmarks/scripts/python_folder_loop.py --make-inputs FOLDER COUNT      # 224x224 JPEGs
+  python3 Benchmarks/scripts/python_folder_loop.py --make-checkpoint DIR           # random ViT-S/16
 """
 import json, os, sys, time
 

@@ -4,7 +4,7 @@ import VAModels
 import VATensorCore
 
 /// Training throughput of a small ViT: forward, backward and an AdamW step per batch, the
-/// shape of `patch-classify`'s default model. `Scripts/bench/train_throughput.py` times the
+/// shape of `patch-classify`'s default model. `Benchmarks/scripts/train_throughput.py` times the
 /// same model in PyTorch (timm's `VisionTransformer`) for a side-by-side ratio.
 struct TrainingBenchmark: ParsableCommand {
   static let configuration = CommandConfiguration(commandName: "train", abstract: "ViT training throughput (images per second).")

@@ -7,7 +7,7 @@ redraws over successive patches) and writes the timings to #current-map's data-t
 headless Chromium loads it ROUNDS times. Targets: ready within 1 s of the script starting,
 median hover redraw within one 60 Hz frame (16.7 ms). Exit status 1 if a median misses.
 
-Usage: Scripts/bench/page_timings.py [--binary PATH] [--weights DIR] [--image PNG] [--rounds N]
+Usage: Benchmarks/scripts/page_timings.py [--binary PATH] [--weights DIR] [--image PNG] [--rounds N]
 (default: the release build of vit-attend, built if missing; the built-in model; images/cat.png)
 """
 import argparse, html, json, os, re, shutil, statistics, subprocess, sys, tempfile

@@ -5,7 +5,7 @@ position embeddings resampled to the image's grid (dynamic_img_size), attention 
 over heads, bicubic upsampling, matplotlib's inferno colormap blended with numpy, PNG saved
 with Pillow. Timed as a whole process, interpreter start and imports included:
 
-  python3 Scripts/bench/python_overlay_pipeline.py IMAGE WEIGHTS_DIR OUT.png
+  python3 Benchmarks/scripts/python_overlay_pipeline.py IMAGE WEIGHTS_DIR OUT.png
 """
 import sys
 import numpy as np

@@ -2,7 +2,7 @@
 # The example README's comparison: on the same ShapeWorld data and the same budget (epochs
 # of the same training set), the ViT with each position-embedding kind against the small
 # CNN with and without a SAGAN block. Prints each run's metrics.json summary.
-# Usage: Scripts/bench/shapeworld_table.sh [EPOCHS] [TRAIN_SIZE] [OUT_DIR] [RUN ...]
+# Usage: Benchmarks/scripts/shapeworld_table.sh [EPOCHS] [TRAIN_SIZE] [OUT_DIR] [RUN ...]
 # (RUN: "vit --position learned", "cnn", ...; all five by default; THREADS=n in the
 # environment passes --threads n, e.g. to run two lanes side by side on one thread each).
 set -eu

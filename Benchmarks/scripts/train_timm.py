@@ -16,9 +16,9 @@ Two modes:
               --json FILE writes the final accuracy, epochs and seconds.
 
 Usage:
-  python3 Scripts/bench/train_timm.py throughput --threads 2
-  python3 Scripts/bench/train_timm.py train DIR --epochs 10 --threads 2
-  python3 Scripts/bench/train_timm.py train DIR --budget 5 --threads 1 --json out.json
+  python3 Benchmarks/scripts/train_timm.py throughput --threads 2
+  python3 Benchmarks/scripts/train_timm.py train DIR --epochs 10 --threads 2
+  python3 Benchmarks/scripts/train_timm.py train DIR --budget 5 --threads 1 --json out.json
 """
 import argparse
 import json

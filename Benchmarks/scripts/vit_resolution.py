@@ -1,6 +1,6 @@
 """PyTorch + timm peer of `vit-bench resolution`: one ViT forward at SIZE x SIZE, batch 1.
 
-Run: python3 Scripts/bench/vit_resolution.py --size 1344 --mode fused --weights DIR/vit_small_patch16_224
+Run: python3 Benchmarks/scripts/vit_resolution.py --size 1344 --mode fused --weights DIR/vit_small_patch16_224
   --mode fused   timm's fused attention (F.scaled_dot_product_attention), inference mode,
                  no maps: the fastest forward PyTorch offers on this CPU.
   --mode hooks   what an attention-map tool does in PyTorch: fused attention off and a

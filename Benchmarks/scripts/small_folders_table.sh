@@ -2,11 +2,11 @@
 # Issue 14's same-budget table: on one image folder, with the same time budget for the whole
 # run (--budget MINUTES: the schedule is planned from the folder's size and the measured
 # speed), this toolkit's default ViT (convolutional stem), timm's plain VisionTransformer
-# (Scripts/bench/train_timm.py, the former default recipe: 64 px, patch 8, width 128, depth 4),
+# (Benchmarks/scripts/train_timm.py, the former default recipe: 64 px, patch 8, width 128, depth 4),
 # the plain-ViT recipe in this toolkit (--stem patchify), and the CNN and CNN+SAGAN baselines.
 # Prints one line per model; each run's metrics are kept under OUT_DIR.
 #
-# Usage: Scripts/bench/small_folders_table.sh FOLDER BUDGET_MINUTES OUT_DIR [MASKS_DIR]
+# Usage: Benchmarks/scripts/small_folders_table.sh FOLDER BUDGET_MINUTES OUT_DIR [MASKS_DIR]
 #   THREADS=n in the environment gives every run n threads (default: all cores).
 #   RUNS="ours timm patchify cnn cnn-sagan" chooses the rows (default: ours timm cnn cnn-sagan).
 # The folders themselves: Scripts/data/make_small_folders.py (digits, colour-shapes).
@@ -30,7 +30,7 @@ for run in $runs; do
   rm -rf "${out:?}/$run"
   case $run in
     timm)
-      python3 Scripts/bench/train_timm.py train "$folder" --budget "$budget" ${THREADS:+--threads "$THREADS"} \
+      python3 Benchmarks/scripts/train_timm.py train "$folder" --budget "$budget" ${THREADS:+--threads "$THREADS"} \
         --json "$out/timm.json" >"$out/timm.log" 2>&1
       summary "$out/timm.json" "timm plain ViT" ;;
     *)

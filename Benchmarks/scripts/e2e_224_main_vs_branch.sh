@@ -2,8 +2,8 @@
 # End to end at 224x224: two vit-attend builds (e.g. main's and a branch's) alternating, the
 # same ViT-S/16 weights and image, --map cls with a figure and a dump; wall, user CPU and peak
 # memory of each whole process from /usr/bin/time.
-# Usage: Scripts/bench/e2e_224_main_vs_branch.sh OLD_VIT_ATTEND NEW_VIT_ATTEND WEIGHTS_DIR IMAGE_224 [ROUNDS]
-# (WEIGHTS_DIR from Scripts/bench/timm_forward.py --export DIR: DIR/vit_small_patch16_224.)
+# Usage: Benchmarks/scripts/e2e_224_main_vs_branch.sh OLD_VIT_ATTEND NEW_VIT_ATTEND WEIGHTS_DIR IMAGE_224 [ROUNDS]
+# (WEIGHTS_DIR from Benchmarks/scripts/timm_forward.py --export DIR: DIR/vit_small_patch16_224.)
 OLD=$1 NEW=$2 W=$3 IMG=$4 ROUNDS=${5:-7}
 OUT=${TMPDIR:-/tmp}/e2e224-$$
 mkdir -p "$OUT"

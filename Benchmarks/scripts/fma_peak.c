@@ -1,7 +1,7 @@
 /* One core's fp32 FMA peak: 12 independent chains of AVX-512 fused multiply-adds, the
    upper bound any SGEMM on this core can reach (the floor argument for faithfulness curves,
    Benchmarks/logs/fma-peak-2026-11-30.log). Build and run: gcc -O3 -mavx512f -mfma
-   Scripts/bench/fma_peak.c -o fma_peak && ./fma_peak (two at once for two cores). */
+   Benchmarks/scripts/fma_peak.c -o fma_peak && ./fma_peak (two at once for two cores). */
 #include <immintrin.h>
 #include <stdio.h>
 #include <time.h>

@@ -1,7 +1,7 @@
 """PyTorch + timm forward latency for ViT-Ti/S/B/16 at 224x224, batch 1: the peer of
 `vit-bench vit`.
 
-Run: python3 Scripts/bench/timm_forward.py --threads 1 2 [--export DIR]
+Run: python3 Benchmarks/scripts/timm_forward.py --threads 1 2 [--export DIR]
   --export DIR also saves each model's random weights as DIR/<name>/model.safetensors +
   config.json (timm layout), so `vit-bench vit --weights DIR` times the same weights.
 Inference mode, fused attention as timm ships it, median of --repetitions runs after two

@@ -10,13 +10,13 @@ import VAImageIO
 /// set size); the CPU time (user + system) is printed beside the wall time. Ours: `vit-attend IMG --weights W --resize none --map M --dump D` for every map
 /// in --maps (decode, forward, maps, figure and dump included; the dump's attention is
 /// `full` or `rows` by vit-attend's default rule). The peer:
-/// `Scripts/bench/vit_resolution.py` in its fused and hooks modes, which print their own
+/// `Benchmarks/scripts/vit_resolution.py` in its fused and hooks modes, which print their own
 /// forward time (model load and interpreter start excluded).
 struct ResolutionSweep: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "resolution", abstract: "vit-attend against PyTorch from 224 to 2688 pixels: time and peak memory per size.")
 
-  @Option(help: "A timm checkpoint folder (model.safetensors + config.json), e.g. from Scripts/bench/timm_forward.py --export.")
+  @Option(help: "A timm checkpoint folder (model.safetensors + config.json), e.g. from Benchmarks/scripts/timm_forward.py --export.")
   var weights: String
 
   @Option(help: "Image sides in pixels, comma-separated.")
@@ -26,7 +26,7 @@ struct ResolutionSweep: ParsableCommand {
   var maps = "cls,query"
 
   @Option(help: "The PyTorch peer script, run with python3 (empty: no peer).")
-  var peer = "Scripts/bench/vit_resolution.py"
+  var peer = "Benchmarks/scripts/vit_resolution.py"
 
   @Option(name: .customLong("hooks-up-to"), help: "Largest size for the peer's hooks mode, which holds heads·T² floats per layer (19 GB at 2688).")
   var hooksUpTo = 1344

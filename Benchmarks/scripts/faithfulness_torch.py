@@ -4,7 +4,7 @@ in PyTorch + timm, as a researcher scripts it today with the committed reference
 (Scripts/reference/attribution_fixtures.py: Chefer's rule and Grad-CAM by autograd hooks,
 RISE-style curves, each map's 2 x (N / width + 1) perturbed images in one batch).
 
-Usage: python3 Scripts/bench/faithfulness_torch.py MODEL_FOLDER IMAGE.png [--threads N]
+Usage: python3 Benchmarks/scripts/faithfulness_torch.py MODEL_FOLDER IMAGE.png [--threads N]
 MODEL_FOLDER holds model.safetensors and a timm config.json with model_args (a class-token
 ViT with a head, e.g. vit_small_patch16_224 saved with safetensors' save_file). The image is
 resized to the model's input size (bicubic, Pillow) and normalised with the config's mean/std.

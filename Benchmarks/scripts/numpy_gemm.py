@@ -1,6 +1,6 @@
 """numpy (bundled OpenBLAS) GFLOP/s on vit-bench gemm's shapes, 1 thread and all cores.
 
-Run: python3 Scripts/bench/numpy_gemm.py        (spawns one process per thread count, since
+Run: python3 Benchmarks/scripts/numpy_gemm.py        (spawns one process per thread count, since
 OpenBLAS reads OPENBLAS_NUM_THREADS when numpy is imported)
 """
 import os, subprocess, sys

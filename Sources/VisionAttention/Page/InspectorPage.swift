@@ -1,6 +1,6 @@
 import Foundation
 
-/// The self-contained interactive page: `Resources/inspector.html` with the style, the script
+/// The self-contained interactive page: `Page/Resources/inspector.html` with the style, the script
 /// and the payload written into it, so the file needs nothing else to open.
 ///
 /// The template holds four markers, each replaced once: `{{TITLE}}` (HTML-escaped text),

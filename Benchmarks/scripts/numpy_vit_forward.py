@@ -4,7 +4,7 @@ latency: a fresh numpy process that decodes the image (Pillow), loads a timm ViT
 safetensors weights (safetensors.numpy) and runs the forward pass with every layer's
 attention computed, and nothing else (no figure, no dump). Float32, numpy's OpenBLAS.
 
-Usage: python3 Scripts/bench/numpy_vit_forward.py IMG DIR   (DIR holds model.safetensors and
+Usage: python3 Benchmarks/scripts/numpy_vit_forward.py IMG DIR   (DIR holds model.safetensors and
 config.json with model_args embed_dim/depth/num_heads/patch_size and pretrained_cfg mean/std)
 """
 import json, os, sys

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """First-run latency, side by side: `vit-attend IMG --weights DIR --resize none --dump D
---out O` as a whole process against Scripts/bench/numpy_vit_forward.py (a numpy process that
+--out O` as a whole process against Benchmarks/scripts/numpy_vit_forward.py (a numpy process that
 only decodes, loads the weights and runs the forward). The two alternate ROUNDS times;
 medians of the wall times and their ratio are printed, with every run's time.
 
-Usage: python3 Scripts/bench/first_run.py IMG DIR [--rounds N] [--binary PATH] [--threads N]
+Usage: python3 Benchmarks/scripts/first_run.py IMG DIR [--rounds N] [--binary PATH] [--threads N]
 (DIR: model.safetensors + config.json of a timm ViT; see numpy_vit_forward.py). --threads
 sets VISION_ATTENTION_THREADS and OPENBLAS_NUM_THREADS alike (default: each its own choice,
 all cores). CPU time (user + system of the child) is reported beside the wall time: on a
@@ -38,7 +38,7 @@ def timed(command):
 with tempfile.TemporaryDirectory() as scratch:
     ours = [args.binary, args.image, "--weights", args.weights, "--resize", "none",
             "--dump", os.path.join(scratch, "d.safetensors"), "--out", os.path.join(scratch, "o.png")]
-    peer = [sys.executable, os.path.join(ROOT, "Scripts/bench/numpy_vit_forward.py"), args.image, args.weights]
+    peer = [sys.executable, os.path.join(ROOT, "Benchmarks/scripts/numpy_vit_forward.py"), args.image, args.weights]
     names = ("vit-attend", "numpy forward")
     wall = {n: [] for n in names}
     cpu = {n: [] for n in names}
