@@ -91,6 +91,8 @@ let package = Package(
     .testTarget(name: "VitAttendCLITests", dependencies: ["VisionAttention", "VitAttendCLI", "vit-attend", "vit-bench", "attention-walkthrough", "patch-classify", "VAImageIO", "VAInspection", "VAModels", "VARendering", "VASafetensors", "VATensorCore"],
       // Fixtures are read by path from the source tree, not bundled.
       exclude: ["Fixtures"]),
+    // The library's own tests, in process (no binary run); VitAttendCLITests runs the commands.
+    .testTarget(name: "VisionAttentionTests", dependencies: ["VisionAttention"]),
     .testTarget(name: "VALayersTests", dependencies: ["VALayers", "VATensorCore", "VATestSupport"]),
     // Fixtures are read by path (the CLI tests run patch-classify on them too), not bundled.
     .testTarget(name: "PatchClassifyTests", dependencies: ["PatchClassifyKit", "VAModels", "VATensorCore", "VAImageIO"], exclude: ["Fixtures"]),
