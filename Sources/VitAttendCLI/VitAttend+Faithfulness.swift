@@ -10,8 +10,8 @@ extension VitAttend {
     // Every batch of perturbed inputs allocates the same large activations: keep freed
     // memory for the next batch instead of page-faulting it in again (about 10% of the run).
     AllocatorTuning.keepFreedMemoryForReuse()
-    guard let weights = model.weights else { throw VisionAttentionError.targetNeedsCheckpoint(map: "--faithfulness") }
-    let loaded = try CheckpointModel(path: weights, headCount: model.headCount)
+    // The same loader as the figures', so --head-count, --mean and --std and its warnings apply.
+    guard let loaded = try loadModel().attributable else { throw VisionAttentionError.targetNeedsCheckpoint(map: "--faithfulness") }
     let settings = try figureSettings()
     let scored = try maps.scoredMaps()
     let run = FaithfulnessRun(model: loaded, input: inputSettings, maps: scored, target: settings.target, batchSize: model.batchSize ?? 16)

@@ -127,7 +127,8 @@ public struct CheckpointModel: InspectableModel {
   public let inferred: [String]
 
   /// Loads `path`: a `.safetensors` file or a folder holding one (with `config.json` and
-  /// `preprocessor_config.json` beside it when the checkpoint has them).
+  /// `preprocessor_config.json` beside it when the checkpoint has them). `ModelSource.load()`
+  /// calls this for a checkpoint, and is what vit-attend's every path uses.
   /// - Parameters:
   ///   - path: the checkpoint file or folder.
   ///   - overrides: heads and normalisation for a checkpoint without a config.
@@ -137,11 +138,6 @@ public struct CheckpointModel: InspectableModel {
     (model, layout, inferred) = (imported.model, imported.layout, imported.inferred)
     self.path = path
     classNames = CheckpointLabels.read(near: path, classes: model.configuration.classCount)
-  }
-
-  /// Loads `path` with `headCount` heads when its config does not say.
-  public init(path: String, headCount: Int?) throws {
-    try self.init(path: path, overrides: CheckpointOverrides(headCount: headCount))
   }
 
   public var name: String {
