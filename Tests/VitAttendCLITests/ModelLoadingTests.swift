@@ -70,4 +70,22 @@ import VisionAttention
     let (one, two) = (try curves(scratch.file("r.json"), "rollout"), try curves(scratch.file("s.json"), "rollout"))
     #expect(zip(one.deletion, two.deletion).contains { abs($0 - $1) > 1e-4 })
   }
+
+  /// Figure options `--faithfulness` never reads are named once each on stderr, and leave
+  /// the report as it is without them.
+  @Test func faithfulnessWarnsOfFigureOptions() throws {
+    let scratch = ScratchFolder()
+    let plain = try CommandRunner.run([cat, "-w", timm, "--faithfulness", scratch.file("a.json"), "--maps", "cls,random"])
+    #expect(plain.status == 0 && !plain.error.contains("warning"), "\(plain.error)")
+    let extra = try CommandRunner.run([
+      cat, "-w", timm, "--faithfulness", scratch.file("b.json"), "--maps", "cls,random", "--layer", "0", "--head", "1", "--keep", "0.3",
+    ])
+    #expect(extra.status == 0, "\(extra.error)")
+    for option in ["--layer", "--head"] {
+      #expect(extra.error.contains("warning: \(option) does not apply to --faithfulness"), "\(extra.error)")
+    }
+    #expect(extra.error.components(separatedBy: "warning: --keep ").count == 2, "\(extra.error)")
+    let (a, b) = (try curves(scratch.file("a.json"), "cls"), try curves(scratch.file("b.json"), "cls"))
+    #expect(a.deletion.count == b.deletion.count && zip(a.deletion + a.insertion, b.deletion + b.insertion).allSatisfy { abs($0 - $1) < 1e-7 })
+  }
 }
