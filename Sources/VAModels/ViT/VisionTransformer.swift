@@ -41,7 +41,8 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     /// mean or the attention pool's output, as the model pools.
     public var pooled: Tensor?
     /// The attention-pooling head's weights `[heads, 1, N]` over the patches, when the model
-    /// has one and attention is recorded.
+    /// has one and attention is recorded or observed (`observeAttention`: they are only
+    /// `heads · N` values, so a run that keeps chosen rows keeps them whole).
     public var poolAttention: Tensor?
     public var gridWidth: Int
     public var gridHeight: Int
@@ -136,7 +137,7 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     case .attention:
       // timm pools the patches only (pool_include_prefix is off for MAP heads).
       guard let attentionPool else { preconditionFailure("globalPool .attention needs an attention-pooling head") }
-      (pooled, poolAttention) = attentionPool(x.sliced(axis: 1, range: c.prefixTokens..<t), record: recordAttention)
+      (pooled, poolAttention) = attentionPool(x.sliced(axis: 1, range: c.prefixTokens..<t), record: recordAttention || observeAttention != nil)
     }
     if let fcNorm { pooled = fcNorm(pooled) }
     if let head {

@@ -92,7 +92,7 @@ public struct FaithfulnessRun: Sendable {
     let (run, a) = (record.run, record.attribution)
     switch kind {
     case .cls:
-      guard let values = run.classTokenMap(layer: run.layers.count - 1, .fused(.mean)) ?? record.pool else {
+      guard let values = run.classTokenMap(layer: run.layers.count - 1, .fused(.mean)) ?? run.poolMap(.fused(.mean)) else {
         return .failure(FaithfulnessSkip("the model has no class token and no attention-pooling head"))
       }
       return .success(values)
@@ -125,7 +125,7 @@ public struct FaithfulnessRun: Sendable {
       }
       var named: [(name: String, values: [Float])] = []
       for kind in maps {
-        switch Self.map(kind, record: AttributionRecordPair(run: run.attention, attribution: attribution, pool: run.poolMap), seed: UInt64(position)) {
+        switch Self.map(kind, record: AttributionRecordPair(run: run.attention, attribution: attribution), seed: UInt64(position)) {
         case .success(let values): named.append((kind.rawValue, values))
         case .failure(let why): skipped[kind.rawValue] = why.reason
         }
@@ -166,8 +166,6 @@ extension FaithfulnessRun {
 struct AttributionRecordPair {
   var run: AttentionRecord
   var attribution: Attribution
-  /// The attention-pooling head's map, when the model has one (`ModelRun.poolMap`).
-  var pool: [Float]? = nil
 }
 
 /// Why a map was left out.

@@ -11,14 +11,14 @@ extension Scene {
     case nil:
       // The model's readout as the styled figure shows it: the class token, else an
       // attention-pooling head.
-      if settings.query == nil, let values = attention.classTokenMap(layer: layer, selection) ?? poolMap(selection) { return (values, []) }
+      if settings.query == nil, let values = attention.classTokenMap(layer: layer, selection) ?? attention.poolMap(selection) { return (values, []) }
       return (attention.queryMap(column: patch.column, row: patch.row, layer: layer, selection), [])
     case .query:
       return (attention.queryMap(column: patch.column, row: patch.row, layer: layer, selection), [])
     case .cls:
       // Without a class token, an attention-pooling head's query stands in (as the styled
       // figure does, saying so in its caption).
-      guard let values = attention.classTokenMap(layer: layer, selection) ?? poolMap(selection) else { throw .needsClassToken(map: "cls") }
+      guard let values = attention.classTokenMap(layer: layer, selection) ?? attention.poolMap(selection) else { throw .needsClassToken(map: "cls") }
       return (values, [])
     case .rollout:
       // As the styled figure: the whole [T, T] rollout from a full record, the one row
