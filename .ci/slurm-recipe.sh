@@ -142,8 +142,9 @@ cd "$repo"
 shards=$(sed -n 's/^#SBATCH --array=1-\([0-9]*\)$/\1/p' "$work/jobs/vit-attend.sbatch")
 # Every task ended with 0 or 2 (2: its shard held a failed image), at least one with 2, the
 # merge with 0.
-tasks=$(scontrol -o show job "$array" | grep -o 'ExitCode=[0-9]*:[0-9]*' | sort | uniq -c)
-echo "slurm-recipe: array $array exit codes:" $tasks
+tasks=$(scontrol -o show job "$array" | grep -o 'JobState=[A-Z_]* .* ExitCode=[0-9]*:[0-9]*' \
+  | sed -E 's/ .* / /' | sort | uniq -c)
+echo "slurm-recipe: array $array tasks ended:" $tasks
 count=$(scontrol -o show job "$array" | grep -c 'ArrayTaskId=')
 [[ "$count" == "$shards" ]] || { echo "slurm-recipe: $count array tasks, not $shards" >&2; exit 1; }
 if grep -v -E 'ExitCode=(0|2):0$' <<<"$tasks" | grep -q .; then
