@@ -40,19 +40,33 @@ export SLURM_CONF=$work/etc/slurm.conf
 host=$(hostname -s 2>/dev/null || uname -n)
 
 stop_daemons() {
-  local status=$?
+  local status=$? pids=()
+  # Jobs still queued or running (after a timeout) go first, so no task outlives the cluster.
+  if [[ -s "$work/slurmctld.pid" ]] && timeout 10 scancel -u "$(id -un)" 2>/dev/null; then
+    for _ in $(seq 30); do
+      [[ -z "$(timeout 5 squeue -h 2>/dev/null)" ]] && break
+      sleep 0.5
+    done
+  fi
   for pidfile in "$work/slurmd.pid" "$work/slurmctld.pid" "$work/munge/munged.pid"; do
     if [[ -s "$pidfile" ]]; then
-      kill "$(cat "$pidfile")" 2>/dev/null || true
+      pids+=("$(cat "$pidfile")")
+      kill "${pids[-1]}" 2>/dev/null || true
     fi
   done
+  for _ in $(seq 20); do # let them write their state before the folder goes
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.5
+  done
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   if ((status != 0)); then
     echo "slurm-recipe: FAILED; logs follow" >&2
     for log in "$work"/*.log "$work"/munge/munged.log "$work"/jobs/*.out; do
       [[ -f "$log" ]] && { echo "--- $log" >&2; tail -n 40 "$log" >&2; }
     done
   fi
-  sleep 1
   rm -rf "$work"
 }
 trap stop_daemons EXIT
