@@ -176,9 +176,10 @@ vit-attend "$images" --out-dir "$work/whole" -w "$work/shared/models/dino-vits16
 [[ $status == 2 ]] || { echo "slurm-recipe: the unsharded run exited $status, not 2" >&2; exit 1; }
 python3 .ci/compare_runs.py "$work/whole" "$work/shared/attention"
 
-# The Kubernetes Job's pod command, once per completion index (as 32 pods would run it),
+# The Kubernetes Job's pod command, once per completion index (as the Job's pods would),
 # then the merge the README gives; the manifest's checks are in readme_recipes.py.
-mapfile -t k8s < <(python3 .ci/readme_recipes.py k8s README.md "$work")
+k8s_lines=$(python3 .ci/readme_recipes.py k8s README.md "$work") # fails on a manifest that no longer fits
+mapfile -t k8s <<<"$k8s_lines"
 mkdir -p "$work/data/models"
 cp -r "$images" "$work/data/images"
 cp -r "$work/shared/models/dino-vits16" "$work/data/models/"
