@@ -7,6 +7,8 @@ import VATensorCore
 /// weight, so the embedding is one matmul with that weight reshaped to `[D, 3·P·P]`. Grids
 /// need not be square. A batch `[B, 3, H, W]` becomes `[B, N, 3·P·P]`.
 public enum Patchifier {
+  /// The patches of `image` as rows: `[3, H, W]` → `[N, 3·P·P]`, or `[B, 3, H, W]` →
+  /// `[B, N, 3·P·P]`; preconditions check that `P` divides `H` and `W`.
   public static func patchify(_ image: Tensor, patchSize p: Int) -> Tensor {
     precondition(image.rank == 3 || image.rank == 4, "patchify needs [C, H, W] or [B, C, H, W], got \(image.shape)")
     let batch = image.rank == 4 ? [image.shape[0]] : []
@@ -30,8 +32,10 @@ public enum Patchifier {
 public struct PatchEmbedding: ParameterContainer, Sendable {
   /// `[D, 3·P·P]`: the convolution weight `[D, 3, P, P]` reshaped.
   public var projection: Linear
+  /// The patch side `P` in pixels (16 for ViT-B/16).
   public let patchSize: Int
 
+  /// An embedding from its projection, `[D, 3·P·P]`; a precondition checks that it takes `P × P` patches.
   public init(projection: Linear, patchSize: Int) {
     precondition(projection.inputs % (patchSize * patchSize) == 0, "projection \(projection.weight.shape) does not take \(patchSize)x\(patchSize) patches")
     self.projection = projection
