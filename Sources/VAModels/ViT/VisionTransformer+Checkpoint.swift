@@ -24,8 +24,10 @@ public struct CheckpointOverrides: Sendable, Equatable {
   public var headCount: Int?
   /// Input normalisation per channel (else the config's, else 0.5 / 0.5 with a note).
   public var mean: [Float]?
+  /// Per-channel divisor after subtracting `mean` (else the config's, else 0.5 with a note).
   public var std: [Float]?
 
+  /// Overrides; nil leaves a setting to the checkpoint's files.
   public init(headCount: Int? = nil, mean: [Float]? = nil, std: [Float]? = nil) {
     self.headCount = headCount
     self.mean = mean
@@ -35,7 +37,9 @@ public struct CheckpointOverrides: Sendable, Equatable {
 
 /// A loaded checkpoint and what the loader had to infer because no file said it.
 public struct ImportedCheckpoint: Sendable {
+  /// The model with the checkpoint's weights, ready for inference.
   public var model: VisionTransformer
+  /// Which naming the file used (timm, Hugging Face or open_clip).
   public var layout: CheckpointLayout
   /// One sentence per inferred setting (heads, normalisation, input size), for stderr and
   /// figure captions; empty when the files said everything.
