@@ -8,7 +8,7 @@ import Testing
 /// every module; keep the two in step.
 @Suite struct DocumentationCoverageTests {
   /// The modules held to full coverage. Adding one is this one line.
-  static let documentedModules = ["VAModels", "VALayers", "VASafetensors"]
+  static let documentedModules = ["VAModels", "VALayers", "VASafetensors", "VAInspection"]
 
   @Test(arguments: documentedModules)
   func everyPublicDeclarationIsDocumented(module: String) throws {
@@ -16,7 +16,7 @@ import Testing
     let missing = declarations.filter { !$0.documented }
     let share = declarations.isEmpty ? 100 : 100 * (declarations.count - missing.count) / declarations.count
     #expect(
-      missing.isEmpty,
+      missing.count == 0,
       """
       \(module): \(declarations.count - missing.count) of \(declarations.count) public declarations \
       documented (\(share)%). Undocumented:
