@@ -14,7 +14,8 @@ import Testing
   func everyPublicDeclarationIsDocumented(module: String) throws {
     let declarations = try DocumentationScan.declarations(inModule: module)
     let missing = declarations.filter { !$0.documented }
-    let share = declarations.isEmpty ? 100 : 100 * (declarations.count - missing.count) / declarations.count
+    let documented = Double(declarations.count - missing.count)
+    let share = declarations.isEmpty ? 100 : Int((100 * documented / Double(declarations.count)).rounded())
     #expect(
       missing.count == 0,
       """
