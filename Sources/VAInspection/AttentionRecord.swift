@@ -2,6 +2,7 @@ import VATensorCore
 
 /// How the heads of one layer are combined into a single map.
 public enum HeadFusion: String, CaseIterable, Sendable {
+  /// The element-wise mean, maximum or minimum over the heads (vit-explain's `head_fusion`).
   case mean, max, min
 }
 
@@ -20,13 +21,17 @@ public struct AttentionRecord: Sendable {
   /// `layers[l]` is `[heads, R, T]` row-major: row = query token (`rowTokens[r]`, or `r`
   /// itself in a full record, where R = T), column = key token.
   public var layers: [[Float]]
+  /// Attention heads per layer.
   public let heads: Int
+  /// Tokens `T` per layer: `prefixTokens` plus the patches.
   public let tokens: Int
   /// Tokens before the patches: class token plus registers.
   public let prefixTokens: Int
   /// Whether token 0 is a class token.
   public let hasClassToken: Bool
+  /// Patch columns of the image.
   public let gridWidth: Int
+  /// Patch rows of the image.
   public let gridHeight: Int
   /// The query tokens of the stored rows, or nil when every row is stored.
   public let rowTokens: [Int]?
@@ -88,6 +93,7 @@ public struct AttentionRecord: Sendable {
     self.pool = pool
   }
 
+  /// Patches `N = gridWidth · gridHeight`, the tokens after the prefix.
   public var patchCount: Int { gridWidth * gridHeight }
 
   /// Whether every row of every layer is stored.
