@@ -148,10 +148,21 @@ import Testing
   }
 }
 
-/// The dump page against real dumps: every tensor and metadata key a dump writes is on the
-/// page (layer numbers read as `{l}`).
-@Suite struct DumpPageTests {
-  static let page = (try? CommandRunner.run(["help", "dump"]).output) ?? ""
+/// The pages that state a file format, against the files the command writes: every tensor
+/// and metadata key of real dumps (layer numbers read as `{l}`), every key of a folder run's
+/// index and of a faithfulness report is named on its page.
+@Suite struct TopicPageContractTests {
+  let cat = CommandRunner.repositoryFile("images/cat.png")
+  let classifier = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/hf_classifier")
+
+  /// The words of a page: what lies between spaces, line breaks and the punctuation that
+  /// separates names in it (`{name: {deletion_auc, insertion_auc}}`), less a sentence's
+  /// full stop (names hold dots: `rf.size`). A layer number, `attn.{l}`, is the word `attn.<l>`.
+  static func words(ofTopic topic: String) throws -> Set<String> {
+    let page = try CommandRunner.run(["help", topic]).output.replacingOccurrences(of: "{l}", with: "<l>")
+    let words = page.split(whereSeparator: { " \n,()[]{}/;:".contains($0) })
+    return Set(words.map { String($0.hasSuffix(".") ? $0.dropLast() : $0) })
+  }
 
   /// The contract keys of the metadata (the figure's parameters are there too, not listed).
   static let metadataKeys = ["attention-dump", "attention-values", "full-attention-limit", "patch_size", "grid_width", "grid_height", "prefix_tokens", "class_token", "scale", "crop_x", "crop_y"]
@@ -161,22 +172,54 @@ import Testing
     ["-w", "classifier", "-m", "rollout"], ["-w", "classifier", "-m", "gradrollout"],
     ["-w", "classifier", "-m", "gradcam"], ["-w", "classifier", "-m", "attngrad"],
   ])
-  func everyTensorADumpWritesIsOnThePage(arguments: [String]) throws {
+  func everyTensorADumpWritesIsOnTheDumpPage(arguments: [String]) throws {
     let scratch = ScratchFolder()
-    let classifier = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/hf_classifier")
     let options = arguments.map { $0 == "classifier" ? classifier : $0 }
-    let result = try CommandRunner.run([CommandRunner.repositoryFile("images/cat.png"), "--dump", scratch.file("d.safetensors")] + options)
+    let result = try CommandRunner.run([cat, "--dump", scratch.file("d.safetensors")] + options)
     #expect(result.status == 0, "\(result.error)")
     let dump = try DumpFile(path: scratch.file("d.safetensors"))
     #expect(dump.shapes.count > 1)
-    let words = Set(Self.page.split(whereSeparator: { " \n,()[]".contains($0) }).map(String.init))
+    let words = try Self.words(ofTopic: "dump")
     for name in dump.shapes.keys {
-      let general = name.replacing(/^(attn|attn_rows)\.\d+$/) { "\($0.1).{l}" }
-      #expect(words.contains(general), "help dump lacks \(general)")
+      let general = name.replacing(/^(attn|attn_rows)\.\d+$/) { "\($0.1).<l>" }
+      #expect(words.contains(general), "help dump lacks \(name)")
     }
     for key in Self.metadataKeys {
       #expect(dump.metadata[key] != nil, "the dump lacks metadata \(key)")
       #expect(words.contains(key), "help dump lacks metadata \(key)")
     }
+  }
+
+  @Test func everyIndexKeyIsOnTheFoldersPage() throws {
+    let scratch = ScratchFolder()
+    let root = scratch.file("in")
+    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: cat, toPath: "\(root)/cat.png")
+    try Data("not an image".utf8).write(to: URL(fileURLWithPath: "\(root)/broken.png"))
+    // --map distance writes mean_attention_distance, a map of the patches its peak and entropy.
+    var keys: Set<String> = []
+    for map in ["distance", "cls"] {
+      let result = try CommandRunner.run([root, "--out-dir", scratch.file(map), "-w", classifier, "-m", map, "--keep-going"])
+      #expect(result.status == 2, "\(result.error)")
+      let lines = try String(contentsOfFile: scratch.file("\(map)/index.jsonl"), encoding: .utf8).split(separator: "\n")
+      keys.formUnion(try lines.flatMap { try (JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]).keys })
+    }
+    #expect(keys.isSuperset(of: ["status", "error", "output", "mean_attention_distance", "peak_patch"]), "\(keys)")
+    let words = try Self.words(ofTopic: "folders")
+    for key in keys { #expect(words.contains(key), "help folders lacks \(key)") }
+  }
+
+  @Test func everyReportKeyIsOnTheFaithfulnessPage() throws {
+    let scratch = ScratchFolder()
+    let result = try CommandRunner.run([cat, "-w", classifier, "--faithfulness", scratch.file("r.json"), "--maps", "cls,random"])
+    #expect(result.status == 0, "\(result.error)")
+    let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.file("r.json")))) as? [String: Any])
+    let maps = try #require(report["maps"] as? [String: [String: Any]])
+    let images = try #require(report["images"] as? [[String: Any]])
+    let curves = images.flatMap { ($0["maps"] as? [String: [String: Any]] ?? [:]).values }
+    let keys = Set(report.keys).union(maps.values.flatMap(\.keys)).union(images.flatMap(\.keys)).union(curves.flatMap(\.keys))
+    #expect(keys.isSuperset(of: ["maps", "images", "deletion_auc", "insertion", "class"]), "\(keys)")
+    let words = try Self.words(ofTopic: "faithfulness")
+    for key in keys { #expect(words.contains(key), "help faithfulness lacks \(key)") }
   }
 }
