@@ -59,10 +59,8 @@ let package = Package(
 
     .target(
       name: "VitAttendCLI",
-      dependencies: [
-        "VisionAttention", "VAImageIO", "VAInspection", "VALayers", "VAModels", "VARendering", "VASafetensors", "VATensorCore",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ]
+      // What its files import; VisionAttention re-exports the modules below it.
+      dependencies: ["VisionAttention", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
     .executableTarget(name: "vit-attend", dependencies: ["VitAttendCLI"]),
     .executableTarget(

@@ -7,98 +7,47 @@ public struct VitAttend: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "vit-attend",
     abstract: "Draw a vision transformer's attention over an image, beside a CNN's receptive field.",
+    usage: """
+      vit-attend <image> [-o <png>] [--html <html>] [--dump <safetensors>] [<options>]
+      vit-attend <inputs> ... [--out-dir <dir>] [--dump-dir <dir>] [<options>]
+      vit-attend <inputs> ... --faithfulness <json> [--maps <maps>] [<options>]
+      vit-attend --merge <dir>
+      vit-attend help [<topic>]
+      """,
+    // A few lines, so USAGE and the options come first; the explanations are topic pages.
     discussion: """
-      With no --map, the figure shows the input with the query point, the attention of the \
-      patch under it, SAGAN attention over CNN feature maps at the same point, and the \
-      receptive field of a CNN (--cnn) there: global and content-dependent against local and \
-      fixed.
+      With no --map, the figure shows the input with the query point, where the patch under \
+      it looks, SAGAN attention over CNN feature maps at the same point, and a CNN's \
+      receptive field there. Without --weights a built-in, untrained model runs.
 
-      Model: --weights loads a timm or Hugging Face ViT (for example a DINO ViT-S/16 \
-      safetensors file); position embeddings are resampled to the image's grid as the \
-      checkpoint's library does. Without --weights, the built-in default needs no weights. Its queries and keys are fixed \
-      descriptors of each 16-pixel patch (orientation histograms and colour statistics over a \
-      Gaussian window) plus 2D sin-cos positions, in four heads: appearance, colour, texture \
-      and position. It is untrained: it shows which patches look alike, not what a network \
-      learned.
-
-      Resizing (--resize fit, the default): keep the aspect ratio, fit the longer side to the \
-      model's size (480 pixels for the default model, which enlarges a small image at \
-      most 2x), then centre-crop to a multiple of the \
-      patch size. --resize none uses the image at its own size, cropped down to a multiple of \
-      the patch size. --query is always given in the input file's own pixels, or as fractions: \
-      a coordinate written with a decimal point (0.4) is a fraction of the width or height \
-      and must lie in [0, 1], one without (170, -5) counts pixels; a fraction f picks pixel \
-      floor(f * size). A query in the strip that cropping to a multiple of the patch size \
-      removes is refused, with the range the model sees.
-
-      --dump FILE.safetensors writes input [3,H,W], attn.{l} [heads,T,T] for every layer \
-      (--dump-attention full, the default while L·H·T² stays under --full-attention-limit, \
-      256 Mi values = 1 GiB) or attn_rows.{l} [heads,R,T] with attn_rows.tokens [R], the \
-      token indices of the rows: 0 for the class token, then the query patch's token \
-      (--dump-attention rows, the default above the limit), and metadata attention-dump \
-      naming the choice; with --map rollout also rollout [T,T] (rollout_row [T] of the \
-      class token, else the query's, above the limit), with --map distance also distance \
-      [layers,heads], with --map rf also rf.size, rf.stride, rf.padding [layers] and erf [H,W], \
-      with --map sagan also sagan.attn [queries, cells] (8-pixel cells of the feature map; \
-      above --full-attention-limit the image is scaled down by the smallest whole k leaving \
-      at most 2048 cells, of 8·k pixels), with --map gradrollout also gradrollout [T,T], with \
-      --map gradcam also gradcam [grid rows, grid cols] (before normalisation and \
-      upsampling), with --map attngrad also attngrad [T,T], with --cnn-weights (the default \
-      figure and --map gradcam) also cnn_gradcam [rows, cols]; logits [classes], or embedding \
-      [D] for a model without a classifier.
-
-      Class-specific maps (--map gradrollout, gradcam, attngrad) explain --class K (default: \
-      the top-1 class) through the model's gradients; a model without a classifier explains \
-      the cosine similarity to --target-embedding FILE.safetensors. --cnn-weights DIR adds \
-      the Grad-CAM of a CNN patch-classify trained, for --class K or the CNN's own top-1. \
-      --faithfulness \
-      REPORT.json scores --maps by deletion and insertion curves instead of drawing figures.
-
-      --html PAGE.html (one image) or --out-dir DIR --format html (one page per image) writes \
-      an interactive page that needs no network: point at a patch to see where it looks, in \
-      every layer and head, beside a CNN's view of the same point. The other options set the \
-      page's first view; the page keeps its view in the URL fragment, e.g. \
-      #map=query&layer=3&head=2&query=7,5&fuse=mean&cmap=inferno&alpha=0.6 (layers and heads \
-      from 0, query = patch column,row). Size: every attention weight is one byte in base64, \
-      so a page takes about 4/3 · (L·H·T·(T+4) + 3·R·(T+4) + N·(C+4)) bytes, plus the input as \
-      PNG and 35 kB of script, style and colour tables, for L layers, H heads, T tokens, N patches, C 8-pixel cells of \
-      the image, and R = 1 rollout row with a class token, else T: at 224x224 about 2.3 MB \
-      for ViT-Ti/16, 4.2 MB for ViT-S/16, 8.0 MB for ViT-B/16. Above --full-attention-limit \
-      the page holds each layer's queries and keys at 8 bits instead (about 4/3 · L·T·(2D + \
-      8H) bytes, D = the model's width) and recomputes the hovered patch's rows in the browser \
-      (weights within about 10% of their row's maximum), keeps rollout for one token, and \
-      computes SAGAN on the image scaled down to at most 2048 cells; the page says so.
-
-      High resolution: above --full-attention-limit (L·H·T² values, default 256 Mi) \
-      attention runs tiled with an online softmax (no [T,T] matrix is ever held) and only \
-      the rows a map needs are kept: the class token's and the query's per layer; rollout \
-      and distance recompute each layer's rows from its saved queries and keys \
-      (--discard-ratio then needs the full matrices and is refused).
+      More in vit-attend help <topic>: \(HelpTopic.allCases.map(\.rawValue).joined(separator: ", ")).
       """,
     version: VisionAttentionInfo.version)
 
-  @Argument(help: "Input images (PNG or JPEG, recognised by content) or folders of them (walked recursively).")
+  @Argument(help: "Input images (PNG or JPEG, recognised by content) or folders of them (walked recursively); a file named help is ./help.")
   var inputs: [String] = []
 
-  @OptionGroup(title: "Output") var output: OutputOptions
+  // The sections of --help, in the order of the flow.
+  @OptionGroup(title: "Input") var input: InputOptions
   @OptionGroup(title: "Model") var model: ModelOptions
   @OptionGroup(title: "Map") var maps: MapOptions
   @OptionGroup(title: "Appearance") var appearance: AppearanceOptions
-  @OptionGroup(title: "Input") var input: InputOptions
+  @OptionGroup(title: "Output") var output: OutputOptions
+  @OptionGroup(title: "Folder runs") var folders: FolderRunOptions
 
   public init() {}
 
   public func validate() throws {
-    let output = output, maps = maps
-    if output.merge != nil {
-      guard inputs.isEmpty, output.out == nil, output.outDir == nil, output.html == nil, output.dump == nil, output.dumpDir == nil, output.shard == nil else {
+    let output = output, maps = maps, folders = folders
+    if folders.merge != nil {
+      guard inputs.isEmpty, output.out == nil, output.outDir == nil, output.html == nil, output.dump == nil, output.dumpDir == nil, folders.shard == nil else {
         throw ValidationError("--merge DIR joins what shards wrote into DIR; give it alone.")
       }
       return
     }
     guard !inputs.isEmpty else { throw ValidationError("Give input images or folders.") }
     if maps.faithfulness != nil {
-      guard output.out == nil, output.outDir == nil, output.html == nil, output.dump == nil, output.dumpDir == nil, output.shard == nil else {
+      guard output.out == nil, output.outDir == nil, output.html == nil, output.dump == nil, output.dumpDir == nil, folders.shard == nil else {
         throw ValidationError("--faithfulness writes a report instead of figures; leave out --out, --out-dir, --html, --dump, --dump-dir and --shard.")
       }
       _ = try maps.scoredMaps()
@@ -109,7 +58,7 @@ public struct VitAttend: ParsableCommand {
       throw ValidationError("Give --out FILE.png or --html PAGE.html (one image), --out-dir DIR (several), --dump FILE.safetensors or --dump-dir DIR.")
     }
     if output.dump != nil, output.dumpDir != nil { throw ValidationError("--dump (one image) and --dump-dir (one dump per image) exclude each other.") }
-    if output.shard != nil, output.outDir == nil, output.dumpDir == nil {
+    if folders.shard != nil, output.outDir == nil, output.dumpDir == nil {
       throw ValidationError("--shard splits a folder run: give --out-dir DIR or --dump-dir DIR.")
     }
     if let batch = model.batchSize, !(1...256).contains(batch) { throw ValidationError("--batch-size must be between 1 and 256, got \(batch).") }
@@ -139,7 +88,7 @@ public struct VitAttend: ParsableCommand {
     if output.dumpAttention != nil, output.dump == nil, output.dumpDir == nil {
       throw ValidationError("--dump-attention chooses what --dump writes; give --dump FILE.safetensors or --dump-dir DIR too.")
     }
-    guard output.fullAttentionLimit >= 0 else { throw ValidationError("--full-attention-limit must be at least 0, got \(output.fullAttentionLimit).") }
+    guard model.fullAttentionLimit >= 0 else { throw ValidationError("--full-attention-limit must be at least 0, got \(model.fullAttentionLimit).") }
     do {
       _ = try ConvStack(parsing: maps.cnn ?? "vgg16")
     } catch {
@@ -148,7 +97,7 @@ public struct VitAttend: ParsableCommand {
   }
 
   public func run() throws {
-    if let folder = output.merge { return try mergeShards(in: folder) }
+    if let folder = folders.merge { return try mergeShards(in: folder) }
     for warning in ignoredOptionWarnings() {
       FileHandle.standardError.write(Data("vit-attend: warning: \(warning)\n".utf8))
     }
@@ -156,7 +105,7 @@ public struct VitAttend: ParsableCommand {
     if let report = maps.faithfulness { return try scoreFaithfulness(report) }
     var request = OutputPlan.Request(inputs: inputs)
     (request.out, request.outDirectory, request.html, request.format) = (output.out, output.outDir, output.html, output.format)
-    (request.dump, request.dumpDirectory, request.shard) = (output.dump, output.dumpDir, output.shard)
+    (request.dump, request.dumpDirectory, request.shard) = (output.dump, output.dumpDir, folders.shard)
     let plan = try OutputPlan.make(request)
     // Output folders are checked before the model runs, so a typo fails in a moment.
     for path in [output.out, output.html, output.dump].compactMap({ $0 }) {
@@ -176,16 +125,16 @@ public struct VitAttend: ParsableCommand {
     let loaded = try loadModel().model
     let settings = try figureSettings()
     var batch = BatchRun(pipeline: Pipeline(model: loaded, input: inputSettings, settings: settings), jobs: plan.jobs)
-    (batch.keepGoing, batch.skipExisting, batch.perHead) = (output.keepGoing, output.skipExisting, output.perHead)
+    (batch.keepGoing, batch.skipExisting, batch.perHead) = (folders.keepGoing, folders.skipExisting, output.perHead)
     batch.batchSize = model.batchSize ?? loaded.suggestedBatchSize
     // A folder run keeps an index (and a data-set summary for the maps that have one) in its
     // output folder; a shard names its files after itself so shards can share the folder.
     let folder = output.outDir ?? output.dumpDir
-    let tag = output.shard.map { ".\($0.fileTag)" } ?? ""
+    let tag = folders.shard.map { ".\($0.fileTag)" } ?? ""
     if let folder {
       batch.indexFolder = folder
       batch.indexPath = (folder as NSString).appendingPathComponent("index\(tag).jsonl")
-      if output.skipExisting, let path = batch.indexPath {
+      if folders.skipExisting, let path = batch.indexPath {
         batch.previous = Dictionary(try IndexRecord.records(inFile: path).map { ($0.input, $0) }, uniquingKeysWith: { _, last in last })
       }
       if output.outDir != nil, let map = settings.map, [.distance, .cls, .rollout].contains(map) {
@@ -196,7 +145,7 @@ public struct VitAttend: ParsableCommand {
     var progress = ProgressBar(total: plan.jobs.count)
     let report = try batch.run { done, total, record in
       // Without --keep-going the error stops the run and is reported once, as it ends.
-      if record.status == .error, output.keepGoing, let message = record.error {
+      if record.status == .error, folders.keepGoing, let message = record.error {
         progress.finish()
         FileHandle.standardError.write(Data("vit-attend: \(message)\n".utf8))
       }
@@ -205,7 +154,7 @@ public struct VitAttend: ParsableCommand {
     progress.finish()
     if let folder, let summary = report.summary, summary.images > 0 {
       // A shard's summary is a part to merge; its figure waits for the merge.
-      if output.shard == nil {
+      if folders.shard == nil {
         try ShardMerge.write(summary, folder: folder, name: "summary", colormap: appearance.colormap)
       } else {
         try ShardMerge.write(summary, folder: folder, name: "summary\(tag)", colormap: appearance.colormap, figure: false)
@@ -252,7 +201,7 @@ public struct VitAttend: ParsableCommand {
     settings.upsample = appearance.upsample
     settings.style = output.style
     settings.dumpAttention = output.dumpAttention
-    settings.fullAttentionLimit = output.fullAttentionLimit
+    settings.fullAttentionLimit = model.fullAttentionLimit
     if let k = maps.targetClass { settings.target = .classIndex(k) }
     if let path = maps.targetEmbedding { settings.target = try AttributionTarget.embedding(contentsOfFile: path) }
     if usesCNNWeights, let folder = model.cnnWeights {

@@ -1,3 +1,4 @@
 import VitAttendCLI
 
-VitAttend.main()
+// `vit-attend help [TOPIC]` prints a page of the manual; anything else is the command.
+VitAttend.mainWithHelpTopics()

@@ -38,10 +38,12 @@ struct CommandRunner {
 
   /// Runs the binary to its end. A run past `timeout` seconds is killed and throws
   /// `Failure.timedOut`: a hang detector for hostile input (the limit is generous, for a
-  /// debug build on a loaded machine), not a speed check.
-  static func run(_ arguments: [String], executable name: String = "vit-attend", timeout: Double = 300) throws -> Result {
+  /// debug build on a loaded machine), not a speed check. `folder` is the working directory
+  /// (default: the test's own), for relative paths such as `./help`.
+  static func run(_ arguments: [String], executable name: String = "vit-attend", timeout: Double = 300, in folder: String? = nil) throws -> Result {
     let process = Process()
     process.executableURL = try executable(name)
+    if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
     process.arguments = arguments
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
