@@ -25,7 +25,9 @@ public struct VitAttend: ParsableCommand {
       model's size (480 pixels for the default model, which enlarges a small image at \
       most 2x), then centre-crop to a multiple of the \
       patch size. --resize none uses the image at its own size, cropped down to a multiple of \
-      the patch size. --query is always given in the input file's own pixels, or as fractions: \
+      the patch size. Under either policy an image still smaller than one patch is enlarged \
+      by the smallest whole factor that fits a patch, nearest neighbour (said in the caption). \
+      --query is always given in the input file's own pixels, or as fractions: \
       a coordinate written with a decimal point (0.4) is a fraction of the width or height \
       and must lie in [0, 1], one without (170, -5) counts pixels; a fraction f picks pixel \
       floor(f * size). A query in the strip that cropping to a multiple of the patch size \

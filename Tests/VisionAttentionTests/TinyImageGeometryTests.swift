@@ -79,3 +79,21 @@ struct TinyImageGeometryTests {
     }
   }
 }
+
+/// The figure says so: the input panel's caption names the factor and the filter, and the
+/// PNG text chunks carry it.
+struct TinyImageCaptionTests {
+  @Test func captionAndTextChunksNameTheFactor() throws {
+    let image = Image(width: 4, height: 4, channels: 3, pixels: (0..<48).map { UInt8($0 * 5) })
+    let scene = try ImageAttention(image: image, model: BuiltInModel()).scene()
+    let caption = scene.inputPanel().caption.joined(separator: " ")
+    #expect(caption.contains("input 4x4, smaller than a patch, enlarged 4x (nearest) to 16x16"), "\(caption)")
+    let chunks = Dictionary(scene.textChunks(input: "tiny.png").map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+    #expect(chunks["enlarged"] == "4x nearest-neighbour, smaller than one 16-pixel patch")
+
+    let photo = Image(width: 40, height: 40, channels: 3, pixels: [UInt8](repeating: 90, count: 4800))
+    let plain = try ImageAttention(image: photo, model: BuiltInModel()).scene()
+    #expect(!plain.inputPanel().caption.joined().contains("enlarged"))
+    #expect(!plain.textChunks(input: "photo.png").contains { $0.key == "enlarged" })
+  }
+}
