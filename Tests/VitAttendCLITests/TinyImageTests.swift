@@ -34,7 +34,9 @@ import VAImageIO
       let name = record["input"] as! String
       if name.hasPrefix("x") {
         #expect(record["status"] as? String == "error", "\(name) is corrupt")
-        #expect(((record["error"] as? String) ?? "").count > 10, "\(name): a reason")
+        // The file and what is wrong: a corrupt chunk, header or CRC, or a broken signature.
+        let error = (record["error"] as? String) ?? ""
+        #expect(error.contains(name) && (error.contains("PNG is corrupt: ") || error.contains("not a PNG or JPEG image")), "\(name): \(error)")
       } else {
         #expect(record["status"] as? String == "ok", "\(name): \(record["error"] ?? "")")
         let figure = "\(out)/\((name as NSString).deletingPathExtension).png"
