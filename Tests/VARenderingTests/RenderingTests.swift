@@ -4,8 +4,8 @@ import Testing
 
 struct ColormapTests {
   /// Values from matplotlib 3.11: `matplotlib.colormaps[name](x, bytes=True)`, every map,
-  /// at x = 0, 0.5, 0.7 and 1. (A typed table: as one literal in `@Test(arguments:)` it is
-  /// too slow to type-check.)
+  /// at x = 0, 0.5, 0.7 and 1, printed by Scripts/reference/colormap_checks.py. (A typed
+  /// table: as one literal in `@Test(arguments:)` it is too slow to type-check.)
   static let samples: [(Colormap, [(Int, Int, Int)])] = [
     (.viridis, [(68, 1, 84), (32, 144, 140), (68, 190, 112), (253, 231, 36)]),
     (.inferno, [(0, 0, 3), (187, 55, 84), (243, 119, 25), (252, 254, 164)]),
@@ -26,7 +26,8 @@ struct ColormapTests {
 
   /// Every entry of every table: Σ (k + 1) · byte_k over the 768 bytes of matplotlib 3.11's
   /// `colormaps[name](np.linspace(0, 1, 256), bytes=True)[:, :3]`, computed with matplotlib
-  /// (not from ColormapTables.swift), so one wrong entry anywhere fails.
+  /// (not from ColormapTables.swift; Scripts/reference/colormap_checks.py prints them), so
+  /// one wrong entry anywhere fails.
   static let checksums: [(Colormap, Int)] = [
     (.viridis, 36_984_319), (.inferno, 39_581_066), (.magma, 44_692_475), (.plasma, 42_467_807),
     (.turbo, 36_677_060), (.jet, 36_832_696), (.gray, 50_209_128),
