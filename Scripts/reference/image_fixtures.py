@@ -10,7 +10,8 @@ Regenerate: python3 Scripts/reference/image_fixtures.py   (Pillow 13, pypng 0.20
   copies), and jpeg_reference.txt: size, channels and CRC32 of the pixels Pillow decodes
   for each, after ImageOps.exif_transpose (Pillow's bundled libjpeg-turbo gives the same
   pixels as the system's: islow DCT, fancy upsampling). cmyk_reference.png is Pillow's
-  RGB conversion of the CMYK file.
+  RGB conversion of the CMYK file; cmyk_ink.jpg adds black ink (K a ramp down the rows),
+  with Pillow's RGB in cmyk_ink_reference.png.
 - resize/*.png: Pillow's Image.resize of cat.png and of a crop, BILINEAR and BICUBIC.
 """
 import io, os, zlib, glob
@@ -54,6 +55,14 @@ for orientation in range(1, 9):
     save(f'orientation{orientation}.jpg', cat, exif=exif.tobytes())
 for name, data in files.items():
     open(os.path.join(out, 'jpeg', name), 'wb').write(data)
+# Adobe CMYK with black ink too (cat.convert('CMYK') has K = 0 everywhere): C, M, Y from the
+# cat, K a ramp from 0 to 255 down the rows, and Pillow's RGB conversion beside it.
+ink = np.asarray(cat.convert('CMYK')).copy()
+ink[..., 3] = np.linspace(0, 255, cat.height).round().astype(np.uint8)[:, None]
+inked = io.BytesIO()
+Image.fromarray(ink, 'CMYK').save(inked, 'JPEG', quality=90)
+open(os.path.join(out, 'jpeg', 'cmyk_ink.jpg'), 'wb').write(inked.getvalue())
+Image.open(io.BytesIO(inked.getvalue())).convert('RGB').save(os.path.join(out, 'jpeg', 'cmyk_ink_reference.png'))
 # Truncated copies of the baseline and progressive files.
 for name in ('q420.jpg', 'progressive.jpg'):
     data = files[name]

@@ -43,7 +43,9 @@ static void on_jpeg_message(j_common_ptr cinfo, int level) {
 static void silence_output(j_common_ptr cinfo) { (void)cinfo; }
 
 // CMYK from libjpeg to RGB. Adobe's files store inverted CMYK (0 = full ink), which is the
-// common case; without the Adobe marker the samples are plain CMYK.
+// common case; without the Adobe marker the samples are plain CMYK. (c·k + 127) / 255 on the
+// inverted samples equals Pillow's cmyk2rgb, nk − MULDIV255(ink, nk) with nk = 255 − K ink,
+// for every pair of 8-bit values (checked exhaustively), so the pixels are Pillow's.
 static void cmyk_row_to_rgb(const uint8_t *cmyk, uint8_t *rgb, size_t width, int inverted) {
   for (size_t x = 0; x < width; x++) {
     unsigned c = cmyk[4 * x], m = cmyk[4 * x + 1], y = cmyk[4 * x + 2], k = cmyk[4 * x + 3];

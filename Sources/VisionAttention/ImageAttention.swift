@@ -24,7 +24,7 @@ public struct ImageAttention: Sendable {
 
   /// Decodes `path` (PNG or JPEG, by content) and runs it through `model`.
   /// - Throws: `ImageIOError` for unreadable or corrupt files, `VisionAttentionError.imageTooSmall`
-  ///   when not one patch fits, or the model's own errors.
+  ///   for a sliver too thin to enlarge to one patch per side, or the model's own errors.
   public init(contentsOfFile path: String, model: any InspectableModel, input: InputSettings = InputSettings()) throws {
     let prepared = try PreparedImage(contentsOfFile: path, for: model, input: input)
     try self.init(prepared, model: model, run: model.run(prepared.image))
@@ -108,15 +108,18 @@ public struct PreparedImage: Sendable {
   /// The model's input: resized and cropped to a multiple of the patch size.
   public let image: Image
 
-  /// Sizes `original` for `model`.
-  /// - Throws: `VisionAttentionError.imageTooSmall` when not one patch fits.
+  /// Sizes `original` for `model`; an image the policy would leave smaller than a patch is
+  /// enlarged by a whole factor, nearest neighbour (see `InputGeometry`).
+  /// - Throws: `VisionAttentionError.imageTooSmall` for a sliver too thin to enlarge.
   public init(_ original: Image, for model: any InspectableModel, resize: ResizePolicy = .fit) throws(VisionAttentionError) {
     geometry = try InputGeometry(
       originalWidth: original.width, originalHeight: original.height, patchSize: model.patchSize,
       longerSide: resize == .fit ? model.preferredLongerSide : nil, maximumUpscale: model.maximumUpscale)
     var prepared = original.rgb()
     if geometry.scale != 1 {
-      prepared = prepared.resized(width: geometry.resizedWidth, height: geometry.resizedHeight, filter: .bicubic)
+      // A too-small image is enlarged pixel for pixel (`InputGeometry.enlargement`).
+      prepared = prepared.resized(
+        width: geometry.resizedWidth, height: geometry.resizedHeight, filter: geometry.enlargement == nil ? .bicubic : .nearest)
     }
     image = prepared.cropped(x: geometry.cropX, y: geometry.cropY, width: geometry.width, height: geometry.height)
   }

@@ -2,6 +2,7 @@
 /// resources); errors of the modules below (images, weights) pass through with their own
 /// messages. The messages name `vit-attend`'s options, the facade's settings of the same names.
 public enum VisionAttentionError: Error, Equatable, CustomStringConvertible {
+  /// An image too thin to enlarge to one patch per side (see `InputGeometry`).
   case imageTooSmall(width: Int, height: Int, patchSize: Int)
   case noImages(folder: String)
   case notFound(path: String)
@@ -33,7 +34,7 @@ public enum VisionAttentionError: Error, Equatable, CustomStringConvertible {
   public var description: String {
     switch self {
     case .imageTooSmall(let w, let h, let p):
-      "image is \(w)x\(h) pixels after resizing, smaller than one \(p)-pixel patch"
+      "image is \(w)x\(h) pixels: enlarged to one \(p)-pixel patch across its shorter side, its longer side would pass \(InputGeometry.longestEnlargedSide) pixels"
     case .noImages(let folder):
       "\(folder): folder holds no .png, .jpg or .jpeg files"
     case .notFound(let path):

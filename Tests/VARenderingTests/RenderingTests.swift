@@ -3,19 +3,44 @@ import Testing
 @testable import VARendering
 
 struct ColormapTests {
-  /// Values from matplotlib 3.11: `matplotlib.colormaps[name](x, bytes=True)`.
-  @Test(arguments: [
-    (Colormap.viridis, [(68, 1, 84), (32, 144, 140), (68, 190, 112), (253, 231, 36)]),
+  /// Values from matplotlib 3.11: `matplotlib.colormaps[name](x, bytes=True)`, every map,
+  /// at x = 0, 0.5, 0.7 and 1, printed by Scripts/reference/colormap_checks.py. (A typed
+  /// table: as one literal in `@Test(arguments:)` it is too slow to type-check.)
+  static let samples: [(Colormap, [(Int, Int, Int)])] = [
+    (.viridis, [(68, 1, 84), (32, 144, 140), (68, 190, 112), (253, 231, 36)]),
     (.inferno, [(0, 0, 3), (187, 55, 84), (243, 119, 25), (252, 254, 164)]),
+    (.magma, [(0, 0, 3), (182, 54, 121), (246, 112, 91), (251, 252, 191)]),
+    (.plasma, [(12, 7, 134), (203, 71, 119), (242, 132, 75), (239, 248, 33)]),
     (.turbo, [(48, 18, 59), (164, 252, 59), (253, 163, 48), (122, 4, 2)]),
     (.jet, [(0, 0, 127), (124, 255, 121), (255, 196, 0), (127, 0, 0)]),
     (.gray, [(0, 0, 0), (128, 128, 128), (179, 179, 179), (255, 255, 255)]),
-  ])
+  ]
+
+  @Test(arguments: samples)
   func matchesMatplotlib(map: Colormap, expected: [(Int, Int, Int)]) {
     for (x, colour) in zip([Float(0), 0.5, 0.7, 1], expected) {
       let (r, g, b) = map.color(x)
       #expect((Int(r), Int(g), Int(b)) == colour, "\(map) at \(x)")
     }
+  }
+
+  /// Every entry of every table: Σ (k + 1) · byte_k over the 768 bytes of matplotlib 3.11's
+  /// `colormaps[name](np.linspace(0, 1, 256), bytes=True)[:, :3]`, computed with matplotlib
+  /// (not from ColormapTables.swift; Scripts/reference/colormap_checks.py prints them), so
+  /// one wrong entry anywhere fails.
+  static let checksums: [(Colormap, Int)] = [
+    (.viridis, 36_984_319), (.inferno, 39_581_066), (.magma, 44_692_475), (.plasma, 42_467_807),
+    (.turbo, 36_677_060), (.jet, 36_832_696), (.gray, 50_209_128),
+  ]
+
+  @Test(arguments: checksums)
+  func everyEntryMatchesMatplotlib(map: Colormap, checksum: Int) {
+    var sum = 0
+    for entry in 0..<256 {
+      let (r, g, b) = map.color((Float(entry) + 0.5) / 256)
+      for (c, value) in [r, g, b].enumerated() { sum += (entry * 3 + c + 1) * Int(value) }
+    }
+    #expect(sum == checksum, "\(map)")
   }
 }
 

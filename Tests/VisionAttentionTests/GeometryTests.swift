@@ -17,8 +17,9 @@ struct GeometryTests {
   @Test func noneKeepsPixelsAndCropsToPatches() throws {
     let g = try InputGeometry(originalWidth: 451, originalHeight: 300, patchSize: 16, longerSide: nil)
     #expect(g.scale == 1 && (g.width, g.height, g.cropX, g.cropY) == (448, 288, 1, 6))
-    #expect(throws: VisionAttentionError.imageTooSmall(width: 10, height: 40, patchSize: 16)) {
-      try InputGeometry(originalWidth: 10, originalHeight: 40, patchSize: 16, longerSide: nil)
+    // Narrower than a patch: enlarged (see TinyImageGeometryTests); only a sliver is refused.
+    #expect(throws: VisionAttentionError.imageTooSmall(width: 10, height: 40_000, patchSize: 16)) {
+      try InputGeometry(originalWidth: 10, originalHeight: 40_000, patchSize: 16, longerSide: nil)
     }
   }
 

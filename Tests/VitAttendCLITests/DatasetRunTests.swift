@@ -4,13 +4,14 @@ import VAImageIO
 @testable import VisionAttention
 
 /// `vit-attend DIR --out-dir OUT` over a tree as users bring them: nested class folders,
-/// equal stems, corrupt files and an image too small for the model.
+/// equal stems, corrupt files and an image too thin for the model.
 @Suite struct DatasetRunTests {
   let classifier = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/hf_classifier")
 
   /// root/cats/{a,b}.png, root/dogs/a.png (the same stem as cats/a), root/dogs/small/c.jpg
   /// as PNG bytes, root/dogs/broken.png (text), root/cats/trunc.png (cut short),
-  /// root/dogs/tiny.png (5x5: smaller than one 8-pixel patch with --resize none), and a
+  /// root/dogs/tiny.png (5000x1: a sliver that one 8-pixel patch across would make 40,000
+  /// pixels long, refused; a small image is enlarged instead), and a
   /// hidden folder that must be ignored.
   func makeTree(in scratch: ScratchFolder) throws -> String {
     let root = scratch.file("root")
@@ -27,7 +28,7 @@ import VAImageIO
     try Data("not an image".utf8).write(to: URL(fileURLWithPath: "\(root)/dogs/broken.png"))
     let whole = try cat.resized(width: 64, height: 43, filter: .bicubic).pngData()
     try Data(whole.prefix(whole.count / 2)).write(to: URL(fileURLWithPath: "\(root)/cats/trunc.png"))
-    try Image(width: 5, height: 5, channels: 3).writePNG(to: "\(root)/dogs/tiny.png")
+    try Image(width: 5000, height: 1, channels: 3).writePNG(to: "\(root)/dogs/tiny.png")
     return root
   }
 
@@ -59,7 +60,7 @@ import VAImageIO
     #expect(index.map { $0["status"] as? String } == ["ok", "ok", "error", "ok", "error", "ok", "error"])
     #expect(index.map { $0["position"] as? Int } == Array(0..<7))
     #expect((index[4]["error"] as? String)?.contains("not a PNG or JPEG") == true)
-    #expect((index[6]["error"] as? String)?.contains("smaller than one 8-pixel patch") == true)
+    #expect((index[6]["error"] as? String)?.contains("one 8-pixel patch across") == true)
     let first = index[0]
     #expect(first["output"] as? String == "cats/a.png" && first["top_class"] is String && first["top_probability"] is Double)
     #expect((first["entropy"] as? Double).map { $0 > 0 && $0 <= log2(8.0 * 5) } == true)

@@ -109,13 +109,15 @@ public struct OutputPlan: Equatable, Sendable {
   }
 
   /// Image files under `folder` as sorted relative paths. Symbolic links to folders are
-  /// followed once each (a link cycle cannot loop), hidden files and folders are skipped.
+  /// followed once each (a link cycle cannot loop): a folder reached by several paths is
+  /// walked under the first in sorted order, depth first, whatever order the file system
+  /// lists entries in. Hidden files and folders are skipped.
   static func imageFiles(under folder: String) -> [String] {
     var found: [String] = []
     var visited: Set<String> = [resolved(folder)]
     func walk(_ relative: String) {
       let path = relative.isEmpty ? folder : (folder as NSString).appendingPathComponent(relative)
-      let entries = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { !$0.hasPrefix(".") }
+      let entries = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
       for entry in entries {
         let child = relative.isEmpty ? entry : (relative as NSString).appendingPathComponent(entry)
         let full = (folder as NSString).appendingPathComponent(child)

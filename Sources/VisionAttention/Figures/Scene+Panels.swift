@@ -40,6 +40,9 @@ extension Scene {
     case (false, false): "resized to \(image.width)x\(image.height)"
     case (false, true): "resized and cropped to \(image.width)x\(image.height)"
     }
+    if let factor = geometry.enlargement {
+      sized = "smaller than a patch, enlarged \(factor)x (nearest)" + (cropped ? " and cropped" : "") + " to \(image.width)x\(image.height)"
+    }
     if displayScale > 1 { sized += ", shown \(displayScale)x" }
     var caption = ["input \(size), \(sized)"]
     if marked { caption.append(queryCaption) }

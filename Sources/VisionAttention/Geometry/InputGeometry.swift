@@ -4,12 +4,20 @@
 /// `width × height`, the largest multiple of the patch size that fits. Queries given in the
 /// input file's own pixels map through the same steps, so `--query` never depends on the
 /// resizing policy.
+///
+/// An image that the policy would leave smaller than one patch on a side (a 4×4 icon for the
+/// built-in model, which enlarges at most twice, or any image under `--resize none`) is
+/// instead enlarged by the smallest whole factor that gives every side at least one patch,
+/// nearest neighbour (`enlargement`), so every valid image gets a figure.
 public struct InputGeometry: Equatable, Sendable {
   /// The input file's size.
   public let originalWidth: Int
   public let originalHeight: Int
   /// Factor from original pixels to resized pixels.
   public let scale: Double
+  /// The whole factor a too-small image was enlarged by, nearest neighbour, instead of the
+  /// resizing policy (then `scale` equals it); nil when the policy's size held a patch.
+  public let enlargement: Int?
   public let resizedWidth: Int
   public let resizedHeight: Int
   /// Top-left of the crop inside the resized image.
@@ -19,6 +27,9 @@ public struct InputGeometry: Equatable, Sendable {
   public let width: Int
   public let height: Int
   public let patchSize: Int
+
+  /// The longest side a too-small image may be enlarged to: the decoder's default limit.
+  public static let longestEnlargedSide = 32_768
 
   public var gridWidth: Int { width / patchSize }
   public var gridHeight: Int { height / patchSize }
@@ -31,7 +42,8 @@ public struct InputGeometry: Equatable, Sendable {
   ///   - longerSide: target length of the longer side, or nil to keep the image's own size.
   ///   - maximumUpscale: the most the image may be enlarged (nil: no limit); a smaller image
   ///     is fitted to this multiple of its size instead of `longerSide`.
-  /// - Throws: `VisionAttentionError.imageTooSmall` when not even one patch fits.
+  /// - Throws: `VisionAttentionError.imageTooSmall` for an empty image, or one so thin that a
+  ///   patch across its shorter side makes the longer side over `longestEnlargedSide`.
   public init(originalWidth: Int, originalHeight: Int, patchSize: Int, longerSide: Int?, maximumUpscale: Double? = nil) throws(VisionAttentionError) {
     self.originalWidth = originalWidth
     self.originalHeight = originalHeight
@@ -40,20 +52,31 @@ public struct InputGeometry: Equatable, Sendable {
     if let target = longerSide, let limit = maximumUpscale {
       longerSide = min(target, Int((Double(max(originalWidth, originalHeight)) * limit).rounded(.down)))
     }
+    var (scale, resizedWidth, resizedHeight) = (1.0, originalWidth, originalHeight)
     if let longerSide, longerSide != max(originalWidth, originalHeight) {
       scale = Double(longerSide) / Double(max(originalWidth, originalHeight))
       resizedWidth = max(1, Int((Double(originalWidth) * scale).rounded()))
       resizedHeight = max(1, Int((Double(originalHeight) * scale).rounded()))
-    } else {
-      scale = 1
-      resizedWidth = originalWidth
-      resizedHeight = originalHeight
     }
+    var enlargement: Int?
+    if resizedWidth < patchSize || resizedHeight < patchSize {
+      // Smoothing filters would only blur a few pixels into a patch: repeat each pixel.
+      let shorter = min(originalWidth, originalHeight), longer = max(originalWidth, originalHeight)
+      let factor = shorter > 0 ? (patchSize + shorter - 1) / shorter : 0
+      // A sliver (1×30000) would need a strip too long to attend over: refused, as the
+      // decoder refuses a side over 32,768 pixels.
+      guard factor > 0, longer * factor <= Self.longestEnlargedSide else {
+        throw .imageTooSmall(width: originalWidth, height: originalHeight, patchSize: patchSize)
+      }
+      (scale, resizedWidth, resizedHeight) = (Double(factor), originalWidth * factor, originalHeight * factor)
+      enlargement = factor
+    }
+    self.enlargement = enlargement
+    self.scale = scale
+    self.resizedWidth = resizedWidth
+    self.resizedHeight = resizedHeight
     width = resizedWidth - resizedWidth % patchSize
     height = resizedHeight - resizedHeight % patchSize
-    guard width > 0, height > 0 else {
-      throw .imageTooSmall(width: resizedWidth, height: resizedHeight, patchSize: patchSize)
-    }
     cropX = (resizedWidth - width) / 2
     cropY = (resizedHeight - height) / 2
   }

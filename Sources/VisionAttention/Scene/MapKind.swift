@@ -35,7 +35,8 @@ public enum ResizePolicy: String, CaseIterable, Sendable {
   /// model, which enlarges at most 2×), crop to a multiple of the patch size; position embeddings are resampled to the
   /// grid.
   case fit
-  /// Use the image at its own size, cropped down to a multiple of the patch size.
+  /// Use the image at its own size, cropped down to a multiple of the patch size (one
+  /// smaller than a patch is enlarged first, nearest neighbour: see `InputGeometry`).
   case none
 }
 

@@ -79,6 +79,7 @@ public struct Scene {
       ("query", "\(query)"), ("query-patch", "\(patch.column),\(patch.row)"),
       ("cnn", settings.cnn.name), ("colormap", settings.colormap.rawValue),
     ]
+    if let factor = geometry.enlargement { chunks.append(("enlarged", "\(factor)x nearest-neighbour, smaller than one \(geometry.patchSize)-pixel patch")) }
     switch selection {
     case .head(let h): chunks.append(("head", String(h)))
     case .fused(let fusion): chunks.append(("fuse", fusion.rawValue))
