@@ -1,14 +1,14 @@
-#ifndef CIC_COMMON_H
-#define CIC_COMMON_H
+#ifndef CVAIMAGECODECS_COMMON_H
+#define CVAIMAGECODECS_COMMON_H
 #include <stdarg.h>
 #include <stdio.h>
 #include "CVAImageCodecs.h"
 
-static inline void cic_set_message(char *message, const char *format, ...) {
+static inline void cva_set_message(char *message, const char *format, ...) {
   if (!message) return;
   va_list args;
   va_start(args, format);
-  vsnprintf(message, (size_t)CIC_MESSAGE_CAPACITY, format, args);
+  vsnprintf(message, (size_t)CVA_MESSAGE_CAPACITY, format, args);
   va_end(args);
 }
 #endif

@@ -20,8 +20,8 @@ static void on_jpeg_error(j_common_ptr cinfo) {
   jpeg_error_sink *sink = (jpeg_error_sink *)cinfo->err;
   char text[JMSG_LENGTH_MAX];
   sink->base.format_message(cinfo, text);
-  cic_set_message(sink->message, "%s", text);
-  if (sink->status == CIC_STATUS_OK) sink->status = CIC_STATUS_CORRUPT;
+  cva_set_message(sink->message, "%s", text);
+  if (sink->status == CVA_STATUS_OK) sink->status = CVA_STATUS_CORRUPT;
   longjmp(sink->jump, 1);
 }
 
@@ -35,8 +35,8 @@ static void on_jpeg_message(j_common_ptr cinfo, int level) {
   if (sink->accept_partial) return;
   char text[JMSG_LENGTH_MAX];
   sink->base.format_message(cinfo, text);
-  cic_set_message(sink->message, "%s", text);
-  sink->status = sink->base.msg_code == JWRN_JPEG_EOF ? CIC_STATUS_TRUNCATED : CIC_STATUS_CORRUPT;
+  cva_set_message(sink->message, "%s", text);
+  sink->status = sink->base.msg_code == JWRN_JPEG_EOF ? CVA_STATUS_TRUNCATED : CVA_STATUS_CORRUPT;
   longjmp(sink->jump, 1);
 }
 
@@ -56,8 +56,8 @@ static void cmyk_row_to_rgb(const uint8_t *cmyk, uint8_t *rgb, size_t width, int
   }
 }
 
-int32_t cic_jpeg_decode(const uint8_t *data, size_t size, const cic_limits *limits,
-                        cic_image *out, char *message) {
+int32_t cva_jpeg_decode(const uint8_t *data, size_t size, const cva_limits *limits,
+                        cva_image *out, char *message) {
   memset(out, 0, sizeof *out);
   struct jpeg_decompress_struct cinfo;
   jpeg_error_sink sink;
@@ -75,21 +75,21 @@ int32_t cic_jpeg_decode(const uint8_t *data, size_t size, const cic_limits *limi
     free(pixels);
     free(row);
     jpeg_destroy_decompress(&cinfo);
-    return sink.status == CIC_STATUS_OK ? CIC_STATUS_CORRUPT : sink.status;
+    return sink.status == CVA_STATUS_OK ? CVA_STATUS_CORRUPT : sink.status;
   }
   jpeg_create_decompress(&cinfo);
   jpeg_mem_src(&cinfo, data, (unsigned long)size);
   jpeg_read_header(&cinfo, TRUE);
 
   if (cinfo.num_components > 4 || cinfo.num_components == 2) {
-    cic_set_message(message, "%d colour components are not supported", cinfo.num_components);
-    sink.status = CIC_STATUS_UNSUPPORTED;
+    cva_set_message(message, "%d colour components are not supported", cinfo.num_components);
+    sink.status = CVA_STATUS_UNSUPPORTED;
     longjmp(sink.jump, 1);
   }
   if ((uint64_t)cinfo.image_width * cinfo.image_height > limits->max_pixels ||
       cinfo.image_width > limits->max_side || cinfo.image_height > limits->max_side) {
-    cic_set_message(message, "image is %ux%u pixels, over the limit", cinfo.image_width, cinfo.image_height);
-    sink.status = CIC_STATUS_TOO_LARGE;
+    cva_set_message(message, "image is %ux%u pixels, over the limit", cinfo.image_width, cinfo.image_height);
+    sink.status = CVA_STATUS_TOO_LARGE;
     longjmp(sink.jump, 1);
   }
   int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
@@ -100,8 +100,8 @@ int32_t cic_jpeg_decode(const uint8_t *data, size_t size, const cic_limits *limi
   uint32_t channels = gray ? 1 : 3;
   uint64_t total = (uint64_t)cinfo.image_width * cinfo.image_height * channels;
   if (total > limits->max_decoded_bytes) {
-    cic_set_message(message, "decoded image would take %llu bytes, over the limit", (unsigned long long)total);
-    sink.status = CIC_STATUS_TOO_LARGE;
+    cva_set_message(message, "decoded image would take %llu bytes, over the limit", (unsigned long long)total);
+    sink.status = CVA_STATUS_TOO_LARGE;
     longjmp(sink.jump, 1);
   }
 
@@ -111,8 +111,8 @@ int32_t cic_jpeg_decode(const uint8_t *data, size_t size, const cic_limits *limi
   pixels = malloc((size_t)total ? (size_t)total : 1);
   row = malloc(width * (size_t)cinfo.output_components);
   if (!pixels || !row) {
-    cic_set_message(message, "out of memory");
-    sink.status = CIC_STATUS_NO_MEMORY;
+    cva_set_message(message, "out of memory");
+    sink.status = CVA_STATUS_NO_MEMORY;
     longjmp(sink.jump, 1);
   }
   while (cinfo.output_scanline < cinfo.output_height) {
@@ -132,5 +132,5 @@ int32_t cic_jpeg_decode(const uint8_t *data, size_t size, const cic_limits *limi
   out->warnings = sink.warnings;
   free(row);
   jpeg_destroy_decompress(&cinfo);
-  return CIC_STATUS_OK;
+  return CVA_STATUS_OK;
 }

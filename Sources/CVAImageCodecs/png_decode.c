@@ -17,7 +17,7 @@ typedef struct {
 static void read_bytes(png_structp png, png_bytep out, size_t count) {
   png_reader *reader = (png_reader *)png_get_io_ptr(png);
   if (count > reader->size - reader->position) {
-    reader->status = CIC_STATUS_TRUNCATED;
+    reader->status = CVA_STATUS_TRUNCATED;
     png_error(png, "file ends early");
   }
   memcpy(out, reader->data + reader->position, count);
@@ -26,11 +26,11 @@ static void read_bytes(png_structp png, png_bytep out, size_t count) {
 
 static void on_error(png_structp png, png_const_charp text) {
   png_reader *reader = (png_reader *)png_get_error_ptr(png);
-  if (reader->status == CIC_STATUS_OK) reader->status = CIC_STATUS_CORRUPT;
+  if (reader->status == CVA_STATUS_OK) reader->status = CVA_STATUS_CORRUPT;
   if (reader->warning[0])
-    cic_set_message(reader->message, "%s (%s)", text, reader->warning);
+    cva_set_message(reader->message, "%s (%s)", text, reader->warning);
   else
-    cic_set_message(reader->message, "%s", text);
+    cva_set_message(reader->message, "%s", text);
   png_longjmp(png, 1);
 }
 
@@ -41,14 +41,14 @@ static void on_warning(png_structp png, png_const_charp text) {
   if (!reader->warning[0]) snprintf(reader->warning, sizeof reader->warning, "%s", text);
 }
 
-int32_t cic_png_decode(const uint8_t *data, size_t size, const cic_limits *limits,
-                       int32_t keep16, cic_image *out, char *message) {
+int32_t cva_png_decode(const uint8_t *data, size_t size, const cva_limits *limits,
+                       int32_t keep16, cva_image *out, char *message) {
   memset(out, 0, sizeof *out);
-  png_reader reader = {data, size, 0, CIC_STATUS_OK, message, {0}};
+  png_reader reader = {data, size, 0, CVA_STATUS_OK, message, {0}};
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &reader, on_error, on_warning);
   if (!png) {
-    cic_set_message(message, "out of memory");
-    return CIC_STATUS_NO_MEMORY;
+    cva_set_message(message, "out of memory");
+    return CVA_STATUS_NO_MEMORY;
   }
   png_infop info = png_create_info_struct(png);
   // volatile: these change after setjmp and are read after a longjmp.
@@ -60,10 +60,10 @@ int32_t cic_png_decode(const uint8_t *data, size_t size, const cic_limits *limit
     free(pixels);
     png_destroy_read_struct(&png, info ? &info : NULL, NULL);
     if (!had_info) {
-      cic_set_message(message, "out of memory");
-      return CIC_STATUS_NO_MEMORY;
+      cva_set_message(message, "out of memory");
+      return CVA_STATUS_NO_MEMORY;
     }
-    return reader.status == CIC_STATUS_OK ? CIC_STATUS_CORRUPT : reader.status;
+    return reader.status == CVA_STATUS_OK ? CVA_STATUS_CORRUPT : reader.status;
   }
   png_set_read_fn(png, &reader, read_bytes);
   png_set_user_limits(png, limits->max_side, limits->max_side);
@@ -73,7 +73,7 @@ int32_t cic_png_decode(const uint8_t *data, size_t size, const cic_limits *limit
   int bit_depth = 0, color_type = 0, interlace = 0;
   png_get_IHDR(png, info, &width, &height, &bit_depth, &color_type, &interlace, NULL, NULL);
   if ((uint64_t)width * height > limits->max_pixels) {
-    reader.status = CIC_STATUS_TOO_LARGE;
+    reader.status = CVA_STATUS_TOO_LARGE;
     png_error(png, "image has too many pixels");
   }
   // Expand palette to RGB, gray below 8 bits to 8, and tRNS to an alpha channel; no gamma.
@@ -95,13 +95,13 @@ int32_t cic_png_decode(const uint8_t *data, size_t size, const cic_limits *limit
   size_t row_bytes = png_get_rowbytes(png, info);
   uint64_t total = (uint64_t)row_bytes * height;
   if (total > limits->max_decoded_bytes) {
-    reader.status = CIC_STATUS_TOO_LARGE;
+    reader.status = CVA_STATUS_TOO_LARGE;
     png_error(png, "decoded image would exceed the byte limit");
   }
   pixels = malloc(total ? total : 1);
   rows = malloc(sizeof(png_bytep) * height);
   if (!pixels || !rows) {
-    reader.status = CIC_STATUS_NO_MEMORY;
+    reader.status = CVA_STATUS_NO_MEMORY;
     png_error(png, "out of memory");
   }
   for (png_uint_32 y = 0; y < height; y++) rows[y] = pixels + (size_t)y * row_bytes;
@@ -117,7 +117,7 @@ int32_t cic_png_decode(const uint8_t *data, size_t size, const cic_limits *limit
   out->bits_per_sample = bits;
   out->pixels = pixels;
   out->byte_count = (size_t)total;
-  return CIC_STATUS_OK;
+  return CVA_STATUS_OK;
 }
 
-void cic_free(void *pointer) { free(pointer); }
+void cva_free(void *pointer) { free(pointer); }

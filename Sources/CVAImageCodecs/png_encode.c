@@ -31,7 +31,7 @@ static void flush_bytes(png_structp png) { (void)png; }
 static void on_encode_error(png_structp png, png_const_charp text) {
   png_writer *writer = (png_writer *)png_get_error_ptr(png);
   writer->failed = 1;
-  cic_set_message(writer->message, "%s", text);
+  cva_set_message(writer->message, "%s", text);
   png_longjmp(png, 1);
 }
 
@@ -40,22 +40,22 @@ static void on_encode_warning(png_structp png, png_const_charp text) {
   (void)text;
 }
 
-int32_t cic_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
+int32_t cva_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
                        uint32_t channels, const char *const *keys,
                        const char *const *values, size_t text_count, int32_t level,
-                       cic_buffer *out, char *message) {
+                       cva_buffer *out, char *message) {
   static const int color_types[] = {PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
                                     PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
   memset(out, 0, sizeof *out);
   if (channels < 1 || channels > 4 || width == 0 || height == 0) {
-    cic_set_message(message, "cannot encode %ux%u pixels with %u channels", width, height, channels);
-    return CIC_STATUS_FAILED;
+    cva_set_message(message, "cannot encode %ux%u pixels with %u channels", width, height, channels);
+    return CVA_STATUS_FAILED;
   }
   png_writer writer = {NULL, 0, 0, 0, message};
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &writer, on_encode_error, on_encode_warning);
   if (!png) {
-    cic_set_message(message, "out of memory");
-    return CIC_STATUS_NO_MEMORY;
+    cva_set_message(message, "out of memory");
+    return CVA_STATUS_NO_MEMORY;
   }
   png_infop info = png_create_info_struct(png);
   png_bytep *volatile rows = NULL;
@@ -65,8 +65,8 @@ int32_t cic_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
     free(texts);
     free(writer.bytes);
     png_destroy_write_struct(&png, info ? &info : NULL);
-    if (!info) cic_set_message(message, "out of memory");
-    return info ? CIC_STATUS_FAILED : CIC_STATUS_NO_MEMORY;
+    if (!info) cva_set_message(message, "out of memory");
+    return info ? CVA_STATUS_FAILED : CVA_STATUS_NO_MEMORY;
   }
   png_set_write_fn(png, &writer, write_bytes, flush_bytes);
   png_set_compression_level(png, level < 0 ? 0 : level > 9 ? 9 : level);
@@ -107,5 +107,5 @@ int32_t cic_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
   png_destroy_write_struct(&png, &info);
   out->bytes = writer.bytes;
   out->count = writer.count;
-  return CIC_STATUS_OK;
+  return CVA_STATUS_OK;
 }

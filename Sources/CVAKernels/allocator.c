@@ -6,7 +6,7 @@
 #include <malloc.h>
 #endif
 
-void ck_keep_freed_memory(size_t mmap_threshold, size_t trim_threshold) {
+void cva_keep_freed_memory(size_t mmap_threshold, size_t trim_threshold) {
 #if defined(__GLIBC__)
   mallopt(M_MMAP_THRESHOLD, (int)mmap_threshold);
   mallopt(M_TRIM_THRESHOLD, (int)trim_threshold);

@@ -160,7 +160,7 @@ static void kernel_avx512(size_t kc, const float *a, const float *b, float *c, s
 #endif
 
 // Chosen by CPU detection: AVX-512 where the CPU has it, else AVX2+FMA, else portable C.
-// CK_SGEMM_KERNEL=portable|avx2 in the environment forces a lower level (for tests).
+// CVA_SGEMM_KERNEL=portable|avx2 in the environment forces a lower level (for tests).
 static micro_kernel kernel_up_to(int limit) {
   micro_kernel portable = {kernel_portable, MR, NR, 96, KC, 0};
 #if defined(__x86_64__)
@@ -172,7 +172,7 @@ static micro_kernel kernel_up_to(int limit) {
 }
 
 static micro_kernel select_kernel(void) {
-  const char *forced = getenv("CK_SGEMM_KERNEL");
+  const char *forced = getenv("CVA_SGEMM_KERNEL");
   return kernel_up_to(forced ? (strcmp(forced, "portable") == 0 ? 0 : strcmp(forced, "avx2") == 0 ? 1 : 2) : 2);
 }
 
@@ -186,7 +186,7 @@ static micro_kernel chosen_kernel(void) {
   return kernel;
 }
 
-int ck_sgemm_kernel_level(void) { return chosen_kernel().level; }
+int cva_sgemm_kernel_level(void) { return chosen_kernel().level; }
 
 
 static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
@@ -225,19 +225,19 @@ static inline void prefetch_lines(prefetch_cursor *cursor, size_t lines) {
   }
 }
 
-void ck_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+void cva_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
               const float *a, size_t lda, const float *b, size_t ldb, float beta,
               float *c, size_t ldc) {
   sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, NULL, c, ldc);
 }
 
-void ck_sgemm_bias(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+void cva_sgemm_bias(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                    const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
                    float *c, size_t ldc) {
   sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc);
 }
 
-int ck_sgemm_at_level(int level, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+int cva_sgemm_at_level(int level, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                       const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
                       float *c, size_t ldc) {
   micro_kernel kernel = kernel_up_to(level);
@@ -279,14 +279,14 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
       for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < n; j++) c[i * ldc + j] = bias ? bias[j] : 0;
     }
-    ck_sgemm_reference(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, 1, c, ldc);
+    cva_sgemm_reference(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, 1, c, ldc);
     return;
   }
   for (size_t jc = 0; jc < n; jc += nc_step) {
     size_t nc = n - jc < nc_step ? n - jc : nc_step;
     for (size_t pc = 0; pc < k; pc += kcb) {
       size_t kc = k - pc < kcb ? k - pc : kcb;
-      ck_pack_b(trans_b, kc, nc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, nrk, kernel.level >= 1, packed_b);
+      cva_pack_b(trans_b, kc, nc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, nrk, kernel.level >= 1, packed_b);
       // The block packed next: the next depth slice, else the first slice of the next columns.
       size_t next_jc = pc + kcb < k ? jc : jc + nc_step, next_pc = pc + kcb < k ? pc + kcb : 0;
       prefetch_cursor cursor = prefetch_block(b, 0, 0, 0);
@@ -301,7 +301,7 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
       }
       for (size_t ic = 0; ic < m; ic += MC) {
         size_t mc = m - ic < MC ? m - ic : MC;
-        ck_pack_a(trans_a, mc, kc, alpha, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, mrk, kernel.level >= 1, packed_a);
+        cva_pack_a(trans_a, mc, kc, alpha, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, mrk, kernel.level >= 1, packed_a);
         for (size_t jr = 0; jr < nc; jr += nrk) {
           size_t nr = nc - jr < nrk ? nc - jr : nrk;
           for (size_t ir = 0; ir < mc; ir += mrk) {
@@ -318,7 +318,7 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
   free(packed_b);
 }
 
-void ck_sgemm_reference(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+void cva_sgemm_reference(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                         const float *a, size_t lda, const float *b, size_t ldb, float beta,
                         float *c, size_t ldc) {
   for (size_t i = 0; i < m; i++) {

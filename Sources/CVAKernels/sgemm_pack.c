@@ -52,7 +52,7 @@ static void pack_a_panel12_avx2(size_t kc, float alpha, const float *a, size_t l
 #endif
 
 // Packs rows [0, mc) x columns [0, kc) of alpha * op(A) into MR-row panels, zero-padded.
-void ck_pack_a(int trans, size_t mc, size_t kc, float alpha, const float *a, size_t lda, size_t mr, int fast_transpose, float *out) {
+void cva_pack_a(int trans, size_t mc, size_t kc, float alpha, const float *a, size_t lda, size_t mr, int fast_transpose, float *out) {
   for (size_t i0 = 0; i0 < mc; i0 += mr) {
     size_t rows = mc - i0 < mr ? mc - i0 : mr;
 #if defined(__x86_64__)
@@ -127,7 +127,7 @@ static void pack_b_panel_transposed_avx2(size_t kc, const float *b, size_t ldb, 
 #endif
 
 // Packs rows [0, kc) x columns [0, nc) of op(B) into NR-column panels, zero-padded.
-void ck_pack_b(int trans, size_t kc, size_t nc, const float *b, size_t ldb, size_t nr, int fast_transpose, float *out) {
+void cva_pack_b(int trans, size_t kc, size_t nc, const float *b, size_t ldb, size_t nr, int fast_transpose, float *out) {
   for (size_t j0 = 0; j0 < nc; j0 += nr) {
     size_t cols = nc - j0 < nr ? nc - j0 : nr;
     if (trans) {

@@ -1,14 +1,14 @@
 // Internal to CVAKernels (not in include/, so not part of the module's interface).
-#ifndef CKERNELS_SGEMM_PACK_H
-#define CKERNELS_SGEMM_PACK_H
+#ifndef CVAKERNELS_SGEMM_PACK_H
+#define CVAKERNELS_SGEMM_PACK_H
 
 #include <stddef.h>
 
 /// Packs rows [0, mc) x columns [0, kc) of alpha * op(A) (op = transpose when `trans`) into
 /// mr-row panels, zero-padded; `fast_transpose` allows the AVX2 register-transposed path.
-void ck_pack_a(int trans, size_t mc, size_t kc, float alpha, const float *a, size_t lda, size_t mr, int fast_transpose, float *out);
+void cva_pack_a(int trans, size_t mc, size_t kc, float alpha, const float *a, size_t lda, size_t mr, int fast_transpose, float *out);
 
 /// Packs rows [0, kc) x columns [0, nc) of op(B) into nr-column panels, zero-padded.
-void ck_pack_b(int trans, size_t kc, size_t nc, const float *b, size_t ldb, size_t nr, int fast_transpose, float *out);
+void cva_pack_b(int trans, size_t kc, size_t nc, const float *b, size_t ldb, size_t nr, int fast_transpose, float *out);
 
 #endif

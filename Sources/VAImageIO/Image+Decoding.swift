@@ -74,12 +74,12 @@ extension Image {
       throw .unsupportedFormat(path: name, signature: Array(bytes.prefix(8)))
     }
     let limits = options.limits
-    var cLimits = cic_limits(
+    var cLimits = cva_limits(
       max_pixels: UInt64(limits.maxPixels), max_side: UInt32(clamping: limits.maxSide),
       max_decoded_bytes: UInt64(limits.maxDecodedBytes), max_scans: UInt32(clamping: limits.maxJPEGScans),
       accept_partial: options.acceptPartial ? 1 : 0)
-    var image = cic_image()
-    var message = [CChar](repeating: 0, count: Int(CIC_MESSAGE_CAPACITY))
+    var image = cva_image()
+    var message = [CChar](repeating: 0, count: Int(CVA_MESSAGE_CAPACITY))
     var orientation: Int?
     // withUnsafeBytes does not carry typed throws, so the closure returns a Result.
     let outcome = bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Result<Int32, ImageIOError> in
@@ -88,14 +88,14 @@ extension Image {
         switch format {
         case .png:
           try checkChunks(raw, name: name, limits: limits)
-          return cic_png_decode(base, raw.count, &cLimits, keep16 ? 1 : 0, &image, &message)
+          return cva_png_decode(base, raw.count, &cLimits, keep16 ? 1 : 0, &image, &message)
         case .jpeg:
           let walk = try checkMarkers(raw, name: name, limits: limits)
           orientation = walk.orientation
-          let status = cic_jpeg_decode(base, raw.count, &cLimits, &image, &message)
+          let status = cva_jpeg_decode(base, raw.count, &cLimits, &image, &message)
           // libjpeg reports a file cut inside its headers as a structure error; the walk
           // knows the data simply stopped.
-          if status == CIC_STATUS_CORRUPT, !walk.complete {
+          if status == CVA_STATUS_CORRUPT, !walk.complete {
             throw .truncated(path: name, format: .jpeg, reason: "file ends before the image does (\(String(cString: message)))")
           }
           return status
@@ -103,7 +103,7 @@ extension Image {
       }
     }
     let status = try outcome.get()
-    defer { cic_free(image.pixels) }
+    defer { cva_free(image.pixels) }
     try check(status, message: message, name: name, format: format)
     let pixels = [UInt8](UnsafeRawBufferPointer(start: image.pixels, count: image.byte_count))
     return Decoded(
@@ -140,12 +140,12 @@ extension Image {
 
   /// The one place a shim status becomes an `ImageIOError`.
   static func check(_ status: Int32, message: [CChar], name: String, format: ImageFormat) throws(ImageIOError) {
-    guard status != CIC_STATUS_OK else { return }
+    guard status != CVA_STATUS_OK else { return }
     let reason = String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
     switch status {
-    case CIC_STATUS_TRUNCATED: throw .truncated(path: name, format: format, reason: reason)
-    case CIC_STATUS_UNSUPPORTED: throw .unsupported(path: name, format: format, reason: reason)
-    case CIC_STATUS_TOO_LARGE, CIC_STATUS_NO_MEMORY: throw .tooLarge(path: name, format: format, reason: reason)
+    case CVA_STATUS_TRUNCATED: throw .truncated(path: name, format: format, reason: reason)
+    case CVA_STATUS_UNSUPPORTED: throw .unsupported(path: name, format: format, reason: reason)
+    case CVA_STATUS_TOO_LARGE, CVA_STATUS_NO_MEMORY: throw .tooLarge(path: name, format: format, reason: reason)
     default: throw .corrupt(path: name, format: format, reason: reason)
     }
   }

@@ -17,8 +17,8 @@ extension Image {
   /// others (file and class names in any script) as UTF-8 iTXt, since tEXt is Latin-1. Keys
   /// are 1-79 Latin-1 characters; used to record the parameters that made a figure.
   public func pngData(text: [(key: String, value: String)] = [], compression: PNGCompression = .fast) throws(ImageIOError) -> [UInt8] {
-    var buffer = cic_buffer()
-    var message = [CChar](repeating: 0, count: Int(CIC_MESSAGE_CAPACITY))
+    var buffer = cva_buffer()
+    var message = [CChar](repeating: 0, count: Int(CVA_MESSAGE_CAPACITY))
     // strdup'd so the C strings outlive the call; freed below.
     let keys = text.map { strdup($0.key) }
     let values = text.map { strdup($0.value) }
@@ -28,13 +28,13 @@ extension Image {
     }
     let status = keys.map { UnsafePointer($0) }.withUnsafeBufferPointer { keyPointers in
       values.map { UnsafePointer($0) }.withUnsafeBufferPointer { valuePointers in
-        cic_png_encode(
+        cva_png_encode(
           pixels, UInt32(width), UInt32(height), UInt32(channels),
           keyPointers.baseAddress, valuePointers.baseAddress, text.count, compression.rawValue, &buffer, &message)
       }
     }
-    defer { cic_free(buffer.bytes) }
-    guard status == CIC_STATUS_OK else {
+    defer { cva_free(buffer.bytes) }
+    guard status == CVA_STATUS_OK else {
       throw .writeFailed(path: "<memory>", reason: "PNG encoder: " + String(cString: message))
     }
     return [UInt8](UnsafeBufferPointer(start: buffer.bytes, count: buffer.count))

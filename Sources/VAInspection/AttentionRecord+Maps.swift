@@ -1,6 +1,8 @@
 /// Which heads a map is drawn from.
 public enum HeadSelection: Sendable, Equatable {
+  /// One head's weights, by index from 0.
   case head(Int)
+  /// Every head's weights combined element-wise by `HeadFusion`.
   case fused(HeadFusion)
 }
 

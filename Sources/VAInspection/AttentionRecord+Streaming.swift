@@ -14,7 +14,8 @@ public enum AttentionCapture: Sendable, Equatable {
 extension VisionTransformer {
   /// Runs the model on one normalised image `[3, H, W]` without gradients, keeping the
   /// attention `capture` asks for. With `.rows` the forward runs tiled, so no layer ever
-  /// holds a `[T, T]` matrix.
+  /// holds a `[T, T]` matrix. Either record keeps the attention-pooling head's weights
+  /// (`pool`, `[poolHeads, 1, N]`) when the model has one.
   /// - Precondition: `.rows` tokens lie in `0..<T` for this image's grid.
   public func inspect(_ image: Tensor, capture: AttentionCapture) -> (output: Output, attention: AttentionRecord) {
     let c = configuration
@@ -26,7 +27,7 @@ extension VisionTransformer {
       let output = withGradientsDisabled { self(image, recordAttention: true) }
       let record = AttentionRecord(
         layers: output.attention.map(\.scalars), heads: c.headCount, prefixTokens: c.prefixTokens,
-        hasClassToken: c.classToken, gridWidth: gw, gridHeight: gh)
+        hasClassToken: c.classToken, gridWidth: gw, gridHeight: gh, pool: output.poolAttention?.scalars)
       return (output, record)
     case .rows(let tokens, let keepQueriesKeys):
       precondition(tokens.allSatisfy { (0..<t).contains($0) }, "attention rows \(tokens) outside 0..<\(t)")
@@ -41,7 +42,8 @@ extension VisionTransformer {
       }
       let record = AttentionRecord(
         rows: rows, rowTokens: tokens, queriesKeys: queriesKeys, headDimension: keepQueriesKeys ? d : 0,
-        heads: c.headCount, prefixTokens: c.prefixTokens, hasClassToken: c.classToken, gridWidth: gw, gridHeight: gh)
+        heads: c.headCount, prefixTokens: c.prefixTokens, hasClassToken: c.classToken, gridWidth: gw, gridHeight: gh,
+        pool: output.poolAttention?.scalars)
       return (output, record)
     }
   }

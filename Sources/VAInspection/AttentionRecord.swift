@@ -2,6 +2,7 @@ import VATensorCore
 
 /// How the heads of one layer are combined into a single map.
 public enum HeadFusion: String, CaseIterable, Sendable {
+  /// The element-wise mean, maximum or minimum over the heads (vit-explain's `head_fusion`).
   case mean, max, min
 }
 
@@ -20,13 +21,17 @@ public struct AttentionRecord: Sendable {
   /// `layers[l]` is `[heads, R, T]` row-major: row = query token (`rowTokens[r]`, or `r`
   /// itself in a full record, where R = T), column = key token.
   public var layers: [[Float]]
+  /// Attention heads per layer.
   public let heads: Int
+  /// Tokens `T` per layer: `prefixTokens` plus the patches.
   public let tokens: Int
   /// Tokens before the patches: class token plus registers.
   public let prefixTokens: Int
   /// Whether token 0 is a class token.
   public let hasClassToken: Bool
+  /// Patch columns of the image.
   public let gridWidth: Int
+  /// Patch rows of the image.
   public let gridHeight: Int
   /// The query tokens of the stored rows, or nil when every row is stored.
   public let rowTokens: [Int]?
@@ -35,25 +40,34 @@ public struct AttentionRecord: Sendable {
   public let queriesKeys: [[Float]]
   /// Channels per head of `queriesKeys` (0 without them).
   public let headDimension: Int
+  /// The attention-pooling head's weights `[poolHeads, 1, N]` over the patches, when the
+  /// model pools by attention (timm's `AttentionPoolLatent`, `global_pool='map'`; SigLIP's
+  /// head), else nil. Its one learned query reads the patches only, so the row has no prefix
+  /// columns; read it through `poolMap(_:)` (`AttentionRecord+Pool.swift`).
+  public let pool: [Float]?
 
   /// A full record: `layers[l]` is `[heads, T, T]`.
-  public init(layers: [[Float]], heads: Int, prefixTokens: Int, hasClassToken: Bool, gridWidth: Int, gridHeight: Int) {
+  /// `pool` is the attention-pooling head's `[poolHeads, 1, N]`, when the model has one.
+  public init(layers: [[Float]], heads: Int, prefixTokens: Int, hasClassToken: Bool, gridWidth: Int, gridHeight: Int,
+              pool: [Float]? = nil) {
     let tokens = prefixTokens + gridWidth * gridHeight
     self.init(layers: layers, rowTokens: nil, queriesKeys: [], headDimension: 0, heads: heads, tokens: tokens,
-              prefixTokens: prefixTokens, hasClassToken: hasClassToken, gridWidth: gridWidth, gridHeight: gridHeight)
+              prefixTokens: prefixTokens, hasClassToken: hasClassToken, gridWidth: gridWidth, gridHeight: gridHeight, pool: pool)
   }
 
   /// A rows record: `layers[l]` is `[heads, R, T]` for the query tokens `rowTokens`;
-  /// `queriesKeys` (each `[T, 2·heads·headDimension]`) may be empty.
+  /// `queriesKeys` (each `[T, 2·heads·headDimension]`) may be empty; `pool` as in the full
+  /// record (the pooling head's weights are small, so a rows record keeps them whole).
   public init(rows layers: [[Float]], rowTokens: [Int], queriesKeys: [[Float]] = [], headDimension: Int = 0, heads: Int,
-              prefixTokens: Int, hasClassToken: Bool, gridWidth: Int, gridHeight: Int) {
+              prefixTokens: Int, hasClassToken: Bool, gridWidth: Int, gridHeight: Int, pool: [Float]? = nil) {
     let tokens = prefixTokens + gridWidth * gridHeight
     self.init(layers: layers, rowTokens: rowTokens, queriesKeys: queriesKeys, headDimension: headDimension, heads: heads,
-              tokens: tokens, prefixTokens: prefixTokens, hasClassToken: hasClassToken, gridWidth: gridWidth, gridHeight: gridHeight)
+              tokens: tokens, prefixTokens: prefixTokens, hasClassToken: hasClassToken, gridWidth: gridWidth, gridHeight: gridHeight,
+              pool: pool)
   }
 
   private init(layers: [[Float]], rowTokens: [Int]?, queriesKeys: [[Float]], headDimension: Int, heads: Int, tokens: Int,
-               prefixTokens: Int, hasClassToken: Bool, gridWidth: Int, gridHeight: Int) {
+               prefixTokens: Int, hasClassToken: Bool, gridWidth: Int, gridHeight: Int, pool: [Float]?) {
     let rows = rowTokens?.count ?? tokens
     for (l, layer) in layers.enumerated() {
       precondition(layer.count == heads * rows * tokens, "layer \(l) has \(layer.count) weights, expected \(heads)x\(rows)x\(tokens)")
@@ -64,6 +78,8 @@ public struct AttentionRecord: Sendable {
       precondition(qk.count == tokens * 2 * heads * headDimension, "queries and keys hold \(qk.count) values, expected \(tokens)x2x\(heads)x\(headDimension)")
     }
     precondition(!hasClassToken || prefixTokens >= 1, "a class token is a prefix token")
+    let n = gridWidth * gridHeight
+    precondition(pool.map { !$0.isEmpty && $0.count % n == 0 } ?? true, "pooling weights hold \(pool?.count ?? 0) values, not [heads, 1, \(n)]")
     self.layers = layers
     self.heads = heads
     self.tokens = tokens
@@ -74,8 +90,10 @@ public struct AttentionRecord: Sendable {
     self.rowTokens = rowTokens
     self.queriesKeys = queriesKeys
     self.headDimension = headDimension
+    self.pool = pool
   }
 
+  /// Patches `N = gridWidth · gridHeight`, the tokens after the prefix.
   public var patchCount: Int { gridWidth * gridHeight }
 
   /// Whether every row of every layer is stored.

@@ -1,14 +1,20 @@
 /// One layer of a CNN stack, as far as its receptive field is concerned.
 public struct ConvLayerSpec: Sendable, Equatable, CustomStringConvertible {
+  /// Whether the layer convolves or pools; both grow the receptive field alike.
   public enum Kind: String, Sendable { case conv, pool }
 
+  /// Convolution or pooling (the spec's `conv` or `pool`).
   public var kind: Kind
+  /// The kernel side `k` in input positions, before dilation.
   public var kernel: Int
+  /// The step `s` between output positions.
   public var stride: Int
   /// Zeros added before the first input position (left / top).
   public var padding: Int
+  /// The spacing `d` between kernel taps (1 for a dense kernel).
   public var dilation: Int
 
+  /// A layer; a precondition checks that kernel, stride and dilation are positive and padding is not negative.
   public init(_ kind: Kind, kernel: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1) {
     precondition(kernel > 0 && stride > 0 && padding >= 0 && dilation > 0, "invalid layer k\(kernel) s\(stride) p\(padding) d\(dilation)")
     self.kind = kind
@@ -28,30 +34,6 @@ public struct ConvLayerSpec: Sendable, Equatable, CustomStringConvertible {
     if padding != 0 { text += "p\(padding)" }
     if dilation != 1 { text += "d\(dilation)" }
     return text
-  }
-}
-
-/// Errors in a user-typed CNN spec.
-public enum ConvSpecError: Error, Equatable, CustomStringConvertible {
-  case empty
-  case badLayer(index: Int, text: String, reason: String)
-  case unknownPreset(String)
-  case tooManyLayers(count: Int, limit: Int)
-  case fieldTooLarge(index: Int, text: String, quantity: String, limit: Int)
-
-  public var description: String {
-    switch self {
-    case .empty:
-      "CNN spec is empty: give a preset (\(ConvStack.presetNames.joined(separator: ", "))) or layers like conv3p1,pool2s2"
-    case .badLayer(let index, let text, let reason):
-      "CNN spec layer \(index + 1) '\(text)': \(reason); expected conv{k}[s{s}][p{p}][d{d}] or pool{k}[s{s}][p{p}]"
-    case .unknownPreset(let name):
-      "unknown CNN '\(name)': give a preset (\(ConvStack.presetNames.joined(separator: ", "))) or layers like conv3p1,pool2s2"
-    case .tooManyLayers(let count, let limit):
-      "CNN spec has \(count) layers; at most \(limit) are allowed"
-    case .fieldTooLarge(let index, let text, let quantity, let limit):
-      "CNN spec layer \(index + 1) '\(text)': the receptive field's \(quantity) exceeds \(limit) pixels, the limit"
-    }
   }
 }
 

@@ -18,6 +18,7 @@ public struct ConvNetGradCAM: Sendable, Equatable {
   public var probability: Double
   /// The feature map's size: `map` is `[gridHeight · gridWidth]`, row-major.
   public var gridWidth: Int
+  /// The feature map's height in positions.
   public var gridHeight: Int
   /// `relu(Σ_k w_k A_k)` over the feature map, before normalisation and upsampling.
   public var map: [Float]

@@ -5,9 +5,12 @@ import Foundation
 /// Residual networks are modelled by their longest path (every 3×3 conv of every unit, in
 /// order), which is what bounds their receptive field; 1×1 convs and shortcuts add nothing.
 public struct ConvStack: Sendable, Equatable {
+  /// The preset's name, or the spec text it was parsed from.
   public var name: String
+  /// The layers from input to output.
   public var layers: [ConvLayerSpec]
 
+  /// A stack from its layers, unchecked (`init(parsing:)` checks a user's spec).
   public init(name: String, layers: [ConvLayerSpec]) {
     self.name = name
     self.layers = layers
@@ -41,6 +44,7 @@ public struct ConvStack: Sendable, Equatable {
     _ = try ReceptiveField.checkedPerLayer(self)
   }
 
+  /// The names `preset(_:)` knows, in the order help texts list them.
   public static let presetNames = ["vgg16", "alexnet", "resnet50", "resnet50-tfslim"]
 
   /// VGG-16 up to pool5; torchvision's AlexNet up to its last pool; ResNet-50 in torchvision's

@@ -6,6 +6,7 @@ public struct MeasuredReceptiveField: Sendable {
   /// `|∂ unit / ∂ input|` averaged over input channels and images, normalised to sum to 1,
   /// `[size, size]` row-major over the input.
   public let field: [Double]
+  /// The side of the square input, in pixels.
   public let size: Int
 
   /// Builds `stack` as a CNN with random He-initialised weights (`channels` maps per conv,

@@ -7,11 +7,18 @@ import VATensorCore
 /// Square kernels, strides, paddings and dilations only (all this toolkit's CNNs use).
 /// Parameter names match `nn.Conv2d`'s `state_dict`: `weight`, `bias`.
 public struct Conv2D: ParameterContainer, Sendable {
+  /// The kernels, `[C_out, C_in / groups, k, k]` (`nn.Conv2d.weight`).
   public var weight: Tensor
+  /// The bias, `[C_out]`, or nil for a convolution without one (before a batch norm).
   public var bias: Tensor?
+  /// The step between output positions, in pixels, along both axes.
   public let stride: Int
+  /// Zero padding added on every side, in pixels.
   public let padding: Int
+  /// The spacing between kernel taps (1 for a dense kernel).
   public let dilation: Int
+  /// The number of channel groups: each output channel sees `C_in / groups` input channels
+  /// (one for a depthwise convolution, `groups = C_in`).
   public let groups: Int
 
   /// A layer from existing tensors (e.g. a checkpoint).
@@ -42,16 +49,21 @@ public struct Conv2D: ParameterContainer, Sendable {
       bias: bias ? Tensor.zeros([outputs]) : nil, stride: stride, padding: padding, dilation: dilation, groups: groups)
   }
 
+  /// Input channels `C_in`.
   public var inputs: Int { weight.shape[1] * groups }
+  /// Output channels `C_out`.
   public var outputs: Int { weight.shape[0] }
+  /// The side `k` of the square kernel.
   public var kernel: Int { weight.shape[2] }
 
+  /// The convolution of `x`, `[N, C_in, H, W]` → `[N, C_out, H_out, W_out]`.
   public func callAsFunction(_ x: Tensor) -> Tensor {
     precondition(x.rank == 4 && x.shape[1] == inputs, "Conv2D expects [N, \(inputs), H, W], got \(x.shape)")
     return conv2d(x, weight: weight, bias: bias, stride: (stride, stride), padding: (padding, padding),
                   dilation: (dilation, dilation), groups: groups)
   }
 
+  /// `weight` and, if present, `bias`, under PyTorch's state-dict names.
   public var namedParameters: [(name: String, tensor: Tensor)] {
     [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
   }

@@ -9,13 +9,18 @@ import VATensorCore
 /// concatenated and projected. Reference: Vaswani et al. 2017 §3.2.2; matches
 /// `timm.layers.Attention` (fused `qkv` rows ordered q, k, v; each split head-major).
 public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
-  public var qkv: Linear        // C -> 3C
-  public var projection: Linear // C -> C
+  /// The fused query, key and value projection, C → 3C, rows ordered q, k, v (timm's `qkv`).
+  public var qkv: Linear
+  /// The output projection of the concatenated heads, C → C (timm's `proj`).
+  public var projection: Linear
+  /// The number of heads; each is `channels / headCount` wide.
   public let headCount: Int
   /// LayerNorm on the merged heads before the projection (timm's `scale_attn_inner`,
   /// EVA-02 CLIP's sub-LN), or nil.
   public var innerNorm: LayerNorm? = nil
 
+  /// A layer from its projections; preconditions check that `qkv` is `[3C, C]` and that `C`
+  /// divides into `headCount` heads.
   public init(qkv: Linear, projection: Linear, headCount: Int) {
     let channels = projection.outputs
     precondition(qkv.outputs == 3 * channels && qkv.inputs == channels, "qkv \(qkv.weight.shape) must be [3C, C] for C = \(channels)")
@@ -30,9 +35,13 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
   /// tiled / plain 1.2 at T = 197, 0.8 at 785, 0.5 at 3137.
   public static let tiledFromTokens = 384
 
+  /// The token width `C`.
   public var channels: Int { projection.outputs }
+  /// The width `d = C / heads` of one head; scores are scaled by `1/√d`.
   public var headDimension: Int { channels / headCount }
 
+  /// The attended tokens and, with `record`, the attention weights.
+  ///
   /// - Parameters:
   ///   - x: `[T, C]`, or a batch `[B, T, C]`.
   ///   - mask: additive `[T, T]` mask (0 keep, −∞ drop), or nil for full attention.
@@ -90,6 +99,7 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
     return (projection(innerNorm.map { $0(merged) } ?? merged), recorded)
   }
 
+  /// Parameters under timm's names: `qkv.*`, `norm.*` (the inner norm), `proj.*`.
   public var namedParameters: [(name: String, tensor: Tensor)] {
     prefixed("qkv", qkv) + (innerNorm.map { prefixed("norm", $0) } ?? []) + prefixed("proj", projection)
   }

@@ -8,11 +8,16 @@ import VATensorCore
 /// for its pair); the first `prefixTokens` tokens (class, registers) are not rotated.
 /// Reference: timm's `apply_rot_embed_cat(…, half=False)` as `EvaAttention` uses it.
 public struct RotaryEmbedding: Sendable {
+  /// cos θ per patch and head channel, `[N, d]` row-major.
   public var cos: [Float]
+  /// sin θ per patch and head channel, `[N, d]` row-major.
   public var sin: [Float]
+  /// The head width `d`; even, since channels turn in pairs.
   public let headDimension: Int
+  /// Tokens before the patches (class, registers), left unrotated.
   public let prefixTokens: Int
 
+  /// An embedding from its tables, both `[N, d]`; a precondition checks that they fit `d`.
   public init(cos: [Float], sin: [Float], headDimension: Int, prefixTokens: Int) {
     precondition(cos.count == sin.count && cos.count % headDimension == 0 && headDimension % 2 == 0,
                  "rotary tables of \(cos.count) and \(sin.count) values do not fit head dimension \(headDimension)")

@@ -30,16 +30,30 @@ public struct SAGANAttention: ParameterContainer, Sendable {
     case full
   }
 
-  public var query: Linear   // C -> C/ratio
-  public var key: Linear     // C -> C/ratio
-  public var value: Linear   // C -> C/2, C/ratio or C
-  public var output: Linear? // value width -> C
-  public var gamma: Tensor   // [1], starts at 0
+  /// The query projection `W_f`, C → C/ratio (BigGAN's `theta`).
+  public var query: Linear
+  /// The key projection `W_g`, C → C/ratio (BigGAN's `phi`).
+  public var key: Linear
+  /// The value projection `W_h`: C → C/2 (`.bigGAN`), C/ratio (`.paper`) or C (`.full`).
+  public var value: Linear
+  /// The output projection `W_o`, value width → C, or nil for `.full`.
+  public var output: Linear?
+  /// The residual scale γ, `[1]`; starts at 0, so a fresh module is the identity.
+  public var gamma: Tensor
   /// 2×2 max pooling of keys and values (BigGAN), a quarter of the key positions.
   public var poolsKeys: Bool
   /// Power-iteration state per projection when spectral normalisation is on.
   public var spectralNorms: [SpectralNorm]?
 
+  /// A fresh module: projections from timm's truncated normal (std 0.02), no biases, γ = 0.
+  ///
+  /// - Parameters:
+  ///   - channels: the feature map's channels `C`; divisible by `ratio` and by 2.
+  ///   - ratio: the channel reduction of queries and keys (8 in SAGAN and BigGAN).
+  ///   - valueForm: how values are projected.
+  ///   - poolsKeys: 2×2 max pooling of keys and values (BigGAN).
+  ///   - spectralNorm: normalise every projection by its spectral norm (Miyato et al. 2018).
+  ///   - rng: the generator for the weights and the power-iteration vectors.
   public init<G: RandomNumberGenerator>(
     channels c: Int, ratio: Int = 8, valueForm: ValueForm = .bigGAN, poolsKeys: Bool = false,
     spectralNorm: Bool = false, using rng: inout G
@@ -98,6 +112,8 @@ public struct SAGANAttention: ParameterContainer, Sendable {
     return ((o * gamma).reshaped(x.shape) + x, attention)
   }
 
+  /// Parameters under this type's names: `query.*`, `key.*`, `value.*`, `output.*`, `gamma`
+  /// (see the layouts above for BigGAN's and SAGAN's checkpoint names).
   public var namedParameters: [(name: String, tensor: Tensor)] {
     var out = prefixed("query", query) + prefixed("key", key) + prefixed("value", value)
     if let output { out += prefixed("output", output) }

@@ -8,7 +8,9 @@ import VATensorCore
 /// `σ = uᵀ W v` with `u`, `v` held constant, so the backward differentiates `W / σ` through
 /// `W` only (PyTorch's convention).
 public struct SpectralNorm: Sendable {
+  /// The left singular vector estimate, `[out]`, kept between calls.
   public private(set) var u: [Float]
+  /// The right singular vector estimate, `[in]`, kept between calls.
   public private(set) var v: [Float]
 
   /// Starts the power iteration from normalised random vectors.

@@ -5,13 +5,20 @@ import VATensorCore
 ///
 /// Shapes: `[T, C]` or `[B, T, C]` in and out. Parameter names follow timm's `Block`.
 public struct TransformerBlock: ParameterContainer, Sendable {
+  /// The LayerNorm before attention (timm's `norm1`).
   public var norm1: LayerNorm
+  /// The self-attention (timm's `attn`).
   public var attention: MultiHeadSelfAttention
+  /// LayerScale on the attention branch (timm's `ls1`), or nil.
   public var layerScale1: LayerScale?
+  /// The LayerNorm before the MLP (timm's `norm2`).
   public var norm2: LayerNorm
+  /// The feed-forward network (timm's `mlp`).
   public var mlp: Mlp
+  /// LayerScale on the MLP branch (timm's `ls2`), or nil.
   public var layerScale2: LayerScale?
 
+  /// A block from its parts; pass nil for the LayerScales of a ViT without them.
   public init(norm1: LayerNorm, attention: MultiHeadSelfAttention, layerScale1: LayerScale?, norm2: LayerNorm, mlp: Mlp, layerScale2: LayerScale?) {
     self.norm1 = norm1
     self.attention = attention
@@ -46,6 +53,7 @@ public struct TransformerBlock: ParameterContainer, Sendable {
     return (x + (layerScale2.map { $0(fed) } ?? fed), weights, normalized)
   }
 
+  /// Parameters under timm's `Block` names: `norm1.*`, `attn.*`, `ls1.*`, `norm2.*`, `mlp.*`, `ls2.*`.
   public var namedParameters: [(name: String, tensor: Tensor)] {
     var out = prefixed("norm1", norm1) + prefixed("attn", attention)
     if let layerScale1 { out += prefixed("ls1", layerScale1) }

@@ -1,21 +1,35 @@
 /// Errors reading a safetensors file; each names the file and, where it applies, the tensor.
 public enum SafetensorsError: Error, Equatable, CustomStringConvertible {
+  /// The file could not be opened or mapped (missing, a folder, no permission).
   case unreadable(path: String, reason: String)
+  /// The file is shorter than the 8-byte header length that starts every safetensors file.
   case tooShort(path: String, bytes: Int)
+  /// The header length is over `SafetensorsFile.maxHeaderBytes`.
   case headerTooLarge(path: String, length: UInt64, limit: Int)
+  /// The header length reaches past the end of the file.
   case headerPastEnd(path: String, length: UInt64, fileSize: Int)
+  /// The header is not a UTF-8 JSON object of tensor entries (the reason says where it fails).
   case invalidHeader(path: String, reason: String)
+  /// Two header entries share a name.
   case duplicateTensor(path: String, name: String)
+  /// A tensor's dtype is none of `SafetensorsDType`'s.
   case unknownDType(path: String, tensor: String, dtype: String)
+  /// A tensor's shape has a negative extent, or its element or byte count overflows.
   case badShape(path: String, tensor: String, reason: String)
+  /// A tensor's `data_offsets` span a different number of bytes than its shape and dtype need.
   case sizeMismatch(path: String, tensor: String, expected: Int, actual: Int)
+  /// A tensor's `data_offsets` are not an ordered pair inside the data section.
   case badOffsets(path: String, tensor: String, reason: String)
+  /// Two tensors' byte ranges overlap.
   case overlap(path: String, first: String, second: String)
+  /// The tensors' byte ranges leave a gap in the data section or do not reach its end.
   case uncoveredData(path: String, reason: String)
+  /// A tensor asked for by name is not in the file.
   case missingTensor(path: String, name: String)
   /// Writing (`SafetensorsStreamWriter`) failed.
   case writeFailed(path: String, reason: String)
 
+  /// The error as one line starting with the file's path, with the values observed.
   public var description: String {
     switch self {
     case .unreadable(let p, let r): "\(p): cannot read: \(r)"
@@ -34,31 +48,4 @@ public enum SafetensorsError: Error, Equatable, CustomStringConvertible {
     case .writeFailed(let p, let r): "\(p): could not write: \(r)"
     }
   }
-}
-
-/// Element types of a safetensors tensor.
-public enum SafetensorsDType: String, Sendable, CaseIterable {
-  case f64 = "F64", f32 = "F32", f16 = "F16", bf16 = "BF16"
-  case i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8"
-  case u64 = "U64", u32 = "U32", u16 = "U16", u8 = "U8", bool = "BOOL"
-
-  public var byteSize: Int {
-    switch self {
-    case .f64, .i64, .u64: 8
-    case .f32, .i32, .u32: 4
-    case .f16, .bf16, .i16, .u16: 2
-    case .i8, .u8, .bool: 1
-    }
-  }
-}
-
-/// Where a tensor sits in the file.
-public struct SafetensorsTensorInfo: Sendable, Equatable {
-  public let name: String
-  public let dtype: SafetensorsDType
-  public let shape: [Int]
-  /// Byte range inside the data section.
-  public let begin: Int
-  public let end: Int
-  public var elementCount: Int { shape.reduce(1, *) }
 }

@@ -9,19 +9,27 @@ import Foundation
 /// shape and dtype need, not overlapping, and together covering the data section exactly.
 /// Format: https://github.com/huggingface/safetensors (README, "Format").
 public final class SafetensorsFile: @unchecked Sendable {
+  /// The largest header accepted, 100 MB (the limit of the reference implementation).
   public static let maxHeaderBytes = 100_000_000
 
+  /// The path the file was opened from; every error names it.
   public let path: String
   /// Tensors in header order.
   public let tensors: [SafetensorsTensorInfo]
+  /// The header's `__metadata__` string pairs (empty when it has none).
   public let metadata: [String: String]
   private let index: [String: Int]
   private let mapping: Mapping
 
+  /// The tensors' names in header order.
   public var tensorNames: [String] { tensors.map(\.name) }
 
+  /// The named tensor's dtype, shape and byte range, or nil if the file has no such tensor.
   public func info(_ name: String) -> SafetensorsTensorInfo? { index[name].map { tensors[$0] } }
 
+  /// Opens, maps and validates the file at `path`; no tensor data is converted yet.
+  ///
+  /// - Throws: `SafetensorsError` naming the file and the first rule the header breaks.
   public init(path: String) throws(SafetensorsError) {
     self.path = path
     mapping = try Mapping(path: path)

@@ -16,11 +16,14 @@ import Darwin
 public final class SafetensorsStreamWriter {
   /// One tensor of the file.
   public struct Entry: Sendable, Equatable {
+    /// The tensor's name in the header.
     public var name: String
     /// `.f32` or `.i64`, the two element types `write` takes.
     public var dtype: SafetensorsDType
+    /// The extents, outermost first.
     public var shape: [Int]
 
+    /// Declares a tensor; preconditions check the dtype (`.f32` or `.i64`) and the extents (non-negative).
     public init(_ name: String, dtype: SafetensorsDType = .f32, shape: [Int]) {
       precondition(dtype == .f32 || dtype == .i64, "\(name): the stream writer writes F32 and I64, not \(dtype.rawValue)")
       precondition(shape.allSatisfy { $0 >= 0 }, "\(name): negative extent in \(shape)")
@@ -29,10 +32,13 @@ public final class SafetensorsStreamWriter {
       self.shape = shape
     }
 
+    /// The number of elements `write` must be given for this tensor.
     public var count: Int { shape.reduce(1, *) }
   }
 
+  /// The file written; it appears only when `finish()` renames the temporary file over it.
   public let path: String
+  /// The tensors declared, in the order `write` takes them.
   public let entries: [Entry]
   private let temporary: String
   private var file: UnsafeMutablePointer<FILE>?
@@ -89,6 +95,10 @@ public final class SafetensorsStreamWriter {
     _ = entry
   }
 
+  /// The next declared tensor's values, `entries[next].count` of them, as F32.
+  /// - Throws: `SafetensorsError.writeFailed` when the write fails (disk full), the file is
+  ///   finished or every declared tensor is written; a count or dtype that does not match
+  ///   the next entry is a programmer error (a precondition).
   public func write(_ values: [Float]) throws(SafetensorsError) {
     // withUnsafeBufferPointer rethrows untyped errors: carry the typed one out by hand.
     var failure: SafetensorsError?

@@ -6,8 +6,10 @@
 /// Format: https://github.com/huggingface/safetensors (README, "Format").
 public struct SafetensorsWriter: Sendable {
   private var entries: [(name: String, shape: [Int], bytes: [UInt8])] = []
+  /// String pairs written as the header's `__metadata__` (omitted when empty).
   public var metadata: [String: String] = [:]
 
+  /// An empty file: no tensors, no metadata.
   public init() {}
 
   /// Adds a Float32 tensor; `values.count` must equal the product of `shape`.

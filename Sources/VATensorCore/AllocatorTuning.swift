@@ -13,6 +13,6 @@ public enum AllocatorTuning {
   /// only above 1 GiB of free memory. (Setting the trim threshold alone would switch off
   /// glibc's adaptive mmap threshold and make things worse, so both are set.)
   public static func keepFreedMemoryForReuse() {
-    ck_keep_freed_memory(32 << 20, 1 << 30)
+    cva_keep_freed_memory(32 << 20, 1 << 30)
   }
 }

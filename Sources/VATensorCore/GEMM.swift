@@ -25,7 +25,7 @@ public enum ComputeThreads {
 }
 
 /// The micro-kernel `sgemm` runs on this CPU, chosen by CPU detection.
-public var sgemmKernel: String { ["portable C", "AVX2+FMA 6x16", "AVX-512 12x32"][Int(ck_sgemm_kernel_level())] }
+public var sgemmKernel: String { ["portable C", "AVX2+FMA 6x16", "AVX-512 12x32"][Int(cva_sgemm_kernel_level())] }
 
 /// Single-precision GEMM on row-major buffers: `C = alpha · op(A) · op(B) + beta · C + bias`.
 ///
@@ -35,7 +35,7 @@ public var sgemmKernel: String { ["portable C", "AVX2+FMA 6x16", "AVX-512 12x32"
 /// uninitialised), and the bias is added as the micro-kernels store the product.
 /// This is the one entry point every matmul, convolution and attention product goes through.
 /// Products of at least 2²⁰ multiply-adds are split across `ComputeThreads.count` threads
-/// along the larger of `m` and `n`; each thread packs its own panels (ck_sgemm).
+/// along the larger of `m` and `n`; each thread packs its own panels (cva_sgemm).
 public func sgemm(
   _ transA: MatrixTranspose, _ transB: MatrixTranspose,
   m: Int, n: Int, k: Int, alpha: Float = 1,
@@ -47,7 +47,7 @@ public func sgemm(
   let ta: Int32 = transA == .transposed ? 1 : 0, tb: Int32 = transB == .transposed ? 1 : 0
   let threads = min(ComputeThreads.count, max(m, n) / 16)
   guard threads > 1, m * n * k >= 1 << 20 else {
-    ck_sgemm_bias(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc)
+    cva_sgemm_bias(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc)
     return
   }
   // Addresses travel as integers: the parts are disjoint, and Dispatch's closure is Sendable.
@@ -65,9 +65,9 @@ public func sgemm(
     let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)!
     let bias = biasAddress.flatMap { UnsafePointer<Float>(bitPattern: $0) }
     if splitRows {
-      ck_sgemm_bias(ta, tb, count, n, k, alpha, transA == .transposed ? a + start : a + start * lda, lda, b, ldb, beta, bias, c + start * ldc, ldc)
+      cva_sgemm_bias(ta, tb, count, n, k, alpha, transA == .transposed ? a + start : a + start * lda, lda, b, ldb, beta, bias, c + start * ldc, ldc)
     } else {
-      ck_sgemm_bias(ta, tb, m, count, k, alpha, a, lda, transB == .transposed ? b + start * ldb : b + start, ldb, beta, bias.map { $0 + start }, c + start, ldc)
+      cva_sgemm_bias(ta, tb, m, count, k, alpha, a, lda, transB == .transposed ? b + start * ldb : b + start, ldb, beta, bias.map { $0 + start }, c + start, ldc)
     }
   }
 }
@@ -79,7 +79,7 @@ public func sgemmReference(
   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
   beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
-  ck_sgemm_reference(transA == .transposed ? 1 : 0, transB == .transposed ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+  cva_sgemm_reference(transA == .transposed ? 1 : 0, transB == .transposed ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 /// Many independent products `C_i = alpha · op(A_i) · op(B_i) + beta · C_i` of the same
@@ -108,7 +108,7 @@ public func sgemmBatched(
     let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)!
     for index in stride(from: part, to: offsets.count, by: threads) {
       let o = offsets[index]
-      ck_sgemm(ta, tb, m, n, k, alpha, a + o.a, lda, b + o.b, ldb, beta, c + o.c, ldc)
+      cva_sgemm(ta, tb, m, n, k, alpha, a + o.a, lda, b + o.b, ldb, beta, c + o.c, ldc)
     }
   }
 }

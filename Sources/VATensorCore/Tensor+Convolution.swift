@@ -271,6 +271,6 @@ private func gemm(
   if threaded {
     sgemm(transA, transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
   } else {
-    ck_sgemm(transA == .transposed ? 1 : 0, transB == .transposed ? 1 : 0, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+    cva_sgemm(transA == .transposed ? 1 : 0, transB == .transposed ? 1 : 0, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
   }
 }

@@ -7,7 +7,7 @@ import Foundation
 /// Fused, numerically stable softmax over rows of length `cols`: subtract the row max, exponentiate,
 /// normalise. `mask` (length dividing into rows, repeating) is added first; a row whose entries are
 /// all `-inf` yields zeros instead of NaN. When `log` is set, writes `x - max - log Σ exp`.
-/// The exponentials use CVAKernels' vectorised `ck_exp_shifted_sum` (which maps `-inf` to exactly 0)
+/// The exponentials use CVAKernels' vectorised `cva_exp_shifted_sum` (which maps `-inf` to exactly 0)
 /// for softmax and libm for log-softmax; large tensors split their rows across cores.
 private func softmaxRows(_ x: [Float], cols: Int, mask: [Float]?, log: Bool) -> [Float] {
   let n = x.count
@@ -45,7 +45,7 @@ func softmaxRowsInPlace(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, 
   } else if src != UnsafePointer(dst) {
     dst.update(from: src, count: cols)
   }
-  let maxValue = ck_max(dst, cols)
+  let maxValue = cva_max(dst, cols)
   if maxValue == -.infinity {
     // Everything masked: give zero weight to every entry rather than 0/0.
     for j in 0..<cols { dst[j] = log ? -.infinity : 0 }
@@ -58,7 +58,7 @@ func softmaxRowsInPlace(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, 
     for j in 0..<cols { dst[j] -= shift }
     return
   }
-  let sum = ck_exp_shifted_sum(dst, cols, maxValue)
+  let sum = cva_exp_shifted_sum(dst, cols, maxValue)
   let inv = 1 / sum
   for j in 0..<cols { dst[j] *= inv }
 }

@@ -92,7 +92,7 @@ private func withBias<R>(_ bias: Tensor?, _ body: (UnsafePointer<Float>?) -> R) 
 /// relative-position bias), shared by the batch, or nil. Returns the merged heads `[B, T, C]`,
 /// equal to `fusedSelfAttention(qkv:heads:mask:).output` up to float rounding.
 /// Per block of `tiles.queryRows` queries of one head, keys are visited `tiles.keys` at a
-/// time with a running maximum and sum (`ck_attention_rows`); blocks are shared out across
+/// time with a running maximum and sum (`cva_attention_rows`); blocks are shared out across
 /// `ComputeThreads.count` threads.
 /// Complexity: O(B·heads·T²·d) time, O(B·T·C) memory plus one score tile per thread.
 /// - Precondition: no gradient recording is needed for `qkv`.
@@ -109,7 +109,7 @@ public func tiledSelfAttention(qkv: Tensor, heads: Int, bias: Tensor? = nil, til
   let items = b * heads * blocks
   let threads = Swift.max(1, Swift.min(ComputeThreads.count, items))
   let scale = 1 / Float(d).squareRoot()
-  let scratchCount = ck_attention_scratch(blockRows, d, keyTile)
+  let scratchCount = cva_attention_scratch(blockRows, d, keyTile)
   // Every head's keys transposed once, Kᵀ [d, T] per (batch, head): each query block's GEMM
   // then reads key tiles by rows.
   let transposedKeys = qkv.scalars.withUnsafeBufferPointer { pqkv in
@@ -143,7 +143,7 @@ public func tiledSelfAttention(qkv: Tensor, heads: Int, bias: Tensor? = nil, til
               let q = tokens + row0 * 3 * c + h * d
               let kt = ktBase + (bi * heads + h) * d * t, v = tokens + 2 * c + h * d
               let biasRows = pbias.map { $0 + h * headStride + row0 * t }
-              ck_attention_rows(rows, t, d, scale, q, 3 * c, kt, t, v, 3 * c, biasRows, t,
+              cva_attention_rows(rows, t, d, scale, q, 3 * c, kt, t, v, 3 * c, biasRows, t,
                                 outBase + (bi * t + row0) * c + h * d, c, keyTile, scratch)
             }
           }

@@ -107,7 +107,7 @@ public func gelu(_ x: Tensor, approximation: GELUApproximation = .exact) -> Tens
         let src = p.baseAddress! + range.lowerBound, dst = out.baseAddress! + range.lowerBound
         switch approximation {
         case .exact:
-          ck_gelu_erf(src, dst, range.count)
+          cva_gelu_erf(src, dst, range.count)
         case .tanh:
           mapElements(src, dst, count: range.count) { v in
             0.5 * v * (1 + fastTanh(sqrtTwoOverPi * (v + 0.044715 * v * v * v)))
@@ -129,7 +129,7 @@ public func gelu(_ x: Tensor, approximation: GELUApproximation = .exact) -> Tens
             let offset = range.lowerBound
             switch approximation {
             case .exact:
-              ck_gelu_erf_backward(px.baseAddress! + offset, pg.baseAddress! + offset, dx.baseAddress! + offset, range.count)
+              cva_gelu_erf_backward(px.baseAddress! + offset, pg.baseAddress! + offset, dx.baseAddress! + offset, range.count)
             case .tanh, .quick:
               for i in range { dx[i] = pg[i] * geluDerivative(px[i], approximation) }
             }

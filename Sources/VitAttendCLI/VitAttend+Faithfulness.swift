@@ -10,8 +10,11 @@ extension VitAttend {
     // Every batch of perturbed inputs allocates the same large activations: keep freed
     // memory for the next batch instead of page-faulting it in again (about 10% of the run).
     AllocatorTuning.keepFreedMemoryForReuse()
-    guard let weights = model.weights else { throw VisionAttentionError.targetNeedsCheckpoint(map: "--faithfulness") }
-    let loaded = try CheckpointModel(path: weights, headCount: model.headCount)
+    for warning in faithfulnessIgnoredOptions() {
+      FileHandle.standardError.write(Data("vit-attend: warning: \(warning)\n".utf8))
+    }
+    // The same loader as the figures', so --head-count, --mean and --std and its warnings apply.
+    guard let loaded = try loadModel().attributable else { throw VisionAttentionError.targetNeedsCheckpoint(map: "--faithfulness") }
     let settings = try figureSettings()
     let scored = try maps.scoredMaps()
     let run = FaithfulnessRun(model: loaded, input: inputSettings, maps: scored, target: settings.target, batchSize: model.batchSize ?? 16)
@@ -33,5 +36,21 @@ extension VitAttend {
         + String(format: "%12.4f  %13.4f\n", scores.deletionAUC, scores.insertionAUC)
     }
     FileHandle.standardOutput.write(Data(table.utf8))
+  }
+
+  /// Options of the figures that `--faithfulness` never reads, each as one sentence, less
+  /// those `ignoredOptionWarnings` already names: the report scores the maps `--maps` names,
+  /// each at its own fixed settings (last layer, mean of heads, the model's readout).
+  func faithfulnessIgnoredOptions() -> [String] {
+    let given: [(option: String, given: Bool)] = [
+      ("--map", maps.map != nil), ("--layer", maps.layer != nil), ("--head", maps.head != nil), ("--fuse", maps.fuse != nil),
+      ("--query", maps.query != nil), ("--keep", maps.keep != nil), ("--discard-ratio", maps.discardRatio != nil),
+      ("--cnn", maps.cnn != nil), ("--per-head", output.perHead), ("--keep-going", output.keepGoing),
+      ("--skip-existing", output.skipExisting),
+    ]
+    let said = ignoredOptionWarnings()
+    return given.filter { entry in entry.given && !said.contains { $0.hasPrefix(entry.option + " ") } }.map {
+      "\($0.option) does not apply to --faithfulness, which scores the maps --maps names at fixed settings; ignored"
+    }
   }
 }

@@ -173,12 +173,7 @@ public struct VitAttend: ParsableCommand {
         throw VisionAttentionError.writeFailed(path: folder, reason: "cannot create the folder (\((error as NSError).localizedDescription))")
       }
     }
-    let overrides = CheckpointOverrides(headCount: model.headCount, mean: model.mean?.values, std: model.std?.values)
-    let loaded: any InspectableModel = try model.weights.map { try CheckpointModel(path: $0, overrides: overrides) } ?? BuiltInModel()
-    if let checkpoint = loaded as? CheckpointModel {
-      // What the loader had to guess changes the numbers, so it is said here and in every caption.
-      for note in checkpoint.inferred { FileHandle.standardError.write(Data("vit-attend: warning: \(note)\n".utf8)) }
-    }
+    let loaded = try loadModel().model
     let settings = try figureSettings()
     var batch = BatchRun(pipeline: Pipeline(model: loaded, input: inputSettings, settings: settings), jobs: plan.jobs)
     (batch.keepGoing, batch.skipExisting, batch.perHead) = (output.keepGoing, output.skipExisting, output.perHead)

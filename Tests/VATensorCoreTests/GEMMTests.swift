@@ -59,9 +59,9 @@ struct GEMMTests {
   /// depth slices, n = 71 and m = 29 leave edge tiles. Levels this CPU lacks are skipped.
   static let epilogues: [(beta: Float, bias: Bool)] = [(0.25, false), (0, true), (0, false), (0.25, true)]
   @Test(arguments: epilogues) func portableMicroKernel(epilogue: (beta: Float, bias: Bool)) { microKernelMatches(level: 0, epilogue) }
-  @Test(.enabled(if: KernelLevel.avx2, "this CPU (or CK_SGEMM_KERNEL) has no AVX2"), arguments: epilogues)
+  @Test(.enabled(if: KernelLevel.avx2, "this CPU (or CVA_SGEMM_KERNEL) has no AVX2"), arguments: epilogues)
   func avx2MicroKernel(epilogue: (beta: Float, bias: Bool)) { microKernelMatches(level: 1, epilogue) }
-  @Test(.enabled(if: KernelLevel.avx512, "this CPU (or CK_SGEMM_KERNEL) has no AVX-512"), arguments: epilogues)
+  @Test(.enabled(if: KernelLevel.avx512, "this CPU (or CVA_SGEMM_KERNEL) has no AVX-512"), arguments: epilogues)
   func avx512MicroKernel(epilogue: (beta: Float, bias: Bool)) { microKernelMatches(level: 2, epilogue) }
 
   func microKernelMatches(level: Int32, _ epilogue: (beta: Float, bias: Bool)) {
@@ -72,7 +72,7 @@ struct GEMMTests {
     let bias = (0..<n).map { _ in Float(rng.nextStandardNormal()) }
     var fast = [Float](repeating: epilogue.beta == 0 ? .nan : 1, count: m * n)
     let ran = bias.withUnsafeBufferPointer { pb in
-      ck_sgemm_at_level(level, 0, 1, m, n, k, 1.5, a, k, b, k, epilogue.beta, epilogue.bias ? pb.baseAddress : nil, &fast, n)
+      cva_sgemm_at_level(level, 0, 1, m, n, k, 1.5, a, k, b, k, epilogue.beta, epilogue.bias ? pb.baseAddress : nil, &fast, n)
     }
     guard ran == 1 else { Issue.record("level \(level) did not run"); return }
     var slow = [Float](repeating: 1, count: m * n)
@@ -89,7 +89,7 @@ struct GEMMTests {
   @Test(arguments: shapes, transposes) func portableDriver(shape: (Int, Int, Int), transposes: (MatrixTranspose, MatrixTranspose)) {
     driverMatches(level: 0, shape, transposes)
   }
-  @Test(.enabled(if: KernelLevel.avx2, "this CPU (or CK_SGEMM_KERNEL) has no AVX2"), arguments: shapes, transposes)
+  @Test(.enabled(if: KernelLevel.avx2, "this CPU (or CVA_SGEMM_KERNEL) has no AVX2"), arguments: shapes, transposes)
   func avx2Driver(shape: (Int, Int, Int), transposes: (MatrixTranspose, MatrixTranspose)) { driverMatches(level: 1, shape, transposes) }
 
   func driverMatches(level: Int32, _ shape: (Int, Int, Int), _ transposes: (MatrixTranspose, MatrixTranspose)) {
@@ -102,7 +102,7 @@ struct GEMMTests {
     let b = (0..<(bRows * ldb)).map { _ in Float(rng.nextStandardNormal()) }
     let c0 = (0..<(m * ldc)).map { _ in Float(rng.nextStandardNormal()) }
     var fast = c0, slow = c0
-    let ran = ck_sgemm_at_level(level, transposes.0 == .transposed ? 1 : 0, transposes.1 == .transposed ? 1 : 0, m, n, k, 0.75, a, lda, b, ldb, -0.5, nil, &fast, ldc)
+    let ran = cva_sgemm_at_level(level, transposes.0 == .transposed ? 1 : 0, transposes.1 == .transposed ? 1 : 0, m, n, k, 0.75, a, lda, b, ldb, -0.5, nil, &fast, ldc)
     guard ran == 1 else { Issue.record("level \(level) did not run"); return }
     sgemmReference(transposes.0, transposes.1, m: m, n: n, k: k, alpha: 0.75, a: a, lda: lda, b: b, ldb: ldb, beta: -0.5, c: &slow, ldc: ldc)
     // Float32 accumulation over k terms of unit variance: error grows like sqrt(k)·eps.

@@ -5,15 +5,15 @@ import Testing
 /// The vectorised exp behind softmax, every code path against Foundation's exp in Double.
 struct VectorExpTests {
   @Test func portable() { matchesExp(level: 0) }
-  @Test(.enabled(if: KernelLevel.avx2, "this CPU (or CK_SGEMM_KERNEL) has no AVX2")) func avx2() { matchesExp(level: 1) }
-  @Test(.enabled(if: KernelLevel.avx512, "this CPU (or CK_SGEMM_KERNEL) has no AVX-512")) func avx512() { matchesExp(level: 2) }
+  @Test(.enabled(if: KernelLevel.avx2, "this CPU (or CVA_SGEMM_KERNEL) has no AVX2")) func avx2() { matchesExp(level: 1) }
+  @Test(.enabled(if: KernelLevel.avx512, "this CPU (or CVA_SGEMM_KERNEL) has no AVX-512")) func avx512() { matchesExp(level: 2) }
 
   func matchesExp(level: Int32) {
     // Values across the whole range softmax sees after subtracting the row maximum, plus
     // the edges: underflow to exactly 0, -inf from masked entries, and 0 itself.
     var values: [Float] = (0..<1000).map { -90 + Float($0) * 0.09 } + [-.infinity, 0, -87.4, -87.2, -1e-8]
     let original = values
-    let sum = ck_exp_shifted_sum_at_level(level, &values, values.count, 0)
+    let sum = cva_exp_shifted_sum_at_level(level, &values, values.count, 0)
     guard !sum.isNaN else { Issue.record("level \(level) did not run"); return }
     var expectedSum = 0.0
     for (x, e) in zip(original, values) {
@@ -33,13 +33,13 @@ struct VectorExpTests {
 /// The vectorised exact GELU, every code path against libm's erf in Double.
 struct VectorGELUTests {
   @Test func portable() { matchesErf(level: 0) }
-  @Test(.enabled(if: KernelLevel.avx2, "this CPU (or CK_SGEMM_KERNEL) has no AVX2")) func avx2() { matchesErf(level: 1) }
-  @Test(.enabled(if: KernelLevel.avx512, "this CPU (or CK_SGEMM_KERNEL) has no AVX-512")) func avx512() { matchesErf(level: 2) }
+  @Test(.enabled(if: KernelLevel.avx2, "this CPU (or CVA_SGEMM_KERNEL) has no AVX2")) func avx2() { matchesErf(level: 1) }
+  @Test(.enabled(if: KernelLevel.avx512, "this CPU (or CVA_SGEMM_KERNEL) has no AVX-512")) func avx512() { matchesErf(level: 2) }
 
   func matchesErf(level: Int32) {
     let x: [Float] = (0..<2003).map { -10 + Float($0) * 0.01 } + [0, -0, 1e-6, -1e-6, 30, -30]
     var y = [Float](repeating: .nan, count: x.count)
-    guard ck_gelu_erf_at_level(level, x, &y, x.count) == 1 else { Issue.record("level \(level) did not run"); return }
+    guard cva_gelu_erf_at_level(level, x, &y, x.count) == 1 else { Issue.record("level \(level) did not run"); return }
     for (v, out) in zip(x, y) {
       let reference = 0.5 * Double(v) * (1 + erf(Double(v) / 2.0.squareRoot()))
       // A&S 7.1.26 is 1.5e-7 absolute in erf, times 0.5|x| (0.75e-7 |x|), plus half an ulp of
@@ -52,14 +52,14 @@ struct VectorGELUTests {
 /// The vectorised GELU backward, every code path against the analytic derivative in Double.
 struct VectorGELUBackwardTests {
   @Test func portable() { matchesDerivative(level: 0) }
-  @Test(.enabled(if: KernelLevel.avx2, "this CPU (or CK_SGEMM_KERNEL) has no AVX2")) func avx2() { matchesDerivative(level: 1) }
-  @Test(.enabled(if: KernelLevel.avx512, "this CPU (or CK_SGEMM_KERNEL) has no AVX-512")) func avx512() { matchesDerivative(level: 2) }
+  @Test(.enabled(if: KernelLevel.avx2, "this CPU (or CVA_SGEMM_KERNEL) has no AVX2")) func avx2() { matchesDerivative(level: 1) }
+  @Test(.enabled(if: KernelLevel.avx512, "this CPU (or CVA_SGEMM_KERNEL) has no AVX-512")) func avx512() { matchesDerivative(level: 2) }
 
   func matchesDerivative(level: Int32) {
     let x: [Float] = (0..<2003).map { -10 + Float($0) * 0.01 } + [0, -0, 1e-6, -1e-6, 30, -30]
     let g: [Float] = x.indices.map { Float($0 % 7) - 3 }
     var dx = [Float](repeating: .nan, count: x.count)
-    guard ck_gelu_erf_backward_at_level(level, x, g, &dx, x.count) == 1 else { Issue.record("level \(level) did not run"); return }
+    guard cva_gelu_erf_backward_at_level(level, x, g, &dx, x.count) == 1 else { Issue.record("level \(level) did not run"); return }
     for i in x.indices {
       let v = Double(x[i])
       let derivative = 0.5 * (1 + erf(v / 2.0.squareRoot())) + v * exp(-0.5 * v * v) / (2 * Double.pi).squareRoot()
@@ -73,8 +73,8 @@ struct VectorGELUBackwardTests {
 /// vector width (masked tail) and with -inf (masked) entries.
 struct RowMaxTests {
   @Test func portable() { rowMaxMatches(level: 0) }
-  @Test(.enabled(if: KernelLevel.avx2, "this CPU (or CK_SGEMM_KERNEL) has no AVX2")) func avx2() { rowMaxMatches(level: 1) }
-  @Test(.enabled(if: KernelLevel.avx512, "this CPU (or CK_SGEMM_KERNEL) has no AVX-512")) func avx512() { rowMaxMatches(level: 2) }
+  @Test(.enabled(if: KernelLevel.avx2, "this CPU (or CVA_SGEMM_KERNEL) has no AVX2")) func avx2() { rowMaxMatches(level: 1) }
+  @Test(.enabled(if: KernelLevel.avx512, "this CPU (or CVA_SGEMM_KERNEL) has no AVX-512")) func avx512() { rowMaxMatches(level: 2) }
 }
 
 func rowMaxMatches(level: Int32) {
@@ -82,9 +82,9 @@ func rowMaxMatches(level: Int32) {
     var values = (0..<count).map { Float(($0 * 37) % 101) - 50 }
     values[count / 2] = 51  // the maximum somewhere inside, not in the first lane
     if count > 2 { values[0] = -.infinity }
-    let result = ck_max_at_level(level, values, values.count)
+    let result = cva_max_at_level(level, values, values.count)
     guard !result.isNaN else { Issue.record("level \(level) did not run"); return }
     #expect(result == values.max()!, "length \(count)")
   }
-  #expect(ck_max_at_level(0, [Float](), 0) == -.infinity)
+  #expect(cva_max_at_level(0, [Float](), 0) == -.infinity)
 }

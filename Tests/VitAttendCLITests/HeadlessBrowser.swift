@@ -1,22 +1,26 @@
 import Foundation
+import Testing
 
 /// Chromium run headless on `vit-attend --html` pages: `--dump-dom` for the page's state
 /// after its script ran, `--screenshot` for its pixels.
 ///
-/// Browser tests need one: `.ci/run` installs Debian's `chromium-headless-shell` when no
-/// Chromium is found, and without one they fail (never skip) with `BrowserError.notFound`.
+/// Found by `.ci/find-chromium`, the rule `.ci/run` uses too ($CHROMIUM, else
+/// `chromium-headless-shell` then `chromium` on PATH): `.ci/run` installs Debian's
+/// `chromium-headless-shell` when that finds none. Tests that need a browser carry
+/// `.needsBrowser`: without one they are skipped, by name, on a developer's machine, and
+/// under CI (`CI=true`, which `.ci/run` sets) they run and fail with `BrowserError.notFound`.
 struct HeadlessBrowser {
   enum BrowserError: Error, CustomStringConvertible {
-    case notFound(searched: [String])
+    case notFound(reason: String)
     case failed(status: Int32, stderr: String)
     case timedOut(seconds: Double)
     case noCurrentMap
 
     var description: String {
       switch self {
-      case .notFound(let searched):
-        "no headless Chromium found (looked for \(searched.joined(separator: ", ")) and $CHROMIUM); "
-          + "install one with `apt-get install chromium-headless-shell` (.ci/run does)"
+      case .notFound(let reason):
+        "no headless Chromium found by .ci/find-chromium ($CHROMIUM, else chromium-headless-shell or chromium on PATH)"
+          + (reason.isEmpty ? "" : ": \(reason)") + "; install one with `apt-get install chromium-headless-shell` (.ci/run does)"
       case .failed(let status, let stderr): "chromium exited \(status): \(stderr.suffix(2000))"
       case .timedOut(let seconds): "chromium did not finish within \(seconds) s"
       case .noCurrentMap: "the page has no #current-map element (did its script fail?)"
@@ -24,26 +28,39 @@ struct HeadlessBrowser {
     }
   }
 
-  static let candidates = [
-    "/usr/bin/chromium-headless-shell", "/usr/lib/chromium/chromium-headless-shell",
-    "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome",
-  ]
-
   let executable: String
 
-  /// The first Chromium found: `$CHROMIUM`, then the usual Debian and Ubuntu paths.
+  /// The browser `.ci/find-chromium` prints, looked up once per test run.
+  static let lookup: Result<String, BrowserError> = {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = [CommandRunner.repositoryFile(".ci/find-chromium")]
+    let (out, err) = (Pipe(), Pipe())
+    process.standardOutput = out
+    process.standardError = err
+    do { try process.run() } catch { return .failure(.notFound(reason: "\(error)")) }
+    let path = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    process.waitUntilExit()
+    return process.terminationStatus == 0 && !path.isEmpty ? .success(path) : .failure(.notFound(reason: message))
+  }()
+
+  /// Whether `.ci/find-chromium` finds a browser.
+  static var isAvailable: Bool { (try? lookup.get()) != nil }
+
+  /// Whether the tests run under CI (`CI` set to `true` or `1`, as CI services and
+  /// `.ci/run` set it), where a missing browser is a failure and not a skip.
+  static var underCI: Bool { ["true", "1"].contains(ProcessInfo.processInfo.environment["CI"]?.lowercased() ?? "") }
+
+  /// The browser `.ci/find-chromium` finds.
   static func find() throws(BrowserError) -> HeadlessBrowser {
-    let searched = (ProcessInfo.processInfo.environment["CHROMIUM"].map { [$0] } ?? []) + candidates
-    guard let path = searched.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-      throw .notFound(searched: candidates)
-    }
-    return HeadlessBrowser(executable: path)
+    HeadlessBrowser(executable: try lookup.get())
   }
 
   /// Runs Chromium on `page#fragment` with `arguments` and returns its standard output.
   /// `--no-sandbox` because tests often run as root, where Chromium's sandbox refuses to
   /// start; a fresh profile per run so parallel runs do not share a lock.
-  private func run(_ arguments: [String], page: String, fragment: String, timeout: Double = 60) throws -> Data {
+  func run(_ arguments: [String], page: String, fragment: String, timeout: Double = 60) throws -> Data {
     let profile = NSTemporaryDirectory() + "vit-attend-chromium-" + UUID().uuidString
     defer { try? FileManager.default.removeItem(atPath: profile) }
     let url = URL(fileURLWithPath: page).absoluteString + (fragment.isEmpty ? "" : "#" + fragment)
@@ -125,5 +142,14 @@ struct CurrentMap {
     note = (try? attribute("data-note")) as? String ?? ""
     self.dom = dom
     source = (try? attribute("data-source")) as? String
+  }
+}
+
+extension Trait where Self == ConditionTrait {
+  /// For tests that open pages in `HeadlessBrowser`: skipped (reported by name) where
+  /// `.ci/find-chromium` finds no browser, except under CI, where they run and fail.
+  static var needsBrowser: Self {
+    .enabled(if: HeadlessBrowser.isAvailable || HeadlessBrowser.underCI,
+             "no headless Chromium (.ci/find-chromium found none; `apt-get install chromium-headless-shell`); under CI=true this fails instead")
   }
 }

@@ -97,7 +97,7 @@ import VAInspection
   /// hundredths for this model's scores, and a weight w by about w times that, plus the
   /// shift of the softmax's sum. Measured here: 1% to 7% of the row's maximum (layer 0 head 0
   /// is the worst); every check allows 10%, the figure the page's note states.
-  @Test func pageRecomputesRowsFromQueriesAndKeys() throws {
+  @Test(.needsBrowser) func pageRecomputesRowsFromQueriesAndKeys() throws {
     let scratch = ScratchFolder()
     let page = scratch.file("page.html")
     let made = try CommandRunner.run([cat, "--weights", timm, "--resize", "none", "--html", page] + query + small)
@@ -133,7 +133,7 @@ import VAInspection
   /// more than the 924 cells of the image scaled down by 3 (the smallest factor leaving at
   /// most 2048). The page must still draw every map, and the figures with SAGAN panels use
   /// the same scaled-down image.
-  @Test func largePageStoresSAGANPerCellAndStillDraws() throws {
+  @Test(.needsBrowser) func largePageStoresSAGANPerCellAndStillDraws() throws {
     let scratch = ScratchFolder()
     var pixels = [UInt8](repeating: 0, count: 1024 * 528 * 3)
     for i in pixels.indices { pixels[i] = UInt8((i / 3 % 1024 / 8 + i / 3 / 1024 / 8 * 3 + i % 3 * 50) % 256) }

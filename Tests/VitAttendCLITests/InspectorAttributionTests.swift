@@ -8,7 +8,7 @@ import VisionAttention
 ///
 /// Tolerance as in `InspectorPageTests`: each map is stored as bytes scaled by its maximum,
 /// so one full step, `max / 255`, bounds every value.
-@Suite(.serialized) struct InspectorAttributionTests {
+@Suite(.serialized, .needsBrowser) struct InspectorAttributionTests {
   let coffee = CommandRunner.repositoryFile("images/coffee.png")
   let timm = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/timm_basic")
 

@@ -3,7 +3,7 @@ import Testing
 
 /// The page says what a fragment asked for that the model cannot show, instead of falling
 /// back silently; and it counts in the singular where there is one.
-@Suite(.serialized) struct InspectorNoteTests {
+@Suite(.serialized, .needsBrowser) struct InspectorNoteTests {
   let cat = CommandRunner.repositoryFile("images/cat.png")
 
   /// The built-in model: one layer, four heads, no class token.

@@ -10,7 +10,7 @@ import Testing
   let cat = CommandRunner.repositoryFile("images/cat.png")
 
   /// With an opaque gray overlay, the brightest patch on screen is the map's maximum.
-  @Test func screenshotShowsTheMapsMaximumBrightest() throws {
+  @Test(.needsBrowser) func screenshotShowsTheMapsMaximumBrightest() throws {
     let scratch = ScratchFolder()
     let page = scratch.file("cat.html"), shot = scratch.file("shot.png")
     let result = try CommandRunner.run([cat, "--html", page])
@@ -43,7 +43,7 @@ import Testing
   /// `bench=K` redraws K hovers and reports its timings, then restores the view. How fast
   /// is measured by Benchmarks/scripts/page_timings.py (ready < 1 s, hover < 16.7 ms), not here:
   /// timed assertions flake on a shared machine.
-  @Test func benchModeRedrawsAndReportsTimings() throws {
+  @Test(.needsBrowser) func benchModeRedrawsAndReportsTimings() throws {
     let scratch = ScratchFolder()
     let page = scratch.file("cat.html")
     let result = try CommandRunner.run([cat, "--html", page])
@@ -58,7 +58,7 @@ import Testing
   /// A ViT-S/16-shaped page at 224x224 stays under 6 MB and follows `--help`'s formula.
   /// The page's size depends on layers, heads and tokens, not on the width, so a 12-layer,
   /// 6-head model of width 48 stands in for ViT-S (a checkpoint of 2 MB instead of 88 MB).
-  @Test func aViTSShapedPageStaysUnderSixMegabytes() throws {
+  @Test(.needsBrowser) func aViTSShapedPageStaysUnderSixMegabytes() throws {
     let scratch = ScratchFolder()
     var rng = SplitMix64(seed: 9)
     let configuration = ViTConfiguration(patchSize: 16, embedDimension: 48, depth: 12, headCount: 6)

@@ -8,7 +8,7 @@ import Testing
 /// Tolerance: the page stores each attention row as bytes scaled by the row's maximum `m`
 /// (QuantisedRows.swift), so each value is within `m / 510`; a fusion of heads is within the
 /// largest of its heads' half-steps. Every check allows one full step, `max m / 255`.
-@Suite(.serialized) struct InspectorPageTests {
+@Suite(.serialized, .needsBrowser) struct InspectorPageTests {
   let cat = CommandRunner.repositoryFile("images/cat.png")
   let timm = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/timm_basic")
   let registers = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/timm_registers_nonsquare")

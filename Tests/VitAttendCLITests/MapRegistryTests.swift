@@ -122,7 +122,7 @@ import Testing
     let image = try PreparedImage(contentsOfFile: coffee, for: model).image
     let run = try model.run(image)
     let attribution = try model.attributions([image], targets: [.topClass])[0]
-    let record = AttributionRecordPair(run: run.attention, attribution: attribution, pool: run.poolMap)
+    let record = AttributionRecordPair(run: run.attention, attribution: attribution)
     #expect(FaithfulnessMap.allCases.map(\.rawValue) == MapRegistry.all.filter { $0.faithfulness != nil }.map(\.name))
     for map in FaithfulnessMap.allCases {
       #expect(FaithfulnessMap(rawValue: map.rawValue) == map)

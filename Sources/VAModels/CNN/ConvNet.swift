@@ -12,7 +12,9 @@ import VATensorCore
 /// … `attention.gamma`, `head.weight`, `head.bias`; buffers `stages.{i}.{j}.bn.running_mean`,
 /// `….running_var` (pool blocks hold an index and no tensors).
 public struct ConvNet: ParameterContainer, BufferContainer, Sendable {
+  /// The architecture the network was built from.
   public let configuration: ConvNetConfiguration
+  /// The built blocks, one array per stage of `configuration.stages`.
   public var stages: [[ConvNetLayer]]
   /// SAGAN over the output of stage `configuration.attention.afterStage`.
   public var attention: SAGANAttention?
@@ -76,6 +78,7 @@ public struct ConvNet: ParameterContainer, BufferContainer, Sendable {
     return (head(pooled), y, weights)
   }
 
+  /// Every parameter under the names listed above, stages first, then `attention.*`, then `head.*`.
   public var namedParameters: [(name: String, tensor: Tensor)] {
     var out: [(name: String, tensor: Tensor)] = []
     for (i, stage) in stages.enumerated() {
@@ -85,6 +88,7 @@ public struct ConvNet: ParameterContainer, BufferContainer, Sendable {
     return out + prefixed("head", head)
   }
 
+  /// Every BN running statistic, `stages.{i}.{j}.….running_mean` / `running_var`.
   public var namedBuffers: [(name: String, tensor: Tensor)] {
     var out: [(name: String, tensor: Tensor)] = []
     for (i, stage) in stages.enumerated() {

@@ -24,17 +24,21 @@ public struct ConvNetCheckpoint: Sendable {
   /// `config.json`'s `architecture` values, without and with the SAGAN block.
   public static let architectures = ["resnet-like", "resnet-like+sagan"]
 
+  /// The network with the checkpoint's weights and BN statistics.
   public var net: ConvNet
   /// The side of the square images the network was trained on (`input_size`).
   public var inputSize: Int
   /// Per-channel normalisation of 0…1 RGB values, `(x − mean) / std`.
   public var mean: [Float]
+  /// Per-channel divisor of the normalisation above (3 values).
   public var std: [Float]
   /// Class names in class-index order, when the checkpoint has them.
   public var labelNames: [String]?
   /// The folder it was loaded from, if it was.
   public var folder: String?
 
+  /// A checkpoint from a network (e.g. one just trained); a precondition checks that `mean` and
+  /// `std` have 3 values each.
   public init(net: ConvNet, inputSize: Int, mean: [Float] = [0.5, 0.5, 0.5], std: [Float] = [0.5, 0.5, 0.5],
               labelNames: [String]? = nil, folder: String? = nil) {
     precondition(mean.count == 3 && std.count == 3, "mean and std need 3 values, got \(mean.count) and \(std.count)")

@@ -48,12 +48,14 @@ public struct ConvNetConfiguration: Sendable, Equatable {
     public var afterStage: Int
     /// Channel reduction of queries and keys (C → C/ratio).
     public var ratio: Int
+    /// How values are projected (BigGAN's halving, the paper's C/8, or full width).
     public var valueForm: SAGANAttention.ValueForm
     /// 2×2 max pooling of keys and values (a quarter of the key positions).
     public var poolsKeys: Bool
     /// Spectral normalisation of the 1×1 projections (one power iteration per training step).
     public var spectralNorm: Bool
 
+    /// A SAGAN block after stage `afterStage`, by default BigGAN's layout without pooled keys or spectral norm.
     public init(afterStage: Int, ratio: Int = 8, valueForm: SAGANAttention.ValueForm = .bigGAN,
                 poolsKeys: Bool = false, spectralNorm: Bool = false) {
       self.afterStage = afterStage
@@ -73,6 +75,8 @@ public struct ConvNetConfiguration: Sendable, Equatable {
   /// The SAGAN block, if any.
   public var attention: Attention?
 
+  /// An architecture; preconditions check that the stages are non-empty, the counts positive and
+  /// the attention's stage exists.
   public init(inputChannels: Int = 3, stages: [[Block]], classCount: Int, attention: Attention? = nil) {
     precondition(inputChannels > 0 && classCount > 0, "ConvNet needs input channels \(inputChannels) and classes \(classCount) above 0")
     precondition(!stages.isEmpty && stages.allSatisfy { !$0.isEmpty }, "ConvNet needs non-empty stages, got \(stages.map(\.count)) blocks")

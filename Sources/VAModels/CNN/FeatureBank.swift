@@ -11,6 +11,7 @@ import VATensorCore
 /// map, then two more 2×2 average poolings: a map at 1/8 of the image size.
 /// Shapes: `[3, H, W]` in 0…1 → `[12, H/8, W/8]`.
 public struct FeatureBank: Sendable {
+  /// The number of feature maps, 12 (four edge orientations and two colour opponents, each sign).
   public static let channels = 12
   /// The stack as the receptive-field code reads it.
   public static let stack = "conv3p1,pool2s2,conv3p1,pool2s2,pool2s2"
@@ -18,6 +19,7 @@ public struct FeatureBank: Sendable {
   let edges: Tensor  // [12, 3, 3, 3]
   let blur: Tensor   // [12, 1, 3, 3], depthwise
 
+  /// The bank with its fixed filters built (no parameters to load).
   public init() {
     var w = [Float](repeating: 0, count: 12 * 3 * 9)
     // Sobel-like kernels on luminance (R+G+B)/3 at four orientations.

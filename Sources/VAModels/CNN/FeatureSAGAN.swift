@@ -9,10 +9,12 @@ import VATensorCore
 /// would send every query to the strongest edges). Value and output projections do not change the map and are left at
 /// their initial values; γ = 0 keeps the features unchanged.
 public struct FeatureSAGAN: Sendable {
+  /// The fixed feature extractor whose map is attended over.
   public let bank = FeatureBank()
   /// Softmax temperature on the correlation of standardised features.
   public var temperature: Float = 0.1
 
+  /// The module at its default temperature, 0.1.
   public init() {}
 
   /// Attention over the feature map of `rgb` (`[3, H, W]` in 0…1, H and W multiples of 8):

@@ -19,7 +19,14 @@ import VALayers
 public struct DescriptorAttentionModel: Sendable {
   /// What each head compares.
   public enum Head: String, CaseIterable, Sendable {
-    case appearance, colour, texture, position
+    /// Texture and colour, plus a weak 2D sin-cos position term.
+    case appearance
+    /// Windowed colour mean and spread only.
+    case colour
+    /// Gradient-orientation histogram and edge energy only.
+    case texture
+    /// 2D sin-cos positions only: a local blob like a convolution's window.
+    case position
   }
 
   /// Patch side in pixels.
@@ -35,6 +42,7 @@ public struct DescriptorAttentionModel: Sendable {
   /// Channels of the 2D sin-cos position code.
   public var positionChannels = 32
 
+  /// The model with the defaults above (16-pixel patches, τ = 0.3).
   public init() {}
 
   /// The heads in output order.

@@ -10,14 +10,22 @@ import VATensorCore
 /// Reference: timm's `AttentionPoolLatent` (latent_len 1, pool "token", no q/k norm), which
 /// `transformers`' `SiglipMultiheadAttentionPoolingHead` computes too.
 public struct AttentionPoolHead: ParameterContainer, Sendable {
-  public var latent: Tensor  // [1, D]
-  public var query: Linear   // D -> D
-  public var keyValue: Linear  // D -> 2D
-  public var projection: Linear  // D -> D
+  /// The learned query token, `[1, D]` (timm's `attn_pool.latent`, stored `[1, 1, D]`).
+  public var latent: Tensor
+  /// The query projection of the latent, D → D (timm's `q`).
+  public var query: Linear
+  /// The fused key and value projection of the tokens, D → 2D, rows k then v (timm's `kv`).
+  public var keyValue: Linear
+  /// The output projection of the attended vector, D → D (timm's `proj`).
+  public var projection: Linear
+  /// The LayerNorm before the residual MLP.
   public var norm: LayerNorm
+  /// The residual MLP, `y ← y + mlp(norm(y))`.
   public var mlp: Mlp
+  /// The number of attention heads (timm's `num_heads`, usually the ViT's).
   public let headCount: Int
 
+  /// A head from its parts; preconditions check the shapes above and that `D` divides into `headCount` heads.
   public init(latent: Tensor, query: Linear, keyValue: Linear, projection: Linear, norm: LayerNorm, mlp: Mlp, headCount: Int) {
     let d = projection.outputs
     precondition(latent.shape == [1, d], "latent \(latent.shape) must be [1, \(d)]")
@@ -65,6 +73,7 @@ public struct AttentionPoolHead: ParameterContainer, Sendable {
     mlp.fc2.bias?.scalars = [Float](repeating: 0, count: mlp.fc2.weight.shape[0])
   }
 
+  /// Parameters under timm's `attn_pool` names: `latent`, `q.*`, `kv.*`, `proj.*`, `norm.*`, `mlp.*`.
   public var namedParameters: [(name: String, tensor: Tensor)] {
     [("latent", latent)] + prefixed("q", query) + prefixed("kv", keyValue) + prefixed("proj", projection)
       + prefixed("norm", norm) + prefixed("mlp", mlp)

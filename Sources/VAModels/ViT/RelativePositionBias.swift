@@ -12,10 +12,14 @@ import VATensorCore
 /// source offsets, then linear interpolation), which timm applies when a checkpoint is loaded
 /// into a model built for another image size.
 public struct RelativePositionBias: Sendable {
+  /// The learned table, `[(2Wh−1)(2Ww−1) + 3, heads]` (timm's `relative_position_bias_table`).
   public var table: Tensor
+  /// Rows `Wh` of the window the table was trained for (the training patch grid).
   public let windowHeight: Int
+  /// Columns `Ww` of that window.
   public let windowWidth: Int
 
+  /// A bias from its table; a precondition checks that it has a row per offset of the window plus three.
   public init(table: Tensor, windowHeight: Int, windowWidth: Int) {
     precondition(table.rank == 2 && table.shape[0] == (2 * windowHeight - 1) * (2 * windowWidth - 1) + 3,
                  "relative position table \(table.shape) does not fit a \(windowHeight)x\(windowWidth) window")
@@ -24,6 +28,7 @@ public struct RelativePositionBias: Sendable {
     self.windowWidth = windowWidth
   }
 
+  /// The number of heads, one column of the table each.
   public var headCount: Int { table.shape[1] }
 
   /// The additive bias `[heads, 1 + N, 1 + N]` for a `gridWidth × gridHeight` grid.

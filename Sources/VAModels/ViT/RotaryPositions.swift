@@ -10,12 +10,16 @@ import VALayers
 /// frequencies `1 / temperature^(k / (d/4))` for the row coordinate, then `d/4` for the column
 /// coordinate, each angle repeated for its channel pair.
 public struct RotaryPositions: Sendable, Equatable {
+  /// The frequency base (timm's `rope_temperature`, 10,000 as in RoPE).
   public var temperature: Float = 10_000
-  /// The pretraining grid (rows, columns) positions are rescaled to, or nil.
+  /// Rows of the pretraining grid positions are rescaled to (EVA's `ref_feat_shape`), or nil.
   public var referenceHeight: Int?
+  /// Columns of the pretraining grid, or nil.
   public var referenceWidth: Int?
+  /// Added to each row and column index before any rescaling (timm's `rope_grid_offset`).
   public var gridOffset: Float = 0
 
+  /// Settings; the defaults are timm's for EVA-02 without rescaling.
   public init(temperature: Float = 10_000, referenceHeight: Int? = nil, referenceWidth: Int? = nil, gridOffset: Float = 0) {
     self.temperature = temperature
     self.referenceHeight = referenceHeight

@@ -27,33 +27,49 @@ public struct ViTConfiguration: Sendable, Equatable {
 
   /// What the classification head reads.
   public enum GlobalPool: String, Sendable {
-    case token, average
+    /// The class token's final state (timm's `global_pool="token"`, ViT's and DeiT's).
+    case token
+    /// The mean of the patch tokens, prefix tokens left out (timm's `global_pool="avg"`, MAE).
+    case average
     /// Multi-head attention pooling over the patches (timm's `AttentionPoolLatent`, SigLIP's
     /// "MAP" head): one learned query attends to every token.
     case attention
   }
 
+  /// The patch side `P` in pixels (timm's `patch_size`).
   public var patchSize: Int
+  /// The token width `D` (timm's `embed_dim`).
   public var embedDimension: Int
+  /// The number of transformer blocks.
   public var depth: Int
+  /// Attention heads per block; `D` divides into them.
   public var headCount: Int
+  /// The MLP's hidden width (4·D unless `mlp_ratio` says otherwise).
   public var mlpHiddenDimension: Int
+  /// A learned class token before the patches (timm's `class_token`).
   public var classToken = true
   /// DeiT's distillation token (Touvron et al. 2021), right after the class token; its own
   /// head's logits are averaged with the class head's, as timm and transformers do in eval.
   public var distillationToken = false
+  /// Register tokens after the class token (Darcet et al. 2024, "Vision Transformers Need Registers").
   public var registerTokens = 0
+  /// How positions enter the model.
   public var positionEmbedding = PositionEmbeddingKind.learned
+  /// Where learned position embeddings are added.
   public var positionPlacement = PositionPlacement.includingPrefix
   /// Grid the learned position embeddings were trained at (columns, rows).
   public var positionGridWidth: Int
+  /// Rows of that grid.
   public var positionGridHeight: Int
+  /// How the learned grid is resized for another input size (timm's or Hugging Face's convention).
   public var positionResampling = PositionResampling.timm
+  /// What the classification head reads.
   public var globalPool = GlobalPool.token
   /// LayerNorm on the pooled features (timm's `fc_norm`) instead of on every token.
   public var fcNorm = false
   /// LayerNorm before the blocks (timm's `norm_pre`, used by CLIP-style ViTs).
   public var preNorm = false
+  /// LayerScale on both residual branches of every block (CaiT, DINOv2; timm's `init_values`).
   public var layerScale = false
   /// BEiT's relative position bias on every block's attention scores, for a window of the
   /// trained grid (`positionGridWidth × positionGridHeight`), resampled for other grids.
@@ -72,11 +88,15 @@ public struct ViTConfiguration: Sendable, Equatable {
   public var layerNormEps: Float = 1e-6
   /// Default input size in pixels (the grid times the patch size).
   public var imageWidth: Int { positionGridWidth * patchSize }
+  /// Default input height in pixels.
   public var imageHeight: Int { positionGridHeight * patchSize }
   /// Input normalisation.
   public var mean: [Float] = [0.5, 0.5, 0.5]
+  /// Per-channel divisor after subtracting `mean` (0.5 for timm's Inception normalisation).
   public var std: [Float] = [0.5, 0.5, 0.5]
 
+  /// A plain ViT (class token, learned positions, token pooling, 1000 classes) for square
+  /// `imageSize` inputs; a precondition checks that `embedDimension` divides into `headCount` heads.
   public init(patchSize: Int, embedDimension: Int, depth: Int, headCount: Int, mlpHiddenDimension: Int? = nil, imageSize: Int = 224) {
     precondition(embedDimension % headCount == 0, "embed dimension \(embedDimension) does not divide into \(headCount) heads")
     self.patchSize = patchSize
@@ -109,6 +129,8 @@ public struct ViTConfiguration: Sendable, Equatable {
 extension ViTConfiguration {
   /// The standard sizes (Dosovitskiy et al. 2021 Table 1; Touvron et al. 2021 for Ti and S).
   public enum Size: String, Sendable, CaseIterable {
+    /// ViT-Ti (D 192, 12 blocks, 3 heads), ViT-S (384, 12, 6), ViT-B (768, 12, 12) and
+    /// ViT-L (1024, 24, 16); the raw value is the name's letter (`ViT-B/16`).
     case tiny = "Ti", small = "S", base = "B", large = "L"
 
     var dimensions: (embed: Int, depth: Int, heads: Int) {

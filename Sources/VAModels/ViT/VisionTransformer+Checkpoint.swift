@@ -3,45 +3,6 @@ import VALayers
 import VASafetensors
 import VATensorCore
 
-/// The two checkpoint layouts the importer reads.
-public enum CheckpointLayout: String, Sendable {
-  /// timm's `VisionTransformer.state_dict()` (`patch_embed.proj`, `blocks.{i}.attn.qkv`, …);
-  /// also what this toolkit saves.
-  case timm
-  /// Hugging Face's `ViTModel` / `ViTForImageClassification` (`[vit.]embeddings.*`,
-  /// `encoder.layer.{i}.attention.attention.{query,key,value}`, …), `DeiT*`, `Dinov2Model`,
-  /// and the vision towers of `CLIPModel`, `CLIPVisionModel`, `SiglipModel`,
-  /// `SiglipVisionModel` (`[vision_model.]embeddings.patch_embedding`, …).
-  case huggingFace
-  /// open_clip's own checkpoints (`open_clip_model.safetensors`, `open_clip_config.json`):
-  /// `visual.conv1`, `visual.transformer.resblocks.{i}.attn.in_proj_weight`, …
-  case openCLIP = "open_clip"
-}
-
-/// Settings a caller gives for what a checkpoint's files may leave out.
-public struct CheckpointOverrides: Sendable, Equatable {
-  /// Attention heads (else the config's, else width / 64 with a note).
-  public var headCount: Int?
-  /// Input normalisation per channel (else the config's, else 0.5 / 0.5 with a note).
-  public var mean: [Float]?
-  public var std: [Float]?
-
-  public init(headCount: Int? = nil, mean: [Float]? = nil, std: [Float]? = nil) {
-    self.headCount = headCount
-    self.mean = mean
-    self.std = std
-  }
-}
-
-/// A loaded checkpoint and what the loader had to infer because no file said it.
-public struct ImportedCheckpoint: Sendable {
-  public var model: VisionTransformer
-  public var layout: CheckpointLayout
-  /// One sentence per inferred setting (heads, normalisation, input size), for stderr and
-  /// figure captions; empty when the files said everything.
-  public var inferred: [String]
-}
-
 extension VisionTransformer {
   /// Loads a checkpoint: a `.safetensors` file, or a folder holding one, with `config.json`
   /// and `preprocessor_config.json` read when they sit beside it.

@@ -8,21 +8,32 @@ import VATensorCore
 /// size (any grid, square or not); tokens are `[T, D]` with `T = prefix + N`, in the model's
 /// order: class token, registers, patches row-major.
 public struct VisionTransformer: ParameterContainer, Sendable {
+  /// The architecture the weights fit.
   public var configuration: ViTConfiguration
   /// With a convolutional stem: its `1 × 1` projection (patch side 1 over the stem's features).
   public var patchEmbedding: PatchEmbedding
   /// The convolutional stem before `patchEmbedding`, when the configuration has one.
   public var convStem: ConvStem? = nil
-  public var classToken: Tensor?       // [1, D]
-  public var distillationToken: Tensor? // [1, D], DeiT distilled
-  public var registerTokens: Tensor?   // [R, D]
-  public var positionEmbedding: Tensor? // [rows, D], learned only
+  /// The class token, `[1, D]`, or nil for a model without one.
+  public var classToken: Tensor?
+  /// DeiT's distillation token, `[1, D]`, or nil.
+  public var distillationToken: Tensor?
+  /// The register tokens, `[R, D]`, or nil.
+  public var registerTokens: Tensor?
+  /// The learned position table, `[rows, D]` (`configuration.positionEmbeddingRows` rows at the
+  /// trained grid), or nil for sin-cos or no positions.
+  public var positionEmbedding: Tensor?
+  /// LayerNorm before the blocks (timm's `norm_pre`), or nil.
   public var preNorm: LayerNorm?
   /// BEiT's relative position bias: one per block, or a single one every block shares.
   public var relativePositionBiases: [RelativePositionBias] = []
+  /// The transformer blocks, `configuration.depth` of them.
   public var blocks: [TransformerBlock]
+  /// The final LayerNorm on every token (timm's `norm`), or nil when `fcNorm` replaces it.
   public var norm: LayerNorm?
+  /// LayerNorm on the pooled features (timm's `fc_norm`), or nil.
   public var fcNorm: LayerNorm?
+  /// The classification head, D → classes, or nil for a feature extractor.
   public var head: Linear?
   /// DeiT's distillation head, read from the distillation token.
   public var headDistillation: Linear? = nil
@@ -41,9 +52,12 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     /// mean or the attention pool's output, as the model pools.
     public var pooled: Tensor?
     /// The attention-pooling head's weights `[heads, 1, N]` over the patches, when the model
-    /// has one and attention is recorded.
+    /// has one and attention is recorded or observed (`observeAttention`: they are only
+    /// `heads · N` values, so a run that keeps chosen rows keeps them whole).
     public var poolAttention: Tensor?
+    /// Patch columns of the input (its width / `P`).
     public var gridWidth: Int
+    /// Patch rows of the input (its height / `P`).
     public var gridHeight: Int
     /// Per layer, the tokens its attention read (`norm1`'s output, `[T, D]`), when
     /// `recordAttentionInputs` asked for them: Grad-CAM's activations.
@@ -136,7 +150,7 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     case .attention:
       // timm pools the patches only (pool_include_prefix is off for MAP heads).
       guard let attentionPool else { preconditionFailure("globalPool .attention needs an attention-pooling head") }
-      (pooled, poolAttention) = attentionPool(x.sliced(axis: 1, range: c.prefixTokens..<t), record: recordAttention)
+      (pooled, poolAttention) = attentionPool(x.sliced(axis: 1, range: c.prefixTokens..<t), record: recordAttention || observeAttention != nil)
     }
     if let fcNorm { pooled = fcNorm(pooled) }
     if let head {

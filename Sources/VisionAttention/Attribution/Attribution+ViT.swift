@@ -98,7 +98,6 @@ extension VisionTransformer {
     let c = configuration
     let heads = c.headCount, prefix = c.prefixTokens
     let n = out.gridWidth * out.gridHeight, t = prefix + n, d = c.embedDimension
-    let poolWeights = out.poolAttention?.scalars  // [B, heads, queries, N], attention pooling only
     let logits = out.logits?.scalars
     let classes = logits.map { $0.count / b } ?? 0
     let embeddings = (out.logits ?? out.pooled!).scalars
@@ -118,14 +117,12 @@ extension VisionTransformer {
         for j in prefix..<t { readout[j] = 1 / Float(n) }
       case .attention:
         // SigLIP's MAP head: the pooled vector is the pooling head's weighted sum of the
-        // patches, so the patch rows count by its weights (mean over heads and queries).
-        guard let poolWeights else { preconditionFailure("the forward records the pooling head's weights with the attention") }
-        let per = poolWeights.count / b, groups = per / n
-        for j in 0..<n {
-          var sum: Float = 0
-          for g in 0..<groups { sum += poolWeights[i * per + g * n + j] }
-          readout[prefix + j] = sum / Float(groups)
+        // patches, so the patch rows count by its weights (heads averaged, the map every
+        // consumer of the pooling head reads).
+        guard let pool = out.attentionRecord(image: i, configuration: c).poolMap(.fused(.mean)) else {
+          preconditionFailure("the forward records the pooling head's weights with the attention")
         }
+        for j in 0..<n { readout[prefix + j] = pool[j] }
       }
       var r = [Double](repeating: 0, count: t * t)
       for j in 0..<t { r[j * t + j] = 1 }

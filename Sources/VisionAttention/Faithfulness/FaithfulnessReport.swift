@@ -25,7 +25,9 @@ public struct FaithfulnessMap: RawRepresentable, Hashable, CaseIterable, Sendabl
   /// `--maps`' default.
   public static var defaults: [FaithfulnessMap] { allCases.filter { $0.spec.faithfulness?.byDefault == true } }
 
+  /// Maps are equal when their names are.
   public static func == (a: FaithfulnessMap, b: FaithfulnessMap) -> Bool { a.rawValue == b.rawValue }
+  /// Hashes the name.
   public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 }
 
@@ -104,7 +106,7 @@ public struct FaithfulnessRun: Sendable {
   /// attention-pooling head and no class token, that head's attention (as `--map cls` draws).
   static func classTokenScore(_ record: AttributionRecordPair, seed: UInt64) -> Result<[Float], FaithfulnessSkip> {
     let run = record.run
-    guard let values = run.classTokenMap(layer: run.layers.count - 1, .fused(.mean)) ?? record.pool else {
+    guard let values = run.classTokenMap(layer: run.layers.count - 1, .fused(.mean)) ?? run.poolMap(.fused(.mean)) else {
       return .failure(FaithfulnessSkip("the model has no class token and no attention-pooling head"))
     }
     return .success(values)
@@ -136,7 +138,7 @@ public struct FaithfulnessRun: Sendable {
       }
       var named: [(name: String, values: [Float])] = []
       for kind in maps {
-        switch Self.map(kind, record: AttributionRecordPair(run: run.attention, attribution: attribution, pool: run.poolMap), seed: UInt64(position)) {
+        switch Self.map(kind, record: AttributionRecordPair(run: run.attention, attribution: attribution), seed: UInt64(position)) {
         case .success(let values): named.append((kind.rawValue, values))
         case .failure(let why): skipped[kind.rawValue] = why.reason
         }
@@ -177,8 +179,6 @@ extension FaithfulnessRun {
 struct AttributionRecordPair {
   var run: AttentionRecord
   var attribution: Attribution
-  /// The attention-pooling head's map, when the model has one (`ModelRun.poolMap`).
-  var pool: [Float]? = nil
 }
 
 /// Why a map was left out.

@@ -14,7 +14,7 @@ extension Scene {
   /// The default figure's attention panel: the model's readout as the styled figure shows
   /// it (the class token, else an attention-pooling head), else the query's map.
   func readoutOverlay() -> (values: [Float], tensors: [(name: String, shape: [Int], values: [Float])]) {
-    if settings.query == nil, let values = attention.classTokenMap(layer: layer, selection) ?? poolMap(selection) { return (values, []) }
+    if settings.query == nil, let values = attention.classTokenMap(layer: layer, selection) ?? attention.poolMap(selection) { return (values, []) }
     return queryOverlay()
   }
 
@@ -25,7 +25,7 @@ extension Scene {
   func classTokenOverlay() throws(VisionAttentionError) -> (values: [Float], tensors: [(name: String, shape: [Int], values: [Float])]) {
     // Without a class token, an attention-pooling head's query stands in (as the styled
     // figure does, saying so in its caption).
-    guard let values = attention.classTokenMap(layer: layer, selection) ?? poolMap(selection) else { throw .needsClassToken(map: "cls") }
+    guard let values = attention.classTokenMap(layer: layer, selection) ?? attention.poolMap(selection) else { throw .needsClassToken(map: "cls") }
     return (values, [])
   }
 

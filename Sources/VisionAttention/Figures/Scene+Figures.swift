@@ -13,7 +13,7 @@ extension Scene {
     let attentionPanel: Panel
     if settings.query == nil, let values = attention.classTokenMap(layer: layer, selection) {
       attentionPanel = heatPanel(values, caption: ["self-attention: class token at layer \(layer), \(describe(selection))", "global and content-dependent"], marked: false)
-    } else if settings.query == nil, let values = poolMap(selection) {
+    } else if settings.query == nil, let values = attention.poolMap(selection) {
       // No class token, but an attention-pooling head: its query is the model's readout.
       attentionPanel = heatPanel(values, caption: ["self-attention: the attention-pooling head's query, \(describe(selection))", "global and content-dependent"], marked: false)
     } else {
@@ -39,7 +39,7 @@ extension Scene {
   }
 
   func classTokenFigure() throws(VisionAttentionError) -> RenderedFigure {
-    if !attention.hasClassToken, let values = poolMap(selection) {
+    if !attention.hasClassToken, let values = attention.poolMap(selection) {
       return mapFigure(values, title: "no class token: attention-pooling head's query over the patches, \(describe(selection))", marked: false)
     }
     guard let values = attention.classTokenMap(layer: layer, selection) else { throw .needsClassToken(map: "cls") }
@@ -74,7 +74,7 @@ extension Scene {
       })
     }
     var rows = (0..<attention.layers.count).map { "layer \($0)" }
-    let poolRow = (0..<(run.pool?.heads ?? 0)).compactMap { poolMap(.head($0)) }
+    let poolRow = (0..<attention.poolHeads).compactMap { attention.poolMap(.head($0)) }
     if !poolRow.isEmpty {
       cells.append(poolRow.map { heatImage($0, marked: false, width: cellWidth).image })
       rows.append("pool")
@@ -108,21 +108,5 @@ extension Scene {
     }
     let whose = attention.hasClassToken ? "class token" : "patch (\(patch.column),\(patch.row))"
     return RenderedFigure(image: Figure.sideBySide(panels, title: "keep-mass masks of the \(whose) at layer \(layer) | \(modelCaption)"))
-  }
-}
-
-extension Scene {
-  /// The attention-pooling head's (first) query over the patches `[N]`, for a head or a fusion
-  /// of heads; nil when the model has no such head.
-  func poolMap(_ selection: HeadSelection) -> [Float]? {
-    guard let pool = run.pool else { return nil }
-    let n = pool.values.count / (pool.heads * pool.queries)
-    let rows = (0..<pool.heads).map { h in Array(pool.values[(h * pool.queries * n)..<(h * pool.queries * n + n)]) }
-    switch selection {
-    case .head(let h): return h < pool.heads ? rows[h] : nil
-    case .fused(.mean): return run.poolMap
-    case .fused(.max): return (0..<n).map { i in rows.map { $0[i] }.max()! }
-    case .fused(.min): return (0..<n).map { i in rows.map { $0[i] }.min()! }
-    }
   }
 }

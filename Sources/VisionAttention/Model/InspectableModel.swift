@@ -9,34 +9,21 @@ import VATensorCore
 public struct ModelRun: Sendable {
   /// The normalised tensor the model saw, `[3, H, W]`.
   public var input: [Float]
-  /// Every layer's attention with the token geometry (prefix tokens, patch grid).
+  /// Every layer's attention with the token geometry (prefix tokens, patch grid), and an
+  /// attention-pooling head's weights when the model has one (`attention.pool`, SigLIP's
+  /// MAP head; read with `attention.poolMap(_:)`).
   public var attention: AttentionRecord
   /// `[classes]`, when the model has a classifier.
   public var logits: [Float]?
-  /// An attention-pooling head's weights `[heads, queries, N]` over the patches, if any
-  /// (SigLIP's MAP head).
-  public var pool: (heads: Int, queries: Int, values: [Float])?
   /// The pooled image embedding `[D]` of a model without a classifier (what a
   /// `--target-embedding` is compared with), for the dump.
   public var embedding: [Float]?
 
-  public init(
-    input: [Float], attention: AttentionRecord, logits: [Float]? = nil,
-    pool: (heads: Int, queries: Int, values: [Float])? = nil, embedding: [Float]? = nil
-  ) {
+  public init(input: [Float], attention: AttentionRecord, logits: [Float]? = nil, embedding: [Float]? = nil) {
     self.input = input
     self.attention = attention
     self.logits = logits
-    self.pool = pool
     self.embedding = embedding
-  }
-
-  /// The attention-pooling head's first query over the patches `[N]`, heads averaged: the map
-  /// such a model has in place of a class token's (nil without such a head).
-  public var poolMap: [Float]? {
-    guard let pool else { return nil }
-    let n = pool.values.count / max(pool.heads * pool.queries, 1)
-    return (0..<n).map { j in (0..<pool.heads).reduce(Float(0)) { $0 + pool.values[$1 * pool.queries * n + j] } / Float(pool.heads) }
   }
 }
 
@@ -140,7 +127,8 @@ public struct CheckpointModel: InspectableModel {
   public let inferred: [String]
 
   /// Loads `path`: a `.safetensors` file or a folder holding one (with `config.json` and
-  /// `preprocessor_config.json` beside it when the checkpoint has them).
+  /// `preprocessor_config.json` beside it when the checkpoint has them). `ModelSource.load()`
+  /// calls this for a checkpoint, and is what vit-attend's every path uses.
   /// - Parameters:
   ///   - path: the checkpoint file or folder.
   ///   - overrides: heads and normalisation for a checkpoint without a config.
@@ -150,11 +138,6 @@ public struct CheckpointModel: InspectableModel {
     (model, layout, inferred) = (imported.model, imported.layout, imported.inferred)
     self.path = path
     classNames = CheckpointLabels.read(near: path, classes: model.configuration.classCount)
-  }
-
-  /// Loads `path` with `headCount` heads when its config does not say.
-  public init(path: String, headCount: Int?) throws {
-    try self.init(path: path, overrides: CheckpointOverrides(headCount: headCount))
   }
 
   public var name: String {
@@ -186,9 +169,8 @@ public struct CheckpointModel: InspectableModel {
     let input = image.planarFloats(mean: c.mean, std: c.std)
     let (output, record) = model.inspect(
       Tensor(shape: [3, image.height, image.width], scalars: input), capture: recomputesRows ? capture : .full)
-    let pool = output.poolAttention.map { (heads: $0.shape[0], queries: $0.shape[1], values: $0.scalars) }
     return ModelRun(
-      input: input, attention: record, logits: output.logits?.scalars, pool: pool,
+      input: input, attention: record, logits: output.logits?.scalars,
       embedding: output.logits == nil ? output.pooled?.scalars : nil)
   }
 
@@ -214,31 +196,16 @@ public struct CheckpointModel: InspectableModel {
     let output = withGradientsDisabled {
       model(batch: Tensor(shape: [b, 3, h, w], scalars: inputs.flatMap { $0 }), recordAttention: true)
     }
-    let layers = output.attention.map(\.scalars)  // each [B, heads, T, T]
     let logits = output.logits?.scalars            // [B, classes]
-    let pool = output.poolAttention                // [B, heads, queries, N]
     let pooled = logits == nil ? output.pooled?.scalars : nil  // [B, D], without a classifier
+    func own(_ all: [Float], _ i: Int) -> [Float] {
+      let size = all.count / b
+      return Array(all[(i * size)..<((i + 1) * size)])
+    }
     return (0..<b).map { i in
-      let perLayer = layers.map { all in
-        let size = all.count / b
-        return Array(all[(i * size)..<((i + 1) * size)])
-      }
-      let record = AttentionRecord(
-        layers: perLayer, heads: c.headCount, prefixTokens: c.prefixTokens,
-        hasClassToken: c.classToken, gridWidth: output.gridWidth, gridHeight: output.gridHeight)
-      let own = logits.map { all in
-        let classes = all.count / b
-        return Array(all[(i * classes)..<((i + 1) * classes)])
-      }
-      let ownPool = pool.map { all in
-        let size = all.scalars.count / b
-        return (heads: all.shape[1], queries: all.shape[2], values: Array(all.scalars[(i * size)..<((i + 1) * size)]))
-      }
-      let embedding = pooled.map { all in
-        let d = all.count / b
-        return Array(all[(i * d)..<((i + 1) * d)])
-      }
-      return ModelRun(input: inputs[i], attention: record, logits: own, pool: ownPool, embedding: embedding)
+      ModelRun(
+        input: inputs[i], attention: output.attentionRecord(image: i, configuration: c),
+        logits: logits.map { own($0, i) }, embedding: pooled.map { own($0, i) })
     }
   }
 

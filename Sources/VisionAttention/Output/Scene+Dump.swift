@@ -34,9 +34,8 @@ extension Scene {
     case .none:
       break
     }
-    if let pool = run.pool {
-      let n = pool.values.count / (pool.heads * pool.queries)
-      tensors.append((Entry("attn.pool", shape: [pool.heads, pool.queries, n]), { try $0.write(pool.values) }))
+    if let pool = record.pool {
+      tensors.append((Entry("attn.pool", shape: [record.poolHeads, 1, record.patchCount]), { try $0.write(pool) }))
     }
     for extra in figure.tensors {
       tensors.append((Entry(extra.name, shape: extra.shape), { try $0.write(extra.values) }))

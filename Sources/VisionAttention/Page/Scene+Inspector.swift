@@ -9,7 +9,7 @@ extension Scene {
   func initialPageMap() -> String {
     // The model's own readout: the class token, else an attention-pooling head; without
     // either the page opens on the query's map (and for --map cls says why, `note`).
-    let readout = attention.hasClassToken ? MapRegistry.cls : run.pool != nil ? MapRegistry.pool : MapRegistry.query
+    let readout = attention.hasClassToken ? MapRegistry.cls : attention.pool != nil ? MapRegistry.pool : MapRegistry.query
     let spec = MapRegistry.spec(settings.map)
     switch spec.page.opens {
     case .itself: return spec.name
@@ -96,14 +96,16 @@ extension Scene {
         + "SAGAN uses \(sagan.cell)-pixel cells."
     }
 
-    if settings.map == .cls, !record.hasClassToken, run.pool == nil {
+    if settings.map == .cls, !record.hasClassToken, record.pool == nil {
       note = (note.isEmpty ? "" : note + " ") + "This model has no class token, so the page opens on the query patch's map."
     }
     let (attribution, attributionNote) = try pageAttribution()
+    // Every head's row, so the page's head selector and its one fusion helper (`selected`
+    // in inspector-maps.js, as `AttentionRecord.poolMap` fuses) have what they read.
     var pool: QuantisedRows?
-    if let heads = run.pool?.heads {
+    if record.pool != nil {
       pool = QuantisedRows(rowLength: record.patchCount)
-      for h in 0..<heads { pool?.append(poolMap(.head(h)) ?? []) }
+      for h in 0..<record.poolHeads { pool?.append(record.poolMap(.head(h))!) }
     }
 
     // The page keeps a head even while it shows a fusion, so ← and → have somewhere to start.

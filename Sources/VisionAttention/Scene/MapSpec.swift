@@ -15,6 +15,7 @@ public struct MapSpec: Sendable {
     case baseline(String)
   }
 
+  /// A figure, a page view or a baseline, with the name it goes by.
   public let role: Role
   /// The options the map reads besides `--map`.
   public let reads: MapReads
@@ -91,7 +92,9 @@ public struct MapSpec: Sendable {
 /// The options a map reads besides `--map`. `vit-attend` warns about one given for a map
 /// that does not read it (unless a page, which shows every map, is written).
 public struct MapReads: OptionSet, Sendable, Hashable {
+  /// One bit per member below.
   public let rawValue: Int
+  /// The set whose bits are `rawValue`.
   public init(rawValue: Int) { self.rawValue = rawValue }
 
   /// `--layer`: the map shows one layer (else every layer, or none).
@@ -117,7 +120,9 @@ public struct MapReads: OptionSet, Sendable, Hashable {
 
 /// What a run must keep for a map (`AttentionPlan`).
 public struct MapNeeds: OptionSet, Sendable, Hashable {
+  /// One bit per member below.
   public let rawValue: Int
+  /// The set whose bits are `rawValue`.
   public init(rawValue: Int) { self.rawValue = rawValue }
 
   /// A backward pass (an `AttributableModel`) through every attention weight: the plan keeps
@@ -156,7 +161,9 @@ public struct PageRole: Sendable {
 
   /// The label in the page's map menu when the page has a view of this name, else nil.
   public let label: String?
+  /// What the page opens on when `--map` names the map.
   public let opens: Opening
+  /// What the page must hold to draw the view; nil when nothing.
   public let requires: Requirement?
   /// For a view stored in the payload's `attribution`: its rows over the patches, `[1, N]`,
   /// or `[layers, N]` when the view shows one layer.

@@ -65,15 +65,10 @@ extension ViTClassifier: EvidenceProviding {
   public mutating func evidence(_ images: Tensor) -> [EvidenceMaps] {
     let out = model(batch: images, recordAttention: true)
     let c = model.configuration
-    let b = images.shape[0], t = c.prefixTokens + out.gridWidth * out.gridHeight
-    let perImage = c.headCount * t * t
-    return (0..<b).map { i in
-      let record = AttentionRecord(
-        layers: out.attention.map { Array($0.scalars[(i * perImage)..<((i + 1) * perImage)]) },
-        heads: c.headCount, prefixTokens: c.prefixTokens, hasClassToken: c.classToken,
-        gridWidth: out.gridWidth, gridHeight: out.gridHeight)
+    return (0..<images.shape[0]).map { i in
+      let record = out.attentionRecord(image: i, configuration: c)
       let rollout = record.rollout(.mean)
-      if let pool = out.poolAttention.map({ Self.meanPoolRow($0, image: i) }) {
+      if let pool = record.poolMap(.fused(.mean)) {
         return EvidenceMaps(gridWidth: out.gridWidth, gridHeight: out.gridHeight, maps: [
           ("pool", pool), ("rollout", Self.carried(pool, through: rollout, record)),
         ])
@@ -83,13 +78,6 @@ extension ViTClassifier: EvidenceProviding {
         (record.hasClassToken ? "cls" : "pool", Self.queryRow(last, record)), ("rollout", Self.queryRow(rollout, record)),
       ])
     }
-  }
-
-  /// Image `i`'s attention-pooling weights `[B, heads, 1, N]` averaged over heads: `[N]`.
-  static func meanPoolRow(_ weights: Tensor, image i: Int) -> [Float] {
-    let (heads, n) = (weights.shape[1], weights.shape[3])
-    let own = weights.scalars[(i * heads * n)..<((i + 1) * heads * n)]
-    return (0..<n).map { j in (0..<heads).reduce(Float(0)) { $0 + own[own.startIndex + $1 * n + j] } / Float(heads) }
   }
 
   /// `row · R` over the patches, for a pooling row `[N]` and a rollout matrix `[T, T]` whose

@@ -1,6 +1,5 @@
 import Testing
 @testable import VisionAttention
-@testable import VitAttendCLI
 
 struct GeometryTests {
   @Test func fitResizesTheLongerSideAndCropsToPatches() throws {

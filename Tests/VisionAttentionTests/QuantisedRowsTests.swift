@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 @testable import VisionAttention
-@testable import VitAttendCLI
 
 /// The page's 8-bit storage: the error bound the browser tests rely on, and the wire format
 /// the script decodes.
