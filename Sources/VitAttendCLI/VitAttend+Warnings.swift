@@ -5,14 +5,14 @@ extension VitAttend {
   /// page (whose first view starts at the query) is written.
   var ignoresQuery: Bool {
     let page = output.html != nil || (output.outDir != nil && output.format == .html)
-    return !page && [MapKind.cls, .distance, .posembed].contains(maps.map)
+    return !page && !MapRegistry.spec(maps.map).reads.contains(.query)
   }
 
   /// Whether `--cnn-weights` has a use in this run: a full-style PNG figure or a dump of the
   /// default figure or `--map gradcam` (the page and `--faithfulness` do not show it).
   var usesCNNWeights: Bool {
     let figures = output.out != nil || (output.outDir != nil && output.format == .png) || output.dump != nil || output.dumpDir != nil
-    return model.cnnWeights != nil && maps.faithfulness == nil && figures && output.style == .full && (maps.map == nil || maps.map == .gradcam)
+    return model.cnnWeights != nil && maps.faithfulness == nil && figures && output.style == .full && MapRegistry.spec(maps.map).reads.contains(.cnnWeights)
   }
 
   /// Options the user gave that the chosen outputs never read, each as one sentence. They are
@@ -25,22 +25,22 @@ extension VitAttend {
     func warn(_ option: String, unless applies: Bool, because why: String) {
       if !applies, !page { warnings.append("\(option) \(why); ignored") }
     }
+    let spec = MapRegistry.spec(map)
     let mapName = map.map { "--map \($0.rawValue)" } ?? "the default figure"
-    if maps.keep != nil { warn("--keep", unless: map == .mask, because: "applies to --map mask only") }
-    if maps.discardRatio != nil { warn("--discard-ratio", unless: map == .rollout, because: "applies to --map rollout only") }
-    let selectsHeads: Set<MapKind?> = [nil, .query, .cls, .mask, .rollout]
-    if maps.head != nil { warn("--head", unless: selectsHeads.contains(map) && map != .rollout, because: "does not apply to \(mapName), which shows every head or none") }
-    if maps.fuse != nil { warn("--fuse", unless: selectsHeads.contains(map), because: "does not apply to \(mapName)") }
-    let usesLayer: Set<MapKind?> = [nil, .query, .cls, .mask, .attngrad]
-    if maps.layer != nil { warn("--layer", unless: usesLayer.contains(map), because: "does not apply to \(mapName), which shows every layer or none") }
+    if maps.keep != nil { warn("--keep", unless: spec.reads.contains(.keep), because: "applies to \(Self.mapList(reading: .keep)) only") }
+    if maps.discardRatio != nil { warn("--discard-ratio", unless: spec.reads.contains(.discardRatio), because: "applies to \(Self.mapList(reading: .discardRatio)) only") }
+    if maps.head != nil { warn("--head", unless: spec.reads.contains(.head), because: "does not apply to \(mapName), which shows every head or none") }
+    if maps.fuse != nil { warn("--fuse", unless: spec.reads.contains(.fuse), because: "does not apply to \(mapName)") }
+    if maps.layer != nil { warn("--layer", unless: spec.reads.contains(.layer), because: "does not apply to \(mapName), which shows every layer or none") }
     if maps.query != nil { warn("--query", unless: !ignoresQuery, because: "does not apply to \(mapName), which does not depend on a query") }
-    let usesCNN: Set<MapKind?> = [nil, .rf, .distance]
-    if maps.cnn != nil { warn("--cnn", unless: usesCNN.contains(map), because: "applies to the default figure, --map rf and --map distance only") }
-    if maps.targetClass != nil { warn("--class", unless: map?.needsGradients == true || maps.faithfulness != nil || usesCNNWeights, because: "applies to --map gradrollout, gradcam, attngrad, --faithfulness and --cnn-weights only") }
+    if maps.cnn != nil { warn("--cnn", unless: spec.reads.contains(.cnn), because: "applies to \(Self.mapList(reading: .cnn)) only") }
+    // "--map gradrollout, gradcam, attngrad"
+    let targeted = "--map " + MapRegistry.all.filter { $0.isFigure && $0.reads.contains(.target) }.map(\.name).joined(separator: ", ")
+    if maps.targetClass != nil { warn("--class", unless: spec.reads.contains(.target) || maps.faithfulness != nil || usesCNNWeights, because: "applies to \(targeted), --faithfulness and --cnn-weights only") }
     if model.cnnWeights != nil, !usesCNNWeights {
-      warnings.append("--cnn-weights adds the CNN's Grad-CAM to PNG figures (--style full) and dumps of the default figure and --map gradcam, not to pages or --faithfulness; ignored")
+      warnings.append("--cnn-weights adds the CNN's Grad-CAM to PNG figures (--style full) and dumps of \(Self.mapList(reading: .cnnWeights)), not to pages or --faithfulness; ignored")
     }
-    if maps.targetEmbedding != nil { warn("--target-embedding", unless: map?.needsGradients == true || maps.faithfulness != nil, because: "applies to --map gradrollout, gradcam, attngrad and --faithfulness only") }
+    if maps.targetEmbedding != nil { warn("--target-embedding", unless: spec.reads.contains(.target) || maps.faithfulness != nil, because: "applies to \(targeted) and --faithfulness only") }
     for (option, given) in [("--head-count", model.headCount != nil), ("--mean", model.mean != nil), ("--std", model.std != nil)] where given && model.weights == nil {
       warnings.append("\(option) describes a checkpoint (--weights); the built-in model ignores it")
     }
@@ -48,5 +48,18 @@ extension VitAttend {
       warnings.append("--style applies to PNG figures only; ignored")
     }
     return warnings
+  }
+
+  /// The maps that read `option`, as a warning names them: "the default figure, --map rf and
+  /// --map distance", in the registry's order.
+  static func mapList(reading option: MapReads) -> String {
+    mapList { $0.reads.contains(option) }
+  }
+
+  /// The figures `include` picks, named as messages name them, the last one after `last`.
+  static func mapList(where include: (MapSpec) -> Bool, joinedBy last: String = "and") -> String {
+    let names = MapRegistry.all.filter { $0.isFigure && include($0) }.map { $0.kind.map { "--map \($0.rawValue)" } ?? "the default figure" }
+    guard let final = names.last else { return "no map" }
+    return names.count == 1 ? final : names.dropLast().joined(separator: ", ") + " \(last) " + final
   }
 }

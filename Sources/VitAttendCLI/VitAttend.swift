@@ -69,8 +69,8 @@ public struct VitAttend: ParsableCommand {
     if output.perHead, output.out == nil, output.outDir == nil || output.format != .png {
       throw ValidationError("--per-head writes PNG figures beside --out FILE.png or into --out-dir DIR.")
     }
-    if output.perHead, let map = maps.map, ![.query, .cls].contains(map) {
-      throw ValidationError("--per-head draws one figure per head of the default figure, --map query or --map cls, not --map \(map.rawValue).")
+    if output.perHead, let map = maps.map, !map.spec.perHead {
+      throw ValidationError("--per-head draws one figure per head of \(Self.mapList(where: \.perHead, joinedBy: "or")), not --map \(map.rawValue).")
     }
     guard (0...1).contains(appearance.alpha) else { throw ValidationError("--alpha must be between 0 and 1, got \(appearance.alpha).") }
     if let keep = maps.keep, !(keep > 0 && keep <= 1) { throw ValidationError("--keep must be above 0 and at most 1, got \(keep).") }
@@ -137,7 +137,7 @@ public struct VitAttend: ParsableCommand {
       if folders.skipExisting, let path = batch.indexPath {
         batch.previous = Dictionary(try IndexRecord.records(inFile: path).map { ($0.input, $0) }, uniquingKeysWith: { _, last in last })
       }
-      if output.outDir != nil, let map = settings.map, [.distance, .cls, .rollout].contains(map) {
+      if output.outDir != nil, let map = settings.map, map.spec.datasetSummary {
         batch.summary = DatasetSummary(map: map.rawValue, model: loaded.name)
       }
     }

@@ -69,7 +69,7 @@ struct PoolMapTests {
 
     // The faithfulness `cls` map.
     let attribution = try FaithfulnessRun.attribution(model, result.image, .topClass)
-    let scored = try FaithfulnessRun.map(.cls, record: AttributionRecordPair(run: record, attribution: attribution), seed: 0).get()
+    let scored = try FaithfulnessRun.map(try #require(FaithfulnessMap(rawValue: "cls")), record: AttributionRecordPair(run: record, attribution: attribution), seed: 0).get()
     #expect(close(scored, expected))
 
     // A rows run keeps the pooling weights whole; the tiled forward rounds differently.

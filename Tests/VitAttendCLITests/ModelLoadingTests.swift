@@ -29,7 +29,8 @@ import VisionAttention
 
     let overrides = CheckpointOverrides(mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25])
     let model = try #require(try ModelSource(weights: timm, overrides: overrides).load().attributable)
-    let library = try FaithfulnessRun(model: model, maps: [.cls, .rollout]).run([cat])
+    let scored = ["cls", "rollout"].compactMap(FaithfulnessMap.init(rawValue:))
+    let library = try FaithfulnessRun(model: model, maps: scored).run([cat])
     for map in ["cls", "rollout"] {
       let (a, b) = (try curves(scratch.file("a.json"), map), try curves(scratch.file("b.json"), map))
       // The input changed, so the probabilities did: by more than rounding.

@@ -23,33 +23,57 @@ extension Scene {
     return a.probability.map { "\(what), p = \(String(format: "%.2f", $0))" } ?? what
   }
 
-  /// The gradient map `settings.map` names over the patches, its caption and dump tensors.
-  func gradientMap() throws(VisionAttentionError) -> (values: [Float], title: String, tensors: [(name: String, shape: [Int], values: [Float])]) {
-    let a = try attribution()
-    let t = a.tokens
-    let target = Self.describeTarget(a, names: model.classNames)
-    switch settings.map {
-    case .gradcam:
-      return (a.gradCAM, "Grad-CAM on the last block's norm1 for \(target)", [("gradcam", [a.gridHeight, a.gridWidth], a.gradCAM)])
-    case .attngrad:
-      return (a.attentionGradientMap(layer: layer), "attention x gradient at layer \(layer) (relu, mean of heads) for \(target)",
-              [("attngrad", [t, t], a.attentionGradient[layer])])
-    default:
-      return (a.gradRolloutMap, "gradient rollout (Chefer et al. 2021) over \(a.attentionGradient.count) layers for \(target)",
-              [("gradrollout", [t, t], a.gradRollout)])
-    }
+  /// A class-specific map over the patches, its caption (the target follows it) and the
+  /// tensors a dump adds.
+  struct GradientMap {
+    var values: [Float]
+    var title: String
+    var tensors: [(name: String, shape: [Int], values: [Float])]
   }
 
-  /// The gradient map beside the input; `--map gradcam` with a trained CNN
-  /// (`settings.cnnWeights`) also shows the CNN's Grad-CAM (`cnn_gradcam` in the dump).
-  func gradientFigure() throws(VisionAttentionError) -> RenderedFigure {
-    let (values, title, tensors) = try gradientMap()
-    if settings.map == .gradcam, let cnn = try cnnGradCAMPanel() {
-      let panels = [inputPanel(marked: false), heatPanel(values, caption: [title], marked: false), cnn.panel]
-      return RenderedFigure(image: Figure.sideBySide(panels, title: "vit-attend | \(modelCaption)"), tensors: tensors + [cnn.tensor])
+  /// Gradient rollout (Chefer et al. 2021); `layer` is not read.
+  static func gradRollout(_ a: Attribution, layer: Int) -> GradientMap {
+    let t = a.tokens
+    return GradientMap(values: a.gradRolloutMap, title: "gradient rollout (Chefer et al. 2021) over \(a.attentionGradient.count) layers",
+                       tensors: [("gradrollout", [t, t], a.gradRollout)])
+  }
+
+  /// Grad-CAM on the last block's first LayerNorm; `layer` is not read.
+  static func gradCAM(_ a: Attribution, layer: Int) -> GradientMap {
+    GradientMap(values: a.gradCAM, title: "Grad-CAM on the last block's norm1", tensors: [("gradcam", [a.gridHeight, a.gridWidth], a.gradCAM)])
+  }
+
+  /// Attention × gradient at `layer`, rectified and averaged over heads.
+  static func attentionGradient(_ a: Attribution, layer: Int) -> GradientMap {
+    let t = a.tokens
+    return GradientMap(values: a.attentionGradientMap(layer: layer), title: "attention x gradient at layer \(layer) (relu, mean of heads)",
+                       tensors: [("attngrad", [t, t], a.attentionGradient[layer])])
+  }
+
+  /// The gradient map `draw` makes (its registry entry's) for this scene's target, captioned.
+  func gradientMap(_ draw: (Attribution, Int) -> GradientMap) throws(VisionAttentionError) -> GradientMap {
+    let a = try attribution()
+    var map = draw(a, layer)
+    map.title += " for \(Self.describeTarget(a, names: model.classNames))"
+    return map
+  }
+
+  /// The bare overlay of a gradient map.
+  func gradientOverlay(_ draw: (Attribution, Int) -> GradientMap) throws(VisionAttentionError) -> (values: [Float], tensors: [(name: String, shape: [Int], values: [Float])]) {
+    let map = try gradientMap(draw)
+    return (map.values, map.tensors)
+  }
+
+  /// The gradient map beside the input; a map that reads `--cnn-weights` (`gradcam`) with a
+  /// trained CNN (`settings.cnnWeights`) also shows the CNN's Grad-CAM (`cnn_gradcam` in the dump).
+  func gradientFigure(_ draw: (Attribution, Int) -> GradientMap) throws(VisionAttentionError) -> RenderedFigure {
+    let map = try gradientMap(draw)
+    if MapRegistry.spec(settings.map).reads.contains(.cnnWeights), let cnn = try cnnGradCAMPanel() {
+      let panels = [inputPanel(marked: false), heatPanel(map.values, caption: [map.title], marked: false), cnn.panel]
+      return RenderedFigure(image: Figure.sideBySide(panels, title: "vit-attend | \(modelCaption)"), tensors: map.tensors + [cnn.tensor])
     }
-    var figure = mapFigure(values, title: title, marked: false)
-    figure.tensors += tensors
+    var figure = mapFigure(map.values, title: map.title, marked: false)
+    figure.tensors += map.tensors
     return figure
   }
 }

@@ -4,23 +4,31 @@ import VAInspection
 import VARendering
 import VATensorCore
 
-/// A map `--faithfulness` scores.
-public enum FaithfulnessMap: String, CaseIterable, Sendable {
-  /// Class-token attention at the last layer, mean of heads; for a model with an
-  /// attention-pooling head and no class token, that head's attention (as `--map cls` draws).
-  case cls
-  /// Attention rollout (mean of heads), read out as the head reads the tokens.
-  case rollout
-  case gradrollout
-  case gradcam
-  /// Attention × gradient at the last layer.
-  case attngrad
-  /// A random order of the patches (seeded by the image's position in the run): the
-  /// baseline every map should beat.
-  case random
+/// A map `--faithfulness` scores: a `MapRegistry` entry with a `FaithfulnessRole` (`cls`,
+/// `rollout`, the gradient maps, and the `random` baseline every map should beat), named as
+/// the registry names it.
+public struct FaithfulnessMap: RawRepresentable, Hashable, CaseIterable, Sendable {
+  /// The entry that declares how the map is scored.
+  public let spec: MapSpec
+  /// The map's name (`MapSpec.name`), as `--maps` and the report write it.
+  public var rawValue: String { spec.name }
+
+  /// The scored map named `rawValue`; nil for a name the registry does not score.
+  public init?(rawValue: String) {
+    guard let spec = MapRegistry.spec(named: rawValue), spec.faithfulness != nil else { return nil }
+    self.spec = spec
+  }
+
+  /// Every scored map, in the registry's order.
+  public static var allCases: [FaithfulnessMap] { MapRegistry.all.compactMap { FaithfulnessMap(rawValue: $0.name) } }
 
   /// `--maps`' default.
-  public static let defaults: [FaithfulnessMap] = [.cls, .rollout, .gradrollout, .gradcam, .random]
+  public static var defaults: [FaithfulnessMap] { allCases.filter { $0.spec.faithfulness?.byDefault == true } }
+
+  /// Maps are equal when their names are.
+  public static func == (a: FaithfulnessMap, b: FaithfulnessMap) -> Bool { a.rawValue == b.rawValue }
+  /// Hashes the name.
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 }
 
 /// What `--faithfulness REPORT.json` writes: per map the deletion and insertion AUCs averaged
@@ -87,23 +95,28 @@ public struct FaithfulnessRun: Sendable {
     self.batchSize = batchSize
   }
 
-  /// The patch-grid map of `kind` for one image, or why the model lacks it.
+  /// The patch-grid map of `kind` for one image, or why the model lacks it, as its registry
+  /// entry scores it.
   static func map(_ kind: FaithfulnessMap, record: AttributionRecordPair, seed: UInt64) -> Result<[Float], FaithfulnessSkip> {
-    let (run, a) = (record.run, record.attribution)
-    switch kind {
-    case .cls:
-      guard let values = run.classTokenMap(layer: run.layers.count - 1, .fused(.mean)) ?? run.poolMap(.fused(.mean)) else {
-        return .failure(FaithfulnessSkip("the model has no class token and no attention-pooling head"))
-      }
-      return .success(values)
-    case .rollout: return .success(a.patchMap(of: run.rollout(.mean)))
-    case .gradrollout: return .success(a.gradRolloutMap)
-    case .gradcam: return .success(a.gradCAM)
-    case .attngrad: return .success(a.attentionGradientMap(layer: a.attentionGradient.count - 1))
-    case .random:
-      var rng = SplitMix64(seed: seed)
-      return .success(Array(0..<(a.gridWidth * a.gridHeight)).shuffled(using: &rng).map(Float.init))
+    guard let role = kind.spec.faithfulness else { return .failure(FaithfulnessSkip("\(kind.rawValue) is not scored")) }
+    return role.score(record, seed)
+  }
+
+  /// Class-token attention at the last layer, mean of heads; for a model with an
+  /// attention-pooling head and no class token, that head's attention (as `--map cls` draws).
+  static func classTokenScore(_ record: AttributionRecordPair, seed: UInt64) -> Result<[Float], FaithfulnessSkip> {
+    let run = record.run
+    guard let values = run.classTokenMap(layer: run.layers.count - 1, .fused(.mean)) ?? run.poolMap(.fused(.mean)) else {
+      return .failure(FaithfulnessSkip("the model has no class token and no attention-pooling head"))
     }
+    return .success(values)
+  }
+
+  /// A random order of the patches, seeded by the image's position in the run.
+  static func randomScore(_ record: AttributionRecordPair, seed: UInt64) -> Result<[Float], FaithfulnessSkip> {
+    let a = record.attribution
+    var rng = SplitMix64(seed: seed)
+    return .success(Array(0..<(a.gridWidth * a.gridHeight)).shuffled(using: &rng).map(Float.init))
   }
 
   /// Runs every image in `paths` (decoded and sized as `input` says).

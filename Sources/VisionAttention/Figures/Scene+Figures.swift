@@ -2,7 +2,7 @@ import VAImageIO
 import VAInspection
 import VARendering
 
-/// One method per `--map`.
+/// The figures of most `--map`s, each named in its `MapRegistry` entry.
 extension Scene {
   /// Input, attention at the query (the class token's when the model has one and no
   /// --query was given), SAGAN attention over CNN features and the CNN's receptive field at
@@ -27,6 +27,11 @@ extension Scene {
     return RenderedFigure(image: Figure.sideBySide(panels, title: title), tensors: cnn.map { [$0.tensor] } ?? [])
   }
 
+  /// The query patch's attention at the layer.
+  func queryFigure() -> RenderedFigure {
+    mapFigure(queryOverlay().values, title: queryTitle(layer: layer, selection), marked: true)
+  }
+
   func mapFigure(_ values: [Float], title: String, marked: Bool) -> RenderedFigure {
     let panel = heatPanel(values, caption: [title], marked: marked)
     // A map that ignores the query (the class token's, its rollout) shows no query marker.
@@ -46,18 +51,11 @@ extension Scene {
   /// `--full-attention-limit`) carries only that row down the layers and dumps `rollout_row`.
   func rolloutFigure() -> RenderedFigure {
     let fusion: HeadFusion = settings.fuse ?? .mean
-    let row = attention.hasClassToken ? 0 : attention.token(column: patch.column, row: patch.row)
     let whose = attention.hasClassToken ? "class token" : "patch (\(patch.column),\(patch.row))"
     let title = "attention rollout of the \(whose) over \(plural(attention.layers.count, "layer")) (\(fusion.rawValue) of heads, discard \(settings.discardRatio))"
-    guard attention.isFull else {
-      let values = attention.rolloutRow(row, fusion, discardRatio: settings.discardRatio)
-      var figure = mapFigure(attention.patchMap(ofRow: values), title: title, marked: !attention.hasClassToken)
-      figure.tensors.append(("rollout_row", [attention.tokens], values))
-      return figure
-    }
-    let rollout = attention.rollout(fusion, discardRatio: settings.discardRatio)
-    var figure = mapFigure(attention.patchMap(of: rollout, query: row), title: title, marked: !attention.hasClassToken)
-    figure.tensors.append(("rollout", [attention.tokens, attention.tokens], rollout))
+    let (values, tensors) = rolloutOverlay()
+    var figure = mapFigure(values, title: title, marked: !attention.hasClassToken)
+    figure.tensors += tensors
     return figure
   }
 

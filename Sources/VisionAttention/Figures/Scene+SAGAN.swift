@@ -6,14 +6,19 @@ import VATensorCore
 
 /// SAGAN attention over the training-free CNN feature bank, at the same points as the ViT's.
 extension Scene {
+  /// Feature cells above which a rows record (above `--full-attention-limit`) computes SAGAN
+  /// on a scaled-down image (2048: `[N, N]` is 16 MiB of weights, at most 4 MiB of page rows).
+  /// The PNG figure and the page both read it.
+  static let saganMaximumCells = 2048
+
   /// The feature-map attention of the model input (cropped to a multiple of 8): `[N, N]`
   /// over a `gridWidth × gridHeight` map of 8-pixel cells of `image`, which is the model input
   /// scaled down by `factor`. The factor is 1 unless the attention record keeps only rows
   /// (above `--full-attention-limit`): then the smallest whole factor leaving at most
-  /// `SAGANRows.maximumCells` cells, since `[N, N]` grows with the square of the pixels.
+  /// `saganMaximumCells` cells, since `[N, N]` grows with the square of the pixels.
   func saganAttention() -> (gridWidth: Int, gridHeight: Int, weights: [Float], image: Image, factor: Int) {
     var factor = 1
-    while !attention.isFull, (image.width / (8 * factor)) * (image.height / (8 * factor)) > InspectorPayload.SAGANRows.maximumCells {
+    while !attention.isFull, (image.width / (8 * factor)) * (image.height / (8 * factor)) > Self.saganMaximumCells {
       factor += 1
     }
     let small = factor == 1 ? image : image.resized(width: image.width / factor, height: image.height / factor, filter: .bicubic)

@@ -113,6 +113,17 @@ public struct InputGeometry: Equatable, Sendable {
     }
   }
 
+  /// `query` (nil: the image centre) as a pixel of the input file, checked against the image
+  /// and its crop, and the patch under it: what a scene shows and what `AttentionPlan` keeps
+  /// rows for, decided before the model runs.
+  /// - Throws: `VisionAttentionError.queryOutsideImage` or `.queryInCroppedStrip`.
+  public func resolveQuery(_ query: QueryPoint?) throws(VisionAttentionError) -> (pixel: (x: Int, y: Int), patch: (column: Int, row: Int)) {
+    let asked = query ?? QueryPoint(x: .fraction(0.5), y: .fraction(0.5))
+    let pixel = try asked.resolved(width: originalWidth, height: originalHeight)
+    try checkQueryable(x: pixel.x, y: pixel.y)
+    return (pixel, patch(atOriginalX: pixel.x, y: pixel.y))
+  }
+
   /// The patch (column, row) under an original-image pixel, clamped into the grid (a query
   /// in the cropped margin is refused before this by `checkQueryable`).
   public func patch(atOriginalX x: Int, y: Int) -> (column: Int, row: Int) {

@@ -25,18 +25,19 @@ public struct AttentionPlan: Sendable {
     values = squared.overflow || total.overflow ? Int.max : total.partialValue
     let withinLimit = values <= settings.fullAttentionLimit
     // A map that ignores the query still keeps the centre patch's row, so every plan has one.
-    let patch = (try? Scene.resolveQuery(settings: settings, geometry: geometry))?.patch ?? (column: gw / 2, row: gh / 2)
+    let patch = (try? geometry.resolveQuery(settings.query))?.patch ?? (column: gw / 2, row: gh / 2)
     let queryToken = shape.tokens - gw * gh + patch.row * gw + patch.column
     rowTokens = (shape.hasClassToken ? [0] : []) + [queryToken]
     dumpAttention = dump ? settings.dumpAttention ?? (withinLimit ? .full : .rows) : nil
+    let map = MapRegistry.spec(settings.map)
     // Gradient maps differentiate through every weight.
-    full = withinLimit || dumpAttention == .full || settings.map?.needsGradients == true
-    if !full, settings.map == .rollout || page, settings.discardRatio > 0 {
+    full = withinLimit || dumpAttention == .full || map.needsGradients
+    if !full, map.reads.contains(.discardRatio) || page, settings.discardRatio > 0 {
       throw .needsFullAttention(what: "--discard-ratio", values: values, limit: settings.fullAttentionLimit)
     }
     // Rollout and distance recompute every layer's rows; the page recomputes a hovered
     // patch's rows in the browser from the same queries and keys.
-    let queriesKeys = page || settings.map == .rollout || settings.map == .distance
+    let queriesKeys = page || map.needs.contains(.queriesKeys)
     capture = full ? .full : .rows(tokens: rowTokens, queriesKeys: queriesKeys)
   }
 }

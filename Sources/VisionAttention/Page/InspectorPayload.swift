@@ -15,7 +15,7 @@ import VARendering
 /// recomputes the rows of the hovered patch (T·2C bytes per layer instead of H·T²);
 /// `rollout[fusion]` holds the rows of `rolloutTokens` only (the class token's, else the
 /// first query's), and `sagan` is computed on the image scaled down to at most
-/// `SAGANRows.maximumCells` cells, one row per patch or per cell (`byCell`), whichever is
+/// `Scene.saganMaximumCells` cells, one row per patch or per cell (`byCell`), whichever is
 /// fewer. `note` says so on the page.
 struct InspectorPayload: Encodable {
   /// Lets the page refuse data it does not understand.
@@ -56,16 +56,32 @@ struct InspectorPayload: Encodable {
   var cnn: CNNField
   /// Keyed by `Colormap.rawValue`: 256 RGB triples, base64.
   var colormaps: [String: String]
+  /// The views the page offers, in its menu's order (`MapRegistry.pageViews`).
+  var maps: [PageMap] = PageMap.all
   var initial: ViewState
 
   /// `Attribution`'s maps over the patches (prefix tokens dropped, as the PNG figures show
-  /// them): `gradrollout` and `gradcam` `[1, N]`, `attngrad` `[layers, N]`.
+  /// them), one key per page view that `requires` the attribution (`gradrollout` and
+  /// `gradcam` `[1, N]`, `attngrad` `[layers, N]`), beside `target`.
   struct PageAttribution: Encodable {
     /// "star (class 3), p = 0.92", as the PNG figure's caption says it.
     var target: String
-    var gradrollout: QuantisedRows
-    var gradcam: QuantisedRows
-    var attngrad: QuantisedRows
+    /// Keyed by the view's name.
+    var maps: [String: QuantisedRows]
+
+    private struct Key: CodingKey {
+      var stringValue: String
+      var intValue: Int? { nil }
+      init(stringValue: String) { self.stringValue = stringValue }
+      init?(intValue: Int) { nil }
+    }
+
+    // The maps sit beside `target` in one object, so the script reads `attribution[name]`.
+    func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: Key.self)
+      try container.encode(target, forKey: Key(stringValue: "target"))
+      for (name, rows) in maps { try container.encode(rows, forKey: Key(stringValue: name)) }
+    }
   }
 
   /// The model input as the page shows it.
@@ -86,10 +102,6 @@ struct InspectorPayload: Encodable {
     /// of one per patch.
     var byCell = false
     var rows: QuantisedRows
-
-    /// Feature cells above which a page above `--full-attention-limit` computes SAGAN on a
-    /// scaled-down image (2048: at most 4 MiB of rows).
-    static let maximumCells = 2048
   }
 
   /// The theoretical and effective receptive field of `--cnn` (see `ReceptiveField` and
@@ -107,25 +119,26 @@ struct InspectorPayload: Encodable {
     var radius95: Double
   }
 
-  /// The maps the page draws over the ViT's patch grid.
-  enum PageMap: String, Encodable {
-    /// Attention of the query patch at a layer, one head or fused.
-    case query
-    /// Attention of the class token at a layer.
-    case cls
-    /// Rollout through every layer: the class token's row, else the query patch's.
-    case rollout
-    /// DINO's keep-mass mask of the class-token map (else the query map).
-    case mask
-    /// The attention-pooling head's query, one head or fused.
-    case pool
-    /// Gradient rollout, Grad-CAM and attention × gradient at a layer (`Attribution`).
-    case gradrollout, gradcam, attngrad
+  /// A view the page draws over the ViT's patch grid, one per `MapRegistry.pageViews` entry:
+  /// the page's menu and `#map=` values are this list, in this order.
+  struct PageMap: Encodable {
+    /// The map's name (`MapSpec.name`), as `#map=` writes it.
+    var name: String
+    /// Its menu label.
+    var label: String
+    /// What the page must hold to draw it; absent when nothing.
+    var requires: PageRole.Requirement?
+
+    /// The registry's page views.
+    static var all: [PageMap] {
+      MapRegistry.pageViews.map { PageMap(name: $0.name, label: $0.page.label ?? $0.name, requires: $0.page.requires) }
+    }
   }
 
   /// A view of the page; the same keys as its URL fragment.
   struct ViewState: Encodable {
-    var map: PageMap
+    /// A `PageMap`'s name.
+    var map: String
     var layer: Int
     var head: Int
     /// `none` for the single head `head`, else a `HeadFusion`.

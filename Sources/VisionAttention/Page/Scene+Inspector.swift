@@ -6,22 +6,17 @@ import VAInspection
 extension Scene {
   /// The map the page opens on: `--map` when the page has it, else what the default figure
   /// shows (the model's readout when no `--query` was given).
-  func initialPageMap() -> InspectorPayload.PageMap {
+  func initialPageMap() -> String {
     // The model's own readout: the class token, else an attention-pooling head; without
     // either the page opens on the query's map (and for --map cls says why, `note`).
-    let readout: InspectorPayload.PageMap = attention.hasClassToken ? .cls : attention.pool != nil ? .pool : .query
-    switch settings.map {
-    case .cls: return readout
-    case .query: return .query
-    case .rollout: return .rollout
-    case .mask: return .mask
-    // The payload has these maps whenever --map names them (`pageAttribution` throws if not).
-    case .gradrollout: return .gradrollout
-    case .gradcam: return .gradcam
-    case .attngrad: return .attngrad
-    // The page always shows the CNN views and every head; these figures have no page map.
-    case .sagan, .rf, .heads: return .query
-    case nil, .distance, .posembed: return settings.query == nil ? readout : .query
+    let readout = attention.hasClassToken ? MapRegistry.cls : attention.pool != nil ? MapRegistry.pool : MapRegistry.query
+    let spec = MapRegistry.spec(settings.map)
+    switch spec.page.opens {
+    case .itself: return spec.name
+    case .readout: return readout.name
+    case .readoutUnlessQuery: return settings.query == nil ? readout.name : MapRegistry.query.name
+    // The page always shows the CNN views and every head; these figures have no page view.
+    case .query: return MapRegistry.query.name
     }
   }
 
@@ -33,7 +28,7 @@ extension Scene {
   ///   any size, as the figure computes it).
   func pageAttribution() throws(VisionAttentionError) -> (maps: InspectorPayload.PageAttribution?, note: String) {
     let a: Attribution
-    if settings.map?.needsGradients == true {
+    if MapRegistry.spec(settings.map).needsGradients {
       a = try attribution()
     } else {
       guard attention.isFull else {
@@ -51,10 +46,11 @@ extension Scene {
       }
     }
     let n = a.gridWidth * a.gridHeight
-    return (.init(target: Self.describeTarget(a, names: model.classNames),
-                  gradrollout: QuantisedRows(a.gradRolloutMap, rowLength: n),
-                  gradcam: QuantisedRows(a.gradCAM, rowLength: n),
-                  attngrad: QuantisedRows(a.attentionGradient.indices.flatMap { a.attentionGradientMap(layer: $0) }, rowLength: n)), "")
+    var maps: [String: QuantisedRows] = [:]
+    for view in MapRegistry.pageViews {
+      if let rows = view.page.attributionRows { maps[view.name] = QuantisedRows(rows(a), rowLength: n) }
+    }
+    return (.init(target: Self.describeTarget(a, names: model.classNames), maps: maps), "")
   }
 
   /// Quantises every layer and head, rollout for each fusion, and the SAGAN rows under every
@@ -153,7 +149,7 @@ extension Scene {
   }
 
   /// SAGAN for a rows record: on the model input scaled down so at most
-  /// `SAGANRows.maximumCells` cells remain (`saganAttention`), one row per patch or one per
+  /// `Scene.saganMaximumCells` cells remain (`saganAttention`), one row per patch or one per
   /// cell, whichever is fewer: O(cells · min(N, cells)) bytes however large the image, where
   /// `saganRowsUnderPatches` at full scale is O(N · cells) with cells growing like N.
   func saganRowsScaled() -> InspectorPayload.SAGANRows {

@@ -1,4 +1,5 @@
-/// Which picture to draw.
+/// Which picture to draw: `--map`'s values. What each map reads, needs and where it appears
+/// is declared once, in its `MapRegistry` entry (`spec`).
 public enum MapKind: String, CaseIterable, Sendable {
   /// Class-token attention at `--layer`, per head or fused.
   case cls
@@ -25,8 +26,8 @@ public enum MapKind: String, CaseIterable, Sendable {
   /// Attention × gradient at `--layer` for `--class`, rectified and averaged over heads.
   case attngrad
 
-  /// The maps that explain a class through the model's gradients.
-  public var needsGradients: Bool { [.gradrollout, .gradcam, .attngrad].contains(self) }
+  /// The maps that explain a class through the model's gradients (`MapSpec.needsGradients`).
+  public var needsGradients: Bool { spec.needsGradients }
 }
 
 /// How the input image is sized before it meets the model.

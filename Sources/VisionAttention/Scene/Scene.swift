@@ -36,7 +36,7 @@ public struct Scene {
     self.run = run
     let record = run.attention
     let pixel: (x: Int, y: Int)
-    (pixel, patch) = try Self.resolveQuery(settings: settings, geometry: geometry)
+    (pixel, patch) = try geometry.resolveQuery(settings.query)
     query = QueryPoint(x: pixel.x, y: pixel.y)
     let p = geometry.modelPoint(x: Double(pixel.x) + 0.5, y: Double(pixel.y) + 0.5)
     point = (min(max(Int(p.x), 0), geometry.width - 1), min(max(Int(p.y), 0), geometry.height - 1))
@@ -50,17 +50,6 @@ public struct Scene {
     } else {
       selection = model.defaultSelection
     }
-  }
-
-  /// `--query` (default: the image centre) as a pixel of the input file, checked against
-  /// the image and its crop, and the patch under it.
-  static func resolveQuery(
-    settings: FigureSettings, geometry: InputGeometry
-  ) throws(VisionAttentionError) -> (pixel: (x: Int, y: Int), patch: (column: Int, row: Int)) {
-    let asked = settings.query ?? QueryPoint(x: .fraction(0.5), y: .fraction(0.5))
-    let pixel = try asked.resolved(width: geometry.originalWidth, height: geometry.originalHeight)
-    try geometry.checkQueryable(x: pixel.x, y: pixel.y)
-    return (pixel, geometry.patch(atOriginalX: pixel.x, y: pixel.y))
   }
 
   /// Names the heads a map was drawn from.
@@ -85,11 +74,12 @@ public struct Scene {
     case .fused(let fusion): chunks.append(("fuse", fusion.rawValue))
     }
     if let predictionCaption { chunks.append(("prediction", predictionCaption)) }
-    if let cnn = settings.cnnWeights, settings.map == nil || settings.map == .gradcam {
+    let spec = MapRegistry.spec(settings.map)
+    if let cnn = settings.cnnWeights, spec.reads.contains(.cnnWeights) {
       chunks.append(("cnn-weights", cnn.folder ?? "(in memory)"))
       if case .classIndex(let k) = settings.target { chunks.append(("cnn-class", String(k))) } else { chunks.append(("cnn-class", "top-1")) }
     }
-    if settings.map?.needsGradients == true {
+    if spec.needsGradients {
       switch settings.target {
       case .topClass: chunks.append(("class", "top-1"))
       case .classIndex(let k): chunks.append(("class", String(k)))
@@ -105,20 +95,11 @@ public struct Scene {
     return try styledFigure()
   }
 
+  /// The `--style full` figure of `settings.map`, as its registry entry draws it.
   func styledFigure() throws(VisionAttentionError) -> RenderedFigure {
-    switch settings.map {
-    case nil: try defaultFigure()
-    case .query: mapFigure(attention.queryMap(column: patch.column, row: patch.row, layer: layer, selection), title: queryTitle(layer: layer, selection), marked: true)
-    case .cls: try classTokenFigure()
-    case .rollout: rolloutFigure()
-    case .heads: headsFigure()
-    case .mask: try maskFigure()
-    case .distance: distanceFigure()
-    case .posembed: positionFigure()
-    case .rf: receptiveFieldFigure()
-    case .sagan: saganFigure()
-    case .gradrollout, .gradcam, .attngrad: try gradientFigure()
-    }
+    // Every `MapKind` entry has a figure (MapRegistryTests); only page views and baselines lack one.
+    guard let draw = MapRegistry.spec(settings.map).figure else { preconditionFailure("MapRegistry: --map \(settings.map?.rawValue ?? "default") has no figure") }
+    return try draw(self)
   }
 
   func queryTitle(layer: Int, _ selection: HeadSelection) -> String {

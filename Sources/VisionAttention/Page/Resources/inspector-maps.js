@@ -33,19 +33,25 @@ function inspectorMaps(P, state) {
   const rollout = {};
   for (const name of Object.keys(P.rollout)) rollout[name] = rows(P.rollout[name]);
   const sagan = rows(P.sagan.rows);
-  // The attention-pooling head's rows ([heads, N]) and the class-specific maps (gradrollout
-  // and gradcam [1, N], attngrad [layers, N]), when the model has them.
+  // The views the page offers, in menu order, as the payload lists them (MapRegistry.swift):
+  // each with its menu label and what the page must hold to draw it.
+  const MAPS = P.maps.map((m) => m.name), FUSIONS = ["none", "mean", "max", "min"];
+  const requirement = {};
+  for (const m of P.maps) requirement[m.name] = m.requires || "";
+  const GRADIENT_MAPS = MAPS.filter((m) => requirement[m] === "attribution");
+  // The attention-pooling head's rows ([heads, N]) and the class-specific maps ([1, N], or
+  // [layers, N] for a map of one layer), when the model has them.
   const pool = P.pool ? rows(P.pool) : null;
-  const gradients = P.attribution ? {
-    gradrollout: rows(P.attribution.gradrollout), gradcam: rows(P.attribution.gradcam), attngrad: rows(P.attribution.attngrad),
-  } : null;
-  const MAPS = ["query", "cls", "rollout", "mask", "pool", "gradrollout", "gradcam", "attngrad"], FUSIONS = ["none", "mean", "max", "min"];
-  const GRADIENT_MAPS = ["gradrollout", "gradcam", "attngrad"];
+  let gradients = null;
+  if (P.attribution) {
+    gradients = {};
+    for (const m of GRADIENT_MAPS) gradients[m] = rows(P.attribution[m]);
+  }
   // Why a map is missing from this page, or "" when it draws it.
   function missing(map) {
-    if (map === "cls" && !P.hasClassToken) return "needs a class token, and this model has none";
-    if (map === "pool" && !pool) return "needs an attention-pooling head, and this model has none";
-    if (GRADIENT_MAPS.includes(map) && !gradients) return "is not on this page (" + P.attributionNote + ")";
+    if (requirement[map] === "classToken" && !P.hasClassToken) return "needs a class token, and this model has none";
+    if (requirement[map] === "pool" && !pool) return "needs an attention-pooling head, and this model has none";
+    if (requirement[map] === "attribution" && !gradients) return "is not on this page (" + P.attributionNote + ")";
     return "";
   }
   const available = () => MAPS.filter((m) => !missing(m));
@@ -135,7 +141,11 @@ function inspectorMaps(P, state) {
   const poolRow = () => selected(pool.steps.length, (h, out) => storedRow(pool, h, out));
   function currentMap() {
     if (state.map === "pool") return poolRow();
-    if (GRADIENT_MAPS.includes(state.map)) return storedRow(gradients[state.map], state.map === "attngrad" ? state.layer : 0);
+    if (GRADIENT_MAPS.includes(state.map)) {
+      // One row per layer for a map of one layer (attngrad), else one row.
+      const stored = gradients[state.map];
+      return storedRow(stored, stored.steps.length > 1 ? state.layer : 0);
+    }
     if (state.map === "rollout") {
       const r = rollout[state.fuse === "none" ? "mean" : state.fuse];
       // With a class token only its row is stored (row 0); without, every token's row, or

@@ -272,8 +272,10 @@
     $("layer").max = L - 1;
     for (let h = 0; h < H; h++) $("head").append(new Option("head " + h + (P.headNames[h] ? " (" + P.headNames[h] + ")" : ""), h));
     for (const name of Object.keys(colormaps).sort()) $("cmap").append(new Option(name, name));
-    for (const m of MAPS) {
-      const option = $("map").querySelector('option[value="' + m + '"]');
+    // The menu is the payload's list of views (MapRegistry.swift), labels included.
+    for (const { name: m, label } of P.maps) {
+      const option = new Option(label, m);
+      $("map").append(option);
       option.disabled = !!missing(m);
       option.title = missing(m) ? "this map " + missing(m) : "";
     }
