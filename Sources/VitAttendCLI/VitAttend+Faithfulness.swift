@@ -45,8 +45,8 @@ extension VitAttend {
     let given: [(option: String, given: Bool)] = [
       ("--map", maps.map != nil), ("--layer", maps.layer != nil), ("--head", maps.head != nil), ("--fuse", maps.fuse != nil),
       ("--query", maps.query != nil), ("--keep", maps.keep != nil), ("--discard-ratio", maps.discardRatio != nil),
-      ("--cnn", maps.cnn != nil), ("--per-head", output.perHead), ("--keep-going", output.keepGoing),
-      ("--skip-existing", output.skipExisting),
+      ("--cnn", maps.cnn != nil), ("--per-head", output.perHead), ("--keep-going", folders.keepGoing),
+      ("--skip-existing", folders.skipExisting),
     ]
     let said = ignoredOptionWarnings()
     return given.filter { entry in entry.given && !said.contains { $0.hasPrefix(entry.option + " ") } }.map {
