@@ -103,4 +103,65 @@ import VAImageIO
     let got = try #require(dump.tensors["distance"]).map(Double.init)
     #expect(FigureReader.worst(got, expected) < 1e-4 * (expected.max() ?? 1), "\(name): \(got) against \(expected)")
   }
+
+  /// `--map posembed`: cell (c, r) shows the cosine similarity of patch (c, r)'s position
+  /// embedding to every patch's, all cells on one scale. Every family's grid is symmetric with
+  /// a white diagonal (similarity 1, the largest); where the checkpoint's `pos_embed` is at the
+  /// input's grid (no resampling), every cell is the similarity computed here from the
+  /// checkpoint's tensor (timm_clip_quickgelu, timm_eva02_clip, timm_eva02_packed).
+  @Test(arguments: FamilyMapValueTests.families) func positionSimilarityIsTheCheckpointsCosine(name: String) throws {
+    let family = Family(name: name)
+    let scratch = ScratchFolder()
+    let (figure, dump) = try FamilyMapValueTests.run(family, ["-m", "posembed"], in: scratch)
+    let grid = try Grid(dump)
+    let (gw, gh, n) = (grid.columns, grid.rows, grid.patches)
+    // One to four pixels per patch and 2 between cells, the whole panel enlarged by a whole
+    // factor to at least 256 pixels wide.
+    let scale = max(1, min(4, 1200 / (gw * max(gw, gh))))
+    let enlarged = max(1, 256 / (gw * (gw * scale + 2)))
+    func pixel(_ origin: (x: Int, y: Int), cell a: Int, patch b: Int) -> Int {
+      let x = origin.x + (a % gw * (gw * scale + 2) + b % gw * scale) * enlarged + scale * enlarged / 2
+      let y = origin.y + (a / gw * (gh * scale + 2) + b / gw * scale) * enlarged + scale * enlarged / 2
+      return Int(figure.pixels[(y * figure.width + x) * 3])
+    }
+    let (w, h) = (gw * (gw * scale + 2) * enlarged, gh * (gh * scale + 2) * enlarged)
+    // The grid: a white diagonal, symmetric, and black somewhere (the smallest similarity);
+    // the figure's white background alone passes the first two.
+    func isGrid(_ origin: (x: Int, y: Int)) -> Bool {
+      (0..<n).allSatisfy { pixel(origin, cell: $0, patch: $0) >= 252 }
+        && (0..<(n * n)).allSatisfy { abs(pixel(origin, cell: $0 / n, patch: $0 % n) - pixel(origin, cell: $0 % n, patch: $0 / n)) <= 2 }
+        && (0..<(n * n)).contains { pixel(origin, cell: $0 / n, patch: $0 % n) <= 3 }
+    }
+    var origin: (x: Int, y: Int)?
+    search: for y in 0...max(0, figure.height - h) {
+      for x in 0...max(0, figure.width - w) where isGrid((x, y)) {
+        origin = (x, y)
+        break search
+      }
+    }
+    // BEiT has relative positions only, and says so instead; the DeiT fixture's position
+    // embeddings are zeros (transformers initialises them so), whose similarity is flat.
+    guard !["timm_beit", "hf_deit_distilled"].contains(name) else {
+      #expect(origin == nil, "\(name) has no position embeddings to compare")
+      return
+    }
+    let at = try #require(origin, "\(name): no \(gw)x\(gh) grid of cells, symmetric with a white diagonal")
+    // The checkpoint's own table at the input's grid (a square input on the model's square
+    // grid, with the class token's entry first when it has one) is compared value by value.
+    guard name.hasPrefix("timm_"), gw == gh else { return }
+    let weights = try DumpFile(path: family.folder + "/model.safetensors")
+    guard let table = weights.tensors["pos_embed"], let shape = weights.shapes["pos_embed"], shape[1] - n == (family.hasClassToken ? 1 : 0) else { return }
+    let d = shape[2], skip = shape[1] - n
+    let rows = (0..<n).map { i in table[((skip + i) * d)..<((skip + i + 1) * d)].map(Double.init) }
+    var cosine = [Double](repeating: 0, count: n * n)
+    for a in 0..<n {
+      for b in 0..<n {
+        let dot = zip(rows[a], rows[b]).reduce(0) { $0 + $1.0 * $1.1 }
+        cosine[a * n + b] = dot / (rows[a].reduce(0) { $0 + $1 * $1 } * rows[b].reduce(0) { $0 + $1 * $1 }).squareRoot()
+      }
+    }
+    let expected = MapOracle.normalised(cosine)
+    let shown = (0..<(n * n)).map { Double(pixel(at, cell: $0 / n, patch: $0 % n)) / 255 }
+    #expect(FigureReader.worst(shown, expected) <= FamilyMapValueTests.tolerance, "\(name): cells against the checkpoint's pos_embed")
+  }
 }
