@@ -128,4 +128,26 @@ import VAImageIO
     }
     #expect(asymmetric == 0 && dark > 0, "\(asymmetric) asymmetric pairs, \(dark) dark cells")
   }
+
+  /// The default colours, by value: with the default inferno at the default opacity 0.6, the
+  /// query map's peak patch is 0.6 · inferno's top colour + 0.4 · the input there, and its
+  /// lowest patch the same with inferno's bottom colour (matplotlib's table ends, 0-1 floats).
+  @Test func theOverlayBlendsTheColormapsEndsAtTheMapsPeakAndFloor() throws {
+    let scratch = ScratchFolder()
+    let (png, file) = (scratch.file("f.png"), scratch.file("d.safetensors"))
+    let result = try CommandRunner.run([cat, "-q", "170,113", "--style", "bare", "-m", "query", "--upsample", "nearest", "-o", png, "--dump", file])
+    #expect(result.status == 0, "\(result.error)")
+    let (figure, dump) = (try Image(contentsOfFile: png).rgb(), try DumpFile(path: file))
+    let input = try #require(dump.tensors["input"])
+    let map = MapOracle.layers(dump).last!.row(query, head: 0)
+    let top = [0.988362, 0.998364, 0.644924], bottom = [0.001462, 0.000466, 0.013866]
+    for (patchIndex, colour) in [(map.indices.max { map[$0] < map[$1] }!, top), (map.indices.min { map[$0] < map[$1] }!, bottom)] {
+      let (x, y) = (patchIndex % columns * patch + patch / 2, patchIndex / columns * patch + patch / 2)
+      for c in 0..<3 {
+        let expected = 0.6 * colour[c] * 255 + 0.4 * Double(input[c * 480 * 304 + y * 480 + x]) * 255
+        let shown = Double(figure.pixels[(y * figure.width + x) * 3 + c])
+        #expect(abs(shown - expected) <= 1.5, "patch \(patchIndex) channel \(c): \(shown), expected \(expected)")
+      }
+    }
+  }
 }
