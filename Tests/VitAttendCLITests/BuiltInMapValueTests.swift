@@ -150,4 +150,25 @@ import VAImageIO
       }
     }
   }
+
+  /// `--map sagan`: each of the four query points' panels shows its row of the dumped
+  /// `sagan.attn` `[4, 2280]` (the 60x38 feature map of 8-pixel cells) scaled to its own
+  /// range, and each row is a softmax.
+  @Test func saganPanelsShowTheDumpedRows() throws {
+    let scratch = ScratchFolder()
+    let (figure, dump, _) = try run(["-m", "sagan"], in: scratch)
+    #expect(dump.shapes["sagan.attn"] == [4, 2280])
+    let rows = try #require(dump.tensors["sagan.attn"])
+    // The query (181, 113) of the model input, then 1/4, 3/4 and 1/2 of its width at 0.3,
+    // 0.3 and 0.8 of its height: markers ring these cells.
+    let marked = [(22, 14), (15, 11), (45, 11), (30, 30)]
+    func nearAPoint(_ i: Int) -> Bool { marked.contains { abs(i % 60 - $0.0) <= 1 && abs(i / 60 - $0.1) <= 1 } }
+    for q in 0..<4 {
+      let row = rows[(q * 2280)..<((q + 1) * 2280)].map(Double.init)
+      #expect(abs(row.reduce(0, +) - 1) < 1e-3 && row.allSatisfy { $0 >= 0 }, "row \(q) is not a softmax")
+      let levels = MapOracle.normalised(row).map { Int(($0 * 255).rounded()) }
+      let at = FigureReader.locate(in: figure, gridWidth: 60, gridHeight: 38, block: (8, 8), skip: nearAPoint) { [levels[$0], levels[$0], levels[$0]] }
+      #expect(at != nil, "no panel shows query point \(q)'s row")
+    }
+  }
 }
