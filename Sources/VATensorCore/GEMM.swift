@@ -45,22 +45,16 @@ public func sgemm(
   c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
   let ta: Int32 = transA == .transposed ? 1 : 0, tb: Int32 = transB == .transposed ? 1 : 0
-  let threads = min(ComputeThreads.count, max(m, n) / 16)
-  guard threads > 1, m * n * k >= 1 << 20 else {
+  let (splitRows, parts) = sgemmPartition(m: m, n: n, k: k, threads: ComputeThreads.count)
+  guard parts.count > 1 else {
     cva_sgemm_bias(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc)
     return
   }
   // Addresses travel as integers: the parts are disjoint, and Dispatch's closure is Sendable.
   let (aAddress, bAddress, cAddress) = (Int(bitPattern: a), Int(bitPattern: b), Int(bitPattern: c))
   let biasAddress = bias.map { Int(bitPattern: $0) }
-  let splitRows = m >= n
-  let extent = splitRows ? m : n
-  let unit = splitRows ? 12 : 32  // a multiple of every micro-kernel's tile
-  let step = ((extent + threads - 1) / threads + unit - 1) / unit * unit
-  DispatchQueue.concurrentPerform(iterations: threads) { part in
-    let start = part * step
-    let count = min(step, extent - start)
-    guard count > 0 else { return }
+  DispatchQueue.concurrentPerform(iterations: parts.count) { part in
+    let (start, count) = (parts[part].lowerBound, parts[part].count)
     let a = UnsafePointer<Float>(bitPattern: aAddress)!, b = UnsafePointer<Float>(bitPattern: bAddress)!
     let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)!
     let bias = biasAddress.flatMap { UnsafePointer<Float>(bitPattern: $0) }
@@ -70,6 +64,21 @@ public func sgemm(
       cva_sgemm_bias(ta, tb, m, count, k, alpha, a, lda, transB == .transposed ? b + start * ldb : b + start, ldb, beta, bias.map { $0 + start }, c + start, ldc)
     }
   }
+}
+
+/// How `sgemm` shares a product among `threads` threads: along the rows of C when `m >= n`
+/// (`alongRows`), else its columns, in parts of whole micro-kernel tiles (12 rows or 32
+/// columns), one part per thread that has work. A product under 2²⁰ multiply-adds, or whose
+/// larger side is under 32, is one part: threads would cost more than they save.
+public func sgemmPartition(m: Int, n: Int, k: Int, threads: Int) -> (alongRows: Bool, parts: [Range<Int>]) {
+  let splitRows = m >= n
+  let extent = splitRows ? m : n
+  let threads = min(threads, max(m, n) / 16)
+  guard threads > 1, m * n * k >= 1 << 20 else { return (splitRows, [0..<extent]) }
+  let unit = splitRows ? 12 : 32  // a multiple of every micro-kernel's tile
+  let step = ((extent + threads - 1) / threads + unit - 1) / unit * unit
+  let parts = stride(from: 0, to: extent, by: step).map { $0..<min($0 + step, extent) }
+  return (splitRows, parts)
 }
 
 /// The naive triple loop with Double accumulation, kept as the reference for tests.

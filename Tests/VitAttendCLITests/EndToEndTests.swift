@@ -49,15 +49,8 @@ import Testing
     #expect(share > 10 * areaShare, "other eye gets \(share) of the attention, \(share / areaShare)x its area share")
   }
 
-  @Test(arguments: ["query", "rollout", "heads", "mask", "distance", "posembed", "rf", "sagan"])
-  func everyMapRenders(map: String) throws {
-    let scratch = ScratchFolder()
-    let result = try CommandRunner.run([cat, "--map", map, "--query", "170,113", "--out", scratch.file("f.png")])
-    #expect(result.status == 0, "\(result.error)")
-    let figure = try Image(contentsOfFile: scratch.file("f.png"))
-    #expect(figure.width > 100 && figure.height > 100)
-    #expect(try pngText(scratch.file("f.png"))["map"] == map)
-  }
+  // Every map's values: BuiltInMapValueTests (query, rollout, heads, mask, distance,
+  // posembed) and dumpHoldsWhatEachMapPromises (rf, sagan).
 
   @Test func dumpHoldsWhatEachMapPromises() throws {
     let scratch = ScratchFolder()

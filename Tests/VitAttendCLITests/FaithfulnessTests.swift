@@ -74,12 +74,16 @@ import VATensorCore
     let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
     let maps = try #require(json["maps"] as? [String: [String: Double]])
     #expect(Set(maps.keys) == ["cls", "rollout", "gradrollout", "gradcam", "random"])
-    for (name, scores) in maps {
-      #expect(Set(scores.keys) == ["deletion_auc", "insertion_auc"], "\(name)")
-      #expect(scores.values.allSatisfy { (0...1).contains($0) }, "\(name)")
-    }
-    let perImage = try #require(json["images"] as? [[String: Any]])
+    let perImage = try Self.checkReport(json)
     #expect(perImage.count == 6)
+    // The curves' ends: the probability of the image's class on the image, on zeros and on
+    // the blurred copy, as the model computes it directly.
+    let model = try CheckpointModel(path: CommandRunner.repositoryFile("Examples/patch-classify/model"))
+    for image in perImage {
+      let path = try #require(images.first { image.input.map($0.hasSuffix) == true }, "\(image.input ?? "no input")")
+      let ends = try Self.directEnds(model: model, image: path, target: .probability(class: try #require(image.targetClass)))
+      #expect(abs(image.full - ends.full) < 1e-6 && abs(image.blank - ends.blank) < 1e-6 && abs(image.blurred - ends.blurred) < 1e-6, "\(path)")
+    }
     // Inserting gradient rollout's patches into the blurred copy first raises the
     // probability faster than a random order (measured 0.840 against 0.676 here, 0.856
     // against 0.691 over all 2,000 validation images), and deleting them first lowers it
@@ -93,20 +97,37 @@ import VATensorCore
   /// Every checkpoint family the loader reads: class token or not, registers, average
   /// pooling, resampled positions, distillation tokens, BEiT's relative positions, EVA-02's
   /// rotary embeddings, CLIP's QuickGELU, SigLIP's attention pool, Hugging Face and the
-  /// toolkit's own layouts (conv stem, attention pool): every classifier fixture.
+  /// toolkit's own layouts (conv stem, attention pool): every classifier fixture. The
+  /// gradient-rollout figure for class 1 is the dumped relevance read out as the model pools;
+  /// the report's AUCs are its curves' areas, and the curves start and end at the softmax of
+  /// the dumped logits and the model's probabilities on zeros and on the blurred copy.
   @Test(arguments: ["timm_basic", "timm_registers_nonsquare", "timm_nonsquare_resample", "timm_deit_distilled", "timm_beit", "timm_eva02",
                     "timm_eva02_packed", "timm_eva02_clip", "timm_clip_quickgelu", "timm_dinov2_swiglu", "timm_siglip", "hf_classifier",
                     "hf_deit_distilled", "toolkit_saved", "toolkit_saved_convstem", "toolkit_saved_map"])
-  func everyFamilyRuns(family: String) throws {
+  func everyFamilyExplainsAndScoresByValue(family name: String) throws {
     let scratch = ScratchFolder()
-    let weights = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/\(family)")
+    let family = FamilyMapValueTests.Family(name: name)
     let coffee = CommandRunner.repositoryFile("images/coffee.png")
-    let map = try CommandRunner.run([coffee, "-w", weights, "--map", "gradrollout", "--class", "1", "--out", scratch.file("g.png")])
-    #expect(map.status == 0, "\(map.error)")
-    let report = try CommandRunner.run([coffee, "-w", weights, "--faithfulness", scratch.file("r.json"), "--maps", "gradcam,random"])
+    let (figure, dump) = try FamilyMapValueTests.run(family, ["--style", "bare", "-m", "gradrollout", "--class", "1"], image: coffee, in: scratch)
+    let grid = try FamilyMapValueTests.Grid(dump)
+    let relevance = try #require(dump.tensors["gradrollout"])
+    let map = MapOracle.readoutMap(relevance, readout: try FamilyMapValueTests.readout(family, grid, dump), patches: grid.patches)
+    let shown = FigureReader.blocks(figure, gridWidth: grid.columns, gridHeight: grid.rows, block: (grid.patch, grid.patch))
+    #expect(FigureReader.worst(shown, MapOracle.normalised(map)) <= FamilyMapValueTests.tolerance, "\(name)")
+
+    let report = try CommandRunner.run([coffee, "-w", family.folder, "--faithfulness", scratch.file("r.json"), "--maps", "gradcam,random"])
     #expect(report.status == 0, "\(report.error)")
-    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.file("r.json")))) as? [String: Any]
-    #expect((json?["maps"] as? [String: Any])?.keys.sorted() == ["gradcam", "random"])
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.file("r.json")))) as? [String: Any])
+    #expect((json["maps"] as? [String: Any])?.keys.sorted() == ["gradcam", "random"])
+    let image = try #require(try Self.checkReport(json).first)
+    let logits = try #require(dump.tensors["logits"]).map(Double.init)
+    let top = logits.indices.max { logits[$0] < logits[$1] }!
+    let exponentials = logits.map { exp($0 - logits[top]) }
+    let softmax = exponentials.map { $0 / exponentials.reduce(0, +) }
+    #expect(image.targetClass == top, "\(name): scored class \(image.targetClass ?? -1), top-1 \(top)")
+    #expect(abs(image.full - softmax[top]) < 1e-5, "\(name): curves start at \(image.full), softmax gives \(softmax[top])")
+    let ends = try Self.directEnds(model: try CheckpointModel(path: family.folder), image: coffee, target: .probability(class: top))
+    #expect(abs(image.blank - ends.blank) < 1e-6 && abs(image.blurred - ends.blurred) < 1e-6, "\(name)")
   }
 
   /// A model without a classifier (DINO, CLIP and SigLIP image towers) follows the cosine
@@ -188,5 +209,69 @@ import VATensorCore
     let withOut = try CommandRunner.run([cat, "-w", timm, "--faithfulness", scratch.file("r.json"), "--out", scratch.file("o.png")])
     #expect(withOut.status == 64)
     #expect(!FileManager.default.fileExists(atPath: scratch.file("r.json")))
+  }
+}
+
+extension FaithfulnessTests {
+  /// One image's entry of a report: its class and the curves' shared ends (on the image, on
+  /// zeros, on the blurred copy).
+  struct ImageEnds {
+    var input: String?
+    var targetClass: Int?
+    var full: Double, blank: Double, blurred: Double
+  }
+
+  /// The trapezoid rule over equally spaced points on [0, 1] (each step moves one patch row).
+  static func trapezoid(_ curve: [Double]) -> Double {
+    var area = 0.0
+    for i in 1..<curve.count { area += (curve[i - 1] + curve[i]) / 2 }
+    return area / Double(curve.count - 1)
+  }
+
+  /// Checks a report against itself: each image's AUCs are its curves' areas, the maps' AUCs
+  /// the mean over the images, and every map's curves of an image share their ends (deletion
+  /// from the image to zeros, insertion from the blurred copy to the image).
+  static func checkReport(_ json: [String: Any]) throws -> [ImageEnds] {
+    let maps = try #require(json["maps"] as? [String: [String: Double]])
+    let images = try #require(json["images"] as? [[String: Any]])
+    var sums: [String: (deletion: Double, insertion: Double)] = [:]
+    var out: [ImageEnds] = []
+    for image in images {
+      let curves = try #require(image["maps"] as? [String: [String: Any]])
+      #expect(Set(curves.keys) == Set(maps.keys))
+      var ends: [[Double]] = []
+      for (name, curve) in curves {
+        let (deletion, insertion) = (try #require(curve["deletion"] as? [Double]), try #require(curve["insertion"] as? [Double]))
+        let (deletionAUC, insertionAUC) = (try #require(curve["deletion_auc"] as? Double), try #require(curve["insertion_auc"] as? Double))
+        #expect(deletion.count == insertion.count && deletion.count >= 2)
+        #expect(abs(deletionAUC - trapezoid(deletion)) < 1e-9 && abs(insertionAUC - trapezoid(insertion)) < 1e-9, "\(name): AUC is not the curve's area")
+        sums[name, default: (0, 0)].deletion += deletionAUC
+        sums[name, default: (0, 0)].insertion += insertionAUC
+        ends.append([deletion[0], insertion.last!, deletion.last!, insertion[0]])
+      }
+      #expect(ends.allSatisfy { $0 == ends[0] && $0[0] == $0[1] }, "curves of one image with different ends: \(ends)")
+      // The image's probability comes from its own forward (batch of one), the curves' start
+      // from a batch of perturbed inputs: float32 round-off apart (3e-7 measured).
+      if let probability = image["probability"] as? Double ?? image["similarity"] as? Double {
+        #expect(abs(probability - ends[0][0]) < 1e-6)
+      }
+      out.append(ImageEnds(input: image["input"] as? String, targetClass: image["class"] as? Int, full: ends[0][0], blank: ends[0][2], blurred: ends[0][3]))
+    }
+    for (name, scores) in maps {
+      let sum = try #require(sums[name])
+      #expect(abs(scores["deletion_auc"]! - sum.deletion / Double(images.count)) < 1e-9, "\(name): mean deletion AUC")
+      #expect(abs(scores["insertion_auc"]! - sum.insertion / Double(images.count)) < 1e-9, "\(name): mean insertion AUC")
+    }
+    return out
+  }
+
+  /// `target` on the image, on zeros and on its blurred copy, straight from the model.
+  static func directEnds(model: CheckpointModel, image path: String, target: CurveTarget) throws -> (full: Double, blank: Double, blurred: Double) {
+    let prepared = try PreparedImage(contentsOfFile: path, for: model, input: InputSettings())
+    let input = model.normalizedInput(prepared.image)
+    let (h, w) = (prepared.image.height, prepared.image.width)
+    let ends = [input, [Float](repeating: 0, count: input.count), Faithfulness.blurred(input, width: w, height: h)]
+    let direct = try model.scores(normalizedBatch: Tensor(shape: [3, 3, h, w], scalars: ends.flatMap { $0 }), following: target)
+    return (direct[0], direct[1], direct[2])
   }
 }

@@ -36,45 +36,23 @@ import Testing
     #expect(dump.shapes.keys.filter { $0.hasPrefix("attn.") }.sorted() == reference.shapes.keys.filter { $0.hasPrefix("attn.") }.sorted())
   }
 
-  /// Every map on prefix tokens (class + distillation) and on no class token (SigLIP).
-  @Test(arguments: [
-    ("timm_deit_distilled", "cls"), ("timm_deit_distilled", "query"), ("timm_deit_distilled", "rollout"),
-    ("timm_deit_distilled", "heads"), ("timm_deit_distilled", "mask"), ("timm_deit_distilled", "distance"),
-    ("timm_deit_distilled", "posembed"), ("timm_deit_distilled", "default"), ("timm_deit_distilled", "html"),
-    ("timm_siglip", "cls"), ("timm_siglip", "query"), ("timm_siglip", "rollout"), ("timm_siglip", "heads"),
-    ("timm_siglip", "mask"), ("timm_siglip", "distance"), ("timm_siglip", "posembed"), ("timm_siglip", "default"),
-    ("timm_siglip", "html"),
-  ])
-  func everyMapRenders(name: String, map: String) throws {
+  /// The page on prefix tokens (class + distillation) and on no class token (SigLIP). Every
+  /// map's values on every family: FamilyMapValueTests and FamilyFigureValueTests.
+  @Test(arguments: ["timm_deit_distilled", "timm_siglip"])
+  func thePageIsWritten(name: String) throws {
     let scratch = ScratchFolder()
     let folder = Self.fixture(name)
-    var arguments = [folder + "/input.png", "--weights", folder, "--resize", "none"]
-    switch map {
-    case "html": arguments += ["--html", scratch.file("p.html")]
-    case "default": arguments += ["--out", scratch.file("f.png")]
-    default: arguments += ["--map", map, "--out", scratch.file("f.png")]
-    }
-    let result = try CommandRunner.run(arguments)
-    #expect(result.status == 0, "\(name) --map \(map): \(result.error)")
-    if map == "html" {
-      #expect(try String(contentsOfFile: scratch.file("p.html"), encoding: .utf8).count > 1000)
-    } else {
-      let text = try pngText(scratch.file("f.png"))
-      #expect(text["map"] == (map == "default" ? "default" : map))
-    }
+    let result = try CommandRunner.run([folder + "/input.png", "--weights", folder, "--resize", "none", "--html", scratch.file("p.html")])
+    #expect(result.status == 0, "\(name): \(result.error)")
+    #expect(try String(contentsOfFile: scratch.file("p.html"), encoding: .utf8).count > 1000)
   }
 
-  /// Every other family draws its default figure and its class-token map (a pooling head's
-  /// for the SigLIP tower) on a photo fitted to the model, so grids are resampled.
+  /// Every other family's overlay maps on a photo fitted to the model, so grids are
+  /// resampled, against their recomputation from the dumped attention.
   @Test(arguments: ["timm_clip_quickgelu", "timm_beit", "timm_eva02", "timm_dinov2_swiglu", "hf_clip", "hf_siglip", "hf_dinov2", "hf_dinov2_registers",
                     "hf_deit_distilled", "open_clip_quickgelu"])
-  func otherFamiliesDraw(name: String) throws {
-    let scratch = ScratchFolder()
-    let cat = CommandRunner.repositoryFile("images/cat.png")
-    for map in [[], ["--map", "cls"]] {
-      let result = try CommandRunner.run([cat, "--weights", Self.fixture(name), "--out", scratch.file("f.png")] + map)
-      #expect(result.status == 0, "\(name) \(map): \(result.error)")
-    }
+  func otherFamiliesDrawTheirMapsOnAFittedPhoto(name: String) throws {
+    try FamilyMapValueTests.checkOverlayMaps(.init(name: name), image: CommandRunner.repositoryFile("images/cat.png"))
   }
 
   /// SigLIP has no class token: `--map cls` draws its pooling head's query, and says so.
