@@ -7,8 +7,13 @@ import Testing
 /// symbol graph. `Scripts/doc_coverage.py` applies the same rules and prints the share for
 /// every module; keep the two in step.
 @Suite struct DocumentationCoverageTests {
-  /// The modules held to full coverage. Adding one is this one line.
-  static let documentedModules = ["VAModels", "VALayers", "VASafetensors", "VAInspection", "VisionAttention", "VitAttendCLI", "VATensorCore", "VAImageIO"]
+  /// The modules held to full coverage: every one under Sources/ with a public declaration
+  /// (the C shims export no Swift API; `vit-attend` is `main.swift` alone). A new module is
+  /// one more name here.
+  static let documentedModules = [
+    "VAModels", "VALayers", "VASafetensors", "VAInspection", "VisionAttention", "VitAttendCLI",
+    "VATensorCore", "VAImageIO", "VARendering",
+  ]
 
   @Test(arguments: documentedModules)
   func everyPublicDeclarationIsDocumented(module: String) throws {
