@@ -80,7 +80,8 @@ public struct Canvas: Sendable {
     }
   }
 
-  /// Fills a `w × h` rectangle with top-left (`x`, `y`), blended at `opacity` in [0, 1], clipped to the canvas.
+  /// Fills a `w × h` rectangle with top-left (`x`, `y`), blended at `opacity` in [0, 1], clipped to
+  /// the canvas.
   public mutating func fillRect(x: Int, y: Int, width w: Int, height h: Int, _ color: RGB, opacity: Float = 1) {
     for row in max(y, 0)..<max(min(y + h, height), max(y, 0)) {
       for column in max(x, 0)..<max(min(x + w, width), max(x, 0)) { plot(x: column, y: row, color, opacity: opacity) }

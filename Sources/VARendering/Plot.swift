@@ -64,7 +64,8 @@ public struct Plot: Sendable {
     public struct Text: Sendable {
       /// The characters drawn.
       public var text: String
-      /// The box it is drawn in, in image pixels: top-left corner and size as drawn (tall and narrow when `vertical`).
+      /// The box it is drawn in, in image pixels: top-left corner and size as drawn (tall and
+      /// narrow when `vertical`).
       public var x: Int, y: Int, width: Int, height: Int
       /// Turned a quarter to read upwards (the y axis's title).
       public var vertical = false

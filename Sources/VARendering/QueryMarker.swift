@@ -27,7 +27,8 @@ public struct QueryMarker: Equatable, Sendable {
     self.init(x: x, y: y, radius: Self.radius(patch: patch, shorterSide: shorterSide))
   }
 
-  /// The radius for a patch `patch` pixels wide in a picture of shorter side `shorterSide`: `max(3, min(8, 3·patch/8, shorterSide/20))`.
+  /// The radius for a patch `patch` pixels wide in a picture of shorter side `shorterSide`: `max(3,
+  /// min(8, 3·patch/8, shorterSide/20))`.
   public static func radius(patch: Int, shorterSide: Int) -> Int {
     max(3, min(8, patch * 3 / 8, shorterSide / 20))
   }

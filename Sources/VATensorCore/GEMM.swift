@@ -5,7 +5,8 @@ import Synchronization
 
 /// Matrix layout of one GEMM operand.
 public enum MatrixTranspose: Sendable {
-  /// `none`: the operand is read as stored, row-major; `transposed`: as its transpose (BLAS's `N` and `T`).
+  /// `none`: the operand is read as stored, row-major; `transposed`: as its transpose (BLAS's `N`
+  /// and `T`).
   case none, transposed
 }
 

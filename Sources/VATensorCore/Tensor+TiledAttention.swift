@@ -48,13 +48,15 @@ public struct QueryKeyLayout: Sendable, Equatable {
   public var heads: Int
   /// Channels per head, `d` (`C = h · d`).
   public var headDimension: Int
-  /// Values from one row's start to the next's (`3C` for a fused `qkv`, `2C` for saved queries and keys).
+  /// Values from one row's start to the next's (`3C` for a fused `qkv`, `2C` for saved queries and
+  /// keys).
   public var stride: Int
   /// Column where the keys start within a row (`C` in both layouts above).
   public var keyOffset: Int
 
   /// A layout over a buffer of `tokens` rows.
-  /// - Precondition: heads and head dimension positive, and the keys neither overlap the queries nor run past `stride`.
+  /// - Precondition: heads and head dimension positive, and the keys neither overlap the queries
+  ///   nor run past `stride`.
   public init(tokens: Int, heads: Int, headDimension: Int, stride: Int, keyOffset: Int) {
     precondition(tokens >= 0 && heads > 0 && headDimension > 0, "bad attention layout: \(tokens) tokens, \(heads) heads of \(headDimension)")
     precondition(keyOffset >= heads * headDimension && stride >= keyOffset + heads * headDimension,

@@ -28,7 +28,8 @@ public struct BatchRun: Sendable {
   /// Start of the data-set summary, when the map has one.
   public var summary: DatasetSummary?
 
-  /// A run of `jobs` through `pipeline`, one image per pass, stopping at the first failure, until the fields below say otherwise.
+  /// A run of `jobs` through `pipeline`, one image per pass, stopping at the first failure, until
+  /// the fields below say otherwise.
   public init(pipeline: Pipeline, jobs: [OutputPlan.Job]) {
     self.pipeline = pipeline
     self.jobs = jobs

@@ -48,7 +48,8 @@ public struct DatasetSummary: Codable, Equatable, Sendable {
   /// The average map, `[mapSide · mapSide]`.
   public var meanMap: [Double]? { mapSum.map { $0.map { $0 / Double(max(images, 1)) } } }
 
-  /// Adds one image: its mean attention distances and its shown map resampled to the common `mapSide × mapSide` grid, scaled to sum 1.
+  /// Adds one image: its mean attention distances and its shown map resampled to the common
+  /// `mapSide × mapSide` grid, scaled to sum 1.
   public mutating func add(_ summary: ImageSummary) {
     images += 1
     (layers, heads) = (summary.layers, summary.heads)
@@ -81,7 +82,8 @@ public struct DatasetSummary: Codable, Equatable, Sendable {
     return sum
   }
 
-  /// Writes the sums and the derived means (`mean_attention_distance`, `mean_map`), snake_case keys.
+  /// Writes the sums and the derived means (`mean_attention_distance`, `mean_map`), snake_case
+  /// keys.
   public func encode(to encoder: Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encode(version, forKey: .version)

@@ -12,7 +12,8 @@ import Foundation
 public struct IndexRecord: Codable, Equatable, Sendable {
   /// What became of an image (JSON `status`).
   public enum Status: String, Codable, Sendable {
-    /// `ok`: outputs written; `error`: the run failed (see `error`); `skipped`: its outputs existed (`--skip-existing`).
+    /// `ok`: outputs written; `error`: the run failed (see `error`); `skipped`: its outputs existed
+    /// (`--skip-existing`).
     case ok, error, skipped
   }
 

@@ -34,7 +34,8 @@ public struct FaithfulnessMap: RawRepresentable, Hashable, CaseIterable, Sendabl
 /// What `--faithfulness REPORT.json` writes: per map the deletion and insertion AUCs averaged
 /// over the images (`maps`), and every image's curves and AUCs (`images`).
 public struct FaithfulnessReport: Codable, Sendable {
-  /// One map's deletion and insertion AUCs, averaged over the images (JSON `deletion_auc`, `insertion_auc`).
+  /// One map's deletion and insertion AUCs, averaged over the images (JSON `deletion_auc`,
+  /// `insertion_auc`).
   public struct Scores: Codable, Sendable, Equatable {
     /// Mean area under the deletion curves; lower is better.
     public var deletionAUC: Double
@@ -50,7 +51,8 @@ public struct FaithfulnessReport: Codable, Sendable {
     public var insertionAUC: Double
     /// Target probability (or similarity) after removing 0, w, 2w, … patches, w the grid width.
     public var deletion: [Double]
-    /// Target probability (or similarity) after inserting 0, w, 2w, … patches into the blurred copy.
+    /// Target probability (or similarity) after inserting 0, w, 2w, … patches into the blurred
+    /// copy.
     public var insertion: [Double]
     enum CodingKeys: String, CodingKey { case deletionAUC = "deletion_auc", insertionAUC = "insertion_auc", deletion, insertion }
   }

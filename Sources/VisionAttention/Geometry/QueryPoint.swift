@@ -12,7 +12,8 @@ import Foundation
 public struct QueryPoint: Equatable, Sendable, CustomStringConvertible {
   /// One coordinate of a query: pixels from the left or top edge, or a fraction of the side.
   public enum Coordinate: Equatable, Sendable, CustomStringConvertible {
-    /// Pixels from the left (X) or top (Y) edge, written without a decimal point; may lie outside the image until `resolved`.
+    /// Pixels from the left (X) or top (Y) edge, written without a decimal point; may lie outside
+    /// the image until `resolved`.
     case pixel(Int)
     /// A fraction in [0, 1] of the width (X) or height (Y), written with a decimal point.
     case fraction(Double)

@@ -17,14 +17,16 @@ public protocol AttributableModel: InspectableModel {
 
 extension CheckpointModel: AttributableModel {
   /// Runs one batched forward and backward pass for the images' targets (see the requirement).
-  /// - Throws: `VisionAttentionError.noClassifier`, `.classOutOfRange` or `.embeddingSizeMismatch` for a target the checkpoint cannot serve.
+  /// - Throws: `VisionAttentionError.noClassifier`, `.classOutOfRange` or `.embeddingSizeMismatch`
+  ///   for a target the checkpoint cannot serve.
   public func attributions(_ images: [Image], targets: [AttributionTarget]) throws(VisionAttentionError) -> [Attribution] {
     guard let first = images.first else { return [] }
     let inputs = images.flatMap(normalizedInput)
     return try model.attributions(batch: Tensor(shape: [images.count, 3, first.height, first.width], scalars: inputs), targets: targets)
   }
 
-  /// Forward pass without gradients over `[B, 3, H, W]`: the target's softmax probability, or the cosine similarity of the head's output (else the pooled tokens) to the embedding.
+  /// Forward pass without gradients over `[B, 3, H, W]`: the target's softmax probability, or the
+  /// cosine similarity of the head's output (else the pooled tokens) to the embedding.
   /// - Throws: `VisionAttentionError.noClassifier`, `.classOutOfRange` or `.embeddingSizeMismatch`.
   public func scores(normalizedBatch inputs: Tensor, following target: CurveTarget) throws(VisionAttentionError) -> [Double] {
     let out = withGradientsDisabled { model(batch: inputs) }

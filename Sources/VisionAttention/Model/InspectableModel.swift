@@ -132,7 +132,8 @@ public struct BuiltInModel: InspectableModel {
 public struct CheckpointModel: InspectableModel {
   /// The network with its loaded weights.
   public let model: VisionTransformer
-  /// Whose parameter names the checkpoint used: timm's (also this toolkit's), Hugging Face's or open_clip's.
+  /// Whose parameter names the checkpoint used: timm's (also this toolkit's), Hugging Face's or
+  /// open_clip's.
   public let layout: CheckpointLayout
   /// The file or folder it was loaded from.
   public let path: String
@@ -187,7 +188,8 @@ public struct CheckpointModel: InspectableModel {
   /// additive position bias (BEiT) enters the scores, so such a model always runs `.full`.
   public var recomputesRows: Bool { model.relativePositionBiases.isEmpty }
 
-  /// Normalises with the checkpoint's mean and std and runs the forward, keeping the attention `capture` asks for (`.full` when `recomputesRows` is false).
+  /// Normalises with the checkpoint's mean and std and runs the forward, keeping the attention
+  /// `capture` asks for (`.full` when `recomputesRows` is false).
   public func run(_ image: Image, capture: AttentionCapture) throws -> ModelRun {
     let c = model.configuration
     let input = image.planarFloats(mean: c.mean, std: c.std)
@@ -201,7 +203,8 @@ public struct CheckpointModel: InspectableModel {
   /// The checkpoint's per-channel mean and std, `[3]` each.
   public var normalization: (mean: [Float], std: [Float])? { (model.configuration.mean, model.configuration.std) }
 
-  /// Images per batch that keep the recorded attention (L·H·T²) and a block's activations near 256 MiB at the trained size, from 1 to 16.
+  /// Images per batch that keep the recorded attention (L·H·T²) and a block's activations near 256
+  /// MiB at the trained size, from 1 to 16.
   public var suggestedBatchSize: Int {
     let c = model.configuration
     let tokens = (c.imageWidth / c.patchSize) * (c.imageHeight / c.patchSize) + c.prefixTokens

@@ -18,7 +18,8 @@ public struct ModelSource: Sendable, Equatable {
   /// over a config's); the built-in model has neither.
   public var overrides: CheckpointOverrides
 
-  /// A source for `weights` (nil: the built-in model) with `overrides` for what its files leave out.
+  /// A source for `weights` (nil: the built-in model) with `overrides` for what its files leave
+  /// out.
   public init(weights: String? = nil, overrides: CheckpointOverrides = CheckpointOverrides()) {
     self.weights = weights
     self.overrides = overrides
