@@ -54,7 +54,8 @@ def code_lines(text):
             if c == "\\" and i + 1 < n and text[i + 1] == "(":
                 stack.append(["code", 0]); i += 2
             elif c == "\\":
-                i += 2
+                # An escaped newline (a multi-line string's line continuation) still ends the line.
+                i += 1 if text.startswith("\n", i + 1) else 2
             elif kind == "mstr" and text.startswith('"""', i):
                 stack.pop(); line.append('"""'); i += 3
             elif kind == "str" and c == '"':

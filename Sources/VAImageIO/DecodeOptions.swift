@@ -14,6 +14,7 @@ public struct DecodeLimits: Sendable, Equatable {
   /// small file can hold thousands of them.
   public var maxJPEGScans: Int = 100
 
+  /// The default limits listed above.
   public init() {}
 }
 
@@ -24,8 +25,10 @@ public struct DecodeOptions: Sendable, Equatable {
   /// Accept a damaged or truncated JPEG as libjpeg decodes it (missing parts grey) instead
   /// of failing. Off by default: libjpeg only warns about such files.
   public var acceptPartial = false
+  /// Size limits checked before anything large is allocated.
   public var limits = DecodeLimits()
 
+  /// Options with the defaults above unless given.
   public init(applyExifOrientation: Bool = true, acceptPartial: Bool = false, limits: DecodeLimits = DecodeLimits()) {
     self.applyExifOrientation = applyExifOrientation
     self.acceptPartial = acceptPartial

@@ -4,11 +4,15 @@ import Foundation
 /// Decoded samples at their stored bit depth: 8-bit samples as they are, 16-bit samples
 /// exact (only PNG has them). Layout as `Image`: interleaved, rows top to bottom.
 public struct Samples16: Sendable, Equatable {
+  /// Width in pixels.
   public let width: Int
+  /// Height in pixels.
   public let height: Int
+  /// Channels per pixel: 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA.
   public let channels: Int
   /// 8 or 16.
   public let bitsPerSample: Int
+  /// The samples, `[(y · width + x) · channels + c]`, each in `0 ..< 2^bitsPerSample`.
   public let samples: [UInt16]
 }
 

@@ -3,9 +3,13 @@
 /// Layout: `pixels[(y * width + x) * channels + c]`, so `pixels.count == width * height * channels`.
 /// Channels: 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA.
 public struct Image: Sendable, Equatable {
+  /// Width in pixels.
   public let width: Int
+  /// Height in pixels.
   public let height: Int
+  /// Channels per pixel: 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA.
   public let channels: Int
+  /// The samples, `pixels[(y * width + x) * channels + c]`, `width · height · channels` of them.
   public var pixels: [UInt8]
 
   /// Wraps `pixels`; the count must equal `width * height * channels`.

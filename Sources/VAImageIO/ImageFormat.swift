@@ -1,6 +1,8 @@
 /// The file formats ImageIO reads, recognised by their first bytes, never by file name.
 public enum ImageFormat: String, Sendable, CustomStringConvertible {
+  /// PNG, signature `89 50 4E 47 0D 0A 1A 0A`, decoded with libpng.
   case png = "PNG"
+  /// JPEG, signature `FF D8 FF`, decoded with libjpeg-turbo.
   case jpeg = "JPEG"
 
   static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
@@ -18,5 +20,6 @@ public enum ImageFormat: String, Sendable, CustomStringConvertible {
     return nil
   }
 
+  /// `PNG` or `JPEG`, as messages name the format.
   public var description: String { rawValue }
 }

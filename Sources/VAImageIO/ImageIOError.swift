@@ -15,6 +15,7 @@ public enum ImageIOError: Error, Equatable, CustomStringConvertible {
   /// Writing the output failed; no partial file was left.
   case writeFailed(path: String, reason: String)
 
+  /// `path: what went wrong`, e.g. "cat.png: PNG is corrupt: CRC error in IDAT".
   public var description: String {
     switch self {
     case .unreadableFile(let path, let reason):

@@ -2,11 +2,15 @@ import VAImageIO
 
 /// A mutable RGB picture to draw into. Everything drawn is clipped to the canvas.
 public struct Canvas: Sendable {
+  /// Width in pixels.
   public let width: Int
+  /// Height in pixels.
   public let height: Int
   /// Interleaved RGB, rows top to bottom.
   public private(set) var pixels: [UInt8]
 
+  /// A `width × height` canvas filled with `background`.
+  /// - Precondition: both sides positive.
   public init(width: Int, height: Int, background: RGB = .white) {
     precondition(width > 0 && height > 0, "canvas size must be positive, got \(width)x\(height)")
     self.width = width
@@ -29,6 +33,7 @@ public struct Canvas: Sendable {
   /// The canvas as an RGB image.
   public var image: Image { Image(width: width, height: height, channels: 3, pixels: pixels) }
 
+  /// The colour at (`x`, `y`), which must lie on the canvas.
   public func pixel(x: Int, y: Int) -> RGB {
     let i = (y * width + x) * 3
     return RGB(pixels[i], pixels[i + 1], pixels[i + 2])
@@ -75,6 +80,8 @@ public struct Canvas: Sendable {
     }
   }
 
+  /// Fills a `w × h` rectangle with top-left (`x`, `y`), blended at `opacity` in [0, 1], clipped to
+  /// the canvas.
   public mutating func fillRect(x: Int, y: Int, width w: Int, height h: Int, _ color: RGB, opacity: Float = 1) {
     for row in max(y, 0)..<max(min(y + h, height), max(y, 0)) {
       for column in max(x, 0)..<max(min(x + w, width), max(x, 0)) { plot(x: column, y: row, color, opacity: opacity) }

@@ -1,5 +1,7 @@
 /// Colour maps for heat maps, identical to matplotlib's 256-entry tables.
 public enum Colormap: String, CaseIterable, Sendable {
+  /// matplotlib's `viridis`, `inferno`, `magma`, `plasma` (perceptually uniform), `turbo`, `jet`
+  /// (rainbow) and `gray`, 256 entries each.
   case viridis, inferno, magma, plasma, turbo, jet, gray
 
   /// Decoded tables: 256 RGB triples per map.

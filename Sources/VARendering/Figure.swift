@@ -3,10 +3,14 @@ import VAImageIO
 
 /// A vertical colour bar with its range written beside it.
 public struct ColorBar: Sendable {
+  /// The colours from `minimum` (bottom) to `maximum` (top).
   public var colormap: Colormap
+  /// The value at the bottom of the bar, written beside it.
   public var minimum: Float
+  /// The value at the top of the bar, written beside it.
   public var maximum: Float
 
+  /// A bar for values from `minimum` to `maximum` in `colormap`.
   public init(colormap: Colormap, minimum: Float, maximum: Float) {
     self.colormap = colormap
     self.minimum = minimum
@@ -40,10 +44,14 @@ public struct ColorBar: Sendable {
 
 /// One picture of a figure, with its caption lines and an optional colour bar.
 public struct Panel: Sendable {
+  /// The picture, drawn at its own size.
   public var image: Image
+  /// Lines of text under the picture, one per element.
   public var caption: [String]
+  /// A colour bar to the picture's right, or nil.
   public var colorBar: ColorBar?
 
+  /// A panel of `image` with `caption` below and `colorBar`, if any, beside it.
   public init(image: Image, caption: [String], colorBar: ColorBar? = nil) {
     self.image = image
     self.caption = caption

@@ -11,10 +11,15 @@ public enum Upsampling: String, CaseIterable, Sendable {
 
 /// Values on a `gridWidth × gridHeight` grid, row-major. Grids are never assumed square.
 public struct HeatMap: Sendable, Equatable {
+  /// Cells per row.
   public let gridWidth: Int
+  /// Rows of cells.
   public let gridHeight: Int
+  /// The cells, `[gridHeight · gridWidth]` row-major.
   public var values: [Float]
 
+  /// A map of `values` on a `gridWidth × gridHeight` grid.
+  /// - Precondition: `values.count == gridWidth * gridHeight`.
   public init(gridWidth: Int, gridHeight: Int, values: [Float]) {
     precondition(values.count == gridWidth * gridHeight, "\(values.count) values for a \(gridWidth)x\(gridHeight) grid")
     self.gridWidth = gridWidth

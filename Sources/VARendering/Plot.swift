@@ -9,11 +9,16 @@ import VAImageIO
 public struct Plot: Sendable {
   /// A set of points drawn in one colour, as dots and optionally joined by lines.
   public struct Series: Sendable {
+    /// The data points, in drawing order (the order lines join them).
     public var points: [(x: Double, y: Double)]
+    /// Colour of the dots and lines.
     public var color: RGB
+    /// Whether consecutive points are joined by lines (a curve) or not (a scatter).
     public var connected: Bool
+    /// The series' name in the legend; nil leaves it out of the legend.
     public var label: String?
 
+    /// A series of `points` in `color`, a scatter unless `connected`.
     public init(points: [(x: Double, y: Double)], color: RGB, connected: Bool = false, label: String? = nil) {
       self.points = points
       self.color = color
@@ -26,17 +31,22 @@ public struct Plot: Sendable {
     var dotted: Bool { !connected || points.count <= 40 }
   }
 
+  /// The data, drawn in order (later series on top).
   public var series: [Series]
+  /// Title of the x axis, under it.
   public var xLabel: String
+  /// Title of the y axis, turned on its side to its left.
   public var yLabel: String
   /// A line above the axes, or nil.
   public var title: String?
   /// Axis ranges; nil takes the data's range with matplotlib's 5% margins.
   public var xRange: ClosedRange<Double>?
+  /// The y axis's range; nil takes the data's range with matplotlib's 5% margins.
   public var yRange: ClosedRange<Double>?
   /// Whole-number x ticks (layers, epochs), as `MaxNLocator(integer=True)`.
   public var integerX: Bool
 
+  /// A chart of `series` with axis titles; ranges from the data unless given.
   public init(series: [Series], xLabel: String, yLabel: String, title: String? = nil, xRange: ClosedRange<Double>? = nil,
               yRange: ClosedRange<Double>? = nil, integerX: Bool = false) {
     self.series = series
@@ -52,13 +62,19 @@ public struct Plot: Sendable {
   public struct Layout: Sendable {
     /// A piece of text and the box it is drawn in (`vertical`: turned to read upwards).
     public struct Text: Sendable {
+      /// The characters drawn.
       public var text: String
+      /// The box it is drawn in, in image pixels: top-left corner and size as drawn (tall and
+      /// narrow when `vertical`).
       public var x: Int, y: Int, width: Int, height: Int
+      /// Turned a quarter to read upwards (the y axis's title).
       public var vertical = false
     }
     /// The axes' rectangle: data are drawn inside it.
     public var left: Int, top: Int, right: Int, bottom: Int
+    /// The data ranges the axes span, margins included.
     public var xView: ClosedRange<Double>, yView: ClosedRange<Double>
+    /// The values where ticks and their labels sit, on each axis.
     public var xTicks: [Double], yTicks: [Double]
     /// Every label, title and legend entry.
     public var texts: [Text]

@@ -5,10 +5,14 @@
 /// on dark and light backgrounds alike. It inks only the annulus `radius − 2 … radius + 1`
 /// pixels from the centre (`inkedRadii`).
 public struct QueryMarker: Equatable, Sendable {
+  /// Centre, x in the picture's pixels.
   public var x: Int
+  /// Centre, y in the picture's pixels.
   public var y: Int
+  /// Radius of the ring's middle, in pixels; the ring inks `radius − 2 … radius + 1`.
   public var radius: Int
 
+  /// A marker of `radius` centred at (`x`, `y`).
   public init(x: Int, y: Int, radius: Int) {
     self.x = x
     self.y = y
@@ -23,6 +27,8 @@ public struct QueryMarker: Equatable, Sendable {
     self.init(x: x, y: y, radius: Self.radius(patch: patch, shorterSide: shorterSide))
   }
 
+  /// The radius for a patch `patch` pixels wide in a picture of shorter side `shorterSide`: `max(3,
+  /// min(8, 3·patch/8, shorterSide/20))`.
   public static func radius(patch: Int, shorterSide: Int) -> Int {
     max(3, min(8, patch * 3 / 8, shorterSide / 20))
   }

@@ -83,10 +83,15 @@ extension AdamW {
   /// One parameter's optimiser state, for checkpoints: steps taken and both moment estimates
   /// (each with the parameter's element count).
   public struct ParameterState: Equatable, Sendable {
+    /// Optimiser steps taken for this parameter, `t` in the bias corrections `1 − βᵗ`.
     public var step: Int
+    /// First-moment estimate (running mean of gradients), one per element.
     public var m: [Float]
+    /// Second-moment estimate (running mean of squared gradients), one per element.
     public var v: [Float]
 
+    /// A saved state.
+    /// - Precondition: `m` and `v` have the same element count.
     public init(step: Int, m: [Float], v: [Float]) {
       precondition(m.count == v.count, "moment estimates of \(m.count) and \(v.count) elements")
       self.step = step

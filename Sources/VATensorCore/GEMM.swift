@@ -5,6 +5,8 @@ import Synchronization
 
 /// Matrix layout of one GEMM operand.
 public enum MatrixTranspose: Sendable {
+  /// `none`: the operand is read as stored, row-major; `transposed`: as its transpose (BLAS's `N`
+  /// and `T`).
   case none, transposed
 }
 
@@ -18,6 +20,7 @@ public enum ComputeThreads {
     return max(ProcessInfo.processInfo.activeProcessorCount, 1)
   }
 
+  /// Threads parallel kernels split work over, at least 1 (setting a smaller value stores 1).
   public static var count: Int {
     get { storage.load(ordering: .relaxed) }
     set { storage.store(max(newValue, 1), ordering: .relaxed) }

@@ -18,15 +18,20 @@ import Dispatch
 /// tile once per 192 queries. Measured at T = 3137 on Zen 4 (CPU time, one thread): 96, 192
 /// and 384 rows by 256 or 512 keys lie within 6% of each other, 192 x 256 the fastest.
 public struct AttentionTiles: Sendable, Equatable {
+  /// Query rows per block (the online softmax's unit of work).
   public var queryRows: Int
+  /// Keys per tile: the score tile is `queryRows × keys`.
   public var keys: Int
 
+  /// Tiles of the given sizes, 192 × 256 by default.
+  /// - Precondition: both are positive.
   public init(queryRows: Int = 192, keys: Int = 256) {
     precondition(queryRows > 0 && keys > 0, "attention tiles must be positive, got \(queryRows)x\(keys)")
     self.queryRows = queryRows
     self.keys = keys
   }
 
+  /// 192 query rows by 256 keys (see above).
   public static let `default` = AttentionTiles()
 }
 
@@ -37,12 +42,21 @@ public struct AttentionTiles: Sendable, Equatable {
 /// `stride = 3C, keyOffset = C` (timm's layout); saved queries and keys `[T, 2C]` are
 /// `stride = 2C, keyOffset = C`.
 public struct QueryKeyLayout: Sendable, Equatable {
+  /// Rows in the buffer, `T`.
   public var tokens: Int
+  /// Attention heads, `h`.
   public var heads: Int
+  /// Channels per head, `d` (`C = h · d`).
   public var headDimension: Int
+  /// Values from one row's start to the next's (`3C` for a fused `qkv`, `2C` for saved queries and
+  /// keys).
   public var stride: Int
+  /// Column where the keys start within a row (`C` in both layouts above).
   public var keyOffset: Int
 
+  /// A layout over a buffer of `tokens` rows.
+  /// - Precondition: heads and head dimension positive, and the keys neither overlap the queries
+  ///   nor run past `stride`.
   public init(tokens: Int, heads: Int, headDimension: Int, stride: Int, keyOffset: Int) {
     precondition(tokens >= 0 && heads > 0 && headDimension > 0, "bad attention layout: \(tokens) tokens, \(heads) heads of \(headDimension)")
     precondition(keyOffset >= heads * headDimension && stride >= keyOffset + heads * headDimension,

@@ -11,6 +11,7 @@ import VARendering
 /// try result.overlay(map).writePNG(to: "overlay.png")
 /// ```
 public struct ImageAttention: Sendable {
+  /// The model the image ran through.
   public let model: any InspectableModel
   /// How the input file's pixels map to the model's input and back.
   public let geometry: InputGeometry

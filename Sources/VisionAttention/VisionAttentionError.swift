@@ -4,33 +4,64 @@
 public enum VisionAttentionError: Error, Equatable, CustomStringConvertible {
   /// An image too thin to enlarge to one patch per side (see `InputGeometry`).
   case imageTooSmall(width: Int, height: Int, patchSize: Int)
+  /// A folder given as input that holds no `.png`, `.jpg` or `.jpeg` file.
   case noImages(folder: String)
+  /// An input path that names no file or folder.
   case notFound(path: String)
+  /// An output path that is one of the input images; nothing is written over an input.
   case wouldOverwriteInput(path: String)
+  /// Two inputs (`first`, `second`) whose outputs would land on the same path `output`.
   case duplicateOutputName(output: String, first: String, second: String)
+  /// A `--query` pixel outside the `width`×`height` input file.
   case queryOutsideImage(x: Int, y: Int, width: Int, height: Int)
   /// `crop` says how the image was cropped ("the image resized to 480x360 is cropped to 480x352").
   case queryInCroppedStrip(x: Int, y: Int, keptX: ClosedRange<Int>, keptY: ClosedRange<Int>, crop: String)
+  /// A `--layer` index not in `0..<layers`.
   case layerOutOfRange(layer: Int, layers: Int)
+  /// A `--head` index not in `0..<heads`.
   case headOutOfRange(head: Int, heads: Int)
+  /// A map read from the class token's row (`cls`, for one) asked of a model without a class token.
   case needsClassToken(map: String)
+  /// An output file that could not be written; `reason` is the system's message.
   case writeFailed(path: String, reason: String)
+  /// `--out`, `--html` or `--dump` (single-file outputs) given with `images` inputs; several need
+  /// `--out-dir`.
   case needsOneImage(images: Int)
+  /// A page resource (script, style sheet, template) missing from or damaged in the module bundle.
   case missingResource(name: String)
+  /// `--style bare` asked for a map that is not a single overlay (only the default figure's,
+  /// `query`, `cls` or `rollout` are).
   case bareNeedsOneMap(map: String)
+  /// Shards that do not belong to one run (another model or map, or a different shard count).
   case summariesDiffer(first: String, second: String)
+  /// A map (`what`, such as rollout) that needs every layer's full `[heads, T, T]` matrix, `values`
+  /// values here, above `--full-attention-limit` (`limit`).
   case needsFullAttention(what: String, values: Int, limit: Int)
+  /// A merge over a folder that holds no `index.K-of-N.jsonl` or `summary.K-of-N.json` shard file.
   case nothingToMerge(folder: String)
+  /// A line of a shard's `index.jsonl` that does not decode as an `IndexRecord`.
   case malformedIndex(path: String, line: Int, reason: String)
+  /// A gradient map or curve that needs a class, asked of a model without a classification head and
+  /// without a `--target-embedding`.
   case noClassifier
+  /// A `--class` index not in `0..<classes` of the ViT's classifier.
   case classOutOfRange(class: Int, classes: Int)
+  /// A `--target-embedding` whose length `got` differs from the model's image-embedding width
+  /// `expected`.
   case embeddingSizeMismatch(got: Int, expected: Int)
+  /// A gradient map (Grad-CAM, attention × gradient, ...) asked of the built-in model, which is
+  /// untrained and has no classifier.
   case targetNeedsCheckpoint(map: String)
+  /// `--faithfulness` without a class to follow: neither a classifier's `--class` nor a
+  /// `--target-embedding`.
   case faithfulnessNeedsClass
+  /// A `--target-embedding` file without one usable vector (`[D]` or `[1, D]`, finite, not all
+  /// zeros).
   case badTargetEmbedding(path: String, reason: String)
   /// `--class` beyond the outputs of the `--cnn-weights` CNN.
   case cnnClassOutOfRange(class: Int, classes: Int, folder: String)
 
+  /// The message as `vit-attend` prints it: names the option and the observed and allowed values.
   public var description: String {
     switch self {
     case .imageTooSmall(let w, let h, let p):

@@ -13,5 +13,7 @@ extension OutputFormat: ExpressibleByArgument {}
 extension DumpAttention: ExpressibleByArgument {}
 
 extension Shard: ExpressibleByArgument {
+  /// Reads `--shard K/N` (`Shard(parsing:)`); nil, so ArgumentParser names the option, unless 1 ≤ K
+  /// ≤ N.
   public init?(argument: String) { self.init(parsing: argument) }
 }

@@ -4,6 +4,8 @@ import VisionAttention
 
 /// `vit-attend`: draws what self-attention looks at, beside a CNN's receptive field.
 public struct VitAttend: ParsableCommand {
+  /// The command's name, usage lines, a short overview and its version; the long
+  /// explanations are `vit-attend help <topic>` pages (`HelpTopic`).
   public static let configuration = CommandConfiguration(
     commandName: "vit-attend",
     abstract: "Draw a vision transformer's attention over an image, beside a CNN's receptive field.",
@@ -35,8 +37,14 @@ public struct VitAttend: ParsableCommand {
   @OptionGroup(title: "Output") var output: OutputOptions
   @OptionGroup(title: "Folder runs") var folders: FolderRunOptions
 
+  /// The command with every option at its default, as ArgumentParser needs.
   public init() {}
 
+  /// Refuses, before anything is read or run, options out of range (`--alpha` outside [0, 1],
+  /// `--head` below 0, an unknown `--cnn`) and combinations that do not go together (`--merge`
+  /// with anything else, `--out` with `--out-dir`, `--shard` without an output folder, no
+  /// output at all).
+  /// - Throws: `ValidationError` naming the option.
   public func validate() throws {
     let output = output, maps = maps, folders = folders
     if folders.merge != nil {
@@ -96,6 +104,11 @@ public struct VitAttend: ParsableCommand {
     }
   }
 
+  /// Runs what the options ask for: a shard merge (`--merge`), a faithfulness report
+  /// (`--faithfulness`), or figures, pages and dumps for every input, with an index (and a
+  /// data-set summary, for maps that have one) in a folder run's output folder.
+  /// - Throws: `VisionAttentionError`, `ImageIOError` or the checkpoint loader's errors, which
+  ///   ArgumentParser prints before exiting non-zero.
   public func run() throws {
     if let folder = folders.merge { return try mergeShards(in: folder) }
     for warning in ignoredOptionWarnings() {

@@ -7,8 +7,13 @@ import Testing
 /// symbol graph. `Scripts/doc_coverage.py` applies the same rules and prints the share for
 /// every module; keep the two in step.
 @Suite struct DocumentationCoverageTests {
-  /// The modules held to full coverage. Adding one is this one line.
-  static let documentedModules = ["VAModels", "VALayers", "VASafetensors", "VAInspection"]
+  /// The modules held to full coverage: every one under Sources/ with a public declaration
+  /// (the C shims export no Swift API; `vit-attend` is `main.swift` alone). A new module is
+  /// one more name here.
+  static let documentedModules = [
+    "VAModels", "VALayers", "VASafetensors", "VAInspection", "VisionAttention", "VitAttendCLI",
+    "VATensorCore", "VAImageIO", "VARendering",
+  ]
 
   @Test(arguments: documentedModules)
   func everyPublicDeclarationIsDocumented(module: String) throws {
@@ -24,7 +29,8 @@ import Testing
       \(missing.map { "\($0.file):\($0.line): \($0.text)" }.joined(separator: "\n"))
       """)
     // A scan that finds nothing has lost its way (a moved folder), not proved coverage.
-    #expect(declarations.count > 10, "\(module): only \(declarations.count) public declarations found")
+    // (VitAttendCLI has only 7, so the floor is one, not a guess at a module's size.)
+    #expect(!declarations.isEmpty, "\(module): no public declarations found")
   }
 
   /// The scanner sees what it must: public members, enum cases, protocol requirements,
@@ -64,6 +70,23 @@ import Testing
     let found = DocumentationScan.declarations(in: source, file: "t.swift")
     #expect(found.map(\.line) == [2, 3, 5, 12, 13, 15, 17, 18, 21, 25])
     #expect(found.map(\.documented) == [true, false, true, false, false, true, false, false, false, false])
+  }
+
+  /// A multi-line string's line continuation (`\` at a line's end) does not shift the lines
+  /// that follow, so each declaration is checked against the comment above it.
+  @Test func lineContinuationKeepsLineNumbers() {
+    let source = #"""
+      let s = """
+        a \
+        b
+        """
+      /// Documented.
+      public var x = 1
+      public var y = 2
+      """#
+    let found = DocumentationScan.declarations(in: source, file: "t.swift")
+    #expect(found.map(\.line) == [6, 7])
+    #expect(found.map(\.documented) == [true, false])
   }
 }
 
@@ -238,7 +261,8 @@ enum DocumentationScan {
         if starts("\\(") {
           stack.append(.code(parens: 0)); i += 2
         } else if c == "\\" {
-          i += 2
+          // An escaped newline (a multi-line string's line continuation) still ends the line.
+          i += i + 1 < text.count && text[i + 1] == "\n" ? 1 : 2
         } else if multiline, starts("\"\"\"") {
           stack.removeLast(); line.append(contentsOf: "\"\"\"".unicodeScalars); i += 3
         } else if !multiline, c == "\"" {

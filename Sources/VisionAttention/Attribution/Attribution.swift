@@ -18,8 +18,11 @@ public struct Attribution: Sendable {
   /// The vector a target embedding is compared with: the head's output when the model has
   /// a head (a CLIP-style projection), else the pooled tokens, `[D]`.
   public var embedding: [Float]
+  /// Tokens before the patches: the class token and any registers.
   public var prefixTokens: Int
+  /// Patches per row of the model's input.
   public var gridWidth: Int
+  /// Patch rows of the model's input.
   public var gridHeight: Int
   /// How the head reads the final tokens, `[T]`: one on the class token for token pooling,
   /// `1/N` on every patch for average pooling. A relevance matrix's map is this row vector
@@ -37,6 +40,7 @@ public struct Attribution: Sendable {
   /// before normalisation and upsampling.
   public var gradCAM: [Float]
 
+  /// `T`: prefix tokens plus patches, the side of every `[T, T]` matrix here.
   public var tokens: Int { prefixTokens + gridWidth * gridHeight }
 
   /// `readout · matrix` over the patches, `[gridHeight · gridWidth]`: what a `[T, T]`

@@ -7,7 +7,9 @@ import VAImageIO
 /// record per image in input order; failures recorded and skipped or stopping the run;
 /// images whose outputs exist skipped; the data-set summary added up.
 public struct BatchRun: Sendable {
+  /// What each image goes through: model, input sizing and figure settings.
   public var pipeline: Pipeline
+  /// The images and their output paths, in run order (`OutputPlan.make`).
   public var jobs: [OutputPlan.Job]
   /// Record a failing image and go on (else the first failure stops the run).
   public var keepGoing = false
@@ -26,6 +28,8 @@ public struct BatchRun: Sendable {
   /// Start of the data-set summary, when the map has one.
   public var summary: DatasetSummary?
 
+  /// A run of `jobs` through `pipeline`, one image per pass, stopping at the first failure, until
+  /// the fields below say otherwise.
   public init(pipeline: Pipeline, jobs: [OutputPlan.Job]) {
     self.pipeline = pipeline
     self.jobs = jobs
@@ -33,10 +37,15 @@ public struct BatchRun: Sendable {
 
   /// What the run did.
   public struct Report: Sendable {
+    /// One record per job, in input order, including failed and skipped images.
     public var records: [IndexRecord] = []
+    /// The data-set summary with every finished image added, when the map has one.
     public var summary: DatasetSummary?
+    /// Images whose run failed (`status == .error`).
     public var failed: Int { records.filter { $0.status == .error }.count }
+    /// Images skipped because their outputs existed (`--skip-existing`).
     public var skipped: Int { records.filter { $0.status == .skipped }.count }
+    /// Images whose outputs were written.
     public var succeeded: Int { records.filter { $0.status == .ok }.count }
   }
 

@@ -14,13 +14,17 @@ public struct DatasetSummary: Codable, Equatable, Sendable {
   /// Side of the common grid average maps are resampled to.
   public static let mapSide = 32
 
+  /// Format version of `summary.json`, 1.
   public var version = 1
   /// `--map`'s value.
   public var map: String
+  /// The model's name (`InspectableModel.name`): shards merge only with the same one.
   public var model: String
   /// Images added (those that finished).
   public var images = 0
+  /// Layers of the model, once an image has been added.
   public var layers = 0
+  /// Heads per layer, once an image has been added.
   public var heads = 0
   /// Σ over images of mean attention distance (pixels), `[layers · heads]`.
   public var distanceSum: [Double]?
@@ -33,6 +37,7 @@ public struct DatasetSummary: Codable, Equatable, Sendable {
     case meanDistance = "mean_attention_distance", meanMap = "mean_map"
   }
 
+  /// An empty summary for `--map map` over `model`'s images.
   public init(map: String, model: String) {
     self.map = map
     self.model = model
@@ -43,6 +48,8 @@ public struct DatasetSummary: Codable, Equatable, Sendable {
   /// The average map, `[mapSide · mapSide]`.
   public var meanMap: [Double]? { mapSum.map { $0.map { $0 / Double(max(images, 1)) } } }
 
+  /// Adds one image: its mean attention distances and its shown map resampled to the common
+  /// `mapSide × mapSide` grid, scaled to sum 1.
   public mutating func add(_ summary: ImageSummary) {
     images += 1
     (layers, heads) = (summary.layers, summary.heads)
@@ -75,6 +82,8 @@ public struct DatasetSummary: Codable, Equatable, Sendable {
     return sum
   }
 
+  /// Writes the sums and the derived means (`mean_attention_distance`, `mean_map`), snake_case
+  /// keys.
   public func encode(to encoder: Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encode(version, forKey: .version)
@@ -89,6 +98,7 @@ public struct DatasetSummary: Codable, Equatable, Sendable {
     try c.encodeIfPresent(meanMap, forKey: .meanMap)
   }
 
+  /// Reads a `summary.json` (the derived means are recomputed, not read).
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     version = try c.decode(Int.self, forKey: .version)

@@ -9,7 +9,9 @@ public struct ImageSummary: Sendable {
   /// The map the figure shows, when it is one patch-grid map (the default figure's attention
   /// panel, `query`, `cls`, `rollout`): `[gridHeight · gridWidth]`.
   public var shownMap: [Float]?
+  /// Patches per row of the model input (`shownMap`'s width).
   public var gridWidth: Int
+  /// Patch rows of the model input (`shownMap`'s height).
   public var gridHeight: Int
   /// Entropy in bits of `shownMap` normalised to sum 1: 0 for one patch, log2(N) for uniform.
   public var entropy: Double?
@@ -17,8 +19,9 @@ public struct ImageSummary: Sendable {
   public var peak: (x: Double, y: Double, column: Int, row: Int)?
   /// Mean attention distance in pixels, `[layers, heads]` (with `--map distance`).
   public var distances: [Float]?
-  /// The layer × head count behind `distances`.
+  /// Layers of the model (the first factor of `distances`' shape).
   public var layers: Int
+  /// Heads per layer (the other factor of `distances`' shape).
   public var heads: Int
 }
 

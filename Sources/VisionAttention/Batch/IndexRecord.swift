@@ -10,25 +10,44 @@ import Foundation
 /// `peak_y` (centre of the shown map's peak patch in input pixels), `peak_patch` (column,
 /// row), `mean_attention_distance` (pixels, per layer, mean over heads; `--map distance`).
 public struct IndexRecord: Codable, Equatable, Sendable {
+  /// What became of an image (JSON `status`).
   public enum Status: String, Codable, Sendable {
+    /// `ok`: outputs written; `error`: the run failed (see `error`); `skipped`: its outputs existed
+    /// (`--skip-existing`).
     case ok, error, skipped
   }
 
+  /// The image's place in the whole run's sorted list, from 0 (shards keep it).
   public var position: Int
+  /// The image's path: relative to the folder given, or as given for a file.
   public var input: String
+  /// Whether its outputs were written, it failed, or it was skipped.
   public var status: Status
+  /// The error's message, for `status == .error`.
   public var error: String?
+  /// The figure's path, relative to the index's folder.
   public var output: String?
+  /// The interactive page's path, relative to the index's folder.
   public var page: String?
+  /// The dump's path, relative to the index's folder.
   public var dump: String?
+  /// The top-1 class's label from the checkpoint, else its index as text (JSON `top_class`).
   public var topClass: String?
+  /// The top-1 class's index (JSON `top_index`).
   public var topIndex: Int?
+  /// The top-1 class's softmax probability (JSON `top_probability`).
   public var topProbability: Double?
+  /// The `--map` drawn, `default` for the default figure; nil for a failed or skipped image.
   public var map: String?
+  /// Entropy in bits of the shown map scaled to sum 1 (`ImageSummary.entropy`).
   public var entropy: Double?
+  /// Centre of the shown map's peak patch, x in input-file pixels (JSON `peak_x`).
   public var peakX: Double?
+  /// Centre of the shown map's peak patch, y in input-file pixels (JSON `peak_y`).
   public var peakY: Double?
+  /// The peak patch as `[column, row]` (JSON `peak_patch`).
   public var peakPatch: [Int]?
+  /// Mean attention distance in pixels per layer, mean over heads, `[layers]` (`--map distance`).
   public var meanAttentionDistance: [Double]?
 
   enum CodingKeys: String, CodingKey {

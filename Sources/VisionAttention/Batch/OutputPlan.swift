@@ -27,6 +27,7 @@ public struct OutputPlan: Equatable, Sendable {
 
   /// What the command asked for.
   public struct Request: Sendable {
+    /// Files and folders to read, as given on the command line.
     public var inputs: [String]
     /// The single figure path (one image only).
     public var out: String?
@@ -43,9 +44,11 @@ public struct OutputPlan: Equatable, Sendable {
     /// This run's share of the images.
     public var shard: Shard?
 
+    /// A request for `inputs` with no output named yet.
     public init(inputs: [String]) { self.inputs = inputs }
   }
 
+  /// One job per image of this shard, in the whole run's sorted order.
   public var jobs: [Job]
 
   /// File extensions taken from a folder. Files named explicitly are decoded whatever their
@@ -144,7 +147,9 @@ public struct OutputPlan: Equatable, Sendable {
 
 /// What `--out-dir` holds: one PNG figure or one interactive HTML page per image.
 public enum OutputFormat: String, CaseIterable, Sendable {
+  /// One PNG figure per image.
   case png
+  /// One self-contained interactive HTML page per image.
   case html
 }
 
@@ -153,6 +158,7 @@ public enum OutputFormat: String, CaseIterable, Sendable {
 public struct Shard: Equatable, Sendable, CustomStringConvertible {
   /// From 1.
   public let index: Int
+  /// N: how many shards share the run.
   public let count: Int
 
   /// - Precondition: `1 ≤ index ≤ count`.
@@ -169,9 +175,11 @@ public struct Shard: Equatable, Sendable, CustomStringConvertible {
     self.init(index: k, count: n)
   }
 
+  /// Whether the image at `position` (from 0, in the whole run's order) is this shard's.
   public func contains(_ position: Int) -> Bool { position % count + 1 == index }
 
   /// `K-of-N`, the suffix of the shard's index and summary files.
   public var fileTag: String { "\(index)-of-\(count)" }
+  /// `K/N`, as written on the command line.
   public var description: String { "\(index)/\(count)" }
 }

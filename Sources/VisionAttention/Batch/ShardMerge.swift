@@ -7,10 +7,13 @@ import VAImageIO
 public enum ShardMerge {
   /// What a merge found and wrote.
   public struct Report: Sendable {
+    /// Index records written to `index.jsonl`.
     public var records = 0
+    /// The K of every `index.K-of-N.jsonl` found, sorted.
     public var shardsFound: [Int] = []
     /// N of `K-of-N`; nil when the folder held no shard file.
     public var shardCount: Int?
+    /// Images in the merged `summary.json`; nil when no shard wrote a summary.
     public var summaryImages: Int?
     /// Shards of 1...N with no file: their images are missing from the merge.
     public var missingShards: [Int] {

@@ -19,12 +19,15 @@ public struct FaithfulnessCurves: Sendable, Equatable {
   /// Target probability (or similarity) after inserting 0, w, 2w, … patches into the blurred copy.
   public var insertion: [Double]
 
+  /// Curves from their sampled points, each from 0 patches moved to all of them.
   public init(deletion: [Double], insertion: [Double]) {
     self.deletion = deletion
     self.insertion = insertion
   }
 
+  /// Area under `deletion` on [0, 1] (`area`); lower is more faithful.
   public var deletionAUC: Double { Self.area(deletion) }
+  /// Area under `insertion` on [0, 1] (`area`); higher is more faithful.
   public var insertionAUC: Double { Self.area(insertion) }
 
   /// Trapezoid rule over equally spaced points on [0, 1] (RISE's `auc`).

@@ -34,34 +34,50 @@ public struct FaithfulnessMap: RawRepresentable, Hashable, CaseIterable, Sendabl
 /// What `--faithfulness REPORT.json` writes: per map the deletion and insertion AUCs averaged
 /// over the images (`maps`), and every image's curves and AUCs (`images`).
 public struct FaithfulnessReport: Codable, Sendable {
+  /// One map's deletion and insertion AUCs, averaged over the images (JSON `deletion_auc`,
+  /// `insertion_auc`).
   public struct Scores: Codable, Sendable, Equatable {
+    /// Mean area under the deletion curves; lower is better.
     public var deletionAUC: Double
+    /// Mean area under the insertion curves; higher is better.
     public var insertionAUC: Double
     enum CodingKeys: String, CodingKey { case deletionAUC = "deletion_auc", insertionAUC = "insertion_auc" }
   }
+  /// One map's curves on one image and their areas (`FaithfulnessCurves` as JSON).
   public struct MapCurves: Codable, Sendable {
+    /// Area under `deletion` (JSON `deletion_auc`).
     public var deletionAUC: Double
+    /// Area under `insertion` (JSON `insertion_auc`).
     public var insertionAUC: Double
+    /// Target probability (or similarity) after removing 0, w, 2w, … patches, w the grid width.
     public var deletion: [Double]
+    /// Target probability (or similarity) after inserting 0, w, 2w, … patches into the blurred
+    /// copy.
     public var insertion: [Double]
     enum CodingKeys: String, CodingKey { case deletionAUC = "deletion_auc", insertionAUC = "insertion_auc", deletion, insertion }
   }
+  /// One image's target and its curves for every scored map.
   public struct ImageEntry: Codable, Sendable {
+    /// The image's path as given on the command line (or found in a folder).
     public var input: String
     /// The class the curves follow (`--class`, else the top-1); nil for an embedding target.
     public var targetClass: Int?
+    /// The target class's label, when the checkpoint names its classes (JSON `class_name`).
     public var className: String?
     /// Its probability on the unperturbed image.
     public var probability: Double?
     /// For an embedding target: the cosine similarity on the unperturbed image.
     public var similarity: Double?
+    /// Map name → its curves on this image; maps the model lacks are in the report's `skipped`.
     public var maps: [String: MapCurves]
     enum CodingKeys: String, CodingKey { case input, targetClass = "class", className = "class_name", probability, similarity, maps }
   }
 
   /// Map name → AUCs averaged over `images`.
   public var maps: [String: Scores]
+  /// Every image's curves, in input order.
   public var images: [ImageEntry]
+  /// The model's name (`InspectableModel.name`).
   public var model: String
   /// Maps asked for that this model lacks, with the reason.
   public var skipped: [String: String]
@@ -77,8 +93,11 @@ public struct FaithfulnessReport: Codable, Sendable {
 /// Scores maps by deletion and insertion over images, one batched model pass per image for
 /// all its perturbed inputs.
 public struct FaithfulnessRun: Sendable {
+  /// The classifier (or embedding model) whose outputs the curves follow.
   public var model: any AttributableModel
+  /// How each image is decoded and sized for the model, as for figures.
   public var input: InputSettings
+  /// The maps to score (`--maps`), in the order the report lists them.
   public var maps: [FaithfulnessMap]
   /// The class the curves follow, or, for a model without a classifier, an embedding whose
   /// cosine similarity they follow.
@@ -86,6 +105,7 @@ public struct FaithfulnessRun: Sendable {
   /// Perturbed inputs per model pass.
   public var batchSize: Int
 
+  /// A run of `model` over `maps` following `target`, `batchSize` perturbed inputs per pass.
   public init(model: any AttributableModel, input: InputSettings = InputSettings(), maps: [FaithfulnessMap] = FaithfulnessMap.defaults,
               target: AttributionTarget = .topClass, batchSize: Int = 16) {
     self.model = model

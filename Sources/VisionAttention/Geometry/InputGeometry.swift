@@ -12,26 +12,34 @@
 public struct InputGeometry: Equatable, Sendable {
   /// The input file's size.
   public let originalWidth: Int
+  /// The input file's height in pixels (`originalWidth` its width).
   public let originalHeight: Int
   /// Factor from original pixels to resized pixels.
   public let scale: Double
   /// The whole factor a too-small image was enlarged by, nearest neighbour, instead of the
   /// resizing policy (then `scale` equals it); nil when the policy's size held a patch.
   public let enlargement: Int?
+  /// Width after scaling by `scale` (or enlarging), before the crop.
   public let resizedWidth: Int
+  /// Height after scaling by `scale` (or enlarging), before the crop.
   public let resizedHeight: Int
   /// Top-left of the crop inside the resized image.
   public let cropX: Int
+  /// Top of the crop inside the resized image (`cropX` its left).
   public let cropY: Int
   /// The model's input size: a multiple of `patchSize` in both directions.
   public let width: Int
+  /// The model's input height: a multiple of `patchSize`.
   public let height: Int
+  /// The model's patch side in pixels.
   public let patchSize: Int
 
   /// The longest side a too-small image may be enlarged to: the decoder's default limit.
   public static let longestEnlargedSide = 32_768
 
+  /// Patches per row: `width / patchSize`.
   public var gridWidth: Int { width / patchSize }
+  /// Patch rows: `height / patchSize`.
   public var gridHeight: Int { height / patchSize }
 
   /// Plans the geometry.

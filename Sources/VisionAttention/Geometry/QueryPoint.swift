@@ -10,10 +10,15 @@ import Foundation
 /// `--query 0.25,40` a quarter of the way across, 40 pixels down. Negative or too-large pixel
 /// values parse here and are refused against the image (`resolved`) with its size.
 public struct QueryPoint: Equatable, Sendable, CustomStringConvertible {
+  /// One coordinate of a query: pixels from the left or top edge, or a fraction of the side.
   public enum Coordinate: Equatable, Sendable, CustomStringConvertible {
+    /// Pixels from the left (X) or top (Y) edge, written without a decimal point; may lie outside
+    /// the image until `resolved`.
     case pixel(Int)
+    /// A fraction in [0, 1] of the width (X) or height (Y), written with a decimal point.
     case fraction(Double)
 
+    /// The coordinate as written back: `170` or `0.4`.
     public var description: String {
       switch self {
       case .pixel(let p): String(p)
@@ -30,14 +35,18 @@ public struct QueryPoint: Equatable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// The horizontal coordinate.
   public var x: Coordinate
+  /// The vertical coordinate.
   public var y: Coordinate
 
+  /// A point in the input file's pixels.
   public init(x: Int, y: Int) {
     self.x = .pixel(x)
     self.y = .pixel(y)
   }
 
+  /// A point from two coordinates, each in pixels or as a fraction.
   public init(x: Coordinate, y: Coordinate) {
     self.x = x
     self.y = y
@@ -45,9 +54,12 @@ public struct QueryPoint: Equatable, Sendable, CustomStringConvertible {
 
   /// Why an `X,Y` text is not a query point.
   public struct ParseError: Error, CustomStringConvertible {
+    /// The `X,Y` text as given.
     public var text: String
+    /// What is wrong with it ("X = abc is not a number").
     public var reason: String
     // ArgumentParser names the option and the text before this.
+    /// The reason and how to write a query, for ArgumentParser's message.
     public var description: String { "\(reason); write X,Y in pixels (170,113) or as fractions of the width and height (0.4,0.3)" }
   }
 
@@ -93,5 +105,6 @@ public struct QueryPoint: Equatable, Sendable, CustomStringConvertible {
     self = point
   }
 
+  /// The point as `X,Y`, the form `parse` reads.
   public var description: String { "\(x),\(y)" }
 }

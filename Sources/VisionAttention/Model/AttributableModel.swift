@@ -16,12 +16,18 @@ public protocol AttributableModel: InspectableModel {
 }
 
 extension CheckpointModel: AttributableModel {
+  /// Runs one batched forward and backward pass for the images' targets (see the requirement).
+  /// - Throws: `VisionAttentionError.noClassifier`, `.classOutOfRange` or `.embeddingSizeMismatch`
+  ///   for a target the checkpoint cannot serve.
   public func attributions(_ images: [Image], targets: [AttributionTarget]) throws(VisionAttentionError) -> [Attribution] {
     guard let first = images.first else { return [] }
     let inputs = images.flatMap(normalizedInput)
     return try model.attributions(batch: Tensor(shape: [images.count, 3, first.height, first.width], scalars: inputs), targets: targets)
   }
 
+  /// Forward pass without gradients over `[B, 3, H, W]`: the target's softmax probability, or the
+  /// cosine similarity of the head's output (else the pooled tokens) to the embedding.
+  /// - Throws: `VisionAttentionError.noClassifier`, `.classOutOfRange` or `.embeddingSizeMismatch`.
   public func scores(normalizedBatch inputs: Tensor, following target: CurveTarget) throws(VisionAttentionError) -> [Double] {
     let out = withGradientsDisabled { model(batch: inputs) }
     let b = inputs.shape[0]
@@ -49,6 +55,7 @@ extension CheckpointModel: AttributableModel {
     return dot / ((aa.squareRoot() + 1e-12) * max(bb.squareRoot(), 1e-12))
   }
 
+  /// The image normalised with the checkpoint's mean and std, `[3, H, W]` row-major.
   public func normalizedInput(_ image: Image) -> [Float] {
     image.planarFloats(mean: model.configuration.mean, std: model.configuration.std)
   }
@@ -58,6 +65,8 @@ extension CheckpointModel: AttributableModel {
 /// classifier, the cosine similarity between its embedding and a target embedding (the score
 /// `--target-embedding` explains).
 public enum CurveTarget: Sendable, Equatable {
+  /// The softmax probability of class `class` (`--class`, or the top-1 on the unperturbed image).
   case probability(class: Int)
+  /// The cosine similarity of the model's embedding to this vector (`--target-embedding`), `[D]`.
   case similarity(to: [Float])
 }

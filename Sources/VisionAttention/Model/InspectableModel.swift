@@ -19,6 +19,7 @@ public struct ModelRun: Sendable {
   /// `--target-embedding` is compared with), for the dump.
   public var embedding: [Float]?
 
+  /// A run's outputs; `logits` and `embedding` stay nil for a model without them.
   public init(input: [Float], attention: AttentionRecord, logits: [Float]? = nil, embedding: [Float]? = nil) {
     self.input = input
     self.attention = attention
@@ -35,6 +36,7 @@ public protocol InspectableModel: Sendable {
   var name: String { get }
   /// Attention heads per layer.
   var headCount: Int { get }
+  /// Side of a square patch in pixels: inputs are sized to a multiple of it.
   var patchSize: Int { get }
   /// Longer side the `fit` policy resizes to.
   var preferredLongerSide: Int { get }
@@ -42,7 +44,6 @@ public protocol InspectableModel: Sendable {
   var maximumUpscale: Double? { get }
   /// The heads a map shows when neither `--head` nor `--fuse` is given.
   var defaultSelection: HeadSelection { get }
-  /// Runs on an image already sized to a multiple of the patch size.
   /// Layers, heads, tokens and whether token 0 is a class token for a grid, so a run can
   /// size the attention (L·H·T²) before the model runs.
   func attentionShape(gridWidth: Int, gridHeight: Int) -> (layers: Int, heads: Int, tokens: Int, hasClassToken: Bool)
@@ -69,11 +70,15 @@ public protocol InspectableModel: Sendable {
 extension InspectableModel {
   /// A checkpoint is fitted to its own size whatever the image's, as its library does.
   public var maximumUpscale: Double? { nil }
+  /// No class names by default.
   public var classNames: [String]? { nil }
+  /// No normalisation by default (the model sees pixel values in [0, 1]).
   public var normalization: (mean: [Float], std: [Float])? { nil }
   /// Runs keeping every layer's full attention.
   public func run(_ image: Image) throws -> ModelRun { try run(image, capture: .full) }
+  /// One image at a time, in order: the default for a model without a batched forward.
   public func run(batch images: [Image]) throws -> [ModelRun] { try images.map { try run($0) } }
+  /// One image per batch, the default for a model without a batched forward.
   public var suggestedBatchSize: Int { 1 }
 }
 
@@ -82,11 +87,16 @@ extension InspectableModel {
 public struct BuiltInModel: InspectableModel {
   let model = DescriptorAttentionModel()
 
+  /// The built-in model; it has no weights to load.
   public init() {}
 
+  /// Says the model is built in and untrained, for captions.
   public var name: String { "descriptor attention (built-in, untrained)" }
+  /// The descriptor model's patch side (`DescriptorAttentionModel.patchSize`).
   public var patchSize: Int { model.patchSize }
+  /// One head per `DescriptorAttentionModel.Head`: appearance, colour, texture, position.
   public var headCount: Int { model.heads.count }
+  /// The `fit` policy's longer side, 480 pixels (at most 2× enlarged, see `maximumUpscale`).
   public var preferredLongerSide: Int { 480 }
   /// Its descriptors need no fixed size, and enlarging a 64-pixel image to 480 adds only
   /// blur (and a 12 MB page): at most 2×.
@@ -94,6 +104,7 @@ public struct BuiltInModel: InspectableModel {
   /// The appearance head is the one that compares what patches look like.
   public var defaultSelection: HeadSelection { .head(model.heads.firstIndex(of: .appearance) ?? 0) }
 
+  /// One layer over the patches alone (`T = N`), no class token.
   public func attentionShape(gridWidth: Int, gridHeight: Int) -> (layers: Int, heads: Int, tokens: Int, hasClassToken: Bool) {
     (1, model.heads.count, gridWidth * gridHeight, false)
   }
@@ -108,19 +119,25 @@ public struct BuiltInModel: InspectableModel {
     return ModelRun(input: input, attention: record, logits: nil)
   }
 
+  /// The 2D sin-cos codes the descriptor heads use, `[N, positionChannels]`.
   public func positionEmbeddings(gridWidth: Int, gridHeight: Int) -> [Float]? {
     model.positionCodes(gridWidth: gridWidth, gridHeight: gridHeight)
   }
 
+  /// The head's `DescriptorAttentionModel.Head` name (`appearance`, `colour`, …).
   public func headName(_ head: Int) -> String? { model.heads[head].rawValue }
 }
 
 /// A Vision Transformer loaded from a timm, Hugging Face or toolkit checkpoint.
 public struct CheckpointModel: InspectableModel {
+  /// The network with its loaded weights.
   public let model: VisionTransformer
+  /// Whose parameter names the checkpoint used: timm's (also this toolkit's), Hugging Face's or
+  /// open_clip's.
   public let layout: CheckpointLayout
   /// The file or folder it was loaded from.
   public let path: String
+  /// Class labels read beside the checkpoint (`CheckpointLabels`), one per classifier output.
   public let classNames: [String]?
   /// Settings no file gave (heads, normalisation, input size), one sentence each: warned
   /// on stderr by the command and named in captions.
@@ -140,6 +157,7 @@ public struct CheckpointModel: InspectableModel {
     classNames = CheckpointLabels.read(near: path, classes: model.configuration.classCount)
   }
 
+  /// "ViT D=…, depth …, heads, patch size (layout: file)", then the loader's guesses, for captions.
   public var name: String {
     let c = model.configuration
     let file = (path as NSString).lastPathComponent
@@ -149,12 +167,18 @@ public struct CheckpointModel: InspectableModel {
     return "ViT D=\(c.embedDimension), depth \(c.depth), \(plural(c.headCount, "head")), \(tokens) (\(layout.rawValue): \(file))"
       + (guesses.isEmpty ? "" : "; " + guesses.joined(separator: "; "))
   }
+  /// The checkpoint's patch side (for a conv stem, the side of the cell each token stands for).
   public var patchSize: Int { model.configuration.patchSize }
+  /// Heads per layer, from the config or `CheckpointOverrides`.
   public var headCount: Int { model.configuration.headCount }
+  /// The trained input's longer side: `fit` resizes to it, as timm's transforms do.
   public var preferredLongerSide: Int { max(model.configuration.imageWidth, model.configuration.imageHeight) }
+  /// The mean over heads, as the attention-map literature draws ViTs.
   public var defaultSelection: HeadSelection { .fused(.mean) }
+  /// Nil: a ViT's heads have no fixed meanings.
   public func headName(_ head: Int) -> String? { nil }
 
+  /// `depth` layers of `[heads, T, T]`, `T = prefixTokens + N`, from the configuration.
   public func attentionShape(gridWidth: Int, gridHeight: Int) -> (layers: Int, heads: Int, tokens: Int, hasClassToken: Bool) {
     let c = model.configuration
     return (c.depth, c.headCount, c.prefixTokens + gridWidth * gridHeight, c.classToken)
@@ -164,6 +188,8 @@ public struct CheckpointModel: InspectableModel {
   /// additive position bias (BEiT) enters the scores, so such a model always runs `.full`.
   public var recomputesRows: Bool { model.relativePositionBiases.isEmpty }
 
+  /// Normalises with the checkpoint's mean and std and runs the forward, keeping the attention
+  /// `capture` asks for (`.full` when `recomputesRows` is false).
   public func run(_ image: Image, capture: AttentionCapture) throws -> ModelRun {
     let c = model.configuration
     let input = image.planarFloats(mean: c.mean, std: c.std)
@@ -174,8 +200,11 @@ public struct CheckpointModel: InspectableModel {
       embedding: output.logits == nil ? output.pooled?.scalars : nil)
   }
 
+  /// The checkpoint's per-channel mean and std, `[3]` each.
   public var normalization: (mean: [Float], std: [Float])? { (model.configuration.mean, model.configuration.std) }
 
+  /// Images per batch that keep the recorded attention (L·H·T²) and a block's activations near 256
+  /// MiB at the trained size, from 1 to 16.
   public var suggestedBatchSize: Int {
     let c = model.configuration
     let tokens = (c.imageWidth / c.patchSize) * (c.imageHeight / c.patchSize) + c.prefixTokens
@@ -209,6 +238,7 @@ public struct CheckpointModel: InspectableModel {
     }
   }
 
+  /// The position table resampled to the grid, patch rows only (prefix rows dropped), `[N, D]`.
   public func positionEmbeddings(gridWidth: Int, gridHeight: Int) -> [Float]? {
     guard let table = model.positionTable(gridWidth: gridWidth, gridHeight: gridHeight) else { return nil }
     let d = model.configuration.embedDimension

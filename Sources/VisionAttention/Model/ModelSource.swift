@@ -18,6 +18,8 @@ public struct ModelSource: Sendable, Equatable {
   /// over a config's); the built-in model has neither.
   public var overrides: CheckpointOverrides
 
+  /// A source for `weights` (nil: the built-in model) with `overrides` for what its files leave
+  /// out.
   public init(weights: String? = nil, overrides: CheckpointOverrides = CheckpointOverrides()) {
     self.weights = weights
     self.overrides = overrides
@@ -34,6 +36,7 @@ public struct ModelSource: Sendable, Equatable {
 
 /// A loaded model and what its loader had to guess.
 public struct LoadedModel: Sendable {
+  /// The model, ready to run (`BuiltInModel` or `CheckpointModel`).
   public let model: any InspectableModel
   /// One sentence per setting no file gave (heads, normalisation, input size), empty when the
   /// files said everything: each changes the numbers, so a caller should say them (vit-attend

@@ -7,10 +7,14 @@ import VASafetensors
 /// One image through the model to a figure, a page and a dump, each when asked for: what
 /// `vit-attend` runs per image. `BatchRun` drives it over many images.
 public struct Pipeline: Sendable {
+  /// The model every image runs through.
   public let model: any InspectableModel
+  /// How each image is decoded and sized for the model.
   public let input: InputSettings
+  /// What the figure shows and how it looks.
   public let settings: FigureSettings
 
+  /// A pipeline with `vit-attend`'s defaults unless given.
   public init(model: any InspectableModel, input: InputSettings = InputSettings(), settings: FigureSettings = FigureSettings()) {
     self.model = model
     self.input = input
@@ -29,6 +33,7 @@ public struct Pipeline: Sendable {
     /// Also one figure per head beside `figure`: `perHeadPath(figure, head)`.
     public var perHead: Bool
 
+    /// Outputs at the given paths; nil skips one.
     public init(figure: String? = nil, page: String? = nil, dump: String? = nil, perHead: Bool = false) {
       self.figure = figure
       self.page = page

@@ -7,14 +7,19 @@ import VARendering
 /// resolved query, layer and heads. Made by `ImageAttention.scene(_:)`; `figure()` draws
 /// what `settings.map` names, `page(input:)` writes the interactive page.
 public struct Scene {
+  /// How the figure is drawn: map, layer, heads, query, colours.
   public let settings: FigureSettings
+  /// The model that produced `run`.
   public let model: any InspectableModel
+  /// How the input file's pixels map to the model input and back.
   public let geometry: InputGeometry
   /// The model's input image (resized and cropped).
   public let image: Image
+  /// The model's input tensor, attention and logits for this image.
   public let run: ModelRun
-  /// The query in the input file's pixels and in the model input's pixels.
+  /// The query in the input file's pixels (`settings.query` resolved, or the centre).
   public let query: QueryPoint
+  /// The query in the model input's pixels, clamped to the input.
   public let point: (x: Int, y: Int)
   /// The patch under the query.
   public let patch: (column: Int, row: Int)
@@ -26,6 +31,7 @@ public struct Scene {
   /// page all read it, and each computation is a backward pass.
   let attributionMemo = Memo<Attribution>()
 
+  /// Every layer's attention, `[heads, T, T]` per layer (`run.attention`).
   public var attention: AttentionRecord { run.attention }
 
   init(settings: FigureSettings, model: any InspectableModel, geometry: InputGeometry, image: Image, run: ModelRun) throws(VisionAttentionError) {

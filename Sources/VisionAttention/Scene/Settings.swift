@@ -21,9 +21,11 @@ public struct FigureSettings: Sendable {
   public var keep: Double = 0.6
   /// Fraction of the weakest weights dropped per layer by rollout, in [0, 1).
   public var discardRatio: Double = 0
+  /// Colours of the heat maps (`--colormap`).
   public var colormap: Colormap = .inferno
   /// Heat-map opacity in [0, 1].
   public var alpha: Float = 0.6
+  /// How patch-grid maps are enlarged to the image (`--upsample`).
   public var upsample: Upsampling = .bicubic
   /// The CNN whose receptive field is drawn beside the attention.
   public var cnn: ConvStack = ConvStack.preset("vgg16")!
@@ -42,6 +44,7 @@ public struct FigureSettings: Sendable {
   /// add its Grad-CAM for `target`'s class (its own top-1 without a class index).
   public var cnnWeights: ConvNetCheckpoint?
 
+  /// `vit-attend`'s defaults: the four-panel figure at the last layer, query at the centre.
   public init() {}
 }
 
@@ -55,9 +58,12 @@ public enum FigureStyle: String, CaseIterable, Sendable {
 
 /// How an input image is read and sized before it meets the model.
 public struct InputSettings: Sendable {
+  /// How the image is sized for the model (`--resize`).
   public var resize: ResizePolicy = .fit
+  /// How the file is decoded: EXIF orientation, partial JPEGs, size limits.
   public var decode: DecodeOptions = DecodeOptions()
 
+  /// Settings with `vit-attend`'s defaults unless given.
   public init(resize: ResizePolicy = .fit, decode: DecodeOptions = DecodeOptions()) {
     self.resize = resize
     self.decode = decode
