@@ -86,7 +86,8 @@ let package = Package(
     .testTarget(name: "VASafetensorsTests", dependencies: ["VASafetensors"], resources: [.copy("Fixtures")]),
     .testTarget(name: "VARenderingTests", dependencies: ["VARendering", "VAImageIO"]),
     .testTarget(name: "VAInspectionTests", dependencies: ["VAInspection", "VAModels", "VASafetensors", "VATensorCore"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "VitAttendCLITests", dependencies: ["VisionAttention", "VitAttendCLI", "vit-attend", "vit-bench", "attention-walkthrough", "patch-classify", "VAImageIO", "VAInspection", "VAModels", "VARendering", "VASafetensors", "VATensorCore"],
+    .testTarget(
+      name: "VitAttendCLITests", dependencies: ["VisionAttention", "VitAttendCLI", "vit-attend", "vit-bench", "attention-walkthrough", "patch-classify", "VAImageIO", "VAInspection", "VAModels", "VARendering", "VASafetensors", "VATensorCore"],
       // Fixtures are read by path from the source tree, not bundled.
       exclude: ["Fixtures"]),
     // The library's own tests, in process (no binary run); VitAttendCLITests runs the commands.

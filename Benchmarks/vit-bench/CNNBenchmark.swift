@@ -27,12 +27,13 @@ struct CNNBenchmark: ParsableCommand {
     print("threads: \(ComputeThreads.count); batch \(batch), \(size)x\(size); median of \(repetitions)")
     for name in models.split(separator: ",") {
       guard let model = Model(rawValue: String(name)) else { throw ValidationError("unknown model '\(name)'") }
-      let configuration: ConvNetConfiguration = switch model {
-      case .vgg: .vggLike(classCount: 10)
-      case .vgg1: .vggLike(convsPerStage: 1, classCount: 10)
-      case .resnet: .resNetLike(classCount: 10)
-      case .vggSagan: ConvNetConfiguration.vggLike(classCount: 10).withAttention(.init(afterStage: 1))
-      }
+      let configuration: ConvNetConfiguration =
+        switch model {
+        case .vgg: .vggLike(classCount: 10)
+        case .vgg1: .vggLike(convsPerStage: 1, classCount: 10)
+        case .resnet: .resNetLike(classCount: 10)
+        case .vggSagan: ConvNetConfiguration.vggLike(classCount: 10).withAttention(.init(afterStage: 1))
+        }
       var rng = SplitMix64(seed: 1)
       var net = ConvNet(configuration, using: &rng)
       net.setRequiresGrad(true)
@@ -45,8 +46,9 @@ struct CNNBenchmark: ParsableCommand {
         net.zeroGradients()
         crossEntropy(logits: net(x, training: true), labels: labels).backward()
       }
-      print(pad(model.rawValue, 12) + pad("\(net.parameterCount) params", 18)
-        + pad(String(format: "forward %.0f ms", forward * 1000), 20) + String(format: "step %.0f ms", step * 1000))
+      print(
+        pad(model.rawValue, 12) + pad("\(net.parameterCount) params", 18)
+          + pad(String(format: "forward %.0f ms", forward * 1000), 20) + String(format: "step %.0f ms", step * 1000))
     }
     print("peak memory: \(String(format: "%.0f", peakMemoryMiB())) MiB")
   }

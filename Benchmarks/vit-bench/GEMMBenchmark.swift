@@ -36,9 +36,10 @@ struct GEMMBenchmark: ParsableCommand {
           a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
               c.withUnsafeMutableBufferPointer { pc in
-                sgemmBatched(.none, transposeB ? .transposed : .none, m: m, n: n, k: k,
-                             a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: transposeB ? k : n,
-                             c: pc.baseAddress!, ldc: n, offsets: (0..<batch).map { ($0 * m * k, $0 * k * n, $0 * m * n) })
+                sgemmBatched(
+                  .none, transposeB ? .transposed : .none, m: m, n: n, k: k,
+                  a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: transposeB ? k : n,
+                  c: pc.baseAddress!, ldc: n, offsets: (0..<batch).map { ($0 * m * k, $0 * k * n, $0 * m * n) })
               }
             }
           }

@@ -24,8 +24,9 @@ struct ReceptiveFieldReport: ParsableCommand {
       let measured = MeasuredReceptiveField(stack: stack, size: size, channels: channels, images: images, using: &rng)
       let r50 = measured.radius(holding: 0.5), r95 = measured.radius(holding: 0.95)
       let area = Double.pi * r95 * r95 / Double(field.size * field.size)
-      print(pad(name, 18) + pad("\(field.size)", 6) + pad("\(field.stride)", 8) + pad("\(field.padding)", 9)
-        + pad(String(format: "%.1f", r50), 9) + pad(String(format: "%.1f", r95), 9) + String(format: "%.2f", area))
+      print(
+        pad(name, 18) + pad("\(field.size)", 6) + pad("\(field.stride)", 8) + pad("\(field.padding)", 9)
+          + pad(String(format: "%.1f", r50), 9) + pad(String(format: "%.1f", r95), 9) + String(format: "%.2f", area))
     }
   }
 }

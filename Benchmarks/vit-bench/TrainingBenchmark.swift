@@ -37,7 +37,9 @@ struct TrainingBenchmark: ParsableCommand {
       clipGradientNorm(model.parameters, maxNorm: 1)
       optimizer.step(model.parameters, learningRate: 1e-3)
     }
-    print(String(format: "ViT w%d d%d h%d p%d %dx%d batch %d threads=%d: %.1f ms/step, %.1f images/s",
-                 width, depth, heads, patch, imageSize, imageSize, batch, ComputeThreads.count, seconds * 1000, Double(batch) / seconds))
+    print(
+      String(
+        format: "ViT w%d d%d h%d p%d %dx%d batch %d threads=%d: %.1f ms/step, %.1f images/s",
+        width, depth, heads, patch, imageSize, imageSize, batch, ComputeThreads.count, seconds * 1000, Double(batch) / seconds))
   }
 }

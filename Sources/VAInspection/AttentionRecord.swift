@@ -48,26 +48,34 @@ public struct AttentionRecord: Sendable {
 
   /// A full record: `layers[l]` is `[heads, T, T]`.
   /// `pool` is the attention-pooling head's `[poolHeads, 1, N]`, when the model has one.
-  public init(layers: [[Float]], heads: Int, prefixTokens: Int, hasClassToken: Bool, gridWidth: Int, gridHeight: Int,
-              pool: [Float]? = nil) {
+  public init(
+    layers: [[Float]], heads: Int, prefixTokens: Int, hasClassToken: Bool, gridWidth: Int, gridHeight: Int,
+    pool: [Float]? = nil
+  ) {
     let tokens = prefixTokens + gridWidth * gridHeight
-    self.init(layers: layers, rowTokens: nil, queriesKeys: [], headDimension: 0, heads: heads, tokens: tokens,
-              prefixTokens: prefixTokens, hasClassToken: hasClassToken, gridWidth: gridWidth, gridHeight: gridHeight, pool: pool)
+    self.init(
+      layers: layers, rowTokens: nil, queriesKeys: [], headDimension: 0, heads: heads, tokens: tokens,
+      prefixTokens: prefixTokens, hasClassToken: hasClassToken, gridWidth: gridWidth, gridHeight: gridHeight, pool: pool)
   }
 
   /// A rows record: `layers[l]` is `[heads, R, T]` for the query tokens `rowTokens`;
   /// `queriesKeys` (each `[T, 2·heads·headDimension]`) may be empty; `pool` as in the full
   /// record (the pooling head's weights are small, so a rows record keeps them whole).
-  public init(rows layers: [[Float]], rowTokens: [Int], queriesKeys: [[Float]] = [], headDimension: Int = 0, heads: Int,
-              prefixTokens: Int, hasClassToken: Bool, gridWidth: Int, gridHeight: Int, pool: [Float]? = nil) {
+  public init(
+    rows layers: [[Float]], rowTokens: [Int], queriesKeys: [[Float]] = [], headDimension: Int = 0, heads: Int,
+    prefixTokens: Int, hasClassToken: Bool, gridWidth: Int, gridHeight: Int, pool: [Float]? = nil
+  ) {
     let tokens = prefixTokens + gridWidth * gridHeight
-    self.init(layers: layers, rowTokens: rowTokens, queriesKeys: queriesKeys, headDimension: headDimension, heads: heads,
-              tokens: tokens, prefixTokens: prefixTokens, hasClassToken: hasClassToken, gridWidth: gridWidth, gridHeight: gridHeight,
-              pool: pool)
+    self.init(
+      layers: layers, rowTokens: rowTokens, queriesKeys: queriesKeys, headDimension: headDimension, heads: heads,
+      tokens: tokens, prefixTokens: prefixTokens, hasClassToken: hasClassToken, gridWidth: gridWidth, gridHeight: gridHeight,
+      pool: pool)
   }
 
-  private init(layers: [[Float]], rowTokens: [Int]?, queriesKeys: [[Float]], headDimension: Int, heads: Int, tokens: Int,
-               prefixTokens: Int, hasClassToken: Bool, gridWidth: Int, gridHeight: Int, pool: [Float]?) {
+  private init(
+    layers: [[Float]], rowTokens: [Int]?, queriesKeys: [[Float]], headDimension: Int, heads: Int, tokens: Int,
+    prefixTokens: Int, hasClassToken: Bool, gridWidth: Int, gridHeight: Int, pool: [Float]?
+  ) {
     let rows = rowTokens?.count ?? tokens
     for (l, layer) in layers.enumerated() {
       precondition(layer.count == heads * rows * tokens, "layer \(l) has \(layer.count) weights, expected \(heads)x\(rows)x\(tokens)")

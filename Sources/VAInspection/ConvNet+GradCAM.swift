@@ -45,8 +45,9 @@ extension ConvNet {
   /// - Complexity: one forward pass, plus a backward pass through the head.
   public func gradCAM(_ images: Tensor, classes: [Int?]) -> [ConvNetGradCAM] {
     let b = images.shape[0], classCount = configuration.classCount
-    precondition(images.rank == 4 && images.shape[1] == configuration.inputChannels,
-                 "Grad-CAM expects [B, \(configuration.inputChannels), H, W], got \(images.shape)")
+    precondition(
+      images.rank == 4 && images.shape[1] == configuration.inputChannels,
+      "Grad-CAM expects [B, \(configuration.inputChannels), H, W], got \(images.shape)")
     precondition(classes.count == b || classes.count == 1, "\(classes.count) classes for a batch of \(b)")
     let classes = classes.count == b ? classes : Array(repeating: classes[0], count: b)
     for case let k? in classes { precondition((0..<classCount).contains(k), "class \(k) is outside the \(classCount) classes") }

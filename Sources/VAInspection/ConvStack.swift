@@ -62,10 +62,12 @@ public struct ConvStack: Sendable, Equatable {
       }
       return ConvStack(name: name, layers: layers)
     case "alexnet":
-      return ConvStack(name: name, layers: [
-        conv(11, s: 4, p: 2), pool(3, s: 2), conv(5, p: 2), pool(3, s: 2),
-        conv(3, p: 1), conv(3, p: 1), conv(3, p: 1), pool(3, s: 2),
-      ])
+      return ConvStack(
+        name: name,
+        layers: [
+          conv(11, s: 4, p: 2), pool(3, s: 2), conv(5, p: 2), pool(3, s: 2),
+          conv(3, p: 1), conv(3, p: 1), conv(3, p: 1), pool(3, s: 2),
+        ])
     case "resnet50":
       var layers = [conv(7, s: 2, p: 3), pool(3, s: 2, p: 1)]
       for (units, stride) in [(3, 1), (4, 2), (6, 2), (3, 2)] {

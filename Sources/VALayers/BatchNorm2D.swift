@@ -41,8 +41,9 @@ public struct BatchNorm2D: ParameterContainer, BufferContainer, Sendable {
   /// Normalises `x`; in training mode also updates the running statistics (in place).
   public func callAsFunction(_ x: Tensor, training: Bool) -> Tensor {
     precondition(x.rank >= 2 && x.shape[1] == channels, "BatchNorm2D expects [N, \(channels), ...], got \(x.shape)")
-    return batchNorm2d(x, weight: weight, bias: bias, runningMean: runningMean, runningVariance: runningVariance,
-                       mode: training ? .training(momentum: momentum) : .inference, eps: eps)
+    return batchNorm2d(
+      x, weight: weight, bias: bias, runningMean: runningMean, runningVariance: runningVariance,
+      mode: training ? .training(momentum: momentum) : .inference, eps: eps)
   }
 
   /// `weight` and `bias`, under PyTorch's state-dict names.

@@ -25,8 +25,9 @@ public struct Conv2D: ParameterContainer, Sendable {
   public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1) {
     precondition(weight.rank == 4 && weight.shape[2] == weight.shape[3], "Conv2D weight must be [out, in/groups, k, k], got \(weight.shape)")
     if let bias { precondition(bias.shape == [weight.shape[0]], "Conv2D bias \(bias.shape) does not match weight \(weight.shape)") }
-    precondition(stride > 0 && padding >= 0 && dilation > 0 && groups > 0 && weight.shape[0] % groups == 0,
-                 "Conv2D needs stride \(stride) > 0, padding \(padding) >= 0, dilation \(dilation) > 0 and groups \(groups) dividing \(weight.shape[0]) outputs")
+    precondition(
+      stride > 0 && padding >= 0 && dilation > 0 && groups > 0 && weight.shape[0] % groups == 0,
+      "Conv2D needs stride \(stride) > 0, padding \(padding) >= 0, dilation \(dilation) > 0 and groups \(groups) dividing \(weight.shape[0]) outputs")
     self.weight = weight
     self.bias = bias
     self.stride = stride
@@ -59,8 +60,9 @@ public struct Conv2D: ParameterContainer, Sendable {
   /// The convolution of `x`, `[N, C_in, H, W]` → `[N, C_out, H_out, W_out]`.
   public func callAsFunction(_ x: Tensor) -> Tensor {
     precondition(x.rank == 4 && x.shape[1] == inputs, "Conv2D expects [N, \(inputs), H, W], got \(x.shape)")
-    return conv2d(x, weight: weight, bias: bias, stride: (stride, stride), padding: (padding, padding),
-                  dilation: (dilation, dilation), groups: groups)
+    return conv2d(
+      x, weight: weight, bias: bias, stride: (stride, stride), padding: (padding, padding),
+      dilation: (dilation, dilation), groups: groups)
   }
 
   /// `weight` and, if present, `bias`, under PyTorch's state-dict names.

@@ -19,8 +19,9 @@ public struct RotaryEmbedding: Sendable {
 
   /// An embedding from its tables, both `[N, d]`; a precondition checks that they fit `d`.
   public init(cos: [Float], sin: [Float], headDimension: Int, prefixTokens: Int) {
-    precondition(cos.count == sin.count && cos.count % headDimension == 0 && headDimension % 2 == 0,
-                 "rotary tables of \(cos.count) and \(sin.count) values do not fit head dimension \(headDimension)")
+    precondition(
+      cos.count == sin.count && cos.count % headDimension == 0 && headDimension % 2 == 0,
+      "rotary tables of \(cos.count) and \(sin.count) values do not fit head dimension \(headDimension)")
     self.cos = cos
     self.sin = sin
     self.headDimension = headDimension

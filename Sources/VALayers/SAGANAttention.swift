@@ -67,7 +67,8 @@ public struct SAGANAttention: ParameterContainer, Sendable {
     output = valueForm == .full ? nil : Linear(inputs: valueWidth, outputs: c, bias: false, using: &rng)
     gamma = Tensor.zeros([1])
     self.poolsKeys = poolsKeys
-    spectralNorms = spectralNorm
+    spectralNorms =
+      spectralNorm
       ? [query, key, value, output].compactMap { $0 }.map { SpectralNorm(rows: $0.outputs, columns: $0.inputs, using: &rng) }
       : nil
   }
@@ -87,7 +88,7 @@ public struct SAGANAttention: ParameterContainer, Sendable {
       for i in weights.indices { weights[i] = norms[i](weights[i], iterate: training) }
       spectralNorms = norms
     }
-    let positions = x.reshaped(batch + [c, h * w])             // [(B,) C, N]
+    let positions = x.reshaped(batch + [c, h * w])  // [(B,) C, N]
     // A 1×1 convolution: W·x, plus the bias per output channel when the projection has one
     // (SAGAN's original code uses nn.Conv2d's default bias=True; BigGAN's has none).
     func project(_ weight: Tensor, _ layer: Linear?, _ input: Tensor) -> Tensor {
@@ -95,9 +96,9 @@ public struct SAGANAttention: ParameterContainer, Sendable {
       guard let bias = layer?.bias else { return product }
       return product + bias.reshaped([bias.count, 1])
     }
-    let f = project(weights[0], query, positions)               // [(B,) C/r, N]
-    var g = project(weights[1], key, positions)                 // [(B,) C/r, N]
-    var v = project(weights[2], value, positions)               // [(B,) C', N]
+    let f = project(weights[0], query, positions)  // [(B,) C/r, N]
+    var g = project(weights[1], key, positions)  // [(B,) C/r, N]
+    var v = project(weights[2], value, positions)  // [(B,) C', N]
     if poolsKeys {
       func pooled(_ t: Tensor) -> Tensor {
         let channels = t.shape[t.rank - 2]
@@ -107,8 +108,8 @@ public struct SAGANAttention: ParameterContainer, Sendable {
       v = pooled(v)
     }
     let attention = softmax(matmul(f, g, transposeA: true), axis: -1)  // [(B,) N, M]
-    var o = matmul(v, attention, transposeB: true)                       // [(B,) C', N]
-    if output != nil { o = project(weights[3], output, o) }              // [(B,) C, N]
+    var o = matmul(v, attention, transposeB: true)  // [(B,) C', N]
+    if output != nil { o = project(weights[3], output, o) }  // [(B,) C, N]
     return ((o * gamma).reshaped(x.shape) + x, attention)
   }
 

@@ -58,11 +58,15 @@ extension BitmapFont {
       0xFB00: "ff", 0xFB01: "fi", 0xFB02: "fl", 0xFB03: "ffi", 0xFB04: "ffl",
       0x03BC: "\u{B5}",
     ]
-    let greek = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
-                 "nu", "xi", "omicron", "pi", "rho", "sigma", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega"]
+    let greek = [
+      "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
+      "nu", "xi", "omicron", "pi", "rho", "sigma", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
+    ]
     for (i, name) in greek.enumerated() where i != 11 { table[0x03B1 + UInt32(i)] = name }  // 0x03C2 is final sigma
-    let cyrillic = ["a", "b", "v", "g", "d", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t",
-                    "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"]
+    let cyrillic = [
+      "a", "b", "v", "g", "d", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t",
+      "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya",
+    ]
     for (i, name) in cyrillic.enumerated() { table[0x0430 + UInt32(i)] = name }
     table[0x0451] = "yo"; table[0x0454] = "ye"; table[0x0456] = "i"; table[0x0457] = "yi"; table[0x0491] = "g"
     return table

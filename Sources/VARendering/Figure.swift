@@ -109,11 +109,14 @@ public enum Figure {
   /// Small multiples: `cells[row][column]`, all the same size, with labels for each row
   /// (left) and column (top), and a title above them (wrapped to their width). Cells narrower than `minimumCellWidth` are
   /// enlarged by a whole factor, nearest neighbour (as `sideBySide` does with panels).
-  public static func grid(_ cells: [[Image]], rowLabels: [String], columnLabels: [String], title: String? = nil, colorBar: ColorBar? = nil,
-                          minimumCellWidth: Int = 128) -> Image {
+  public static func grid(
+    _ cells: [[Image]], rowLabels: [String], columnLabels: [String], title: String? = nil, colorBar: ColorBar? = nil,
+    minimumCellWidth: Int = 128
+  ) -> Image {
     precondition(!cells.isEmpty && !cells[0].isEmpty, "a grid needs at least one cell")
     let factor = minimumCellWidth / max(cells[0][0].width, 1)
-    let cells = factor > 1
+    let cells =
+      factor > 1
       ? cells.map { $0.map { $0.resized(width: $0.width * factor, height: $0.height * factor, filter: .nearest) } }
       : cells
     let cellWidth = cells[0][0].width, cellHeight = cells[0][0].height

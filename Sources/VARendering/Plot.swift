@@ -47,8 +47,10 @@ public struct Plot: Sendable {
   public var integerX: Bool
 
   /// A chart of `series` with axis titles; ranges from the data unless given.
-  public init(series: [Series], xLabel: String, yLabel: String, title: String? = nil, xRange: ClosedRange<Double>? = nil,
-              yRange: ClosedRange<Double>? = nil, integerX: Bool = false) {
+  public init(
+    series: [Series], xLabel: String, yLabel: String, title: String? = nil, xRange: ClosedRange<Double>? = nil,
+    yRange: ClosedRange<Double>? = nil, integerX: Bool = false
+  ) {
     self.series = series
     self.xLabel = xLabel
     self.yLabel = yLabel
@@ -168,7 +170,8 @@ public struct Plot: Sendable {
     let inset = Self.pad + 2
     let xs = [right - inset - legendWidth, left + inset, (left + right - legendWidth) / 2]
     let ys = [top + inset, bottom - inset - legendHeight, (top + bottom - legendHeight) / 2]
-    let candidates: [(Int, Int)] = legendOutside
+    let candidates: [(Int, Int)] =
+      legendOutside
       ? [(right + Self.pad, top)]
       : [(xs[0], ys[0]), (xs[1], ys[0]), (xs[1], ys[1]), (xs[0], ys[1]), (xs[0], ys[2]), (xs[1], ys[2]), (xs[0], ys[2]), (xs[2], ys[1]), (xs[2], ys[0]), (xs[2], ys[2])]
     let samples = dataSamples(layout)

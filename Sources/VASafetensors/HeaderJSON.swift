@@ -84,8 +84,10 @@ enum HeaderJSON: Equatable {
       case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
         return try number()
       default:
-        for word in ["true", "false", "null"] where bytes.count - position >= word.utf8.count
-          && bytes[position..<(position + word.utf8.count)].elementsEqual(word.utf8) {
+        for word in ["true", "false", "null"]
+        where bytes.count - position >= word.utf8.count
+          && bytes[position..<(position + word.utf8.count)].elementsEqual(word.utf8)
+        {
           position += word.utf8.count
           return .other
         }
@@ -98,8 +100,10 @@ enum HeaderJSON: Equatable {
       if bytes[position] == UInt8(ascii: "-") { position += 1 }
       while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
       var fractional = false
-      while position < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-")].contains(bytes[position])
-        || (fractional && (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position])) {
+      while position < bytes.count,
+        [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-")].contains(bytes[position])
+          || (fractional && (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]))
+      {
         fractional = true
         position += 1
       }

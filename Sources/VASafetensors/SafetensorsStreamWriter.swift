@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #elseif canImport(Darwin)
-import Darwin
+  import Darwin
 #endif
 
 /// Writes a safetensors file one tensor at a time, so a file larger than memory never has to
@@ -88,9 +88,9 @@ public final class SafetensorsStreamWriter {
   public func write(_ values: UnsafeBufferPointer<Float>) throws(SafetensorsError) {
     let entry = try expect(values.count, dtype: .f32)
     #if _endian(little)
-    try put(UnsafeRawBufferPointer(values))
+      try put(UnsafeRawBufferPointer(values))
     #else
-    try put(values.flatMap { v in (0..<4).map { UInt8(v.bitPattern >> UInt32(8 * $0) & 0xFF) } })
+      try put(values.flatMap { v in (0..<4).map { UInt8(v.bitPattern >> UInt32(8 * $0) & 0xFF) } })
     #endif
     _ = entry
   }
@@ -148,8 +148,9 @@ public final class SafetensorsStreamWriter {
     guard file != nil else { throw .writeFailed(path: path, reason: "already finished") }
     guard next < entries.count else { throw .writeFailed(path: path, reason: "more tensors written than the \(entries.count) declared") }
     let entry = entries[next]
-    precondition(entry.dtype == dtype && entry.count == count,
-                 "\(entry.name): declared \(entry.dtype.rawValue) \(entry.shape) (\(entry.count) values), written \(dtype.rawValue) with \(count)")
+    precondition(
+      entry.dtype == dtype && entry.count == count,
+      "\(entry.name): declared \(entry.dtype.rawValue) \(entry.shape) (\(entry.count) values), written \(dtype.rawValue) with \(count)")
     next += 1
     return entry
   }

@@ -49,7 +49,8 @@ public struct AdamW {
       guard let grad = p.grad else { continue }
       precondition(grad.count == p.count, "gradient of \(grad.count) elements for parameter \(p.shape)")
       let key = ObjectIdentifier(p)
-      var s = state.removeValue(forKey: key)
+      var s =
+        state.removeValue(forKey: key)
         ?? Moments(tensor: p, step: 0, m: [Float](repeating: 0, count: p.count), v: [Float](repeating: 0, count: p.count))
       s.step += 1
       // Bias corrections in Double: β₂ᵗ loses precision in Float over long runs.

@@ -86,8 +86,10 @@ private func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) -> Tensor {
         gb = broadcastBinary(.div, Tensor(shape: shape, scalars: gOut), b).values.map { -$0 }
       }
     }
-    return [ga.map { reduceToShape($0, from: shape, to: a.shape) },
-            gb.map { reduceToShape($0, from: shape, to: b.shape) }]
+    return [
+      ga.map { reduceToShape($0, from: shape, to: a.shape) },
+      gb.map { reduceToShape($0, from: shape, to: b.shape) },
+    ]
   }
 }
 
@@ -126,9 +128,11 @@ extension Tensor {
     guard shouldRecord(self) else { return out }
     // forward: out = scale * x + shift  ->  dx = scale * g
     return out.recording([self]) { g in
-      [g.withUnsafeBufferPointer { pg in
-        makeBuffer(n) { dx in forEachElementChunk(n) { range in for i in range { dx[i] = scale * pg[i] } } }
-      }]
+      [
+        g.withUnsafeBufferPointer { pg in
+          makeBuffer(n) { dx in forEachElementChunk(n) { range in for i in range { dx[i] = scale * pg[i] } } }
+        }
+      ]
     }
   }
 }

@@ -19,8 +19,9 @@
 /// 2·B·heads strided GEMMs plus one in-place softmax pass over the scores.
 /// - Precondition: no gradient recording is needed for `qkv` (see `shouldRecord`).
 public func fusedSelfAttention(qkv: Tensor, heads: Int, mask: Tensor? = nil, bias: Tensor? = nil) -> (output: Tensor, weights: Tensor) {
-  precondition(qkv.rank == 3 && heads > 0 && qkv.shape[2] % (3 * heads) == 0,
-               "fusedSelfAttention needs qkv [B, T, 3C] with C divisible by heads \(heads), got \(qkv.shape)")
+  precondition(
+    qkv.rank == 3 && heads > 0 && qkv.shape[2] % (3 * heads) == 0,
+    "fusedSelfAttention needs qkv [B, T, 3C] with C divisible by heads \(heads), got \(qkv.shape)")
   precondition(!(qkv.requiresGrad && GradientMode.isEnabled), "fusedSelfAttention records no backward; use the composed path")
   let (b, t, c) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
   let d = c / heads
@@ -31,7 +32,7 @@ public func fusedSelfAttention(qkv: Tensor, heads: Int, mask: Tensor? = nil, bia
   for bi in 0..<b {
     for h in 0..<heads {
       let row = bi * t * 3 * c, weights = (bi * heads + h) * t * t
-      headsOffsets.append((row + h * d, row + c + h * d, weights))            // Q_h, K_h, S_h
+      headsOffsets.append((row + h * d, row + c + h * d, weights))  // Q_h, K_h, S_h
       valueOffsets.append((weights, row + 2 * c + h * d, bi * t * c + h * d))  // A_h, V_h, out_h
     }
   }
@@ -45,8 +46,9 @@ public func fusedSelfAttention(qkv: Tensor, heads: Int, mask: Tensor? = nil, bia
     weights.withUnsafeMutableBufferPointer { pw in
       // S_h[T, T] = (1/√d) · Q_h[T, d] · K_h[T, d]ᵀ, Q_h and K_h read in place (row stride 3C).
       // sgemm with beta = 0 overwrites C, so the uninitialised buffers are never read.
-      sgemmBatched(.none, .transposed, m: t, n: t, k: d, alpha: scale, a: base, lda: 3 * c, b: base, ldb: 3 * c,
-                   c: pw.baseAddress!, ldc: t, offsets: headsOffsets)
+      sgemmBatched(
+        .none, .transposed, m: t, n: t, k: d, alpha: scale, a: base, lda: 3 * c, b: base, ldb: 3 * c,
+        c: pw.baseAddress!, ldc: t, offsets: headsOffsets)
       if let bias {
         // S_h += bias_h before the softmax, for every image of the batch.
         bias.scalars.withUnsafeBufferPointer { pb in
@@ -59,8 +61,9 @@ public func fusedSelfAttention(qkv: Tensor, heads: Int, mask: Tensor? = nil, bia
       softmaxRowsInPlace(pw.baseAddress!, rows: b * heads * t, cols: t, mask: mask?.scalars)
       merged.withUnsafeMutableBufferPointer { po in
         // out_h[T, d] = A_h[T, T] · V_h[T, d], written into columns h·d..<(h+1)·d of [T, C].
-        sgemmBatched(.none, .none, m: t, n: d, k: t, a: UnsafePointer(pw.baseAddress!), lda: t, b: base, ldb: 3 * c,
-                     c: po.baseAddress!, ldc: c, offsets: valueOffsets)
+        sgemmBatched(
+          .none, .none, m: t, n: d, k: t, a: UnsafePointer(pw.baseAddress!), lda: t, b: base, ldb: 3 * c,
+          c: po.baseAddress!, ldc: c, offsets: valueOffsets)
       }
     }
   }

@@ -15,8 +15,9 @@ public struct Conv2DGeometry: Equatable, Sendable {
 
   /// Creates a geometry; every component must be positive (padding non-negative).
   public init(kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)) {
-    precondition(kernel.0 > 0 && kernel.1 > 0 && stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0,
-                 "kernel \(kernel), stride \(stride) and dilation \(dilation) must be positive")
+    precondition(
+      kernel.0 > 0 && kernel.1 > 0 && stride.0 > 0 && stride.1 > 0 && dilation.0 > 0 && dilation.1 > 0,
+      "kernel \(kernel), stride \(stride) and dilation \(dilation) must be positive")
     precondition(padding.0 >= 0 && padding.1 >= 0, "padding \(padding) must be non-negative")
     self.kernel = (kernel.0, kernel.1)
     self.stride = (stride.0, stride.1)
@@ -31,8 +32,10 @@ public struct Conv2DGeometry: Equatable, Sendable {
 
   /// Output `(height, width)` for an input of `(height, width)`.
   public func outputSize(_ h: Int, _ w: Int) -> (h: Int, w: Int) {
-    (Self.outputExtent(h, kernel: kernel.h, stride: stride.h, padding: padding.h, dilation: dilation.h),
-     Self.outputExtent(w, kernel: kernel.w, stride: stride.w, padding: padding.w, dilation: dilation.w))
+    (
+      Self.outputExtent(h, kernel: kernel.h, stride: stride.h, padding: padding.h, dilation: dilation.h),
+      Self.outputExtent(w, kernel: kernel.w, stride: stride.w, padding: padding.w, dilation: dilation.w)
+    )
   }
 
   /// Component-wise equality (tuples cannot synthesise `Equatable`).
@@ -52,8 +55,10 @@ public struct Conv2DGeometry: Equatable, Sendable {
 
 /// Unfolds one image's channels `[C, H, W]` into columns `[C·kh·kw, oh·ow]` (zeros in the padding).
 /// Each output row is a run of input pixels: stride-1 runs are copied as blocks.
-func im2col(_ x: UnsafePointer<Float>, channels: Int, height: Int, width: Int, _ g: Conv2DGeometry,
-            _ out: UnsafeMutablePointer<Float>) {
+func im2col(
+  _ x: UnsafePointer<Float>, channels: Int, height: Int, width: Int, _ g: Conv2DGeometry,
+  _ out: UnsafeMutablePointer<Float>
+) {
   let (oh, ow) = g.outputSize(height, width)
   var row = 0
   for c in 0..<channels {
@@ -85,8 +90,10 @@ func im2col(_ x: UnsafePointer<Float>, channels: Int, height: Int, width: Int, _
 }
 
 /// The adjoint of `im2col`: scatter-adds columns back into `[C, H, W]` (overlaps accumulate).
-func col2im(_ cols: UnsafePointer<Float>, channels: Int, height: Int, width: Int, _ g: Conv2DGeometry,
-            _ dx: UnsafeMutablePointer<Float>) {
+func col2im(
+  _ cols: UnsafePointer<Float>, channels: Int, height: Int, width: Int, _ g: Conv2DGeometry,
+  _ dx: UnsafeMutablePointer<Float>
+) {
   let (oh, ow) = g.outputSize(height, width)
   var row = 0
   for c in 0..<channels {
@@ -121,8 +128,9 @@ public func conv2d(
   precondition(x.rank == 4 && weight.rank == 4, "conv2d needs x [N, C, H, W] and weight [O, C/g, kh, kw], got \(x.shape), \(weight.shape)")
   let (n, cin, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
   let (cout, cinG, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
-  precondition(groups > 0 && cin % groups == 0 && cout % groups == 0,
-               "groups \(groups) must divide input channels \(cin) and output channels \(cout)")
+  precondition(
+    groups > 0 && cin % groups == 0 && cout % groups == 0,
+    "groups \(groups) must divide input channels \(cin) and output channels \(cout)")
   precondition(cinG == cin / groups, "weight expects \(cinG) channels per group, input has \(cin)/\(groups) = \(cin / groups)")
   if let bias { precondition(bias.shape == [cout], "conv2d bias \(bias.shape) != [\(cout)]") }
   let geo = Conv2DGeometry(kernel: (kh, kw), stride: stride, padding: padding, dilation: dilation)
@@ -149,9 +157,10 @@ public func conv2d(
                 let col = pc.baseAddress! + (record ? img * groups + grp : worker) * kdim * spatial
                 im2col(px.baseAddress! + (img * cin + grp * cinG) * h * w, channels: cinG, height: h, width: w, geo, col)
                 // forward: Y[g] (coutG × spatial) = W[g] (coutG × kdim) · cols (kdim × spatial)
-                gemm(threaded: imageWorkers == 1, .none, .none, m: coutG, n: spatial, k: kdim,
-                     a: pw.baseAddress! + grp * coutG * kdim, lda: kdim, b: col, ldb: spatial, beta: 0,
-                     c: py.baseAddress! + (img * cout + grp * coutG) * spatial, ldc: spatial)
+                gemm(
+                  threaded: imageWorkers == 1, .none, .none, m: coutG, n: spatial, k: kdim,
+                  a: pw.baseAddress! + grp * coutG * kdim, lda: kdim, b: col, ldb: spatial, beta: 0,
+                  c: py.baseAddress! + (img * cout + grp * coutG) * spatial, ldc: spatial)
               }
               if let bias {
                 for o in 0..<cout {
@@ -189,17 +198,20 @@ public func conv2d(
                     let col = pc.baseAddress! + (img * groups + grp) * kdim * spatial
                     if let dwWorker {
                       // forward: Y = W · cols  ->  dW += dY · colsᵀ
-                      gemm(threaded: imageWorkers == 1, .none, .transposed, m: coutG, n: kdim, k: spatial, a: gy, lda: spatial,
-                           b: col, ldb: spatial, beta: 1, c: dwWorker + grp * coutG * kdim, ldc: kdim)
+                      gemm(
+                        threaded: imageWorkers == 1, .none, .transposed, m: coutG, n: kdim, k: spatial, a: gy, lda: spatial,
+                        b: col, ldb: spatial, beta: 1, c: dwWorker + grp * coutG * kdim, ldc: kdim)
                     }
                     if needX {
                       // forward: Y = W · cols  ->  dcols = Wᵀ · dY, then col2im (the adjoint of im2col)
                       dcol.withUnsafeMutableBufferPointer { pdc in
-                        gemm(threaded: imageWorkers == 1, .transposed, .none, m: kdim, n: spatial, k: coutG,
-                             a: pw.baseAddress! + grp * coutG * kdim, lda: kdim, b: gy, ldb: spatial, beta: 0,
-                             c: pdc.baseAddress!, ldc: spatial)
-                        col2im(pdc.baseAddress!, channels: cinG, height: h, width: w, geo,
-                               pdx.baseAddress! + (img * cin + grp * cinG) * h * w)
+                        gemm(
+                          threaded: imageWorkers == 1, .transposed, .none, m: kdim, n: spatial, k: coutG,
+                          a: pw.baseAddress! + grp * coutG * kdim, lda: kdim, b: gy, ldb: spatial, beta: 0,
+                          c: pdc.baseAddress!, ldc: spatial)
+                        col2im(
+                          pdc.baseAddress!, channels: cinG, height: h, width: w, geo,
+                          pdx.baseAddress! + (img * cin + grp * cinG) * h * w)
                       }
                     }
                   }

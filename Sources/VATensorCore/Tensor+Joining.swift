@@ -11,8 +11,9 @@ public func concat(_ tensors: [Tensor], axis: Int) -> Tensor {
   let first = tensors[0]
   let ax = first.normalizedAxis(axis)
   for t in tensors {
-    precondition(t.rank == first.rank && t.shape.enumerated().allSatisfy { $0.offset == ax || $0.element == first.shape[$0.offset] },
-                 "concat along axis \(axis): shape \(t.shape) does not match \(first.shape)")
+    precondition(
+      t.rank == first.rank && t.shape.enumerated().allSatisfy { $0.offset == ax || $0.element == first.shape[$0.offset] },
+      "concat along axis \(axis): shape \(t.shape) does not match \(first.shape)")
   }
   let extents = tensors.map { $0.shape[ax] }
   let total = extents.reduce(0, +)
@@ -64,8 +65,9 @@ extension Tensor {
   /// The sub-tensor at `range` along `axis` (as `x.narrow(axis, start, length)`), a copy, O(result).
   public func sliced(axis: Int, range: Range<Int>) -> Tensor {
     let ax = normalizedAxis(axis)
-    precondition(range.lowerBound >= 0 && range.upperBound <= shape[ax],
-                 "slice \(range) out of bounds 0..<\(shape[ax]) on axis \(axis) of \(shape)")
+    precondition(
+      range.lowerBound >= 0 && range.upperBound <= shape[ax],
+      "slice \(range) out of bounds 0..<\(shape[ax]) on axis \(axis) of \(shape)")
     let (outer, inner) = blockSizes(shape, ax)
     var outShape = shape
     outShape[ax] = range.count

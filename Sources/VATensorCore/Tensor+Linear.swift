@@ -21,8 +21,9 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
         values.withUnsafeMutableBufferPointer { py in
           withBiasPointer(bias) { pb in
             // forward: Y[rows, out] = X[rows, in] · Wᵀ[in, out] + bias
-            sgemm(.none, .transposed, m: rows, n: outFeatures, k: inFeatures, a: px.baseAddress!, lda: inFeatures,
-                  b: pw.baseAddress!, ldb: inFeatures, beta: 0, bias: pb, c: py.baseAddress!, ldc: outFeatures)
+            sgemm(
+              .none, .transposed, m: rows, n: outFeatures, k: inFeatures, a: px.baseAddress!, lda: inFeatures,
+              b: pw.baseAddress!, ldb: inFeatures, beta: 0, bias: pb, c: py.baseAddress!, ldc: outFeatures)
           }
         }
       }
@@ -48,8 +49,9 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
           // forward: Y = X · Wᵀ  ->  dX[rows, in] = dY[rows, out] · W[out, in]
           wValues.withUnsafeBufferPointer { pw in
             dx!.withUnsafeMutableBufferPointer { pdx in
-              sgemm(.none, .none, m: rows, n: inFeatures, k: outFeatures, a: pg.baseAddress!, lda: outFeatures,
-                    b: pw.baseAddress!, ldb: inFeatures, c: pdx.baseAddress!, ldc: inFeatures)
+              sgemm(
+                .none, .none, m: rows, n: inFeatures, k: outFeatures, a: pg.baseAddress!, lda: outFeatures,
+                b: pw.baseAddress!, ldb: inFeatures, c: pdx.baseAddress!, ldc: inFeatures)
             }
           }
         }
@@ -57,8 +59,9 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
           // forward: Y = X · Wᵀ  ->  dW[out, in] = dYᵀ[out, rows] · X[rows, in]
           xValues.withUnsafeBufferPointer { px in
             dw!.withUnsafeMutableBufferPointer { pdw in
-              sgemm(.transposed, .none, m: outFeatures, n: inFeatures, k: rows, a: pg.baseAddress!, lda: outFeatures,
-                    b: px.baseAddress!, ldb: inFeatures, c: pdw.baseAddress!, ldc: inFeatures)
+              sgemm(
+                .transposed, .none, m: outFeatures, n: inFeatures, k: rows, a: pg.baseAddress!, lda: outFeatures,
+                b: px.baseAddress!, ldb: inFeatures, c: pdw.baseAddress!, ldc: inFeatures)
             }
           }
         }

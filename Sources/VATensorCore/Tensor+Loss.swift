@@ -41,13 +41,15 @@ public func crossEntropy(logits: Tensor, labels: [Int], labelSmoothing: Float = 
   // so:      dx_rk = (softmax(x_r)_k − q_rk) / N
   return out.recording([logits]) { g in
     let scale = g[0] / Float(n)
-    return [makeBuffer(n * k) { dx in
-      for r in 0..<n {
-        for c in 0..<k {
-          dx[r * k + c] = (Foundation.exp(logp[r * k + c]) - (c == labels[r] ? onTarget : offTarget)) * scale
+    return [
+      makeBuffer(n * k) { dx in
+        for r in 0..<n {
+          for c in 0..<k {
+            dx[r * k + c] = (Foundation.exp(logp[r * k + c]) - (c == labels[r] ? onTarget : offTarget)) * scale
+          }
         }
       }
-    }]
+    ]
   }
 }
 

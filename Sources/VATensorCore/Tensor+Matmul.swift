@@ -53,11 +53,13 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
       var c = makeBuffer(total) { _ in }
       c.withUnsafeMutableBufferPointer { pc in
         if plan.foldsBatch {
-          sgemm(.none, tb, m: plan.offsets.count * m, n: n, k: k, a: pa.baseAddress!, lda: lda,
-                b: pb.baseAddress!, ldb: ldb, c: pc.baseAddress!, ldc: n)
+          sgemm(
+            .none, tb, m: plan.offsets.count * m, n: n, k: k, a: pa.baseAddress!, lda: lda,
+            b: pb.baseAddress!, ldb: ldb, c: pc.baseAddress!, ldc: n)
         } else {
-          sgemmBatched(ta, tb, m: m, n: n, k: k, a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
-                       c: pc.baseAddress!, ldc: n, offsets: plan.offsets.map { ($0.a, $0.b, $0.c) })
+          sgemmBatched(
+            ta, tb, m: m, n: n, k: k, a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
+            c: pc.baseAddress!, ldc: n, offsets: plan.offsets.map { ($0.a, $0.b, $0.c) })
         }
       }
       return c
@@ -83,16 +85,19 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
               let dap = pda.baseAddress!
               if plan.foldsBatch {
                 // dA[BM, K] = dC[BM, N] · op(B)ᵀ
-                sgemm(.none, transposeB ? .none : .transposed, m: plan.offsets.count * m, n: k, k: n,
-                      a: gp, lda: n, b: bp, ldb: ldb, beta: 1, c: dap, ldc: k)
+                sgemm(
+                  .none, transposeB ? .none : .transposed, m: plan.offsets.count * m, n: k, k: n,
+                  a: gp, lda: n, b: bp, ldb: ldb, beta: 1, c: dap, ldc: k)
               } else {
                 for o in plan.offsets {
                   if transposeA {  // A stored [K, M]: dA = op(B) · dCᵀ
-                    sgemm(transposeB ? .transposed : .none, .transposed, m: k, n: m, k: n,
-                          a: bp + o.b, lda: ldb, b: gp + o.c, ldb: n, beta: 1, c: dap + o.a, ldc: m)
+                    sgemm(
+                      transposeB ? .transposed : .none, .transposed, m: k, n: m, k: n,
+                      a: bp + o.b, lda: ldb, b: gp + o.c, ldb: n, beta: 1, c: dap + o.a, ldc: m)
                   } else {  // dA = dC · op(B)ᵀ
-                    sgemm(.none, transposeB ? .none : .transposed, m: m, n: k, k: n,
-                          a: gp + o.c, lda: n, b: bp + o.b, ldb: ldb, beta: 1, c: dap + o.a, ldc: k)
+                    sgemm(
+                      .none, transposeB ? .none : .transposed, m: m, n: k, k: n,
+                      a: gp + o.c, lda: n, b: bp + o.b, ldb: ldb, beta: 1, c: dap + o.a, ldc: k)
                   }
                 }
               }
@@ -103,20 +108,24 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
               let dbp = pdb.baseAddress!
               if plan.foldsBatch {
                 if transposeB {  // dB[N, K] = dCᵀ[N, BM] · A[BM, K]
-                  sgemm(.transposed, .none, m: n, n: k, k: plan.offsets.count * m,
-                        a: gp, lda: n, b: ap, ldb: k, beta: 1, c: dbp, ldc: k)
+                  sgemm(
+                    .transposed, .none, m: n, n: k, k: plan.offsets.count * m,
+                    a: gp, lda: n, b: ap, ldb: k, beta: 1, c: dbp, ldc: k)
                 } else {  // dB[K, N] = Aᵀ[K, BM] · dC[BM, N]
-                  sgemm(.transposed, .none, m: k, n: n, k: plan.offsets.count * m,
-                        a: ap, lda: k, b: gp, ldb: n, beta: 1, c: dbp, ldc: n)
+                  sgemm(
+                    .transposed, .none, m: k, n: n, k: plan.offsets.count * m,
+                    a: ap, lda: k, b: gp, ldb: n, beta: 1, c: dbp, ldc: n)
                 }
               } else {
                 for o in plan.offsets {
                   if transposeB {  // B stored [N, K]: dB = dCᵀ · op(A)
-                    sgemm(.transposed, transposeA ? .transposed : .none, m: n, n: k, k: m,
-                          a: gp + o.c, lda: n, b: ap + o.a, ldb: lda, beta: 1, c: dbp + o.b, ldc: k)
+                    sgemm(
+                      .transposed, transposeA ? .transposed : .none, m: n, n: k, k: m,
+                      a: gp + o.c, lda: n, b: ap + o.a, ldb: lda, beta: 1, c: dbp + o.b, ldc: k)
                   } else {  // dB = op(A)ᵀ · dC
-                    sgemm(transposeA ? .none : .transposed, .none, m: k, n: n, k: m,
-                          a: ap + o.a, lda: lda, b: gp + o.c, ldb: n, beta: 1, c: dbp + o.b, ldc: n)
+                    sgemm(
+                      transposeA ? .none : .transposed, .none, m: k, n: n, k: m,
+                      a: ap + o.a, lda: lda, b: gp + o.c, ldb: n, beta: 1, c: dbp + o.b, ldc: n)
                   }
                 }
               }

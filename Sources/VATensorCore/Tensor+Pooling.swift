@@ -5,8 +5,10 @@
 /// Shapes: `x` is `[N, C, H, W]`; the result is `[N, C, H_out, W_out]` with the convolution
 /// formula. `stride` defaults to the kernel size. The gradient goes to the first maximal element
 /// of each window. O(N · C · H_out · W_out · kh · kw).
-public func maxPool2d(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0),
-                      dilation: (Int, Int) = (1, 1)) -> Tensor {
+public func maxPool2d(
+  _ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0),
+  dilation: (Int, Int) = (1, 1)
+) -> Tensor {
   precondition(x.rank == 4, "maxPool2d needs [N, C, H, W], got \(x.shape)")
   let geo = Conv2DGeometry(kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: dilation)
   precondition(padding.0 * 2 <= kernel.0 && padding.1 * 2 <= kernel.1, "padding \(padding) must be at most half the kernel \(kernel) (as PyTorch)")

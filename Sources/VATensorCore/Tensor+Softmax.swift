@@ -17,8 +17,9 @@ private func softmaxRows(_ x: [Float], cols: Int, mask: [Float]?, log: Bool) -> 
     makeBuffer(n) { out in
       forEachElementChunk(rows, minimumChunk: Swift.max(1, (1 << 15) / cols)) { rowRange in
         for r in rowRange {
-          softmaxRow(px.baseAddress! + r * cols, out.baseAddress! + r * cols, cols: cols,
-                     mask: mask.map { ($0, (r * cols) % $0.count) }, log: log)
+          softmaxRow(
+            px.baseAddress! + r * cols, out.baseAddress! + r * cols, cols: cols,
+            mask: mask.map { ($0, (r * cols) % $0.count) }, log: log)
         }
       }
     }
@@ -66,8 +67,9 @@ func softmaxRowsInPlace(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, 
 /// Validates a softmax mask: its shape must be a trailing block of `x`'s shape.
 private func checkMask(_ mask: Tensor?, for x: Tensor) {
   guard let mask else { return }
-  precondition(mask.rank <= x.rank && Array(x.shape.suffix(mask.rank)) == mask.shape && mask.rank >= 1,
-               "softmax mask shape \(mask.shape) must be a trailing block of input shape \(x.shape)")
+  precondition(
+    mask.rank <= x.rank && Array(x.shape.suffix(mask.rank)) == mask.shape && mask.rank >= 1,
+    "softmax mask shape \(mask.shape) must be a trailing block of input shape \(x.shape)")
   precondition(!mask.requiresGrad || !GradientMode.isEnabled, "softmax masks are constants; detach the mask")
 }
 
@@ -98,24 +100,26 @@ private func softmaxLike(_ x: Tensor, axis: Int, mask: Tensor?, log: Bool) -> Te
   let out = Tensor(shape: x.shape, scalars: y)
   guard shouldRecord(x) else { return out }
   return out.recording([x]) { g in
-    [makeBuffer(y.count) { dx in
-      // Rows are independent: workers take whole rows.
-      forEachElementChunk(y.count / cols, minimumChunk: Swift.max(1, (1 << 15) / cols)) { rows in
-        for r in rows {
-          let row = r * cols
-          var dot: Float = 0
-          if log {
-            // forward: y = x − logΣexp(x)  ->  dx = g − softmax(x) · Σ g
-            for j in 0..<cols { dot += g[row + j] }
-            for j in 0..<cols { dx[row + j] = g[row + j] - Foundation.exp(y[row + j]) * dot }
-          } else {
-            // forward: y = exp(x − max) / Σ  ->  dx = y ⊙ (g − Σⱼ gⱼ yⱼ)
-            for j in 0..<cols { dot += g[row + j] * y[row + j] }
-            for j in 0..<cols { dx[row + j] = y[row + j] * (g[row + j] - dot) }
+    [
+      makeBuffer(y.count) { dx in
+        // Rows are independent: workers take whole rows.
+        forEachElementChunk(y.count / cols, minimumChunk: Swift.max(1, (1 << 15) / cols)) { rows in
+          for r in rows {
+            let row = r * cols
+            var dot: Float = 0
+            if log {
+              // forward: y = x − logΣexp(x)  ->  dx = g − softmax(x) · Σ g
+              for j in 0..<cols { dot += g[row + j] }
+              for j in 0..<cols { dx[row + j] = g[row + j] - Foundation.exp(y[row + j]) * dot }
+            } else {
+              // forward: y = exp(x − max) / Σ  ->  dx = y ⊙ (g − Σⱼ gⱼ yⱼ)
+              for j in 0..<cols { dot += g[row + j] * y[row + j] }
+              for j in 0..<cols { dx[row + j] = y[row + j] * (g[row + j] - dot) }
+            }
           }
         }
       }
-    }]
+    ]
   }
 }
 

@@ -59,8 +59,9 @@ public struct QueryKeyLayout: Sendable, Equatable {
   ///   nor run past `stride`.
   public init(tokens: Int, heads: Int, headDimension: Int, stride: Int, keyOffset: Int) {
     precondition(tokens >= 0 && heads > 0 && headDimension > 0, "bad attention layout: \(tokens) tokens, \(heads) heads of \(headDimension)")
-    precondition(keyOffset >= heads * headDimension && stride >= keyOffset + heads * headDimension,
-                 "keys at \(keyOffset) with row stride \(stride) overlap \(heads) heads of \(headDimension)")
+    precondition(
+      keyOffset >= heads * headDimension && stride >= keyOffset + heads * headDimension,
+      "keys at \(keyOffset) with row stride \(stride) overlap \(heads) heads of \(headDimension)")
     self.tokens = tokens
     self.heads = heads
     self.headDimension = headDimension
@@ -88,8 +89,9 @@ public struct QueryKeyLayout: Sendable, Equatable {
 /// Returns the element distance between heads' blocks (0 when shared).
 private func biasHeadStride(_ bias: Tensor?, tokens t: Int, heads: Int) -> Int {
   guard let bias else { return 0 }
-  precondition(bias.shape == [t, t] || bias.shape == [heads, t, t],
-               "attention bias \(bias.shape) must be [\(t), \(t)] or [\(heads), \(t), \(t)]")
+  precondition(
+    bias.shape == [t, t] || bias.shape == [heads, t, t],
+    "attention bias \(bias.shape) must be [\(t), \(t)] or [\(heads), \(t), \(t)]")
   return bias.rank == 3 ? t * t : 0
 }
 
@@ -111,8 +113,9 @@ private func withBias<R>(_ bias: Tensor?, _ body: (UnsafePointer<Float>?) -> R) 
 /// Complexity: O(B·heads·T²·d) time, O(B·T·C) memory plus one score tile per thread.
 /// - Precondition: no gradient recording is needed for `qkv`.
 public func tiledSelfAttention(qkv: Tensor, heads: Int, bias: Tensor? = nil, tiles: AttentionTiles = .default) -> Tensor {
-  precondition(qkv.rank == 3 && heads > 0 && qkv.shape[2] % (3 * heads) == 0,
-               "tiledSelfAttention needs qkv [B, T, 3C] with C divisible by heads \(heads), got \(qkv.shape)")
+  precondition(
+    qkv.rank == 3 && heads > 0 && qkv.shape[2] % (3 * heads) == 0,
+    "tiledSelfAttention needs qkv [B, T, 3C] with C divisible by heads \(heads), got \(qkv.shape)")
   precondition(!(qkv.requiresGrad && GradientMode.isEnabled), "tiledSelfAttention records no backward; use the composed path")
   let (b, t, c) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
   let d = c / heads
@@ -157,8 +160,9 @@ public func tiledSelfAttention(qkv: Tensor, heads: Int, bias: Tensor? = nil, til
               let q = tokens + row0 * 3 * c + h * d
               let kt = ktBase + (bi * heads + h) * d * t, v = tokens + 2 * c + h * d
               let biasRows = pbias.map { $0 + h * headStride + row0 * t }
-              cva_attention_rows(rows, t, d, scale, q, 3 * c, kt, t, v, 3 * c, biasRows, t,
-                                outBase + (bi * t + row0) * c + h * d, c, keyTile, scratch)
+              cva_attention_rows(
+                rows, t, d, scale, q, 3 * c, kt, t, v, 3 * c, biasRows, t,
+                outBase + (bi * t + row0) * c + h * d, c, keyTile, scratch)
             }
           }
         }
@@ -184,8 +188,9 @@ public func attentionRows(queriesKeys: [Float], layout: QueryKeyLayout, rows: [I
       makeBuffer(h * r * t) { out in
         guard r > 0, t > 0 else { return }
         for head in 0..<h {
-          rowBlock(pqk.baseAddress!, layout, head: head, rows: rows, bias: pbias.map { $0 + head * headStride },
-                   out: out.baseAddress! + head * r * t)
+          rowBlock(
+            pqk.baseAddress!, layout, head: head, rows: rows, bias: pbias.map { $0 + head * headStride },
+            out: out.baseAddress! + head * r * t)
         }
       }
     }
@@ -240,8 +245,9 @@ private func rowBlock(
   for (i, token) in rows.enumerated() {
     queries.advanced(by: i * d).update(from: qk + token * layout.stride + head * d, count: d)
   }
-  sgemm(.none, .transposed, m: r, n: t, k: d, alpha: 1 / Float(d).squareRoot(), a: queries, lda: d,
-        b: qk + layout.keyOffset + head * d, ldb: layout.stride, c: out, ldc: t)
+  sgemm(
+    .none, .transposed, m: r, n: t, k: d, alpha: 1 / Float(d).squareRoot(), a: queries, lda: d,
+    b: qk + layout.keyOffset + head * d, ldb: layout.stride, c: out, ldc: t)
   if let bias {
     for (i, token) in rows.enumerated() {
       let row = out + i * t, b = bias + token * t

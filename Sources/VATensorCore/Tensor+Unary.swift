@@ -15,15 +15,17 @@ import Foundation
   guard shouldRecord(x) else { return out }
   let input = x.scalars
   return out.recording([x]) { g in
-    [makeBuffer(n) { dx in
-      input.withUnsafeBufferPointer { px in
-        values.withUnsafeBufferPointer { py in
-          g.withUnsafeBufferPointer { pg in
-            for i in 0..<n { dx[i] = pg[i] * derivative(px[i], py[i]) }
+    [
+      makeBuffer(n) { dx in
+        input.withUnsafeBufferPointer { px in
+          values.withUnsafeBufferPointer { py in
+            g.withUnsafeBufferPointer { pg in
+              for i in 0..<n { dx[i] = pg[i] * derivative(px[i], py[i]) }
+            }
           }
         }
       }
-    }]
+    ]
   }
 }
 
@@ -122,21 +124,23 @@ public func gelu(_ x: Tensor, approximation: GELUApproximation = .exact) -> Tens
   guard shouldRecord(x) else { return out }
   let input = x.scalars
   return out.recording([x]) { g in
-    [input.withUnsafeBufferPointer { px in
-      g.withUnsafeBufferPointer { pg in
-        makeBuffer(n) { dx in
-          forEachElementChunk(n) { range in
-            let offset = range.lowerBound
-            switch approximation {
-            case .exact:
-              cva_gelu_erf_backward(px.baseAddress! + offset, pg.baseAddress! + offset, dx.baseAddress! + offset, range.count)
-            case .tanh, .quick:
-              for i in range { dx[i] = pg[i] * geluDerivative(px[i], approximation) }
+    [
+      input.withUnsafeBufferPointer { px in
+        g.withUnsafeBufferPointer { pg in
+          makeBuffer(n) { dx in
+            forEachElementChunk(n) { range in
+              let offset = range.lowerBound
+              switch approximation {
+              case .exact:
+                cva_gelu_erf_backward(px.baseAddress! + offset, pg.baseAddress! + offset, dx.baseAddress! + offset, range.count)
+              case .tanh, .quick:
+                for i in range { dx[i] = pg[i] * geluDerivative(px[i], approximation) }
+              }
             }
           }
         }
       }
-    }]
+    ]
   }
 }
 
@@ -160,11 +164,13 @@ private func geluDerivative(_ x: Float, _ approximation: GELUApproximation) -> F
 
 /// Scalar libm GELU (`erff`, `tanhf`), forward only: the reference the vectorised `gelu` is checked against.
 public func geluReference(_ x: Tensor, approximation: GELUApproximation = .exact) -> Tensor {
-  Tensor(shape: x.shape, scalars: x.scalars.map { v in
-    switch approximation {
-    case .exact: return 0.5 * v * (1 + Foundation.erf(v * Float(0.5).squareRoot()))
-    case .tanh: return 0.5 * v * (1 + Foundation.tanh(sqrtTwoOverPi * (v + 0.044715 * v * v * v)))
-    case .quick: return v / (1 + Foundation.exp(-1.702 * v))
-    }
-  })
+  Tensor(
+    shape: x.shape,
+    scalars: x.scalars.map { v in
+      switch approximation {
+      case .exact: return 0.5 * v * (1 + Foundation.erf(v * Float(0.5).squareRoot()))
+      case .tanh: return 0.5 * v * (1 + Foundation.tanh(sqrtTwoOverPi * (v + 0.044715 * v * v * v)))
+      case .quick: return v / (1 + Foundation.exp(-1.702 * v))
+      }
+    })
 }

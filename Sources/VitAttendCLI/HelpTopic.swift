@@ -72,7 +72,8 @@ extension VitAttend {
     case .page(let topic):
       print(topic.page, terminator: "")
     case .unknown(let word):
-      let message = "Error: no help topic '\(word)'.\n\(HelpTopic.list)"
+      let message =
+        "Error: no help topic '\(word)'.\n\(HelpTopic.list)"
         + "For an input file named help, write ./help (the first argument help reads this manual).\n"
       FileHandle.standardError.write(Data(message.utf8))
       // 64 (EX_USAGE), as ArgumentParser exits on any other usage error.

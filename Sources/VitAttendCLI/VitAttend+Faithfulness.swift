@@ -32,7 +32,8 @@ extension VitAttend {
     var table = "map          deletion_auc  insertion_auc   (\(report.images.count) \(report.images.count == 1 ? "image" : "images"))\n"
     for kind in scored {
       guard let scores = report.maps[kind.rawValue] else { continue }
-      table += kind.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)
+      table +=
+        kind.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)
         + String(format: "%12.4f  %13.4f\n", scores.deletionAUC, scores.insertionAUC)
     }
     FileHandle.standardOutput.write(Data(table.utf8))

@@ -38,10 +38,15 @@ struct OutputOptions: ParsableArguments {
 
 /// Which model runs, and on how many threads.
 struct ModelOptions: ParsableArguments {
-  @Option(name: [.customShort("w"), .long], help: ArgumentHelp("Checkpoint: a .safetensors file or a folder holding one, in timm, Hugging Face or this toolkit's layout (config.json and preprocessor_config.json beside it are read). Default: the built-in model.", valueName: "path"))
+  @Option(
+    name: [.customShort("w"), .long],
+    help: ArgumentHelp("Checkpoint: a .safetensors file or a folder holding one, in timm, Hugging Face or this toolkit's layout (config.json and preprocessor_config.json beside it are read). Default: the built-in model.", valueName: "path"))
   var weights: String?
 
-  @Option(name: .customLong("cnn-weights"), help: ArgumentHelp("A CNN patch-classify trained (its RUN/checkpoint folder, --model cnn or cnn-sagan): the default figure and --map gradcam add the CNN's Grad-CAM for --class K (default: the CNN's own top-1), --dump adds it as cnn_gradcam.", valueName: "dir"))
+  @Option(
+    name: .customLong("cnn-weights"),
+    help: ArgumentHelp(
+      "A CNN patch-classify trained (its RUN/checkpoint folder, --model cnn or cnn-sagan): the default figure and --map gradcam add the CNN's Grad-CAM for --class K (default: the CNN's own top-1), --dump adds it as cnn_gradcam.", valueName: "dir"))
   var cnnWeights: String?
 
   @Option(name: .customLong("head-count"), help: ArgumentHelp("Attention heads of a checkpoint without a config (default: its width / 64, with a warning).", valueName: "n"))
@@ -59,7 +64,9 @@ struct ModelOptions: ParsableArguments {
   @Option(name: .customLong("batch-size"), help: ArgumentHelp("Images per model pass on folders (default: from the model's size, up to 16).", valueName: "n"))
   var batchSize: Int?
 
-  @Option(name: .customLong("full-attention-limit"), help: ArgumentHelp("Largest L·H·T² (layers x heads x tokens²) kept as full attention matrices; above it attention runs tiled and only the rows a map needs are kept (vit-attend help high-resolution).", valueName: "values"))
+  @Option(
+    name: .customLong("full-attention-limit"),
+    help: ArgumentHelp("Largest L·H·T² (layers x heads x tokens²) kept as full attention matrices; above it attention runs tiled and only the rows a map needs are kept (vit-attend help high-resolution).", valueName: "values"))
   var fullAttentionLimit = 256 << 20
 }
 
@@ -78,9 +85,11 @@ struct MapOptions: ParsableArguments {
   var fuse: HeadFusion?
 
   // .unconditional: "--query -5,10" is a value (refused as outside the image), not an option.
-  @Option(name: [.customShort("q"), .long], parsing: .unconditional, help: ArgumentHelp(
-    "Query point X,Y: pixels of the input file (170,113), or fractions of its width and height when written with a decimal point (0.4,0.3) (default: the image centre).",
-    valueName: "x,y"), transform: { try QueryPoint.parse($0) })
+  @Option(
+    name: [.customShort("q"), .long], parsing: .unconditional,
+    help: ArgumentHelp(
+      "Query point X,Y: pixels of the input file (170,113), or fractions of its width and height when written with a decimal point (0.4,0.3) (default: the image centre).",
+      valueName: "x,y"), transform: { try QueryPoint.parse($0) })
   var query: QueryPoint?
 
   @Option(help: "Mass kept by --map mask, 0 to 1 (DINO's keep-mass masks; default 0.6).")
@@ -89,20 +98,29 @@ struct MapOptions: ParsableArguments {
   @Option(name: .customLong("discard-ratio"), help: "Fraction of the weakest weights dropped per layer by --map rollout (default 0).")
   var discardRatio: Double?
 
-  @Option(help: "CNN for the receptive-field views: \(ConvStack.presetNames.joined(separator: ", ")), or layers like conv3p1,conv3p1,pool2s2 (at most \(ConvStack.maximumLayers) layers, a field of at most \(ReceptiveField.maximumExtent) pixels; default vgg16).")
+  @Option(
+    help:
+      "CNN for the receptive-field views: \(ConvStack.presetNames.joined(separator: ", ")), or layers like conv3p1,conv3p1,pool2s2 (at most \(ConvStack.maximumLayers) layers, a field of at most \(ReceptiveField.maximumExtent) pixels; default vgg16)."
+  )
   var cnn: String?
 
   @Option(name: .customLong("class"), help: ArgumentHelp("Class the gradient maps (gradrollout, gradcam, attngrad) and --faithfulness explain: an index into the classifier's outputs (default: the top-1 class).", valueName: "k"))
   var targetClass: Int?
 
-  @Option(name: .customLong("target-embedding"), help: ArgumentHelp("For a model without a classifier: a safetensors file holding one vector (e.g. a text embedding); the gradient maps explain the cosine similarity between it and the model's pooled image embedding (--dump writes that embedding as `embedding`, and a --dump file works here too: its `embedding` is the target).", valueName: "safetensors"))
+  @Option(
+    name: .customLong("target-embedding"),
+    help: ArgumentHelp(
+      "For a model without a classifier: a safetensors file holding one vector (e.g. a text embedding); the gradient maps explain the cosine similarity between it and the model's pooled image embedding (--dump writes that embedding as `embedding`, and a --dump file works here too: its `embedding` is the target).",
+      valueName: "safetensors"))
   var targetEmbedding: String?
 
   // Last in the section: --faithfulness and --maps choose maps to score instead of drawing.
   @Option(help: ArgumentHelp("Instead of figures: score maps by deletion and insertion (Petsiuk et al. 2018) over the input images and write REPORT.json and the curves, REPORT.png (vit-attend help faithfulness).", valueName: "json"))
   var faithfulness: String?
 
-  @Option(name: .customLong("maps"), help: "Maps --faithfulness scores, comma-separated, from \(FaithfulnessMap.allCases.map(\.rawValue).joined(separator: ", ")) (default \(FaithfulnessMap.defaults.map(\.rawValue).joined(separator: ",")); what the model lacks is skipped).")
+  @Option(
+    name: .customLong("maps"),
+    help: "Maps --faithfulness scores, comma-separated, from \(FaithfulnessMap.allCases.map(\.rawValue).joined(separator: ", ")) (default \(FaithfulnessMap.defaults.map(\.rawValue).joined(separator: ",")); what the model lacks is skipped).")
   var faithfulnessMaps: String?
 
   /// `--maps` parsed, or the default list.

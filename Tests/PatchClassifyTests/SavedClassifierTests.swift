@@ -30,8 +30,9 @@ struct SavedClassifierTests {
   /// The committed images and masks are ShapeWorld's own validation samples (byte for byte),
   /// so the fixture cannot drift from the data the shipped model was validated on.
   @Test func theFixtureIsShapeWorldsValidationData() throws {
-    let data = try ImageFolder.withMasks(try ImageFolder.load(Self.fixture + "/images", size: 64), root: Self.fixture + "/images",
-                                         maskRoot: Self.fixture + "/masks", size: 64)
+    let data = try ImageFolder.withMasks(
+      try ImageFolder.load(Self.fixture + "/images", size: 64), root: Self.fixture + "/images",
+      maskRoot: Self.fixture + "/masks", size: 64)
     let world = ShapeWorld(imageSize: 64, seed: 0)
     #expect(data.count == 25)
     for (i, source) in data.sources.enumerated() {
@@ -79,9 +80,10 @@ struct SavedClassifierTests {
 
     let world = ShapeWorld(imageSize: 64, seed: 0)
     let samples = result.sources.map { world.sample(ClassificationRun.validationStart + Int(($0 as NSString).lastPathComponent.dropLast(4))!) }
-    let memory = LabeledImages(classNames: ShapeWorld.classes.map(\.rawValue), images: samples.map(\.image),
-                               labels: samples.map { ShapeWorld.classes.firstIndex(of: $0.shape)! }, masks: samples.map(\.mask),
-                               sources: result.sources)
+    let memory = LabeledImages(
+      classNames: ShapeWorld.classes.map(\.rawValue), images: samples.map(\.image),
+      labels: samples.map { ShapeWorld.classes.firstIndex(of: $0.shape)! }, masks: samples.map(\.mask),
+      sources: result.sources)
     var model = ViTClassifier(try VisionTransformer.load(from: Self.shipped).model)
     let report = Evaluation.evaluate(&model, on: memory, batchSize: 7)
     #expect(result.report.pointingGame.map(\.name) == ["pool", "rollout"])
@@ -95,8 +97,9 @@ struct SavedClassifierTests {
   /// Class alignment: by name when the checkpoint names its classes, else by index.
   @Test func classesAreAlignedByNameOrRefused() throws {
     var saved = try SavedClassifier(loading: Self.shipped)
-    let folder = LabeledImages(classNames: ["circle", "cross", "ring", "square", "star", "triangle"],
-                               images: Array(repeating: Image(width: 1, height: 1, channels: 3), count: 3), labels: [1, 3, 5], sources: ["a", "b", "c"])
+    let folder = LabeledImages(
+      classNames: ["circle", "cross", "ring", "square", "star", "triangle"],
+      images: Array(repeating: Image(width: 1, height: 1, channels: 3), count: 3), labels: [1, 3, 5], sources: ["a", "b", "c"])
     let aligned = try saved.align(folder)
     #expect(aligned.classNames == ShapeWorld.classes.map(\.rawValue) && aligned.labels == [4, 1, 2])
     var renamed = folder

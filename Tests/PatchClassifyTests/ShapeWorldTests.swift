@@ -41,8 +41,9 @@ struct ShapeWorldTests {
   }
 
   @Test func reportsCountConfusions() {
-    let data = LabeledImages(classNames: ["a", "b"], images: Array(repeating: Image(width: 1, height: 1, channels: 3), count: 4),
-                             labels: [0, 0, 1, 1], sources: ["1", "2", "3", "4"])
+    let data = LabeledImages(
+      classNames: ["a", "b"], images: Array(repeating: Image(width: 1, height: 1, channels: 3), count: 4),
+      labels: [0, 0, 1, 1], sources: ["1", "2", "3", "4"])
     let report = Evaluation.scores([0, 1, 1, 1], data)
     #expect(report.confusion == [[1, 1], [0, 2]])
     #expect(report.accuracy == 0.75 && report.perClassAccuracy == [0.5, 1])

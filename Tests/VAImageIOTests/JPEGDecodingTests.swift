@@ -54,8 +54,10 @@ struct JPEGDecodingTests {
     #expect(stored.oriented(exif: 6) == upright)
   }
 
-  @Test(arguments: ["truncated30_q420.jpg", "truncated60_q420.jpg", "truncated95_q420.jpg",
-                    "truncated30_progressive.jpg", "truncated60_progressive.jpg", "truncated95_progressive.jpg"])
+  @Test(arguments: [
+    "truncated30_q420.jpg", "truncated60_q420.jpg", "truncated95_q420.jpg",
+    "truncated30_progressive.jpg", "truncated60_progressive.jpg", "truncated95_progressive.jpg",
+  ])
   func truncatedFilesFailUnlessPartialIsAccepted(name: String) throws {
     let path = fixture("generated/jpeg/" + name)
     #expect {

@@ -70,8 +70,8 @@ struct AttentionAnalysisTests {
 
   @Test func keepMassKeepsTheFewestCellsHoldingTheMass() {
     let map: [Float] = [0.05, 0.4, 0.1, 0.3, 0.15]
-    #expect(AttentionRecord.keepMassMask(map, keep: 0.6) == [false, true, false, true, false])   // 0.4 + 0.3
-    #expect(AttentionRecord.keepMassMask(map, keep: 0.75) == [false, true, false, true, true])   // + 0.15
+    #expect(AttentionRecord.keepMassMask(map, keep: 0.6) == [false, true, false, true, false])  // 0.4 + 0.3
+    #expect(AttentionRecord.keepMassMask(map, keep: 0.75) == [false, true, false, true, true])  // + 0.15
     #expect(AttentionRecord.keepMassMask(map, keep: 1).allSatisfy { $0 })
   }
 

@@ -119,8 +119,10 @@ struct ConvNetCheckpointTests {
     let fixture = try ConvNet.load(fromCheckpointFolder: ConvNetGradCAMTests.folder("resnet_sagan_last"))
     #expect(fixture.net.configuration.attention == ConvNetConfiguration.Attention(afterStage: 1))
     try fixture.save(to: folder)
-    for (key, value, message) in [("sagan_value_form", "other", "sagan_value_form is not one of bigGAN, paper, full"),
-                                  ("sagan_pools_keys", "yes", "sagan_pools_keys is not true or false")] {
+    for (key, value, message) in [
+      ("sagan_value_form", "other", "sagan_value_form is not one of bigGAN, paper, full"),
+      ("sagan_pools_keys", "yes", "sagan_pools_keys is not true or false"),
+    ] {
       var config = fixture.config
       config[key] = value
       try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: folder + "/config.json"))
@@ -167,7 +169,11 @@ struct ConvNetCheckpointTests {
       (with("std", [0.5, 0, 0.5]), true, "std is missing or not 3 positive numbers"),
       (with("label_names", ["a"]), true, "1 label_names for 4 classes"),
       (with("architecture", "resnet-like+sagan"), true, "sagan_after_stage is missing or not a stage index"),
-      ({ var c = with("num_classes", 5); c["label_names"] = nil; return c }(), true, "tensor 'head.weight' has shape [4, 32], expected [5, 32]"),
+      (
+        {
+          var c = with("num_classes", 5); c["label_names"] = nil; return c
+        }(), true, "tensor 'head.weight' has shape [4, 32], expected [5, 32]"
+      ),
       (good, false, "no .safetensors file"),
     ]
     for (config, weights, message) in cases {

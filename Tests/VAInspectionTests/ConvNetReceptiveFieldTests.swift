@@ -15,10 +15,11 @@ struct ConvNetReceptiveFieldTests {
   }
 
   @Test func layersMapOneToOneAndBasicBlocksToTheirLongestPath() {
-    let configuration = ConvNetConfiguration(stages: [
-      [.conv(outputs: 4, kernel: 5, stride: 2, padding: 4, dilation: 2), .pool(.average, kernel: 3, stride: 2, padding: 1)],
-      [.basic(outputs: 8, stride: 2)],
-    ], classCount: 2)
+    let configuration = ConvNetConfiguration(
+      stages: [
+        [.conv(outputs: 4, kernel: 5, stride: 2, padding: 4, dilation: 2), .pool(.average, kernel: 3, stride: 2, padding: 1)],
+        [.basic(outputs: 8, stride: 2)],
+      ], classCount: 2)
     #expect(ConvStack(configuration).layers.map(\.description) == ["conv5s2p4d2", "pool3s2p1", "conv3s2p1", "conv3p1"])
   }
 }

@@ -39,14 +39,18 @@ struct StreamingAttentionTests {
     #expect(maxAbsoluteDifference(fullOutput.logits!.scalars, rowsOutput.logits!.scalars) < 1e-4)
     for layer in 0..<3 {
       for selection in [HeadSelection.head(1), .fused(.mean), .fused(.max), .fused(.min)] {
-        #expect(maxAbsoluteDifference(rows.queryMap(column: 4, row: 2, layer: layer, selection),
-                                      full.queryMap(column: 4, row: 2, layer: layer, selection)) < 1e-5)
+        #expect(
+          maxAbsoluteDifference(
+            rows.queryMap(column: 4, row: 2, layer: layer, selection),
+            full.queryMap(column: 4, row: 2, layer: layer, selection)) < 1e-5)
         if classToken {
           #expect(maxAbsoluteDifference(rows.classTokenMap(layer: layer, selection)!, full.classTokenMap(layer: layer, selection)!) < 1e-5)
         }
         // A row that was not recorded, recomputed from the saved queries and keys.
-        #expect(maxAbsoluteDifference(rows.queryMap(column: 1, row: 3, layer: layer, selection),
-                                      full.queryMap(column: 1, row: 3, layer: layer, selection)) < 1e-5)
+        #expect(
+          maxAbsoluteDifference(
+            rows.queryMap(column: 1, row: 3, layer: layer, selection),
+            full.queryMap(column: 1, row: 3, layer: layer, selection)) < 1e-5)
       }
     }
     for fusion in HeadFusion.allCases {

@@ -61,9 +61,11 @@ struct AttentionTests {
   /// Inference takes `fusedSelfAttention` (q, k, v read in place); with gradients on, the
   /// composed path records the graph. Both must give the same output and weights, up to GEMM
   /// rounding (the scale is applied inside the GEMM instead of after it).
-  @Test(arguments: [(batch: 1, tokens: 13, channels: 8, heads: 2, mask: AttentionMask.full),
-                    (batch: 3, tokens: 13, channels: 12, heads: 3, mask: .window(radius: 1)),
-                    (batch: 2, tokens: 13, channels: 16, heads: 1, mask: .full)])
+  @Test(arguments: [
+    (batch: 1, tokens: 13, channels: 8, heads: 2, mask: AttentionMask.full),
+    (batch: 3, tokens: 13, channels: 12, heads: 3, mask: .window(radius: 1)),
+    (batch: 2, tokens: 13, channels: 16, heads: 1, mask: .full),
+  ])
   func fusedInferencePathMatchesComposedPath(batch: Int, tokens: Int, channels: Int, heads: Int, mask: AttentionMask) {
     var rng = SplitMix64(seed: 5)
     let layer = attention(channels: channels, heads: heads, rng: &rng)

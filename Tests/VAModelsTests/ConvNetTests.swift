@@ -66,11 +66,12 @@ struct ConvNetTests {
   @Test(arguments: ["vgg", "resnet"])
   func gradientsMatchFiniteDifferences(model: String) {
     var rng = SplitMix64(seed: 7)
-    var configuration: ConvNetConfiguration = switch model {
-    case "resnet": .resNetLike(widths: [2, 3], classCount: 3)
-    case "vgg": .vggLike(widths: [2, 4], convsPerStage: 1, classCount: 3)
-    default: .vggLike(widths: [2, 4], convsPerStage: 1, classCount: 3)
-    }
+    var configuration: ConvNetConfiguration =
+      switch model {
+      case "resnet": .resNetLike(widths: [2, 3], classCount: 3)
+      case "vgg": .vggLike(widths: [2, 4], convsPerStage: 1, classCount: 3)
+      default: .vggLike(widths: [2, 4], convsPerStage: 1, classCount: 3)
+      }
     var net = ConvNet(configuration, using: &rng)
     net.setRequiresGrad(true)
     let x = randomLeaf([2, 3, 8, 8], using: &rng)

@@ -8,9 +8,9 @@ private func twoCrosses(width: Int, height: Int, at first: (Int, Int), _ second:
   for (cx, cy) in [first, second] {
     for d in -6...6 {
       for (x, y) in [(cx + d, cy), (cx, cy + d)] where (0..<width).contains(x) && (0..<height).contains(y) {
-        rgb[y * width + x] = 0.9                      // red
-        rgb[width * height + y * width + x] = 0.8     // green
-        rgb[2 * width * height + y * width + x] = 0.1 // blue
+        rgb[y * width + x] = 0.9  // red
+        rgb[width * height + y * width + x] = 0.8  // green
+        rgb[2 * width * height + y * width + x] = 0.1  // blue
       }
     }
   }
@@ -36,7 +36,7 @@ private func twoCrosses(width: Int, height: Int, at first: (Int, Int), _ second:
   let n = out.gridWidth * out.gridHeight
   let head = try #require(model.heads.firstIndex(of: .appearance))
   let query = 1 * out.gridWidth + 1  // patch holding the first cross
-  let twin = 4 * out.gridWidth + 5   // patch holding the second
+  let twin = 4 * out.gridWidth + 5  // patch holding the second
   let row = Array(out.weights[(head * n * n + query * n)..<(head * n * n + (query + 1) * n)])
   let share = row[twin]
   // The twin is one patch of 48; uniform attention would give it 1/48 ≈ 0.02.

@@ -171,11 +171,12 @@ struct FamilyConformanceTests {
     #expect(try refusal("hf_classifier") { $0["hidden_act"] = "relu" }.contains("hidden_act 'relu' is not supported"))
     #expect(try refusal("hf_dinov2") { $0["model_type"] = "dinov2_with_registers" }.contains("model_type 'dinov2_with_registers' is not implemented"))
     #expect(try refusal("hf_siglip_vision") { $0["model_type"] = "siglip2_vision_model" }.contains("model_type 'siglip2_vision_model' is not implemented"))
-    #expect(try refusal("hf_clip") { config in
-      var vision = config["vision_config"] as! [String: Any]
-      vision["hidden_act"] = "silu"
-      config["vision_config"] = vision
-    }.contains("hidden_act 'silu' is not supported"))
+    #expect(
+      try refusal("hf_clip") { config in
+        var vision = config["vision_config"] as! [String: Any]
+        vision["hidden_act"] = "silu"
+        config["vision_config"] = vision
+      }.contains("hidden_act 'silu' is not supported"))
   }
 
   @Test func inferredSettingsAreNamed() throws {

@@ -69,11 +69,12 @@ struct PyTorchCNNReferenceTests {
   /// statistics) and the running mean after that step match.
   @Test(arguments: ["vgg", "resnet", "vgg_sagan"])
   func convNetPresetsMatchPyTorch(name: String) throws {
-    let configuration: ConvNetConfiguration = switch name {
-    case "resnet": .resNetLike(widths: [4, 8, 8, 16], classCount: 5)
-    case "vgg_sagan": .vggLike(widths: [4, 8], classCount: 5).withAttention(.init(afterStage: 1, ratio: 2, poolsKeys: true))
-    default: .vggLike(widths: [4, 8, 8, 16], classCount: 5)
-    }
+    let configuration: ConvNetConfiguration =
+      switch name {
+      case "resnet": .resNetLike(widths: [4, 8, 8, 16], classCount: 5)
+      case "vgg_sagan": .vggLike(widths: [4, 8], classCount: 5).withAttention(.init(afterStage: 1, ratio: 2, poolsKeys: true))
+      default: .vggLike(widths: [4, 8, 8, 16], classCount: 5)
+      }
     var rng = SplitMix64(seed: 0)
     var net = ConvNet(configuration, using: &rng)
     try net.load(from: fixturePath("pytorch_cnn/convnet_\(name).safetensors"))

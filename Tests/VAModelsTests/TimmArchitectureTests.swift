@@ -9,10 +9,12 @@ struct TimmArchitectureTests {
   }
 
   @Test func familiesPeopleInspectAreImplemented() throws {
-    for name in ["vit_base_patch16_224", "vit_small_patch14_dinov2", "vit_small_patch14_reg4_dinov2", "deit3_small_patch16_224",
-                 "deit_base_distilled_patch16_224", "vit_base_patch16_clip_224", "vit_base_patch16_siglip_224",
-                 "vit_so400m_patch14_siglip_384", "beit_base_patch16_224", "beitv2_base_patch16_224", "eva02_tiny_patch14_224",
-                 "eva02_base_patch14_448", "vit_base_patch16_224_miil", "vit_giant_patch14_reg4_dinov2"] {
+    for name in [
+      "vit_base_patch16_224", "vit_small_patch14_dinov2", "vit_small_patch14_reg4_dinov2", "deit3_small_patch16_224",
+      "deit_base_distilled_patch16_224", "vit_base_patch16_clip_224", "vit_base_patch16_siglip_224",
+      "vit_so400m_patch14_siglip_384", "beit_base_patch16_224", "beitv2_base_patch16_224", "eva02_tiny_patch14_224",
+      "eva02_base_patch14_448", "vit_base_patch16_224_miil", "vit_giant_patch14_reg4_dinov2",
+    ] {
       if case .failure(let error) = parse(name) { Issue.record("\(name): \(error)") }
     }
     let clip = try parse("vit_large_patch14_clip_quickgelu_336").get()

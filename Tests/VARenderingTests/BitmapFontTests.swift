@@ -79,11 +79,11 @@ struct BitmapFontTests {
   }
 
   @Test(arguments: [
-    ("naïve café, Ærøskøbing", "naïve café, Ærøskøbing"),   // Latin-1 stays
+    ("naïve café, Ærøskøbing", "naïve café, Ærøskøbing"),  // Latin-1 stays
     ("Łódź – Kraków “quoted” …", "Lódz - Kraków \"quoted\" ..."),  // ó is Latin-1
     ("α ≤ β → Δ", "alpha <= beta -> Delta"),
     ("Жираф", "Zhiraf"),
-    ("e\u{301}", "é"),                                       // combining accent composed
+    ("e\u{301}", "é"),  // combining accent composed
     ("猫.png", "?.png"),
     ("ｆｕｌｌ", "full"),
   ])

@@ -9,8 +9,8 @@ private func tinyBlock(_ p: [Tensor], mask: Tensor?) -> Tensor {
   let (x, qkvW, qkvB, projW, fc1W, fc2W, gain, shift) = (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])
   let c = x.shape[1]
   let qkv = linear(layerNorm(x, weight: gain, bias: shift), weight: qkvW, bias: qkvB).chunked(3, axis: -1)  // 3 × [T, C]
-  let scores = matmul(qkv[0], qkv[1], transposeB: true) * (1 / Float(c).squareRoot())            // [T, T]
-  let attended = x + linear(matmul(softmax(scores, mask: mask), qkv[2]), weight: projW)              // [T, C]
+  let scores = matmul(qkv[0], qkv[1], transposeB: true) * (1 / Float(c).squareRoot())  // [T, T]
+  let attended = x + linear(matmul(softmax(scores, mask: mask), qkv[2]), weight: projW)  // [T, C]
   return attended + linear(gelu(linear(attended, weight: fc1W)), weight: fc2W)
 }
 

@@ -20,8 +20,10 @@ let convCases: [ConvCase] = [
 ]
 
 private func convInputs(_ t: ConvCase, rng: inout SplitMix64) -> (x: Tensor, w: Tensor, b: Tensor) {
-  (randomLeaf([t.n, t.c, t.h, t.w], using: &rng), randomLeaf([t.o, t.c / t.groups, t.k, t.k], using: &rng),
-   randomLeaf([t.o], using: &rng))
+  (
+    randomLeaf([t.n, t.c, t.h, t.w], using: &rng), randomLeaf([t.o, t.c / t.groups, t.k, t.k], using: &rng),
+    randomLeaf([t.o], using: &rng)
+  )
 }
 
 @Test(arguments: convCases)

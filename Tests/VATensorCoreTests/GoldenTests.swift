@@ -56,8 +56,9 @@ func conv2dMatchesPyTorch(index: Int) {
   let c = convGoldenCases[index]
   let x = golden("conv\(index).x", requiresGrad: true)
   let w = golden("conv\(index).weight", requiresGrad: true), b = golden("conv\(index).bias", requiresGrad: true)
-  let y = conv2d(x, weight: w, bias: b, stride: (c.stride, c.stride), padding: (c.padding, c.padding),
-                 dilation: (c.dilation, c.dilation), groups: c.groups)
+  let y = conv2d(
+    x, weight: w, bias: b, stride: (c.stride, c.stride), padding: (c.padding, c.padding),
+    dilation: (c.dilation, c.dilation), groups: c.groups)
   #expect(y.shape == golden("conv\(index).y").shape)
   #expect(relativeError(y, golden("conv\(index).y")) < goldenTolerance)
   y.backward(gradient: golden("conv\(index).upstream"))

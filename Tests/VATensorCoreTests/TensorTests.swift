@@ -60,10 +60,14 @@ func reductionFastPathsMatchTheOdometer(axes: [Int]) {
   // Reference: accumulate each element into its output slot by explicit index arithmetic.
   let kept = (0..<3).map { axes.contains($0) ? 1 : x.shape[$0] }
   var expected = [Float](repeating: 0, count: kept.reduce(1, *))
-  for i in 0..<3 { for j in 0..<4 { for k in 0..<5 {
-    let (a, b, c) = (axes.contains(0) ? 0 : i, axes.contains(1) ? 0 : j, axes.contains(2) ? 0 : k)
-    expected[(a * kept[1] + b) * kept[2] + c] += x[i, j, k]
-  }}}
+  for i in 0..<3 {
+    for j in 0..<4 {
+      for k in 0..<5 {
+        let (a, b, c) = (axes.contains(0) ? 0 : i, axes.contains(1) ? 0 : j, axes.contains(2) ? 0 : k)
+        expected[(a * kept[1] + b) * kept[2] + c] += x[i, j, k]
+      }
+    }
+  }
   #expect(relativeError(x.sum(axes: axes, keepDims: true).scalars, expected) < 1e-6)
 }
 

@@ -109,8 +109,10 @@ func attentionRowsMatchTheFullMatrices(_ c: TiledAttentionCase) {
   var compact: [Float] = []
   for i in 0..<t { compact += qkv.scalars[(i * 3 * channels)..<(i * 3 * channels + 2 * channels)] }
   var seen = [Float](repeating: .nan, count: c.heads * t * t), next = 0
-  forEachAttentionRowBlock(queriesKeys: compact, layout: .compact(tokens: t, heads: c.heads, headDimension: c.headDimension),
-                           bias: mask, blockRows: 10) { range, weights in
+  forEachAttentionRowBlock(
+    queriesKeys: compact, layout: .compact(tokens: t, heads: c.heads, headDimension: c.headDimension),
+    bias: mask, blockRows: 10
+  ) { range, weights in
     #expect(range.lowerBound == next)
     next = range.upperBound
     for h in 0..<c.heads {

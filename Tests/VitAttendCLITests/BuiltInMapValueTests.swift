@@ -112,8 +112,10 @@ import VAImageIO
     search: for y in 0...(figure.height - h) {
       // A white diagonal and a few symmetric pairs (the white background between cells
       // alone can pass for a diagonal).
-      for x in 0...(figure.width - w) where (0..<570).allSatisfy({ pixel((x, y), cell: $0, patch: $0) >= 252 })
-        && stride(from: 0, to: 570, by: 7).allSatisfy({ abs(pixel((x, y), cell: $0, patch: ($0 * 31 + 17) % 570) - pixel((x, y), cell: ($0 * 31 + 17) % 570, patch: $0)) <= 2 }) {
+      for x in 0...(figure.width - w)
+      where (0..<570).allSatisfy({ pixel((x, y), cell: $0, patch: $0) >= 252 })
+        && stride(from: 0, to: 570, by: 7).allSatisfy({ abs(pixel((x, y), cell: $0, patch: ($0 * 31 + 17) % 570) - pixel((x, y), cell: ($0 * 31 + 17) % 570, patch: $0)) <= 2 })
+      {
         origin = (x, y)
         break search
       }

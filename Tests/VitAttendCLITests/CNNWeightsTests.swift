@@ -39,8 +39,10 @@ import VAImageIO
     #expect(dump.metadata["cnn-class"] == "top-1" && dump.metadata["cnn-weights"] == Self.cnn)
 
     // --class K: the ViT's Grad-CAM and the CNN's, both for class 3 (not the CNN's top-1).
-    let asked = try CommandRunner.run([Self.cat, "-w", Self.vit, "--cnn-weights", Self.cnn, "--map", "gradcam", "--class", "3",
-                                       "-o", scratch.file("three.png"), "--dump", scratch.file("three.safetensors")])
+    let asked = try CommandRunner.run([
+      Self.cat, "-w", Self.vit, "--cnn-weights", Self.cnn, "--map", "gradcam", "--class", "3",
+      "-o", scratch.file("three.png"), "--dump", scratch.file("three.safetensors"),
+    ])
     #expect(asked.status == 0 && asked.error.isEmpty, "\(asked.error)")
     let three = try DumpFile(path: scratch.file("three.safetensors"))
     let wanted = try libraryGradCAM(.classIndex(3))
@@ -52,11 +54,16 @@ import VAImageIO
   /// What `patch-classify --model cnn` writes is what `--cnn-weights` reads.
   @Test func aCheckpointPatchClassifyWroteLoads() throws {
     let scratch = ScratchFolder()
-    let train = try CommandRunner.run(["--model", "cnn", "--train-size", "12", "--val-size", "6", "--batch-size", "6", "--image-size", "32",
-                                       "--epochs", "1", "--run-dir", scratch.file("run")], executable: "patch-classify")
+    let train = try CommandRunner.run(
+      [
+        "--model", "cnn", "--train-size", "12", "--val-size", "6", "--batch-size", "6", "--image-size", "32",
+        "--epochs", "1", "--run-dir", scratch.file("run"),
+      ], executable: "patch-classify")
     #expect(train.status == 0, "\(train.error)")
-    let attend = try CommandRunner.run([Self.cat, "-w", Self.vit, "--cnn-weights", scratch.file("run/checkpoint"),
-                                        "-o", scratch.file("f.png"), "--dump", scratch.file("f.safetensors")])
+    let attend = try CommandRunner.run([
+      Self.cat, "-w", Self.vit, "--cnn-weights", scratch.file("run/checkpoint"),
+      "-o", scratch.file("f.png"), "--dump", scratch.file("f.safetensors"),
+    ])
     #expect(attend.status == 0, "\(attend.error)")
     // 32 pixels through the stem's pooling and three stride-2 stages: a 2x2 map.
     #expect(try DumpFile(path: scratch.file("f.safetensors")).shapes["cnn_gradcam"] == [2, 2])

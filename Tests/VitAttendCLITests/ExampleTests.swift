@@ -21,8 +21,10 @@ struct ExampleTests {
 /// second run into the same folder refuses to overwrite it, bad data gets one clear message,
 /// and `vit-attend` loads the checkpoint it wrote.
 struct PatchClassifyCommandTests {
-  static let tiny = ["--train-size", "64", "--val-size", "12", "--batch-size", "32", "--image-size", "32",
-                     "--width", "32", "--depth", "1", "--head-count", "2", "--epochs", "1"]
+  static let tiny = [
+    "--train-size", "64", "--val-size", "12", "--batch-size", "32", "--image-size", "32",
+    "--width", "32", "--depth", "1", "--head-count", "2", "--epochs", "1",
+  ]
 
   @Test func aTinyRunWritesItsFilesAndRefusesToOverwriteThem() throws {
     let scratch = ScratchFolder()
@@ -30,8 +32,10 @@ struct PatchClassifyCommandTests {
     let result = try CommandRunner.run(Self.tiny + ["--run-dir", run], executable: "patch-classify")
     #expect(result.status == 0, "\(result.error)")
     #expect(result.output.contains("validation accuracy") && result.output.contains("confusion matrix"))
-    for file in ["metrics.json", "curves.png", "confusion.png", "attention.png", "checkpoint/model.safetensors",
-                 "checkpoint/config.json", "checkpoint/trainer_state.safetensors"] {
+    for file in [
+      "metrics.json", "curves.png", "confusion.png", "attention.png", "checkpoint/model.safetensors",
+      "checkpoint/config.json", "checkpoint/trainer_state.safetensors",
+    ] {
       #expect(FileManager.default.fileExists(atPath: "\(run)/\(file)"), "missing \(file)")
     }
     let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(run)/metrics.json"))) as! [String: Any]
@@ -48,8 +52,11 @@ struct PatchClassifyCommandTests {
     #expect(resumed.status == 0 && resumed.output.contains("validation accuracy"), "\(resumed.error)")
 
     let image = scratch.file("sample.png")
-    let export = try CommandRunner.run(["--export-shapeworld", scratch.file("export"), "--train-size", "6", "--val-size", "6",
-                                        "--batch-size", "6", "--image-size", "32"], executable: "patch-classify")
+    let export = try CommandRunner.run(
+      [
+        "--export-shapeworld", scratch.file("export"), "--train-size", "6", "--val-size", "6",
+        "--batch-size", "6", "--image-size", "32",
+      ], executable: "patch-classify")
     #expect(export.status == 0, "\(export.error)")
     let rings = try FileManager.default.contentsOfDirectory(atPath: scratch.file("export/val/ring"))
     #expect(rings.count == 1)
@@ -81,8 +88,11 @@ struct PatchClassifyCommandTests {
     let scratch = ScratchFolder()
     let run = scratch.file("run")
     let folder = CommandRunner.repositoryFile("Tests/PatchClassifyTests/Fixtures/toy-digits")
-    let result = try CommandRunner.run(["--data", folder, "--budget", "0.1", "--image-size", "16", "--patch-size", "4", "--width", "32",
-                                        "--depth", "1", "--head-count", "2", "--batch-size", "32", "--run-dir", run], executable: "patch-classify")
+    let result = try CommandRunner.run(
+      [
+        "--data", folder, "--budget", "0.1", "--image-size", "16", "--patch-size", "4", "--width", "32",
+        "--depth", "1", "--head-count", "2", "--batch-size", "32", "--run-dir", run,
+      ], executable: "patch-classify")
     #expect(result.status == 0, "\(result.error)")
     #expect(result.output.contains("schedule: 1 epoch, set by the 0.1-minute budget (the data set's size asks for 150)"), "\(result.output)")
     let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(run)/metrics.json"))) as! [String: Any]

@@ -47,10 +47,12 @@ import VATensorCore
     // The three shared ends, a's 3 inner deletion and 3 insertion steps, none for b, all 6 for -a.
     #expect(plan.inputs.count == 3 + 6 + 0 + 6)
     #expect(plan.slots[1] == plan.slots[0] && Set(plan.slots[2]).isDisjoint(with: plan.slots[0]))
-    let together = try Faithfulness.curves(model: model, input: input, gridWidth: 4, gridHeight: 4, patchSize: 16,
-                                           maps: [("a", a), ("b", b)], target: .probability(class: 3), batchSize: 5)
-    let alone = try Faithfulness.curves(model: model, input: input, gridWidth: 4, gridHeight: 4, patchSize: 16,
-                                        maps: [("b", b)], target: .probability(class: 3), batchSize: 5)
+    let together = try Faithfulness.curves(
+      model: model, input: input, gridWidth: 4, gridHeight: 4, patchSize: 16,
+      maps: [("a", a), ("b", b)], target: .probability(class: 3), batchSize: 5)
+    let alone = try Faithfulness.curves(
+      model: model, input: input, gridWidth: 4, gridHeight: 4, patchSize: 16,
+      maps: [("b", b)], target: .probability(class: 3), batchSize: 5)
     let (shared, own) = (try #require(together["b"]), try #require(alone["b"]))
     #expect(zip(shared.deletion + shared.insertion, own.deletion + own.insertion).allSatisfy { abs($0 - $1) < 1e-6 })
     #expect(shared.deletion == together["a"]!.deletion && shared.insertion == together["a"]!.insertion)
@@ -101,9 +103,11 @@ import VATensorCore
   /// gradient-rollout figure for class 1 is the dumped relevance read out as the model pools;
   /// the report's AUCs are its curves' areas, and the curves start and end at the softmax of
   /// the dumped logits and the model's probabilities on zeros and on the blurred copy.
-  @Test(arguments: ["timm_basic", "timm_registers_nonsquare", "timm_nonsquare_resample", "timm_deit_distilled", "timm_beit", "timm_eva02",
-                    "timm_eva02_packed", "timm_eva02_clip", "timm_clip_quickgelu", "timm_dinov2_swiglu", "timm_siglip", "hf_classifier",
-                    "hf_deit_distilled", "toolkit_saved", "toolkit_saved_convstem", "toolkit_saved_map"])
+  @Test(arguments: [
+    "timm_basic", "timm_registers_nonsquare", "timm_nonsquare_resample", "timm_deit_distilled", "timm_beit", "timm_eva02",
+    "timm_eva02_packed", "timm_eva02_clip", "timm_clip_quickgelu", "timm_dinov2_swiglu", "timm_siglip", "hf_classifier",
+    "hf_deit_distilled", "toolkit_saved", "toolkit_saved_convstem", "toolkit_saved_map",
+  ])
   func everyFamilyExplainsAndScoresByValue(family name: String) throws {
     let scratch = ScratchFolder()
     let family = FamilyMapValueTests.Family(name: name)
@@ -186,9 +190,10 @@ import VATensorCore
     let model = try CheckpointModel(path: weights)
     let prepared = try PreparedImage(contentsOfFile: coffee, for: model, input: InputSettings())
     let p = model.patchSize, k = try #require(image["class"] as? Int)
-    let expected = try #require(try Faithfulness.curves(
-      model: model, input: model.normalizedInput(prepared.image), gridWidth: prepared.image.width / p, gridHeight: prepared.image.height / p,
-      patchSize: p, maps: [("cls", map)], target: .probability(class: k))["cls"])
+    let expected = try #require(
+      try Faithfulness.curves(
+        model: model, input: model.normalizedInput(prepared.image), gridWidth: prepared.image.width / p, gridHeight: prepared.image.height / p,
+        patchSize: p, maps: [("cls", map)], target: .probability(class: k))["cls"])
     let (deletion, insertion) = (try #require(cls["deletion"] as? [Double]), try #require(cls["insertion"] as? [Double]))
     #expect(zip(deletion, expected.deletion).allSatisfy { abs($0 - $1) < 1e-6 } && deletion.count == expected.deletion.count)
     #expect(zip(insertion, expected.insertion).allSatisfy { abs($0 - $1) < 1e-6 } && insertion.count == expected.insertion.count)

@@ -47,7 +47,7 @@ import VAImageIO
     var found: Set<[Int]> = []
     for (what, map) in maps {
       let levels = MapOracle.normalised(map).map { Int(($0 * 255).rounded()) }
-      let at = FigureReader.locate(in: figure, gridWidth: grid.columns, gridHeight: grid.rows, block: block, skip: { $0 == marked && !what.hasPrefix("pool") }) { [levels[$0], levels[$0], levels[$0]] }
+      let at = FigureReader.locate(in: figure, gridWidth: grid.columns, gridHeight: grid.rows, block: block, skip: { $0 == marked && !what.hasPrefix("pool") }, expected: { [levels[$0], levels[$0], levels[$0]] })
       #expect(at != nil, "\(name): no cell of the heads figure shows \(what)")
       if let at { found.insert([at.x, at.y]) }
     }
@@ -81,11 +81,13 @@ import VAImageIO
       }
       let smallest = kept.map { map[$0] }.min()!
       #expect(mass >= 0.6 * total && mass - smallest < 0.6 * total)
-      let at = FigureReader.locate(in: figure, gridWidth: grid.columns, gridHeight: grid.rows, block: block, tolerance: 2, skip: { $0 == marked }) { i in
-        let (x, y) = (i % grid.columns * grid.patch + grid.patch / 2, i / grid.columns * grid.patch + grid.patch / 2)
-        let pixel = (0..<3).map { Int(input.pixels[(y * input.width + x) * 3 + $0]) }
-        return kept.contains(i) ? pixel : pixel.map { Int((Double($0) * 0.4).rounded()) }
-      }
+      let at = FigureReader.locate(
+        in: figure, gridWidth: grid.columns, gridHeight: grid.rows, block: block, tolerance: 2, skip: { $0 == marked },
+        expected: { i in
+          let (x, y) = (i % grid.columns * grid.patch + grid.patch / 2, i / grid.columns * grid.patch + grid.patch / 2)
+          let pixel = (0..<3).map { Int(input.pixels[(y * input.width + x) * 3 + $0]) }
+          return kept.contains(i) ? pixel : pixel.map { Int((Double($0) * 0.4).rounded()) }
+        })
       #expect(at != nil, "\(name): no panel shows head \(h)'s mask of \(kept.count) of \(map.count) patches")
     }
   }

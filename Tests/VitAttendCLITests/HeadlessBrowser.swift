@@ -66,8 +66,11 @@ struct HeadlessBrowser {
     let url = URL(fileURLWithPath: page).absoluteString + (fragment.isEmpty ? "" : "#" + fragment)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(profile)",
-      "--window-size=\(Self.window.width),\(Self.window.height)", "--force-device-scale-factor=1"] + arguments + [url]
+    process.arguments =
+      [
+        "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(profile)",
+        "--window-size=\(Self.window.width),\(Self.window.height)", "--force-device-scale-factor=1",
+      ] + arguments + [url]
     let out = Pipe()
     let errorLog = profile + ".stderr"
     _ = FileManager.default.createFile(atPath: errorLog, contents: nil)
@@ -149,7 +152,8 @@ extension Trait where Self == ConditionTrait {
   /// For tests that open pages in `HeadlessBrowser`: skipped (reported by name) where
   /// `.ci/find-chromium` finds no browser, except under CI, where they run and fail.
   static var needsBrowser: Self {
-    .enabled(if: HeadlessBrowser.isAvailable || HeadlessBrowser.underCI,
-             "no headless Chromium (.ci/find-chromium found none; `apt-get install chromium-headless-shell`); under CI=true this fails instead")
+    .enabled(
+      if: HeadlessBrowser.isAvailable || HeadlessBrowser.underCI,
+      "no headless Chromium (.ci/find-chromium found none; `apt-get install chromium-headless-shell`); under CI=true this fails instead")
   }
 }

@@ -95,10 +95,12 @@ import VisionAttention
     let seven = scratch.file("seven.safetensors")
     let header = Array(#"{"e":{"dtype":"F32","shape":[7],"data_offsets":[0,28]}}"#.utf8)
     FileManager.default.createFile(atPath: seven, contents: Data(withUnsafeBytes(of: UInt64(header.count).littleEndian, Array.init) + header + Array(repeating: [0, 0, 128, 63], count: 7).joined()))  // seven 1.0s
-    for (arguments, message) in [(["-w", tower, "--map", "gradrollout"], "this model has no classifier"),
-                                 (["--map", "gradcam"], "--map gradcam needs gradients of a classifier"),
-                                 (["-w", timm, "--class", "500"], "--class 500 is out of range"),
-                                 (["-w", tower, "--target-embedding", seven], "--target-embedding has 7 values")] {
+    for (arguments, message) in [
+      (["-w", tower, "--map", "gradrollout"], "this model has no classifier"),
+      (["--map", "gradcam"], "--map gradcam needs gradients of a classifier"),
+      (["-w", timm, "--class", "500"], "--class 500 is out of range"),
+      (["-w", tower, "--target-embedding", seven], "--target-embedding has 7 values"),
+    ] {
       let result = try CommandRunner.run([coffee, "--html", scratch.file("refused.html")] + arguments)
       #expect(result.status == 1 && result.error.contains(message), "\(result.error)")
       #expect(!FileManager.default.fileExists(atPath: scratch.file("refused.html")))

@@ -177,8 +177,9 @@ import Testing
         #expect(Double(worst) <= tolerance, "\(view.fragment): thumbnail \(head) off by \(worst) colours, tolerance \(tolerance)")
         if head > 0 {
           let other = Self.colourIndices(row(r, layer: view.layer, head: head - 1, token: view.token).values)
-          #expect(Double(zip(other, Self.colourIndices(expected.values)).map { abs($0 - $1) }.max()!) > 2 * tolerance,
-                  "heads \(head - 1) and \(head) look alike: the check could not fail")
+          #expect(
+            Double(zip(other, Self.colourIndices(expected.values)).map { abs($0 - $1) }.max()!) > 2 * tolerance,
+            "heads \(head - 1) and \(head) look alike: the check could not fail")
         }
       }
       let clicked = shots[1]

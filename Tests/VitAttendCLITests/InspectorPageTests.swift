@@ -65,17 +65,21 @@ import Testing
     #expect(r.gridWidth == 4 && r.gridHeight == 2 && r.layers.count == 2 && r.heads == 3)
 
     let query = r.token(column: 3, row: 1)
-    try expectMap(page, "map=query&layer=1&head=2&query=3,1&fuse=none",
-                  equals: r.queryMap(column: 3, row: 1, layer: 1, .head(2)), step: step(r, layer: 1, token: query, .head(2)))
+    try expectMap(
+      page, "map=query&layer=1&head=2&query=3,1&fuse=none",
+      equals: r.queryMap(column: 3, row: 1, layer: 1, .head(2)), step: step(r, layer: 1, token: query, .head(2)))
     for fusion in HeadFusion.allCases {
       let query = r.token(column: 1, row: 0)
-      try expectMap(page, "map=query&layer=0&head=2&query=1,0&fuse=\(fusion.rawValue)",
-                    equals: r.queryMap(column: 1, row: 0, layer: 0, .fused(fusion)), step: step(r, layer: 0, token: query, .fused(fusion)))
-      try expectMap(page, "map=cls&layer=1&fuse=\(fusion.rawValue)",
-                    equals: r.classTokenMap(layer: 1, .fused(fusion))!, step: step(r, layer: 1, token: 0, .fused(fusion)))
+      try expectMap(
+        page, "map=query&layer=0&head=2&query=1,0&fuse=\(fusion.rawValue)",
+        equals: r.queryMap(column: 1, row: 0, layer: 0, .fused(fusion)), step: step(r, layer: 0, token: query, .fused(fusion)))
+      try expectMap(
+        page, "map=cls&layer=1&fuse=\(fusion.rawValue)",
+        equals: r.classTokenMap(layer: 1, .fused(fusion))!, step: step(r, layer: 1, token: 0, .fused(fusion)))
       let rollout = r.rolloutRow(0, fusion)
-      try expectMap(page, "map=rollout&fuse=\(fusion.rawValue)",
-                    equals: Array(rollout[r.prefixTokens...]), step: Double(rollout.max()!) / 255)
+      try expectMap(
+        page, "map=rollout&fuse=\(fusion.rawValue)",
+        equals: Array(rollout[r.prefixTokens...]), step: Double(rollout.max()!) / 255)
     }
   }
 
@@ -129,8 +133,9 @@ import Testing
     let r = page.record
     #expect(r.gridWidth == 8 && r.gridHeight == 5 && r.tokens == 45)
     let query = r.token(column: 6, row: 4)
-    try expectMap(page, "map=query&layer=2&head=1&query=6,4&fuse=none",
-                  equals: r.queryMap(column: 6, row: 4, layer: 2, .head(1)), step: step(r, layer: 2, token: query, .head(1)))
+    try expectMap(
+      page, "map=query&layer=2&head=1&query=6,4&fuse=none",
+      equals: r.queryMap(column: 6, row: 4, layer: 2, .head(1)), step: step(r, layer: 2, token: query, .head(1)))
     try expectMap(page, "map=cls&layer=0&fuse=max", equals: r.classTokenMap(layer: 0, .fused(.max))!, step: step(r, layer: 0, token: 0, .fused(.max)))
     let rollout = r.rolloutRow(0, .mean)
     try expectMap(page, "map=rollout&fuse=none", equals: Array(rollout[5...]), step: Double(rollout.max()!) / 255)
@@ -143,8 +148,9 @@ import Testing
     let r = page.record
     let rollout = r.rolloutRow(r.token(column: 4, row: 3), .max)
     try expectMap(page, "map=rollout&query=4,3&fuse=max", equals: rollout, step: Double(rollout.max()!) / 255)
-    try expectMap(page, "map=query&query=20,11&fuse=min", equals: r.queryMap(column: 20, row: 11, layer: 0, .fused(.min)),
-                  step: step(r, layer: 0, token: r.token(column: 20, row: 11), .fused(.min)))
+    try expectMap(
+      page, "map=query&query=20,11&fuse=min", equals: r.queryMap(column: 20, row: 11, layer: 0, .fused(.min)),
+      step: step(r, layer: 0, token: r.token(column: 20, row: 11), .fused(.min)))
   }
 
   /// DINO's keep-mass mask: 0 and 1 only, and the kept patches hold the mass asked for.

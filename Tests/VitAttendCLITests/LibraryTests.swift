@@ -82,7 +82,8 @@ import Testing
     #expect(snippet == main)
   }
 
-  static let swift = ["/usr/bin/swift", "/opt/swift/usr/bin/swift"].first { FileManager.default.isExecutableFile(atPath: $0) }
+  static let swift =
+    ["/usr/bin/swift", "/opt/swift/usr/bin/swift"].first { FileManager.default.isExecutableFile(atPath: $0) }
     ?? ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":").map { "\($0)/swift" }.first { FileManager.default.isExecutableFile(atPath: $0) }
 
   /// Builds Examples/library-usage (a package depending on this one by path) from scratch and

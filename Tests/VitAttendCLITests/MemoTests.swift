@@ -9,9 +9,19 @@ struct MemoTests {
   @Test func computesOnceAndKeepsNoFailure() throws {
     let memo = Memo<Int>()
     var calls = 0
-    #expect(throws: Failure.self) { try memo.value { () throws(Failure) -> Int in calls += 1; throw Failure() } }
-    #expect(try memo.value { () throws(Failure) -> Int in calls += 1; return 7 } == 7)
-    #expect(try memo.value { () throws(Failure) -> Int in calls += 1; return 8 } == 7)
+    #expect(throws: Failure.self) {
+      try memo.value { () throws(Failure) -> Int in
+        calls += 1; throw Failure()
+      }
+    }
+    #expect(
+      try memo.value { () throws(Failure) -> Int in
+        calls += 1; return 7
+      } == 7)
+    #expect(
+      try memo.value { () throws(Failure) -> Int in
+        calls += 1; return 8
+      } == 7)
     #expect(calls == 2)
   }
 

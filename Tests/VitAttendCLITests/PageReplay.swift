@@ -72,8 +72,9 @@ extension HeadlessBrowser {
     defer { try? FileManager.default.removeItem(atPath: copy) }
     let dom = String(decoding: try run(["--dump-dom"], page: copy, fragment: fragment), as: UTF8.self)
     guard let open = dom.range(of: "data-replay=\""), let close = dom[open.upperBound...].firstIndex(of: "\""),
-          let data = Data(base64Encoded: String(dom[open.upperBound..<close])),
-          let log = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw ReplayError.noLog }
+      let data = Data(base64Encoded: String(dom[open.upperBound..<close])),
+      let log = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+    else { throw ReplayError.noLog }
     if let error = log["error"] as? String { throw ReplayError.script(error) }
     return (log["snapshots"] as? [[String: Any]] ?? []).map { s in
       PageSnapshot(
@@ -87,67 +88,68 @@ extension HeadlessBrowser {
   static func colormap(_ name: String, page: String) throws -> [[UInt8]] {
     let html = try String(contentsOfFile: page, encoding: .utf8)
     guard let open = html.range(of: "id=\"payload\">"), let close = html[open.upperBound...].range(of: "</script>"),
-          let payload = try JSONSerialization.jsonObject(with: Data(html[open.upperBound..<close.lowerBound].utf8)) as? [String: Any],
-          let tables = payload["colormaps"] as? [String: String], let table = tables[name].flatMap({ Data(base64Encoded: $0) }),
-          table.count == 768 else { throw ReplayError.script("no colormap \(name) in the page's payload") }
+      let payload = try JSONSerialization.jsonObject(with: Data(html[open.upperBound..<close.lowerBound].utf8)) as? [String: Any],
+      let tables = payload["colormaps"] as? [String: String], let table = tables[name].flatMap({ Data(base64Encoded: $0) }),
+      table.count == 768
+    else { throw ReplayError.script("no colormap \(name) in the page's payload") }
     return stride(from: 0, to: 768, by: 3).map { Array(table[$0..<($0 + 3)]) }
   }
 
   /// Runs in the page after its own script; leaves its log, base64 JSON, on `<body data-replay>`.
   private static let replayScript = #"""
-  "use strict";
-  (function () {
-    const actions = ACTIONS, [GW, GH] = GRID, log = { snapshots: [] };
-    const current = document.getElementById("current-map");
-    function snapshot() {
-      const thumbs = Array.from(document.querySelectorAll("#thumbs canvas")).map((canvas) => {
-        const rgba = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data, rgb = [];
-        for (let i = 0; i < rgba.length; i += 4) rgb.push(rgba[i], rgba[i + 1], rgba[i + 2]);
-        return rgb;
-      });
-      log.snapshots.push({
-        values: JSON.parse(current.getAttribute("data-values")), state: JSON.parse(current.getAttribute("data-state")),
-        pinned: document.getElementById("vit-stage").classList.contains("pinned"), thumbs: thumbs,
-      });
-    }
-    // Mouse events at client point (x, y), to whatever the browser finds there.
-    function pointer(types, x, y) {
-      const target = document.elementFromPoint(x, y);
-      if (!target) throw new Error("no element at (" + x + ", " + y + ")");
-      for (const type of types) {
-        target.dispatchEvent(new MouseEvent(type, { bubbles: true, cancelable: true, view: window, clientX: x, clientY: y }));
+    "use strict";
+    (function () {
+      const actions = ACTIONS, [GW, GH] = GRID, log = { snapshots: [] };
+      const current = document.getElementById("current-map");
+      function snapshot() {
+        const thumbs = Array.from(document.querySelectorAll("#thumbs canvas")).map((canvas) => {
+          const rgba = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data, rgb = [];
+          for (let i = 0; i < rgba.length; i += 4) rgb.push(rgba[i], rgba[i + 1], rgba[i + 2]);
+          return rgb;
+        });
+        log.snapshots.push({
+          values: JSON.parse(current.getAttribute("data-values")), state: JSON.parse(current.getAttribute("data-state")),
+          pinned: document.getElementById("vit-stage").classList.contains("pinned"), thumbs: thumbs,
+        });
       }
-    }
-    function atPatch(types, c, r) {
-      const overlay = document.querySelector("#vit-stage .overlay");
-      overlay.scrollIntoView({ block: "center" });
-      const box = overlay.getBoundingClientRect();
-      pointer(types, box.left + ((c + 0.5) * box.width) / GW, box.top + ((r + 0.5) * box.height) / GH);
-    }
-    const click = ["mousemove", "mousedown", "mouseup", "click"];
-    try {
-      snapshot();
-      for (const a of actions) {
-        if (a.type === "hover") atPatch(["mousemove"], a.column, a.row);
-        else if (a.type === "click") atPatch(click, a.column, a.row);
-        else if (a.type === "key") {
-          const target = document.activeElement || document.body;
-          for (const type of ["keydown", "keyup"]) {
-            target.dispatchEvent(new KeyboardEvent(type, { key: a.key, shiftKey: a.shift, bubbles: true, cancelable: true }));
-          }
-        } else if (a.type === "thumbnail") {
-          const button = document.querySelectorAll("#thumbs .thumb")[a.head];
-          if (!button) throw new Error("no thumbnail for head " + a.head);
-          button.scrollIntoView({ block: "center" });
-          const box = button.getBoundingClientRect();
-          pointer(click, box.left + box.width / 2, box.top + box.height / 2);
+      // Mouse events at client point (x, y), to whatever the browser finds there.
+      function pointer(types, x, y) {
+        const target = document.elementFromPoint(x, y);
+        if (!target) throw new Error("no element at (" + x + ", " + y + ")");
+        for (const type of types) {
+          target.dispatchEvent(new MouseEvent(type, { bubbles: true, cancelable: true, view: window, clientX: x, clientY: y }));
         }
-        snapshot();
       }
-    } catch (e) {
-      log.error = String(e && e.stack || e);
-    }
-    document.body.setAttribute("data-replay", btoa(unescape(encodeURIComponent(JSON.stringify(log)))));
-  })();
-  """#
+      function atPatch(types, c, r) {
+        const overlay = document.querySelector("#vit-stage .overlay");
+        overlay.scrollIntoView({ block: "center" });
+        const box = overlay.getBoundingClientRect();
+        pointer(types, box.left + ((c + 0.5) * box.width) / GW, box.top + ((r + 0.5) * box.height) / GH);
+      }
+      const click = ["mousemove", "mousedown", "mouseup", "click"];
+      try {
+        snapshot();
+        for (const a of actions) {
+          if (a.type === "hover") atPatch(["mousemove"], a.column, a.row);
+          else if (a.type === "click") atPatch(click, a.column, a.row);
+          else if (a.type === "key") {
+            const target = document.activeElement || document.body;
+            for (const type of ["keydown", "keyup"]) {
+              target.dispatchEvent(new KeyboardEvent(type, { key: a.key, shiftKey: a.shift, bubbles: true, cancelable: true }));
+            }
+          } else if (a.type === "thumbnail") {
+            const button = document.querySelectorAll("#thumbs .thumb")[a.head];
+            if (!button) throw new Error("no thumbnail for head " + a.head);
+            button.scrollIntoView({ block: "center" });
+            const box = button.getBoundingClientRect();
+            pointer(click, box.left + box.width / 2, box.top + box.height / 2);
+          }
+          snapshot();
+        }
+      } catch (e) {
+        log.error = String(e && e.stack || e);
+      }
+      document.body.setAttribute("data-replay", btoa(unescape(encodeURIComponent(JSON.stringify(log)))));
+    })();
+    """#
 }

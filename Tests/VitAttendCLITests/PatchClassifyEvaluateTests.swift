@@ -21,8 +21,11 @@ struct PatchClassifyEvaluateTests {
   @Test func evaluateReproducesTimmOnTheShippedModel() throws {
     let scratch = ScratchFolder()
     let out = scratch.file("eval.json")
-    let result = try CommandRunner.run(["evaluate", "--weights", Self.shipped, "--data", Self.fixture + "/images", "--masks", Self.fixture + "/masks",
-                                        "--split", "all", "--out", out], executable: "patch-classify")
+    let result = try CommandRunner.run(
+      [
+        "evaluate", "--weights", Self.shipped, "--data", Self.fixture + "/images", "--masks", Self.fixture + "/masks",
+        "--split", "all", "--out", out,
+      ], executable: "patch-classify")
     #expect(result.status == 0, "\(result.error)")
     #expect(result.output.contains("accuracy 96.00% (24 of 25 images") && result.output.contains("pointing game, pool map"), "\(result.output)")
     let reference = try Self.json(Self.fixture + "/timm_predictions.json")
@@ -43,13 +46,20 @@ struct PatchClassifyEvaluateTests {
   /// figures of `--data shapeworld` (in-memory images and masks) for the same samples.
   @Test func folderMasksScoreAsShapeWorldsOwn() throws {
     let scratch = ScratchFolder()
-    let export = try CommandRunner.run(["--export-shapeworld", scratch.file("sw"), "--export-masks", scratch.file("masks"), "--train-size", "6",
-                                        "--val-size", "18", "--batch-size", "6"], executable: "patch-classify")
+    let export = try CommandRunner.run(
+      [
+        "--export-shapeworld", scratch.file("sw"), "--export-masks", scratch.file("masks"), "--train-size", "6",
+        "--val-size", "18", "--batch-size", "6",
+      ], executable: "patch-classify")
     #expect(export.status == 0, "\(export.error)")
-    let folder = try CommandRunner.run(["evaluate", "-w", Self.shipped, "--data", scratch.file("sw/val"), "--masks", scratch.file("masks/val"),
-                                        "--split", "all", "-o", scratch.file("folder.json")], executable: "patch-classify")
-    let memory = try CommandRunner.run(["evaluate", "-w", Self.shipped, "--data", "shapeworld", "--val-size", "18", "-o", scratch.file("memory.json")],
-                                       executable: "patch-classify")
+    let folder = try CommandRunner.run(
+      [
+        "evaluate", "-w", Self.shipped, "--data", scratch.file("sw/val"), "--masks", scratch.file("masks/val"),
+        "--split", "all", "-o", scratch.file("folder.json"),
+      ], executable: "patch-classify")
+    let memory = try CommandRunner.run(
+      ["evaluate", "-w", Self.shipped, "--data", "shapeworld", "--val-size", "18", "-o", scratch.file("memory.json")],
+      executable: "patch-classify")
     #expect(folder.status == 0 && memory.status == 0, "\(folder.error) \(memory.error)")
     let a = try Self.json(scratch.file("folder.json")), b = try Self.json(scratch.file("memory.json"))
     for key in ["val_accuracy", "pointing_game"] { #expect(a[key] as? Double == b[key] as? Double, "\(key)") }
@@ -64,8 +74,11 @@ struct PatchClassifyEvaluateTests {
   @Test func aFolderRunWithMasksNamesItsClassesAndEvaluatesAgain() throws {
     let scratch = ScratchFolder()
     let (data, masks, run) = (scratch.file("sw"), scratch.file("masks"), scratch.file("run"))
-    let export = try CommandRunner.run(["--export-shapeworld", data, "--export-masks", masks, "--train-size", "48", "--val-size", "12",
-                                        "--batch-size", "6", "--image-size", "32"], executable: "patch-classify")
+    let export = try CommandRunner.run(
+      [
+        "--export-shapeworld", data, "--export-masks", masks, "--train-size", "48", "--val-size", "12",
+        "--batch-size", "6", "--image-size", "32",
+      ], executable: "patch-classify")
     #expect(export.status == 0, "\(export.error)")
     // Only the validation images need masks.
     try FileManager.default.removeItem(atPath: masks + "/train")
@@ -87,8 +100,9 @@ struct PatchClassifyEvaluateTests {
     let prediction = try #require(try pngText(scratch.file("ring.png"))["prediction"])
     #expect(sorted.contains { prediction.hasPrefix("predicted: \($0) (class ") }, "\(prediction)")
 
-    let again = try CommandRunner.run(["evaluate", "-w", run + "/checkpoint", "--data", data, "--masks", masks, "-o", scratch.file("e.json")],
-                                      executable: "patch-classify")
+    let again = try CommandRunner.run(
+      ["evaluate", "-w", run + "/checkpoint", "--data", data, "--masks", masks, "-o", scratch.file("e.json")],
+      executable: "patch-classify")
     #expect(again.status == 0, "\(again.error)")
     let evaluated = try Self.json(scratch.file("e.json"))
     #expect(evaluated["val_accuracy"] as? Double == metrics["val_accuracy"] as? Double)
@@ -136,8 +150,9 @@ struct PatchClassifyEvaluateTests {
     config["label_names"] = nil
     try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: copy + "/config.json"))
     let unnamed = try evaluate(["-w", copy, "--data", images, "--split", "all"])
-    #expect(unnamed.status == 0 && unnamed.error.contains("warning: config.json has no label_names: output i is taken to be the folder's i-th class"),
-            "\(unnamed.error)")
+    #expect(
+      unnamed.status == 0 && unnamed.error.contains("warning: config.json has no label_names: output i is taken to be the folder's i-th class"),
+      "\(unnamed.error)")
     let two = scratch.file("two")
     try FileManager.default.createDirectory(atPath: two, withIntermediateDirectories: true)
     for name in ["circle", "ring"] { try FileManager.default.copyItem(atPath: "\(images)/\(name)", toPath: "\(two)/\(name)") }
@@ -148,11 +163,13 @@ struct PatchClassifyEvaluateTests {
     let noWeights = try evaluate(["-w", copy, "--data", images])
     #expect(noWeights.status == 1 && noWeights.error.contains("no .safetensors file"), "\(noWeights.error)")
 
-    for usage in [["--data", images], ["-w", Self.shipped, "--data", images, "--split", "some"],
-                  ["-w", Self.shipped, "--data", "shapeworld", "--masks", images], ["-w", Self.shipped, "--data", images, "--val-size", "5"],
-                  ["-w", Self.shipped, "--data", images, "--out", scratch.file("e.txt")],
-                  ["-w", Self.shipped, "--data", images, "--out", Self.shipped + "/config.json"],
-                  ["-w", Self.shipped + "/../model/", "--data", images, "--out", Self.shipped + "/./scores.json"]] {
+    for usage in [
+      ["--data", images], ["-w", Self.shipped, "--data", images, "--split", "some"],
+      ["-w", Self.shipped, "--data", "shapeworld", "--masks", images], ["-w", Self.shipped, "--data", images, "--val-size", "5"],
+      ["-w", Self.shipped, "--data", images, "--out", scratch.file("e.txt")],
+      ["-w", Self.shipped, "--data", images, "--out", Self.shipped + "/config.json"],
+      ["-w", Self.shipped + "/../model/", "--data", images, "--out", Self.shipped + "/./scores.json"],
+    ] {
       let result = try evaluate(usage)
       #expect(result.status == 64, "\(usage): \(result.status) \(result.error)")
     }

@@ -25,7 +25,8 @@ public struct BasicBlock: ParameterContainer, BufferContainer, Sendable {
     bn1 = BatchNorm2D(channels: outputs)
     conv2 = Conv2D(inputs: outputs, outputs: outputs, kernel: 3, padding: 1, bias: false, using: &rng)
     bn2 = BatchNorm2D(channels: outputs)
-    downsample = stride != 1 || inputs != outputs
+    downsample =
+      stride != 1 || inputs != outputs
       ? (Conv2D(inputs: inputs, outputs: outputs, kernel: 1, stride: stride, bias: false, using: &rng), BatchNorm2D(channels: outputs))
       : nil
   }

@@ -32,8 +32,9 @@ public struct ConvNet: ParameterContainer, BufferContainer, Sendable {
       for block in blocks {
         switch block {
         case .conv(let outputs, let kernel, let stride, let padding, let dilation, let normalization, let activation):
-          let conv = Conv2D(inputs: width, outputs: outputs, kernel: kernel, stride: stride, padding: padding,
-                            dilation: dilation, bias: normalization == .none, using: &rng)
+          let conv = Conv2D(
+            inputs: width, outputs: outputs, kernel: kernel, stride: stride, padding: padding,
+            dilation: dilation, bias: normalization == .none, using: &rng)
           built.append(.conv(ConvUnit(conv: conv, bn: normalization == .batch ? BatchNorm2D(channels: outputs) : nil, activation: activation)))
           width = outputs
         case .pool(let kind, let kernel, let stride, let padding):
@@ -47,8 +48,9 @@ public struct ConvNet: ParameterContainer, BufferContainer, Sendable {
     }
     self.stages = stages
     if let a = configuration.attention {
-      attention = SAGANAttention(channels: configuration.stageWidths[a.afterStage], ratio: a.ratio, valueForm: a.valueForm,
-                                 poolsKeys: a.poolsKeys, spectralNorm: a.spectralNorm, using: &rng)
+      attention = SAGANAttention(
+        channels: configuration.stageWidths[a.afterStage], ratio: a.ratio, valueForm: a.valueForm,
+        poolsKeys: a.poolsKeys, spectralNorm: a.spectralNorm, using: &rng)
     }
     head = Linear(inputs: width, outputs: configuration.classCount, using: &rng)
   }
@@ -63,8 +65,9 @@ public struct ConvNet: ParameterContainer, BufferContainer, Sendable {
   /// Logits, the last feature map `[B, C, H′, W′]` before pooling, and the SAGAN attention
   /// `[B, H_a·W_a, M]` when the network has the block.
   public mutating func forward(_ x: Tensor, training: Bool) -> (logits: Tensor, features: Tensor, attention: Tensor?) {
-    precondition(x.rank == 4 && x.shape[1] == configuration.inputChannels,
-                 "ConvNet expects [B, \(configuration.inputChannels), H, W], got \(x.shape)")
+    precondition(
+      x.rank == 4 && x.shape[1] == configuration.inputChannels,
+      "ConvNet expects [B, \(configuration.inputChannels), H, W], got \(x.shape)")
     var y = x
     var weights: Tensor? = nil
     for (i, stage) in stages.enumerated() {

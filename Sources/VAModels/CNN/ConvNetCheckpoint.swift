@@ -39,8 +39,10 @@ public struct ConvNetCheckpoint: Sendable {
 
   /// A checkpoint from a network (e.g. one just trained); a precondition checks that `mean` and
   /// `std` have 3 values each.
-  public init(net: ConvNet, inputSize: Int, mean: [Float] = [0.5, 0.5, 0.5], std: [Float] = [0.5, 0.5, 0.5],
-              labelNames: [String]? = nil, folder: String? = nil) {
+  public init(
+    net: ConvNet, inputSize: Int, mean: [Float] = [0.5, 0.5, 0.5], std: [Float] = [0.5, 0.5, 0.5],
+    labelNames: [String]? = nil, folder: String? = nil
+  ) {
     precondition(mean.count == 3 && std.count == 3, "mean and std need 3 values, got \(mean.count) and \(std.count)")
     self.net = net
     self.inputSize = inputSize

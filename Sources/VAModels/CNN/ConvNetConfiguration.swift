@@ -32,8 +32,9 @@ public struct ConvNetConfiguration: Sendable, Equatable {
   /// One block of a stage.
   public enum Block: Sendable, Equatable {
     /// Convolution, then normalisation, then activation (square kernel).
-    case conv(outputs: Int, kernel: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
-              normalization: Normalization = .batch, activation: Activation = .relu)
+    case conv(
+      outputs: Int, kernel: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
+      normalization: Normalization = .batch, activation: Activation = .relu)
     /// Pooling over `kernel × kernel` windows.
     case pool(Pooling, kernel: Int, stride: Int, padding: Int = 0)
     /// A ResNet basic block: `relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))` with 3×3
@@ -56,8 +57,10 @@ public struct ConvNetConfiguration: Sendable, Equatable {
     public var spectralNorm: Bool
 
     /// A SAGAN block after stage `afterStage`, by default BigGAN's layout without pooled keys or spectral norm.
-    public init(afterStage: Int, ratio: Int = 8, valueForm: SAGANAttention.ValueForm = .bigGAN,
-                poolsKeys: Bool = false, spectralNorm: Bool = false) {
+    public init(
+      afterStage: Int, ratio: Int = 8, valueForm: SAGANAttention.ValueForm = .bigGAN,
+      poolsKeys: Bool = false, spectralNorm: Bool = false
+    ) {
       self.afterStage = afterStage
       self.ratio = ratio
       self.valueForm = valueForm
@@ -91,8 +94,10 @@ public struct ConvNetConfiguration: Sendable, Equatable {
 
   /// Four VGG stages: `convsPerStage` 3×3 conv-BN-ReLU (padding 1) at each width, then 2×2
   /// max pooling; a 64×64 input ends as a 4×4 map of `widths.last` channels.
-  public static func vggLike(widths: [Int] = [32, 64, 128, 256], convsPerStage: Int = 2, classCount: Int,
-                             inputChannels: Int = 3) -> Self {
+  public static func vggLike(
+    widths: [Int] = [32, 64, 128, 256], convsPerStage: Int = 2, classCount: Int,
+    inputChannels: Int = 3
+  ) -> Self {
     precondition(convsPerStage > 0, "convsPerStage must be positive, got \(convsPerStage)")
     let stages = widths.map { width in
       Array(repeating: Block.conv(outputs: width, kernel: 3, padding: 1), count: convsPerStage)
@@ -105,8 +110,10 @@ public struct ConvNetConfiguration: Sendable, Equatable {
   /// ResNet's stem does, but gentler for small inputs), then `blocksPerStage` basic blocks per
   /// width, every stage after the first starting with a stride-2 block. A 64×64 input ends as
   /// a 4×4 map of `widths.last` channels.
-  public static func resNetLike(widths: [Int] = [32, 64, 128, 256], blocksPerStage: Int = 1, classCount: Int,
-                                inputChannels: Int = 3) -> Self {
+  public static func resNetLike(
+    widths: [Int] = [32, 64, 128, 256], blocksPerStage: Int = 1, classCount: Int,
+    inputChannels: Int = 3
+  ) -> Self {
     precondition(blocksPerStage > 0 && !widths.isEmpty, "resNetLike needs widths and blocksPerStage > 0, got \(widths), \(blocksPerStage)")
     var stages: [[Block]] = []
     for (i, width) in widths.enumerated() {

@@ -17,17 +17,17 @@ public struct FeatureBank: Sendable {
   public static let stack = "conv3p1,pool2s2,conv3p1,pool2s2,pool2s2"
 
   let edges: Tensor  // [12, 3, 3, 3]
-  let blur: Tensor   // [12, 1, 3, 3], depthwise
+  let blur: Tensor  // [12, 1, 3, 3], depthwise
 
   /// The bank with its fixed filters built (no parameters to load).
   public init() {
     var w = [Float](repeating: 0, count: 12 * 3 * 9)
     // Sobel-like kernels on luminance (R+G+B)/3 at four orientations.
     let sobel: [[Float]] = [
-      [-1, 0, 1, -2, 0, 2, -1, 0, 1],    // 0°: vertical edges
-      [0, 1, 2, -1, 0, 1, -2, -1, 0],    // 45°
-      [-1, -2, -1, 0, 0, 0, 1, 2, 1],    // 90°: horizontal edges
-      [-2, -1, 0, -1, 0, 1, 0, 1, 2],    // 135°
+      [-1, 0, 1, -2, 0, 2, -1, 0, 1],  // 0°: vertical edges
+      [0, 1, 2, -1, 0, 1, -2, -1, 0],  // 45°
+      [-1, -2, -1, 0, 0, 0, 1, 2, 1],  // 90°: horizontal edges
+      [-2, -1, 0, -1, 0, 1, 0, 1, 2],  // 135°
     ]
     for (o, kernel) in sobel.enumerated() {
       for sign in 0..<2 {

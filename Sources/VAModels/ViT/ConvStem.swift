@@ -19,8 +19,9 @@ public struct ConvStem: ParameterContainer, BufferContainer, Sendable {
     units = zip(shape.hiddenChannels, zip(shape.kernels, shape.strides)).map { channels, ks in
       defer { inputs = channels }
       return ConvUnit(
-        conv: Conv2D(inputs: inputs, outputs: channels, kernel: ks.0, stride: ks.1,
-                     padding: ConvStemShape.padding(kernel: ks.0, stride: ks.1), bias: false, using: &rng),
+        conv: Conv2D(
+          inputs: inputs, outputs: channels, kernel: ks.0, stride: ks.1,
+          padding: ConvStemShape.padding(kernel: ks.0, stride: ks.1), bias: false, using: &rng),
         bn: BatchNorm2D(channels: channels), activation: .relu)
     }
   }

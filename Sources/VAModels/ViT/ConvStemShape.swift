@@ -20,8 +20,9 @@ public struct ConvStemShape: Sendable, Equatable, Codable {
 
   /// A stem shape; a precondition checks that the three lists are non-empty and equally long.
   public init(hiddenChannels: [Int], kernels: [Int], strides: [Int]) {
-    precondition(!hiddenChannels.isEmpty && hiddenChannels.count == kernels.count && kernels.count == strides.count,
-                 "a conv stem needs as many kernels and strides as channels")
+    precondition(
+      !hiddenChannels.isEmpty && hiddenChannels.count == kernels.count && kernels.count == strides.count,
+      "a conv stem needs as many kernels and strides as channels")
     self.hiddenChannels = hiddenChannels
     self.kernels = kernels
     self.strides = strides

@@ -21,8 +21,9 @@ public struct RelativePositionBias: Sendable {
 
   /// A bias from its table; a precondition checks that it has a row per offset of the window plus three.
   public init(table: Tensor, windowHeight: Int, windowWidth: Int) {
-    precondition(table.rank == 2 && table.shape[0] == (2 * windowHeight - 1) * (2 * windowWidth - 1) + 3,
-                 "relative position table \(table.shape) does not fit a \(windowHeight)x\(windowWidth) window")
+    precondition(
+      table.rank == 2 && table.shape[0] == (2 * windowHeight - 1) * (2 * windowWidth - 1) + 3,
+      "relative position table \(table.shape) does not fit a \(windowHeight)x\(windowWidth) window")
     self.table = table
     self.windowHeight = windowHeight
     self.windowWidth = windowWidth
@@ -41,10 +42,13 @@ public struct RelativePositionBias: Sendable {
     for i in 0..<t {
       for j in 0..<t {
         let index: Int
-        if i == 0 && j == 0 { index = distances + 2 }
-        else if j == 0 { index = distances + 1 }
-        else if i == 0 { index = distances }
-        else {
+        if i == 0 && j == 0 {
+          index = distances + 2
+        } else if j == 0 {
+          index = distances + 1
+        } else if i == 0 {
+          index = distances
+        } else {
           // gen_relative_position_index: (Δy + Wh − 1)(2Ww − 1) + (Δx + Ww − 1).
           let dy = (i - 1) / gw - (j - 1) / gw, dx = (i - 1) % gw - (j - 1) % gw
           index = (dy + gh - 1) * (2 * gw - 1) + dx + gw - 1

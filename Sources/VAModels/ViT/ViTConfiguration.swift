@@ -153,7 +153,8 @@ extension ViTConfiguration {
   /// Parameters the configuration implies (what timm's model.parameters() counts).
   public var parameterCount: Int {
     let d = embedDimension, h = mlpHiddenDimension
-    let block = 2 * d  // norm1
+    let block =
+      2 * d  // norm1
       + 3 * d * d + 3 * d + d * d + d  // qkv, proj
       + 2 * d  // norm2
       + d * h + h + h * d + d  // fc1, fc2

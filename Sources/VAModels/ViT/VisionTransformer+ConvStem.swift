@@ -31,10 +31,12 @@ extension VisionTransformer {
       bn.bias = try r.tensor(name + ".bn.bias", [c])
       bn.runningMean = try r.tensor(name + ".bn.running_mean", [c])
       bn.runningVariance = try r.tensor(name + ".bn.running_var", [c])
-      units.append(ConvUnit(
-        conv: Conv2D(weight: try r.tensor(name + ".conv.weight", shape), bias: try r.optional(name + ".conv.bias", [c]),
-                     stride: strides[i], padding: ConvStemShape.padding(kernel: k, stride: strides[i])),
-        bn: bn, activation: .relu))
+      units.append(
+        ConvUnit(
+          conv: Conv2D(
+            weight: try r.tensor(name + ".conv.weight", shape), bias: try r.optional(name + ".conv.bias", [c]),
+            stride: strides[i], padding: ConvStemShape.padding(kernel: k, stride: strides[i])),
+          bn: bn, activation: .relu))
       kernels.append(k)
       channels.append(c)
       inputs = c

@@ -39,8 +39,9 @@ extension VisionTransformer {
       let h = fc2[1]
       let packed = try linear("fc1", 2 * h, d)
       let rows = packed.weight.chunked(2, axis: 0), biases = packed.bias?.chunked(2, axis: 0)
-      return Mlp(fc1: Linear(weight: rows[1], bias: biases?[1]), fc2: try linear("fc2", d, h),
-                 gate: Linear(weight: rows[0], bias: biases?[0]), hiddenNorm: try hiddenNorm(h))
+      return Mlp(
+        fc1: Linear(weight: rows[1], bias: biases?[1]), fc2: try linear("fc2", d, h),
+        gate: Linear(weight: rows[0], bias: biases?[0]), hiddenNorm: try hiddenNorm(h))
     }
     let h = fc1[0]
     return Mlp(fc1: try linear("fc1", h, d), fc2: try linear("fc2", d, h), approximation: c.activation, hiddenNorm: try hiddenNorm(h))

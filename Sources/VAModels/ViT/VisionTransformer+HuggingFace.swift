@@ -57,7 +57,8 @@ extension VisionTransformer {
     guard depth > 0 else { throw .missingTensor(path: path, name: prefix + "encoder.layer.0.attention.attention.query.weight") }
     let l0 = prefix + "encoder.layer.0."
     let hidden = r.shape(l0 + "intermediate.dense.weight")?.first ?? r.shape(l0 + "mlp.fc1.weight")?.first ?? r.shape(l0 + "mlp.weights_out.weight")?.last ?? 4 * d
-    var c = ViTConfiguration(patchSize: p, embedDimension: d, depth: depth,
+    var c = ViTConfiguration(
+      patchSize: p, embedDimension: d, depth: depth,
       headCount: try heads(configured: integer(config?["num_attention_heads"]), override: overrides.headCount, dimension: d, path: path, notes: &notes),
       mlpHiddenDimension: hidden)
     if let type = config?["model_type"] as? String, !flavour.modelTypes.contains(type) {
@@ -119,13 +120,14 @@ extension VisionTransformer {
         }
       }
       let dinov2 = flavour == .dinov2 || flavour == .dinov2WithRegisters
-      blocks.append(TransformerBlock(
-        norm1: try namedNorm(l + (dinov2 ? "norm1" : "layernorm_before")),
-        attention: MultiHeadSelfAttention(qkv: qkv, projection: try r.linear(l + "attention.output.dense", d, d), headCount: c.headCount),
-        layerScale1: c.layerScale ? LayerScale(gamma: try r.tensor(l + "layer_scale1.lambda1", [d])) : nil,
-        norm2: try namedNorm(l + (dinov2 ? "norm2" : "layernorm_after")),
-        mlp: mlp,
-        layerScale2: c.layerScale ? LayerScale(gamma: try r.tensor(l + "layer_scale2.lambda1", [d])) : nil))
+      blocks.append(
+        TransformerBlock(
+          norm1: try namedNorm(l + (dinov2 ? "norm1" : "layernorm_before")),
+          attention: MultiHeadSelfAttention(qkv: qkv, projection: try r.linear(l + "attention.output.dense", d, d), headCount: c.headCount),
+          layerScale1: c.layerScale ? LayerScale(gamma: try r.tensor(l + "layer_scale1.lambda1", [d])) : nil,
+          norm2: try namedNorm(l + (dinov2 ? "norm2" : "layernorm_after")),
+          mlp: mlp,
+          layerScale2: c.layerScale ? LayerScale(gamma: try r.tensor(l + "layer_scale2.lambda1", [d])) : nil))
     }
     var model = VisionTransformer(
       configuration: c,

@@ -33,7 +33,8 @@ extension VisionTransformer {
     let depth = r.indices(after: prefix + "encoder.layers.")
     guard depth > 0 else { throw .missingTensor(path: path, name: prefix + "encoder.layers.0.self_attn.q_proj.weight") }
     let hidden = r.shape(prefix + "encoder.layers.0.mlp.fc1.weight")?.first ?? 4 * d
-    var c = ViTConfiguration(patchSize: p, embedDimension: d, depth: depth,
+    var c = ViTConfiguration(
+      patchSize: p, embedDimension: d, depth: depth,
       headCount: try heads(configured: integer(config["num_attention_heads"]), override: overrides.headCount, dimension: d, path: path, notes: &notes),
       mlpHiddenDimension: hidden)
     c.classToken = r.has(e + "class_embedding")
@@ -70,13 +71,14 @@ extension VisionTransformer {
       let l = prefix + "encoder.layers.\(i)."
       let parts = try ["q", "k", "v"].map { (n: String) throws(CheckpointError) -> Linear in try r.linear(l + "self_attn.\(n)_proj", d, d) }
       let qkvBias = parts.allSatisfy { $0.bias != nil } ? concat(parts.map { $0.bias! }, axis: 0) : nil
-      blocks.append(TransformerBlock(
-        norm1: try namedNorm(l + "layer_norm1"),
-        attention: MultiHeadSelfAttention(qkv: Linear(weight: concat(parts.map(\.weight), axis: 0), bias: qkvBias), projection: try r.linear(l + "self_attn.out_proj", d, d), headCount: c.headCount),
-        layerScale1: nil,
-        norm2: try namedNorm(l + "layer_norm2"),
-        mlp: Mlp(fc1: try r.linear(l + "mlp.fc1", hidden, d), fc2: try r.linear(l + "mlp.fc2", d, hidden), approximation: c.activation),
-        layerScale2: nil))
+      blocks.append(
+        TransformerBlock(
+          norm1: try namedNorm(l + "layer_norm1"),
+          attention: MultiHeadSelfAttention(qkv: Linear(weight: concat(parts.map(\.weight), axis: 0), bias: qkvBias), projection: try r.linear(l + "self_attn.out_proj", d, d), headCount: c.headCount),
+          layerScale1: nil,
+          norm2: try namedNorm(l + "layer_norm2"),
+          mlp: Mlp(fc1: try r.linear(l + "mlp.fc1", hidden, d), fc2: try r.linear(l + "mlp.fc2", d, hidden), approximation: c.activation),
+          layerScale2: nil))
     }
     let postNorm = try namedNorm(prefix + "post_layernorm")
     var model = VisionTransformer(

@@ -43,7 +43,8 @@ extension VisionTransformer {
     guard depth > 0 else { throw .missingTensor(path: path, name: v + "transformer.resblocks.0.attn.in_proj_weight") }
     let hidden = r.shape(v + "transformer.resblocks.0.mlp.c_fc.weight")?.first ?? 4 * d
     let headWidth = integer(vision["head_width"]) ?? 64
-    var c = ViTConfiguration(patchSize: p, embedDimension: d, depth: depth,
+    var c = ViTConfiguration(
+      patchSize: p, embedDimension: d, depth: depth,
       headCount: try heads(configured: d / headWidth, override: overrides.headCount, dimension: d, path: path, notes: &notes),
       mlpHiddenDimension: hidden)
     c.classToken = true
@@ -77,13 +78,14 @@ extension VisionTransformer {
       let b = v + "transformer.resblocks.\(i)."
       // nn.MultiheadAttention's fused in_proj is timm's qkv layout: rows q, k, v.
       let qkv = Linear(weight: try r.tensor(b + "attn.in_proj_weight", [3 * d, d]), bias: try r.optional(b + "attn.in_proj_bias", [3 * d]))
-      blocks.append(TransformerBlock(
-        norm1: try namedNorm(b + "ln_1"),
-        attention: MultiHeadSelfAttention(qkv: qkv, projection: try r.linear(b + "attn.out_proj", d, d), headCount: c.headCount),
-        layerScale1: c.layerScale ? LayerScale(gamma: try r.tensor(b + "ls_1.gamma", [d])) : nil,
-        norm2: try namedNorm(b + "ln_2"),
-        mlp: Mlp(fc1: try r.linear(b + "mlp.c_fc", hidden, d), fc2: try r.linear(b + "mlp.c_proj", d, hidden), approximation: c.activation),
-        layerScale2: c.layerScale ? LayerScale(gamma: try r.tensor(b + "ls_2.gamma", [d])) : nil))
+      blocks.append(
+        TransformerBlock(
+          norm1: try namedNorm(b + "ln_1"),
+          attention: MultiHeadSelfAttention(qkv: qkv, projection: try r.linear(b + "attn.out_proj", d, d), headCount: c.headCount),
+          layerScale1: c.layerScale ? LayerScale(gamma: try r.tensor(b + "ls_1.gamma", [d])) : nil,
+          norm2: try namedNorm(b + "ln_2"),
+          mlp: Mlp(fc1: try r.linear(b + "mlp.c_fc", hidden, d), fc2: try r.linear(b + "mlp.c_proj", d, hidden), approximation: c.activation),
+          layerScale2: c.layerScale ? LayerScale(gamma: try r.tensor(b + "ls_2.gamma", [d])) : nil))
     }
     let finalAfterPool = vision["final_ln_after_pool"] as? Bool == true
     let post = try namedNorm(v + "ln_post")

@@ -23,7 +23,8 @@ extension VisionTransformer {
     let depth = r.indices(after: "blocks.")
     guard depth > 0 else { throw .missingTensor(path: path, name: "blocks.0.attn.qkv.weight") }
     let hidden = r.shape("blocks.0.mlp.fc2.weight")?.last ?? 4 * d
-    var c = ViTConfiguration(patchSize: p, embedDimension: d, depth: depth,
+    var c = ViTConfiguration(
+      patchSize: p, embedDimension: d, depth: depth,
       headCount: try heads(configured: architecture.headCount, override: overrides.headCount, dimension: d, path: path, notes: &notes),
       mlpHiddenDimension: hidden)
     c.classToken = r.has("cls_token")
@@ -97,8 +98,7 @@ extension VisionTransformer {
   private static func placePositions(_ c: inout ViTConfiguration, rows: Int, architecture: TimmArchitecture, pretrained: [String: Any], path: String, notes: inout [String]) throws(CheckpointError) {
     var size: (Int, Int)? = architecture.imageSize
     if size == nil, let input = floats(pretrained["input_size"]), input.count == 3 { size = (Int(input[1]), Int(input[2])) }
-    if let flag = architecture.noEmbedClass { c.positionPlacement = flag ? .patchesOnly : .includingPrefix }
-    else if c.prefixTokens > 0, squareSide(rows - c.prefixTokens) == nil, squareSide(rows) != nil { c.positionPlacement = .patchesOnly }
+    if let flag = architecture.noEmbedClass { c.positionPlacement = flag ? .patchesOnly : .includingPrefix } else if c.prefixTokens > 0, squareSide(rows - c.prefixTokens) == nil, squareSide(rows) != nil { c.positionPlacement = .patchesOnly }
     let patches = rows - c.positionPrefixRows
     if let (h, w) = size, (h / c.patchSize) * (w / c.patchSize) == patches {
       c.positionGridHeight = h / c.patchSize
@@ -141,13 +141,14 @@ extension VisionTransformer {
       var attention = MultiHeadSelfAttention(qkv: qkv, projection: try r.linear(b + ".attn.proj", d, d), headCount: c.headCount)
       attention.innerNorm = try optionalNorm(b + ".attn.norm")
       let gammas = c.layerScale && r.has(b + ".gamma_1") ? (b + ".gamma_1", b + ".gamma_2") : (b + ".ls1.gamma", b + ".ls2.gamma")
-      blocks.append(TransformerBlock(
-        norm1: try namedNorm(b + ".norm1"),
-        attention: attention,
-        layerScale1: c.layerScale ? LayerScale(gamma: try r.tensor(gammas.0, [d])) : nil,
-        norm2: try namedNorm(b + ".norm2"),
-        mlp: try VisionTransformer.timmMlp(r, block: b, configuration: c),
-        layerScale2: c.layerScale ? LayerScale(gamma: try r.tensor(gammas.1, [d])) : nil))
+      blocks.append(
+        TransformerBlock(
+          norm1: try namedNorm(b + ".norm1"),
+          attention: attention,
+          layerScale1: c.layerScale ? LayerScale(gamma: try r.tensor(gammas.0, [d])) : nil,
+          norm2: try namedNorm(b + ".norm2"),
+          mlp: try VisionTransformer.timmMlp(r, block: b, configuration: c),
+          layerScale2: c.layerScale ? LayerScale(gamma: try r.tensor(gammas.1, [d])) : nil))
     }
     self.blocks = blocks
     self.norm = try optionalNorm("norm")

@@ -78,10 +78,12 @@ extension VisionTransformer {
         // y_i = v_i · e_i / (‖v_i‖ ‖e_i‖), v the projected (head) or pooled embedding.
         let v = (out.logits ?? out.pooled!).gathered(indices: embeddingRows, axis: 0)  // [E, size]
         let e = Tensor(shape: v.shape, scalars: embeddings)
-        let eNorms = Tensor(shape: [embeddingRows.count], scalars: (0..<embeddingRows.count).map { r in
-          let size = v.shape[1]
-          return max(embeddings[(r * size)..<((r + 1) * size)].reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
-        })
+        let eNorms = Tensor(
+          shape: [embeddingRows.count],
+          scalars: (0..<embeddingRows.count).map { r in
+            let size = v.shape[1]
+            return max(embeddings[(r * size)..<((r + 1) * size)].reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
+          })
         let cosine = (v * e).sum(axis: 1) / ((v.squared().sum(axis: 1).sqrt() + 1e-12) * eNorms)
         for (r, i) in embeddingRows.enumerated() { scores[i] = cosine.scalars[r] }
         let summed = cosine.sum()

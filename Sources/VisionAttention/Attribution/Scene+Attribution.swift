@@ -34,8 +34,9 @@ extension Scene {
   /// Gradient rollout (Chefer et al. 2021); `layer` is not read.
   static func gradRollout(_ a: Attribution, layer: Int) -> GradientMap {
     let t = a.tokens
-    return GradientMap(values: a.gradRolloutMap, title: "gradient rollout (Chefer et al. 2021) over \(a.attentionGradient.count) layers",
-                       tensors: [("gradrollout", [t, t], a.gradRollout)])
+    return GradientMap(
+      values: a.gradRolloutMap, title: "gradient rollout (Chefer et al. 2021) over \(a.attentionGradient.count) layers",
+      tensors: [("gradrollout", [t, t], a.gradRollout)])
   }
 
   /// Grad-CAM on the last block's first LayerNorm; `layer` is not read.
@@ -46,8 +47,9 @@ extension Scene {
   /// Attention × gradient at `layer`, rectified and averaged over heads.
   static func attentionGradient(_ a: Attribution, layer: Int) -> GradientMap {
     let t = a.tokens
-    return GradientMap(values: a.attentionGradientMap(layer: layer), title: "attention x gradient at layer \(layer) (relu, mean of heads)",
-                       tensors: [("attngrad", [t, t], a.attentionGradient[layer])])
+    return GradientMap(
+      values: a.attentionGradientMap(layer: layer), title: "attention x gradient at layer \(layer) (relu, mean of heads)",
+      tensors: [("attngrad", [t, t], a.attentionGradient[layer])])
   }
 
   /// The gradient map `draw` makes (its registry entry's) for this scene's target, captioned.

@@ -50,8 +50,9 @@ extension Scene {
       canvas.fillRect(x: x + size, y: y, width: canvas.width - x - size, height: size, .black, opacity: 0.6)
     }
     let map = HeatMap(gridWidth: cam.gridWidth, gridHeight: cam.gridHeight, values: cam.map)
-    canvas.overlay(map.normalized().upsampled(width: size, height: size, method: settings.upsample),
-                   width: size, height: size, x: x, y: y, colormap: settings.colormap, alpha: settings.alpha)
+    canvas.overlay(
+      map.normalized().upsampled(width: size, height: size, method: settings.upsample),
+      width: size, height: size, x: x, y: y, colormap: settings.colormap, alpha: settings.alpha)
     let (low, high) = map.range
     var caption = [
       "Grad-CAM of the trained CNN (\(cnn.architecture), widths \(cnn.net.configuration.stageWidths.map(String.init).joined(separator: "-")))",

@@ -151,7 +151,8 @@ public struct BatchRun: Sendable {
     for group in groups {
       let prepared = group.members.compactMap { items[$0].prepared }
       do {
-        let runs = group.full
+        let runs =
+          group.full
           ? try pipeline.model.run(batch: prepared.map(\.image))
           : try prepared.map { try pipeline.model.run($0.image, capture: items[group.members[0]].plan!.capture) }
         for (i, (image, run)) in zip(group.members, zip(prepared, runs)) {
@@ -189,7 +190,8 @@ public struct BatchRun: Sendable {
         guard let plan = item.plan else { throw item.error ?? VisionAttentionError.notFound(path: item.job.input) }
         let summary = try pipeline.write(
           result, input: item.job.input, outputs: outputs(of: item.job), plan: plan, summarize: indexPath != nil || self.summary != nil)
-        let record = summary.map { IndexRecord(job: item.job, summary: $0, map: pipeline.settings.map, relativeTo: indexFolder) }
+        let record =
+          summary.map { IndexRecord(job: item.job, summary: $0, map: pipeline.settings.map, relativeTo: indexFolder) }
           ?? IndexRecord(job: item.job, status: .ok, relativeTo: indexFolder)
         outcomes.append(Outcome(record: record, summary: summary))
       } catch {

@@ -15,7 +15,7 @@ struct IndexWriter {
     let folder = (path as NSString).deletingLastPathComponent
     temporary = (folder.isEmpty ? "." : folder) + "/.\((path as NSString).lastPathComponent).partial-\(UUID().uuidString)"
     guard FileManager.default.createFile(atPath: temporary, contents: nil),
-          let handle = FileHandle(forWritingAtPath: temporary)
+      let handle = FileHandle(forWritingAtPath: temporary)
     else { throw .writeFailed(path: path, reason: "cannot create \(temporary)") }
     self.handle = handle
   }

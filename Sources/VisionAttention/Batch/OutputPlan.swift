@@ -90,7 +90,8 @@ public struct OutputPlan: Equatable, Sendable {
       if let shard = request.shard, !shard.contains(position) { continue }
       // Images found in a folder keep their folder path under the output folder; files named
       // on the command line go at its top, as before.
-      let stem = image.fromFolder
+      let stem =
+        image.fromFolder
         ? (image.relative as NSString).deletingPathExtension
         : ((image.path as NSString).lastPathComponent as NSString).deletingPathExtension
       func mirrored(_ folder: String?, _ suffix: String) -> String? {

@@ -106,8 +106,10 @@ public struct FaithfulnessRun: Sendable {
   public var batchSize: Int
 
   /// A run of `model` over `maps` following `target`, `batchSize` perturbed inputs per pass.
-  public init(model: any AttributableModel, input: InputSettings = InputSettings(), maps: [FaithfulnessMap] = FaithfulnessMap.defaults,
-              target: AttributionTarget = .topClass, batchSize: Int = 16) {
+  public init(
+    model: any AttributableModel, input: InputSettings = InputSettings(), maps: [FaithfulnessMap] = FaithfulnessMap.defaults,
+    target: AttributionTarget = .topClass, batchSize: Int = 16
+  ) {
     self.model = model
     self.input = input
     self.maps = maps
@@ -167,10 +169,11 @@ public struct FaithfulnessRun: Sendable {
         model: model, input: model.normalizedInput(prepared.image), gridWidth: attribution.gridWidth, gridHeight: attribution.gridHeight,
         patchSize: model.patchSize, maps: named, target: curveTarget, batchSize: batchSize)
       let k = attribution.targetClass
-      entries.append(FaithfulnessReport.ImageEntry(
-        input: path, targetClass: k, className: k.flatMap { k in model.classNames.flatMap { k < $0.count ? $0[k] : nil } },
-        probability: attribution.probability, similarity: k == nil ? Double(attribution.score) : nil,
-        maps: curves.mapValues { .init(deletionAUC: $0.deletionAUC, insertionAUC: $0.insertionAUC, deletion: $0.deletion, insertion: $0.insertion) }))
+      entries.append(
+        FaithfulnessReport.ImageEntry(
+          input: path, targetClass: k, className: k.flatMap { k in model.classNames.flatMap { k < $0.count ? $0[k] : nil } },
+          probability: attribution.probability, similarity: k == nil ? Double(attribution.score) : nil,
+          maps: curves.mapValues { .init(deletionAUC: $0.deletionAUC, insertionAUC: $0.insertionAUC, deletion: $0.deletion, insertion: $0.insertion) }))
       progress(position + 1, paths.count)
     }
     var averaged: [String: FaithfulnessReport.Scores] = [:]
@@ -230,11 +233,13 @@ extension FaithfulnessReport {
     }
     func panel(_ title: String, _ pick: @escaping (MapCurves) -> [Double], _ auc: (Scores) -> Double) -> Panel {
       let series = names.enumerated().map { i, name in
-        Plot.Series(points: mean(name, pick), color: RGB.markers[i % RGB.markers.count], connected: true,
-                    label: "\(name) AUC \(String(format: "%.3f", auc(maps[name]!)))")
+        Plot.Series(
+          points: mean(name, pick), color: RGB.markers[i % RGB.markers.count], connected: true,
+          label: "\(name) AUC \(String(format: "%.3f", auc(maps[name]!)))")
       }
-      let plot = Plot(series: series, xLabel: "fraction of patches \(title == "deletion" ? "removed" : "inserted")",
-                      yLabel: yLabel, xRange: 0...1, yRange: yRange)
+      let plot = Plot(
+        series: series, xLabel: "fraction of patches \(title == "deletion" ? "removed" : "inserted")",
+        yLabel: yLabel, xRange: 0...1, yRange: yRange)
       return Panel(image: plot.render(width: 420, height: 300), caption: ["\(title): \(title == "deletion" ? "lower" : "higher") is more faithful"])
     }
     let panels = [panel("deletion", \.deletion, \.deletionAUC), panel("insertion", \.insertion, \.insertionAUC)]

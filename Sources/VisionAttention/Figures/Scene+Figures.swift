@@ -68,10 +68,11 @@ extension Scene {
     let cellWidth = image.width >= 128 ? min(image.width, 180) : image.width * ((127 + image.width) / image.width)
     var cells: [[Image]] = []
     for l in 0..<attention.layers.count {
-      cells.append((0..<attention.heads).map { h in
-        let values = useClass ? attention.classTokenMap(layer: l, .head(h))! : attention.queryMap(column: patch.column, row: patch.row, layer: l, .head(h))
-        return heatImage(values, marked: !useClass, width: cellWidth).image
-      })
+      cells.append(
+        (0..<attention.heads).map { h in
+          let values = useClass ? attention.classTokenMap(layer: l, .head(h))! : attention.queryMap(column: patch.column, row: patch.row, layer: l, .head(h))
+          return heatImage(values, marked: !useClass, width: cellWidth).image
+        })
     }
     var rows = (0..<attention.layers.count).map { "layer \($0)" }
     let poolRow = (0..<attention.poolHeads).compactMap { attention.poolMap(.head($0)) }
@@ -82,8 +83,9 @@ extension Scene {
     let columns = (0..<attention.heads).map { ["head \($0)", model.headName($0)].compactMap { $0 }.joined(separator: " ") }
     let whose = useClass ? "class token" : "patch (\(patch.column),\(patch.row))"
     let pooled = poolRow.isEmpty ? "" : " (row pool: the attention-pooling head's query)"
-    let image = Figure.grid(cells, rowLabels: rows, columnLabels: columns,
-                            title: "every head's attention of the \(whose)\(pooled), each map scaled to its own range | \(modelCaption)")
+    let image = Figure.grid(
+      cells, rowLabels: rows, columnLabels: columns,
+      title: "every head's attention of the \(whose)\(pooled), each map scaled to its own range | \(modelCaption)")
     return RenderedFigure(image: image)
   }
 

@@ -23,8 +23,9 @@ extension Scene {
   /// input pixel, at `at` (the query point by default).
   func queryMarker(scale: Double, at p: (x: Int, y: Int)? = nil, shorterSide: Int) -> QueryMarker {
     let p = p ?? point
-    return QueryMarker(x: Int((Double(p.x) + 0.5) * scale), y: Int((Double(p.y) + 0.5) * scale),
-                       patch: Int((Double(geometry.patchSize) * scale).rounded()), shorterSide: shorterSide)
+    return QueryMarker(
+      x: Int((Double(p.x) + 0.5) * scale), y: Int((Double(p.y) + 0.5) * scale),
+      patch: Int((Double(geometry.patchSize) * scale).rounded()), shorterSide: shorterSide)
   }
 
   /// The input, with the query point marked when the figure uses it (`marked`).
@@ -34,12 +35,13 @@ extension Scene {
     if marked { canvas.marker(queryMarker(scale: s, shorterSide: min(canvas.width, canvas.height)), RGB.markers[0]) }
     let size = "\(geometry.originalWidth)x\(geometry.originalHeight)"
     let cropped = image.width != geometry.resizedWidth || image.height != geometry.resizedHeight
-    var sized = switch (geometry.scale == 1, cropped) {
-    case (true, false): "used at \(image.width)x\(image.height)"
-    case (true, true): "cropped to \(image.width)x\(image.height)"
-    case (false, false): "resized to \(image.width)x\(image.height)"
-    case (false, true): "resized and cropped to \(image.width)x\(image.height)"
-    }
+    var sized =
+      switch (geometry.scale == 1, cropped) {
+      case (true, false): "used at \(image.width)x\(image.height)"
+      case (true, true): "cropped to \(image.width)x\(image.height)"
+      case (false, false): "resized to \(image.width)x\(image.height)"
+      case (false, true): "resized and cropped to \(image.width)x\(image.height)"
+      }
     if let factor = geometry.enlargement {
       sized = "smaller than a patch, enlarged \(factor)x (nearest)" + (cropped ? " and cropped" : "") + " to \(image.width)x\(image.height)"
     }

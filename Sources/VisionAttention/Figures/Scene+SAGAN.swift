@@ -49,10 +49,12 @@ extension Scene {
     let at = (x: point.x / sagan.factor, y: point.y / sagan.factor)
     let query = cell(at, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight)
     let (picture, bar) = saganMap(sagan.weights, query: query, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight, base: sagan.image, marker: at, color: RGB.markers[0])
-    return Panel(image: picture, caption: [
-      "SAGAN attention over CNN features (fixed edge and colour filters, 1/\(8 * sagan.factor) scale, untrained identity query/key)",
-      "also global: a CNN with a self-attention block",
-    ], colorBar: bar)
+    return Panel(
+      image: picture,
+      caption: [
+        "SAGAN attention over CNN features (fixed edge and colour filters, 1/\(8 * sagan.factor) scale, untrained identity query/key)",
+        "also global: a CNN with a self-attention block",
+      ], colorBar: bar)
   }
 
   /// SAGAN's Figure 5: several colour-coded query points, each with its attention map.

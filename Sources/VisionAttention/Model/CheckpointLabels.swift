@@ -12,7 +12,7 @@ enum CheckpointLabels {
     let folder = isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent
     let config = (folder as NSString).appendingPathComponent("config.json")
     guard let data = FileManager.default.contents(atPath: config),
-          let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+      let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
     else { return nil }
     if let names = json["label_names"] as? [String], names.count == classes { return names }
     if let table = json["id2label"] as? [String: String] {

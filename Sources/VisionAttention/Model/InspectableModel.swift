@@ -217,7 +217,7 @@ public struct CheckpointModel: InspectableModel {
   /// products amortise the weights' packing), else one at a time.
   public func run(batch images: [Image]) throws -> [ModelRun] {
     guard let first = images.first, images.count > 1,
-          images.allSatisfy({ $0.width == first.width && $0.height == first.height })
+      images.allSatisfy({ $0.width == first.width && $0.height == first.height })
     else { return try images.map(run) }
     let c = model.configuration
     let inputs = images.map { $0.planarFloats(mean: c.mean, std: c.std) }
@@ -225,7 +225,7 @@ public struct CheckpointModel: InspectableModel {
     let output = withGradientsDisabled {
       model(batch: Tensor(shape: [b, 3, h, w], scalars: inputs.flatMap { $0 }), recordAttention: true)
     }
-    let logits = output.logits?.scalars            // [B, classes]
+    let logits = output.logits?.scalars  // [B, classes]
     let pooled = logits == nil ? output.pooled?.scalars : nil  // [B, D], without a classifier
     func own(_ all: [Float], _ i: Int) -> [Float] {
       let size = all.count / b

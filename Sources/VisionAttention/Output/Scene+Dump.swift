@@ -16,7 +16,7 @@ extension Scene {
     typealias Entry = SafetensorsStreamWriter.Entry
     let record = run.attention
     var tensors: [(entry: Entry, write: (SafetensorsStreamWriter) throws -> Void)] = [
-      (Entry("input", shape: [3, geometry.height, geometry.width]), { try $0.write(run.input) }),
+      (Entry("input", shape: [3, geometry.height, geometry.width]), { try $0.write(run.input) })
     ]
     if let logits = run.logits { tensors.append((Entry("logits", shape: [logits.count]), { try $0.write(logits) })) }
     if let embedding = run.embedding { tensors.append((Entry("embedding", shape: [embedding.count]), { try $0.write(embedding) })) }

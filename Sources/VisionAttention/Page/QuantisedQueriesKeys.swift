@@ -49,8 +49,9 @@ struct QuantisedQueriesKeys: Encodable {
         return (Data(bytes), scales)
       }
       let q = quantise(offset: 0), k = quantise(offset: c)
-      return Layer(q: q.bytes.base64EncodedString(), k: k.bytes.base64EncodedString(),
-                   qScales: q.scales.base64EncodedString(), kScales: k.scales.base64EncodedString())
+      return Layer(
+        q: q.bytes.base64EncodedString(), k: k.bytes.base64EncodedString(),
+        qScales: q.scales.base64EncodedString(), kScales: k.scales.base64EncodedString())
     }
   }
 }

@@ -72,7 +72,8 @@ extension Scene {
       // A class-token model's rollout map is the class token's row; without one, any patch
       // can be the query, so every row goes in.
       for fusion in HeadFusion.allCases {
-        let values = record.hasClassToken
+        let values =
+          record.hasClassToken
           ? record.rolloutRow(0, fusion, discardRatio: settings.discardRatio)
           : record.rollout(fusion, discardRatio: settings.discardRatio)
         rollouts[fusion.rawValue] = QuantisedRows(values, rowLength: t)
@@ -89,7 +90,8 @@ extension Scene {
       }
       sagan = saganRowsScaled()
       let values = record.layers.count * record.heads * t * t
-      note = "\(t) tokens: the \(values) attention weights (L·H·T²) are above --full-attention-limit \(settings.fullAttentionLimit), "
+      note =
+        "\(t) tokens: the \(values) attention weights (L·H·T²) are above --full-attention-limit \(settings.fullAttentionLimit), "
         + "so this page keeps each layer's queries and keys at 8 bits and recomputes the rows of the patch under the pointer "
         + "(8-bit rounding moves weights by up to about 10% of their row's maximum); "
         + "rollout is kept for \(record.hasClassToken ? "the class token" : "patch (\(patch.column),\(patch.row))") only; "
@@ -109,10 +111,11 @@ extension Scene {
     }
 
     // The page keeps a head even while it shows a fusion, so ← and → have somewhere to start.
-    let (head, fuse): (Int, String) = switch selection {
-    case .head(let h): (h, "none")
-    case .fused(let fusion): (0, fusion.rawValue)
-    }
+    let (head, fuse): (Int, String) =
+      switch selection {
+      case .head(let h): (h, "none")
+      case .fused(let fusion): (0, fusion.rawValue)
+      }
     let initial = InspectorPayload.ViewState(
       map: initialPageMap(), layer: layer, head: head, fuse: fuse,
       query: [patch.column, patch.row], cmap: settings.colormap.rawValue,
@@ -156,8 +159,9 @@ extension Scene {
     let sagan = saganAttention()
     let cells = sagan.gridWidth * sagan.gridHeight, side = 8 * sagan.factor
     guard attention.patchCount <= cells else {
-      return .init(cell: side, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight, byCell: true,
-                   rows: QuantisedRows(sagan.weights, rowLength: cells))
+      return .init(
+        cell: side, gridWidth: sagan.gridWidth, gridHeight: sagan.gridHeight, byCell: true,
+        rows: QuantisedRows(sagan.weights, rowLength: cells))
     }
     var rows = QuantisedRows(rowLength: cells)
     let p = model.patchSize

@@ -113,10 +113,12 @@ public enum MapRegistry {
       // centre patch in PNG text), so it stays declared.
       .figure(kind), reads: reads.union([.target, .query]), needs: .gradients,
       dumpTensors: [kind.rawValue] + extraTensors,
-      page: PageRole(label: label, opens: .itself, requires: .attribution, attributionRows: { a in
-        // A map of one layer keeps every layer's row, so the page's layer slider moves it.
-        reads.contains(.layer) ? a.attentionGradient.indices.flatMap { draw(a, $0).values } : draw(a, 0).values
-      }),
+      page: PageRole(
+        label: label, opens: .itself, requires: .attribution,
+        attributionRows: { a in
+          // A map of one layer keeps every layer's row, so the page's layer slider moves it.
+          reads.contains(.layer) ? a.attentionGradient.indices.flatMap { draw(a, $0).values } : draw(a, 0).values
+        }),
       faithfulness: FaithfulnessRole(byDefault: byDefault) { record, _ in
         .success(draw(record.attribution, record.attribution.attentionGradient.count - 1).values)
       },

@@ -79,8 +79,9 @@ public struct ClassificationRun {
     log("data: \(datasetName), \(train.count) training and \(validation.count) validation images, \(train.classNames.count) classes")
     var rng = SplitMix64(seed: options.training.seed)
     if let configuration = options.model.convNet(classes: train.classNames.count) {
-      return try fit(ConvNetClassifier(ConvNet(configuration, using: &rng), inputSize: options.vit.imageSize, labelNames: train.classNames),
-                     train, validation, datasetName, started: started)
+      return try fit(
+        ConvNetClassifier(ConvNet(configuration, using: &rng), inputSize: options.vit.imageSize, labelNames: train.classNames),
+        train, validation, datasetName, started: started)
     }
     let model = options.vit.model(classes: train.classNames.count, using: &rng)
     return try fit(ViTClassifier(model, labelNames: train.classNames), train, validation, datasetName, started: started)
@@ -90,8 +91,10 @@ public struct ClassificationRun {
     switch options.data {
     case .shapeWorld(let trainCount, let validationCount):
       let world = ShapeWorld(imageSize: options.vit.imageSize, seed: options.training.seed)
-      return (LabeledImages(world, range: 0..<trainCount),
-              LabeledImages(world, range: Self.validationStart..<(Self.validationStart + validationCount)), "shapeworld")
+      return (
+        LabeledImages(world, range: 0..<trainCount),
+        LabeledImages(world, range: Self.validationStart..<(Self.validationStart + validationCount)), "shapeworld"
+      )
     case .folder(let root):
       do {
         var (t, v) = try ImageFolder.loadSplit(root, size: options.vit.imageSize)
@@ -202,13 +205,17 @@ public struct ClassificationRun {
   /// The options that shaped the run, for `metrics.json`.
   func settingsRecord(_ t: TrainingConfiguration, plan: SchedulePlan) -> [String: String] {
     let v = options.vit
-    var out = ["learning_rate": "\(t.learningRate)", "warmup_epochs": "\(t.warmupEpochs)", "weight_decay": "\(t.weightDecay)",
-               "label_smoothing": "\(t.labelSmoothing)", "augment": "\(t.augment)", "flip": "\(t.augment && t.flip)",
-               "image_size": "\(v.imageSize)", "schedule": plan.reason.rawValue]
+    var out = [
+      "learning_rate": "\(t.learningRate)", "warmup_epochs": "\(t.warmupEpochs)", "weight_decay": "\(t.weightDecay)",
+      "label_smoothing": "\(t.labelSmoothing)", "augment": "\(t.augment)", "flip": "\(t.augment && t.flip)",
+      "image_size": "\(v.imageSize)", "schedule": plan.reason.rawValue,
+    ]
     if case .budget(let minutes) = options.schedule { out["budget_minutes"] = "\(minutes)" }
     if options.model == .vit {
-      out.merge(["patch_size": "\(v.patchSize)", "width": "\(v.width)", "depth": "\(v.depth)", "heads": "\(v.heads)",
-                 "position_embedding": v.position.rawValue, "stem": v.stem.rawValue, "pool": v.pool.rawValue]) { $1 }
+      out.merge([
+        "patch_size": "\(v.patchSize)", "width": "\(v.width)", "depth": "\(v.depth)", "heads": "\(v.heads)",
+        "position_embedding": v.position.rawValue, "stem": v.stem.rawValue, "pool": v.pool.rawValue,
+      ]) { $1 }
     }
     return out
   }

@@ -16,8 +16,10 @@ public struct ConvNetClassifier: ImageClassifier {
   public var mean: [Float]
   public var std: [Float]
 
-  public init(_ net: ConvNet, inputSize: Int? = nil, labelNames: [String]? = nil,
-              mean: [Float] = [0.5, 0.5, 0.5], std: [Float] = [0.5, 0.5, 0.5]) {
+  public init(
+    _ net: ConvNet, inputSize: Int? = nil, labelNames: [String]? = nil,
+    mean: [Float] = [0.5, 0.5, 0.5], std: [Float] = [0.5, 0.5, 0.5]
+  ) {
     self.net = net
     self.inputSize = inputSize
     self.labelNames = labelNames

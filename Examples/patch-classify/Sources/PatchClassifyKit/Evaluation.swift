@@ -77,8 +77,9 @@ public enum Evaluation {
           if !names.contains(name) { names.append(name) }
           let image = data.images[i]
           func hit(_ tolerance: Int) -> Bool {
-            pointsAtObject(values, gridWidth: maps.gridWidth, gridHeight: maps.gridHeight, mask: masks[i],
-                           width: image.width, height: image.height, tolerance: tolerance)
+            pointsAtObject(
+              values, gridWidth: maps.gridWidth, gridHeight: maps.gridHeight, mask: masks[i],
+              width: image.width, height: image.height, tolerance: tolerance)
           }
           if hit(tolerance(forSide: max(image.width, image.height))) { hits[name, default: 0] += 1 }
           if hit(0) { strictHits[name, default: 0] += 1 }

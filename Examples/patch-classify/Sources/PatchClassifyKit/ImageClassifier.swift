@@ -69,14 +69,18 @@ extension ViTClassifier: EvidenceProviding {
       let record = out.attentionRecord(image: i, configuration: c)
       let rollout = record.rollout(.mean)
       if let pool = record.poolMap(.fused(.mean)) {
-        return EvidenceMaps(gridWidth: out.gridWidth, gridHeight: out.gridHeight, maps: [
-          ("pool", pool), ("rollout", Self.carried(pool, through: rollout, record)),
-        ])
+        return EvidenceMaps(
+          gridWidth: out.gridWidth, gridHeight: out.gridHeight,
+          maps: [
+            ("pool", pool), ("rollout", Self.carried(pool, through: rollout, record)),
+          ])
       }
       let last = record.fused(layer: c.depth - 1, .mean)
-      return EvidenceMaps(gridWidth: out.gridWidth, gridHeight: out.gridHeight, maps: [
-        (record.hasClassToken ? "cls" : "pool", Self.queryRow(last, record)), ("rollout", Self.queryRow(rollout, record)),
-      ])
+      return EvidenceMaps(
+        gridWidth: out.gridWidth, gridHeight: out.gridHeight,
+        maps: [
+          (record.hasClassToken ? "cls" : "pool", Self.queryRow(last, record)), ("rollout", Self.queryRow(rollout, record)),
+        ])
     }
   }
 

@@ -144,7 +144,7 @@ public enum ImageFolder {
     let manager = FileManager.default
     let train = join(root, "train")
     guard manager.fileExists(atPath: train),
-          let validation = ["val", "validation"].map({ join(root, $0) }).first(where: { manager.fileExists(atPath: $0) })
+      let validation = ["val", "validation"].map({ join(root, $0) }).first(where: { manager.fileExists(atPath: $0) })
     else { return nil }
     return (train, validation)
   }

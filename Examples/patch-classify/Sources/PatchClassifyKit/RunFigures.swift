@@ -22,10 +22,11 @@ public enum RunFigures {
       ],
       xLabel: "epoch", yLabel: "accuracy", integerX: true)
     // Each axis carries its own title, so the panels need no captions repeating them.
-    return Figure.sideBySide([
-      Panel(image: loss.render(width: 420, height: 300), caption: []),
-      Panel(image: accuracy.render(width: 420, height: 300), caption: []),
-    ], title: "training curves")
+    return Figure.sideBySide(
+      [
+        Panel(image: loss.render(width: 420, height: 300), caption: []),
+        Panel(image: accuracy.render(width: 420, height: 300), caption: []),
+      ], title: "training curves")
   }
 
   /// `confusion[true][predicted]` as a grid of counts shaded by each row's fraction.
@@ -44,8 +45,9 @@ public enum RunFigures {
         let (r, g, b) = Colormap.viridis.color(fraction)
         canvas.fillRect(x: left + p * cell, y: top + t * cell, width: cell - 1, height: cell - 1, RGB(r, g, b))
         let count = String(confusion[t][p])
-        canvas.text(count, x: left + p * cell + (cell - BitmapFont.width(of: count)) / 2, y: top + t * cell + (cell - line) / 2,
-                    fraction > 0.5 ? .black : .white)
+        canvas.text(
+          count, x: left + p * cell + (cell - BitmapFont.width(of: count)) / 2, y: top + t * cell + (cell - line) / 2,
+          fraction > 0.5 ? .black : .white)
       }
     }
     for p in 0..<k {
@@ -78,7 +80,8 @@ public enum RunFigures {
       }
       rows.append(row)
     }
-    return Figure.grid(rows, rowLabels: captions, columnLabels: ["image"] + names, title: "where the model looks (validation images)",
-                       colorBar: ColorBar(colormap: .inferno, minimum: 0, maximum: 1))
+    return Figure.grid(
+      rows, rowLabels: captions, columnLabels: ["image"] + names, title: "where the model looks (validation images)",
+      colorBar: ColorBar(colormap: .inferno, minimum: 0, maximum: 1))
   }
 }

@@ -27,17 +27,19 @@ public enum ShapeKind: String, CaseIterable, Sendable, Codable {
     }
   }
 
-  private static let trianglePolygon = Polygon(vertices: (0..<3).map { i in
-    let angle = Float.pi / 2 + Float(i) * 2 * Float.pi / 3
-    return (cosf(angle), sinf(angle))
-  })
+  private static let trianglePolygon = Polygon(
+    vertices: (0..<3).map { i in
+      let angle = Float.pi / 2 + Float(i) * 2 * Float.pi / 3
+      return (cosf(angle), sinf(angle))
+    })
 
   /// Five points, inner radius 0.45 of the outer.
-  private static let starPolygon = Polygon(vertices: (0..<10).map { i in
-    let angle = Float.pi / 2 + Float(i) * Float.pi / 5
-    let radius: Float = i % 2 == 0 ? 1 : 0.45
-    return (radius * cosf(angle), radius * sinf(angle))
-  })
+  private static let starPolygon = Polygon(
+    vertices: (0..<10).map { i in
+      let angle = Float.pi / 2 + Float(i) * Float.pi / 5
+      let radius: Float = i % 2 == 0 ? 1 : 0.45
+      return (radius * cosf(angle), radius * sinf(angle))
+    })
 }
 
 /// A simple polygon with an even-odd inside test.
@@ -58,7 +60,7 @@ struct Polygon: Sendable {
 }
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #elseif canImport(Darwin)
-import Darwin
+  import Darwin
 #endif

@@ -10,8 +10,10 @@ public enum ShapeWorldExport {
   /// the layout `--masks` reads.
   public static func write(to folder: String, imageSize: Int, seed: UInt64, train: Int, validation: Int, masks: String? = nil) throws {
     let world = ShapeWorld(imageSize: imageSize, seed: seed)
-    let splits = [("train", LabeledImages(world, range: 0..<train)),
-                  ("val", LabeledImages(world, range: ClassificationRun.validationStart..<(ClassificationRun.validationStart + validation)))]
+    let splits = [
+      ("train", LabeledImages(world, range: 0..<train)),
+      ("val", LabeledImages(world, range: ClassificationRun.validationStart..<(ClassificationRun.validationStart + validation))),
+    ]
     for (split, data) in splits {
       for name in data.classNames {
         try FileManager.default.createDirectory(atPath: "\(folder)/\(split)/\(name)", withIntermediateDirectories: true)

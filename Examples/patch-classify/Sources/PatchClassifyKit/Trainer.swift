@@ -152,17 +152,19 @@ public struct Trainer<Model: ImageClassifier> {
       epochSeen += labels.count
       progress.trainSeconds = secondsBefore + Date().timeIntervalSince(started)
       let rate = Double(progress.step * c.batchSize) / max(1e-9, progress.stepSeconds)
-      report(StepReport(
-        epoch: epoch, epochs: c.epochs, step: progress.step, totalSteps: totalSteps,
-        loss: epochLoss / Double(epochSeen), accuracy: Double(epochCorrect) / Double(epochSeen),
-        imagesPerSecond: rate, secondsLeft: Double((totalSteps - progress.step) * c.batchSize) / max(rate, 1e-9)))
+      report(
+        StepReport(
+          epoch: epoch, epochs: c.epochs, step: progress.step, totalSteps: totalSteps,
+          loss: epochLoss / Double(epochSeen), accuracy: Double(epochCorrect) / Double(epochSeen),
+          imagesPerSecond: rate, secondsLeft: Double((totalSteps - progress.step) * c.batchSize) / max(rate, 1e-9)))
 
       let endOfEpoch = progress.step % stepsPerEpoch == 0
       if endOfEpoch {
         let validationAccuracy = Evaluation.accuracy(of: &model, on: validation, batchSize: c.batchSize)
-        progress.history.epochs.append(TrainingHistory.Epoch(
-          epoch: epoch + 1, trainLoss: epochLoss / Double(epochSeen), trainAccuracy: Double(epochCorrect) / Double(epochSeen),
-          validationAccuracy: validationAccuracy, seconds: progress.trainSeconds))
+        progress.history.epochs.append(
+          TrainingHistory.Epoch(
+            epoch: epoch + 1, trainLoss: epochLoss / Double(epochSeen), trainAccuracy: Double(epochCorrect) / Double(epochSeen),
+            validationAccuracy: validationAccuracy, seconds: progress.trainSeconds))
       }
       if let store, endOfEpoch || progress.step % c.checkpointEvery == 0 || progress.step == totalSteps {
         try store.save(model, optimizer: optimizer, progress: progress)

@@ -88,7 +88,8 @@ public struct CheckpointStore: Sendable {
     guard let folder = existingFolder else { return nil }
     let statePath = (folder as NSString).appendingPathComponent("trainer_state.safetensors")
     guard let state = try? SafetensorsFile(path: statePath), let json = state.metadata["progress"],
-          let progress = try? JSONDecoder().decode(TrainerProgress.self, from: Data(json.utf8)) else {
+      let progress = try? JSONDecoder().decode(TrainerProgress.self, from: Data(json.utf8))
+    else {
       throw .mismatch(path: statePath, reason: "no readable training progress in its metadata")
     }
     return progress.configuration
@@ -105,8 +106,9 @@ public struct CheckpointStore: Sendable {
       for (name, tensor) in model.namedParameters {
         tensor.scalars = try Self.values(weights, name, count: tensor.count)
         if let step = state.metadata["step.\(name)"].flatMap(Int.init) {
-          optimizer.setState(AdamW.ParameterState(
-            step: step, m: try Self.values(state, "m.\(name)", count: tensor.count), v: try Self.values(state, "v.\(name)", count: tensor.count)), of: tensor)
+          optimizer.setState(
+            AdamW.ParameterState(
+              step: step, m: try Self.values(state, "m.\(name)", count: tensor.count), v: try Self.values(state, "v.\(name)", count: tensor.count)), of: tensor)
         }
       }
       for (name, tensor) in model.namedBuffers { tensor.scalars = try Self.values(state, "buffer.\(name)", count: tensor.count) }

@@ -91,8 +91,11 @@ struct Evaluate: ParsableCommand {
     for note in result.inferred { FileHandle.standardError.write(Data("patch-classify: warning: \(note)\n".utf8)) }
     let correct = zip(result.labels, result.predictions).filter { $0 == $1 }.count
     let scope = isShapeWorld ? "shapeworld, seed \(options.seed)" : "\(data), split \(options.split.rawValue)"
-    var lines = [String(format: "accuracy %.2f%% (%d of %d images; %@ %dx%d from %@, on %@)", 100 * result.report.accuracy, correct,
-                        result.labels.count, result.model, result.imageSize, result.imageSize, weights, scope)]
+    var lines = [
+      String(
+        format: "accuracy %.2f%% (%d of %d images; %@ %dx%d from %@, on %@)", 100 * result.report.accuracy, correct,
+        result.labels.count, result.model, result.imageSize, result.imageSize, weights, scope)
+    ]
     lines += Summary.reportLines(result.report, classNames: result.classNames)
     if !isShapeWorld && masks == nil { lines.append("pointing game: not scored (no --masks)") }
     if let out { lines.append("wrote \(out)") }

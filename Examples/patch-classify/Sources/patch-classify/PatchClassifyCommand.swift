@@ -19,14 +19,15 @@ struct PatchClassify: ParsableCommand {
     let arguments = Array(CommandLine.arguments.dropFirst())
     guard arguments == ["--help"] || arguments == ["-h"] || arguments == ["help"] else { return main(nil) }
     let training = helpMessage(for: Train.self).replacingOccurrences(of: "patch-classify train ", with: "patch-classify [train] ")
-    print(training.trimmingCharacters(in: .newlines) + "\n\n" + """
-      SUBCOMMANDS:
-        train (default)         Train a model (the options above).
-        evaluate                Score a saved model: accuracy, per-class accuracy, the
-                                confusion matrix and, with masks, the pointing game.
+    print(
+      training.trimmingCharacters(in: .newlines) + "\n\n" + """
+        SUBCOMMANDS:
+          train (default)         Train a model (the options above).
+          evaluate                Score a saved model: accuracy, per-class accuracy, the
+                                  confusion matrix and, with masks, the pointing game.
 
-        See 'patch-classify help evaluate' for its options.
+          See 'patch-classify help evaluate' for its options.
 
-      """)
+        """)
   }
 }
