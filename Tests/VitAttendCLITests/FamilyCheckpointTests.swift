@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import VisionAttention
 
 /// vit-attend on every checkpoint family, end to end from each fixture's PNG
 /// (Tests/VAModelsTests/Fixtures, written by Scripts/reference/vit_family_fixtures.py).
@@ -36,15 +37,63 @@ import Testing
     #expect(dump.shapes.keys.filter { $0.hasPrefix("attn.") }.sorted() == reference.shapes.keys.filter { $0.hasPrefix("attn.") }.sorted())
   }
 
-  /// The page on prefix tokens (class + distillation) and on no class token (SigLIP). Every
-  /// map's values on every family: FamilyMapValueTests and FamilyFigureValueTests.
-  @Test(arguments: ["timm_deit_distilled", "timm_siglip"])
-  func thePageIsWritten(name: String) throws {
+  /// The `--html` page holds the same run's numbers as its `--dump`, on every family (class
+  /// and distillation tokens, registers, no class token, pooling heads): the input's size and
+  /// grid, every layer's and head's attention row and the pooling head's rows, each value within
+  /// one 8-bit step (its row's maximum / 255) of the dumped one, and the registry's views as its
+  /// menu. Every map's values drawn from these: FamilyMapValueTests and FamilyFigureValueTests.
+  @Test(arguments: [
+    "timm_clip_quickgelu", "timm_deit_distilled", "timm_siglip", "timm_beit", "timm_eva02", "timm_eva02_packed", "timm_dinov2_swiglu", "timm_eva02_clip",
+    "hf_clip", "hf_siglip", "hf_siglip_vision", "hf_dinov2", "hf_dinov2_registers", "hf_deit_distilled", "open_clip_quickgelu",
+  ])
+  func thePageHoldsTheDumpedAttention(name: String) throws {
     let scratch = ScratchFolder()
     let folder = Self.fixture(name)
-    let result = try CommandRunner.run([folder + "/input.png", "--weights", folder, "--resize", "none", "--html", scratch.file("p.html")])
+    let (page, dumpPath) = (scratch.file("p.html"), scratch.file("d.safetensors"))
+    let result = try CommandRunner.run([folder + "/input.png", "--weights", folder, "--resize", "none", "--html", page, "--dump", dumpPath])
     #expect(result.status == 0, "\(name): \(result.error)")
-    #expect(try String(contentsOfFile: scratch.file("p.html"), encoding: .utf8).count > 1000)
+    let payload = try PagePayload(page: page)
+    let dump = try DumpFile(path: dumpPath)
+
+    #expect(dump.shapes["input"] == [3, payload.image.height, payload.image.width], "\(name): input \(dump.shapes["input"] ?? [])")
+    #expect(dump.metadata["grid_width"] == String(payload.gridWidth) && dump.metadata["grid_height"] == String(payload.gridHeight), "\(name): grid")
+    #expect(payload.gridWidth * payload.patchSize == payload.image.width && payload.gridHeight * payload.patchSize == payload.image.height)
+    #expect(payload.tokens == payload.prefixTokens + payload.gridWidth * payload.gridHeight)
+    #expect(payload.maps.map(\.name) == MapRegistry.pageViews.map(\.name))
+
+    let t = payload.tokens
+    let layers = dump.shapes.keys.filter { $0.hasPrefix("attn.") && Int($0.dropFirst(5)) != nil }.count
+    let attention = try #require(payload.attention, "\(name): the page holds no matrices")
+    #expect(layers > 0 && payload.layers == layers && attention.rowLength == t && attention.rowCount == layers * payload.heads * t, "\(name): \(layers) layers")
+    for l in 0..<layers {
+      #expect(dump.shapes["attn.\(l)"] == [payload.heads, t, t], "\(name) attn.\(l)")
+      let dumped = try #require(dump.tensors["attn.\(l)"])
+      try expectRows(attention, first: l * payload.heads * t, equal: dumped, "\(name) attn.\(l)")
+    }
+    if let shape = dump.shapes["attn.pool"] {
+      let pool = try #require(payload.pool, "\(name): the page has no pooling head")
+      #expect(shape == [pool.rowCount, 1, payload.gridWidth * payload.gridHeight] && pool.rowLength == shape[2], "\(name) attn.pool \(shape)")
+      try expectRows(pool, first: 0, equal: try #require(dump.tensors["attn.pool"]), "\(name) attn.pool")
+    } else {
+      #expect(payload.pool == nil, "\(name): a pooling head on the page only")
+    }
+  }
+
+  /// Rows `first…` of `rows` read back `values` (whole rows, row-major) within one step of
+  /// each row's maximum / 255.
+  func expectRows(_ rows: PagePayload.Rows, first: Int, equal values: [Float], _ what: String) throws {
+    let n = rows.rowLength
+    try #require(values.count % n == 0 && first + values.count / n <= rows.rowCount, "\(what): \(values.count) values")
+    var worst: (excess: Float, row: Int, column: Int) = (0, 0, 0)
+    for r in 0..<(values.count / n) {
+      let row = values[(r * n)..<((r + 1) * n)]
+      let step = row.max()! / 255
+      for (c, v) in row.enumerated() {
+        let excess = abs(rows.value(row: first + r, column: c) - v) - step
+        if excess > worst.excess { worst = (excess, r, c) }
+      }
+    }
+    #expect(worst.excess <= 0, "\(what): row \(worst.row), column \(worst.column) is \(worst.excess) beyond one step")
   }
 
   /// Every other family's overlay maps on a photo fitted to the model, so grids are
