@@ -134,8 +134,8 @@ import VAImageIO
     #expect(asymmetric.isEmpty, "\(spec): erf differs from its mirror at \(asymmetric.count) pixels, first \(asymmetric.prefix(5))")
     #expect(abs(centre.x - 2 * query.x) <= field.stride && abs(centre.y - 2 * query.y) <= field.stride, "\(spec): box centred at \(centre) / 2")
 
-    // 2. The panel: the normalised field in gray, read at the centre of each 8-pixel cell of
-    // the input (enlarged `s` times) away from the box outline and the query's marker.
+    // 2. The panel: the normalised field in gray at every input pixel (enlarged `s` times)
+    // away from the box outline and the query's marker (at most 10 pixels across).
     let figure = try Image(contentsOfFile: png).rgb()
     let s = max(1, 256 / w), cell = 8
     let (gw, gh) = (w / cell, h / cell)
