@@ -50,7 +50,7 @@ import Testing
   }
 
   // Every map's values: BuiltInMapValueTests (query, rollout, heads, mask, distance,
-  // posembed) and dumpHoldsWhatEachMapPromises (rf, sagan).
+  // posembed), ReceptiveFieldMapValueTests (rf) and dumpHoldsWhatEachMapPromises (sagan).
 
   @Test func dumpHoldsWhatEachMapPromises() throws {
     let scratch = ScratchFolder()
