@@ -5,12 +5,13 @@ import VATensorCore
 /// angle θ, `x′ = x · cos θ + rot(x) · sin θ` with `rot(x)₂ᵢ = −x₂ᵢ₊₁`, `rot(x)₂ᵢ₊₁ = x₂ᵢ`.
 ///
 /// Shapes: `cos` and `sin` are `[N, d]` (N patches, d the head dimension, each angle repeated
-/// for its pair); the first `prefixTokens` tokens (class, registers) are not rotated.
+/// for its pair), or `[heads, N, d]` for angles of each head's own (timm's mixed RoPE); the
+/// first `prefixTokens` tokens (class, registers) are not rotated.
 /// Reference: timm's `apply_rot_embed_cat(…, half=False)` as `EvaAttention` uses it.
 public struct RotaryEmbedding: Sendable {
-  /// cos θ per patch and head channel, `[N, d]` row-major.
+  /// cos θ per patch and head channel, `[N, d]` (or `[heads, N, d]`) row-major.
   public var cos: [Float]
-  /// sin θ per patch and head channel, `[N, d]` row-major.
+  /// sin θ per patch and head channel, `[N, d]` (or `[heads, N, d]`) row-major.
   public var sin: [Float]
   /// The head width `d`; even, since channels turn in pairs.
   public let headDimension: Int
@@ -33,14 +34,17 @@ public struct RotaryEmbedding: Sendable {
   public func apply(toQKV qkv: Tensor, heads: Int) -> Tensor {
     precondition(qkv.rank == 3, "rotary embedding needs qkv [B, T, 3C], got \(qkv.shape)")
     let (b, t, c3) = (qkv.shape[0], qkv.shape[1], qkv.shape[2])
-    let c = c3 / 3, d = headDimension, n = cos.count / d
+    let c = c3 / 3, d = headDimension
+    // Tables `[heads, N, d]` give each head its own angles (timm's mixed RoPE); `[N, d]` are shared.
+    let perHead = heads > 1 && cos.count == heads * (t - prefixTokens) * d
+    let n = perHead ? cos.count / (heads * d) : cos.count / d
     precondition(c == heads * d && t == prefixTokens + n, "rotary tables for \(n) patches and \(d)-wide heads do not fit qkv \(qkv.shape) with \(heads) heads")
     // Per (token, column) factors: identity on prefix tokens and on v.
     var cosine = [Float](repeating: 1, count: t * c3), sine = [Float](repeating: 0, count: t * c3)
     for token in prefixTokens..<t {
-      let row = (token - prefixTokens) * d
       for part in 0..<2 {
         for h in 0..<heads {
+          let row = ((perHead ? h * n : 0) + token - prefixTokens) * d
           for i in 0..<d {
             let column = token * c3 + part * c + h * d + i
             cosine[column] = cos[row + i]

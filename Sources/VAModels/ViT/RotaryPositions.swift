@@ -18,6 +18,13 @@ public struct RotaryPositions: Sendable, Equatable {
   public var referenceWidth: Int?
   /// Added to each row and column index before any rescaling (timm's `rope_grid_offset`).
   public var gridOffset: Float = 0
+  /// timm's `rope_grid_indexing = "xy"` (its RoPE ViTs, Perception Encoder): each head's first
+  /// `d/4` frequencies turn with the column coordinate, the next with the row ("ij": row first).
+  public var columnsFirst = false
+  /// timm's `rope_type = "mixed"`: every block and head has learned frequencies
+  /// (`VisionTransformer.rotaryFrequencies`, `RotaryPositions+Mixed.swift`) in place of the
+  /// fixed bands; offset and reference grid do not apply.
+  public var learnedFrequencies = false
 
   /// Settings; the defaults are timm's for EVA-02 without rescaling.
   public init(temperature: Float = 10_000, referenceHeight: Int? = nil, referenceWidth: Int? = nil, gridOffset: Float = 0) {
@@ -41,7 +48,8 @@ public struct RotaryPositions: Sendable, Equatable {
     for y in 0..<gh {
       for x in 0..<gw {
         let row = (y * gw + x) * d
-        let coordinates = [coordinate(y, size: gh, reference: referenceHeight), coordinate(x, size: gw, reference: referenceWidth)]
+        var coordinates = [coordinate(y, size: gh, reference: referenceHeight), coordinate(x, size: gw, reference: referenceWidth)]
+        if columnsFirst { coordinates.reverse() }
         for (axis, position) in coordinates.enumerated() {
           for (k, frequency) in frequencies.enumerated() {
             let angle = position * frequency

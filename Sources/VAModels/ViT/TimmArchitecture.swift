@@ -155,16 +155,27 @@ struct TimmArchitecture {
 }
 
 extension TimmArchitecture {
-  /// EVA's rotary arguments: only the "cat" rope with "ij" grid indexing and the interleaved
-  /// layout is implemented (eva02_*); the others (vit_*_rope_*, DINOv3) are refused by name.
+  /// EVA's rotary arguments: the "cat" rope (eva02_*, vit_*_rope_*, vit_pe_*) and the learned
+  /// "mixed" rope (vit_*_rope_mixed_*), with "ij" or "xy" grid indexing, in the interleaved
+  /// layout; EvaAttention or timm's AttentionRope (the same computation with a fused qkv whose
+  /// k has a bias too). Other rope types and layouts are refused by name.
   mutating func readRotary(path: String, raw: String?) throws(CheckpointError) {
     func refuse(_ key: String) -> CheckpointError {
       .badConfig(path: path, reason: "model_args \(key) = \(arguments[key] ?? "") is not implemented (architecture \(raw ?? "unnamed"))")
     }
-    if let value = arguments["attn_type"], value != "eva" { throw refuse("attn_type") }
+    if let value = arguments["attn_type"], value != "eva", value != "rope" { throw refuse("attn_type") }
     guard var rotary else { return }
-    if let value = arguments["rope_type"], value != "cat" { throw refuse("rope_type") }
-    if let value = arguments["rope_grid_indexing"], value != "ij" { throw refuse("rope_grid_indexing") }
+    if let value = arguments["rope_type"], value != "cat", value != "mixed" { throw refuse("rope_type") }
+    if let value = arguments["rope_grid_indexing"], value != "ij", value != "xy" { throw refuse("rope_grid_indexing") }
+    rotary.columnsFirst = arguments["rope_grid_indexing"] == "xy"
+    if arguments["rope_type"] == "mixed" {
+      // create_rope_embed drops the offset and the reference grid for mixed RoPE, and its
+      // temperature only seeds the learned frequencies' initialisation.
+      if let value = arguments["rope_rotate_half"], value != "false" { throw refuse("rope_rotate_half") }
+      rotary.learnedFrequencies = true
+      self.rotary = rotary
+      return
+    }
     if let value = arguments["rope_rotate_half"], value != "false" { throw refuse("rope_rotate_half") }
     if let value = arguments["rope_temperature"] {
       guard let t = Float(value) else { throw refuse("rope_temperature") }

@@ -80,6 +80,9 @@ public struct ViTConfiguration: Sendable, Equatable {
   public var activation = GELUApproximation.exact
   /// Heads of the attention-pooling head (`globalPool == .attention`); the blocks' by default.
   public var poolHeadCount: Int?
+  /// The attention-pooling head reads the prefix tokens too (timm's `Eva`, Perception
+  /// Encoder); timm's `VisionTransformer` and SigLIP pool the patches only.
+  public var poolIncludesPrefix = false
   /// A convolutional stem in place of the patchify layer (its total stride is `patchSize`).
   public var convStem: ConvStemShape?
   /// 0 means no classification head.

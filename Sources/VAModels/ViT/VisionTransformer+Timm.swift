@@ -60,6 +60,8 @@ extension VisionTransformer {
     if c.globalPool == .attention {
       guard r.has("attn_pool.latent") else { throw .missingTensor(path: path, name: "attn_pool.latent") }
       c.poolHeadCount = architecture.poolHeadCount ?? c.headCount
+      // Eva's pool() hands every token to attn_pool; VisionTransformer's drops the prefix first.
+      c.poolIncludesPrefix = architecture.modelClass == "Eva"
     }
     if c.globalPool == .token, !c.classToken {
       throw .inconsistent(path: path, reason: "global_pool 'token' needs a class token, and there is no cls_token")
@@ -156,6 +158,7 @@ extension VisionTransformer {
     head = c.classCount > 0 ? try r.linear("head", c.classCount, d) : nil
     headDistillation = c.distillationToken && c.classCount > 0 ? try r.linear("head_dist", c.classCount, d) : nil
     attentionPool = c.globalPool == .attention ? try VisionTransformer.timmAttentionPool(r, configuration: c) : nil
+    rotaryFrequencies = try VisionTransformer.timmRotaryFrequencies(r, configuration: c)
     try r.checkAllUsed()
   }
 }

@@ -39,6 +39,10 @@ public struct VisionTransformer: ParameterContainer, Sendable {
   public var headDistillation: Linear? = nil
   /// The attention-pooling head (`globalPool == .attention`).
   public var attentionPool: AttentionPoolHead? = nil
+  /// timm's mixed RoPE frequencies `[2, depth, heads, d/2]` (`rope.freqs`: per block and head,
+  /// column then row), when `configuration.rotary` learns them. Read, not trained: the
+  /// rotation's tables are built from them as constants (`RotaryPositions+Mixed.swift`).
+  public var rotaryFrequencies: Tensor? = nil
 
   /// What one forward pass produced. For a batch every tensor has a leading `[B]` axis.
   public struct Output: Sendable {
@@ -131,9 +135,10 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     }
     var attention: [Tensor] = [], attentionInputs: [Tensor] = []
     let biases = relativePositionBiases.map { $0.bias(gridWidth: gw, gridHeight: gh) }
-    let rotary = c.rotary?.embedding(gridWidth: gw, gridHeight: gh, headDimension: d / c.headCount, prefixTokens: c.prefixTokens)
+    let rotaries = rotaryTables(gridWidth: gw, gridHeight: gh)  // one every block shares, or one per block
     for (i, block) in blocks.enumerated() {
       let bias = biases.isEmpty ? nil : biases[biases.count == 1 ? 0 : i]
+      let rotary = rotaries.isEmpty ? nil : rotaries[rotaries.count == 1 ? 0 : i]
       let observe = observeAttention.map { observe in { (qkv: Tensor) in observe(i, qkv) } }
       let (next, weights, normalized) = block.tapped(x, mask: maskTensor, bias: bias, rotary: rotary, record: recordAttention, observe: observe)
       x = next
@@ -148,9 +153,12 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     case .token: pooled = x.sliced(axis: 1, range: 0..<1).reshaped([b, d])
     case .average: pooled = x.sliced(axis: 1, range: c.prefixTokens..<t).mean(axis: 1)
     case .attention:
-      // timm pools the patches only (pool_include_prefix is off for MAP heads).
+      // timm's VisionTransformer pools the patches only (pool_include_prefix is off for MAP
+      // heads); Eva pools every token, and the map keeps the patches' columns of its weights.
       guard let attentionPool else { preconditionFailure("globalPool .attention needs an attention-pooling head") }
-      (pooled, poolAttention) = attentionPool(x.sliced(axis: 1, range: c.prefixTokens..<t), record: recordAttention || observeAttention != nil)
+      let first = c.poolIncludesPrefix ? 0 : c.prefixTokens
+      (pooled, poolAttention) = attentionPool(x.sliced(axis: 1, range: first..<t), record: recordAttention || observeAttention != nil)
+      if first < c.prefixTokens { poolAttention = poolAttention?.sliced(axis: 3, range: c.prefixTokens..<t) }
     }
     if let fcNorm { pooled = fcNorm(pooled) }
     if let head {
