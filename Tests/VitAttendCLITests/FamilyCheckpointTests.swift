@@ -20,6 +20,9 @@ import Testing
     ("timm_clip_quickgelu", ""), ("timm_deit_distilled", ""), ("timm_siglip", ""), ("timm_beit", ""), ("timm_beit", "2"),
     ("timm_eva02", ""), ("timm_eva02_packed", ""), ("timm_dinov2_swiglu", ""), ("timm_eva02_clip", ""), ("hf_clip", ""), ("hf_siglip", ""), ("hf_siglip_vision", ""),
     ("hf_dinov2", ""), ("hf_dinov2_registers", ""), ("hf_deit_distilled", ""), ("open_clip_quickgelu", ""),
+    ("timm_rope", ""), ("timm_rope", "2"), ("timm_rope_ape", ""), ("timm_rope_ape", "2"), ("timm_rope_mixed", ""), ("timm_rope_mixed", "2"),
+    ("timm_rope_reg_gap", ""), ("timm_rope_reg_gap", "2"), ("timm_pe_core", ""), ("timm_pe_core", "2"), ("timm_pe_spatial", ""),
+    ("timm_pe_spatial", "2"), ("timm_pe_lang", ""), ("timm_pe_lang", "2"),
   ])
   func dumpMatchesTheReference(name: String, variant: String) throws {
     let scratch = ScratchFolder()
@@ -45,6 +48,7 @@ import Testing
   @Test(arguments: [
     "timm_clip_quickgelu", "timm_deit_distilled", "timm_siglip", "timm_beit", "timm_eva02", "timm_eva02_packed", "timm_dinov2_swiglu", "timm_eva02_clip",
     "hf_clip", "hf_siglip", "hf_siglip_vision", "hf_dinov2", "hf_dinov2_registers", "hf_deit_distilled", "open_clip_quickgelu",
+    "timm_rope_mixed", "timm_rope_reg_gap", "timm_pe_core",
   ])
   func thePageHoldsTheDumpedAttention(name: String) throws {
     let scratch = ScratchFolder()

@@ -8,11 +8,13 @@ import VAImageIO
 /// recomputed in the test from that dump (`MapOracle`). Figures are drawn in gray at full
 /// opacity with nearest upsampling, so each patch's pixels read back as its normalised value.
 @Suite(.serialized) struct FamilyMapValueTests {
-  /// The families whose fixture has an input image at the model's size.
+  /// The families whose fixture has an input image at the model's size and a class token or
+  /// pooling head to draw `cls` from (timm_rope_reg_gap, registers and the patch mean, is
+  /// checked through its dump in FamilyCheckpointTests).
   static let families = [
     "timm_clip_quickgelu", "timm_deit_distilled", "timm_siglip", "timm_beit", "timm_eva02", "timm_eva02_packed", "timm_eva02_clip",
     "timm_dinov2_swiglu", "hf_clip", "hf_siglip", "hf_siglip_vision", "hf_dinov2", "hf_dinov2_registers", "hf_deit_distilled",
-    "open_clip_quickgelu",
+    "open_clip_quickgelu", "timm_rope", "timm_rope_ape", "timm_rope_mixed", "timm_pe_core", "timm_pe_spatial", "timm_pe_lang",
   ]
   /// Gray figures: the map's normalised value is the pixel's gray level within 2/255.
   static let gray = ["--colormap", "gray", "--alpha", "1", "--upsample", "nearest"]
