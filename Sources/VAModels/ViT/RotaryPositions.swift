@@ -8,7 +8,9 @@ import VALayers
 /// `(y / gh · refH, x / gw · refW)` when a reference grid is given (EVA's rescaling to the
 /// pretraining grid; `(y, x)` + offset otherwise); each head's `d` channels are `d/4`
 /// frequencies `1 / temperature^(k / (d/4))` for the row coordinate, then `d/4` for the column
-/// coordinate, each angle repeated for its channel pair.
+/// coordinate (column first with `columnsFirst`, timm's "xy" indexing of its RoPE ViTs and
+/// Perception Encoder), each angle repeated for its channel pair. Learned per-block frequencies
+/// (`learnedFrequencies`, timm's mixed RoPE) are built in `RotaryPositions+Mixed.swift`.
 public struct RotaryPositions: Sendable, Equatable {
   /// The frequency base (timm's `rope_temperature`, 10,000 as in RoPE).
   public var temperature: Float = 10_000
