@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VASafetensors
 import VATensorCore
 @testable import VisionAttention
 
@@ -86,5 +87,42 @@ import VATensorCore
     }
     // The measured errors, for the closing table (swift test prints them with --verbose).
     print("\(name): " + worst.joined(separator: "; "))
+  }
+
+  /// The same maps through `vit-attend --dump`, from the family's PNG at its own size (the
+  /// reference's input is that PNG normalised), for the second target: `--class K` (not the
+  /// default top-1), or `--target-embedding` with the second vector written to a file.
+  @Test(arguments: families) func dumpedGradientMapsMatchPyTorchAutograd(name: String) throws {
+    let (folder, variant) = (String(name.prefix { $0 != "@" }), name.contains("@") ? String(name.split(separator: "@")[1]) : "")
+    let png = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/\(folder)/input\(variant).png")
+    guard FileManager.default.fileExists(atPath: png) else { return }  // a fixture without an image (checked in-process above)
+    let reference = try DumpFile(path: CommandRunner.repositoryFile("Tests/VitAttendCLITests/Fixtures/attribution/families/\(name).safetensors"))
+    let scratch = ScratchFolder()
+    var target: [String]
+    if let k = reference.tensors["class.1"] {
+      target = ["--class", String(Int(k[0]))]
+    } else {
+      var file = SafetensorsWriter()
+      let vector = try #require(reference.tensors["target.1"])
+      file.add("text", shape: [vector.count], values: vector)
+      try Data(file.serialized()).write(to: URL(fileURLWithPath: scratch.file("target.safetensors")))
+      target = ["--target-embedding", scratch.file("target.safetensors")]
+    }
+    let layers = try #require(reference.shapes["attngrad.1"])[0], t = try #require(reference.shapes["gradrollout.1"])[0]
+    var measured: [String] = []
+    for map in ["gradrollout", "gradcam", "attngrad"] {
+      let dump = scratch.file("\(map).safetensors")
+      let arguments = [png, "--resize", "none", "-w", CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/\(folder)"), "-m", map]
+      let run = try CommandRunner.run(arguments + ["--layer", "\(layers - 1)", "-o", scratch.file("\(map).png"), "--dump", dump] + target)
+      #expect(run.status == 0, "\(name) \(map): \(run.error)")
+      let file = try DumpFile(path: dump)
+      #expect(Self.errorOfMaximum(try #require(file.tensors["input"]), try #require(reference.tensors["input"])) < 1e-6, "\(name): input")
+      var want = try #require(reference.tensors["\(map).1"])
+      if map == "attngrad" { want = Array(want[((layers - 1) * t * t)...]) }  // the last layer's term
+      let error = Self.errorOfMaximum(try #require(file.tensors[map], "\(name) dumps no \(map)"), want)
+      #expect(error < Self.tolerance, "\(name) \(map) through the command: \(error) of its maximum")
+      measured.append(String(format: "%@ %.1e", map, error))
+    }
+    print("\(name) through vit-attend --dump, target 1: " + measured.joined(separator: ", "))
   }
 }
