@@ -14,10 +14,14 @@ its own library from its files, dispatched by what the folder holds:
                                          vit_convstem_saved_check.py), then load_state_dict
   config.json with `model_type`          transformers: <architectures[0]>.from_pretrained with
                                          attn_implementation='eager' (a CLIP/SigLIP model's
-                                         vision_model)
+                                         vision_model; Siglip2/NaFlex gets the image as its
+                                         processor's patches with spatial_shapes, no padding)
 `<case>@2` takes the folder's second input (reference2.safetensors) instead; a timm model
-without dynamic_img_size is rebuilt at that size and loaded through its
-checkpoint_filter_fn (how BEiT resizes its relative position tables). The folder's
+that refuses that size as built (a strict patch embedding) is rebuilt at it and loaded
+through its checkpoint_filter_fn (how BEiT resizes its relative position tables).
+The dispatch was tried on tiny random timm vit_*_dinov3(_qkvb), vit_*_rope_*(mixed_ape,
+reg1_gap), vit_pe_core_*, aimv2_*, naflexvit_*(gap, map) and transformers DINOv3ViTModel and
+Siglip2VisionModel models: each runs as it is, so those families need only their names. The folder's
 reference.safetensors gives `input`; the rebuilt model must reproduce its attention and its
 logits or pooled output (checked here, so a wrong rebuild cannot write a reference). Folders
 without one (toolkit_saved*) get the deterministic input of vit_toolkit_saved_check.py,
@@ -121,6 +125,22 @@ def as_args(args):
     return {k: (tuple(v) if isinstance(v, list) else v) for k, v in args.items()}
 
 
+def load(model, state):
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    assert not unexpected and all(k.endswith('num_batches_tracked') for k in missing), (missing, unexpected)
+
+
+def runs(model, size):
+    """Whether the model takes an input of `size` as it is (NaFlex and rope models do; a
+    strict patch embedding refuses)."""
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, 3, *size))
+        return True
+    except (AssertionError, RuntimeError):
+        return False
+
+
 def timm_model(folder, config, size):
     args = as_args(config['model_args'])
     architecture = config['architecture'].split('.')[0]
@@ -134,13 +154,12 @@ def timm_model(folder, config, size):
     state = load_file(os.path.join(folder, 'model.safetensors'))
     side = args.get('img_size', 224)
     side = tuple(side) if isinstance(side, tuple) else (side, side)
-    if not args.get('dynamic_img_size') and size != side:
+    load(model, state)
+    if not args.get('dynamic_img_size') and size != side and not runs(model, size):
         # A fixed-size timm model at another grid: rebuilt there, the checkpoint loaded through
         # the architecture's own filter (BEiT's relative position tables are resized there).
         model = timm.create_model(architecture, pretrained=False, **dict(args, img_size=size))
-        state = importlib.import_module(type(model).__module__).checkpoint_filter_fn(state, model)
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    assert not unexpected and all(k.endswith('num_batches_tracked') for k in missing), (missing, unexpected)
+        load(model, importlib.import_module(type(model).__module__).checkpoint_filter_fn(state, model))
     return Rebuilt(model, model.blocks, 'norm1', [b.attn.attn_drop for b in model.blocks], model, model.num_classes > 0,
                    model.num_prefix_tokens)
 
@@ -151,23 +170,36 @@ def transformers_model(folder, config, size):
     kwargs = {'add_pooling_layer': False} if name == 'ViTModel' else {}
     model = getattr(transformers, name).from_pretrained(folder, attn_implementation='eager', **kwargs).eval()
     tower = getattr(model, 'vision_model', model)  # what is called: the classifier, or CLIP's image tower
-    body = tower.base_model  # the transformer under a classifier (ViT's `vit`, DeiT's `deit`)
-    # transformers 5 keeps ViT/DeiT blocks as `layers`, DINOv2's as encoder.layer, CLIP's as encoder.layers.
-    holder = getattr(body, 'encoder', body)
-    blocks = getattr(holder, 'layers', None) or holder.layer
-    norm = next(n for n in ('layernorm_before', 'norm1', 'layer_norm1') if hasattr(blocks[-1], n))
+    # The blocks: the module list whose blocks have a first norm (transformers 5 keeps them as
+    # vit.layers, dinov2's encoder.layer, CLIP's encoder.layers, DINOv3's model.layer).
+    norms = ('layernorm_before', 'norm1', 'layer_norm1')
+    blocks = next(m for _, m in tower.named_modules()
+                  if isinstance(m, torch.nn.ModuleList) and len(m) and any(hasattr(m[-1], n) for n in norms))
+    norm = next(n for n in norms if hasattr(blocks[-1], n))
     image_size = (config.get('vision_config') or config).get('image_size')
     extra = {}
     if size != (image_size, image_size) and 'interpolate_pos_encoding' in inspect.signature(tower.forward).parameters:
         extra['interpolate_pos_encoding'] = True
     has_head = hasattr(model, 'classifier') or hasattr(model, 'cls_classifier')
     vision = config.get('vision_config') or config
-    tokens = 1 + int(hasattr(body.embeddings, 'distillation_token')) + vision.get('num_register_tokens', 0)
+    tokens = 1 + int(any('distillation_token' in n for n, _ in tower.named_parameters())) + vision.get('num_register_tokens', 0)
     prefix = 0 if 'siglip' in config['model_type'] else tokens
 
+    naflex = 'spatial_shapes' in inspect.signature(tower.forward).parameters
+
     def call(x):
+        if naflex:
+            # Siglip2 (NaFlex) takes the image as patches [1, N, P*P*C] (Siglip2ImageProcessor's
+            # convert_image_to_patches: row-major patches, each (row, column, channel)), the grid
+            # and a mask (all ones: no padding).
+            p, (_, c, h, w) = vision['patch_size'], x.shape
+            patches = x[0].reshape(c, h // p, p, w // p, p).permute(1, 3, 2, 4, 0).reshape(1, (h // p) * (w // p), p * p * c)
+            shapes = torch.tensor([[h // p, w // p]])
+            result = tower(pixel_values=patches, pixel_attention_mask=torch.ones(1, patches.shape[1], dtype=torch.long),
+                           spatial_shapes=shapes, output_attentions=True)
+        else:
+            result = tower(pixel_values=x, output_attentions=True, **extra)
         # The attentions transformers returns are the tensors its eager matmul uses.
-        result = tower(pixel_values=x, output_attentions=True, **extra)
         for a in result.attentions:
             if a.requires_grad:
                 a.retain_grad()
