@@ -89,6 +89,14 @@ import VATensorCore
     print("\(name): " + worst.joined(separator: "; "))
   }
 
+  /// Every reference the script wrote is checked here: a family appended to the script's
+  /// FAMILIES and regenerated but not to `families` fails.
+  @Test func everyWrittenReferenceIsChecked() throws {
+    let folder = CommandRunner.repositoryFile("Tests/VitAttendCLITests/Fixtures/attribution/families")
+    let written = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".safetensors") }
+    #expect(Set(written.map { String($0.dropLast(".safetensors".count)) }) == Set(Self.families))
+  }
+
   /// The same maps through `vit-attend --dump`, from the family's PNG at its own size (the
   /// reference's input is that PNG normalised), for the second target: `--class K` (not the
   /// default top-1), or `--target-embedding` with the second vector written to a file.
