@@ -232,7 +232,11 @@ def eager_attention(block, into):
 
 
 def open_clip_model(folder):
-    import open_clip
+    try:
+        import open_clip
+    except ImportError:
+        sys.exit(f'{folder} is an open_clip checkpoint: pip install --no-deps open_clip_torch ftfy regex wcwidth '
+                 '(--no-deps keeps the installed torch)')
     config = json.load(open(os.path.join(folder, 'open_clip_config.json')))
     model = open_clip.CLIP(**config['model_cfg']).eval()
     model.load_state_dict(load_file(os.path.join(folder, 'open_clip_model.safetensors')))
