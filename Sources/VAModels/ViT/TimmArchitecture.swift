@@ -101,9 +101,13 @@ struct TimmArchitecture {
       case "use_rot_pos_emb":
         guard let flag = Bool(value) else { throw refuse() }
         rotary = flag ? (rotary ?? RotaryPositions()) : nil
-      case "rope_temperature", "rope_grid_offset", "ref_feat_shape", "rope_type", "rope_grid_indexing", "rope_rotate_half", "attn_type":
+      case "rope_temperature", "rope_grid_offset", "ref_feat_shape", "rope_type", "rope_grid_indexing", "rope_rotate_half", "attn_type",
+        "rope_rescale_coords", "rope_shift_coords", "rope_jitter_coords":
         break  // read below, once use_rot_pos_emb is known
-      case "num_kv_heads", "swiglu_align_to":
+      case "swiglu_align_to":
+        // Rounds SwiGLU's hidden width up (DINOv3 +/7B): the fc1_g / fc1_x shapes show the result.
+        guard value == "none" || Int(value) != nil else { throw refuse() }
+      case "num_kv_heads":
         guard value == "none" else { throw refuse() }
       case "scale_attn_inner" where modelClass == "Eva":
         break  // EvaAttention's norm before proj: attn.norm in the tensors
@@ -155,17 +159,31 @@ struct TimmArchitecture {
 }
 
 extension TimmArchitecture {
-  /// EVA's rotary arguments: only the "cat" rope with "ij" grid indexing and the interleaved
-  /// layout is implemented (eva02_*); the others (vit_*_rope_*, DINOv3) are refused by name.
+  /// EVA's rotary arguments: the "cat" rope (eva02_*) with the interleaved layout and the
+  /// "dinov3" rope (vit_*_dinov3*) with the rotate-half layout, both with "ij" grid indexing;
+  /// the others (vit_*_rope_*, …) are refused by name.
   mutating func readRotary(path: String, raw: String?) throws(CheckpointError) {
     func refuse(_ key: String) -> CheckpointError {
       .badConfig(path: path, reason: "model_args \(key) = \(arguments[key] ?? "") is not implemented (architecture \(raw ?? "unnamed"))")
     }
     if let value = arguments["attn_type"], value != "eva" { throw refuse("attn_type") }
     guard var rotary else { return }
-    if let value = arguments["rope_type"], value != "cat" { throw refuse("rope_type") }
+    switch arguments["rope_type"] ?? "cat" {
+    case "cat": rotary.scheme = .eva
+    case "dinov3": rotary.scheme = .dinov3Timm
+    default: throw refuse("rope_type")
+    }
+    let dinov3 = rotary.scheme == .dinov3Timm
     if let value = arguments["rope_grid_indexing"], value != "ij" { throw refuse("rope_grid_indexing") }
-    if let value = arguments["rope_rotate_half"], value != "false" { throw refuse("rope_rotate_half") }
+    // Each scheme is implemented in the layout its checkpoints were trained with.
+    if let value = arguments["rope_rotate_half"], value != (dinov3 ? "true" : "false") { throw refuse("rope_rotate_half") }
+    if dinov3, arguments["rope_rotate_half"] == nil {
+      throw .badConfig(path: path, reason: "model_args rope_rotate_half = false (Eva's default) with rope_type = dinov3 is not implemented (architecture \(raw ?? "unnamed"))")
+    }
+    for key in ["rope_rescale_coords", "rope_shift_coords", "rope_jitter_coords"] {
+      // RotaryEmbeddingDinoV3 augments coordinates in training only; the cat rope is not checked.
+      if let value = arguments[key], value != "none", !dinov3 { throw refuse(key) }
+    }
     if let value = arguments["rope_temperature"] {
       guard let t = Float(value) else { throw refuse("rope_temperature") }
       rotary.temperature = t
@@ -174,7 +192,8 @@ extension TimmArchitecture {
       guard let t = Float(value) else { throw refuse("rope_grid_offset") }
       rotary.gridOffset = t
     }
-    if let value = arguments["ref_feat_shape"], value != "none" {
+    // RotaryEmbeddingDinoV3 is not given ref_feat_shape (Eva passes it to the cat rope only).
+    if let value = arguments["ref_feat_shape"], value != "none", !dinov3 {
       let sides = value.split(separator: ",").compactMap { Int($0) }
       guard sides.count == 2 || sides.count == 1 else { throw refuse("ref_feat_shape") }
       rotary.referenceHeight = sides[0]
