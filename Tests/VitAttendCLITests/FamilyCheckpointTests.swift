@@ -20,6 +20,8 @@ import Testing
     ("timm_clip_quickgelu", ""), ("timm_deit_distilled", ""), ("timm_siglip", ""), ("timm_beit", ""), ("timm_beit", "2"),
     ("timm_eva02", ""), ("timm_eva02_packed", ""), ("timm_dinov2_swiglu", ""), ("timm_eva02_clip", ""), ("hf_clip", ""), ("hf_siglip", ""), ("hf_siglip_vision", ""),
     ("hf_dinov2", ""), ("hf_dinov2_registers", ""), ("hf_deit_distilled", ""), ("open_clip_quickgelu", ""),
+    ("timm_dinov3", ""), ("timm_dinov3", "2"), ("timm_dinov3_swiglu", ""), ("timm_dinov3_swiglu", "2"), ("hf_dinov3", ""), ("hf_dinov3", "2"),
+    ("hf_dinov3_gated", ""), ("hf_dinov3_gated", "2"),
   ])
   func dumpMatchesTheReference(name: String, variant: String) throws {
     let scratch = ScratchFolder()
@@ -45,6 +47,7 @@ import Testing
   @Test(arguments: [
     "timm_clip_quickgelu", "timm_deit_distilled", "timm_siglip", "timm_beit", "timm_eva02", "timm_eva02_packed", "timm_dinov2_swiglu", "timm_eva02_clip",
     "hf_clip", "hf_siglip", "hf_siglip_vision", "hf_dinov2", "hf_dinov2_registers", "hf_deit_distilled", "open_clip_quickgelu",
+    "timm_dinov3", "timm_dinov3_swiglu", "hf_dinov3", "hf_dinov3_gated",
   ])
   func thePageHoldsTheDumpedAttention(name: String) throws {
     let scratch = ScratchFolder()
@@ -100,7 +103,7 @@ import Testing
   /// resampled, against their recomputation from the dumped attention.
   @Test(arguments: [
     "timm_clip_quickgelu", "timm_beit", "timm_eva02", "timm_dinov2_swiglu", "hf_clip", "hf_siglip", "hf_dinov2", "hf_dinov2_registers",
-    "hf_deit_distilled", "open_clip_quickgelu",
+    "hf_deit_distilled", "open_clip_quickgelu", "timm_dinov3", "hf_dinov3_gated",
   ])
   func otherFamiliesDrawTheirMapsOnAFittedPhoto(name: String) throws {
     try FamilyMapValueTests.checkOverlayMaps(.init(name: name), image: CommandRunner.repositoryFile("images/cat.png"))
