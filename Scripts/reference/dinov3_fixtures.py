@@ -13,6 +13,7 @@ Cases
                        (blocks named `layer.{i}`, as hub checkpoints are)
   hf_dinov3_gated      `DINOv3ViTModel` with `use_gated_mlp` (SiLU), saved from state_dict()
                        (blocks named `model.layer.{i}`, transformers 5's in-memory names)
+The HF cases also hold target_embedding.safetensors (`text` [64], random) for --target-embedding.
 Each reference holds input [3, H, W] (the PNG normalised), attn.{l} [heads, T, T] of every layer,
 tokens [T, D] (timm's forward_features / transformers' last_hidden_state, after the final norm),
 and logits [5] (timm, average pooling over the patches) or pooled [D] (pooler_output, the class token).
@@ -121,6 +122,9 @@ def hf_case(case, config, hub_names):
     else:
         model.config.save_pretrained(folder)
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, os.path.join(folder, 'model.safetensors'))
+    # --target-embedding for the gradient maps of an image tower: the shared one has 48 values.
+    target = torch.randn(config.hidden_size, generator=torch.Generator().manual_seed(5))
+    save_file({'text': target.contiguous()}, os.path.join(folder, 'target_embedding.safetensors'))
     json.dump({'do_normalize': True, 'do_rescale': True, 'rescale_factor': 1 / 255, 'image_mean': list(MEAN), 'image_std': list(STD),
                'size': {'height': 224, 'width': 224}}, open(os.path.join(folder, 'preprocessor_config.json'), 'w'), indent=2)
 

@@ -23,6 +23,9 @@ import VAImageIO
     let name: String
     var folder: String { CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/\(name)") }
     var input: String { folder + "/input.png" }
+    /// The input the heads figure is read from: DINOv3's 224-pixel `input.png` would be drawn
+    /// shrunk to 180-pixel cells, which no whole-pixel block reads, so its 160-pixel `input2.png`.
+    var figureInput: String { name.contains("dinov3") ? folder + "/input2.png" : input }
     var hasClassToken: Bool { !name.contains("siglip") && name != "toolkit_saved_map" }
     var isClassifier: Bool { name.hasPrefix("timm_") || name == "hf_deit_distilled" }
     var isDistilled: Bool { name.hasSuffix("deit_distilled") }
@@ -167,7 +170,10 @@ import VAImageIO
   @Test(arguments: families) func gradientMapsShowTheirDumpedTensor(name: String) throws {
     let family = Family(name: name)
     let scratch = ScratchFolder()
-    let target = family.isClassifier ? [] : ["--target-embedding", CommandRunner.repositoryFile("Tests/VitAttendCLITests/Fixtures/attribution/target_embedding.safetensors")]
+    // A fixture of another width than the shared 48-value target brings its own.
+    let own = family.folder + "/target_embedding.safetensors"
+    let shared = CommandRunner.repositoryFile("Tests/VitAttendCLITests/Fixtures/attribution/target_embedding.safetensors")
+    let target = family.isClassifier ? [] : ["--target-embedding", FileManager.default.fileExists(atPath: own) ? own : shared]
     for map in ["gradrollout", "gradcam", "attngrad"] {
       let (figure, dump) = try Self.run(family, ["--style", "bare", "-m", map, "--layer", "0"] + target, in: scratch)
       let grid = try Grid(dump)
