@@ -39,6 +39,20 @@ import Testing
     #expect(dump.shapes.keys.filter { $0.hasPrefix("attn.") }.sorted() == reference.shapes.keys.filter { $0.hasPrefix("attn.") }.sorted())
   }
 
+  /// DINOv3ViTModel has no classifier: `--dump`'s `embedding` is its `pooler_output` (the
+  /// class token after the final norm), within 1e-5 of transformers' at both input sizes.
+  @Test(arguments: ["hf_dinov3", "hf_dinov3_gated"], ["", "2"])
+  func dinov3EmbeddingIsThePoolerOutput(name: String, variant: String) throws {
+    let scratch = ScratchFolder()
+    let folder = Self.fixture(name)
+    let result = try CommandRunner.run([folder + "/input\(variant).png", "--weights", folder, "--resize", "none", "--dump", scratch.file("d.safetensors")])
+    #expect(result.status == 0, "\(result.error)")
+    let dump = try DumpFile(path: scratch.file("d.safetensors"))
+    let reference = try DumpFile(path: folder + "/reference\(variant).safetensors")
+    let error = peakRelativeError(dump.tensors["embedding"], reference.tensors["pooled"])
+    #expect(error < 1e-5, "\(name)\(variant) embedding: differs by \(error) of the largest value")
+  }
+
   /// The `--html` page holds the same run's numbers as its `--dump`, on every family (class
   /// and distillation tokens, registers, no class token, pooling heads): the input's size and
   /// grid, every layer's and head's attention row and the pooling head's rows, each value within

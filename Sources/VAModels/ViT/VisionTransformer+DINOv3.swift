@@ -104,7 +104,9 @@ extension VisionTransformer {
       preNorm: nil, blocks: blocks,
       norm: try namedNorm("norm"), fcNorm: nil,
       head: nil)
-    r.ignore { $0 == e + "mask_token" }  // used only in masked pretraining
+    // The mask token serves masked pretraining only; a saved rotary buffer (non-persistent in
+    // transformers, which recomputes it) is recomputed here the same way.
+    r.ignore { $0 == e + "mask_token" || $0.hasPrefix("rope_embeddings.") }
     try r.checkAllUsed()
     return model
   }
