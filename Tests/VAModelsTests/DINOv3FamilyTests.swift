@@ -84,4 +84,29 @@ struct DINOv3FamilyTests {
       #expect(throws: CheckpointError.self) { try VisionTransformer.load(from: folder, headCount: 2) }
     }
   }
+
+  /// transformers' settings that no tensor shows and this loader does not implement are
+  /// refused by name; hub checkpoints' `[height, width]` image_size is read.
+  @Test func huggingFaceSettingsAreReadOrRefused() throws {
+    func load(_ edit: (inout [String: Any]) -> Void) throws -> String {
+      let folder = NSTemporaryDirectory() + "hf-dinov3-" + UUID().uuidString
+      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(atPath: folder) }
+      try FileManager.default.copyItem(atPath: fixturePath("hf_dinov3_gated/model.safetensors"), toPath: folder + "/model.safetensors")
+      let data = try Data(contentsOf: URL(fileURLWithPath: fixturePath("hf_dinov3_gated/config.json")))
+      var config = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+      edit(&config)
+      try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: folder + "/config.json"))
+      do {
+        let model = try VisionTransformer.load(from: folder).model
+        return "loaded \(model.configuration.imageWidth)x\(model.configuration.imageHeight)"
+      } catch {
+        return error.description
+      }
+    }
+    #expect(try load { $0["hidden_act"] = "gelu" }.contains("hidden_act 'gelu' is not supported with use_gated_mlp = true"))
+    #expect(try load { $0["use_gated_mlp"] = false }.contains("use_gated_mlp = false but model.layer.0.mlp.gate_proj is present"))
+    #expect(try load { $0["model_type"] = "dinov2" }.contains("model_type 'dinov2' is not implemented"))
+    #expect(try load { $0["image_size"] = [96, 160] } == "loaded 160x96")
+  }
 }

@@ -68,10 +68,11 @@ extension VisionTransformer {
     } else {
       notes.append(normalisationNote)
     }
-    // No position table: image_size is only the default input size.
-    let side = integer(config["image_size"]) ?? 224
-    c.positionGridWidth = side / p
-    c.positionGridHeight = side / p
+    // No position table: image_size (a side or [height, width], 224 by default) is only the default input size.
+    let sides = (config["image_size"] as? [Any])?.compactMap { integer($0) } ?? integer(config["image_size"] ?? 224).map { [$0, $0] }
+    guard let sides, sides.count == 2 else { throw .badConfig(path: path, reason: "image_size = \(config["image_size"] ?? "none") is not a side or [height, width]") }
+    c.positionGridHeight = sides[0] / p
+    c.positionGridWidth = sides[1] / p
 
     func namedNorm(_ name: String) throws(CheckpointError) -> LayerNorm { try r.layerNorm(name, width: d, eps: c.layerNormEps) }
     var blocks: [TransformerBlock] = []
