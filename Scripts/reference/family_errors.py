@@ -13,7 +13,9 @@ binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, '.build', 'deb
 fixtures = os.path.join(root, 'Tests', 'VAModelsTests', 'Fixtures')
 cases = [('timm_clip_quickgelu', ''), ('timm_deit_distilled', ''), ('timm_siglip', ''), ('timm_beit', ''), ('timm_beit', '2'),
          ('timm_eva02', ''), ('timm_eva02_packed', ''), ('timm_dinov2_swiglu', ''), ('timm_eva02_clip', ''), ('hf_clip', ''), ('hf_siglip', ''), ('hf_siglip_vision', ''),
-         ('hf_dinov2', ''), ('hf_dinov2_registers', ''), ('hf_deit_distilled', ''), ('open_clip_quickgelu', '')]
+         ('hf_dinov2', ''), ('hf_dinov2_registers', ''), ('hf_deit_distilled', ''), ('open_clip_quickgelu', ''),
+         ('timm_dinov3', ''), ('timm_dinov3', '2'), ('timm_dinov3_swiglu', ''), ('timm_dinov3_swiglu', '2'),
+         ('hf_dinov3', ''), ('hf_dinov3', '2'), ('hf_dinov3_gated', ''), ('hf_dinov3_gated', '2')]
 print(f'{"fixture":26} {"grid":>6} {"input":>9} {"attention":>9} {"attn.pool":>9} {"logits":>9}')
 with tempfile.TemporaryDirectory() as scratch:
     for case, variant in cases:

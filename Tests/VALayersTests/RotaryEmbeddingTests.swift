@@ -40,4 +40,36 @@ struct RotaryEmbeddingTests {
     let result = checkGradients([qkv], step: 1e-2) { _ in rotary.apply(toQKV: qkv, heads: 2) }
     #expect(result.maxError < 1e-2, "\(result)")
   }
+
+  /// The rotate-half layout (DINOv3, `rope_rotate_half`): channel `i` turns with `i + d/2`,
+  /// on both paths, and its composed path's gradient is the finite differences'.
+  @Test func rotateHalfTurnsChannelWithItsHalfPartner() {
+    var rng = SplitMix64(seed: 13)
+    let angles = (0..<(4 * 2)).map { _ in Float(rng.nextStandardNormal()) }
+    // Per patch [a₀, a₁] for the d/2 = 2 partner pairs, laid out [a₀, a₁, a₀, a₁].
+    var laidOut: [Float] = []
+    for patch in 0..<4 { laidOut += [angles[2 * patch], angles[2 * patch + 1], angles[2 * patch], angles[2 * patch + 1]] }
+    let rotary = RotaryEmbedding(
+      cos: laidOut.map { Foundation.cos($0) }, sin: laidOut.map { Foundation.sin($0) }, headDimension: 4, prefixTokens: 1, rotateHalf: true)
+    let qkv = randomLeaf([2, 5, 24], using: &rng)
+    let composed = rotary.apply(toQKV: qkv, heads: 2)
+    let fast = withGradientsDisabled { rotary.apply(toQKV: qkv, heads: 2) }
+    #expect(maxAbsoluteDifference(fast.scalars, composed.scalars) < 1e-6)
+    let x = qkv.scalars, y = fast.scalars
+    #expect(Array(y[0..<24]) == Array(x[0..<24]))
+    // Token 1, k part, head 1 (columns 8 + 4...8 + 7): channels 0 and 2 pair, then 1 and 3.
+    let base = 24 + 8 + 4
+    // y_i = x_i cos − x_{i+2} sin and y_{i+2} = x_{i+2} cos + x_i sin, for i = 0, 1.
+    for i in 0..<2 {
+      let (c, sn) = (rotary.cos[i], rotary.sin[i])  // token 1 is patch 0
+      let (first, second) = (x[base + i], x[base + i + 2])
+      let expectedFirst: Float = first * c - second * sn
+      let expectedSecond: Float = second * c + first * sn
+      #expect(abs(y[base + i] - expectedFirst) < 1e-6)
+      #expect(abs(y[base + i + 2] - expectedSecond) < 1e-6)
+    }
+    let gradient = randomLeaf([1, 5, 24], using: &rng)
+    let result = checkGradients([gradient], step: 1e-2) { _ in rotary.apply(toQKV: gradient, heads: 2) }
+    #expect(result.maxError < 1e-2, "\(result)")
+  }
 }

@@ -99,7 +99,7 @@ struct FamilyConformanceTests {
   @Test func unknownArchitectureNames() throws {
     #expect(try refusal("timm_clip_quickgelu") { $0["architecture"] = "swin_tiny_patch4_window7_224.ms_in1k" }.contains("architecture 'swin_tiny_patch4_window7_224.ms_in1k' is not a timm ViT"))
     #expect(try refusal("timm_eva02") { $0["architecture"] = "vit_base_patch16_sapiens2" }.contains("attn_only_layer_scale = true is not implemented"))
-    #expect(try refusal("timm_eva02") { $0["architecture"] = "vit_base_patch16_dinov3" }.contains("is not implemented"))
+    #expect(try refusal("timm_dinov3", setArgument("rope_rotate_half", false)).contains("rope_rotate_half = false is not implemented"))
     #expect(try refusal("timm_eva02") { $0["architecture"] = "eva02_enormous_patch14_clip_224" }.contains("use_post_norm = true"))
     #expect(try refusal("timm_beit", setArgument("use_post_norm", true)).contains("use_post_norm = true"))
     #expect(try refusal("timm_clip_quickgelu") { $0["architecture"] = "vit_relpos_base_patch16_224" }.contains("not a timm ViT"))

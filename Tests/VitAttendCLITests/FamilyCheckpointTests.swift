@@ -23,6 +23,8 @@ import Testing
     ("timm_rope", ""), ("timm_rope", "2"), ("timm_rope_ape", ""), ("timm_rope_ape", "2"), ("timm_rope_mixed", ""), ("timm_rope_mixed", "2"),
     ("timm_rope_reg_gap", ""), ("timm_rope_reg_gap", "2"), ("timm_pe_core", ""), ("timm_pe_core", "2"), ("timm_pe_spatial", ""),
     ("timm_pe_spatial", "2"), ("timm_pe_lang", ""), ("timm_pe_lang", "2"),
+    ("timm_dinov3", ""), ("timm_dinov3", "2"), ("timm_dinov3_swiglu", ""), ("timm_dinov3_swiglu", "2"), ("hf_dinov3", ""), ("hf_dinov3", "2"),
+    ("hf_dinov3_gated", ""), ("hf_dinov3_gated", "2"),
   ])
   func dumpMatchesTheReference(name: String, variant: String) throws {
     let scratch = ScratchFolder()
@@ -40,6 +42,20 @@ import Testing
     #expect(dump.shapes.keys.filter { $0.hasPrefix("attn.") }.sorted() == reference.shapes.keys.filter { $0.hasPrefix("attn.") }.sorted())
   }
 
+  /// DINOv3ViTModel has no classifier: `--dump`'s `embedding` is its `pooler_output` (the
+  /// class token after the final norm), within 1e-5 of transformers' at both input sizes.
+  @Test(arguments: ["hf_dinov3", "hf_dinov3_gated"], ["", "2"])
+  func dinov3EmbeddingIsThePoolerOutput(name: String, variant: String) throws {
+    let scratch = ScratchFolder()
+    let folder = Self.fixture(name)
+    let result = try CommandRunner.run([folder + "/input\(variant).png", "--weights", folder, "--resize", "none", "--dump", scratch.file("d.safetensors")])
+    #expect(result.status == 0, "\(result.error)")
+    let dump = try DumpFile(path: scratch.file("d.safetensors"))
+    let reference = try DumpFile(path: folder + "/reference\(variant).safetensors")
+    let error = peakRelativeError(dump.tensors["embedding"], reference.tensors["pooled"])
+    #expect(error < 1e-5, "\(name)\(variant) embedding: differs by \(error) of the largest value")
+  }
+
   /// The `--html` page holds the same run's numbers as its `--dump`, on every family (class
   /// and distillation tokens, registers, no class token, pooling heads): the input's size and
   /// grid, every layer's and head's attention row and the pooling head's rows, each value within
@@ -49,6 +65,7 @@ import Testing
     "timm_clip_quickgelu", "timm_deit_distilled", "timm_siglip", "timm_beit", "timm_eva02", "timm_eva02_packed", "timm_dinov2_swiglu", "timm_eva02_clip",
     "hf_clip", "hf_siglip", "hf_siglip_vision", "hf_dinov2", "hf_dinov2_registers", "hf_deit_distilled", "open_clip_quickgelu",
     "timm_rope_mixed", "timm_rope_reg_gap", "timm_pe_core",
+    "timm_dinov3", "timm_dinov3_swiglu", "hf_dinov3", "hf_dinov3_gated",
   ])
   func thePageHoldsTheDumpedAttention(name: String) throws {
     let scratch = ScratchFolder()
@@ -104,7 +121,7 @@ import Testing
   /// resampled, against their recomputation from the dumped attention.
   @Test(arguments: [
     "timm_clip_quickgelu", "timm_beit", "timm_eva02", "timm_dinov2_swiglu", "hf_clip", "hf_siglip", "hf_dinov2", "hf_dinov2_registers",
-    "hf_deit_distilled", "open_clip_quickgelu",
+    "hf_deit_distilled", "open_clip_quickgelu", "timm_dinov3", "hf_dinov3_gated",
   ])
   func otherFamiliesDrawTheirMapsOnAFittedPhoto(name: String) throws {
     try FamilyMapValueTests.checkOverlayMaps(.init(name: name), image: CommandRunner.repositoryFile("images/cat.png"))

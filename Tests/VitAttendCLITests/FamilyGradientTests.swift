@@ -24,6 +24,7 @@ import VATensorCore
     "timm_beit", "timm_beit@2", "timm_eva02", "timm_eva02_packed", "timm_eva02_clip", "timm_dinov2_swiglu", "toolkit_saved",
     "toolkit_saved_map", "toolkit_saved_convstem", "hf_classifier", "hf_backbone", "hf_clip", "hf_siglip", "hf_siglip_vision",
     "hf_dinov2", "hf_dinov2_registers", "hf_deit_distilled", "open_clip_quickgelu",
+    "timm_rope@2", "timm_rope_ape@2", "timm_rope_mixed@2", "timm_rope_reg_gap@2", "timm_pe_core@2", "timm_pe_spatial@2", "timm_pe_lang@2",
   ]
   /// Each map within this fraction of its reference's largest magnitude.
   static let tolerance = 1e-5

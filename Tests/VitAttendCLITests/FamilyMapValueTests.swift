@@ -15,6 +15,7 @@ import VAImageIO
     "timm_clip_quickgelu", "timm_deit_distilled", "timm_siglip", "timm_beit", "timm_eva02", "timm_eva02_packed", "timm_eva02_clip",
     "timm_dinov2_swiglu", "hf_clip", "hf_siglip", "hf_siglip_vision", "hf_dinov2", "hf_dinov2_registers", "hf_deit_distilled",
     "open_clip_quickgelu", "timm_rope", "timm_rope_ape", "timm_rope_mixed", "timm_pe_core", "timm_pe_spatial", "timm_pe_lang",
+    "timm_dinov3", "timm_dinov3_swiglu", "hf_dinov3", "hf_dinov3_gated",
   ]
   /// Gray figures: the map's normalised value is the pixel's gray level within 2/255.
   static let gray = ["--colormap", "gray", "--alpha", "1", "--upsample", "nearest"]
@@ -26,7 +27,9 @@ import VAImageIO
     var folder: String { CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/\(name)") }
     /// The 224×224 fixtures' maps are drawn on their second input (96×160): a heads figure's
     /// cells are at most 180 pixels wide, and 14 patches shrunk into them fill no whole blocks.
-    static let drawnOnSecondInput: Set = ["timm_rope", "timm_rope_ape", "timm_rope_mixed", "timm_pe_core", "timm_pe_spatial", "timm_pe_lang"]
+    static let drawnOnSecondInput: Set = ["timm_rope", "timm_rope_ape", "timm_rope_mixed", "timm_pe_core", "timm_pe_spatial", "timm_pe_lang",
+      "timm_dinov3", "timm_dinov3_swiglu", "hf_dinov3", "hf_dinov3_gated",
+    ]
     var variant: String { Self.drawnOnSecondInput.contains(name) ? "2" : "" }
     var input: String { folder + "/input\(variant).png" }
     var reference: String { folder + "/reference\(variant).safetensors" }
@@ -174,7 +177,10 @@ import VAImageIO
   @Test(arguments: families) func gradientMapsShowTheirDumpedTensor(name: String) throws {
     let family = Family(name: name)
     let scratch = ScratchFolder()
-    let target = family.isClassifier ? [] : ["--target-embedding", CommandRunner.repositoryFile("Tests/VitAttendCLITests/Fixtures/attribution/target_embedding.safetensors")]
+    // A fixture of another width than the shared 48-value target brings its own.
+    let own = family.folder + "/target_embedding.safetensors"
+    let shared = CommandRunner.repositoryFile("Tests/VitAttendCLITests/Fixtures/attribution/target_embedding.safetensors")
+    let target = family.isClassifier ? [] : ["--target-embedding", FileManager.default.fileExists(atPath: own) ? own : shared]
     for map in ["gradrollout", "gradcam", "attngrad"] {
       let (figure, dump) = try Self.run(family, ["--style", "bare", "-m", map, "--layer", "0"] + target, in: scratch)
       let grid = try Grid(dump)

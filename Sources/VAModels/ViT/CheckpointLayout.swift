@@ -5,6 +5,7 @@ public enum CheckpointLayout: String, Sendable {
   case timm
   /// Hugging Face's `ViTModel` / `ViTForImageClassification` (`[vit.]embeddings.*`,
   /// `encoder.layer.{i}.attention.attention.{query,key,value}`, …), `DeiT*`, `Dinov2Model`,
+  /// `DINOv3ViTModel` (`embeddings.patch_embeddings`, `[model.]layer.{i}.attention.q_proj`, …),
   /// and the vision towers of `CLIPModel`, `CLIPVisionModel`, `SiglipModel`,
   /// `SiglipVisionModel` (`[vision_model.]embeddings.patch_embedding`, …).
   case huggingFace

@@ -27,6 +27,8 @@ public struct RotaryPositions: Sendable, Equatable {
   /// (`VisionTransformer.rotaryFrequencies`, `RotaryPositions+Mixed.swift`) in place of the
   /// fixed bands; offset and reference grid do not apply.
   public var learnedFrequencies = false
+  /// How coordinates and frequencies are made: EVA-02's, or DINOv3's (RotaryPositions+DINOv3).
+  public var scheme = Scheme.eva
 
   /// Settings; the defaults are timm's for EVA-02 without rescaling.
   public init(temperature: Float = 10_000, referenceHeight: Int? = nil, referenceWidth: Int? = nil, gridOffset: Float = 0) {
@@ -38,6 +40,7 @@ public struct RotaryPositions: Sendable, Equatable {
 
   /// The cos / sin tables `[N, d]` for a grid, in float32 as timm computes them.
   public func embedding(gridWidth gw: Int, gridHeight gh: Int, headDimension d: Int, prefixTokens: Int) -> RotaryEmbedding {
+    if scheme != .eva { return dinov3Embedding(gridWidth: gw, gridHeight: gh, headDimension: d, prefixTokens: prefixTokens) }
     let bands = d / 4
     // freq_bands(step=1): exponents k / bands in float32, then 1 / temperature^exponent.
     let frequencies = (0..<bands).map { k -> Float in 1 / Foundation.pow(temperature, Float(k) / Float(bands)) }

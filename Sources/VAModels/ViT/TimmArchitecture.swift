@@ -101,9 +101,13 @@ struct TimmArchitecture {
       case "use_rot_pos_emb":
         guard let flag = Bool(value) else { throw refuse() }
         rotary = flag ? (rotary ?? RotaryPositions()) : nil
-      case "rope_temperature", "rope_grid_offset", "ref_feat_shape", "rope_type", "rope_grid_indexing", "rope_rotate_half", "attn_type":
+      case "rope_temperature", "rope_grid_offset", "ref_feat_shape", "rope_type", "rope_grid_indexing", "rope_rotate_half", "attn_type",
+        "rope_rescale_coords", "rope_shift_coords", "rope_jitter_coords":
         break  // read below, once use_rot_pos_emb is known
-      case "num_kv_heads", "swiglu_align_to":
+      case "swiglu_align_to":
+        // Rounds SwiGLU's hidden width up (DINOv3 +/7B): the fc1_g / fc1_x shapes show the result.
+        guard value == "none" || Int(value) != nil else { throw refuse() }
+      case "num_kv_heads":
         guard value == "none" else { throw refuse() }
       case "scale_attn_inner" where modelClass == "Eva":
         break  // EvaAttention's norm before proj: attn.norm in the tensors
@@ -157,26 +161,39 @@ struct TimmArchitecture {
 extension TimmArchitecture {
   /// EVA's rotary arguments: the "cat" rope (eva02_*, vit_*_rope_*, vit_pe_*) and the learned
   /// "mixed" rope (vit_*_rope_mixed_*), with "ij" or "xy" grid indexing, in the interleaved
-  /// layout; EvaAttention or timm's AttentionRope (the same computation with a fused qkv whose
-  /// k has a bias too). Other rope types and layouts are refused by name.
+  /// layout (EvaAttention or timm's AttentionRope, the same computation with a fused qkv whose
+  /// k has a bias too), and the "dinov3" rope (vit_*_dinov3*) with "ij" indexing in the
+  /// rotate-half layout. Other rope types and layouts are refused by name.
   mutating func readRotary(path: String, raw: String?) throws(CheckpointError) {
     func refuse(_ key: String) -> CheckpointError {
       .badConfig(path: path, reason: "model_args \(key) = \(arguments[key] ?? "") is not implemented (architecture \(raw ?? "unnamed"))")
     }
     if let value = arguments["attn_type"], value != "eva", value != "rope" { throw refuse("attn_type") }
     guard var rotary else { return }
-    if let value = arguments["rope_type"], value != "cat", value != "mixed" { throw refuse("rope_type") }
-    if let value = arguments["rope_grid_indexing"], value != "ij", value != "xy" { throw refuse("rope_grid_indexing") }
+    switch arguments["rope_type"] ?? "cat" {
+    case "cat", "mixed": rotary.scheme = .eva
+    case "dinov3": rotary.scheme = .dinov3Timm
+    default: throw refuse("rope_type")
+    }
+    let dinov3 = rotary.scheme == .dinov3Timm
+    if let value = arguments["rope_grid_indexing"], value != "ij", value != "xy" || dinov3 { throw refuse("rope_grid_indexing") }
     rotary.columnsFirst = arguments["rope_grid_indexing"] == "xy"
+    // Each scheme is implemented in the layout its checkpoints were trained with.
+    if let value = arguments["rope_rotate_half"], value != (dinov3 ? "true" : "false") { throw refuse("rope_rotate_half") }
+    if dinov3, arguments["rope_rotate_half"] == nil {
+      throw .badConfig(path: path, reason: "model_args rope_rotate_half = false (Eva's default) with rope_type = dinov3 is not implemented (architecture \(raw ?? "unnamed"))")
+    }
+    for key in ["rope_rescale_coords", "rope_shift_coords", "rope_jitter_coords"] {
+      // RotaryEmbeddingDinoV3 augments coordinates in training only; the other ropes are not checked.
+      if let value = arguments[key], value != "none", !dinov3 { throw refuse(key) }
+    }
     if arguments["rope_type"] == "mixed" {
       // create_rope_embed drops the offset and the reference grid for mixed RoPE, and its
       // temperature only seeds the learned frequencies' initialisation.
-      if let value = arguments["rope_rotate_half"], value != "false" { throw refuse("rope_rotate_half") }
       rotary.learnedFrequencies = true
       self.rotary = rotary
       return
     }
-    if let value = arguments["rope_rotate_half"], value != "false" { throw refuse("rope_rotate_half") }
     if let value = arguments["rope_temperature"] {
       guard let t = Float(value) else { throw refuse("rope_temperature") }
       rotary.temperature = t
@@ -185,7 +202,8 @@ extension TimmArchitecture {
       guard let t = Float(value) else { throw refuse("rope_grid_offset") }
       rotary.gridOffset = t
     }
-    if let value = arguments["ref_feat_shape"], value != "none" {
+    // RotaryEmbeddingDinoV3 is not given ref_feat_shape (Eva passes it to the cat rope only).
+    if let value = arguments["ref_feat_shape"], value != "none", !dinov3 {
       let sides = value.split(separator: ",").compactMap { Int($0) }
       guard sides.count == 2 || sides.count == 1 else { throw refuse("ref_feat_shape") }
       rotary.referenceHeight = sides[0]

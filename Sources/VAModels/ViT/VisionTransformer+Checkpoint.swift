@@ -41,6 +41,11 @@ extension VisionTransformer {
         model: try loadHuggingFace(reader, prefix: prefix, config: config, preprocessor: try readJSON(preprocessorPath), overrides: overrides, notes: &notes),
         layout: .huggingFace, inferred: [])
     }
+    if result == nil, isHuggingFaceDINOv3(reader) {
+      result = ImportedCheckpoint(
+        model: try loadHuggingFaceDINOv3(reader, config: config, preprocessor: try readJSON(preprocessorPath), overrides: overrides, notes: &notes),
+        layout: .huggingFace, inferred: [])
+    }
     for prefix in ["vision_model.", ""] where result == nil && reader.has(prefix + "embeddings.patch_embedding.weight") {
       result = ImportedCheckpoint(
         model: try loadHuggingFaceTower(reader, prefix: prefix, config: config, preprocessor: try readJSON(preprocessorPath), overrides: overrides, notes: &notes),
