@@ -12,7 +12,7 @@ import VAImageIO
   static let families = [
     "timm_clip_quickgelu", "timm_deit_distilled", "timm_siglip", "timm_beit", "timm_eva02", "timm_eva02_packed", "timm_eva02_clip",
     "timm_dinov2_swiglu", "hf_clip", "hf_siglip", "hf_siglip_vision", "hf_dinov2", "hf_dinov2_registers", "hf_deit_distilled",
-    "open_clip_quickgelu",
+    "open_clip_quickgelu", "timm_aimv2",
   ]
   /// Gray figures: the map's normalised value is the pixel's gray level within 2/255.
   static let gray = ["--colormap", "gray", "--alpha", "1", "--upsample", "nearest"]
@@ -23,7 +23,7 @@ import VAImageIO
     let name: String
     var folder: String { CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/\(name)") }
     var input: String { folder + "/input.png" }
-    var hasClassToken: Bool { !name.contains("siglip") && name != "toolkit_saved_map" }
+    var hasClassToken: Bool { !name.contains("siglip") && !["toolkit_saved_map", "timm_aimv2"].contains(name) }
     var isClassifier: Bool { name.hasPrefix("timm_") || name == "hf_deit_distilled" }
     var isDistilled: Bool { name.hasSuffix("deit_distilled") }
   }
