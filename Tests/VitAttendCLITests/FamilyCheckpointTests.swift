@@ -102,7 +102,7 @@ import Testing
   /// resampled, against their recomputation from the dumped attention.
   @Test(arguments: [
     "timm_clip_quickgelu", "timm_beit", "timm_eva02", "timm_dinov2_swiglu", "hf_clip", "hf_siglip", "hf_dinov2", "hf_dinov2_registers",
-    "hf_deit_distilled", "open_clip_quickgelu",
+    "hf_deit_distilled", "open_clip_quickgelu", "timm_aimv2",
   ])
   func otherFamiliesDrawTheirMapsOnAFittedPhoto(name: String) throws {
     try FamilyMapValueTests.checkOverlayMaps(.init(name: name), image: CommandRunner.repositoryFile("images/cat.png"))
