@@ -2,6 +2,7 @@ import Foundation
 import VALayers
 import VASafetensors
 import VATensorCore
+import VATestSupport
 import Testing
 @testable import VAModels
 
@@ -48,6 +49,32 @@ struct AIMv2FamilyTests {
     #expect(model.namedParameters.count == model.parameters.count)
     let vit4 = try VisionTransformer.load(from: fixturePath("timm_test_vit4")).model.configuration
     #expect(vit4.normKind == .rms && vit4.layerNormEps == 1e-6 && vit4.fcNorm && !vit4.embedNorm && vit4.registerTokens == 1)
+    // timm's VisionTransformer(**model_args) cannot be told RmsNorm's eps or an embedding
+    // norm through the saved config, so saving refuses rather than writing another model.
+    let folder = NSTemporaryDirectory() + "aimv2-save-" + UUID().uuidString
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    #expect(throws: CheckpointError.self) { try model.save(to: folder) }
+  }
+
+  /// Backward through a whole RMSNorm model (embedding norm, every block norm, the final norm,
+  /// average pooling without a class token, head) against finite differences, for every
+  /// parameter: the path the gradient maps take. Tolerance as ViTModelTests' batched check.
+  @Test func rmsNormModelGradientsMatchFiniteDifferences() {
+    var rng = SplitMix64(seed: 21)
+    var configuration = ViTConfiguration(patchSize: 4, embedDimension: 8, depth: 1, headCount: 2, mlpHiddenDimension: 8, imageSize: 8)
+    configuration.classToken = false
+    configuration.globalPool = .average
+    configuration.normKind = .rms
+    configuration.embedNorm = true
+    configuration.classCount = 3
+    let model = VisionTransformer(configuration, using: &rng)
+    #expect(model.patchEmbedding.norm?.kind == .rms && model.blocks[0].norm1.bias == nil)
+    // timm's init is too small for finite differences to see; give every parameter O(1) values.
+    for p in model.parameters { p.scalars = (0..<p.count).map { _ in Float(rng.nextStandardNormal()) * 0.5 } }
+    model.setRequiresGrad(true)
+    let images = Tensor.randomNormal([2, 3, 8, 8], using: &rng)
+    let result = checkGradients(model.parameters, step: 1e-2) { _ in model(batch: images).logits! }
+    #expect(result.maxError < 2e-2, "\(result)")
   }
 
   /// Every `aimv2_*` name timm 1.0.31 registers parses to the same settings; `test_vit4` too.
