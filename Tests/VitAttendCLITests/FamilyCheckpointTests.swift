@@ -25,6 +25,7 @@ import Testing
     ("timm_pe_spatial", "2"), ("timm_pe_lang", ""), ("timm_pe_lang", "2"),
     ("timm_dinov3", ""), ("timm_dinov3", "2"), ("timm_dinov3_swiglu", ""), ("timm_dinov3_swiglu", "2"), ("hf_dinov3", ""), ("hf_dinov3", "2"),
     ("hf_dinov3_gated", ""), ("hf_dinov3_gated", "2"),
+    ("timm_aimv2", ""), ("timm_aimv2", "2"), ("timm_test_vit4", ""),
   ])
   func dumpMatchesTheReference(name: String, variant: String) throws {
     let scratch = ScratchFolder()
@@ -66,6 +67,7 @@ import Testing
     "hf_clip", "hf_siglip", "hf_siglip_vision", "hf_dinov2", "hf_dinov2_registers", "hf_deit_distilled", "open_clip_quickgelu",
     "timm_rope_mixed", "timm_rope_reg_gap", "timm_pe_core",
     "timm_dinov3", "timm_dinov3_swiglu", "hf_dinov3", "hf_dinov3_gated",
+    "timm_aimv2",
   ])
   func thePageHoldsTheDumpedAttention(name: String) throws {
     let scratch = ScratchFolder()
@@ -121,7 +123,7 @@ import Testing
   /// resampled, against their recomputation from the dumped attention.
   @Test(arguments: [
     "timm_clip_quickgelu", "timm_beit", "timm_eva02", "timm_dinov2_swiglu", "hf_clip", "hf_siglip", "hf_dinov2", "hf_dinov2_registers",
-    "hf_deit_distilled", "open_clip_quickgelu", "timm_dinov3", "hf_dinov3_gated",
+    "hf_deit_distilled", "open_clip_quickgelu", "timm_dinov3", "hf_dinov3_gated", "timm_aimv2",
   ])
   func otherFamiliesDrawTheirMapsOnAFittedPhoto(name: String) throws {
     try FamilyMapValueTests.checkOverlayMaps(.init(name: name), image: CommandRunner.repositoryFile("images/cat.png"))

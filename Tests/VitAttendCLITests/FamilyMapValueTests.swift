@@ -15,7 +15,7 @@ import VAImageIO
     "timm_clip_quickgelu", "timm_deit_distilled", "timm_siglip", "timm_beit", "timm_eva02", "timm_eva02_packed", "timm_eva02_clip",
     "timm_dinov2_swiglu", "hf_clip", "hf_siglip", "hf_siglip_vision", "hf_dinov2", "hf_dinov2_registers", "hf_deit_distilled",
     "open_clip_quickgelu", "timm_rope", "timm_rope_ape", "timm_rope_mixed", "timm_pe_core", "timm_pe_spatial", "timm_pe_lang",
-    "timm_dinov3", "timm_dinov3_swiglu", "hf_dinov3", "hf_dinov3_gated",
+    "timm_dinov3", "timm_dinov3_swiglu", "hf_dinov3", "hf_dinov3_gated", "timm_aimv2",
   ]
   /// Gray figures: the map's normalised value is the pixel's gray level within 2/255.
   static let gray = ["--colormap", "gray", "--alpha", "1", "--upsample", "nearest"]
@@ -28,12 +28,15 @@ import VAImageIO
     /// The 224×224 fixtures' maps are drawn on their second input (96×160): a heads figure's
     /// cells are at most 180 pixels wide, and 14 patches shrunk into them fill no whole blocks.
     static let drawnOnSecondInput: Set = ["timm_rope", "timm_rope_ape", "timm_rope_mixed", "timm_pe_core", "timm_pe_spatial", "timm_pe_lang",
-      "timm_dinov3", "timm_dinov3_swiglu", "hf_dinov3", "hf_dinov3_gated",
+      "timm_dinov3", "timm_dinov3_swiglu", "hf_dinov3", "hf_dinov3_gated", "timm_aimv2",
     ]
     var variant: String { Self.drawnOnSecondInput.contains(name) ? "2" : "" }
     var input: String { folder + "/input\(variant).png" }
     var reference: String { folder + "/reference\(variant).safetensors" }
-    var hasClassToken: Bool { !name.contains("siglip") && name != "toolkit_saved_map" }
+    var hasClassToken: Bool { !name.contains("siglip") && !["toolkit_saved_map", "timm_aimv2"].contains(name) }
+    /// A MAP pooling head (SigLIP): without a class token its query is the `cls` map; average
+    /// pooling (AIMv2) has neither, so `cls` is refused and the default map is the centre query.
+    var hasPoolHead: Bool { name.contains("siglip") || name == "toolkit_saved_map" }
     var isClassifier: Bool { name.hasPrefix("timm_") || name == "hf_deit_distilled" }
     var isDistilled: Bool { name.hasSuffix("deit_distilled") }
   }
@@ -141,7 +144,13 @@ import VAImageIO
       #expect(error <= tolerance, "\(name) \(what): the figure differs from the recomputed map by \(error)")
     }
     let last = layers.count - 1
-    check(plain, try family.hasClassToken ? patchesOf(layers[last].row(0, .mean)) : poolMap(dump, .mean), "default")
+    if family.hasClassToken || family.hasPoolHead {
+      check(plain, try family.hasClassToken ? patchesOf(layers[last].row(0, .mean)) : poolMap(dump, .mean), "default")
+    } else {
+      // Neither: the default map is the query at the centre patch the figure names.
+      let centre = try #require(try pngText(scratch.file("f.png"))["query-patch"]?.split(separator: ",").compactMap { Int($0) }, "\(name): no query patch")
+      check(plain, patchesOf(layers[last].row(grid.prefix + centre[1] * grid.columns + centre[0], .mean)), "default (centre query)")
+    }
 
     // --map query at a patch off the centre, one head, given in the model input's pixels
     // (the image's own when it is at the model's size).
@@ -156,8 +165,13 @@ import VAImageIO
     check(query, patchesOf(layers[last].row(grid.prefix + qy * grid.columns + qx, .head(1))), "query (\(qx),\(qy)) head 1")
 
     // --map cls at the first layer, the heads' maximum (the pooling head's without a class token).
-    let (cls, _) = try run(family, ["--style", "bare", "-m", "cls", "--layer", "0", "--fuse", "max"], image: image, in: scratch)
-    check(cls, try family.hasClassToken ? patchesOf(layers[0].row(0, .max)) : poolMap(dump, .max), "cls layer 0 max")
+    if family.hasClassToken || family.hasPoolHead {
+      let (cls, _) = try run(family, ["--style", "bare", "-m", "cls", "--layer", "0", "--fuse", "max"], image: image, in: scratch)
+      check(cls, try family.hasClassToken ? patchesOf(layers[0].row(0, .max)) : poolMap(dump, .max), "cls layer 0 max")
+    } else {
+      let refused = try CommandRunner.run([image ?? family.input, "-w", family.folder, "-o", scratch.file("c.png"), "-m", "cls"])
+      #expect(refused.status != 0 && refused.error.contains("--map cls needs a model with a class token"), "\(name): \(refused.error)")
+    }
 
     // --map rollout: the dumped [T, T] rollout and the figure's row (class token, else the query's).
     let (rollout, rolloutDump) = try run(family, ["--style", "bare", "-m", "rollout"] + q, image: image, in: scratch)

@@ -93,7 +93,7 @@ extension VisionTransformer {
     return AttentionPoolHead(
       latent: try r.tensor("attn_pool.latent", [1, d], storedAs: [1, 1, d]),
       query: try linear("q", d, d), keyValue: try linear("kv", 2 * d, d), projection: try linear("proj", d, d),
-      norm: LayerNorm(weight: try r.tensor("attn_pool.norm.weight", [d]), bias: try r.tensor("attn_pool.norm.bias", [d]), eps: c.layerNormEps),
+      norm: try r.layerNorm("attn_pool.norm", width: d, eps: c.layerNormEps, kind: c.normKind),
       mlp: Mlp(fc1: try linear("mlp.fc1", hidden, d), fc2: try linear("mlp.fc2", d, hidden), approximation: c.activation),
       headCount: heads)
   }

@@ -20,9 +20,10 @@ final class CheckpointReader {
     Linear(weight: try tensor(name + ".weight", [outputs, inputs]), bias: try optional(name + ".bias", [outputs]))
   }
 
-  /// `NAME.weight` and `NAME.bias`, `[width]` each, as a LayerNorm with `eps`.
-  func layerNorm(_ name: String, width: Int, eps: Float) throws(CheckpointError) -> LayerNorm {
-    LayerNorm(weight: try tensor(name + ".weight", [width]), bias: try tensor(name + ".bias", [width]), eps: eps)
+  /// `NAME.weight` and `NAME.bias`, `[width]` each, as a LayerNorm with `eps`; with `.rms`
+  /// `NAME.weight` only (timm's RmsNorm has no bias).
+  func layerNorm(_ name: String, width: Int, eps: Float, kind: LayerNorm.Kind = .layer) throws(CheckpointError) -> LayerNorm {
+    LayerNorm(kind: kind, weight: try tensor(name + ".weight", [width]), bias: kind == .layer ? try tensor(name + ".bias", [width]) : nil, eps: eps)
   }
 
   /// The tensor `name` reshaped to `storedAs` → `shape`; the stored shape must be `storedAs`

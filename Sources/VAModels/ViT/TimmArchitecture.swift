@@ -1,4 +1,5 @@
 import Foundation
+import VALayers
 import VATensorCore
 
 /// What a timm `config.json` says about the computation: the architecture name's implied
@@ -19,6 +20,10 @@ struct TimmArchitecture {
   var headCount: Int?
   var activation = GELUApproximation.exact
   var layerNormEps: Float?
+  /// Every norm's kind (`norm_layer`): LayerNorm unless it names RmsNorm.
+  var normKind = LayerNorm.Kind.layer
+  /// Whether `embed_norm_layer` puts a norm after the patch projection (AIMv2).
+  var embedNorm = false
   var globalPool: String?
   var classToken: Bool?
   var noEmbedClass: Bool?
@@ -26,8 +31,9 @@ struct TimmArchitecture {
   var poolHeadCount: Int?
   var rotary: RotaryPositions?
 
-  /// timm's packed SwiGLU MLPs with the gate first (`GluMlp(gate_last=False)` with SiLU).
-  static let swiGLU: Set<String> = ["SwiGLUPacked", "GluMlp(act_layer=SiLU,gate_last=false)"]
+  /// timm's SwiGLU MLPs: packed with the gate first (`SwiGLUPacked`, `GluMlp(gate_last=False)`
+  /// with SiLU: fc1 holds gate and value rows) or unpacked (`SwiGLU`: `fc1_g`, `fc1_x`; AIMv2).
+  static let swiGLU: Set<String> = ["SwiGLUPacked", "GluMlp(act_layer=SiLU,gate_last=false)", "SwiGLU"]
 
   /// Arguments that only matter in training or only restate what the tensors show.
   static let harmless: Set<String> = [
@@ -81,9 +87,17 @@ struct TimmArchitecture {
         default: throw refuse()
         }
       case "norm_layer":
-        if value == "none" || value == "layernorm" || value == "LayerNorm" { break }
-        guard value.hasPrefix("LayerNorm(eps="), value.hasSuffix(")"), let eps = Float(value.dropFirst(14).dropLast()) else { throw refuse() }
-        layerNormEps = eps
+        if value == "none" { break }
+        guard let (kind, eps) = Self.norm(value) else { throw refuse() }
+        normKind = kind
+        if let eps { layerNormEps = eps }
+      case "embed_norm_layer":
+        if value == "none" { break }
+        // One kind and eps for every norm: an embedding norm unlike the blocks' is refused.
+        guard let (kind, eps) = Self.norm(value), kind == (Self.norm(arguments["norm_layer"] ?? "").map(\.kind) ?? .layer),
+          eps == Self.norm(arguments["norm_layer"] ?? "")?.eps
+        else { throw refuse() }
+        embedNorm = true
       case "global_pool":
         guard ["token", "avg", "map"].contains(value) else { throw refuse() }
         globalPool = value
@@ -128,6 +142,18 @@ struct TimmArchitecture {
     try readRotary(path: path, raw: raw)
     // Beit's own default pooling is the patch average (with fc_norm), not the class token.
     if modelClass == "Beit", globalPool == nil { globalPool = "avg" }
+  }
+
+  /// timm's `norm_layer` spellings this loader implements: `LayerNorm`/`layernorm` and
+  /// `RmsNorm`/`rmsnorm` (default eps 1e-6 both, nil here), or with `(eps=…)`; nil for others.
+  static func norm(_ value: String) -> (kind: LayerNorm.Kind, eps: Float?)? {
+    let kinds: [String: LayerNorm.Kind] = ["LayerNorm": .layer, "layernorm": .layer, "RmsNorm": .rms, "rmsnorm": .rms]
+    if let kind = kinds[value] { return (kind, nil) }
+    for (name, kind) in [("LayerNorm", LayerNorm.Kind.layer), ("RmsNorm", .rms)] where value.hasPrefix(name + "(eps=") && value.hasSuffix(")") {
+      guard let eps = Float(value.dropFirst(name.count + 5).dropLast()) else { return nil }
+      return (kind, eps)
+    }
+    return nil
   }
 
   /// A JSON value as the table spells it (`true`, `16`, `224,224`, `LayerNorm(eps=1e-05)`).

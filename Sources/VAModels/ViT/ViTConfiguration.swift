@@ -87,8 +87,14 @@ public struct ViTConfiguration: Sendable, Equatable {
   public var convStem: ConvStemShape?
   /// 0 means no classification head.
   public var classCount = 1000
-  /// timm uses 1e-6, Hugging Face 1e-12.
+  /// timm uses 1e-6, Hugging Face 1e-12 (AIMv2's RmsNorm 1e-5); the eps of every norm.
   public var layerNormEps: Float = 1e-6
+  /// Which normalisation every norm of the model computes (timm's `norm_layer`: LayerNorm, or
+  /// RmsNorm for AIMv2); the one place the kind is decided.
+  public var normKind = LayerNorm.Kind.layer
+  /// A norm on the patch tokens right after the projection, before the position embedding
+  /// (timm's `embed_norm_layer`, `patch_embed.norm`; AIMv2).
+  public var embedNorm = false
   /// Default input size in pixels (the grid times the patch size).
   public var imageWidth: Int { positionGridWidth * patchSize }
   /// Default input height in pixels.
@@ -156,17 +162,18 @@ extension ViTConfiguration {
   /// Parameters the configuration implies (what timm's model.parameters() counts).
   public var parameterCount: Int {
     let d = embedDimension, h = mlpHiddenDimension
+    let norm = normKind == .rms ? d : 2 * d  // RMSNorm has no bias
     let block =
-      2 * d  // norm1
+      norm  // norm1
       + 3 * d * d + 3 * d + d * d + d  // qkv, proj
-      + 2 * d  // norm2
+      + norm  // norm2
       + d * h + h + h * d + d  // fc1, fc2
       + (layerScale ? 2 * d : 0)
     var total = convStem?.parameterCount(width: d) ?? (3 * patchSize * patchSize * d + d)  // patch embedding
     total += (classToken ? d : 0) + registerTokens * d
     if positionEmbedding == .learned { total += positionEmbeddingRows * d }
     total += depth * block
-    total += (preNorm ? 2 * d : 0) + 2 * d  // final norm or fc_norm
+    total += (preNorm ? norm : 0) + norm + (embedNorm ? norm : 0)  // norm_pre, final norm or fc_norm, patch_embed.norm
     if classCount > 0 { total += d * classCount + classCount }
     return total
   }

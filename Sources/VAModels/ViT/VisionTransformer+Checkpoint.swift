@@ -57,6 +57,13 @@ extension VisionTransformer {
         model: try loadOpenCLIP(reader, config: try readJSON(configPath), configPath: configPath, overrides: overrides, notes: &notes),
         layout: .openCLIP, inferred: [])
     }
+    if result == nil, reader.has("preprocessor.patchifier.proj.weight") {
+      // timm's hub (timm/aimv2_*) ships its own layout; Apple's is only remapped by timm's
+      // checkpoint_filter_fn (_convert_aimv2), which this loader does not repeat.
+      throw .badConfig(
+        path: file,
+        reason: "Apple's original AIMv2 layout (preprocessor.patchifier.*, trunk.blocks.*) is not read; use timm's (timm/aimv2_* on the hub, or timm.create_model(..., pretrained=True).state_dict())")
+    }
     guard var result else { throw .unknownLayout(path: file, sample: Array(safetensors.tensorNames.prefix(4))) }
     if let mean = overrides.mean { result.model.configuration.mean = mean }
     if let std = overrides.std { result.model.configuration.std = std }

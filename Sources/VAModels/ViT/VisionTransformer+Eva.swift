@@ -25,7 +25,7 @@ extension VisionTransformer {
     }
     func hiddenNorm(_ h: Int) throws(CheckpointError) -> LayerNorm? {
       r.has(b + ".mlp.norm.weight")
-        ? LayerNorm(weight: try r.tensor(b + ".mlp.norm.weight", [h]), bias: try r.tensor(b + ".mlp.norm.bias", [h]), eps: c.layerNormEps) : nil
+        ? try r.layerNorm(b + ".mlp.norm", width: h, eps: c.layerNormEps, kind: c.normKind) : nil
     }
     if r.has(b + ".mlp.fc1_g.weight") {
       let h = r.shape(b + ".mlp.fc1_g.weight")?.first ?? 0

@@ -7,7 +7,7 @@ extension VisionTransformer {
   /// attention-pooling head when `globalPool == .attention`).
   public init<G: RandomNumberGenerator>(_ c: ViTConfiguration, using rng: inout G) {
     let d = c.embedDimension
-    func newNorm() -> LayerNorm { LayerNorm(channels: d, eps: c.layerNormEps) }
+    func newNorm() -> LayerNorm { LayerNorm(kind: c.normKind, channels: d, eps: c.layerNormEps) }
     configuration = c
     if let stemShape = c.convStem {
       precondition(stemShape.totalStride == c.patchSize, "conv stem stride \(stemShape.totalStride) differs from the patch size \(c.patchSize)")
@@ -15,7 +15,8 @@ extension VisionTransformer {
       convStem = stem
       patchEmbedding = PatchEmbedding(projection: Linear(inputs: stem.outputChannels, outputs: d, using: &rng), patchSize: 1)
     } else {
-      patchEmbedding = PatchEmbedding(projection: Linear(inputs: 3 * c.patchSize * c.patchSize, outputs: d, using: &rng), patchSize: c.patchSize)
+      patchEmbedding = PatchEmbedding(
+        projection: Linear(inputs: 3 * c.patchSize * c.patchSize, outputs: d, using: &rng), patchSize: c.patchSize, norm: c.embedNorm ? newNorm() : nil)
     }
     classToken = c.classToken ? Tensor.randomNormal([1, d], mean: 0, std: 1e-6, using: &rng) : nil
     registerTokens = c.registerTokens > 0 ? Tensor.randomNormal([c.registerTokens, d], mean: 0, std: 1e-6, using: &rng) : nil

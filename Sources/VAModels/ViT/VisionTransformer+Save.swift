@@ -11,14 +11,16 @@ extension VisionTransformer {
   /// `load_state_dict` (a fixed 2D sin-cos model loads in timm without its position table). Each file is written to a temporary name and renamed into place.
   /// - Throws: `CheckpointError.inconsistent` for variants timm's `VisionTransformer` cannot
   ///   express in `model_args` (distillation token, relative position bias, RoPE, an attention
-  ///   pool with its own head count, SwiGLU, a non-exact GELU), rather than writing a checkpoint that loads as
+  ///   pool with its own head count, SwiGLU, a non-exact GELU, RMSNorm, an embedding norm), rather than writing a checkpoint that loads as
   ///   something else, or for `labelNames` whose count is not the class count.
   /// - Parameter labelNames: class names in class-index order, written as `label_names` (the
   ///   key timm's hub configs use; `vit-attend` reads it); nil writes none.
   public func save(to folder: String, labelNames: [String]? = nil) throws {
     let c = configuration
     let gated = blocks.contains { $0.mlp.gate != nil || $0.mlp.hiddenNorm != nil || $0.attention.innerNorm != nil }
-    if c.distillationToken || c.positionPlacement == .classAndPatches || c.relativePositionBias || c.rotary != nil || (c.poolHeadCount ?? c.headCount) != c.headCount || c.activation != .exact || gated {
+    if c.distillationToken || c.positionPlacement == .classAndPatches || c.relativePositionBias || c.rotary != nil || (c.poolHeadCount ?? c.headCount) != c.headCount || c.activation != .exact || gated
+      || c.normKind != .layer || c.embedNorm
+    {
       throw CheckpointError.inconsistent(path: folder, reason: "only plain ViTs are saved (timm's VisionTransformer layout); this model has a variant it cannot express")
     }
     if let labelNames, labelNames.count != c.classCount {

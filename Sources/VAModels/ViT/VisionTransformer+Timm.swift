@@ -50,6 +50,11 @@ extension VisionTransformer {
     }
     r.ignore { $0.hasPrefix("rope.") }
     if let eps = architecture.layerNormEps { c.layerNormEps = eps }
+    c.normKind = architecture.normKind
+    c.embedNorm = architecture.embedNorm
+    if c.normKind == .rms, r.has("blocks.0.norm1.bias") {
+      throw .inconsistent(path: path, reason: "model_args norm_layer = \(architecture.arguments["norm_layer"] ?? "") is timm's RmsNorm, which has no bias, but blocks.0.norm1.bias is present")
+    }
     switch architecture.globalPool {
     case "token": c.globalPool = .token
     case "avg": c.globalPool = .average
@@ -118,7 +123,7 @@ extension VisionTransformer {
   /// `patchEmbedding`, when given (a conv stem's projection), replaces `patch_embed.proj`.
   init(timm r: CheckpointReader, configuration c: ViTConfiguration, patchEmbedding given: PatchEmbedding? = nil) throws(CheckpointError) {
     let d = c.embedDimension, p = c.patchSize
-    func namedNorm(_ name: String) throws(CheckpointError) -> LayerNorm { try r.layerNorm(name, width: d, eps: c.layerNormEps) }
+    func namedNorm(_ name: String) throws(CheckpointError) -> LayerNorm { try r.layerNorm(name, width: d, eps: c.layerNormEps, kind: c.normKind) }
     func optionalNorm(_ name: String) throws(CheckpointError) -> LayerNorm? { r.has(name + ".weight") ? try namedNorm(name) : nil }
     configuration = c
     if let given {
@@ -126,7 +131,7 @@ extension VisionTransformer {
     } else {
       patchEmbedding = PatchEmbedding(
         projection: Linear(weight: try r.tensor("patch_embed.proj.weight", [d, 3 * p * p], storedAs: [d, 3, p, p]), bias: try r.optional("patch_embed.proj.bias", [d])),
-        patchSize: p)
+        patchSize: p, norm: c.embedNorm ? try namedNorm("patch_embed.norm") : nil)
     }
     classToken = try r.optional("cls_token", [1, d], storedAs: [1, 1, d])
     distillationToken = try r.optional("dist_token", [1, d], storedAs: [1, 1, d])
