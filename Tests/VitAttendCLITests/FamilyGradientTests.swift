@@ -25,6 +25,7 @@ import VATensorCore
     "toolkit_saved_map", "toolkit_saved_convstem", "hf_classifier", "hf_backbone", "hf_clip", "hf_siglip", "hf_siglip_vision",
     "hf_dinov2", "hf_dinov2_registers", "hf_deit_distilled", "open_clip_quickgelu",
     "timm_rope@2", "timm_rope_ape@2", "timm_rope_mixed@2", "timm_rope_reg_gap@2", "timm_pe_core@2", "timm_pe_spatial@2", "timm_pe_lang@2",
+    "timm_dinov3@2", "timm_dinov3_swiglu@2", "hf_dinov3@2", "hf_dinov3_gated@2", "timm_aimv2@2", "timm_test_vit4",
   ]
   /// Each map within this fraction of its reference's largest magnitude.
   static let tolerance = 1e-5
@@ -63,19 +64,29 @@ import VATensorCore
       let t = a.tokens
       #expect(reference.shapes["gradrollout.\(i)"] == [t, t], "\(what): T")
       #expect(reference.shapes["gradcam.\(i)"] == [a.gridHeight, a.gridWidth], "\(what): grid")
-      let wantRollout = try #require(reference.tensors["gradrollout.\(i)"])
-      let rollout = Self.errorOfMaximum(a.gradRollout, wantRollout)
-      // R = I + ..., so its maximum is about 1 and the identity hides what the layers add
-      // (under a layer scale of 1e-5 they add 1e-6): the off-diagonal entries, which hold
-      // their own float32 precision, are checked against their own maximum too.
-      let offDiagonal = (0..<(t * t)).filter { $0 / t != $0 % t }
-      let added = Self.errorOfMaximum(offDiagonal.map { a.gradRollout[$0] }, offDiagonal.map { wantRollout[$0] })
-      // The figure's map: the readout row(s) over the patches.
-      let map = Self.errorOfMaximum(a.gradRolloutMap, a.patchMap(of: wantRollout))
-      let cam = Self.errorOfMaximum(a.gradCAM, try #require(reference.tensors["gradcam.\(i)"]))
-      let terms = try #require(reference.tensors["attngrad.\(i)"])
-      #expect(terms.count == a.attentionGradient.count * t * t, "\(what): layers")
-      let perLayer = a.attentionGradient.indices.map { l in Self.errorOfMaximum(a.attentionGradient[l], terms[(l * t * t)..<((l + 1) * t * t)]) }
+      // Each error against PyTorch's float32 maps and against the same in float64 (`exact.*`):
+      // on peaky fixtures float32 autograd is itself up to about 1e-5 from the exact map, so a
+      // map within the tolerance of either agrees with PyTorch as closely as PyTorch with itself.
+      func errors(_ prefix: String) throws -> (rollout: Double, added: Double, map: Double, cam: Double, layers: [Double]) {
+        let wantRollout = try #require(reference.tensors["\(prefix)gradrollout.\(i)"])
+        // R = I + ..., so its maximum is about 1 and the identity hides what the layers add
+        // (under a layer scale of 1e-5 they add 1e-6): the off-diagonal entries, which hold
+        // their own float32 precision, are checked against their own maximum too.
+        let offDiagonal = (0..<(t * t)).filter { $0 / t != $0 % t }
+        let terms = try #require(reference.tensors["\(prefix)attngrad.\(i)"])
+        #expect(terms.count == a.attentionGradient.count * t * t, "\(what): layers")
+        return (
+          Self.errorOfMaximum(a.gradRollout, wantRollout),
+          Self.errorOfMaximum(offDiagonal.map { a.gradRollout[$0] }, offDiagonal.map { wantRollout[$0] }),
+          // The figure's map: the readout row(s) over the patches.
+          Self.errorOfMaximum(a.gradRolloutMap, a.patchMap(of: wantRollout)),
+          Self.errorOfMaximum(a.gradCAM, try #require(reference.tensors["\(prefix)gradcam.\(i)"])),
+          a.attentionGradient.indices.map { l in Self.errorOfMaximum(a.attentionGradient[l], terms[(l * t * t)..<((l + 1) * t * t)]) })
+      }
+      let float32 = try errors(""), exact = try errors("exact.")
+      let rollout = min(float32.rollout, exact.rollout), added = min(float32.added, exact.added), map = min(float32.map, exact.map)
+      let cam = min(float32.cam, exact.cam)
+      let perLayer = zip(float32.layers, exact.layers).map { min($0, $1) }
       #expect(rollout < Self.tolerance, "\(what) gradrollout: \(rollout) of its maximum")
       #expect(added < Self.tolerance, "\(what) gradrollout off the diagonal: \(added) of its maximum")
       #expect(map < Self.tolerance, "\(what) gradrollout map: \(map) of its maximum")
@@ -126,9 +137,13 @@ import VATensorCore
       #expect(run.status == 0, "\(name) \(map): \(run.error)")
       let file = try DumpFile(path: dump)
       #expect(Self.errorOfMaximum(try #require(file.tensors["input"]), try #require(reference.tensors["input"])) < 1e-6, "\(name): input")
-      var want = try #require(reference.tensors["\(map).1"])
-      if map == "attngrad" { want = Array(want[((layers - 1) * t * t)...]) }  // the last layer's term
-      let error = Self.errorOfMaximum(try #require(file.tensors[map], "\(name) dumps no \(map)"), want)
+      let got = try #require(file.tensors[map], "\(name) dumps no \(map)")
+      // Against PyTorch's float32 map or its float64 one, as in the in-process test.
+      let error = try ["", "exact."].map { prefix in
+        var want = try #require(reference.tensors["\(prefix)\(map).1"])
+        if map == "attngrad" { want = Array(want[((layers - 1) * t * t)...]) }  // the last layer's term
+        return Self.errorOfMaximum(got, want)
+      }.min()!
       #expect(error < Self.tolerance, "\(name) \(map) through the command: \(error) of its maximum")
       measured.append(String(format: "%@ %.1e", map, error))
     }
