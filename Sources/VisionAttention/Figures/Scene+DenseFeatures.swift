@@ -66,7 +66,7 @@ extension Scene {
     let (result, tokens, features) = try patchPCA()
     let which = settings.layer.map { "block \($0)'s output tokens" } ?? "final tokens (after the final norm)"
     let variance = result.fit.explainedVariance.map { String(format: "%.3g", $0) }.joined(separator: ", ")
-    var caption = ["PCA of the \(plural(attention.patchCount, "patch")): \(which), \(features.dimension) channels", "RGB = sigmoid(2 \u{B7} whitened PC1, PC2, PC3); variances \(variance)"]
+    var caption = ["PCA of the \(attention.patchCount) patches: \(which), \(features.dimension) channels", "RGB = sigmoid(2 \u{B7} whitened PC1, PC2, PC3); variances \(variance)"]
     if let threshold = result.threshold {
       let kept = result.foreground.filter { $0 }.count
       caption.append(
@@ -89,8 +89,8 @@ extension Scene {
     let p = attention.prefixTokens, gw = attention.gridWidth, gh = attention.gridHeight
     let layers = norms.count
     let low = norms.flatMap { $0[p...] }.min() ?? 0, top = norms.flatMap { $0[p...] }.max() ?? 1
-    // Small multiples: cells of up to 4 px per patch, at most 6 per row.
-    let scale = max(1, min(4, 160 / max(gw, gh)))
+    // Small multiples about 112 px on their longer side (whole pixels per patch), at most 6 per row.
+    let scale = max(1, min(16, 112 / max(gw, gh)))
     let cellW = gw * scale, cellH = gh * scale, spacing = 14, perRow = min(layers, 6)
     var canvas = Canvas(width: perRow * (cellW + spacing), height: (layers + perRow - 1) / perRow * (cellH + spacing))
     for (l, layer) in norms.enumerated() {
