@@ -154,6 +154,24 @@ import Testing
     }
   }
 
+  /// The page offers both maps from its payload: `pca`'s colours and each layer's patch norms,
+  /// within the 8-bit quantisation (a 255th of each row's largest value).
+  @Test func thePagePayloadHoldsBothMaps() throws {
+    var settings = FigureSettings()
+    settings.map = .norms
+    let scene = try Self.run("astronaut48x80", settings: settings)
+    let payload = try scene.inspectorPayload(input: "astronaut48x80.png")
+    let maps = try #require(payload.tokenMaps)
+    let features = try #require(scene.run.features)
+    let n = scene.attention.patchCount
+    func decoded(_ q: QuantisedRows) -> [Float] { q.bytes.enumerated().map { Float($0.element) * q.scales[$0.offset / n] / 255 } }
+    let norms = features.norms.flatMap { $0[Self.prefix...] }
+    #expect(zip(decoded(maps.norms), norms).allSatisfy { abs($0 - $1) <= (norms.max() ?? 0) / 255 })
+    let colours = try scene.patchPCA().result.colours
+    #expect(zip(decoded(maps.pca), colours).allSatisfy { abs($0 - $1) <= 1 / 255 })
+    #expect(payload.maps.suffix(2).map(\.name) == ["pca", "norms"] && payload.maps.last?.requires == .tokens)
+  }
+
   @Test func refusesTooFewPatchesOrChannels() {
     var few = PCAStatistics(dimension: 4)
     few.add([Float](repeating: 1, count: 12))

@@ -47,7 +47,7 @@ import Testing
     #expect(figures { $0.reads.contains(.pca) } == ["pca"] && figures { $0.reads.contains(.normFactor) } == ["norms"])
     #expect(figures(\.perHead) == ["cls", "default", "query"])
     #expect(figures(\.datasetSummary) == ["cls", "distance", "rollout"])
-    #expect(MapRegistry.pageViews.map(\.name) == ["query", "cls", "rollout", "mask", "pool", "gradrollout", "gradcam", "attngrad"])
+    #expect(MapRegistry.pageViews.map(\.name) == ["query", "cls", "rollout", "mask", "pool", "gradrollout", "gradcam", "attngrad", "pca", "norms"])
     #expect(FaithfulnessMap.allCases.map(\.rawValue) == ["cls", "rollout", "gradrollout", "gradcam", "attngrad", "random"])
     #expect(FaithfulnessMap.defaults.map(\.rawValue) == ["cls", "rollout", "gradrollout", "gradcam", "random"])
   }
@@ -166,7 +166,7 @@ import Testing
   /// and why (this model has no attention-pooling head), and its menu is the registry's.
   @Test func thePageDrawsEveryRegisteredView() throws {
     let scratch = ScratchFolder()
-    let result = try ImageAttention(contentsOfFile: coffee, model: CheckpointModel(path: timm))
+    let result = try ImageAttention(contentsOfFile: coffee, model: CheckpointModel(path: timm), features: true)
     let page = scratch.file("views.html")
     try Data(result.scene(FigureSettings()).page(input: coffee)).write(to: URL(fileURLWithPath: page))
     let browser = try HeadlessBrowser.find()

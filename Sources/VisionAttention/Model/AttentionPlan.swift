@@ -31,7 +31,8 @@ public struct AttentionPlan: Sendable {
     let queryToken = shape.tokens - gw * gh + patch.row * gw + patch.column
     rowTokens = (shape.hasClassToken ? [0] : []) + [queryToken]
     let map = MapRegistry.spec(settings.map)
-    features = map.needs.contains(.tokens)
+    // The page offers the maps of the tokens whatever --map is.
+    features = map.needs.contains(.tokens) || page
     // A map of the tokens reads no attention: it keeps only the rows of `rowTokens` (O(H·R·T)
     // per layer, never a [heads, T, T]) unless a dump or the page asks for more.
     let attentionless = features && !page

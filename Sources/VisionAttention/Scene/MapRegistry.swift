@@ -104,14 +104,14 @@ public enum MapRegistry {
   /// principal components; reads no attention.
   static let pca = MapSpec(
     .figure(.pca), reads: [.layer, .pca], needs: .tokens, dumpTensors: ["features", "pca", "foreground", "foreground_threshold"],
-    page: PageRole(opens: .readoutUnlessQuery),
+    page: PageRole(label: "PCA of patch features", opens: .itself, requires: .tokens),
     figure: { scene throws(VisionAttentionError) in try scene.pcaFigure() },
     bare: { scene throws(VisionAttentionError) in try scene.pcaBareFigure() })
 
   /// Every token's norm after each block, high-norm tokens marked; reads no attention.
   static let norms = MapSpec(
     .figure(.norms), reads: .normFactor, needs: .tokens, dumpTensors: ["norms"],
-    page: PageRole(opens: .readoutUnlessQuery),
+    page: PageRole(label: "token norms", opens: .itself, requires: .tokens),
     figure: { scene throws(VisionAttentionError) in try scene.normsFigure() })
 
   /// A random order of the patches: the baseline every map should beat.

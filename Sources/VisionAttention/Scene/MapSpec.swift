@@ -169,6 +169,8 @@ public struct PageRole: Sendable {
     case pool
     /// The class-specific maps (`PageAttribution`).
     case attribution
+    /// The model's tokens (`InspectorPayload.TokenMaps`: `--map pca` and `--map norms`).
+    case tokens
   }
 
   /// The label in the page's map menu when the page has a view of this name, else nil.
