@@ -87,7 +87,7 @@ public struct PCAStatistics: Codable, Equatable, Sendable {
     var variances: [Double] = []
     for k in 0..<3 {
       let column = d - 1 - k  // ascending order: the largest last
-      var v = (0..<d).map { eigen.vectors[$0 * d + column] }
+      var v = Array(eigen.vectors[(column * d)..<((column + 1) * d)])
       // scikit-learn's svd_flip (u_based_decision=False): the largest |entry| positive.
       var largest = 0
       for i in 1..<d where abs(v[i]) > abs(v[largest]) { largest = i }

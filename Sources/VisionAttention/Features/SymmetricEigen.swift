@@ -6,7 +6,8 @@
 struct SymmetricEigen {
   /// Eigenvalues in ascending order.
   let values: [Double]
-  /// Column `k` (`vectors[i * n + k]`) is the unit eigenvector of `values[k]`.
+  /// Row `k` (`vectors[k * n ..< (k + 1) * n]`) is the unit eigenvector of `values[k]`. (The
+  /// algorithm works on the transpose of JAMA's `V`, so that its inner loops run along rows.)
   let vectors: [Double]
   /// The matrix's side.
   let n: Int
@@ -28,16 +29,16 @@ struct SymmetricEigen {
   /// in `v`; `d` gets the diagonal, `e` the subdiagonal (in `e[1...]`).
   private static func tridiagonalize(_ v: UnsafeMutableBufferPointer<Double>, _ d: inout [Double], _ e: inout [Double], _ n: Int) {
     guard n > 0 else { return }
-    for j in 0..<n { d[j] = v[(n - 1) * n + j] }
+    for j in 0..<n { d[j] = v[j * n + (n - 1)] }
     for i in stride(from: n - 1, to: 0, by: -1) {
       var scale = 0.0, h = 0.0
       for k in 0..<i { scale += abs(d[k]) }
       if scale == 0 {
         e[i] = d[i - 1]
         for j in 0..<i {
-          d[j] = v[(i - 1) * n + j]
-          v[i * n + j] = 0
+          d[j] = v[j * n + (i - 1)]
           v[j * n + i] = 0
+          v[i * n + j] = 0
         }
       } else {
         for k in 0..<i {
@@ -53,12 +54,12 @@ struct SymmetricEigen {
         for j in 0..<i { e[j] = 0 }
         for j in 0..<i {
           f = d[j]
-          v[j * n + i] = f
+          v[i * n + j] = f
           g = e[j] + v[j * n + j] * f
           if j + 1 <= i - 1 {
             for k in (j + 1)...(i - 1) {
-              g += v[k * n + j] * d[k]
-              e[k] += v[k * n + j] * f
+              g += v[j * n + k] * d[k]
+              e[k] += v[j * n + k] * f
             }
           }
           e[j] = g
@@ -73,33 +74,33 @@ struct SymmetricEigen {
         for j in 0..<i {
           f = d[j]
           g = e[j]
-          for k in j...(i - 1) { v[k * n + j] -= f * e[k] + g * d[k] }
-          d[j] = v[(i - 1) * n + j]
-          v[i * n + j] = 0
+          for k in j...(i - 1) { v[j * n + k] -= f * e[k] + g * d[k] }
+          d[j] = v[j * n + (i - 1)]
+          v[j * n + i] = 0
         }
       }
       d[i] = h
     }
     // Accumulate the transformations.
     for i in 0..<(n - 1) {
-      v[(n - 1) * n + i] = v[i * n + i]
+      v[i * n + (n - 1)] = v[i * n + i]
       v[i * n + i] = 1
       let h = d[i + 1]
       if h != 0 {
-        for k in 0...i { d[k] = v[k * n + i + 1] / h }
+        for k in 0...i { d[k] = v[(i + 1) * n + k] / h }
         for j in 0...i {
           var g = 0.0
-          for k in 0...i { g += v[k * n + i + 1] * v[k * n + j] }
-          for k in 0...i { v[k * n + j] -= g * d[k] }
+          for k in 0...i { g += v[(i + 1) * n + k] * v[j * n + k] }
+          for k in 0...i { v[j * n + k] -= g * d[k] }
         }
       }
-      for k in 0...i { v[k * n + i + 1] = 0 }
+      for k in 0...i { v[(i + 1) * n + k] = 0 }
     }
     for j in 0..<n {
-      d[j] = v[(n - 1) * n + j]
-      v[(n - 1) * n + j] = 0
+      d[j] = v[j * n + (n - 1)]
+      v[j * n + (n - 1)] = 0
     }
-    v[(n - 1) * n + n - 1] = 1
+    v[(n - 1) * n + (n - 1)] = 1
     e[0] = 0
   }
 
@@ -147,9 +148,9 @@ struct SymmetricEigen {
             p = c * d[i] - s * g
             d[i + 1] = h + s * (c * g + s * d[i])
             for k in 0..<n {
-              h = v[k * n + i + 1]
-              v[k * n + i + 1] = s * v[k * n + i] + c * h
-              v[k * n + i] = c * v[k * n + i] - s * h
+              h = v[(i + 1) * n + k]
+              v[(i + 1) * n + k] = s * v[i * n + k] + c * h
+              v[i * n + k] = c * v[i * n + k] - s * h
             }
           }
           p = -s * s2 * c3 * el1 * e[l] / dl1
@@ -171,7 +172,7 @@ struct SymmetricEigen {
       if k != i {
         d[k] = d[i]
         d[i] = p
-        for j in 0..<n { v.swapAt(j * n + i, j * n + k) }
+        for j in 0..<n { v.swapAt(i * n + j, k * n + j) }
       }
     }
   }
