@@ -28,6 +28,12 @@ Tests/VAModelsTests/Fixtures/dense_views/:
       folder.mean [D], folder.components [3, D], folder.explained_variance [3],
       folder.<name>.pca [3, N] each image projected with it.
 
+It also writes families.safetensors: for every timm family fixture in FAMILIES (its own
+input.png at its own size; timm_basic, which has none, coffee64.png), <fixture>.features [T, D], <fixture>.pca [3, N] and
+<fixture>.norms [L, T], computed as above, so the maps are checked through each layout's
+forward (pre-norm, BEiT's bias, EVA-02's rotary, SwiGLU, registers, a distillation token,
+a MAP head without a class token).
+
 Versions: torch 2.15, timm 1.0.31, scikit-learn 1.9.1, numpy, safetensors, Pillow.
 Run from the repository root: python3 Scripts/reference/dense_views_fixtures.py
 """
@@ -126,6 +132,33 @@ def two_step(patches, threshold):
     return out, keep
 
 
+FAMILIES = ["timm_basic", "timm_clip_quickgelu", "timm_deit_distilled", "timm_siglip", "timm_beit", "timm_eva02", "timm_eva02_packed",
+            "timm_eva02_clip", "timm_dinov2_swiglu"]
+
+
+def families():
+    expected = {}
+    for case in FAMILIES:
+        folder = os.path.join(ROOT, "Tests/VAModelsTests/Fixtures", case)
+        config = json.load(open(os.path.join(folder, "config.json")))
+        architecture = config["architecture"].split(".")[0]
+        if architecture == "vit_custom":  # this toolkit's name for timm's VisionTransformer(**model_args)
+            model = timm.models.vision_transformer.VisionTransformer(**config["model_args"]).eval()
+        else:
+            model = timm.create_model(architecture, pretrained=False, **config["model_args"]).eval()
+        model.load_state_dict(load_file(os.path.join(folder, "model.safetensors")))
+        # timm_basic has no input of its own: the 64x64 coffee cut above fits it.
+        source = os.path.join(OUT, "coffee64.png") if case == "timm_basic" else os.path.join(folder, "input.png")
+        pixels = np.asarray(Image.open(source).convert("RGB"))
+        final, blocks = run(model, config["pretrained_cfg"], pixels)
+        prefix = model.num_prefix_tokens
+        expected[f"{case}.features"] = final
+        expected[f"{case}.pca"] = pca_fit(final[prefix:])[1].T
+        expected[f"{case}.norms"] = np.stack([np.linalg.norm(b.astype(np.float64), axis=1) for b in blocks])
+        print(case, "prefix", prefix, "tokens", final.shape)
+    save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in expected.items()}, os.path.join(OUT, "families.safetensors"))
+
+
 def main():
     model, cfg = load_model()
     pictures = make_inputs()
@@ -163,6 +196,7 @@ def main():
         expected[f"folder.{name}.pca"] = shared.transform(patches.astype(np.float64)).T
     save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in expected.items()}, os.path.join(OUT, "expected.safetensors"))
     print("wrote", OUT, len(expected), "tensors; prefix", prefix)
+    families()
 
 
 if __name__ == "__main__":

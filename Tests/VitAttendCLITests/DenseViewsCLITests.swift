@@ -55,6 +55,30 @@ import Testing
     #expect(Self.error(norms.tensors["norms"], want.tensors["\(name).norms"]) < 1e-5)
   }
 
+  /// Every timm family fixture: the tokens its library returns, their PCA and each block's
+  /// token norms, through each layout's forward (pre-norm, BEiT's bias, EVA-02's rotary,
+  /// SwiGLU, registers, a distillation token, a MAP head without a class token).
+  @Test(arguments: [
+    "timm_basic", "timm_clip_quickgelu", "timm_deit_distilled", "timm_siglip", "timm_beit", "timm_eva02", "timm_eva02_packed",
+    "timm_eva02_clip", "timm_dinov2_swiglu",
+  ])
+  func everyTimmFamilyMatchesTheReference(_ family: String) throws {
+    let scratch = ScratchFolder()
+    let want = try DumpFile(path: Self.fixture + "/families.safetensors")
+    let folder = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/\(family)")
+    let input = family == "timm_basic" ? "\(Self.fixture)/coffee64.png" : "\(folder)/input.png"
+    var dumps: [String: DumpFile] = [:]
+    for map in ["pca", "norms"] {
+      let path = scratch.file("\(map).safetensors")
+      let result = try CommandRunner.run([input, "-w", folder, "--resize", "none", "--map", map, "--dump", path])
+      #expect(result.status == 0, "\(family) \(map): \(result.error)")
+      dumps[map] = try DumpFile(path: path)
+    }
+    #expect(Self.error(dumps["pca"]?.tensors["features"], want.tensors["\(family).features"]) < 1e-5, "\(family) features")
+    #expect(Self.error(dumps["pca"]?.tensors["pca"], want.tensors["\(family).pca"]) < 1e-4, "\(family) pca")
+    #expect(Self.error(dumps["norms"]?.tensors["norms"], want.tensors["\(family).norms"]) < 1e-5, "\(family) norms")
+  }
+
   /// A folder run fits one PCA over every image's patches (saved as `pca.safetensors`),
   /// draws each image with it, and `--pca-from` draws a single image in the same colours.
   @Test func folderRunSharesOnePCAAndPCAFromReusesIt() throws {
