@@ -152,7 +152,8 @@ extension HelpTopic {
                          foreground_threshold [1]
       --map norms        norms [layers,T] (each block's output, before any final norm)
       --cnn-weights      cnn_gradcam [rows, cols] (the default figure and --map gradcam)
-    --dump-attention none leaves the attention out.
+    --dump-attention none leaves the attention out; --map pca and --map norms, which read no
+    attention, dump rows unless --dump-attention full asks for more.
 
     The metadata holds the figure's parameters, attention-dump (full, rows or none) with
     attention-values and full-attention-limit, and the geometry: patch_size, grid_width,

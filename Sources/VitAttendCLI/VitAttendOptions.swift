@@ -23,7 +23,7 @@ struct OutputOptions: ParsableArguments {
   @Option(help: ArgumentHelp("Also write the raw numbers to this safetensors file, for one image (vit-attend help dump).", valueName: "safetensors"))
   var dump: String?
 
-  @Option(name: .customLong("dump-attention"), help: "What --dump keeps of the attention (default: full while L·H·T² stays under --full-attention-limit, rows above).")
+  @Option(name: .customLong("dump-attention"), help: "What --dump keeps of the attention (default: full while L·H·T² stays under --full-attention-limit, rows above; rows for --map pca and norms, which read no attention).")
   var dumpAttention: DumpAttention?
 
   @Option(name: .customLong("dump-dir"), help: ArgumentHelp("Folder for one safetensors dump per image, mirroring the input tree; the metadata maps tokens to input pixels.", valueName: "dir"))

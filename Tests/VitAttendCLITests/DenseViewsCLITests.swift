@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VAImageIO
 
 /// `--map pca` and `--map norms` through `vit-attend`, against scikit-learn and numpy on the
 /// same model run through timm (`Scripts/reference/dense_views_fixtures.py`): the dumps'
@@ -77,6 +78,16 @@ import Testing
     #expect(Self.error(dumps["pca"]?.tensors["features"], want.tensors["\(family).features"]) < 1e-5, "\(family) features")
     #expect(Self.error(dumps["pca"]?.tensors["pca"], want.tensors["\(family).pca"]) < 1e-4, "\(family) pca")
     #expect(Self.error(dumps["norms"]?.tensors["norms"], want.tensors["\(family).norms"]) < 1e-5, "\(family) norms")
+  }
+
+  /// Three principal components need at least 4 patches: a 16x8 image (2 patches of 8) is
+  /// refused with the count, as is a fit of another dimension (below).
+  @Test func refusesTooFewPatches() throws {
+    let scratch = ScratchFolder()
+    let tiny = scratch.file("tiny.png")
+    try Image(width: 16, height: 8, channels: 3, pixels: (0..<(16 * 8 * 3)).map { UInt8($0 % 251) }).writePNG(to: tiny)
+    let result = try CommandRunner.run([tiny, "-w", Self.checkpoint, "--resize", "none", "--map", "pca", "-o", scratch.file("t.png")])
+    #expect(result.status != 0 && result.error.contains("--map pca needs at least 4 patches for three principal components, got 2"), "\(result.error)")
   }
 
   /// A folder run fits one PCA over every image's patches (saved as `pca.safetensors`),
