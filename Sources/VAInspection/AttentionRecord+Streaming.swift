@@ -15,16 +15,17 @@ extension VisionTransformer {
   /// Runs the model on one normalised image `[3, H, W]` without gradients, keeping the
   /// attention `capture` asks for. With `.rows` the forward runs tiled, so no layer ever
   /// holds a `[T, T]` matrix. Either record keeps the attention-pooling head's weights
-  /// (`pool`, `[poolHeads, 1, N]`) when the model has one.
+  /// (`pool`, `[poolHeads, 1, N]`) when the model has one. `recordBlockOutputs` also keeps
+  /// every block's output tokens (`Output.blockOutputs`).
   /// - Precondition: `.rows` tokens lie in `0..<T` for this image's grid.
-  public func inspect(_ image: Tensor, capture: AttentionCapture) -> (output: Output, attention: AttentionRecord) {
+  public func inspect(_ image: Tensor, capture: AttentionCapture, recordBlockOutputs: Bool = false) -> (output: Output, attention: AttentionRecord) {
     let c = configuration
     precondition(image.rank == 3 && image.shape[0] == 3, "input must be [3, H, W], got \(image.shape)")
     let gw = image.shape[2] / c.patchSize, gh = image.shape[1] / c.patchSize
     let t = c.prefixTokens + gw * gh, d = c.embedDimension / c.headCount
     switch capture {
     case .full:
-      let output = withGradientsDisabled { self(image, recordAttention: true) }
+      let output = withGradientsDisabled { self(image, recordAttention: true, recordBlockOutputs: recordBlockOutputs) }
       let record = AttentionRecord(
         layers: output.attention.map(\.scalars), heads: c.headCount, prefixTokens: c.prefixTokens,
         hasClassToken: c.classToken, gridWidth: gw, gridHeight: gh, pool: output.poolAttention?.scalars)
@@ -34,7 +35,7 @@ extension VisionTransformer {
       var rows: [[Float]] = [], queriesKeys: [[Float]] = []
       let layout = QueryKeyLayout.fused(tokens: t, heads: c.headCount, headDimension: d)
       let output = withGradientsDisabled {
-        self(image) { _, qkv in
+        self(image, recordBlockOutputs: recordBlockOutputs) { _, qkv in
           let values = qkv.scalars  // [1, T, 3C]
           rows.append(attentionRows(queriesKeys: values, layout: layout, rows: tokens))
           if keepQueriesKeys { queriesKeys.append(Self.queriesAndKeys(values, tokens: t, channels: c.embedDimension)) }

@@ -23,18 +23,20 @@ public struct ImageAttention: Sendable {
   /// Every layer's attention, `[heads, T, T]` per layer, with its token geometry.
   public var record: AttentionRecord { run.attention }
 
-  /// Decodes `path` (PNG or JPEG, by content) and runs it through `model`.
+  /// Decodes `path` (PNG or JPEG, by content) and runs it through `model`, keeping every
+  /// layer's attention, and the tokens with `features` (what `--map pca` and `--map norms` read).
   /// - Throws: `ImageIOError` for unreadable or corrupt files, `VisionAttentionError.imageTooSmall`
   ///   for a sliver too thin to enlarge to one patch per side, or the model's own errors.
-  public init(contentsOfFile path: String, model: any InspectableModel, input: InputSettings = InputSettings()) throws {
+  public init(contentsOfFile path: String, model: any InspectableModel, input: InputSettings = InputSettings(), features: Bool = false) throws {
     let prepared = try PreparedImage(contentsOfFile: path, for: model, input: input)
-    try self.init(prepared, model: model, run: model.run(prepared.image))
+    try self.init(prepared, model: model, run: model.run(prepared.image, capture: .full, features: features))
   }
 
-  /// Sizes `original` for `model` (see `ResizePolicy`) and runs it.
-  public init(image original: Image, model: any InspectableModel, resize: ResizePolicy = .fit) throws {
+  /// Sizes `original` for `model` (see `ResizePolicy`) and runs it (keeping the tokens with
+  /// `features`).
+  public init(image original: Image, model: any InspectableModel, resize: ResizePolicy = .fit, features: Bool = false) throws {
     let prepared = try PreparedImage(original, for: model, resize: resize)
-    try self.init(prepared, model: model, run: model.run(prepared.image))
+    try self.init(prepared, model: model, run: model.run(prepared.image, capture: .full, features: features))
   }
 
   /// Assembles a result from an image prepared for `model` and the model's run on it (what

@@ -60,6 +60,16 @@ public enum VisionAttentionError: Error, Equatable, CustomStringConvertible {
   case badTargetEmbedding(path: String, reason: String)
   /// `--class` beyond the outputs of the `--cnn-weights` CNN.
   case cnnClassOutOfRange(class: Int, classes: Int, folder: String)
+  /// `--map pca` or `--map norms` on a model that does not give its tokens (the built-in
+  /// descriptor model).
+  case needsTokens(map: String)
+  /// `--map pca` over fewer than 4 patches (or foreground patches), or tokens of fewer than 3
+  /// channels: three principal components need more.
+  case tooFewForPCA(what: String, count: Int, needed: Int)
+  /// `--pca-from` a fit whose dimension is not the tokens'.
+  case pcaDimensionMismatch(path: String, fit: Int, tokens: Int)
+  /// `--pca-from` a file that is not a saved fit (`pca.safetensors`).
+  case badPCAFile(path: String, reason: String)
 
   /// The message as `vit-attend` prints it: names the option and the observed and allowed values.
   public var description: String {
@@ -114,6 +124,14 @@ public enum VisionAttentionError: Error, Equatable, CustomStringConvertible {
       "--class \(k) is out of range for the CNN of --cnn-weights \(folder): it has \(classes) outputs (0...\(classes - 1))"
     case .writeFailed(let path, let reason):
       "\(path): could not write: \(reason)"
+    case .needsTokens(let map):
+      "--map \(map) reads the model's tokens: give --weights with a ViT checkpoint (the built-in descriptor model has no tokens)"
+    case .tooFewForPCA(let what, let count, let needed):
+      "--map pca needs at least \(needed) \(what) for three principal components, got \(count)"
+    case .pcaDimensionMismatch(let path, let fit, let tokens):
+      "--pca-from \(path): the fit is over \(fit)-channel tokens but this model's tokens have \(tokens) channels"
+    case .badPCAFile(let path, let reason):
+      "--pca-from \(path): not a saved PCA fit (mean [D], components [3, D], explained_variance [3]): \(reason)"
     }
   }
 }

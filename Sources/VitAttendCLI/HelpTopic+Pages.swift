@@ -69,6 +69,21 @@ extension HelpTopic {
       gradrollout  gradient-weighted rollout for --class (Chefer et al. 2021)
       gradcam      Grad-CAM for --class on the last block's norm1 (as pytorch-grad-cam)
       attngrad     attention x gradient at --layer for --class
+      pca          the patch tokens' first three principal components as RGB =
+                   sigmoid(2 x whitened projection), as scikit-learn's PCA(n_components=3,
+                   whiten=True) fits them (each component signed so its largest entry is
+                   positive): the final tokens after the final norm, or block --layer's
+                   output; prefix tokens dropped. --foreground auto|T blacks out the patches
+                   whose first component is below Otsu's threshold or T and refits on the
+                   rest (DINOv2's two-step recipe). A folder run fits one PCA over every
+                   image (pca.safetensors: mean [D], components [3,D], explained_variance
+                   [3]) so colours agree; --pca-from FILE reuses a fit (there, and in a
+                   folder run, --foreground only blacks out). Reads no attention.
+      norms        the L2 norm of every token after each block (before any final norm):
+                   the patches' norms per layer with tokens above --norm-factor (default 4)
+                   x the layer's median outlined, and a plot per layer of every prefix
+                   token (class token, registers) and the patches' median and largest;
+                   the caption counts the high-norm tokens per layer. Reads no attention.
 
     --layer and --head count from 0 (default: the last layer, the model's own head choice).
     The gradient maps are explained in vit-attend help gradients. An option a map does not
@@ -130,8 +145,15 @@ extension HelpTopic {
       --map gradrollout  gradrollout [T,T]
       --map gradcam      gradcam [grid rows, grid cols] (before normalisation and upsampling)
       --map attngrad     attngrad [T,T]
+      --map pca          features [T,D] (the tokens the PCA used, prefix included) and pca
+                         [3, grid rows, grid cols] (whitened projections, before the
+                         sigmoid; 0 for the background); with --foreground also foreground
+                         [grid rows, grid cols] (1 for a coloured patch) and
+                         foreground_threshold [1]
+      --map norms        norms [layers,T] (each block's output, before any final norm)
       --cnn-weights      cnn_gradcam [rows, cols] (the default figure and --map gradcam)
-    --dump-attention none leaves the attention out.
+    --dump-attention none leaves the attention out; --map pca and --map norms, which read no
+    attention, dump rows unless --dump-attention full asks for more.
 
     The metadata holds the figure's parameters, attention-dump (full, rows or none) with
     attention-values and full-attention-limit, and the geometry: patch_size, grid_width,
@@ -240,7 +262,11 @@ extension HelpTopic {
     (.html with --format html). Every folder run writes out/index.jsonl, one JSON object per
     image in the run's order (sorted by relative path): position, input, status (ok, error
     or skipped), error, output/page/dump, top_class, top_index, top_probability, map,
-    entropy, peak_x, peak_y, peak_patch, and with --map distance mean_attention_distance.
+    entropy, peak_x, peak_y, peak_patch, with --map distance mean_attention_distance, and
+    with --map norms high_norm_tokens: one list per layer (from 0) of the indices of the
+    tokens above --norm-factor x the layer's median norm, prefix tokens first, as
+    [[0, 37], [], ...]. --map pca fits one PCA over every image first and writes it to
+    pca.safetensors in the folder (--pca-from FILE draws with a saved one instead).
     --map distance, cls or rollout with --out-dir also write summary.json and summary.png:
     the mean attention distance per layer and head over the data set, or the average map.
 
@@ -253,7 +279,10 @@ extension HelpTopic {
     --shard K/N (1 <= K <= N) takes image i (from 0, in sorted order) when i mod N + 1 = K and
     writes index.K-of-N.jsonl (and summary.K-of-N.json), so N shards share one folder;
     vit-attend --merge DIR then joins them into index.jsonl, summary.json and summary.png,
-    and names any shard whose files are missing. The README has Slurm and Kubernetes recipes.
+    and names any shard whose files are missing. With --map pca each shard writes
+    pca-statistics.K-of-N.json (count, sum and outer products, in double) and draws with its
+    own images' fit; --merge adds them up into pca.safetensors, and the shards drawn again
+    with --pca-from it share its colours. The README has Slurm and Kubernetes recipes.
 
     """
 }

@@ -33,6 +33,9 @@ extension VitAttend {
     if maps.fuse != nil { warn("--fuse", unless: spec.reads.contains(.fuse), because: "does not apply to \(mapName)") }
     if maps.layer != nil { warn("--layer", unless: spec.reads.contains(.layer), because: "does not apply to \(mapName), which shows every layer or none") }
     if maps.query != nil { warn("--query", unless: !ignoresQuery, because: "does not apply to \(mapName), which does not depend on a query") }
+    if maps.foreground != nil { warn("--foreground", unless: spec.reads.contains(.pca), because: "applies to --map pca only") }
+    if maps.pcaFrom != nil { warn("--pca-from", unless: spec.reads.contains(.pca), because: "applies to --map pca only") }
+    if maps.normFactor != nil { warn("--norm-factor", unless: spec.reads.contains(.normFactor), because: "applies to --map norms only") }
     if maps.cnn != nil { warn("--cnn", unless: spec.reads.contains(.cnn), because: "applies to \(Self.mapList(reading: .cnn)) only") }
     // "--map gradrollout, gradcam, attngrad"
     let targeted = "--map " + MapRegistry.all.filter { $0.isFigure && $0.reads.contains(.target) }.map(\.name).joined(separator: ", ")

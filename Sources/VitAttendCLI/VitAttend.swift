@@ -88,6 +88,7 @@ public struct VitAttend: ParsableCommand {
     if maps.head != nil, maps.fuse != nil { throw ValidationError("--head and --fuse exclude each other: one head, or a fusion of all.") }
     if let head = maps.head, head < 0 { throw ValidationError("--head counts from 0, got \(head).") }
     if let layer = maps.layer, layer < 0 { throw ValidationError("--layer counts from 0, got \(layer).") }
+    if let factor = maps.normFactor, !(factor > 0 && factor.isFinite) { throw ValidationError("--norm-factor must be above 0, got \(factor).") }
     if let k = maps.targetClass, k < 0 { throw ValidationError("--class counts from 0, got \(k).") }
     if maps.targetClass != nil, maps.targetEmbedding != nil { throw ValidationError("--class and --target-embedding exclude each other: explain a class, or a similarity.") }
     if let headCount = model.headCount, headCount < 1 { throw ValidationError("--head-count must be at least 1, got \(headCount).") }
@@ -136,14 +137,17 @@ public struct VitAttend: ParsableCommand {
       }
     }
     let loaded = try loadModel().model
-    let settings = try figureSettings()
+    var settings = try figureSettings()
+    let folder = output.outDir ?? output.dumpDir
+    let tag = folders.shard.map { ".\($0.fileTag)" } ?? ""
+    if settings.map == .pca, settings.pcaFit == nil, let folder {
+      try fitSharedPCA(&settings, jobs: plan.jobs.map(\.input), model: loaded, folder: folder)
+    }
     var batch = BatchRun(pipeline: Pipeline(model: loaded, input: inputSettings, settings: settings), jobs: plan.jobs)
     (batch.keepGoing, batch.skipExisting, batch.perHead) = (folders.keepGoing, folders.skipExisting, output.perHead)
     batch.batchSize = model.batchSize ?? loaded.suggestedBatchSize
     // A folder run keeps an index (and a data-set summary for the maps that have one) in its
     // output folder; a shard names its files after itself so shards can share the folder.
-    let folder = output.outDir ?? output.dumpDir
-    let tag = folders.shard.map { ".\($0.fileTag)" } ?? ""
     if let folder {
       batch.indexFolder = folder
       batch.indexPath = (folder as NSString).appendingPathComponent("index\(tag).jsonl")
@@ -180,11 +184,31 @@ public struct VitAttend: ParsableCommand {
     if report.failed > 0 { throw ExitCode(2) }
   }
 
+  /// A folder run of `--map pca` without `--pca-from`: one PCA over every image's patches,
+  /// saved as `pca.safetensors` in the run folder (a shard saves its statistics for `--merge`
+  /// and draws with its own images' fit), and drawn with.
+  func fitSharedPCA(_ settings: inout FigureSettings, jobs: [String], model loaded: any InspectableModel, folder: String) throws {
+    let pipeline = Pipeline(model: loaded, input: inputSettings, settings: settings)
+    guard let statistics = try SharedPCA.statistics(pipeline: pipeline, inputs: jobs) else { return }
+    let fit = try statistics.fit()
+    if let shard = folders.shard {
+      try SharedPCA.write(statistics, to: (folder as NSString).appendingPathComponent(SharedPCA.statisticsName(tag: shard.fileTag)))
+      settings.pcaSource = "shard \(shard.fileTag)'s \(statistics.count) patches"
+    } else {
+      try fit.write(to: (folder as NSString).appendingPathComponent(SharedPCA.fileName), tokens: statistics.count)
+      settings.pcaSource = "\(SharedPCA.fileName), \(statistics.count) patches of \(jobs.count) \(jobs.count == 1 ? "image" : "images")"
+    }
+    settings.pcaFit = fit
+  }
+
   /// `--merge DIR`: joins the shards' indexes and summaries.
   func mergeShards(in folder: String) throws {
     let report = try ShardMerge.merge(folder: folder, colormap: appearance.colormap)
     var line = "vit-attend: merged \(report.shardsFound.count) of \(report.shardCount ?? 0) shards: \(report.records) records into \((folder as NSString).appendingPathComponent("index.jsonl"))"
     if let images = report.summaryImages { line += ", a summary of \(images) \(images == 1 ? "image" : "images")" }
+    if let patches = report.pcaPatches {
+      line += ", a PCA of \(patches) patches into \((folder as NSString).appendingPathComponent(SharedPCA.fileName)) (draw the shards again with --pca-from it for shared colours)"
+    }
     FileHandle.standardError.write(Data((line + "\n").utf8))
     if !report.missingShards.isEmpty {
       FileHandle.standardError.write(Data("vit-attend: warning: no files from shards \(report.missingShards.map(String.init).joined(separator: ", ")): their images are missing\n".utf8))
@@ -216,6 +240,12 @@ public struct VitAttend: ParsableCommand {
     settings.dumpAttention = output.dumpAttention
     settings.fullAttentionLimit = model.fullAttentionLimit
     if let k = maps.targetClass { settings.target = .classIndex(k) }
+    if let foreground = maps.foreground { settings.foreground = foreground }
+    if let factor = maps.normFactor { settings.normFactor = factor }
+    if let path = maps.pcaFrom, maps.map == .pca {
+      settings.pcaFit = try PatchPCA(contentsOfFile: path)
+      settings.pcaSource = path
+    }
     if let path = maps.targetEmbedding { settings.target = try AttributionTarget.embedding(contentsOfFile: path) }
     if usesCNNWeights, let folder = model.cnnWeights {
       do {

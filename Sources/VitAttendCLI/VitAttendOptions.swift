@@ -23,7 +23,7 @@ struct OutputOptions: ParsableArguments {
   @Option(help: ArgumentHelp("Also write the raw numbers to this safetensors file, for one image (vit-attend help dump).", valueName: "safetensors"))
   var dump: String?
 
-  @Option(name: .customLong("dump-attention"), help: "What --dump keeps of the attention (default: full while L·H·T² stays under --full-attention-limit, rows above).")
+  @Option(name: .customLong("dump-attention"), help: "What --dump keeps of the attention (default: full while L·H·T² stays under --full-attention-limit, rows above; rows for --map pca and norms, which read no attention).")
   var dumpAttention: DumpAttention?
 
   @Option(name: .customLong("dump-dir"), help: ArgumentHelp("Folder for one safetensors dump per image, mirroring the input tree; the metadata maps tokens to input pixels.", valueName: "dir"))
@@ -75,7 +75,7 @@ struct MapOptions: ParsableArguments {
   @Option(name: [.customShort("m"), .long], help: "What to draw; the default figure when left out.")
   var map: MapKind?
 
-  @Option(help: "Layer for cls, query and mask maps, counted from 0 (default: last).")
+  @Option(help: "Layer for cls, query, mask, attngrad and pca maps, counted from 0 (default: last; for pca the final tokens after the final norm, else block L's output).")
   var layer: Int?
 
   @Option(help: "One head, counted from 0 (default: the model's own choice, or --fuse).")
@@ -113,6 +113,26 @@ struct MapOptions: ParsableArguments {
       "For a model without a classifier: a safetensors file holding one vector (e.g. a text embedding); the gradient maps explain the cosine similarity between it and the model's pooled image embedding (--dump writes that embedding as `embedding`, and a --dump file works here too: its `embedding` is the target).",
       valueName: "safetensors"))
   var targetEmbedding: String?
+
+  // .unconditional: "--foreground -0.5" is a threshold, not an option.
+  @Option(
+    parsing: .unconditional,
+    help: ArgumentHelp(
+      "Which patches --map pca colours: none (all), auto (Otsu's threshold on the first component) or a threshold T on it; the patches below are black and the PCA is refitted on the rest (DINOv2's two-step recipe; with a shared or --pca-from fit they are only blacked out).",
+      valueName: "none|auto|t"),
+    transform: { argument in
+      guard let foreground = PCAForeground(argument: argument) else { throw ValidationError("--foreground takes none, auto or a number, got '\(argument)'.") }
+      return foreground
+    })
+  var foreground: PCAForeground?
+
+  @Option(
+    name: .customLong("pca-from"),
+    help: ArgumentHelp("--map pca projects with this saved fit (a folder run's pca.safetensors) instead of fitting its own, so colours agree with that run.", valueName: "safetensors"))
+  var pcaFrom: String?
+
+  @Option(name: .customLong("norm-factor"), help: ArgumentHelp("--map norms marks tokens whose norm is above this many times their layer's median (default 4).", valueName: "x"))
+  var normFactor: Double?
 
   // Last in the section: --faithfulness and --maps choose maps to score instead of drawing.
   @Option(help: ArgumentHelp("Instead of figures: score maps by deletion and insertion (Petsiuk et al. 2018) over the input images and write REPORT.json and the curves, REPORT.png (vit-attend help faithfulness).", valueName: "json"))

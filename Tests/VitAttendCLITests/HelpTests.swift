@@ -10,7 +10,7 @@ import Testing
   static let sections: [(title: String, options: [String])] = [
     ("INPUT", ["--resize", "--no-exif", "--accept-partial"]),
     ("MODEL", ["--weights", "--cnn-weights", "--head-count", "--mean", "--std", "--threads", "--batch-size", "--full-attention-limit"]),
-    ("MAP", ["--map", "--layer", "--head", "--fuse", "--query", "--keep", "--discard-ratio", "--cnn", "--class", "--target-embedding", "--faithfulness", "--maps"]),
+    ("MAP", ["--map", "--layer", "--head", "--fuse", "--query", "--keep", "--discard-ratio", "--cnn", "--class", "--target-embedding", "--foreground", "--pca-from", "--norm-factor", "--faithfulness", "--maps"]),
     ("APPEARANCE", ["--colormap", "--alpha", "--upsample"]),
     ("OUTPUT", ["--out", "--out-dir", "--html", "--format", "--dump", "--dump-attention", "--dump-dir", "--style", "--per-head"]),
     ("FOLDER RUNS", ["--keep-going", "--skip-existing", "--shard", "--merge"]),
@@ -171,6 +171,7 @@ import Testing
     ["--dump-attention", "rows"], ["-m", "rf"], ["-m", "sagan"], ["-m", "distance"],
     ["-w", "classifier", "-m", "rollout"], ["-w", "classifier", "-m", "gradrollout"],
     ["-w", "classifier", "-m", "gradcam"], ["-w", "classifier", "-m", "attngrad"],
+    ["-w", "classifier", "-m", "pca", "--foreground", "-1"], ["-w", "classifier", "-m", "norms"],
   ])
   func everyTensorADumpWritesIsOnTheDumpPage(arguments: [String]) throws {
     let scratch = ScratchFolder()
@@ -198,13 +199,13 @@ import Testing
     try Data("not an image".utf8).write(to: URL(fileURLWithPath: "\(root)/broken.png"))
     // --map distance writes mean_attention_distance, a map of the patches its peak and entropy.
     var keys: Set<String> = []
-    for map in ["distance", "cls"] {
+    for map in ["distance", "cls", "norms"] {
       let result = try CommandRunner.run([root, "--out-dir", scratch.file(map), "-w", classifier, "-m", map, "--keep-going"])
       #expect(result.status == 2, "\(result.error)")
       let lines = try String(contentsOfFile: scratch.file("\(map)/index.jsonl"), encoding: .utf8).split(separator: "\n")
       keys.formUnion(try lines.flatMap { try (JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]).keys })
     }
-    #expect(keys.isSuperset(of: ["status", "error", "output", "mean_attention_distance", "peak_patch"]), "\(keys)")
+    #expect(keys.isSuperset(of: ["status", "error", "output", "mean_attention_distance", "peak_patch", "high_norm_tokens"]), "\(keys)")
     let words = try Self.words(ofTopic: "folders")
     for key in keys { #expect(words.contains(key), "help folders lacks \(key)") }
   }

@@ -66,6 +66,9 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     /// Per layer, the tokens its attention read (`norm1`'s output, `[T, D]`), when
     /// `recordAttentionInputs` asked for them: Grad-CAM's activations.
     public var attentionInputs: [Tensor] = []
+    /// Per layer, the block's output tokens `[T, D]` (before any final norm), when
+    /// `recordBlockOutputs` asked for them: what `--map norms` and `--map pca --layer l` read.
+    public var blockOutputs: [Tensor] = []
   }
 
   /// Runs the model on one image.
@@ -79,19 +82,21 @@ public struct VisionTransformer: ParameterContainer, Sendable {
   ///   - observeAttention: called per layer with the layer index and its fused `qkv`
   ///     projection `[B, T, 3C]` (see `MultiHeadSelfAttention`): how a caller records chosen
   ///     attention rows, or queries and keys, without every `[heads, T, T]`.
+  ///   - recordBlockOutputs: keep every block's output tokens (see `Output.blockOutputs`).
   public func callAsFunction(
     _ image: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false, recordAttentionInputs: Bool = false,
-    observeAttention: ((_ layer: Int, _ qkv: Tensor) -> Void)? = nil
+    recordBlockOutputs: Bool = false, observeAttention: ((_ layer: Int, _ qkv: Tensor) -> Void)? = nil
   ) -> Output {
     precondition(image.rank == 3 && image.shape[0] == 3, "input must be [3, H, W], got \(image.shape)")
     var out = callAsFunction(
       batch: image.unsqueezed(0), mask: mask, recordAttention: recordAttention,
-      recordAttentionInputs: recordAttentionInputs, observeAttention: observeAttention)
+      recordAttentionInputs: recordAttentionInputs, recordBlockOutputs: recordBlockOutputs, observeAttention: observeAttention)
     out.logits = out.logits?.squeezed(0)
     out.tokens = out.tokens.squeezed(0)
     out.attention = out.attention.map { $0.squeezed(0) }
     out.poolAttention = out.poolAttention?.squeezed(0)
     out.attentionInputs = out.attentionInputs.map { $0.squeezed(0) }
+    out.blockOutputs = out.blockOutputs.map { $0.squeezed(0) }
     out.pooled = out.pooled?.squeezed(0)
     return out
   }
@@ -102,7 +107,7 @@ public struct VisionTransformer: ParameterContainer, Sendable {
   /// their running ones (nothing else in the model behaves differently in training).
   public func callAsFunction(
     batch images: Tensor, mask: AttentionMask = .full, recordAttention: Bool = false, recordAttentionInputs: Bool = false,
-    observeAttention: ((_ layer: Int, _ qkv: Tensor) -> Void)? = nil, training: Bool = false
+    recordBlockOutputs: Bool = false, observeAttention: ((_ layer: Int, _ qkv: Tensor) -> Void)? = nil, training: Bool = false
   ) -> Output {
     let c = configuration
     let p = c.patchSize
@@ -133,7 +138,7 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     let maskTensor = mask.allowed(prefixTokens: c.prefixTokens, gridWidth: gw, gridHeight: gh).map {
       Tensor.attentionMask(allowed: $0, shape: [t, t])
     }
-    var attention: [Tensor] = [], attentionInputs: [Tensor] = []
+    var attention: [Tensor] = [], attentionInputs: [Tensor] = [], blockOutputs: [Tensor] = []
     let biases = relativePositionBiases.map { $0.bias(gridWidth: gw, gridHeight: gh) }
     let rotaries = rotaryTables(gridWidth: gw, gridHeight: gh)  // one every block shares, or one per block
     for (i, block) in blocks.enumerated() {
@@ -144,6 +149,7 @@ public struct VisionTransformer: ParameterContainer, Sendable {
       x = next
       if let weights { attention.append(weights) }
       if recordAttentionInputs { attentionInputs.append(normalized) }
+      if recordBlockOutputs { blockOutputs.append(x) }
     }
     if let norm { x = norm(x) }
     var logits: Tensor?
@@ -171,7 +177,7 @@ public struct VisionTransformer: ParameterContainer, Sendable {
     }
     return Output(
       logits: logits, tokens: x, attention: attention, pooled: pooled, poolAttention: poolAttention,
-      gridWidth: gw, gridHeight: gh, attentionInputs: attentionInputs)
+      gridWidth: gw, gridHeight: gh, attentionInputs: attentionInputs, blockOutputs: blockOutputs)
   }
 
   /// The position embeddings added for a `gridWidth × gridHeight` grid: `[prefix + N, D]` or

@@ -141,7 +141,8 @@ public struct BatchRun: Sendable {
     var groups: [(width: Int, height: Int, full: Bool, members: [Int])] = []
     for (i, item) in items.enumerated() {
       guard let image = item.prepared?.image, let plan = item.plan else { continue }
-      let full = plan.capture == .full
+      // The batched forward keeps no tokens: a map of the tokens runs one image at a time.
+      let full = plan.capture == .full && !plan.features
       if full, let g = groups.firstIndex(where: { $0.full && $0.width == image.width && $0.height == image.height }) {
         groups[g].members.append(i)
       } else {
@@ -154,7 +155,10 @@ public struct BatchRun: Sendable {
         let runs =
           group.full
           ? try pipeline.model.run(batch: prepared.map(\.image))
-          : try prepared.map { try pipeline.model.run($0.image, capture: items[group.members[0]].plan!.capture) }
+          : try prepared.map { item in
+            let plan = items[group.members[0]].plan!
+            return try pipeline.model.run(item.image, capture: plan.capture, features: plan.features)
+          }
         for (i, (image, run)) in zip(group.members, zip(prepared, runs)) {
           items[i].result = ImageAttention(image, model: pipeline.model, run: run)
         }

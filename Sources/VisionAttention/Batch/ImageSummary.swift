@@ -23,6 +23,9 @@ public struct ImageSummary: Sendable {
   public var layers: Int
   /// Heads per layer (the other factor of `distances`' shape).
   public var heads: Int
+  /// Per layer, the indices of the tokens above `--norm-factor` × the layer's median norm
+  /// (with `--map norms`; `TokenFeatures.highNormTokens`).
+  public var highNormTokens: [[Int]]? = nil
 }
 
 extension Scene {
@@ -40,6 +43,9 @@ extension Scene {
     }
     if settings.map == .distance {
       summary.distances = record.meanDistances(patchSize: geometry.patchSize)
+    }
+    if settings.map == .norms {
+      summary.highNormTokens = TokenFeatures.highNormTokens(try tokenFeatures(.norms).norms, factor: settings.normFactor)
     }
     return summary
   }

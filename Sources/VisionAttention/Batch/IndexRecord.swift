@@ -8,7 +8,10 @@ import Foundation
 /// index's folder), `top_class` (the checkpoint's label, else the index), `top_index`,
 /// `top_probability`, `map`, `entropy` (bits, of the shown map scaled to sum 1), `peak_x`,
 /// `peak_y` (centre of the shown map's peak patch in input pixels), `peak_patch` (column,
-/// row), `mean_attention_distance` (pixels, per layer, mean over heads; `--map distance`).
+/// row), `mean_attention_distance` (pixels, per layer, mean over heads; `--map distance`),
+/// `high_norm_tokens` (`--map norms`: one list per layer, from 0, of the indices of the tokens
+/// whose norm exceeds `--norm-factor` × the layer's median, in the model's token order, prefix
+/// tokens first: `[[0, 37], [], …]`).
 public struct IndexRecord: Codable, Equatable, Sendable {
   /// What became of an image (JSON `status`).
   public enum Status: String, Codable, Sendable {
@@ -49,12 +52,15 @@ public struct IndexRecord: Codable, Equatable, Sendable {
   public var peakPatch: [Int]?
   /// Mean attention distance in pixels per layer, mean over heads, `[layers]` (`--map distance`).
   public var meanAttentionDistance: [Double]?
+  /// Per layer, the indices of the high-norm tokens (JSON `high_norm_tokens`, `--map norms`).
+  public var highNormTokens: [[Int]]?
 
   enum CodingKeys: String, CodingKey {
     case position, input, status, error, output, page, dump
     case topClass = "top_class", topIndex = "top_index", topProbability = "top_probability"
     case map, entropy, peakX = "peak_x", peakY = "peak_y", peakPatch = "peak_patch"
     case meanAttentionDistance = "mean_attention_distance"
+    case highNormTokens = "high_norm_tokens"
   }
 
   /// A record without numbers: an error or a skipped image.
@@ -87,6 +93,7 @@ public struct IndexRecord: Codable, Equatable, Sendable {
         Double(distances[(l * summary.heads)..<((l + 1) * summary.heads)].reduce(0, +)) / Double(summary.heads)
       }
     }
+    highNormTokens = summary.highNormTokens
   }
 
   /// The records of an index file (`index.jsonl`), in file order; none when it is missing.

@@ -3,7 +3,8 @@ import VAImageIO
 
 /// Joins what shards wrote into one folder (`vit-attend --merge OUT`): every
 /// `index.K-of-N.jsonl` into `index.jsonl` in the whole run's order, every
-/// `summary.K-of-N.json` into `summary.json` and its figure `summary.png`.
+/// `summary.K-of-N.json` into `summary.json` and its figure `summary.png`, every
+/// `pca-statistics.K-of-N.json` into the shared PCA fit `pca.safetensors` (`SharedPCA`).
 public enum ShardMerge {
   /// What a merge found and wrote.
   public struct Report: Sendable {
@@ -15,6 +16,9 @@ public enum ShardMerge {
     public var shardCount: Int?
     /// Images in the merged `summary.json`; nil when no shard wrote a summary.
     public var summaryImages: Int?
+    /// Patches the merged `pca.safetensors` was fitted on (`--map pca` shards' statistics);
+    /// nil when no shard wrote statistics.
+    public var pcaPatches: Int?
     /// Shards of 1...N with no file: their images are missing from the merge.
     public var missingShards: [Int] {
       guard let n = shardCount else { return [] }
@@ -29,8 +33,9 @@ public enum ShardMerge {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
     let indexes = names.compactMap { name in shardTag(name, prefix: "index.", suffix: ".jsonl").map { (name, $0) } }
     let summaries = names.compactMap { name in shardTag(name, prefix: "summary.", suffix: ".json").map { (name, $0) } }
-    guard !indexes.isEmpty || !summaries.isEmpty else { throw VisionAttentionError.nothingToMerge(folder: folder) }
-    let counts = Set((indexes + summaries).map(\.1.count))
+    let statistics = names.compactMap { name in shardTag(name, prefix: "pca-statistics.", suffix: ".json").map { (name, $0) } }
+    guard !indexes.isEmpty || !summaries.isEmpty || !statistics.isEmpty else { throw VisionAttentionError.nothingToMerge(folder: folder) }
+    let counts = Set((indexes + summaries + statistics).map(\.1.count))
     guard counts.count == 1, let n = counts.first else {
       throw VisionAttentionError.summariesDiffer(first: "shards of \(counts.sorted().first ?? 0)", second: "shards of \(counts.sorted().last ?? 0)")
     }
@@ -57,6 +62,7 @@ public enum ShardMerge {
       try write(merged, folder: folder, name: "summary", colormap: colormap)
       report.summaryImages = merged.images
     }
+    report.pcaPatches = try SharedPCA.merge(folder: folder)
     return report
   }
 

@@ -45,6 +45,7 @@ extension Scene {
   /// The map colour-mapped over the model's input at its size: no title, caption, colour bar
   /// or marker, as DINO's and vit-explain's scripts write them.
   func bareFigure() throws(VisionAttentionError) -> RenderedFigure {
+    if let bare = MapRegistry.spec(settings.map).bare { return try bare(self) }
     guard let (values, tensors) = try singleMap() else {
       throw .bareNeedsOneMap(map: settings.map?.rawValue ?? "default")
     }

@@ -14,6 +14,8 @@ public struct AttentionPlan: Sendable {
   public let dumpAttention: DumpAttention?
   /// What the model keeps while it runs.
   public let capture: AttentionCapture
+  /// Whether the run keeps the model's tokens (`ModelRun.features`): the map reads them.
+  public let features: Bool
 
   /// - Throws: `VisionAttentionError.needsFullAttention` for `--discard-ratio` above the limit
   ///   (dropping the weakest weights needs whole matrices), and the query's errors.
@@ -28,10 +30,15 @@ public struct AttentionPlan: Sendable {
     let patch = (try? geometry.resolveQuery(settings.query))?.patch ?? (column: gw / 2, row: gh / 2)
     let queryToken = shape.tokens - gw * gh + patch.row * gw + patch.column
     rowTokens = (shape.hasClassToken ? [0] : []) + [queryToken]
-    dumpAttention = dump ? settings.dumpAttention ?? (withinLimit ? .full : .rows) : nil
     let map = MapRegistry.spec(settings.map)
+    // The page offers the maps of the tokens whatever --map is.
+    features = map.needs.contains(.tokens) || page
+    // A map of the tokens reads no attention: it keeps only the rows of `rowTokens` (O(H·R·T)
+    // per layer, never a [heads, T, T]) unless a dump or the page asks for more.
+    let attentionless = features && !page
+    dumpAttention = dump ? settings.dumpAttention ?? (withinLimit && !attentionless ? .full : .rows) : nil
     // Gradient maps differentiate through every weight.
-    full = withinLimit || dumpAttention == .full || map.needsGradients
+    full = (withinLimit && !attentionless) || dumpAttention == .full || map.needsGradients
     if !full, map.reads.contains(.discardRatio) || page, settings.discardRatio > 0 {
       throw .needsFullAttention(what: "--discard-ratio", values: values, limit: settings.fullAttentionLimit)
     }

@@ -18,13 +18,17 @@ public struct ModelRun: Sendable {
   /// The pooled image embedding `[D]` of a model without a classifier (what a
   /// `--target-embedding` is compared with), for the dump.
   public var embedding: [Float]?
+  /// The final tokens and every block's output, when the run was asked to keep them
+  /// (`AttentionPlan.features`: `--map pca`, `--map norms`).
+  public var features: TokenFeatures?
 
-  /// A run's outputs; `logits` and `embedding` stay nil for a model without them.
-  public init(input: [Float], attention: AttentionRecord, logits: [Float]? = nil, embedding: [Float]? = nil) {
+  /// A run's outputs; `logits`, `embedding` and `features` stay nil for a model without them.
+  public init(input: [Float], attention: AttentionRecord, logits: [Float]? = nil, embedding: [Float]? = nil, features: TokenFeatures? = nil) {
     self.input = input
     self.attention = attention
     self.logits = logits
     self.embedding = embedding
+    self.features = features
   }
 }
 
@@ -50,6 +54,9 @@ public protocol InspectableModel: Sendable {
   /// Runs on an image already sized to a multiple of the patch size, keeping the attention
   /// `capture` asks for (a model that only forms full matrices keeps them all).
   func run(_ image: Image, capture: AttentionCapture) throws -> ModelRun
+  /// As `run(_:capture:)`, also keeping the tokens (`ModelRun.features`) when `features` is
+  /// set and the model has tokens (a model without them leaves `features` nil).
+  func run(_ image: Image, capture: AttentionCapture, features: Bool) throws -> ModelRun
   /// Position embeddings of the patches for a grid, `[N, D]` row-major, if the model has them.
   func positionEmbeddings(gridWidth: Int, gridHeight: Int) -> [Float]?
   /// A short name for head `head`, when heads have meanings.
@@ -76,6 +83,8 @@ extension InspectableModel {
   public var normalization: (mean: [Float], std: [Float])? { nil }
   /// Runs keeping every layer's full attention.
   public func run(_ image: Image) throws -> ModelRun { try run(image, capture: .full) }
+  /// A model without tokens: `features` is ignored.
+  public func run(_ image: Image, capture: AttentionCapture, features: Bool) throws -> ModelRun { try run(image, capture: capture) }
   /// One image at a time, in order: the default for a model without a batched forward.
   public func run(batch images: [Image]) throws -> [ModelRun] { try images.map { try run($0) } }
   /// One image per batch, the default for a model without a batched forward.
@@ -191,13 +200,23 @@ public struct CheckpointModel: InspectableModel {
   /// Normalises with the checkpoint's mean and std and runs the forward, keeping the attention
   /// `capture` asks for (`.full` when `recomputesRows` is false).
   public func run(_ image: Image, capture: AttentionCapture) throws -> ModelRun {
+    try run(image, capture: capture, features: false)
+  }
+
+  /// `run(_:capture:)`, also keeping the final tokens and every block's output with `features`.
+  public func run(_ image: Image, capture: AttentionCapture, features: Bool) throws -> ModelRun {
     let c = model.configuration
     let input = image.planarFloats(mean: c.mean, std: c.std)
     let (output, record) = model.inspect(
-      Tensor(shape: [3, image.height, image.width], scalars: input), capture: recomputesRows ? capture : .full)
+      Tensor(shape: [3, image.height, image.width], scalars: input), capture: recomputesRows ? capture : .full, recordBlockOutputs: features)
+    let kept =
+      features
+      ? TokenFeatures(
+        dimension: c.embedDimension, tokens: output.tokens.shape[0], final: output.tokens.scalars, blocks: output.blockOutputs.map(\.scalars))
+      : nil
     return ModelRun(
       input: input, attention: record, logits: output.logits?.scalars,
-      embedding: output.logits == nil ? output.pooled?.scalars : nil)
+      embedding: output.logits == nil ? output.pooled?.scalars : nil, features: kept)
   }
 
   /// The checkpoint's per-channel mean and std, `[3]` each.

@@ -53,7 +53,7 @@ public struct Pipeline: Sendable {
   public func process(_ path: String, outputs: Outputs) throws -> ImageSummary? {
     let prepared = try PreparedImage(contentsOfFile: path, for: model, input: input)
     let plan = try attentionPlan(prepared.geometry, outputs: outputs)
-    let result = ImageAttention(prepared, model: model, run: try model.run(prepared.image, capture: plan.capture))
+    let result = ImageAttention(prepared, model: model, run: try model.run(prepared.image, capture: plan.capture, features: plan.features))
     return try write(result, input: path, outputs: outputs, plan: plan)
   }
 

@@ -52,6 +52,9 @@ struct InspectorPayload: Encodable {
   /// `attributionNote` says why.
   var attribution: PageAttribution?
   var attributionNote: String
+  /// The maps of the tokens; nil when the run kept none, and then `tokenMapsNote` says why.
+  var tokenMaps: TokenMaps?
+  var tokenMapsNote: String
   var sagan: SAGANRows
   var cnn: CNNField
   /// Keyed by `Colormap.rawValue`: 256 RGB triples, base64.
@@ -133,6 +136,14 @@ struct InspectorPayload: Encodable {
     static var all: [PageMap] {
       MapRegistry.pageViews.map { PageMap(name: $0.name, label: $0.page.label ?? $0.name, requires: $0.page.requires) }
     }
+  }
+
+  /// The maps of the tokens: `pca` `[3, N]`, each patch's colour sigmoid(2 · whitened
+  /// projection) per channel (0 for a background patch), and `norms` `[layers, N]`, the
+  /// patches' L2 norms after each block.
+  struct TokenMaps: Encodable {
+    var pca: QuantisedRows
+    var norms: QuantisedRows
   }
 
   /// A view of the page; the same keys as its URL fragment.

@@ -20,6 +20,27 @@ extension Scene {
     }
   }
 
+  /// The maps of the tokens the page offers (`pca` as `--map pca` draws it, `norms` of the
+  /// patches per layer), or why it offers none: the run kept no tokens (the built-in model).
+  /// - Throws: what `--map pca` would throw when `--map pca` was asked for.
+  func pageTokenMaps() throws(VisionAttentionError) -> (maps: InspectorPayload.TokenMaps?, note: String) {
+    guard let features = run.features else {
+      let why = model is CheckpointModel ? "this run kept no tokens (ImageAttention's features: true keeps them)" : "the built-in descriptor model has no tokens (give --weights)"
+      return (nil, why)
+    }
+    let result: PatchPCAResult
+    do {
+      result = try patchPCA().result
+    } catch {
+      if settings.map == .pca { throw error }
+      return (nil, "no PCA: \(error.description)")
+    }
+    let n = attention.patchCount, p = attention.prefixTokens
+    let norms = features.norms.flatMap { $0[p...] }
+    let maps = InspectorPayload.TokenMaps(pca: QuantisedRows(result.colours, rowLength: n), norms: QuantisedRows(norms, rowLength: n))
+    return (maps, "")
+  }
+
   /// The class-specific maps the page offers, or why it offers none: the model cannot be
   /// differentiated (the built-in one), has no classifier and no --target-embedding, or the
   /// image is above --full-attention-limit (the backward pass keeps every layer's L·H·T²).
@@ -102,6 +123,7 @@ extension Scene {
       note = (note.isEmpty ? "" : note + " ") + "This model has no class token, so the page opens on the query patch's map."
     }
     let (attribution, attributionNote) = try pageAttribution()
+    let (tokenMaps, tokenMapsNote) = try pageTokenMaps()
     // Every head's row, so the page's head selector and its one fusion helper (`selected`
     // in inspector-maps.js, as `AttentionRecord.poolMap` fuses) have what they read.
     var pool: QuantisedRows?
@@ -131,7 +153,8 @@ extension Scene {
       headNames: (0..<record.heads).compactMap { model.headName($0) },
       attention: weights, queriesKeys: queriesKeys, note: note,
       rolloutDiscardRatio: settings.discardRatio, rollout: rollouts, rolloutTokens: rolloutTokens,
-      pool: pool, attribution: attribution, attributionNote: attributionNote, sagan: sagan, cnn: cnnField(),
+      pool: pool, attribution: attribution, attributionNote: attributionNote, tokenMaps: tokenMaps, tokenMapsNote: tokenMapsNote,
+      sagan: sagan, cnn: cnnField(),
       colormaps: InspectorPayload.colormapTables, initial: initial)
   }
 

@@ -25,6 +25,10 @@ public enum MapKind: String, CaseIterable, Sendable {
   case gradcam
   /// Attention × gradient at `--layer` for `--class`, rectified and averaged over heads.
   case attngrad
+  /// The patch tokens' first three principal components as RGB (DINOv2/DINOv3's pictures).
+  case pca
+  /// Every token's L2 norm after each block, high-norm tokens marked (Darcet et al. 2024).
+  case norms
 
   /// The maps that explain a class through the model's gradients (`MapSpec.needsGradients`).
   public var needsGradients: Bool { spec.needsGradients }

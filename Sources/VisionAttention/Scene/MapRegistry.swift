@@ -7,7 +7,7 @@ import VAInspection
 public enum MapRegistry {
   /// In the order the page's menu and `--maps` list them.
   public static let all: [MapSpec] = [
-    defaultFigure, query, cls, rollout, mask, pool, heads, rf, distance, posembed, sagan, gradrollout, gradcam, attngrad, random,
+    defaultFigure, query, cls, rollout, mask, pool, heads, rf, distance, posembed, sagan, gradrollout, gradcam, attngrad, pca, norms, random,
   ]
 
   /// The entry of `--map kind` (nil: the default figure).
@@ -26,6 +26,8 @@ public enum MapRegistry {
     case .gradrollout: return gradrollout
     case .gradcam: return gradcam
     case .attngrad: return attngrad
+    case .pca: return pca
+    case .norms: return norms
     }
   }
 
@@ -97,6 +99,20 @@ public enum MapRegistry {
   static let gradrollout = gradientMap(.gradrollout, label: "gradient rollout", byDefault: true, Scene.gradRollout)
   static let gradcam = gradientMap(.gradcam, label: "Grad-CAM", byDefault: true, reads: .cnnWeights, extraTensors: ["cnn_gradcam"], Scene.gradCAM)
   static let attngrad = gradientMap(.attngrad, label: "attention \u{D7} gradient", byDefault: false, reads: .layer, Scene.attentionGradient)
+
+  /// The patch tokens of `--layer` (the final tokens without it) on their first three
+  /// principal components; reads no attention.
+  static let pca = MapSpec(
+    .figure(.pca), reads: [.layer, .pca], needs: .tokens, dumpTensors: ["features", "pca", "foreground", "foreground_threshold"],
+    page: PageRole(label: "PCA of patch features", opens: .itself, requires: .tokens),
+    figure: { scene throws(VisionAttentionError) in try scene.pcaFigure() },
+    bare: { scene throws(VisionAttentionError) in try scene.pcaBareFigure() })
+
+  /// Every token's norm after each block, high-norm tokens marked; reads no attention.
+  static let norms = MapSpec(
+    .figure(.norms), reads: .normFactor, needs: .tokens, dumpTensors: ["norms"],
+    page: PageRole(label: "token norms", opens: .itself, requires: .tokens),
+    figure: { scene throws(VisionAttentionError) in try scene.normsFigure() })
 
   /// A random order of the patches: the baseline every map should beat.
   static let random = MapSpec(.baseline("random"), faithfulness: FaithfulnessRole(byDefault: true, score: FaithfulnessRun.randomScore))

@@ -38,6 +38,9 @@ public struct MapSpec: Sendable {
   /// The one patch-grid map `--style bare` overlays, with the tensors a dump adds; nil for a
   /// figure of several maps or none (`heads`, `mask`, plots).
   let overlay: (@Sendable (Scene) throws(VisionAttentionError) -> (values: [Float], tensors: [NamedTensor]))?
+  /// The `--style bare` picture of a map that is a picture rather than one heat map over the
+  /// patches (`pca`'s RGB); nil for the others.
+  let bare: (@Sendable (Scene) throws(VisionAttentionError) -> RenderedFigure)?
 
   /// A tensor a figure adds to its dump.
   typealias NamedTensor = (name: String, shape: [Int], values: [Float])
@@ -65,7 +68,7 @@ public struct MapSpec: Sendable {
   }
 
   /// Whether `--style bare` can draw it: it is one map over the patch grid.
-  public var hasBareOverlay: Bool { overlay != nil }
+  public var hasBareOverlay: Bool { overlay != nil || bare != nil }
 
   /// Whether it explains a class (`--class`, `--target-embedding`) through the model's gradients.
   public var needsGradients: Bool { needs.contains(.gradients) }
@@ -74,7 +77,8 @@ public struct MapSpec: Sendable {
     _ role: Role, reads: MapReads = [], needs: MapNeeds = [], dumpTensors: [String] = [],
     perHead: Bool = false, datasetSummary: Bool = false, page: PageRole = .absent, faithfulness: FaithfulnessRole? = nil,
     figure: (@Sendable (Scene) throws(VisionAttentionError) -> RenderedFigure)? = nil,
-    overlay: (@Sendable (Scene) throws(VisionAttentionError) -> (values: [Float], tensors: [NamedTensor]))? = nil
+    overlay: (@Sendable (Scene) throws(VisionAttentionError) -> (values: [Float], tensors: [NamedTensor]))? = nil,
+    bare: (@Sendable (Scene) throws(VisionAttentionError) -> RenderedFigure)? = nil
   ) {
     self.role = role
     self.reads = reads
@@ -86,6 +90,7 @@ public struct MapSpec: Sendable {
     self.faithfulness = faithfulness
     self.figure = figure
     self.overlay = overlay
+    self.bare = bare
   }
 }
 
@@ -116,6 +121,10 @@ public struct MapReads: OptionSet, Sendable, Hashable {
   public static let cnnWeights = MapReads(rawValue: 1 << 7)
   /// `--class` and `--target-embedding`: what the gradients explain.
   public static let target = MapReads(rawValue: 1 << 8)
+  /// `--foreground` and `--pca-from`: which patches the PCA colours, and a saved fit.
+  public static let pca = MapReads(rawValue: 1 << 9)
+  /// `--norm-factor`: where a token's norm counts as high.
+  public static let normFactor = MapReads(rawValue: 1 << 10)
 }
 
 /// What a run must keep for a map (`AttentionPlan`).
@@ -131,6 +140,9 @@ public struct MapNeeds: OptionSet, Sendable, Hashable {
   /// Every layer's queries and keys above the full-attention limit: the map recomputes every
   /// layer's rows (rollout, mean distance), as the page does for the hovered patch.
   public static let queriesKeys = MapNeeds(rawValue: 1 << 1)
+  /// The model's tokens (`ModelRun.features`: the final tokens and every block's output), and
+  /// no attention beyond a few rows.
+  public static let tokens = MapNeeds(rawValue: 1 << 2)
 }
 
 /// How the interactive page treats a map.
@@ -157,6 +169,8 @@ public struct PageRole: Sendable {
     case pool
     /// The class-specific maps (`PageAttribution`).
     case attribution
+    /// The model's tokens (`InspectorPayload.TokenMaps`: `--map pca` and `--map norms`).
+    case tokens
   }
 
   /// The label in the page's map menu when the page has a view of this name, else nil.

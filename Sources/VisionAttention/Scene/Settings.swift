@@ -43,6 +43,17 @@ public struct FigureSettings: Sendable {
   /// A CNN `patch-classify` trained (`--cnn-weights`): the default figure and `--map gradcam`
   /// add its Grad-CAM for `target`'s class (its own top-1 without a class index).
   public var cnnWeights: ConvNetCheckpoint?
+  /// Which patches `--map pca` colours (`--foreground`): all, or those whose first component
+  /// reaches Otsu's threshold or a given one (the rest black, the PCA refitted on them).
+  public var foreground: PCAForeground = .all
+  /// A PCA fit `--map pca` projects with instead of fitting each image's own (`--pca-from`,
+  /// or a folder run's shared fit).
+  public var pcaFit: PatchPCA?
+  /// Where `pcaFit` came from, for captions and errors (`--pca-from FILE`).
+  public var pcaSource: String?
+  /// `--map norms` marks tokens whose norm exceeds this many times the layer's median
+  /// (`--norm-factor`).
+  public var normFactor: Double = 4
 
   /// `vit-attend`'s defaults: the four-panel figure at the last layer, query at the centre.
   public init() {}

@@ -47,11 +47,14 @@ function inspectorMaps(P, state) {
     gradients = {};
     for (const m of GRADIENT_MAPS) gradients[m] = rows(P.attribution[m]);
   }
+  // The maps of the tokens (--map pca's colours [3, N], the patches' norms [layers, N]).
+  const tokenMaps = P.tokenMaps ? { pca: rows(P.tokenMaps.pca), norms: rows(P.tokenMaps.norms) } : null;
   // Why a map is missing from this page, or "" when it draws it.
   function missing(map) {
     if (requirement[map] === "classToken" && !P.hasClassToken) return "needs a class token, and this model has none";
     if (requirement[map] === "pool" && !pool) return "needs an attention-pooling head, and this model has none";
     if (requirement[map] === "attribution" && !gradients) return "is not on this page (" + P.attributionNote + ")";
+    if (requirement[map] === "tokens" && !tokenMaps) return "is not on this page (" + P.tokenMapsNote + ")";
     return "";
   }
   const available = () => MAPS.filter((m) => !missing(m));
@@ -139,8 +142,13 @@ function inspectorMaps(P, state) {
     return out;
   }
   const poolRow = () => selected(pool.steps.length, (h, out) => storedRow(pool, h, out));
+  // --map pca's colour channel `k` (0 red, 1 green, 2 blue) of every patch, in [0, 1].
+  const pcaChannel = (k) => storedRow(tokenMaps.pca, k);
   function currentMap() {
     if (state.map === "pool") return poolRow();
+    if (state.map === "norms") return storedRow(tokenMaps.norms, state.layer);
+    // The first component's colour stands for the RGB picture where one value is needed.
+    if (state.map === "pca") return pcaChannel(0);
     if (GRADIENT_MAPS.includes(state.map)) {
       // One row per layer for a map of one layer (attngrad), else one row.
       const stored = gradients[state.map];
@@ -161,6 +169,6 @@ function inspectorMaps(P, state) {
 
   return {
     bytes, L, H, T, prefix, GW, GH, N, patch, attention, sagan, pool,
-    MAPS, FUSIONS, missing, available, queryToken, headRow, storedRow, baseToken, currentMap,
+    MAPS, FUSIONS, missing, available, queryToken, headRow, storedRow, baseToken, currentMap, pcaChannel,
   };
 }

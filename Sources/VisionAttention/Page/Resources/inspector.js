@@ -22,7 +22,7 @@
   const state = Object.assign({ grid: 0, smooth: 0 }, P.initial);
   const {
     bytes, L, H, T, prefix, GW, GH, N, patch, attention, sagan, pool,
-    MAPS, FUSIONS, missing, available, queryToken, headRow, storedRow, baseToken, currentMap,
+    MAPS, FUSIONS, missing, available, queryToken, headRow, storedRow, baseToken, currentMap, pcaChannel,
   } = inspectorMaps(P, state);
   const colormaps = {};
   for (const name of Object.keys(P.colormaps)) colormaps[name] = bytes(P.colormaps[name]);
@@ -118,6 +118,16 @@
     context.putImageData(image, 0, 0);
     return [lo, hi];
   }
+  // --map pca's picture: each patch its own colour, not a colormap's.
+  function paintRGB(canvas) {
+    const context = canvas.getContext("2d"), image = context.createImageData(GW, GH), px = image.data;
+    const channels = [0, 1, 2].map(pcaChannel);
+    for (let i = 0; i < N; i++) {
+      for (let k = 0; k < 3; k++) px[4 * i + k] = Math.round(255 * channels[k][i]);
+      px[4 * i + 3] = 255;
+    }
+    context.putImageData(image, 0, 0);
+  }
   function place(element, x, y, w, h, scale) {
     element.style.left = x * scale + "px"; element.style.top = y * scale + "px";
     element.style.width = w * scale + "px"; element.style.height = h * scale + "px";
@@ -209,6 +219,8 @@
     if (state.map === "gradrollout") return "gradient rollout (Chefer et al. 2021) through " + plural(L, "layer") + target;
     if (state.map === "gradcam") return "Grad-CAM on the last block's norm1" + target;
     if (state.map === "attngrad") return "attention x gradient at layer " + state.layer + " (relu, mean of heads)" + target;
+    if (state.map === "pca") return "the patch tokens' first three principal components as RGB (sigmoid of 2 x whitened projection)";
+    if (state.map === "norms") return "L2 norm of the patch tokens after block " + state.layer;
     const who = state.map === "query" || !P.hasClassToken ? "patch (" + state.query.join(",") + ")" : "the class token";
     if (state.map === "rollout") {
       const kept = P.rolloutTokens && !P.hasClassToken && P.rolloutTokens[0] !== queryToken()
@@ -224,6 +236,7 @@
     normalise();
     const values = currentMap();
     const [lo, hi] = paint(vit.overlay, values, GW, GH, state.map === "mask");
+    if (state.map === "pca") paintRGB(vit.overlay);
     vit.overlay.style.opacity = state.alpha;
     saganStage.overlay.style.opacity = state.alpha;
     rf.overlay.style.opacity = state.alpha;
