@@ -20,6 +20,7 @@ import Testing
     ("timm_clip_quickgelu", ""), ("timm_deit_distilled", ""), ("timm_siglip", ""), ("timm_beit", ""), ("timm_beit", "2"),
     ("timm_eva02", ""), ("timm_eva02_packed", ""), ("timm_dinov2_swiglu", ""), ("timm_eva02_clip", ""), ("hf_clip", ""), ("hf_siglip", ""), ("hf_siglip_vision", ""),
     ("hf_dinov2", ""), ("hf_dinov2_registers", ""), ("hf_deit_distilled", ""), ("open_clip_quickgelu", ""),
+    ("timm_naflex", ""), ("timm_naflex", "2"),
   ])
   func dumpMatchesTheReference(name: String, variant: String) throws {
     let scratch = ScratchFolder()
@@ -37,6 +38,32 @@ import Testing
     #expect(dump.shapes.keys.filter { $0.hasPrefix("attn.") }.sorted() == reference.shapes.keys.filter { $0.hasPrefix("attn.") }.sorted())
   }
 
+  /// NaFlex SigLIP-2 through the default `--resize fit`: the image is sized as
+  /// `Siglip2ImageProcessor` sizes it (at most `max_num_patches` patches, aspect ratio kept,
+  /// torchvision's uint8 bilinear), so the dumped input is the processor's `pixel_values`
+  /// and every layer's attention, the pooled embedding and the pooling head's weights are
+  /// its model's, each within 1e-5 of the reference's largest value.
+  @Test(arguments: [("hf_siglip2_vision", ""), ("hf_siglip2_vision", "2"), ("hf_siglip2", ""), ("hf_siglip2", "2")])
+  func naflexDumpMatchesThroughTheProcessorsResize(name: String, variant: String) throws {
+    let scratch = ScratchFolder()
+    let folder = Self.fixture(name)
+    let result = try CommandRunner.run([folder + "/input\(variant).png", "--weights", folder, "--dump", scratch.file("d.safetensors")])
+    #expect(result.status == 0, "\(result.error)")
+    #expect(!result.error.contains("warning"), "\(result.error)")
+    let dump = try DumpFile(path: scratch.file("d.safetensors"))
+    let reference = try DumpFile(path: folder + "/reference\(variant).safetensors")
+    let shapes = try #require(reference.tensors["spatial_shapes"]).map { Int($0) }
+    #expect(dump.metadata["grid_height"] == String(shapes[0]) && dump.metadata["grid_width"] == String(shapes[1]), "\(name): grid")
+    var names = reference.shapes.keys.filter { $0.hasPrefix("attn.") || $0 == "input" }
+    names.append("embedding")  // a SigLIP-2 tower has no classifier: its pooled output is dumped
+    for tensor in names {
+      let expected = tensor == "embedding" ? "pooled" : tensor
+      #expect(dump.shapes[tensor] == reference.shapes[expected], "\(name) \(tensor): shape \(dump.shapes[tensor] ?? [])")
+      let error = peakRelativeError(dump.tensors[tensor], reference.tensors[expected])
+      #expect(error < 1e-5, "\(name)\(variant) \(tensor): differs by \(error) of the largest value")
+    }
+  }
+
   /// The `--html` page holds the same run's numbers as its `--dump`, on every family (class
   /// and distillation tokens, registers, no class token, pooling heads): the input's size and
   /// grid, every layer's and head's attention row and the pooling head's rows, each value within
@@ -45,6 +72,7 @@ import Testing
   @Test(arguments: [
     "timm_clip_quickgelu", "timm_deit_distilled", "timm_siglip", "timm_beit", "timm_eva02", "timm_eva02_packed", "timm_dinov2_swiglu", "timm_eva02_clip",
     "hf_clip", "hf_siglip", "hf_siglip_vision", "hf_dinov2", "hf_dinov2_registers", "hf_deit_distilled", "open_clip_quickgelu",
+    "hf_siglip2_vision", "hf_siglip2", "timm_naflex",
   ])
   func thePageHoldsTheDumpedAttention(name: String) throws {
     let scratch = ScratchFolder()

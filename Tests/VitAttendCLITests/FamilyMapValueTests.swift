@@ -12,7 +12,7 @@ import VAImageIO
   static let families = [
     "timm_clip_quickgelu", "timm_deit_distilled", "timm_siglip", "timm_beit", "timm_eva02", "timm_eva02_packed", "timm_eva02_clip",
     "timm_dinov2_swiglu", "hf_clip", "hf_siglip", "hf_siglip_vision", "hf_dinov2", "hf_dinov2_registers", "hf_deit_distilled",
-    "open_clip_quickgelu",
+    "open_clip_quickgelu", "hf_siglip2_vision", "hf_siglip2", "timm_naflex",
   ]
   /// Gray figures: the map's normalised value is the pixel's gray level within 2/255.
   static let gray = ["--colormap", "gray", "--alpha", "1", "--upsample", "nearest"]

@@ -82,6 +82,10 @@ public struct ViTConfiguration: Sendable, Equatable {
   public var poolHeadCount: Int?
   /// A convolutional stem in place of the patchify layer (its total stride is `patchSize`).
   public var convStem: ConvStemShape?
+  /// NaFlex input sizing (Hugging Face's `Siglip2ImageProcessor`): the most patches an image
+  /// is resized to, keeping its aspect ratio, each side a multiple of the patch size
+  /// (`max_num_patches`); nil for a model sized by `imageWidth × imageHeight`.
+  public var maximumPatches: Int?
   /// 0 means no classification head.
   public var classCount = 1000
   /// timm uses 1e-6, Hugging Face 1e-12.
