@@ -69,7 +69,7 @@ def hf_case(case, model, text=False):
     folder = os.path.join(root, case)
     os.makedirs(folder, exist_ok=True)
     model = model.eval()
-    peaky(model, ('q_proj.weight', 'k_proj.weight', 'in_proj_weight'), 2.5)
+    peaky(model, ('q_proj.weight', 'k_proj.weight', 'in_proj_weight'), 2.0)
     vision = model.vision_model if text else model
     processor = Siglip2ImageProcessor(max_num_patches=MAX_PATCHES, patch_size=16)
     for suffix, (h, w) in (('', (224, 224)), ('2', (100, 170))):
@@ -138,7 +138,7 @@ def timm_case(case, architecture, **args):
     folder = os.path.join(root, case)
     os.makedirs(folder, exist_ok=True)
     model = timm.create_model(architecture, pretrained=False, **args).eval()
-    peaky(model, ('attn.qkv.weight', 'attn_pool.q.weight'), 14.0)
+    peaky(model, ('attn.qkv.weight', 'attn_pool.q.weight'), 10.0)
     with torch.no_grad():
         for b in model.blocks:
             b.ls1.gamma.fill_(0.5)
