@@ -13,6 +13,7 @@ input.png (224x224) and input2.png (non-square), and reference.safetensors / ref
   attn.{l} [heads, T, T] every layer, eager attention, the valid (unpadded) tokens only
   tokens [T, D]          last_hidden_state / forward_features (valid tokens)
   pooled [D] or logits   pooler_output (Hugging Face) or logits (timm)
+  target_embedding.safetensors  (Hugging Face) a fixed random `text` [64] for the gradient maps' --target-embedding
   attn.pool [heads,1,N]  the MAP head's per-head weights over the valid patches
 The models run as their libraries run them: Hugging Face on the processor's padded patch sequence
 with its attention mask, so the position table is resized per image by
@@ -99,6 +100,8 @@ def hf_case(case, model, text=False):
         print(f'  {h}x{w} -> {rows * 16}x{cols * 16}, T={n} mean row max {peak:.2f}')
     model.save_pretrained(folder, safe_serialization=True)
     processor.save_pretrained(folder)
+    # A fixed target for the gradient maps of this 64-wide tower (FamilyMapValueTests).
+    save_file({'text': torch.randn(64, generator=torch.Generator().manual_seed(5))}, os.path.join(folder, 'target_embedding.safetensors'))
 
 
 vision = dict(hidden_size=64, num_attention_heads=4, num_hidden_layers=2, intermediate_size=128, num_patches=256, patch_size=16,
@@ -158,3 +161,21 @@ def timm_case(case, architecture, **args):
 
 # Two heads: 197 tokens at 224x224 keep the fixture under 1.5 MB.
 timm_case('timm_naflex', 'naflexvit_base_patch16_map', embed_dim=64, depth=2, num_heads=2, mlp_ratio=2.0, num_classes=5)
+
+
+# torchvision's uint8 antialiased resize (what Siglip2ImageProcessor runs), for
+# Tests/VAImageIOTests/TorchvisionResizeTests.swift: images/cat.png (451x300) to sizes that
+# shrink, grow and mix the two, bilinear and bicubic.
+import torchvision.transforms.v2.functional as tvF
+resize_out = os.path.join(os.path.dirname(__file__), '..', '..', 'Tests', 'VAImageIOTests', 'Fixtures', 'generated', 'torchvision')
+os.makedirs(resize_out, exist_ok=True)
+cat = torch.from_numpy(np.asarray(Image.open(os.path.join(os.path.dirname(__file__), '..', '..', 'images', 'cat.png')).convert('RGB')).copy()).permute(2, 0, 1)
+for mode, name in ((tvF.InterpolationMode.BILINEAR, 'bilinear'), (tvF.InterpolationMode.BICUBIC, 'bicubic')):
+    for w, h in ((224, 144), (96, 160), (512, 336), (608, 96)):
+        out = tvF.resize(cat, [h, w], interpolation=mode, antialias=True)
+        Image.fromarray(out.permute(1, 2, 0).numpy()).save(os.path.join(resize_out, f'cat_{name}_{w}x{h}.png'))
+
+# get_image_size_for_max_num_patches on a few sizes, for Tests/VisionAttentionTests/NaFlexGeometryTests.swift.
+from transformers.models.siglip2.image_processing_siglip2 import get_image_size_for_max_num_patches
+for h, w, n in ((224, 224, 64), (100, 170, 64), (480, 640, 256), (1000, 50, 256), (7, 9, 256), (300, 451, 1024), (512, 512, 196)):
+    print(f'  ({h}, {w}, {n}) -> {get_image_size_for_max_num_patches(h, w, 16, n)}')

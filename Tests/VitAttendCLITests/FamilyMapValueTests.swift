@@ -23,7 +23,16 @@ import VAImageIO
     let name: String
     var folder: String { CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/\(name)") }
     var input: String { folder + "/input.png" }
-    var hasClassToken: Bool { !name.contains("siglip") && name != "toolkit_saved_map" }
+    var hasClassToken: Bool { !name.contains("siglip") && !name.contains("naflex") && name != "toolkit_saved_map" }
+    /// NaFlex SigLIP-2's reference went through its processor's resize (`--resize fit`, the
+    /// default); every other family's input is at the model's size.
+    var resize: [String] { name.hasPrefix("hf_siglip2") ? [] : ["--resize", "none"] }
+    /// A target for the gradient maps of an image tower: the family's own when its width is
+    /// not the shared one's 48.
+    var targetEmbedding: String {
+      let own = folder + "/target_embedding.safetensors"
+      return FileManager.default.fileExists(atPath: own) ? own : CommandRunner.repositoryFile("Tests/VitAttendCLITests/Fixtures/attribution/target_embedding.safetensors")
+    }
     var isClassifier: Bool { name.hasPrefix("timm_") || name == "hf_deit_distilled" }
     var isDistilled: Bool { name.hasSuffix("deit_distilled") }
   }
@@ -52,7 +61,7 @@ import VAImageIO
   /// figure and a dump.
   static func run(_ family: Family, _ arguments: [String], image: String? = nil, in scratch: ScratchFolder) throws -> (figure: Image, dump: DumpFile) {
     let (png, dump) = (scratch.file("f.png"), scratch.file("d.safetensors"))
-    let input = image.map { [$0] } ?? [family.input, "--resize", "none"]
+    let input = image.map { [$0] } ?? [family.input] + family.resize
     let result = try CommandRunner.run(input + ["-w", family.folder, "-o", png, "--dump", dump] + gray + arguments)
     #expect(result.status == 0, "\(family.name) \(arguments): \(result.error)")
     return (try Image(contentsOfFile: png).rgb(), try DumpFile(path: dump))
@@ -167,7 +176,7 @@ import VAImageIO
   @Test(arguments: families) func gradientMapsShowTheirDumpedTensor(name: String) throws {
     let family = Family(name: name)
     let scratch = ScratchFolder()
-    let target = family.isClassifier ? [] : ["--target-embedding", CommandRunner.repositoryFile("Tests/VitAttendCLITests/Fixtures/attribution/target_embedding.safetensors")]
+    let target = family.isClassifier ? [] : ["--target-embedding", family.targetEmbedding]
     for map in ["gradrollout", "gradcam", "attngrad"] {
       let (figure, dump) = try Self.run(family, ["--style", "bare", "-m", map, "--layer", "0"] + target, in: scratch)
       let grid = try Grid(dump)

@@ -36,7 +36,10 @@ extension VisionTransformer {
 
   /// `max_num_patches` of `Siglip2ImageProcessor` (256, transformers' default, when no
   /// preprocessor config gives it, with a note), checked against what the resize reproduces:
-  /// `resample` 2 (bilinear, the default) and the model's patch size.
+  /// `resample` 2 (bilinear, the default), the model's patch size, resizing, rescaling by 1/255
+  /// and normalising on. transformers 5.25's `AutoImageProcessor` gives the torchvision
+  /// processor whatever `image_processor_type` says (`Siglip2ImageProcessor`, `…Fast` or
+  /// `…Pil`), so its uint8 resize is the one reproduced (`Image.torchvisionResized`).
   static func siglip2MaximumPatches(_ preprocessor: [String: Any]?, patchSize p: Int, path: String, notes: inout [String]) throws(CheckpointError) -> Int {
     guard let preprocessor else {
       notes.append("max_num_patches inferred as 256, Siglip2ImageProcessor's default (no preprocessor_config.json gives it)")
@@ -48,6 +51,15 @@ extension VisionTransformer {
     if let resample = preprocessor["resample"], integer(resample) != 2 {
       // Only the processor's default bilinear resize is reproduced (torchvision's uint8 path).
       throw .badConfig(path: path, reason: "preprocessor_config.json resample = \(resample) is not implemented (2, bilinear, is Siglip2ImageProcessor's)")
+    }
+    // The steps this toolkit runs: resize on, rescale by 1/255, normalise (mean and std are read by the caller).
+    for (key, expected) in [("do_resize", true), ("do_rescale", true), ("do_normalize", true)] {
+      if let value = preprocessor[key] as? Bool, value != expected {
+        throw .badConfig(path: path, reason: "preprocessor_config.json \(key) = \(value) is not implemented (Siglip2ImageProcessor's default is \(expected))")
+      }
+    }
+    if let factor = preprocessor["rescale_factor"] as? Double, abs(factor - 1.0 / 255) > 1e-12 {
+      throw .badConfig(path: path, reason: "preprocessor_config.json rescale_factor = \(factor) is not implemented (1/255)")
     }
     guard let n = integer(preprocessor["max_num_patches"] ?? 256), n > 0 else {
       throw .badConfig(path: path, reason: "preprocessor_config.json max_num_patches = \(preprocessor["max_num_patches"] ?? "") is not a positive whole number")
