@@ -54,7 +54,7 @@ struct NaFlexFamilyTests {
     }
     let timm = try VisionTransformer.load(from: fixturePath("timm_naflex")).model.configuration
     #expect(timm.positionResampling == .timm && timm.positionPlacement == .patchesOnly && timm.registerTokens == 1)
-    #expect(timm.globalPool == .attention && timm.layerScale && timm.maximumPatches == nil)
+    #expect(timm.globalPool == .attention && timm.layerScale && timm.maximumPatches == nil && timm.fitSide == 224)
   }
 
   /// transformers 5 saves `Siglip2VisionModel` without `vision_model.`; 4.x hub files (and

@@ -14,6 +14,9 @@ import VAImageIO
     "timm_dinov2_swiglu", "hf_clip", "hf_siglip", "hf_siglip_vision", "hf_dinov2", "hf_dinov2_registers", "hf_deit_distilled",
     "open_clip_quickgelu", "hf_siglip2_vision", "hf_siglip2", "timm_naflex",
   ]
+  /// The families whose figures the cell-reading tests (FamilyFigureValueTests) read: the
+  /// NaFlex fixtures' 224-pixel inputs make the heads and mask figures shrink their cells.
+  static let figureFamilies = families.filter { !$0.contains("naflex") && !$0.hasPrefix("hf_siglip2") }
   /// Gray figures: the map's normalised value is the pixel's gray level within 2/255.
   static let gray = ["--colormap", "gray", "--alpha", "1", "--upsample", "nearest"]
   static let tolerance = 3.0 / 255
@@ -151,7 +154,9 @@ import VAImageIO
     let named = try pngText(scratch.file("f.png"))["query-patch"]?.split(separator: ",").compactMap { Int($0) }
     let resolved = try #require(named, "\(name): the figure names no query patch")
     let (qx, qy) = (resolved[0], resolved[1])
-    if image == nil { #expect(resolved == [qc, qr]) }
+    // The query names that patch when the image is used at its own size (a resized NaFlex
+    // input maps the pixel elsewhere; the figure is still checked at the patch it names).
+    if image == nil && !family.resize.isEmpty { #expect(resolved == [qc, qr]) }
     check(query, patchesOf(layers[last].row(grid.prefix + qy * grid.columns + qx, .head(1))), "query (\(qx),\(qy)) head 1")
 
     // --map cls at the first layer, the heads' maximum (the pooling head's without a class token).

@@ -86,6 +86,10 @@ public struct ViTConfiguration: Sendable, Equatable {
   /// is resized to, keeping its aspect ratio, each side a multiple of the patch size
   /// (`max_num_patches`); nil for a model sized by `imageWidth × imageHeight`.
   public var maximumPatches: Int?
+  /// The longer side the `fit` policy resizes to when it is not the position table's
+  /// (`imageWidth`, `imageHeight`): a NaFlexVit checkpoint's `pretrained_cfg` input size,
+  /// its table being only the grid positions are resized from.
+  public var fitSide: Int?
   /// 0 means no classification head.
   public var classCount = 1000
   /// timm uses 1e-6, Hugging Face 1e-12.

@@ -49,6 +49,11 @@ extension VisionTransformer {
     }
     if c.globalPool == .attention { c.poolHeadCount = architecture.poolHeadCount ?? c.headCount }
     let pretrained = config?["pretrained_cfg"] as? [String: Any] ?? [:]
+    if let size = floats(pretrained["input_size"]), size.count == 3 {
+      c.fitSide = Int(max(size[1], size[2]))
+    } else {
+      notes.append("input size inferred as \(c.imageWidth)x\(c.imageHeight) from embeds.pos_embed (no pretrained_cfg input_size)")
+    }
     if let mean = floats(pretrained["mean"]), let std = floats(pretrained["std"]), mean.count == 3, std.count == 3 {
       (c.mean, c.std) = (mean, std)
     } else {

@@ -178,7 +178,7 @@ public struct CheckpointModel: InspectableModel {
   /// Heads per layer, from the config or `CheckpointOverrides`.
   public var headCount: Int { model.configuration.headCount }
   /// The trained input's longer side: `fit` resizes to it, as timm's transforms do.
-  public var preferredLongerSide: Int { max(model.configuration.imageWidth, model.configuration.imageHeight) }
+  public var preferredLongerSide: Int { model.configuration.fitSide ?? max(model.configuration.imageWidth, model.configuration.imageHeight) }
   /// A NaFlex checkpoint's `max_num_patches` (SigLIP-2), which `fit` sizes images to.
   public var maximumPatches: Int? { model.configuration.maximumPatches }
   /// The mean over heads, as the attention-map literature draws ViTs.
