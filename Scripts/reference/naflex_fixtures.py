@@ -1,6 +1,7 @@
 """Writes the NaFlex SigLIP-2 fixtures into Tests/VAModelsTests/Fixtures/<case>/: Hugging Face
 Siglip2VisionModel (hf_siglip2_vision) and Siglip2Model (hf_siglip2), and timm's NaFlexVit
-(timm_naflex, naflexvit_base_patch16_map shrunk, 5 classes).
+(timm_naflex, naflexvit_base_patch16_map shrunk, 5 classes; timm_naflex_par, naflexvit_base_patch16_par_gap,
+its aspect-preserving table resize).
 
 Regenerate: python3 Scripts/reference/naflex_fixtures.py   (torch 2.15, timm 1.0.31, transformers 5.25.0)
 
@@ -124,15 +125,17 @@ def timm_run(model, x):
     tensors = {'input': x.contiguous(), 'logits': logits.contiguous(), 'tokens': features[0].contiguous()}
     for l, a in enumerate(captured):
         tensors[f'attn.{l}'] = a.contiguous()
+    peak = torch.stack([a.max(-1).values.mean() for a in captured]).mean().item()
+    print(f'  T={captured[0].shape[-1]} mean row max {peak:.2f}, logits {logits.abs().max():.2f}')
     pool = model.attn_pool
+    if pool is None:
+        return tensors
     with torch.no_grad():
         tokens = features[:, model.num_prefix_tokens:]
         B, N, C = tokens.shape
         q = pool.q(pool.latent).reshape(1, 1, pool.num_heads, pool.head_dim).transpose(1, 2)
         k = pool.kv(tokens).reshape(B, N, 2, pool.num_heads, pool.head_dim).permute(2, 0, 3, 1, 4)[0]
         tensors['attn.pool'] = ((q * pool.scale) @ k.transpose(-2, -1)).softmax(-1)[0].contiguous()
-    peak = torch.stack([a.max(-1).values.mean() for a in captured]).mean().item()
-    print(f'  T={captured[0].shape[-1]} mean row max {peak:.2f}, logits {logits.abs().max():.2f}')
     return tensors
 
 
@@ -161,6 +164,8 @@ def timm_case(case, architecture, **args):
 
 # Two heads: 197 tokens at 224x224 keep the fixture under 1.5 MB.
 timm_case('timm_naflex', 'naflexvit_base_patch16_map', embed_dim=64, depth=2, num_heads=2, mlp_ratio=2.0, num_classes=5)
+# Aspect-preserving table resize (a 10x10 square cropped to 6x10 for 96x160), 4 registers, average pooling, fc_norm.
+timm_case('timm_naflex_par', 'naflexvit_base_patch16_par_gap', embed_dim=64, depth=2, num_heads=2, mlp_ratio=1.0, num_classes=5)
 
 
 # torchvision's uint8 antialiased resize (what Siglip2ImageProcessor runs), for

@@ -16,7 +16,7 @@ struct NaFlexFamilyTests {
   /// resized to the input's grid as the library resizes it.
   @Test(arguments: [
     ("hf_siglip2_vision", "reference"), ("hf_siglip2_vision", "reference2"), ("hf_siglip2", "reference"), ("hf_siglip2", "reference2"),
-    ("timm_naflex", "reference"), ("timm_naflex", "reference2"),
+    ("timm_naflex", "reference"), ("timm_naflex", "reference2"), ("timm_naflex_par", "reference"), ("timm_naflex_par", "reference2"),
   ])
   func naflexMatchesItsLibrary(name: String, referenceFile: String) throws {
     let imported = try VisionTransformer.importCheckpoint(from: fixturePath(name))
@@ -33,9 +33,13 @@ struct NaFlexFamilyTests {
     }
     let final = reference.info("logits") != nil ? "logits" : "pooled"
     errors[final] = peakRelativeError(try #require(final == "logits" ? output.logits : output.pooled).scalars, try reference.floats(final))
-    let pool = try #require(output.poolAttention)
-    #expect(pool.shape == (try #require(reference.info("attn.pool"))).shape)
-    errors["attn.pool"] = peakRelativeError(pool.scalars, try reference.floats("attn.pool"))
+    if let info = reference.info("attn.pool") {
+      let pool = try #require(output.poolAttention)
+      #expect(pool.shape == info.shape)
+      errors["attn.pool"] = peakRelativeError(pool.scalars, try reference.floats("attn.pool"))
+    } else {
+      #expect(output.poolAttention == nil)
+    }
     #expect(output.tokens.shape == (try #require(reference.info("tokens"))).shape)
     errors["tokens"] = peakRelativeError(output.tokens.scalars, try reference.floats("tokens"))
     for (tensor, error) in errors.sorted(by: { $0.key < $1.key }) {
@@ -55,6 +59,8 @@ struct NaFlexFamilyTests {
     let timm = try VisionTransformer.load(from: fixturePath("timm_naflex")).model.configuration
     #expect(timm.positionResampling == .timm && timm.positionPlacement == .patchesOnly && timm.registerTokens == 1)
     #expect(timm.globalPool == .attention && timm.layerScale && timm.maximumPatches == nil && timm.fitSide == 224)
+    let par = try VisionTransformer.load(from: fixturePath("timm_naflex_par")).model.configuration
+    #expect(par.positionAspectPreserving && par.globalPool == .average && par.fcNorm && par.registerTokens == 4)
   }
 
   /// transformers 5 saves `Siglip2VisionModel` without `vision_model.`; 4.x hub files (and
@@ -78,10 +84,10 @@ struct NaFlexFamilyTests {
   @Test func everyNaFlexNameIsParsedOrRefusedByName() throws {
     let implemented = [
       "naflexvit_base_patch16_gap", "naflexvit_base_patch16_map", "naflexvit_base_patch16_siglip", "naflexvit_so400m_patch16_siglip",
-      "naflexvit_so150m2_patch16_reg1_gap", "naflexvit_so150m2_patch16_reg1_map",
+      "naflexvit_so150m2_patch16_reg1_gap", "naflexvit_so150m2_patch16_reg1_map", "naflexvit_base_patch16_par_gap",
     ]
     let refused = [
-      "naflexvit_base_patch16_par_gap": "pos_embed_ar_preserving", "naflexvit_base_patch16_parfac_gap": "pos_embed",
+      "naflexvit_base_patch16_parfac_gap": "pos_embed",
       "naflexvit_base_patch16_radio_v3": "pos_embed_align_corners", "naflexvit_large_patch16_radio_v3": "pos_embed_antialias",
       "naflexvit_huge_patch16_radio_v3": "pos_embed_align_corners", "naflexvit_giant_patch16_radio_v3": "pos_embed_antialias",
       "naflexvit_so400m_patch16_radio_v4": "pos_embed_antialias", "naflexvit_huge_patch16_radio_v4": "pos_embed_antialias",

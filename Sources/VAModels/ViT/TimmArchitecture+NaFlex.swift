@@ -4,9 +4,9 @@ extension TimmArchitecture {
   /// Reads one of NaFlexVit's `NaFlexVitCfg` fields (timm 1.0.31's `naflexvit.py`), returning
   /// false for a key the common reader handles (heads, activation, pooling, tokens).
   /// Implemented: the learned position table resized to each image's grid by `F.interpolate`
-  /// (`bicubic` or `bilinear`, `antialias=True`, `align_corners=False`) and the linear patch
-  /// embedding over channels-last patches. Refused by name: factorized tables (`*_parfac_*`),
-  /// aspect-preserving resizes (`*_par_*`, RADIO), RADIO's plain or corner-aligned resizes,
+  /// (`bicubic` or `bilinear`, `antialias=True`, `align_corners=False`), also aspect-preserving
+  /// (`*_par_*`), and the linear patch embedding over channels-last patches. Refused by name:
+  /// factorized tables (`*_parfac_*`), RADIO's plain or corner-aligned resizes,
   /// grid sampling, rope, embedding norms and a patch-size interpolator.
   mutating func readNaFlex(_ key: String, _ value: String, path: String, raw: String?) throws(CheckpointError) -> Bool {
     func refuse() -> CheckpointError { .badConfig(path: path, reason: "model_args \(key) = \(value) is not implemented (architecture \(raw ?? "unnamed"))") }
@@ -25,7 +25,10 @@ extension TimmArchitecture {
       }
     case "pos_embed_antialias", "patchify_channels_last":
       guard value == "true" else { throw refuse() }
-    case "pos_embed_align_corners", "pos_embed_ar_preserving", "pos_embed_use_grid_sample", "enable_patch_interpolator", "attn_gated", "swiglu_mlp":
+    case "pos_embed_ar_preserving":
+      guard let flag = Bool(value) else { throw refuse() }
+      positionAspectPreserving = flag
+    case "pos_embed_align_corners", "pos_embed_use_grid_sample", "enable_patch_interpolator", "attn_gated", "swiglu_mlp":
       guard value == "false" else { throw refuse() }
     case "embed_proj_type":
       guard value == "linear" else { throw refuse() }

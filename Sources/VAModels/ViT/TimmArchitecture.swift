@@ -28,6 +28,8 @@ struct TimmArchitecture {
   var rotary: RotaryPositions?
   /// NaFlexVit's `pos_embed_interp_mode`: how its position table is resized to each grid.
   var positionResampling: PositionResampling?
+  /// NaFlexVit's `pos_embed_ar_preserving` (`*_par_*`).
+  var positionAspectPreserving = false
   /// NaFlexVit's `patch_size` (its linear patch embedding's weight cannot show it).
   var patchSize: Int?
 

@@ -63,6 +63,9 @@ public struct ViTConfiguration: Sendable, Equatable {
   public var positionGridHeight: Int
   /// How the learned grid is resized for another input size (timm's or Hugging Face's convention).
   public var positionResampling = PositionResampling.timm
+  /// timm NaFlexVit's `pos_embed_ar_preserving`: the table is resized to a square of the
+  /// grid's longer side, then its top-left `rows × columns` kept (aspect ratio preserved).
+  public var positionAspectPreserving = false
   /// What the classification head reads.
   public var globalPool = GlobalPool.token
   /// LayerNorm on the pooled features (timm's `fc_norm`) instead of on every token.

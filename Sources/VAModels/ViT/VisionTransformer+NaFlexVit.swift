@@ -41,6 +41,7 @@ extension VisionTransformer {
     // NaFlexEmbeds adds the table to the patches, then puts the class and register tokens first.
     c.positionPlacement = .patchesOnly
     c.positionResampling = resampling
+    c.positionAspectPreserving = architecture.positionAspectPreserving
     (c.positionGridHeight, c.positionGridWidth) = (table[1], table[2])
     switch architecture.globalPool {
     case "token": c.globalPool = .token
