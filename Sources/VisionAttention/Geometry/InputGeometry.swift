@@ -1,7 +1,9 @@
 /// How an input image becomes the model's pixel grid, and how to map points back.
 ///
 /// The image is scaled by `scale` to `resizedWidth × resizedHeight`, then centre-cropped to
-/// `width × height`, the largest multiple of the patch size that fits. Queries given in the
+/// `width × height`, the largest multiple of the patch size that fits (a NaFlex model's
+/// processor instead resizes each axis to whole patches, no crop: see
+/// `init(originalWidth:originalHeight:patchSize:maximumPatches:)`). Queries given in the
 /// input file's own pixels map through the same steps, so `--query` never depends on the
 /// resizing policy.
 ///
