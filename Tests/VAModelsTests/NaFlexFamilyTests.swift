@@ -63,6 +63,16 @@ struct NaFlexFamilyTests {
     #expect(par.positionAspectPreserving && par.globalPool == .average && par.fcNorm && par.registerTokens == 4)
   }
 
+  /// A NaFlex model is not saved in timm's plain layout, which would lose its table resize
+  /// and sizing.
+  @Test(arguments: ["hf_siglip2_vision", "timm_naflex", "timm_naflex_par"])
+  func naflexIsNotSavedAsAPlainViT(name: String) throws {
+    let model = try VisionTransformer.load(from: fixturePath(name)).model
+    let folder = NSTemporaryDirectory() + "naflex-save-" + UUID().uuidString
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    #expect(throws: CheckpointError.self) { try model.save(to: folder) }
+  }
+
   /// transformers 5 saves `Siglip2VisionModel` without `vision_model.`; 4.x hub files (and
   /// `Siglip2Model`) carry it: the same weights load either way.
   @Test func bothSiglip2KeyLayoutsLoad() throws {
