@@ -1,6 +1,8 @@
 """Writes Sources/VAModels/ViT/TimmArchitectures+Registry.swift: every architecture name timm
 registers for the ViT classes the loader knows (VisionTransformer, VisionTransformerDistilled,
-Beit, Eva), with the constructor arguments the name implies.
+Beit, Eva, NaFlexVit), with the constructor arguments the name implies. NaFlexVit names pass a
+NaFlexVitCfg dataclass: its fields that differ from the dataclass's defaults are listed as
+arguments (the loader knows timm 1.0.31's defaults).
 
 Regenerate: python3 Scripts/reference/timm_architectures.py   (timm 1.0.31)
 
@@ -10,11 +12,11 @@ it (quick GELU, LayerNorm eps 1e-5, a MAP head's width). The loader reads these 
 this table and refuses names that are not in it, so nothing is guessed from a name's spelling.
 The arguments are captured by stopping timm's builder before it builds (no weights, no hub).
 """
-import functools, importlib, os
+import dataclasses, functools, importlib, os
 import timm
 from timm.models import _registry
 
-MODULES = ['vision_transformer', 'deit', 'beit', 'eva']
+MODULES = ['vision_transformer', 'deit', 'beit', 'eva', 'naflexvit']
 SKIP = {'pretrained', 'pretrained_cfg', 'pretrained_cfg_overlay', 'cache_dir', 'pretrained_strict', 'feature_cfg', 'pretrained_filter_fn'}
 
 
@@ -57,7 +59,13 @@ for model in timm.list_models():
     try:
         timm.create_model(model, pretrained=False)
     except Captured as c:
-        args = {k: render(v) for k, v in sorted(c.kwargs.items()) if k not in SKIP}
+        kwargs = dict(c.kwargs)
+        cfg = kwargs.pop('cfg', None)
+        if dataclasses.is_dataclass(cfg):
+            for f in dataclasses.fields(cfg):
+                if getattr(cfg, f.name) != f.default:
+                    kwargs[f.name] = getattr(cfg, f.name)
+        args = {k: render(v) for k, v in sorted(kwargs.items()) if k not in SKIP}
         rows.append((model, c.cls.__name__, args))
 
 out = os.path.join(os.path.dirname(__file__), '..', '..', 'Sources', 'VAModels', 'ViT', 'TimmArchitectures+Registry.swift')

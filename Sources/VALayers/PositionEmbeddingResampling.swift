@@ -7,6 +7,11 @@ public enum PositionResampling: String, Sendable, CaseIterable {
   /// Hugging Face's `ViTEmbeddings.interpolate_pos_encoding`: `F.interpolate(mode="bicubic",
   /// align_corners=False)` without antialias (a = −0.75, edge samples repeated).
   case huggingFace
+  /// Bilinear with antialiasing: a triangle filter stretched by the scale factor when
+  /// shrinking, `align_corners=False`. Hugging Face's `Siglip2VisionEmbeddings.
+  /// resize_positional_embeddings` (its own weight matrix, float32) and timm's
+  /// `F.interpolate(mode="bilinear", antialias=True)` (NaFlexVit's SigLIP variants) both compute it.
+  case bilinearAntialiased
 
   /// Resamples a `[fromHeight, fromWidth, D]` grid (row-major, channels last) to
   /// `[toHeight, toWidth, D]`. Separable: along the width, then along the height.
@@ -48,6 +53,18 @@ public enum PositionResampling: String, Sendable, CaseIterable {
         let first = max(Int(center - support + 0.5), 0)
         let last = min(Int(center + support + 0.5), inSize)
         let weights = (first..<last).map { Self.keys(abs((Double($0) - center + 0.5) * invScale), a: -0.5) }
+        let total = weights.reduce(0, +)
+        return zip(first..<last, weights).map { ($0, Float($1 / total)) }
+      }
+    case .bilinearAntialiased:
+      // ATen's _compute_index_ranges_weights with the triangle filter; transformers' siglip2
+      // writes the same weights as 1 − |source − ((i + 0.5)·scale − 0.5)| / max(scale, 1), normalised.
+      let support = max(scale, 1)
+      return (0..<outSize).map { i in
+        let center = scale * (Double(i) + 0.5)
+        let first = max(Int(center - support + 0.5), 0)
+        let last = min(Int(center + support + 0.5), inSize)
+        let weights = (first..<last).map { max(0, 1 - abs(Double($0) - center + 0.5) / support) }
         let total = weights.reduce(0, +)
         return zip(first..<last, weights).map { ($0, Float($1 / total)) }
       }

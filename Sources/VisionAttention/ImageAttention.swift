@@ -115,6 +115,13 @@ public struct PreparedImage: Sendable {
   /// enlarged by a whole factor, nearest neighbour (see `InputGeometry`).
   /// - Throws: `VisionAttentionError.imageTooSmall` for a sliver too thin to enlarge.
   public init(_ original: Image, for model: any InspectableModel, resize: ResizePolicy = .fit) throws(VisionAttentionError) {
+    if resize == .fit, let patches = model.maximumPatches {
+      // A NaFlex model sizes each image as its processor does (Siglip2ImageProcessor).
+      geometry = try InputGeometry(originalWidth: original.width, originalHeight: original.height, patchSize: model.patchSize, maximumPatches: patches)
+      let rgb = original.rgb()
+      image = geometry.width == rgb.width && geometry.height == rgb.height ? rgb : rgb.torchvisionResized(width: geometry.width, height: geometry.height, filter: .bilinear)
+      return
+    }
     geometry = try InputGeometry(
       originalWidth: original.width, originalHeight: original.height, patchSize: model.patchSize,
       longerSide: resize == .fit ? model.preferredLongerSide : nil, maximumUpscale: model.maximumUpscale)

@@ -97,12 +97,17 @@ extension HelpTopic {
     --resize fit (the default) keeps the aspect ratio and fits the longer side to the
     model's size (a checkpoint's input size from its config; 480 pixels for the built-in
     model, which enlarges a small image at most 2x), then centre-crops to a multiple of the
-    patch size. --resize none uses the image at its own size, cropped down to a multiple of
-    the patch size. Under either policy an image still smaller than one patch on a side is
-    enlarged by the smallest whole factor that gives each side a patch, nearest neighbour (a
-    4x4 icon 4x to 16x16), and the caption and the PNG's `enlarged` text chunk say so. JPEGs
-    are first turned upright by their EXIF orientation (--no-exif keeps them as stored);
-    --accept-partial draws a damaged JPEG as libjpeg fills it in.
+    patch size. A NaFlex SigLIP-2 checkpoint (Hugging Face Siglip2Model or Siglip2VisionModel)
+    is instead sized as its Siglip2ImageProcessor sizes it: the largest size with at most
+    max_num_patches patches (preprocessor_config.json; 256 by default), aspect ratio kept,
+    each side a whole number of patches, resized as torchvision resizes uint8 images
+    (bilinear, antialiased); no crop. --resize none uses the image at its own size, cropped
+    down to a multiple of the patch size. Under either policy an image still smaller than
+    one patch on a side is enlarged by the smallest whole factor that gives each side a
+    patch, nearest neighbour (a 4x4 icon 4x to 16x16), and the caption and the PNG's
+    `enlarged` text chunk say so. JPEGs are first turned upright by their EXIF orientation
+    (--no-exif keeps them as stored); --accept-partial draws a damaged JPEG as libjpeg fills
+    it in.
 
     --query X,Y is always given in the input file's own pixels, counted from its top-left
     corner, or as fractions: a coordinate written with a decimal point (0.4) is a fraction of

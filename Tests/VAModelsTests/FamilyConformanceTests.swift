@@ -170,7 +170,9 @@ struct FamilyConformanceTests {
     #expect(try refusal("hf_classifier") { $0["model_type"] = "beit" }.contains("model_type 'beit' is not implemented"))
     #expect(try refusal("hf_classifier") { $0["hidden_act"] = "relu" }.contains("hidden_act 'relu' is not supported"))
     #expect(try refusal("hf_dinov2") { $0["model_type"] = "dinov2_with_registers" }.contains("model_type 'dinov2_with_registers' is not implemented"))
-    #expect(try refusal("hf_siglip_vision") { $0["model_type"] = "siglip2_vision_model" }.contains("model_type 'siglip2_vision_model' is not implemented"))
+    // SigLIP-2 is implemented; a SigLIP checkpoint labelled as one is refused by its convolutional patch weight.
+    #expect(try refusal("hf_siglip_vision") { $0["model_type"] = "siglip2_vision_model" }.contains("patch_embedding.weight must be [D, 192] for patch_size 8"))
+    #expect(try refusal("hf_siglip_vision") { $0["model_type"] = "siglip3_vision_model" }.contains("model_type 'siglip3_vision_model' is not implemented"))
     #expect(
       try refusal("hf_clip") { config in
         var vision = config["vision_config"] as! [String: Any]

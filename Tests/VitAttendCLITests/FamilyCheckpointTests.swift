@@ -26,6 +26,7 @@ import Testing
     ("timm_dinov3", ""), ("timm_dinov3", "2"), ("timm_dinov3_swiglu", ""), ("timm_dinov3_swiglu", "2"), ("hf_dinov3", ""), ("hf_dinov3", "2"),
     ("hf_dinov3_gated", ""), ("hf_dinov3_gated", "2"),
     ("timm_aimv2", ""), ("timm_aimv2", "2"), ("timm_test_vit4", ""),
+    ("timm_naflex", ""), ("timm_naflex", "2"), ("timm_naflex_par", ""), ("timm_naflex_par", "2"),
   ])
   func dumpMatchesTheReference(name: String, variant: String) throws {
     let scratch = ScratchFolder()
@@ -57,6 +58,32 @@ import Testing
     #expect(error < 1e-5, "\(name)\(variant) embedding: differs by \(error) of the largest value")
   }
 
+  /// NaFlex SigLIP-2 through the default `--resize fit`: the image is sized as
+  /// `Siglip2ImageProcessor` sizes it (at most `max_num_patches` patches, aspect ratio kept,
+  /// torchvision's uint8 bilinear), so the dumped input is the processor's `pixel_values`
+  /// and every layer's attention, the pooled embedding and the pooling head's weights are
+  /// its model's, each within 1e-5 of the reference's largest value.
+  @Test(arguments: [("hf_siglip2_vision", ""), ("hf_siglip2_vision", "2"), ("hf_siglip2", ""), ("hf_siglip2", "2")])
+  func naflexDumpMatchesThroughTheProcessorsResize(name: String, variant: String) throws {
+    let scratch = ScratchFolder()
+    let folder = Self.fixture(name)
+    let result = try CommandRunner.run([folder + "/input\(variant).png", "--weights", folder, "--dump", scratch.file("d.safetensors")])
+    #expect(result.status == 0, "\(result.error)")
+    #expect(!result.error.contains("warning"), "\(result.error)")
+    let dump = try DumpFile(path: scratch.file("d.safetensors"))
+    let reference = try DumpFile(path: folder + "/reference\(variant).safetensors")
+    let shapes = try #require(reference.tensors["spatial_shapes"]).map { Int($0) }
+    #expect(dump.metadata["grid_height"] == String(shapes[0]) && dump.metadata["grid_width"] == String(shapes[1]), "\(name): grid")
+    var names = reference.shapes.keys.filter { $0.hasPrefix("attn.") || $0 == "input" }
+    names.append("embedding")  // a SigLIP-2 tower has no classifier: its pooled output is dumped
+    for tensor in names {
+      let expected = tensor == "embedding" ? "pooled" : tensor
+      #expect(dump.shapes[tensor] == reference.shapes[expected], "\(name) \(tensor): shape \(dump.shapes[tensor] ?? [])")
+      let error = peakRelativeError(dump.tensors[tensor], reference.tensors[expected])
+      #expect(error < 1e-5, "\(name)\(variant) \(tensor): differs by \(error) of the largest value")
+    }
+  }
+
   /// The `--html` page holds the same run's numbers as its `--dump`, on every family (class
   /// and distillation tokens, registers, no class token, pooling heads): the input's size and
   /// grid, every layer's and head's attention row and the pooling head's rows, each value within
@@ -67,7 +94,7 @@ import Testing
     "hf_clip", "hf_siglip", "hf_siglip_vision", "hf_dinov2", "hf_dinov2_registers", "hf_deit_distilled", "open_clip_quickgelu",
     "timm_rope_mixed", "timm_rope_reg_gap", "timm_pe_core",
     "timm_dinov3", "timm_dinov3_swiglu", "hf_dinov3", "hf_dinov3_gated",
-    "timm_aimv2",
+    "timm_aimv2", "hf_siglip2_vision", "hf_siglip2", "timm_naflex", "timm_naflex_par",
   ])
   func thePageHoldsTheDumpedAttention(name: String) throws {
     let scratch = ScratchFolder()

@@ -26,7 +26,7 @@ import VAImageIO
   /// `--map heads`: every layer × head cell, found in the figure, shows that head's row of
   /// the class token (or the query), each scaled to its own range; a pooling head adds a
   /// row of its heads' maps.
-  @Test(arguments: FamilyMapValueTests.families) func headsCellsAreEachHeadsRow(name: String) throws {
+  @Test(arguments: FamilyMapValueTests.figureFamilies) func headsCellsAreEachHeadsRow(name: String) throws {
     let family = Family(name: name)
     let scratch = ScratchFolder()
     let image = family.input, kept = ["--resize", "none"]
@@ -59,7 +59,7 @@ import VAImageIO
   /// `--map mask`: each head's panel is the input with the patches outside its keep-mass mask
   /// dimmed to 40%, and that mask holds at least 60% of the head's attention over the patches
   /// with as few patches as possible: the largest ones, dropping its smallest loses the mass.
-  @Test(arguments: FamilyMapValueTests.families) func maskPanelsKeepTheStatedMass(name: String) throws {
+  @Test(arguments: FamilyMapValueTests.figureFamilies) func maskPanelsKeepTheStatedMass(name: String) throws {
     let family = Family(name: name)
     let scratch = ScratchFolder()
     let grid = try Grid(try Self.dump(family, in: scratch))
@@ -95,7 +95,7 @@ import VAImageIO
 
   /// `--map distance`: the dumped `distance` `[layers, heads]` is the attention-weighted mean
   /// distance between patch centres, recomputed from the dumped attention.
-  @Test(arguments: FamilyMapValueTests.families) func distanceIsTheWeightedMeanDistance(name: String) throws {
+  @Test(arguments: FamilyMapValueTests.figureFamilies) func distanceIsTheWeightedMeanDistance(name: String) throws {
     let family = Family(name: name)
     let scratch = ScratchFolder()
     let (_, dump) = try FamilyMapValueTests.run(family, ["-m", "distance"], in: scratch)
@@ -112,7 +112,7 @@ import VAImageIO
   /// a white diagonal (similarity 1, the largest); where the checkpoint's `pos_embed` is at the
   /// input's grid (no resampling), every cell is the similarity computed here from the
   /// checkpoint's tensor (timm_clip_quickgelu, timm_eva02_clip, timm_eva02_packed).
-  @Test(arguments: FamilyMapValueTests.families) func positionSimilarityIsTheCheckpointsCosine(name: String) throws {
+  @Test(arguments: FamilyMapValueTests.figureFamilies) func positionSimilarityIsTheCheckpointsCosine(name: String) throws {
     let family = Family(name: name)
     let scratch = ScratchFolder()
     let (figure, dump) = try FamilyMapValueTests.run(family, ["-m", "posembed"], in: scratch)

@@ -9,11 +9,15 @@ final class CheckpointReader {
   let file: SafetensorsFile
   private(set) var used = Set<String>()
 
+  /// Names a loader asks for → the names stored, for a layout that differs from timm's in a
+  /// few names only (NaFlexVit's `embeds.cls_token` for `cls_token`).
+  var aliases: [String: String] = [:]
+
   init(_ file: SafetensorsFile) { self.file = file }
 
   var path: String { file.path }
-  func has(_ name: String) -> Bool { file.info(name) != nil }
-  func shape(_ name: String) -> [Int]? { file.info(name)?.shape }
+  func has(_ name: String) -> Bool { file.info(aliases[name] ?? name) != nil }
+  func shape(_ name: String) -> [Int]? { file.info(aliases[name] ?? name)?.shape }
 
   /// `NAME.weight` `[outputs, inputs]` and, when the checkpoint has it, `NAME.bias` `[outputs]`.
   func linear(_ name: String, _ outputs: Int, _ inputs: Int) throws(CheckpointError) -> Linear {
@@ -29,6 +33,7 @@ final class CheckpointReader {
   /// The tensor `name` reshaped to `storedAs` → `shape`; the stored shape must be `storedAs`
   /// (or `shape` when not given).
   func tensor(_ name: String, _ shape: [Int], storedAs: [Int]? = nil) throws(CheckpointError) -> Tensor {
+    let name = aliases[name] ?? name
     guard let info = file.info(name) else { throw .missingTensor(path: path, name: name) }
     let expected = storedAs ?? shape
     guard info.shape == expected else { throw .shapeMismatch(path: path, name: name, expected: expected, actual: info.shape) }

@@ -30,6 +30,12 @@ struct TimmArchitecture {
   var imageSize: (height: Int, width: Int)?
   var poolHeadCount: Int?
   var rotary: RotaryPositions?
+  /// NaFlexVit's `pos_embed_interp_mode`: how its position table is resized to each grid.
+  var positionResampling: PositionResampling?
+  /// NaFlexVit's `pos_embed_ar_preserving` (`*_par_*`).
+  var positionAspectPreserving = false
+  /// NaFlexVit's `patch_size` (its linear patch embedding's weight cannot show it).
+  var patchSize: Int?
 
   /// timm's SwiGLU MLPs: packed with the gate first (`SwiGLUPacked`, `GluMlp(gate_last=False)`
   /// with SiLU: fc1 holds gate and value rows) or unpacked (`SwiGLU`: `fc1_g`, `fc1_x`; AIMv2).
@@ -55,7 +61,7 @@ struct TimmArchitecture {
     let base = raw.map { String($0.split(separator: ".", maxSplits: 1).first ?? "") }
     if let base, base != "vit_custom" {
       guard let entry = Self.registry[base] else {
-        throw .badConfig(path: path, reason: "architecture '\(raw!)' is not a timm ViT this loader implements (timm 1.0.31's VisionTransformer, VisionTransformerDistilled, Beit and Eva names)")
+        throw .badConfig(path: path, reason: "architecture '\(raw!)' is not a timm ViT this loader implements (timm 1.0.31's VisionTransformer, VisionTransformerDistilled, Beit, Eva and NaFlexVit names)")
       }
       modelClass = entry.modelClass
       arguments = entry.arguments
@@ -63,12 +69,13 @@ struct TimmArchitecture {
     name = base
     for (key, value) in config?["model_args"] as? [String: Any] ?? [:] { arguments[key] = Self.render(value) }
     if arguments["global_pool"] == nil, let pool = config?["global_pool"] as? String { arguments["global_pool"] = pool }
-    if let modelClass, !["VisionTransformer", "VisionTransformerDistilled", "Beit", "Eva"].contains(modelClass) {
+    if let modelClass, !["VisionTransformer", "VisionTransformerDistilled", "Beit", "Eva", "NaFlexVit"].contains(modelClass) {
       throw .badConfig(path: path, reason: "architecture '\(raw!)' is timm's \(modelClass) class, which this loader does not implement")
     }
     for key in arguments.keys.sorted() where !Self.harmless.contains(key) {
       let value = arguments[key]!
       func refuse() -> CheckpointError { .badConfig(path: path, reason: "model_args \(key) = \(value) is not implemented (architecture \(raw ?? "unnamed"))") }
+      if modelClass == "NaFlexVit", try readNaFlex(key, value, path: path, raw: raw) { continue }
       switch key {
       case "num_heads":
         guard let n = Int(value), n > 0 else { throw refuse() }
@@ -139,6 +146,7 @@ struct TimmArchitecture {
     }
     if modelClass == "VisionTransformerDistilled", globalPool == nil { globalPool = "token" }
     if modelClass == "Eva", globalPool == nil { globalPool = "avg" }
+    if modelClass == "NaFlexVit" { try naflexDefaults(path: path, raw: raw) }
     try readRotary(path: path, raw: raw)
     // Beit's own default pooling is the patch average (with fc_norm), not the class token.
     if modelClass == "Beit", globalPool == nil { globalPool = "avg" }

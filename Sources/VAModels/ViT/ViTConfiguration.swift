@@ -63,6 +63,9 @@ public struct ViTConfiguration: Sendable, Equatable {
   public var positionGridHeight: Int
   /// How the learned grid is resized for another input size (timm's or Hugging Face's convention).
   public var positionResampling = PositionResampling.timm
+  /// timm NaFlexVit's `pos_embed_ar_preserving`: the table is resized to a square of the
+  /// grid's longer side, then its top-left `rows × columns` kept (aspect ratio preserved).
+  public var positionAspectPreserving = false
   /// What the classification head reads.
   public var globalPool = GlobalPool.token
   /// LayerNorm on the pooled features (timm's `fc_norm`) instead of on every token.
@@ -85,6 +88,14 @@ public struct ViTConfiguration: Sendable, Equatable {
   public var poolIncludesPrefix = false
   /// A convolutional stem in place of the patchify layer (its total stride is `patchSize`).
   public var convStem: ConvStemShape?
+  /// NaFlex input sizing (Hugging Face's `Siglip2ImageProcessor`): the most patches an image
+  /// is resized to, keeping its aspect ratio, each side a multiple of the patch size
+  /// (`max_num_patches`); nil for a model sized by `imageWidth × imageHeight`.
+  public var maximumPatches: Int?
+  /// The longer side the `fit` policy resizes to when it is not the position table's
+  /// (`imageWidth`, `imageHeight`): a NaFlexVit checkpoint's `pretrained_cfg` input size,
+  /// its table being only the grid positions are resized from.
+  public var fitSide: Int?
   /// 0 means no classification head.
   public var classCount = 1000
   /// timm uses 1e-6, Hugging Face 1e-12 (AIMv2's RmsNorm 1e-5); the eps of every norm.

@@ -35,6 +35,9 @@ extension VisionTransformer {
     if reader.has("patch_embed.proj.weight") || reader.has(convStemMarker) {
       result = ImportedCheckpoint(model: try loadTimm(reader, config: config, overrides: overrides, notes: &notes), layout: .timm, inferred: [])
     }
+    if result == nil, reader.has("embeds.proj.weight") {
+      result = ImportedCheckpoint(model: try loadTimmNaFlex(reader, config: config, overrides: overrides, notes: &notes), layout: .timm, inferred: [])
+    }
     let preprocessorPath = (folder as NSString).appendingPathComponent("preprocessor_config.json")
     for prefix in ["vit.", "deit.", "dinov2.", ""] where result == nil && reader.has(prefix + "embeddings.patch_embeddings.projection.weight") {
       result = ImportedCheckpoint(

@@ -9,6 +9,11 @@ extension VisionTransformer {
   /// self_attn.{q,k,v,out}_proj, layer_norm2, mlp.fc1, mlp.fc2}`, `post_layernorm`, and
   /// SigLIP's attention-pooling `head` (`probe`, `attention.in_proj_*`, `out_proj`,
   /// `layernorm`, `mlp`). A full checkpoint's text tower and projections are skipped.
+  /// SigLIP-2's NaFlex towers (`Siglip2Model` / `Siglip2VisionModel`, `model_type` `siglip2`,
+  /// `siglip2_vision_model`) have the same names with a linear patch embedding and a position
+  /// table resized to every image's grid (see `VisionTransformer+Siglip2.swift`); transformers 5
+  /// saves a `Siglip2VisionModel` without the `vision_model.` prefix that 4.x hub files carry,
+  /// and both are read.
   ///
   /// CLIP applies `post_layernorm` to the pooled class token only, SigLIP to every token.
   /// The activation and LayerNorm eps are in the config alone, so one is required.
@@ -19,17 +24,17 @@ extension VisionTransformer {
     }
     let type = fullConfig["model_type"] as? String ?? ""
     let config = fullConfig["vision_config"] as? [String: Any] ?? fullConfig
-    let siglip: Bool
+    let siglip: Bool, naflex: Bool
     switch type {
-    case "clip", "clip_vision_model": siglip = false
-    case "siglip", "siglip_vision_model": siglip = true
-    default: throw .badConfig(path: path, reason: "model_type '\(type)' is not implemented for this layout (clip, clip_vision_model, siglip, siglip_vision_model)")
+    case "clip", "clip_vision_model": (siglip, naflex) = (false, false)
+    case "siglip", "siglip_vision_model": (siglip, naflex) = (true, false)
+    case "siglip2", "siglip2_vision_model": (siglip, naflex) = (true, true)
+    default:
+      throw .badConfig(
+        path: path, reason: "model_type '\(type)' is not implemented for this layout (clip, clip_vision_model, siglip, siglip_vision_model, siglip2, siglip2_vision_model)")
     }
     let e = prefix + "embeddings."
-    guard let projection = r.shape(e + "patch_embedding.weight"), projection.count == 4, projection[1] == 3, projection[2] == projection[3] else {
-      throw .inconsistent(path: path, reason: "\(e)patch_embedding.weight must be [D, 3, P, P]")
-    }
-    let d = projection[0], p = projection[2]
+    let (d, p) = naflex ? try siglip2PatchShape(r, embeddings: e, config: config) : try convPatchShape(r, embeddings: e)
     let depth = r.indices(after: prefix + "encoder.layers.")
     guard depth > 0 else { throw .missingTensor(path: path, name: prefix + "encoder.layers.0.self_attn.q_proj.weight") }
     let hidden = r.shape(prefix + "encoder.layers.0.mlp.fc1.weight")?.first ?? 4 * d
@@ -39,7 +44,9 @@ extension VisionTransformer {
       mlpHiddenDimension: hidden)
     c.classToken = r.has(e + "class_embedding")
     c.preNorm = r.has(prefix + "pre_layrnorm.weight")
-    c.positionResampling = .huggingFace
+    // Siglip2VisionEmbeddings.resize_positional_embeddings: antialiased bilinear, every image.
+    c.positionResampling = naflex ? .bilinearAntialiased : .huggingFace
+    if naflex { c.maximumPatches = try siglip2MaximumPatches(preprocessor, patchSize: p, path: path, notes: &notes) }
     c.classCount = 0
     guard let eps = config["layer_norm_eps"] as? Double else {
       throw .badConfig(path: path, reason: "config.json gives no layer_norm_eps for the vision tower")
@@ -84,7 +91,9 @@ extension VisionTransformer {
     var model = VisionTransformer(
       configuration: c,
       patchEmbedding: PatchEmbedding(
-        projection: Linear(weight: try r.tensor(e + "patch_embedding.weight", [d, 3 * p * p], storedAs: [d, 3, p, p]), bias: try r.optional(e + "patch_embedding.bias", [d])),
+        projection: Linear(
+          weight: naflex ? try siglip2PatchWeight(r, embeddings: e, dimension: d, patchSize: p) : try r.tensor(e + "patch_embedding.weight", [d, 3 * p * p], storedAs: [d, 3, p, p]),
+          bias: try r.optional(e + "patch_embedding.bias", [d])),
         patchSize: p),
       classToken: try r.optional(e + "class_embedding", [1, d], storedAs: [d]),
       registerTokens: nil,

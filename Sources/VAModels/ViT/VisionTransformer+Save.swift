@@ -18,8 +18,10 @@ extension VisionTransformer {
   public func save(to folder: String, labelNames: [String]? = nil) throws {
     let c = configuration
     let gated = blocks.contains { $0.mlp.gate != nil || $0.mlp.hiddenNorm != nil || $0.attention.innerNorm != nil }
+    // NaFlex's per-image table resizes and processor sizing have no place in timm's layout.
+    let naflex = c.positionAspectPreserving || c.positionResampling == .bilinearAntialiased || c.maximumPatches != nil || c.fitSide != nil
     if c.distillationToken || c.positionPlacement == .classAndPatches || c.relativePositionBias || c.rotary != nil || (c.poolHeadCount ?? c.headCount) != c.headCount || c.activation != .exact || gated
-      || c.normKind != .layer || c.embedNorm
+      || c.normKind != .layer || c.embedNorm || naflex
     {
       throw CheckpointError.inconsistent(path: folder, reason: "only plain ViTs are saved (timm's VisionTransformer layout); this model has a variant it cannot express")
     }

@@ -196,8 +196,15 @@ public struct VisionTransformer: ParameterContainer, Sendable {
       let prefixRows = c.positionPrefixRows
       let values = table.scalars
       let grid = Array(values[(prefixRows * d)...])
-      let resampled = c.positionResampling.resample(
-        grid, from: (c.positionGridHeight, c.positionGridWidth), to: (gh, gw), dimension: d)
+      var resampled: [Float]
+      if c.positionAspectPreserving {
+        // timm's NaFlexEmbeds: F.interpolate to (L, L), L the longer side, then [:gh, :gw].
+        let side = max(gw, gh)
+        let square = c.positionResampling.resample(grid, from: (c.positionGridHeight, c.positionGridWidth), to: (side, side), dimension: d)
+        resampled = (0..<gh).flatMap { y in square[(y * side * d)..<((y * side + gw) * d)] }
+      } else {
+        resampled = c.positionResampling.resample(grid, from: (c.positionGridHeight, c.positionGridWidth), to: (gh, gw), dimension: d)
+      }
       return Tensor(shape: [prefixRows + gw * gh, d], scalars: Array(values[..<(prefixRows * d)]) + resampled)
     }
   }

@@ -36,7 +36,7 @@ extension Scene {
     let size = "\(geometry.originalWidth)x\(geometry.originalHeight)"
     let cropped = image.width != geometry.resizedWidth || image.height != geometry.resizedHeight
     var sized =
-      switch (geometry.scale == 1, cropped) {
+      switch (geometry.scale == 1 && geometry.verticalScale == 1, cropped) {
       case (true, false): "used at \(image.width)x\(image.height)"
       case (true, true): "cropped to \(image.width)x\(image.height)"
       case (false, false): "resized to \(image.width)x\(image.height)"

@@ -1,7 +1,9 @@
 /// How an input image becomes the model's pixel grid, and how to map points back.
 ///
 /// The image is scaled by `scale` to `resizedWidth × resizedHeight`, then centre-cropped to
-/// `width × height`, the largest multiple of the patch size that fits. Queries given in the
+/// `width × height`, the largest multiple of the patch size that fits (a NaFlex model's
+/// processor instead resizes each axis to whole patches, no crop: see
+/// `init(originalWidth:originalHeight:patchSize:maximumPatches:)`). Queries given in the
 /// input file's own pixels map through the same steps, so `--query` never depends on the
 /// resizing policy.
 ///
@@ -14,8 +16,12 @@ public struct InputGeometry: Equatable, Sendable {
   public let originalWidth: Int
   /// The input file's height in pixels (`originalWidth` its width).
   public let originalHeight: Int
-  /// Factor from original pixels to resized pixels.
+  /// Factor from original pixels to resized pixels (horizontally, when the axes differ).
   public let scale: Double
+  /// Factor from original rows to resized rows: `scale`, except for a NaFlex resize
+  /// (`init(originalWidth:originalHeight:patchSize:maximumPatches:)`), whose sides are rounded
+  /// to whole patches each on its own.
+  public let verticalScale: Double
   /// The whole factor a too-small image was enlarged by, nearest neighbour, instead of the
   /// resizing policy (then `scale` equals it); nil when the policy's size held a patch.
   public let enlargement: Int?
@@ -81,6 +87,7 @@ public struct InputGeometry: Equatable, Sendable {
     }
     self.enlargement = enlargement
     self.scale = scale
+    verticalScale = scale
     self.resizedWidth = resizedWidth
     self.resizedHeight = resizedHeight
     width = resizedWidth - resizedWidth % patchSize
@@ -91,12 +98,12 @@ public struct InputGeometry: Equatable, Sendable {
 
   /// The model-input pixel under an original-image point (continuous coordinates).
   public func modelPoint(x: Double, y: Double) -> (x: Double, y: Double) {
-    (x * scale - Double(cropX), y * scale - Double(cropY))
+    (x * scale - Double(cropX), y * verticalScale - Double(cropY))
   }
 
   /// The original-image point under a model-input pixel.
   public func originalPoint(x: Double, y: Double) -> (x: Double, y: Double) {
-    ((x + Double(cropX)) / scale, (y + Double(cropY)) / scale)
+    ((x + Double(cropX)) / scale, (y + Double(cropY)) / verticalScale)
   }
 
   /// The original-image pixels whose centres land inside the model input along one axis:
@@ -116,7 +123,7 @@ public struct InputGeometry: Equatable, Sendable {
   public func checkQueryable(x: Int, y: Int) throws(VisionAttentionError) {
     guard let xs = queryable(horizontal: true), let ys = queryable(horizontal: false) else { return }
     guard xs.contains(x), ys.contains(y) else {
-      let resized = scale == 1 ? "" : " resized to \(resizedWidth)x\(resizedHeight)"
+      let resized = scale == 1 && verticalScale == 1 ? "" : " resized to \(resizedWidth)x\(resizedHeight)"
       throw .queryInCroppedStrip(x: x, y: y, keptX: xs, keptY: ys, crop: "the image\(resized) is cropped to \(width)x\(height), a multiple of the \(patchSize)-pixel patch")
     }
   }
@@ -155,5 +162,40 @@ public struct InputGeometry: Equatable, Sendable {
     let p = Double(patchSize)
     let centre = originalPoint(x: (Double(column) + 0.5) * p, y: (Double(row) + 0.5) * p)
     return (column, row, centre.x, centre.y, map[best])
+  }
+
+  /// Plans a NaFlex resize (Hugging Face's `Siglip2ImageProcessor`): the image is resized,
+  /// aspect ratio kept, to the largest size with at most `maximumPatches` patches, both sides
+  /// multiples of the patch size (`sizeForMaximumPatches`), with no crop.
+  public init(originalWidth: Int, originalHeight: Int, patchSize: Int, maximumPatches: Int) throws(VisionAttentionError) {
+    guard originalWidth > 0, originalHeight > 0 else {
+      throw .imageTooSmall(width: originalWidth, height: originalHeight, patchSize: patchSize)
+    }
+    let (height, width) = Self.sizeForMaximumPatches(height: originalHeight, width: originalWidth, patchSize: patchSize, maximumPatches: maximumPatches)
+    self.originalWidth = originalWidth
+    self.originalHeight = originalHeight
+    self.patchSize = patchSize
+    enlargement = nil
+    scale = Double(width) / Double(originalWidth)
+    verticalScale = Double(height) / Double(originalHeight)
+    (resizedWidth, resizedHeight, self.width, self.height, cropX, cropY) = (width, height, width, height, 0, 0)
+  }
+
+  /// transformers' `get_image_size_for_max_num_patches` (5.25), step for step: a bisection on
+  /// the scale in [1e-6, 100] until the interval is under 1e-5, each side `ceil(side · scale / P) · P`
+  /// (at least `P`), keeping the largest scale whose patches number at most `maximumPatches`.
+  /// - Returns: (height, width) in pixels.
+  public static func sizeForMaximumPatches(height: Int, width: Int, patchSize p: Int, maximumPatches: Int) -> (height: Int, width: Int) {
+    func scaled(_ scale: Double, _ size: Int) -> Int {
+      max(p, Int((Double(size) * scale / Double(p)).rounded(.up)) * p)
+    }
+    let eps = 1e-5
+    var (low, high) = (eps / 10, 100.0)
+    while high - low >= eps {
+      let scale = (low + high) / 2
+      let patches = (Double(scaled(scale, height)) / Double(p)) * (Double(scaled(scale, width)) / Double(p))
+      if patches <= Double(maximumPatches) { low = scale } else { high = scale }
+    }
+    return (scaled(low, height), scaled(low, width))
   }
 }

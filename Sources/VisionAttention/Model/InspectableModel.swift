@@ -46,6 +46,10 @@ public protocol InspectableModel: Sendable {
   var preferredLongerSide: Int { get }
   /// The most the `fit` policy may enlarge an image, or nil for no limit.
   var maximumUpscale: Double? { get }
+  /// For a NaFlex model, the most patches the `fit` policy sizes an image to (aspect ratio
+  /// kept, each side a whole number of patches, as `Siglip2ImageProcessor` does); nil for a
+  /// model fitted to `preferredLongerSide`.
+  var maximumPatches: Int? { get }
   /// The heads a map shows when neither `--head` nor `--fuse` is given.
   var defaultSelection: HeadSelection { get }
   /// Layers, heads, tokens and whether token 0 is a class token for a grid, so a run can
@@ -79,6 +83,8 @@ extension InspectableModel {
   public var maximumUpscale: Double? { nil }
   /// No class names by default.
   public var classNames: [String]? { nil }
+  /// Fitted to `preferredLongerSide` by default.
+  public var maximumPatches: Int? { nil }
   /// No normalisation by default (the model sees pixel values in [0, 1]).
   public var normalization: (mean: [Float], std: [Float])? { nil }
   /// Runs keeping every layer's full attention.
@@ -181,7 +187,9 @@ public struct CheckpointModel: InspectableModel {
   /// Heads per layer, from the config or `CheckpointOverrides`.
   public var headCount: Int { model.configuration.headCount }
   /// The trained input's longer side: `fit` resizes to it, as timm's transforms do.
-  public var preferredLongerSide: Int { max(model.configuration.imageWidth, model.configuration.imageHeight) }
+  public var preferredLongerSide: Int { model.configuration.fitSide ?? max(model.configuration.imageWidth, model.configuration.imageHeight) }
+  /// A NaFlex checkpoint's `max_num_patches` (SigLIP-2), which `fit` sizes images to.
+  public var maximumPatches: Int? { model.configuration.maximumPatches }
   /// The mean over heads, as the attention-map literature draws ViTs.
   public var defaultSelection: HeadSelection { .fused(.mean) }
   /// Nil: a ViT's heads have no fixed meanings.
