@@ -133,7 +133,9 @@ def two_step(patches, threshold):
 
 
 FAMILIES = ["timm_basic", "timm_clip_quickgelu", "timm_deit_distilled", "timm_siglip", "timm_beit", "timm_eva02", "timm_eva02_packed",
-            "timm_eva02_clip", "timm_dinov2_swiglu"]
+            "timm_eva02_clip", "timm_dinov2_swiglu",
+            # issue 26's families: DINOv3, the RoPE ViTs, Perception Encoder, AIMv2, NaFlex
+            "timm_dinov3", "timm_dinov3_swiglu", "timm_rope", "timm_rope_mixed", "timm_rope_reg_gap", "timm_pe_core", "timm_aimv2", "timm_naflex"]
 
 
 def families():

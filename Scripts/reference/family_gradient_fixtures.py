@@ -98,6 +98,10 @@ FAMILIES = [
     'hf_dinov3_gated@2',
     'timm_aimv2@2',
     'timm_test_vit4',
+    'hf_siglip2_vision',
+    'hf_siglip2',
+    'timm_naflex@2',
+    'timm_naflex_par@2',
 ]
 
 timm.layers.set_fused_attn(False)  # before any model is built: timm reads it at construction

@@ -61,7 +61,7 @@ import VAImageIO
   /// SwiGLU, registers, a distillation token, a MAP head without a class token).
   @Test(arguments: [
     "timm_basic", "timm_clip_quickgelu", "timm_deit_distilled", "timm_siglip", "timm_beit", "timm_eva02", "timm_eva02_packed",
-    "timm_eva02_clip", "timm_dinov2_swiglu",
+    "timm_eva02_clip", "timm_dinov2_swiglu", "timm_dinov3", "timm_dinov3_swiglu", "timm_rope", "timm_rope_mixed", "timm_rope_reg_gap", "timm_pe_core", "timm_aimv2", "timm_naflex",
   ])
   func everyTimmFamilyMatchesTheReference(_ family: String) throws {
     let scratch = ScratchFolder()

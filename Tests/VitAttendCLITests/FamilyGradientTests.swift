@@ -26,6 +26,7 @@ import VATensorCore
     "hf_dinov2", "hf_dinov2_registers", "hf_deit_distilled", "open_clip_quickgelu",
     "timm_rope@2", "timm_rope_ape@2", "timm_rope_mixed@2", "timm_rope_reg_gap@2", "timm_pe_core@2", "timm_pe_spatial@2", "timm_pe_lang@2",
     "timm_dinov3@2", "timm_dinov3_swiglu@2", "hf_dinov3@2", "hf_dinov3_gated@2", "timm_aimv2@2", "timm_test_vit4",
+    "hf_siglip2_vision", "hf_siglip2", "timm_naflex@2", "timm_naflex_par@2",
   ]
   /// Each map within this fraction of its reference's largest magnitude.
   static let tolerance = 1e-5
