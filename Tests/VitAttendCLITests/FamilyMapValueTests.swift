@@ -16,10 +16,12 @@ import VAImageIO
     "timm_dinov2_swiglu", "hf_clip", "hf_siglip", "hf_siglip_vision", "hf_dinov2", "hf_dinov2_registers", "hf_deit_distilled",
     "open_clip_quickgelu", "timm_rope", "timm_rope_ape", "timm_rope_mixed", "timm_pe_core", "timm_pe_spatial", "timm_pe_lang",
     "timm_dinov3", "timm_dinov3_swiglu", "hf_dinov3", "hf_dinov3_gated", "timm_aimv2", "hf_siglip2_vision", "hf_siglip2", "timm_naflex",
+    "timm_naflex_par", "timm_rope_reg_gap", "timm_test_vit4",
   ]
-  /// The families whose figures the cell-reading tests (FamilyFigureValueTests) read: the
-  /// NaFlex fixtures' 224-pixel inputs make the heads and mask figures shrink their cells.
-  static let figureFamilies = families.filter { !$0.contains("naflex") && !$0.hasPrefix("hf_siglip2") }
+  /// The families whose figures the cell-reading tests (FamilyFigureValueTests) read: NaFlex
+  /// SigLIP-2's inputs are sized by its processor, which those tests' `--resize none` skips
+  /// (its maps are read from the dump above).
+  static let figureFamilies = families.filter { !$0.hasPrefix("hf_siglip2") }
   /// Gray figures: the map's normalised value is the pixel's gray level within 2/255.
   static let gray = ["--colormap", "gray", "--alpha", "1", "--upsample", "nearest"]
   static let tolerance = 3.0 / 255
@@ -31,12 +33,13 @@ import VAImageIO
     /// The 224×224 fixtures' maps are drawn on their second input (96×160): a heads figure's
     /// cells are at most 180 pixels wide, and 14 patches shrunk into them fill no whole blocks.
     static let drawnOnSecondInput: Set = ["timm_rope", "timm_rope_ape", "timm_rope_mixed", "timm_pe_core", "timm_pe_spatial", "timm_pe_lang",
-      "timm_dinov3", "timm_dinov3_swiglu", "hf_dinov3", "hf_dinov3_gated", "timm_aimv2",
+      "timm_dinov3", "timm_dinov3_swiglu", "hf_dinov3", "hf_dinov3_gated", "timm_aimv2", "timm_naflex", "timm_naflex_par",
+      "timm_rope_reg_gap",
     ]
     var variant: String { Self.drawnOnSecondInput.contains(name) ? "2" : "" }
     var input: String { folder + "/input\(variant).png" }
     var reference: String { folder + "/reference\(variant).safetensors" }
-    var hasClassToken: Bool { !name.contains("siglip") && !name.contains("naflex") && !["toolkit_saved_map", "timm_aimv2"].contains(name) }
+    var hasClassToken: Bool { !name.contains("siglip") && !name.contains("naflex") && !["toolkit_saved_map", "timm_aimv2", "timm_rope_reg_gap", "timm_test_vit4"].contains(name) }
     /// A MAP pooling head (SigLIP, NaFlex's map variant): without a class token its query is the
     /// `cls` map; average pooling (AIMv2) has neither, so `cls` is refused and the default map
     /// is the centre query.
