@@ -32,7 +32,8 @@ import VAImageIO
     var folder: String { CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/\(name)") }
     /// The 224×224 fixtures' maps are drawn on their second input (96×160): a heads figure's
     /// cells are at most 180 pixels wide, and 14 patches shrunk into them fill no whole blocks.
-    static let drawnOnSecondInput: Set = ["timm_rope", "timm_rope_ape", "timm_rope_mixed", "timm_pe_core", "timm_pe_spatial", "timm_pe_lang",
+    static let drawnOnSecondInput: Set = [
+      "timm_rope", "timm_rope_ape", "timm_rope_mixed", "timm_pe_core", "timm_pe_spatial", "timm_pe_lang",
       "timm_dinov3", "timm_dinov3_swiglu", "hf_dinov3", "hf_dinov3_gated", "timm_aimv2", "timm_naflex", "timm_naflex_par",
       "timm_rope_reg_gap",
     ]
