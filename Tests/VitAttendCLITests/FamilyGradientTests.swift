@@ -82,7 +82,8 @@ import VATensorCore
           // The figure's map: the readout row(s) over the patches.
           Self.errorOfMaximum(a.gradRolloutMap, a.patchMap(of: wantRollout)),
           Self.errorOfMaximum(a.gradCAM, try #require(reference.tensors["\(prefix)gradcam.\(i)"])),
-          a.attentionGradient.indices.map { l in Self.errorOfMaximum(a.attentionGradient[l], terms[(l * t * t)..<((l + 1) * t * t)]) })
+          a.attentionGradient.indices.map { l in Self.errorOfMaximum(a.attentionGradient[l], terms[(l * t * t)..<((l + 1) * t * t)]) }
+        )
       }
       let float32 = try errors(""), exact = try errors("exact.")
       let rollout = min(float32.rollout, exact.rollout), added = min(float32.added, exact.added), map = min(float32.map, exact.map)
