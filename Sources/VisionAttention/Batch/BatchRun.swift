@@ -141,8 +141,7 @@ public struct BatchRun: Sendable {
     var groups: [(width: Int, height: Int, full: Bool, members: [Int])] = []
     for (i, item) in items.enumerated() {
       guard let image = item.prepared?.image, let plan = item.plan else { continue }
-      // The batched forward keeps no tokens: a map of the tokens runs one image at a time.
-      let full = plan.capture == .full && !plan.features
+      let full = plan.capture == .full
       if full, let g = groups.firstIndex(where: { $0.full && $0.width == image.width && $0.height == image.height }) {
         groups[g].members.append(i)
       } else {
@@ -154,7 +153,7 @@ public struct BatchRun: Sendable {
       do {
         let runs =
           group.full
-          ? try pipeline.model.run(batch: prepared.map(\.image))
+          ? try pipeline.model.run(batch: prepared.map(\.image), features: items[group.members[0]].plan!.features)
           : try prepared.map { item in
             let plan = items[group.members[0]].plan!
             return try pipeline.model.run(item.image, capture: plan.capture, features: plan.features)

@@ -71,8 +71,9 @@ public protocol InspectableModel: Sendable {
   /// the model normalises (recorded in dumps so tokens map back to pixel values).
   var normalization: (mean: [Float], std: [Float])? { get }
   /// Runs on several images of one size, in order: one pass over the batch where the model
-  /// can (every matrix product covers the batch), else one image at a time.
-  func run(batch images: [Image]) throws -> [ModelRun]
+  /// can (every matrix product covers the batch), else one image at a time; with `features`
+  /// each run keeps its tokens (`ModelRun.features`), as a page or a token map needs.
+  func run(batch images: [Image], features: Bool) throws -> [ModelRun]
   /// Images per `run(batch:)` that keep a batch's recorded attention and activations near
   /// 256 MiB at the model's preferred size.
   var suggestedBatchSize: Int { get }
@@ -92,7 +93,11 @@ extension InspectableModel {
   /// A model without tokens: `features` is ignored.
   public func run(_ image: Image, capture: AttentionCapture, features: Bool) throws -> ModelRun { try run(image, capture: capture) }
   /// One image at a time, in order: the default for a model without a batched forward.
-  public func run(batch images: [Image]) throws -> [ModelRun] { try images.map { try run($0) } }
+  public func run(batch images: [Image], features: Bool) throws -> [ModelRun] {
+    try images.map { try run($0, capture: .full, features: features) }
+  }
+  /// `run(batch:features:)` keeping no tokens.
+  public func run(batch images: [Image]) throws -> [ModelRun] { try run(batch: images, features: false) }
   /// One image per batch, the default for a model without a batched forward.
   public var suggestedBatchSize: Int { 1 }
 }
@@ -241,16 +246,17 @@ public struct CheckpointModel: InspectableModel {
   }
 
   /// One forward over the whole batch when the images share a size (the batch's matrix
-  /// products amortise the weights' packing), else one at a time.
-  public func run(batch images: [Image]) throws -> [ModelRun] {
+  /// products amortise the weights' packing), else one at a time; with `features`, each
+  /// image's final tokens and block outputs are kept as `run(_:capture:features:)` keeps them.
+  public func run(batch images: [Image], features: Bool) throws -> [ModelRun] {
     guard let first = images.first, images.count > 1,
       images.allSatisfy({ $0.width == first.width && $0.height == first.height })
-    else { return try images.map(run) }
+    else { return try images.map { try run($0, capture: .full, features: features) } }
     let c = model.configuration
     let inputs = images.map { $0.planarFloats(mean: c.mean, std: c.std) }
     let b = images.count, h = first.height, w = first.width
     let output = withGradientsDisabled {
-      model(batch: Tensor(shape: [b, 3, h, w], scalars: inputs.flatMap { $0 }), recordAttention: true)
+      model(batch: Tensor(shape: [b, 3, h, w], scalars: inputs.flatMap { $0 }), recordAttention: true, recordBlockOutputs: features)
     }
     let logits = output.logits?.scalars  // [B, classes]
     let pooled = logits == nil ? output.pooled?.scalars : nil  // [B, D], without a classifier
@@ -258,10 +264,16 @@ public struct CheckpointModel: InspectableModel {
       let size = all.count / b
       return Array(all[(i * size)..<((i + 1) * size)])
     }
+    let tokens = output.tokens.shape[1]
     return (0..<b).map { i in
-      ModelRun(
+      let kept =
+        features
+        ? TokenFeatures(
+          dimension: c.embedDimension, tokens: tokens, final: own(output.tokens.scalars, i), blocks: output.blockOutputs.map { own($0.scalars, i) })
+        : nil
+      return ModelRun(
         input: inputs[i], attention: output.attentionRecord(image: i, configuration: c),
-        logits: logits.map { own($0, i) }, embedding: pooled.map { own($0, i) })
+        logits: logits.map { own($0, i) }, embedding: pooled.map { own($0, i) }, features: kept)
     }
   }
 
