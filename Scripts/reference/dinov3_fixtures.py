@@ -20,48 +20,31 @@ and logits [5] (timm, average pooling over the patches) or pooled [D] (pooler_ou
 Weights are random (no hub access), q/k scaled so attention is peaky, as in vit_family_fixtures.py.
 """
 import json, os
-import numpy as np
 import torch
 import timm
 import timm.layers
-from PIL import Image
 from safetensors.torch import save_file
+from fixture_common import FIXTURES as root, IMAGENET_MEAN as MEAN, IMAGENET_STD as STD, normalised, perturb, png, save_timm_hub, timm_run
 
 torch.manual_seed(0)
 timm.layers.set_fused_attn(False)
-root = os.path.join(os.path.dirname(__file__), '..', '..', 'Tests', 'VAModelsTests', 'Fixtures')
-MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 SIZES = {'': (224, 224), '2': (96, 160)}
+TOKENS = ('cls_token', 'reg_token', 'register_tokens')
 
 
-def peaky(model, names, scale=10.0):
-    g = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if any(k in name for k in names):
-                p.mul_(scale)
-            if 'norm' in name and p.dim() == 1:
-                p.add_(0.2 * torch.randn(p.shape, generator=g))
-            if name == 'head.weight':
-                p.copy_(0.3 * torch.randn(p.shape, generator=g))
-            if name.endswith(('cls_token', 'reg_token', 'register_tokens')):
-                p.add_(0.5 * torch.randn(p.shape, generator=g))
-            if ('gamma' in name or 'lambda1' in name) and p.dim() == 1:
-                # LayerScale starts at 1e-5 in timm: the blocks would vanish from the output.
-                p.copy_(0.3 + 0.1 * torch.randn(p.shape, generator=g))
-            if 'bias' in name and p.dim() == 1 and 'norm' not in name:
-                p.add_(0.05 * torch.randn(p.shape, generator=g))
+def layer_scales(name, p, g):
+    if ('gamma' in name or 'lambda1' in name) and p.dim() == 1:
+        # LayerScale starts at 1e-5 in timm: the blocks would vanish from the output.
+        p.copy_(0.3 + 0.1 * torch.randn(p.shape, generator=g))
 
 
-def png(folder, h, w, name):
-    ys, xs = np.meshgrid(np.linspace(0, 1, h), np.linspace(0, 1, w), indexing='ij')
-    rng = np.random.default_rng(3)
-    rgb = np.stack([np.sin(6 * xs + 2 * ys), np.cos(5 * ys - 3 * xs), xs * ys], -1) * 0.4 + 0.5
-    rgb = np.clip(rgb + 0.03 * rng.standard_normal((h, w, 3)), 0, 1)  # little noise: the PNG stays small
-    pixels = (rgb * 255).round().astype(np.uint8)
-    Image.fromarray(pixels).save(os.path.join(folder, name))
-    x = torch.from_numpy(pixels.astype(np.float32) / 255).permute(2, 0, 1)
-    return (x - torch.tensor(MEAN)[:, None, None]) / torch.tensor(STD)[:, None, None]
+def peaky(model, names):
+    perturb(model, names, 10.0, tokens=TOKENS, extra=layer_scales)
+
+
+def input_png(folder, h, w, name):
+    # Little noise: the PNG stays small.
+    return normalised(png(folder, h, w, name, noise=0.03), MEAN, STD)
 
 
 def report(case, variant, tensors):
@@ -76,25 +59,11 @@ def timm_case(case, architecture, qk_names=('attn.qkv.weight',), **args):
     model = timm.create_model(architecture, pretrained=False, **args).eval()
     peaky(model, qk_names)
     for variant, hw in SIZES.items():
-        x = png(folder, *hw, f'input{variant}.png')
-        captured = []
-        hooks = [b.attn.attn_drop.register_forward_hook(lambda m, i, o: captured.append(i[0][0].detach().clone())) for b in model.blocks]
-        with torch.no_grad():
-            features = model.forward_features(x[None])
-            logits = model.forward_head(features)[0]
-        for h in hooks:
-            h.remove()
-        tensors = {'input': x.contiguous(), 'logits': logits.contiguous(), 'tokens': features[0].contiguous()}
-        tensors.update({f'attn.{l}': a.contiguous() for l, a in enumerate(captured)})
+        x = input_png(folder, *hw, f'input{variant}.png')
+        tensors = timm_run(model, x)
         report(case, variant, tensors)
         save_file(tensors, os.path.join(folder, f'reference{variant}.safetensors'))
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, os.path.join(folder, 'model.safetensors'))
-    config = {'architecture': architecture + '.fixture', 'num_classes': model.num_classes, 'num_features': model.num_features,
-              'global_pool': model.global_pool,
-              'pretrained_cfg': {'tag': 'fixture', 'input_size': [3, 224, 224], 'mean': list(MEAN), 'std': list(STD),
-                                 'interpolation': 'bicubic', 'crop_pct': 1.0},
-              'model_args': args}
-    json.dump(config, open(os.path.join(folder, 'config.json'), 'w'), indent=2)
+    save_timm_hub(folder, model, architecture, args, MEAN, STD)
 
 
 shrunk = dict(embed_dim=64, depth=2, num_heads=2, num_classes=5)
@@ -110,7 +79,7 @@ def hf_case(case, config, hub_names):
     model = DINOv3ViTModel(config).eval()
     peaky(model, ('q_proj.weight', 'k_proj.weight'))
     for variant, hw in SIZES.items():
-        x = png(folder, *hw, f'input{variant}.png')
+        x = input_png(folder, *hw, f'input{variant}.png')
         with torch.no_grad():
             out = model(pixel_values=x[None], output_attentions=True)
         tensors = {'input': x.contiguous(), 'pooled': out.pooler_output[0].clone(), 'tokens': out.last_hidden_state[0].clone()}

@@ -22,7 +22,7 @@ Siglip2VisionEmbeddings.resize_positional_embeddings (antialiased bilinear, floa
 image tensor (batch_patchify, pos_embed resized by F.interpolate bicubic, antialias=True).
 Weights are random with q/k scaled so attention is peaky, as in vit_family_fixtures.py.
 """
-import json, os
+import os
 import numpy as np
 import torch
 import timm
@@ -30,40 +30,16 @@ import timm.layers
 from PIL import Image
 from safetensors.torch import save_file
 from transformers import Siglip2Config, Siglip2ImageProcessor, Siglip2Model, Siglip2VisionConfig, Siglip2VisionModel
+from fixture_common import FIXTURES as root, HALF_MEAN, HALF_STD, normalised, perturb, png, save_timm_hub, timm_run
 
 torch.manual_seed(0)
 timm.layers.set_fused_attn(False)
-root = os.path.join(os.path.dirname(__file__), '..', '..', 'Tests', 'VAModelsTests', 'Fixtures')
 MAX_PATCHES = 64  # 224x224 -> 128x128 (8x8 patches); 100x170 -> 96x160 (6x10), each axis its own scale
+NOISE = 0.15
 
 
 def peaky(model, names, scale):
-    g = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if any(k in name for k in names):
-                p.mul_(scale)
-            if 'norm' in name and p.dim() == 1:
-                p.add_(0.2 * torch.randn(p.shape, generator=g))
-            if name == 'head.weight':
-                p.copy_(0.3 * torch.randn(p.shape, generator=g))
-            if name.endswith(('reg_token', 'attn_pool.latent', 'probe')):
-                p.add_(0.5 * torch.randn(p.shape, generator=g))
-            if 'bias' in name and p.dim() == 1 and 'norm' not in name:
-                p.add_(0.05 * torch.randn(p.shape, generator=g))
-            if name.endswith('pos_embed') or name.endswith('position_embedding.weight'):
-                # A smooth but varied table, so resizing it shows.
-                p.add_(0.5 * torch.randn(p.shape, generator=g))
-
-
-def png(folder, h, w, name):
-    ys, xs = np.meshgrid(np.linspace(0, 1, h), np.linspace(0, 1, w), indexing='ij')
-    rng = np.random.default_rng(3)
-    rgb = np.stack([np.sin(6 * xs + 2 * ys), np.cos(5 * ys - 3 * xs), xs * ys], -1) * 0.4 + 0.5
-    rgb = np.clip(rgb + 0.15 * rng.standard_normal((h, w, 3)), 0, 1)
-    pixels = (rgb * 255).round().astype(np.uint8)
-    Image.fromarray(pixels).save(os.path.join(folder, name))
-    return pixels
+    perturb(model, names, scale, tokens=('reg_token', 'attn_pool.latent', 'probe'), pos_embed=0.5)
 
 
 def hf_case(case, model, text=False):
@@ -75,7 +51,7 @@ def hf_case(case, model, text=False):
     vision = model.vision_model if text else model
     processor = Siglip2ImageProcessor(max_num_patches=MAX_PATCHES, patch_size=16)
     for suffix, (h, w) in (('', (224, 224)), ('2', (100, 170))):
-        pixels = png(folder, h, w, f'input{suffix}.png')
+        png(folder, h, w, f'input{suffix}.png', NOISE)  # read back through the processor
         batch = processor(images=Image.open(os.path.join(folder, f'input{suffix}.png')), return_tensors='pt')
         rows, cols = batch['spatial_shapes'][0].tolist()
         n = rows * cols
@@ -113,32 +89,6 @@ hf_case('hf_siglip2_vision', Siglip2VisionModel(Siglip2VisionConfig(**vision)))
 hf_case('hf_siglip2', Siglip2Model(Siglip2Config(vision_config=vision, text_config=text, attn_implementation='eager')), text=True)
 
 
-def timm_run(model, x):
-    captured = []
-    hooks = [block.attn.attn_drop.register_forward_hook(lambda m, i, o: captured.append(i[0][0].detach().clone()))
-             for block in model.blocks]
-    with torch.no_grad():
-        features = model.forward_features(x[None])
-        logits = model.forward_head(features)[0]
-    for h in hooks:
-        h.remove()
-    tensors = {'input': x.contiguous(), 'logits': logits.contiguous(), 'tokens': features[0].contiguous()}
-    for l, a in enumerate(captured):
-        tensors[f'attn.{l}'] = a.contiguous()
-    peak = torch.stack([a.max(-1).values.mean() for a in captured]).mean().item()
-    print(f'  T={captured[0].shape[-1]} mean row max {peak:.2f}, logits {logits.abs().max():.2f}')
-    pool = model.attn_pool
-    if pool is None:
-        return tensors
-    with torch.no_grad():
-        tokens = features[:, model.num_prefix_tokens:]
-        B, N, C = tokens.shape
-        q = pool.q(pool.latent).reshape(1, 1, pool.num_heads, pool.head_dim).transpose(1, 2)
-        k = pool.kv(tokens).reshape(B, N, 2, pool.num_heads, pool.head_dim).permute(2, 0, 3, 1, 4)[0]
-        tensors['attn.pool'] = ((q * pool.scale) @ k.transpose(-2, -1)).softmax(-1)[0].contiguous()
-    return tensors
-
-
 def timm_case(case, architecture, **args):
     print(case)
     folder = os.path.join(root, case)
@@ -150,16 +100,9 @@ def timm_case(case, architecture, **args):
             b.ls1.gamma.fill_(0.5)
             b.ls2.gamma.fill_(0.5)
     for suffix, (h, w) in (('', (224, 224)), ('2', (96, 160))):
-        pixels = png(folder, h, w, f'input{suffix}.png')
-        x = (torch.from_numpy(pixels.astype(np.float32) / 255).permute(2, 0, 1) - 0.5) / 0.5
+        x = normalised(png(folder, h, w, f'input{suffix}.png', NOISE), HALF_MEAN, HALF_STD)
         save_file(timm_run(model, x), os.path.join(folder, f'reference{suffix}.safetensors'))
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, os.path.join(folder, 'model.safetensors'))
-    config = {'architecture': architecture + '.fixture', 'num_classes': model.num_classes, 'num_features': model.num_features,
-              'global_pool': model.global_pool,
-              'pretrained_cfg': {'tag': 'fixture', 'input_size': [3, 224, 224], 'mean': [0.5] * 3, 'std': [0.5] * 3,
-                                 'interpolation': 'bicubic', 'crop_pct': 1.0},
-              'model_args': args}
-    json.dump(config, open(os.path.join(folder, 'config.json'), 'w'), indent=2)
+    save_timm_hub(folder, model, architecture, args, HALF_MEAN, HALF_STD)
 
 
 # Two heads: 197 tokens at 224x224 keep the fixture under 1.5 MB.

@@ -29,81 +29,30 @@ Each case folder holds
   attn.pool [pool heads, 1, N] for MAP heads: AttentionPoolLatent's weights recomputed from its
   modules; Eva's pool reads every token, and the patches' columns are kept (what the map shows).
 """
-import json, os
-import numpy as np
+import os
 import torch
 import timm
 import timm.layers
-from PIL import Image
 from safetensors.torch import save_file
+from fixture_common import FIXTURES as root, HALF_MEAN, HALF_STD, IMAGENET_MEAN, IMAGENET_STD, normalised, perturb, png, save_timm_hub, timm_run
 
 torch.manual_seed(0)
 timm.layers.set_fused_attn(False)
-root = os.path.join(os.path.dirname(__file__), '..', '..', 'Tests', 'VAModelsTests', 'Fixtures')
 
 
-def randomise(model, scale=10.0):
+def rope_rules(name, p, g):
+    if name.endswith('gamma_1') or name.endswith('gamma_2'):
+        p.copy_(0.5 + 0.2 * torch.randn(p.shape, generator=g))
+    if name == 'rope.freqs':
+        # init_random_2d_freqs rotates one magnitude ladder per head; scale each entry too.
+        p.mul_(1 + 0.5 * torch.randn(p.shape, generator=g))
+
+
+def randomise(model):
     """Random but informative weights: q/k scaled so attention is peaky, layer scales near 0.5
     (timm's 1e-5 init would hide the blocks), uneven learned RoPE frequencies, a visible table."""
-    g = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name.endswith('attn.qkv.weight') or name == 'attn_pool.q.weight':
-                p.mul_(scale)
-            if 'norm' in name and p.dim() == 1:
-                p.add_(0.2 * torch.randn(p.shape, generator=g))
-            if name == 'head.weight':
-                p.copy_(0.3 * torch.randn(p.shape, generator=g))
-            if name.endswith('gamma_1') or name.endswith('gamma_2'):
-                p.copy_(0.5 + 0.2 * torch.randn(p.shape, generator=g))
-            if name == 'rope.freqs':
-                # init_random_2d_freqs rotates one magnitude ladder per head; scale each entry too.
-                p.mul_(1 + 0.5 * torch.randn(p.shape, generator=g))
-            if name == 'pos_embed':
-                p.add_(0.5 * torch.randn(p.shape, generator=g))
-            if name in ('cls_token', 'reg_token', 'attn_pool.latent'):
-                p.add_(0.5 * torch.randn(p.shape, generator=g))
-            if ('bias' in name) and p.dim() == 1 and 'norm' not in name:
-                p.add_(0.05 * torch.randn(p.shape, generator=g))
-
-
-def png(folder, h, w, name):
-    ys, xs = np.meshgrid(np.linspace(0, 1, h), np.linspace(0, 1, w), indexing='ij')
-    rng = np.random.default_rng(3)
-    rgb = np.stack([np.sin(6 * xs + 2 * ys), np.cos(5 * ys - 3 * xs), xs * ys], -1) * 0.4 + 0.5
-    rgb = np.clip(rgb + 0.03 * rng.standard_normal((h, w, 3)), 0, 1)
-    pixels = (rgb * 255).round().astype(np.uint8)
-    Image.fromarray(pixels).save(os.path.join(folder, name))
-    return torch.from_numpy(pixels.astype(np.float32) / 255).permute(2, 0, 1)
-
-
-def run(model, x):
-    """Every layer's attention, logits, pre-logits, final tokens and a MAP head's attention."""
-    captured = []
-    hooks = [block.attn.attn_drop.register_forward_hook(lambda m, i, o: captured.append(i[0][0].detach().clone()))
-             for block in model.blocks]
-    with torch.no_grad():
-        features = model.forward_features(x[None])
-        pooled = model.forward_head(features, pre_logits=True)[0]
-        logits = model.forward_head(features)[0]
-    for h in hooks:
-        h.remove()
-    tensors = {'input': x.contiguous(), 'logits': logits.contiguous(), 'pooled': pooled.clone(),
-               'tokens': features[0].clone()}
-    for l, a in enumerate(captured):
-        tensors[f'attn.{l}'] = a.contiguous()
-    pool = getattr(model, 'attn_pool', None)
-    if pool is not None:
-        with torch.no_grad():
-            # Eva.pool hands attn_pool every token (prefix included); AttentionPoolLatent has no hook point.
-            B, N, C = features.shape
-            q = pool.q(pool.latent).reshape(1, 1, pool.num_heads, pool.head_dim).transpose(1, 2)
-            k = pool.kv(features).reshape(B, N, 2, pool.num_heads, pool.head_dim).permute(2, 0, 3, 1, 4)[0]
-            weights = ((q * pool.scale) @ k.transpose(-2, -1)).softmax(-1)[0]
-            tensors['attn.pool'] = weights[..., model.num_prefix_tokens:].contiguous()
-    peak = torch.stack([a.max(-1).values.mean() for a in captured]).mean().item()
-    print(f'  T={captured[0].shape[-1]} mean row max {peak:.2f}, logits {logits.abs().max():.2f}')
-    return tensors
+    perturb(model, ('attn.qkv.weight', 'attn_pool.q.weight'), 10.0, tokens=('cls_token', 'reg_token', 'attn_pool.latent'),
+            pos_embed=0.5, extra=rope_rules)
 
 
 def input_gradient(model, x):
@@ -114,10 +63,6 @@ def input_gradient(model, x):
     return leaf.grad.contiguous()
 
 
-def normalised(pixels, mean, std):
-    return (pixels - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None]
-
-
 def case(name, architecture, mean, std, **args):
     print(name)
     folder = os.path.join(root, name)
@@ -126,22 +71,17 @@ def case(name, architecture, mean, std, **args):
     model = timm.create_model(architecture, pretrained=False, **args).eval()
     randomise(model)
     for suffix, (h, w) in (('', (224, 224)), ('2', (96, 160))):
-        x = normalised(png(folder, h, w, f'input{suffix}.png'), mean, std)
-        tensors = run(model, x)
+        x = normalised(png(folder, h, w, f'input{suffix}.png', noise=0.03), mean, std)
+        # Eva's MAP head reads every token, the prefix included.
+        tensors = timm_run(model, x, pooled=True, pool_reads_prefix=True)
         if suffix:
             tensors['grad.input'] = input_gradient(model, x)
         save_file(tensors, os.path.join(folder, f'reference{suffix}.safetensors'))
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, os.path.join(folder, 'model.safetensors'))
-    config = {'architecture': architecture + '.fixture', 'num_classes': model.num_classes, 'num_features': model.num_features,
-              'global_pool': model.global_pool,
-              'pretrained_cfg': {'tag': 'fixture', 'input_size': [3, 224, 224], 'mean': list(mean), 'std': list(std),
-                                 'interpolation': 'bicubic', 'crop_pct': 1.0},
-              'model_args': args}
-    json.dump(config, open(os.path.join(folder, 'config.json'), 'w'), indent=2)
+    save_timm_hub(folder, model, architecture, args, mean, std)
 
 
-IMAGENET = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-HALF = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)
+IMAGENET = IMAGENET_MEAN, IMAGENET_STD
+HALF = HALF_MEAN, HALF_STD
 case('timm_rope', 'vit_small_patch16_rope_224', *IMAGENET)
 case('timm_rope_ape', 'vit_small_patch16_rope_ape_224', *IMAGENET)
 case('timm_rope_mixed', 'vit_small_patch16_rope_mixed_224', *IMAGENET)

@@ -17,76 +17,35 @@ Each case folder holds
 Weights are random (no hub access) with q/k scaled so attention is peaky, as in vit_fixtures.py.
 """
 import importlib, json, os
-import numpy as np
 import torch
 import timm
 import timm.layers
-from PIL import Image
 from safetensors.torch import save_file
+from fixture_common import CLIP_MEAN, CLIP_STD, FIXTURES as root, normalised, perturb, png as pattern_png, save_timm_hub, timm_run
 
 torch.manual_seed(0)
 timm.layers.set_fused_attn(False)
-root = os.path.join(os.path.dirname(__file__), '..', '..', 'Tests', 'VAModelsTests', 'Fixtures')
+
+
+def vit_rules(name, p, g):
+    if name.endswith('relative_position_bias_table'):
+        p.copy_(torch.randn(p.shape, generator=g))
+    # Exact names: Hugging Face's DeiT and DINOv2 also hold `embeddings.cls_token`, left as initialised.
+    if name in ('cls_token', 'dist_token', 'reg_token', 'attn_pool.latent'):
+        p.add_(0.5 * torch.randn(p.shape, generator=g))
 
 
 def peaky(model, names, scale=14.0):
-    g = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if any(k in name for k in names):
-                p.mul_(scale)
-            if 'norm' in name and p.dim() == 1:
-                p.add_(0.2 * torch.randn(p.shape, generator=g))
-            if name == 'head.weight':
-                # BEiT and EVA scale their heads' init by 1e-3; logits would be the bias alone.
-                p.copy_(0.3 * torch.randn(p.shape, generator=g))
-            if name.endswith('relative_position_bias_table'):
-                p.copy_(torch.randn(p.shape, generator=g))
-            if name in ('cls_token', 'dist_token', 'reg_token', 'attn_pool.latent'):
-                p.add_(0.5 * torch.randn(p.shape, generator=g))
-            if 'bias' in name and p.dim() == 1 and 'norm' not in name:
-                p.add_(0.05 * torch.randn(p.shape, generator=g))
+    perturb(model, names, scale, extra=vit_rules)
 
 
 def png(folder, h, w, name='input.png'):
-    ys, xs = np.meshgrid(np.linspace(0, 1, h), np.linspace(0, 1, w), indexing='ij')
-    rng = np.random.default_rng(3)
-    rgb = np.stack([np.sin(6 * xs + 2 * ys), np.cos(5 * ys - 3 * xs), xs * ys], -1) * 0.4 + 0.5
-    rgb = np.clip(rgb + 0.15 * rng.standard_normal((h, w, 3)), 0, 1)
-    pixels = (rgb * 255).round().astype(np.uint8)
-    Image.fromarray(pixels).save(os.path.join(folder, name))
-    return torch.from_numpy(pixels.astype(np.float32) / 255).permute(2, 0, 1)
+    return pattern_png(folder, h, w, name, noise=0.15)
 
 
 def run(model, x):
     """Every layer's attention, the logits and a MAP head's attention for one input."""
-    captured = []
-    hooks = [block.attn.attn_drop.register_forward_hook(lambda m, i, o: captured.append(i[0][0].detach().clone()))
-             for block in model.blocks]
-    with torch.no_grad():
-        features = model.forward_features(x[None])
-        logits = model.forward_head(features)[0]
-    for h in hooks:
-        h.remove()
-    tensors = {'input': x.contiguous(), 'logits': logits.contiguous()}
-    for l, a in enumerate(captured):
-        tensors[f'attn.{l}'] = a.contiguous()
-    pool = getattr(model, 'attn_pool', None)
-    if pool is not None:
-        # AttentionPoolLatent's weights, recomputed from its own modules (it has no hook point).
-        with torch.no_grad():
-            tokens = features[:, model.num_prefix_tokens:]
-            B, N, C = tokens.shape
-            q = pool.q(pool.latent).reshape(1, 1, pool.num_heads, pool.head_dim).transpose(1, 2)
-            k = pool.kv(tokens).reshape(B, N, 2, pool.num_heads, pool.head_dim).permute(2, 0, 3, 1, 4)[0]
-            tensors['attn.pool'] = ((q * pool.scale) @ k.transpose(-2, -1)).softmax(-1)[0].contiguous()
-    peak = torch.stack([a.max(-1).values.mean() for a in captured]).mean().item()
-    print(f'  T={captured[0].shape[-1]} mean row max {peak:.2f}, logits {logits.abs().max():.2f}')
-    return tensors
-
-
-def normalised(pixels, mean, std):
-    return (pixels - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None]
+    return timm_run(model, x, tokens=False)
 
 
 def timm_case(case, architecture, input_hw, mean, std, qk_names=('attn.qkv.weight', 'attn_pool.q.weight'), other_grid=None, **args):
@@ -100,23 +59,15 @@ def timm_case(case, architecture, input_hw, mean, std, qk_names=('attn.qkv.weigh
     x = normalised(png(folder, *input_hw), mean, std)
     save_file(run(model, x), os.path.join(folder, 'reference.safetensors'))
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
-    save_file(state, os.path.join(folder, 'model.safetensors'))
     if other_grid:
         rebuilt = timm.create_model(architecture, pretrained=False, **dict(args, img_size=other_grid)).eval()
         module = importlib.import_module(type(model).__module__)
         rebuilt.load_state_dict(module.checkpoint_filter_fn(dict(state), rebuilt))
         x2 = normalised(png(folder, *other_grid, name='input2.png'), mean, std)
         save_file(run(rebuilt, x2), os.path.join(folder, 'reference2.safetensors'))
-    side = args.get('img_size', 224)
-    config = {'architecture': architecture + '.fixture', 'num_classes': model.num_classes, 'num_features': model.num_features,
-              'global_pool': model.global_pool,
-              'pretrained_cfg': {'tag': 'fixture', 'input_size': [3, side, side], 'mean': list(mean), 'std': list(std),
-                                 'interpolation': 'bicubic', 'crop_pct': 1.0},
-              'model_args': args}
-    json.dump(config, open(os.path.join(folder, 'config.json'), 'w'), indent=2)
+    save_timm_hub(folder, model, architecture, args, mean, std, args.get('img_size', 224))
 
 
-CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
 small = dict(img_size=32, patch_size=8, embed_dim=48, depth=2, num_classes=5)
 timm_case('timm_clip_quickgelu', 'vit_base_patch16_clip_quickgelu_224', (32, 32), CLIP_MEAN, CLIP_STD, num_heads=2, **small)
 timm_case('timm_deit_distilled', 'deit_tiny_distilled_patch16_224', (24, 40), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225),

@@ -16,26 +16,7 @@ struct AIMv2FamilyTests {
   /// of the reference's largest value, at 224×224 and at 96×160 (pos_embed resampled).
   @Test(arguments: [("timm_aimv2", "reference"), ("timm_aimv2", "reference2"), ("timm_test_vit4", "reference")])
   func matchesTimm(name: String, referenceFile: String) throws {
-    let imported = try VisionTransformer.importCheckpoint(from: fixturePath(name))
-    #expect(imported.inferred.isEmpty, "\(imported.inferred)")
-    let model = imported.model
-    let reference = try SafetensorsFile(path: fixturePath("\(name)/\(referenceFile).safetensors"))
-    let input = Tensor(shape: try #require(reference.info("input")).shape, scalars: try reference.floats("input"))
-    let output = withGradientsDisabled { model(input, recordAttention: true) }
-    #expect(output.attention.count == model.configuration.depth)
-    var largest: Float = 0
-    for (l, weights) in output.attention.enumerated() {
-      #expect(weights.shape == (try #require(reference.info("attn.\(l)"))).shape, "layer \(l) shape")
-      let error = peakRelativeError(weights.scalars, try reference.floats("attn.\(l)"))
-      largest = max(largest, error)
-      #expect(error < 1e-5, "\(name) layer \(l): attention differs by \(error) of its largest value")
-    }
-    #expect(output.tokens.shape == (try #require(reference.info("tokens"))).shape)
-    let tokenError = peakRelativeError(output.tokens.scalars, try reference.floats("tokens"))
-    #expect(tokenError < 1e-5, "\(name): tokens differ by \(tokenError) of the largest")
-    let logitError = peakRelativeError(try #require(output.logits).scalars, try reference.floats("logits"))
-    #expect(logitError < 1e-5, "\(name): logits differ by \(logitError) of the largest")
-    print("\(name)/\(referenceFile): attention \(largest), tokens \(tokenError), logits \(logitError)")
+    try FamilyReference(name, referenceFile, requiring: ["logits", "tokens"])
   }
 
   /// What the name sets and no tensor shows: RmsNorm everywhere with eps 1e-5, the embedding

@@ -25,36 +25,7 @@ struct FamilyConformanceTests {
     ("hf_deit_distilled", "reference"), ("open_clip_quickgelu", "reference"),
   ])
   func familyMatchesItsLibrary(name: String, referenceFile: String) throws {
-    let imported = try VisionTransformer.importCheckpoint(from: fixturePath(name))
-    #expect(imported.inferred.isEmpty, "\(imported.inferred)")
-    let model = imported.model
-    let reference = try SafetensorsFile(path: fixturePath("\(name)/\(referenceFile).safetensors"))
-    let input = Tensor(shape: try #require(reference.info("input")).shape, scalars: try reference.floats("input"))
-    let output = withGradientsDisabled { model(input, recordAttention: true) }
-    #expect(output.attention.count == model.configuration.depth)
-    for (l, weights) in output.attention.enumerated() {
-      #expect(weights.shape == (try #require(reference.info("attn.\(l)"))).shape, "layer \(l) shape")
-      let error = peakRelativeError(weights.scalars, try reference.floats("attn.\(l)"))
-      #expect(error < 1e-5, "\(name) layer \(l): attention differs by \(error) of its largest value")
-    }
-    if reference.info("logits") != nil {
-      let logitError = peakRelativeError(try #require(output.logits).scalars, try reference.floats("logits"))
-      #expect(logitError < 1e-5, "\(name): logits differ by \(logitError) of the largest")
-    } else {
-      #expect(output.logits == nil)
-    }
-    if reference.info("pooled") != nil {
-      let pooledError = peakRelativeError(try #require(output.pooled).scalars, try reference.floats("pooled"))
-      #expect(pooledError < 1e-5, "\(name): pooled output differs by \(pooledError) of the largest")
-    }
-    if let info = reference.info("attn.pool") {
-      let pool = try #require(output.poolAttention)
-      #expect(pool.shape == info.shape)
-      let error = peakRelativeError(pool.scalars, try reference.floats("attn.pool"))
-      #expect(error < 1e-5, "\(name): pooling attention differs by \(error)")
-    } else {
-      #expect(output.poolAttention == nil)
-    }
+    try FamilyReference(name, referenceFile)
   }
 
   @Test func architectureNamesSetWhatNoTensorShows() throws {

@@ -20,26 +20,7 @@ struct RopeFamilyTests {
   /// and the final tokens within 1e-5 of the reference's largest value, at 224×224 and 96×160.
   @Test(arguments: families, ["reference", "reference2"])
   func familyMatchesTimm(name: String, referenceFile: String) throws {
-    let imported = try VisionTransformer.importCheckpoint(from: fixturePath(name))
-    #expect(imported.inferred.isEmpty, "\(imported.inferred)")
-    let model = imported.model
-    let reference = try SafetensorsFile(path: fixturePath("\(name)/\(referenceFile).safetensors"))
-    let input = try tensor(reference, "input")
-    let output = withGradientsDisabled { model(Tensor(shape: input.shape, scalars: input.values), recordAttention: true) }
-    #expect(output.attention.count == model.configuration.depth)
-    var checked: [(String, Tensor?)] = output.attention.enumerated().map { ("attn.\($0)", $1) }
-    checked += [("logits", output.logits), ("pooled", output.pooled), ("tokens", output.tokens), ("attn.pool", output.poolAttention)]
-    for (key, actual) in checked {
-      guard reference.info(key) != nil else {
-        #expect(actual == nil, "\(name): \(key) where timm has none")
-        continue
-      }
-      let expected = try tensor(reference, key)
-      let actual = try #require(actual, "\(name): no \(key)")
-      #expect(actual.shape == expected.shape, "\(name) \(key): shape \(actual.shape) against \(expected.shape)")
-      let error = peakRelativeError(actual.scalars, expected.values)
-      #expect(error < 1e-5, "\(name) \(referenceFile) \(key): differs by \(error) of the largest value")
-    }
+    try FamilyReference(name, referenceFile, requiring: ["logits", "pooled", "tokens"])
   }
 
   /// With gradients recorded the rotation is composed of differentiable ops (one table per
