@@ -30,9 +30,11 @@ extension HelpTopic {
     --weights PATH loads a timm, Hugging Face or open_clip ViT in safetensors format: the
     file, or the folder it came in (config.json and preprocessor_config.json beside it are
     read for heads, layer norm epsilon and normalisation). Families: ViT, DeiT, BEiT,
-    EVA-02, CLIP, SigLIP, DINOv2 (the README's table lists the layouts). Position embeddings
-    are resampled to the image's grid as the checkpoint's library does (timm: antialiased
-    bicubic; Hugging Face: bicubic, a = -0.75), so any image size runs.
+    EVA-02, CLIP, SigLIP, DINOv2, DINOv3, the RoPE ViTs, Perception Encoder, AIMv2 and
+    NaFlex SigLIP-2 (the README's table lists the layouts). Position embeddings are
+    resampled to the image's grid as the checkpoint's library does (timm: antialiased
+    bicubic; Hugging Face: bicubic, a = -0.75), so any image size runs; RoPE models have no
+    table, and any multiple of the patch size runs as it is.
 
     Nothing that changes the result is guessed: an unknown architecture name or setting is
     refused with an error naming it. When a plain ViT comes without a config, what is
