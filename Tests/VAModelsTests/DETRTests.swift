@@ -104,6 +104,8 @@ struct DETRTests {
     (#"{"backbone_config": {"model_type": "resnet", "downsample_in_bottleneck": true}}"#, "downsample_in_bottleneck"),
     (#"{"backbone_config": {"model_type": "resnet", "downsample_in_first_stage": true}}"#, "downsample_in_first_stage"),
     (#"{"backbone_config": {"model_type": "swin"}}"#, "model_type 'swin'"),
+    (#"{"backbone_kwargs": {"output_stride": 16, "out_indices": [1, 2, 3, 4]}}"#, "output_stride 16"),
+    (#"{"backbone_kwargs": {"out_indices": [1, 2, 3]}}"#, "out_indices"),
   ])
   func unimplementedSettingsAreRefusedByName(settings: String, named: String) throws {
     var json: [String: Any] = ["model_type": "detr", "use_timm_backbone": true, "backbone": "resnet50", "d_model": 32]
@@ -142,6 +144,21 @@ struct DETRTests {
       Issue.record("a transformers ResNet loaded as timm's")
     } catch {
       #expect(error.description.contains("timm backbone") && error.description.contains("conv1.weight"), "\(error)")
+    }
+  }
+
+  /// `encoder_layers` / `decoder_layers` that disagree with the tensors are refused.
+  @Test func layerCountsMustMatchTheWeights() throws {
+    let folder = NSTemporaryDirectory() + "detr-layers-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    try FileManager.default.copyItem(atPath: fixturePath("detr_timm_v5/model.safetensors"), toPath: folder + "/model.safetensors")
+    let data = try Data(contentsOf: URL(fileURLWithPath: fixturePath("detr_timm_v5/config.json")))
+    var json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    json["decoder_layers"] = 6
+    try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: folder + "/config.json"))
+    #expect(throws: CheckpointError.inconsistent(path: folder + "/model.safetensors", reason: "config.json declares 6 decoder layers, the weights hold 2")) {
+      try DETR.importCheckpoint(from: folder)
     }
   }
 

@@ -95,6 +95,11 @@ extension DETR {
           feedForward: try feedForward(p), finalNorm: try norm(p + ".final_layer_norm")))
     }
     guard !encoder.isEmpty && !decoder.isEmpty else { throw .unknownLayout(path: r.path, sample: Array(r.file.tensorNames.prefix(8))) }
+    for (kind, declared, found) in [("encoder", configuration.encoderLayers, encoder.count), ("decoder", configuration.decoderLayers, decoder.count)] {
+      if let declared, declared != found {
+        throw .inconsistent(path: r.path, reason: "config.json declares \(declared) \(kind) layers, the weights hold \(found)")
+      }
+    }
     let projection = Conv2D(
       weight: try r.tensor("model.input_projection.weight", [d, backbone.outputs, 1, 1]), bias: try r.tensor("model.input_projection.bias", [d]))
     let classes = configuration.labels.count

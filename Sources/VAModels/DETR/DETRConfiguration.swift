@@ -31,6 +31,8 @@ public struct DETRConfiguration: Sendable, Equatable {
   public var encoderHeads: Int, decoderHeads: Int
   /// `num_queries`.
   public var queries: Int
+  /// `encoder_layers`, `decoder_layers` when the file gives them (the tensors must agree).
+  public var encoderLayers: Int?, decoderLayers: Int?
   /// Class names by index (`id2label`); ids the file skips read `LABEL_i`, as transformers names them.
   public var labels: [String]
 
@@ -47,6 +49,13 @@ public struct DETRConfiguration: Sendable, Equatable {
     let activation = json["activation_function"] as? String ?? "relu"
     guard activation == "relu" else { throw refuse("activation_function '\(activation)' is not implemented (only 'relu')") }
     if json["dilation"] as? Bool == true { throw refuse("dilation (DETR-DC5) is not implemented") }
+    // transformers 4 passes these to timm.create_model; only the defaults build DETR's trunk.
+    if let kwargs = json["backbone_kwargs"] as? [String: Any] {
+      if let stride = integer(kwargs["output_stride"]), stride != 32 { throw refuse("backbone_kwargs.output_stride \(stride) (dilation) is not implemented") }
+      if let indices = kwargs["out_indices"] as? [Any], let last = indices.last, integer(last) != 4 {
+        throw refuse("backbone_kwargs.out_indices \(indices) is not implemented (DETR reads the last stage, index 4)")
+      }
+    }
 
     if let sub = json["backbone_config"] as? [String: Any] {
       let subType = sub["model_type"] as? String ?? ""
@@ -88,6 +97,8 @@ public struct DETRConfiguration: Sendable, Equatable {
     encoderHeads = try count("encoder_attention_heads", 8)
     decoderHeads = try count("decoder_attention_heads", 8)
     queries = try count("num_queries", 100)
+    encoderLayers = json["encoder_layers"] == nil ? nil : try count("encoder_layers", 6)
+    decoderLayers = json["decoder_layers"] == nil ? nil : try count("decoder_layers", 6)
     var byID: [Int: String] = [:]
     for (key, value) in json["id2label"] as? [String: Any] ?? [:] {
       guard let id = Int(key), id >= 0, let name = value as? String else { throw refuse("id2label entry '\(key)': \(value) is not an id and a name") }
