@@ -26,7 +26,9 @@ F16 cases run the reference with the weights rounded to F16, so the file is the 
 
 reference.safetensors holds input [3, H, W], encoder.{l} [heads, S, S], decoder_self.{l}
 [heads, Q, Q], decoder_cross.{l} [heads, Q, S], logits [Q, C+1], pred_boxes [Q, 4],
-position [S, d_model] (the sine encoding), features [C_backbone, h, w] (the backbone's last map).
+position [S, d_model] (the sine encoding), features [C_backbone, h, w] (the backbone's last map),
+and post_process_object_detection's scores [Q], labels [Q] and boxes [Q, 4] (threshold 0, a
+480x800 target size).
 """
 import json, math, os, shutil
 import torch
@@ -147,6 +149,9 @@ def write(case, kind, layout, dtype):
         ref[f'decoder_self.{l}'] = a[0]
     for l, a in enumerate(out.cross_attentions):
         ref[f'decoder_cross.{l}'] = a[0]
+    # The processor's post-processing at threshold 0, boxes in the pixels of a 480x800 original.
+    post = DetrImageProcessor().post_process_object_detection(out, threshold=0.0, target_sizes=[(480, 800)])[0]
+    ref.update(post_scores=post['scores'], post_labels=post['labels'].float(), post_boxes=post['boxes'])
     save_file({k: v.float().contiguous() for k, v in ref.items()}, os.path.join(folder, 'reference.safetensors'))
     print(case, 'feature', tuple(fmap.shape), 'logits', tuple(out.logits.shape), 'boxes max', out.pred_boxes.max().item())
 

@@ -17,8 +17,8 @@ struct DETRTests {
   ]
 
   /// Every encoder, decoder self- and cross-attention, the logits, the boxes, the backbone's
-  /// last map and the sine encoding within 1e-5 of the reference's largest value, at 96×160
-  /// (a 3×5 feature map).
+  /// last map, the sine encoding and the post-processed scores and pixel boxes within 1e-5 of
+  /// the reference's largest value, at 96×160 (a 3×5 feature map); the post-processed labels equal.
   @Test(arguments: fixtures.map(\.name))
   func matchesTransformers(name: String) throws {
     let expected = try #require(Self.fixtures.first { $0.name == name })
@@ -38,7 +38,12 @@ struct DETRTests {
     var produced: [String: Tensor] = ["features": features.squeezed(0), "position": position]
     for (key, value) in output.namedTensors { produced[String(key.dropFirst("detr.".count))] = value }
     produced["pred_boxes"] = produced.removeValue(forKey: "boxes")
-    #expect(Set(produced.keys) == Set(reference.tensorNames).subtracting(["input"]))
+    let detections = output.detections(threshold: 0, width: 800, height: 480)
+    #expect(detections.map(\.query) == Array(0..<10))
+    #expect(detections.map { Float($0.label) } == (try reference.floats("post_labels")))
+    produced["post_scores"] = Tensor(shape: [10], scalars: detections.map(\.score))
+    produced["post_boxes"] = Tensor(shape: [10, 4], scalars: detections.flatMap { [$0.minX, $0.minY, $0.maxX, $0.maxY] })
+    #expect(Set(produced.keys) == Set(reference.tensorNames).subtracting(["input", "post_labels"]))
     var report: [String] = []
     for key in produced.keys.sorted() {
       let actual = try #require(produced[key]), wanted = try tensor(key)

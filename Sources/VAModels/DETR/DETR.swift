@@ -115,17 +115,42 @@ public struct DETROutput: Sendable {
       + decoderCrossAttention.enumerated().map { ("detr.decoder_cross.\($0.offset)", $0.element) }
   }
 
-  /// Per query, the most likely real class and its probability (softmax over all `C+1` columns,
-  /// "no object" excluded from the argmax, as transformers' `post_process_object_detection`).
-  public var detections: [(label: Int, score: Float)] {
+  /// The queries whose best real class scores above `threshold`, boxes in the pixels of a
+  /// `width × height` image (the input file's size, to draw on the original), as transformers'
+  /// `DetrImageProcessor.post_process_object_detection`: softmax over all `C+1` columns, the
+  /// best of the first `C` ("no object" never wins), `(cx ∓ w/2, cy ∓ h/2)` scaled by the size.
+  /// In query order, as transformers returns them; DETR's notebook uses `threshold` 0.7.
+  public func detections(threshold: Float, width: Int, height: Int) -> [DETRDetection] {
     let c = logits.shape[1]
-    return (0..<logits.shape[0]).map { q in
-      let row = Array(logits.scalars[(q * c)..<((q + 1) * c)])
+    let (logit, box) = (logits.scalars, boxes.scalars)
+    return (0..<logits.shape[0]).compactMap { q in
+      let row = logit[(q * c)..<((q + 1) * c)]
       let top = row.max()!
       let exps = row.map { Foundation.exp($0 - top) }
       let total = exps.reduce(0, +)
-      let best = (0..<(c - 1)).max { exps[$0] < exps[$1] }!
-      return (best, exps[best] / total)
+      // torch.max returns the first maximal index.
+      var best = 0
+      for k in 1..<(c - 1) where exps[k] > exps[best] { best = k }
+      let score = exps[best] / total
+      guard score > threshold else { return nil }
+      let (cx, cy, w, h) = (box[4 * q], box[4 * q + 1], box[4 * q + 2], box[4 * q + 3])
+      let (fw, fh) = (Float(width), Float(height))
+      return DETRDetection(
+        query: q, label: best, score: score,
+        minX: (cx - 0.5 * w) * fw, minY: (cy - 0.5 * h) * fh, maxX: (cx + 0.5 * w) * fw, maxY: (cy + 0.5 * h) * fh)
     }
   }
+}
+
+/// One detected object: the query that found it, its class, score and box in pixels.
+public struct DETRDetection: Sendable, Equatable {
+  /// The object query's index, `0 ..< Q` (its row in `decoderCrossAttention`).
+  public var query: Int
+  /// The class index into `DETRConfiguration.labels`.
+  public var label: Int
+  /// The class's softmax probability.
+  public var score: Float
+  /// The box's corners in pixels, `(minX, minY)` top left, `(maxX, maxY)` bottom right
+  /// (not clamped to the image, as transformers).
+  public var minX: Float, minY: Float, maxX: Float, maxY: Float
 }
