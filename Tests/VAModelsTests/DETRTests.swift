@@ -167,6 +167,22 @@ struct DETRTests {
     }
   }
 
+  /// A label id the class head cannot produce is refused; fewer labels than the head read `LABEL_i`.
+  @Test func labelsMustFitTheClassHead() throws {
+    let folder = NSTemporaryDirectory() + "detr-labels-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    try FileManager.default.copyItem(atPath: fixturePath("detr_hf_v4/model.safetensors"), toPath: folder + "/model.safetensors")
+    let data = try Data(contentsOf: URL(fileURLWithPath: fixturePath("detr_hf_v4/config.json")))
+    var json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    json["id2label"] = ["0": "cat", "2": "remote"]
+    try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: folder + "/config.json"))
+    #expect(try DETR.importCheckpoint(from: folder).model.configuration.labels == ["cat", "LABEL_1", "remote", "LABEL_3", "LABEL_4"])
+    json["id2label"] = ["5": "sixth"]
+    try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: folder + "/config.json"))
+    #expect(throws: CheckpointError.self) { try DETR.importCheckpoint(from: folder) }
+  }
+
   /// DetrImageProcessor's resize rule (shortest edge 800, longest at most 1333), values from
   /// transformers' `get_size_with_aspect_ratio`.
   @Test(arguments: [

@@ -104,8 +104,11 @@ extension DETR {
       weight: try r.tensor("model.input_projection.weight", [d, backbone.outputs, 1, 1]), bias: try r.tensor("model.input_projection.bias", [d]))
     let classes = configuration.labels.count
     guard let headRows = r.shape("class_labels_classifier.weight")?.first else { throw .missingTensor(path: r.path, name: "class_labels_classifier.weight") }
-    guard classes == 0 || headRows == classes + 1 else {
-      throw .inconsistent(path: r.path, reason: "id2label names \(classes) classes but class_labels_classifier has \(headRows) rows (classes + 1 expected)")
+    // transformers sizes the head from len(id2label) + 1; ids beyond the head are an error,
+    // ids it skips read LABEL_i.
+    guard headRows >= 2 && classes <= headRows - 1 else {
+      throw .inconsistent(
+        path: r.path, reason: "id2label names class ids up to \(classes - 1) but class_labels_classifier has \(headRows) rows (classes + 1 for 'no object')")
     }
     var config = configuration
     config.labels += (config.labels.count..<(headRows - 1)).map { "LABEL_\($0)" }
