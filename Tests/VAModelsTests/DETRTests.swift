@@ -199,5 +199,9 @@ struct DETRTests {
     let custom = try DETRPreprocessing(json: ["image_mean": [0.5, 0.5, 0.5], "size": ["shortest_edge": 512, "longest_edge": 864]], path: "p")
     #expect(custom.mean == [0.5, 0.5, 0.5] && custom.std == DETRPreprocessing.standard.std && custom.shortestEdge == 512 && custom.longestEdge == 864)
     #expect(throws: CheckpointError.self) { try DETRPreprocessing(json: ["size": ["height": 800, "width": 800]], path: "p") }
+    // The hub's DetrFeatureExtractor form.
+    let hub = try DETRPreprocessing(json: ["size": 800, "max_size": 1333, "feature_extractor_type": "DetrFeatureExtractor"], path: "p")
+    #expect(hub == .standard)
+    #expect(try DETRPreprocessing(json: ["size": 512], path: "p").longestEdge == 1333)
   }
 }

@@ -126,12 +126,20 @@ public struct DETRPreprocessing: Sendable, Equatable {
     (self.mean, self.std, self.shortestEdge, self.longestEdge) = (mean, std, shortestEdge, longestEdge)
   }
 
-  /// The settings in `preprocessor_config.json`'s dictionary, defaults where a key is absent.
+  /// The settings in `preprocessor_config.json`'s dictionary, defaults where a key is absent;
+  /// `size` as `{shortest_edge, longest_edge}` or, as the hub's DETR folders give it, a number
+  /// with `max_size`. Other size forms (`height`/`width`, `max_height`/`max_width`) are refused.
   public init(json: [String: Any], path: String) throws(CheckpointError) {
     self = .standard
     if let m = json["image_mean"] { guard let v = floats(m), v.count == 3 else { throw .badConfig(path: path, reason: "image_mean must be 3 numbers") }; mean = v }
     if let s = json["image_std"] { guard let v = floats(s), v.count == 3, v.allSatisfy({ $0 > 0 }) else { throw .badConfig(path: path, reason: "image_std must be 3 positive numbers") }; std = v }
-    if let size = json["size"] as? [String: Any] {
+    if let short = integer(json["size"]) {
+      // The hub's older form (DetrFeatureExtractor): `size: 800`, `max_size: 1333`, read by
+      // transformers as shortest and longest edge.
+      let long = json["max_size"].map(integer) ?? 1333
+      guard short > 0, let long, long >= short else { throw .badConfig(path: path, reason: "size \(short) and max_size \(json["max_size"] ?? "") must be positive, max_size ≥ size") }
+      (shortestEdge, longestEdge) = (short, long)
+    } else if let size = json["size"] as? [String: Any] {
       guard let short = integer(size["shortest_edge"]), let long = integer(size["longest_edge"]), short > 0, long >= short else {
         throw .badConfig(path: path, reason: "size must give shortest_edge and longest_edge (≥ shortest_edge), got \(size)")
       }
