@@ -55,6 +55,28 @@ struct DETRTests {
     print("\(name): " + report.joined(separator: ", "))
   }
 
+  /// The figure maps average the heads of the reference's attention (as `nn.MultiheadAttention`
+  /// returns them in DETR's notebook), sum to 1, and a pixel maps to the cell 32 pixels wide.
+  @Test func figureMapsAverageTheHeads() throws {
+    let model = try DETR.importCheckpoint(from: fixturePath("detr_timm_v5")).model
+    let reference = try SafetensorsFile(path: fixturePath("detr_timm_v5/reference.safetensors"))
+    let input = Tensor(shape: try #require(reference.info("input")).shape, scalars: try reference.floats("input"))
+    let output = withGradientsDisabled { model(input) }
+    let cross = try reference.floats("decoder_cross.1"), encoder = try reference.floats("encoder.1")  // [2, 10, 15], [2, 15, 15]
+    let map = output.crossAttentionMap(query: 7)
+    #expect(map.shape == [3, 5])
+    let wanted: [Float] = (0..<15).map { k -> Float in (cross[105 + k] + cross[255 + k]) / 2 }
+    #expect(peakRelativeError(map.scalars, wanted) < 1e-5)
+    #expect(abs(map.scalars.reduce(0, +) - 1) < 1e-5)
+    let cell = output.featureCell(x: 100, y: 40)
+    #expect(cell.row == 1 && cell.column == 3)
+    #expect(output.featureCell(x: 10_000, y: -5) == (0, 4))
+    let s = cell.row * 5 + cell.column
+    let encoderMap = output.encoderAttentionMap(row: cell.row, column: cell.column)
+    let wantedEncoder: [Float] = (0..<15).map { k -> Float in (encoder[s * 15 + k] + encoder[225 + s * 15 + k]) / 2 }
+    #expect(peakRelativeError(encoderMap.scalars, wantedEncoder) < 1e-5)
+  }
+
   /// The frozen norm is `x · (γ · rsqrt(σ² + 1e-5)) + (β − μ · scale)`, per channel, checked in
   /// Double (float32 rounding of the two-step form: 1e-6 relative).
   @Test func frozenBatchNormIsAPerChannelAffineMap() {
