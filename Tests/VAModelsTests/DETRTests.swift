@@ -77,8 +77,9 @@ struct DETRTests {
     #expect(peakRelativeError(encoderMap.scalars, wantedEncoder) < 1e-5)
   }
 
-  /// The frozen norm is `x · (γ · rsqrt(σ² + 1e-5)) + (β − μ · scale)`, per channel, checked in
-  /// Double (float32 rounding of the two-step form: 1e-6 relative).
+  /// The frozen norm is `x · (γ · rsqrt(σ² + 1e-5)) + (β − μ · scale)`, per channel: against
+  /// the formula in Double (float32 rounding of the two-step form: 1e-6 relative) and, bit for
+  /// bit, against the same two broadcast tensor ops transformers runs.
   @Test func frozenBatchNormIsAPerChannelAffineMap() {
     var rng = SplitMix64(seed: 7)
     let c = 3
@@ -88,6 +89,9 @@ struct DETRTests {
     let x = Tensor.randomNormal([2, c, 2, 3], std: 2, using: &rng)
     let y = norm(x)
     #expect(y.shape == x.shape)
+    let scale = Tensor(shape: [1, c, 1, 1], scalars: (0..<c).map { weight.scalars[$0] * (1 / (variance.scalars[$0] + 1e-5).squareRoot()) })
+    let shift = Tensor(shape: [1, c, 1, 1], scalars: (0..<c).map { bias.scalars[$0] - mean.scalars[$0] * scale.scalars[$0] })
+    #expect(y.scalars == (x * scale + shift).scalars)
     for (i, value) in y.scalars.enumerated() {
       let ch = (i / 6) % c
       let (w, b, m, v) = (Double(weight.scalars[ch]), Double(bias.scalars[ch]), Double(mean.scalars[ch]), Double(variance.scalars[ch]))
