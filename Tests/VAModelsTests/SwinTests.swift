@@ -1,0 +1,186 @@
+import Foundation
+import Testing
+import VASafetensors
+import VATensorCore
+@testable import VAModels
+import VALayers
+
+// Fixtures written by Scripts/reference/swin_fixtures.py (torch 2.15, timm 1.0.31, transformers 5.25.0).
+// Regenerate: python3 Scripts/reference/swin_fixtures.py
+
+/// Swin v1 and v2 in timm's and transformers' layouts, against their libraries.
+struct SwinTests {
+  static let fixtures = ["timm_swin", "timm_swinv2", "hf_swin", "hf_swinv2"]
+
+  /// Every block's attention `[windows, heads, N, N]` (shift mask included, windows in the
+  /// library's order) and the logits within 1e-5 of the reference's largest value, at 224×224
+  /// and at 120×200 (maps of 15×25 and 8×13: padded windows, an odd map merged, masks over padding).
+  @Test(arguments: fixtures, ["reference", "reference2"])
+  func matchesItsLibrary(name: String, referenceFile: String) throws {
+    let model = try SwinTransformer.load(from: fixturePath(name))
+    let reference = try SafetensorsFile(path: fixturePath("\(name)/\(referenceFile).safetensors"))
+    let input = Tensor(shape: try #require(reference.info("input")).shape, scalars: try reference.floats("input"))
+    let output = try withGradientsDisabled { try model(input) }
+    #expect(output.attention.count == model.configuration.blockCount)
+    #expect(output.geometry.map(\.block) == Array(0..<model.configuration.blockCount))
+    for (l, weights) in output.attention.enumerated() {
+      let expected = try #require(reference.info("attn.\(l)"), "\(name): no attn.\(l)")
+      #expect(weights.shape == expected.shape, "\(name) \(referenceFile) attn.\(l): shape \(weights.shape) against \(expected.shape)")
+      let g = output.geometry[l]
+      #expect([g.windowCount, model.configuration.heads[g.stage], g.tokensPerWindow, g.tokensPerWindow] == expected.shape)
+      let error = peakRelativeError(weights.scalars, try reference.floats("attn.\(l)"))
+      #expect(error < 1e-5, "\(name) \(referenceFile) attn.\(l): differs by \(error) of the largest value")
+    }
+    let logits = try #require(output.logits)
+    let error = peakRelativeError(logits.scalars, try reference.floats("logits"))
+    #expect(error < 1e-5, "\(name) \(referenceFile) logits: differs by \(error) of the largest value")
+  }
+
+  /// The fixtures' block metadata: stage, map, window and shift as the libraries size them.
+  @Test func geometryAt120x200() throws {
+    let model = try SwinTransformer.load(from: fixturePath("timm_swin"))
+    let g = model.geometry(imageHeight: 120, imageWidth: 200)
+    #expect(g.map(\.stage) == [0, 0, 1, 1])
+    #expect(g.map { [$0.height, $0.width] } == [[15, 25], [15, 25], [8, 13], [8, 13]])
+    #expect(g.map { [$0.shiftY, $0.shiftX] } == [[0, 0], [3, 3], [0, 0], [3, 3]])
+    #expect(g.map(\.windowCount) == [12, 12, 4, 4])
+  }
+
+  /// timm's `get_attn_mask`, as written there: nine slice assignments on the padded map, then
+  /// label differences. The brute-force reference for `shiftMask`.
+  static func timmMask(_ g: SwinBlockGeometry) -> [Float] {
+    let (hp, wp) = (g.paddedHeight, g.paddedWidth)
+    var labels = [Int](repeating: 0, count: hp * wp)
+    // Python slices (start, stop) with negative indices and None; -0 is 0, as in Python.
+    func range(_ start: Int, _ stop: Int?, _ extent: Int) -> Range<Int> {
+      let s = start < 0 ? extent + start : start
+      let e = stop.map { $0 < 0 ? extent + $0 : ($0 == 0 ? 0 : $0) } ?? extent
+      return s..<max(s, e)
+    }
+    var count = 0
+    for hs in [(0, -g.windowHeight), (-g.windowHeight, -g.shiftY), (-g.shiftY, nil)] as [(Int, Int?)] {
+      for ws in [(0, -g.windowWidth), (-g.windowWidth, -g.shiftX), (-g.shiftX, nil)] as [(Int, Int?)] {
+        for y in range(hs.0, hs.1, hp) { for x in range(ws.0, ws.1, wp) { labels[y * wp + x] = count } }
+        count += 1
+      }
+    }
+    let n = g.tokensPerWindow
+    var out = [Float](repeating: 0, count: g.windowCount * n * n)
+    for w in 0..<g.windowCount {
+      let (wy, wx) = (w / g.windowsAcross * g.windowHeight, w % g.windowsAcross * g.windowWidth)
+      func label(_ t: Int) -> Int { labels[(wy + t / g.windowWidth) * wp + wx + t % g.windowWidth] }
+      for i in 0..<n { for j in 0..<n where label(i) != label(j) { out[(w * n + i) * n + j] = -100 } }
+    }
+    return out
+  }
+
+  /// The shift mask's structure: nil without a shift; 0 on the diagonal, symmetric, only 0 or
+  /// −100; the first window (no wrapped cells) unmasked; the last window split into four
+  /// regions; and equal to timm's slice-assignment mask, with and without padding, with a
+  /// shift along one axis only (timm's per-axis clamp).
+  @Test(arguments: [(14, 14, 3, 3), (15, 25, 3, 3), (8, 13, 3, 3), (7, 14, 0, 3), (21, 21, 3, 3)])
+  func shiftMaskStructure(height: Int, width: Int, shiftY: Int, shiftX: Int) throws {
+    let g = SwinBlockGeometry(
+      block: 0, stage: 0, height: height, width: width, windowHeight: 7, windowWidth: 7, shiftY: shiftY, shiftX: shiftX, padsBeforeShift: false)
+    let mask = try #require(g.shiftMask())
+    let n = g.tokensPerWindow
+    #expect(mask.count == g.windowCount * n * n)
+    #expect(mask.allSatisfy { $0 == 0 || $0 == -100 })
+    for w in 0..<g.windowCount {
+      for i in 0..<n {
+        #expect(mask[(w * n + i) * n + i] == 0)
+        for j in 0..<n { #expect(mask[(w * n + i) * n + j] == mask[(w * n + j) * n + i]) }
+      }
+    }
+    #expect(mask[0..<(n * n)].allSatisfy { $0 == 0 }, "the first window holds no wrapped cells")
+    let last = Array(mask[((g.windowCount - 1) * n * n)...])
+    // Tokens in distinct regions: count distinct rows of the last window's mask.
+    let regions = Set((0..<n).map { i in last[(i * n)..<((i + 1) * n)].map { $0 == 0 } })
+    #expect(regions.count == (shiftY > 0 ? 2 : 1) * (shiftX > 0 ? 2 : 1))
+    #expect(mask == Self.timmMask(g))
+    let unshifted = SwinBlockGeometry(
+      block: 0, stage: 0, height: height, width: width, windowHeight: 7, windowWidth: 7, shiftY: 0, shiftX: 0, padsBeforeShift: false)
+    #expect(unshifted.shiftMask() == nil)
+  }
+
+  /// The window order: each real cell sits in exactly one window slot, padding in the rest, and
+  /// a shift of s reads cell (y + s, x + s) at (y, x) (timm's `torch.roll(x, -s)`).
+  @Test(arguments: [false, true])
+  func windowSlotsCoverTheMapOnce(padsBeforeShift: Bool) {
+    let g = SwinBlockGeometry(
+      block: 0, stage: 0, height: 15, width: 25, windowHeight: 7, windowWidth: 7, shiftY: 3, shiftX: 3, padsBeforeShift: padsBeforeShift)
+    let sources = g.sourceCells()
+    #expect(sources.count == 21 * 28)
+    #expect(sources.compactMap { $0 }.sorted() == Array(0..<(15 * 25)))
+    #expect(sources[0] == 3 * 25 + 3)
+  }
+
+  /// Every name `timm.list_models('swin*')` gives in timm 1.0.31 is either read (in the
+  /// generated table, with its version from its prefix) or refused by name (`swinv2_cr_*`,
+  /// timm's `SwinTransformerV2Cr`).
+  @Test func timmNamesAreReadOrRefused() {
+    let names = [
+      "swin_base_patch4_window7_224", "swin_base_patch4_window12_384", "swin_large_patch4_window7_224", "swin_large_patch4_window12_384",
+      "swin_s3_base_224", "swin_s3_small_224", "swin_s3_tiny_224", "swin_small_patch4_window7_224", "swin_tiny_patch4_window7_224",
+      "swinv2_base_window8_256", "swinv2_base_window12_192", "swinv2_base_window12to16_192to256", "swinv2_base_window12to24_192to384",
+      "swinv2_base_window16_256", "swinv2_cr_base_224", "swinv2_cr_base_384", "swinv2_cr_base_ns_224", "swinv2_cr_giant_224",
+      "swinv2_cr_giant_384", "swinv2_cr_huge_224", "swinv2_cr_huge_384", "swinv2_cr_large_224", "swinv2_cr_large_384",
+      "swinv2_cr_small_224", "swinv2_cr_small_384", "swinv2_cr_small_ns_224", "swinv2_cr_small_ns_256", "swinv2_cr_tiny_224",
+      "swinv2_cr_tiny_384", "swinv2_cr_tiny_ns_224", "swinv2_large_window12_192", "swinv2_large_window12to16_192to256",
+      "swinv2_large_window12to24_192to384", "swinv2_small_window8_256", "swinv2_small_window16_256", "swinv2_tiny_window8_256",
+      "swinv2_tiny_window16_256",
+    ]
+    #expect(Set(SwinArchitecture.table.keys).isSubset(of: names))
+    for name in names {
+      do {
+        let architecture = try SwinArchitecture(config: ["architecture": name + ".ms_in1k"], path: "config.json")
+        #expect(!name.hasPrefix("swinv2_cr_"), "\(name) was read")
+        #expect(architecture.version == (name.hasPrefix("swinv2_") ? 2 : 1), "\(name): version \(architecture.version)")
+        #expect(architecture.heads.count == architecture.depths.count && architecture.windows.count == architecture.depths.count)
+      } catch {
+        #expect(name.hasPrefix("swinv2_cr_"), "\(name) refused: \(error)")
+        #expect(error.description.contains(name) && error.description.contains("SwinTransformerV2Cr"), "\(error)")
+      }
+    }
+  }
+
+  /// Names outside timm's Swin classes and arguments that change the computation are refused by name.
+  @Test func unknownNamesAndArgumentsAreRefused() {
+    #expect(throws: CheckpointError.self) { try SwinArchitecture(config: ["architecture": "swin_unknown_224"], path: "c") }
+    do {
+      _ = try SwinArchitecture(config: ["architecture": "swin_tiny_patch4_window7_224", "model_args": ["always_partition": true]], path: "c")
+      Issue.record("always_partition was accepted")
+    } catch {
+      #expect(error.description.contains("always_partition"))
+    }
+    let s3 = try? SwinArchitecture(config: ["architecture": "swin_s3_tiny_224"], path: "c")
+    #expect(s3?.windows == [7, 7, 14, 7])
+  }
+
+  /// v2's logit scale is clamped at log(100) before `exp` (timm's and transformers'
+  /// `clamp(max=log(1/0.01))`): a scale above it attends exactly as one at it, one below differently.
+  @Test func logitScaleIsClampedAtLog100() {
+    var rng = SplitMix64(seed: 7)
+    let c = 8, heads = 2
+    func layer(_ scale: Float) -> SwinWindowAttention {
+      var r = SplitMix64(seed: 3)
+      return SwinWindowAttention(
+        qkv: Linear(inputs: c, outputs: 3 * c, using: &r), projection: Linear(inputs: c, outputs: c, using: &r), headCount: heads,
+        logitScale: Tensor(shape: [heads], scalars: [scale, 1]), cpbHidden: Linear(inputs: 2, outputs: 512, using: &r),
+        cpbOutput: Linear(inputs: 512, outputs: heads, bias: false, using: &r), pretrainedWindow: [0, 0])
+    }
+    let x = Tensor.randomNormal([2, 9, c], std: 1, using: &rng)
+    let bias = layer(5).positionBias(windowHeight: 3, windowWidth: 3)
+    let above = layer(5)(x, bias: bias, mask: nil).weights.scalars
+    let at = layer(Float(Foundation.log(100.0)))(x, bias: bias, mask: nil).weights.scalars
+    let below = layer(4)(x, bias: bias, mask: nil).weights.scalars
+    #expect(peakRelativeError(above, at) < 1e-6)
+    #expect(peakRelativeError(above, below) > 1e-3)
+  }
+
+  /// An input whose small maps would clamp a v1 window below its table is refused by name.
+  @Test func clampedV1WindowIsRefused() throws {
+    let model = try SwinTransformer.load(from: fixturePath("timm_swin"))
+    #expect(throws: SwinError.self) { try model(Tensor.zeros([3, 64, 224])) }
+  }
+}
