@@ -76,7 +76,8 @@ public struct SwinBlockGeometry: Sendable, Equatable {
       let window = slot / n, token = slot % n
       let y = window / windowsAcross * windowHeight + token / windowWidth
       let x = window % windowsAcross * windowWidth + token % windowWidth
-      labels[slot] = region(y, extent: paddedHeight, window: windowHeight, shift: shiftY) * 3
+      labels[slot] =
+        region(y, extent: paddedHeight, window: windowHeight, shift: shiftY) * 3
         + region(x, extent: paddedWidth, window: windowWidth, shift: shiftX)
     }
     var mask = [Float](repeating: 0, count: windowCount * n * n)
