@@ -183,4 +183,73 @@ struct SwinTests {
     let model = try SwinTransformer.load(from: fixturePath("timm_swin"))
     #expect(throws: SwinError.self) { try model(Tensor.zeros([3, 64, 224])) }
   }
+
+  /// A copy of fixture `name` with its tensors renamed by `rename` (nil drops one) and `extra`
+  /// added, beside the fixture's configs (all of them, or none); returns the folder.
+  func alteredCopy(
+    of name: String, configs: Bool = true, extra: [(String, [Int])] = [], rename: (String) -> String?
+  ) throws -> String {
+    let folder = NSTemporaryDirectory() + "swin-\(name)-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let file = try SafetensorsFile(path: fixturePath("\(name)/model.safetensors"))
+    var writer = SafetensorsWriter()
+    for info in file.tensors {
+      if let renamed = rename(info.name) { writer.add(renamed, shape: info.shape, values: try file.floats(info.name)) }
+    }
+    for (extraName, shape) in extra { writer.add(extraName, shape: shape, values: [Float](repeating: 0, count: shape.reduce(1, *))) }
+    try Data(writer.serialized()).write(to: URL(fileURLWithPath: folder + "/model.safetensors"))
+    for config in ["config.json", "preprocessor_config.json"] where configs {
+      let source = fixturePath("\(name)/\(config)")
+      if FileManager.default.fileExists(atPath: source) { try FileManager.default.copyItem(atPath: source, toPath: folder + "/" + config) }
+    }
+    return folder
+  }
+
+  /// The reference logits of `name` at 224×224 against a model loaded from `folder`.
+  func logitsError(_ folder: String, reference name: String) throws -> Float {
+    let reference = try SafetensorsFile(path: fixturePath("\(name)/reference.safetensors"))
+    let input = Tensor(shape: try #require(reference.info("input")).shape, scalars: try reference.floats("input"))
+    let output = try withGradientsDisabled { try SwinTransformer.load(from: folder)(input) }
+    return peakRelativeError(try #require(output.logits).scalars, try reference.floats("logits"))
+  }
+
+  /// transformers' other spellings of one Swin read the same: the buffers transformers 4 saved
+  /// (`relative_position_index`), transformers 5's in-memory v1 names (`q_proj`, `o_proj`,
+  /// `relative_position_bias.*`, `mlp.fc1`), and a timm v1 checkpoint without its config (the
+  /// architecture read from the tensors).
+  @Test func otherSpellingsLoadTheSameModel() throws {
+    let buffers = try alteredCopy(
+      of: "hf_swin", extra: [("swin.encoder.layers.0.blocks.0.attention.self.relative_position_index", [49, 49])], rename: { $0 })
+    #expect(try logitsError(buffers, reference: "hf_swin") < 1e-5)
+    let renamed = try alteredCopy(of: "hf_swin") { name in
+      name.replacingOccurrences(of: "attention.self.query", with: "attention.q_proj")
+        .replacingOccurrences(of: "attention.self.key", with: "attention.k_proj")
+        .replacingOccurrences(of: "attention.self.value", with: "attention.v_proj")
+        .replacingOccurrences(of: "attention.output.dense", with: "attention.o_proj")
+        .replacingOccurrences(of: "attention.self.relative_position_bias_table", with: "attention.relative_position_bias.relative_position_bias_table")
+        .replacingOccurrences(of: "intermediate.dense", with: "mlp.fc1").replacingOccurrences(of: "output.dense", with: "mlp.fc2")
+    }
+    #expect(try logitsError(renamed, reference: "hf_swin") < 1e-5)
+    let bare = try alteredCopy(of: "timm_swin", configs: false) { $0 }
+    #expect(try logitsError(bare, reference: "timm_swin") < 1e-5)
+  }
+
+  /// `SwinModel` / `Swinv2Model` (no prefix, no classifier): the same attention, no logits.
+  @Test(arguments: ["hf_swin", "hf_swinv2"])
+  func backboneHasNoHead(name: String) throws {
+    let prefix = name == "hf_swin" ? "swin." : "swinv2."
+    let folder = try alteredCopy(of: name) { $0.hasPrefix("classifier.") ? nil : String($0.dropFirst($0.hasPrefix(prefix) ? prefix.count : 0)) }
+    let reference = try SafetensorsFile(path: fixturePath("\(name)/reference2.safetensors"))
+    let input = Tensor(shape: try #require(reference.info("input")).shape, scalars: try reference.floats("input"))
+    let output = try withGradientsDisabled { try SwinTransformer.load(from: folder)(input) }
+    #expect(output.logits == nil)
+    let last = output.attention.count - 1
+    #expect(peakRelativeError(output.attention[last].scalars, try reference.floats("attn.\(last)")) < 1e-5)
+  }
+
+  /// A timm v2 checkpoint without its config is refused: its window shows in no tensor.
+  @Test func timmV2WithoutConfigIsRefused() throws {
+    let folder = try alteredCopy(of: "timm_swinv2", configs: false) { $0 }
+    #expect(throws: CheckpointError.self) { try SwinTransformer.load(from: folder) }
+  }
 }
