@@ -252,4 +252,21 @@ struct SwinTests {
     let folder = try alteredCopy(of: "timm_swinv2", configs: false) { $0 }
     #expect(throws: CheckpointError.self) { try SwinTransformer.load(from: folder) }
   }
+
+  /// Each library's window sizing on a 56×224 input with patch 8 (maps 7×28, then 4×14): timm
+  /// clamps per axis (window 7×7, shift only across), transformers v1 to a square of the smaller
+  /// side without shift, transformers v2 from its configured 224 image whatever the input.
+  @Test func windowPoliciesFollowTheirLibraries() {
+    func geometry(_ policy: SwinConfiguration.WindowPolicy) -> [SwinBlockGeometry] {
+      SwinConfiguration(version: .v1, patchSize: 8, embedDimension: 16, depths: [2, 2], heads: [1, 2], windows: [7, 7], windowPolicy: policy)
+        .geometry(gridHeight: 7, gridWidth: 28)
+    }
+    let timm = geometry(.timm)
+    #expect(timm.map { [$0.windowHeight, $0.windowWidth, $0.shiftY, $0.shiftX] } == [[7, 7, 0, 0], [7, 7, 0, 3], [4, 7, 0, 0], [4, 7, 0, 3]])
+    let hf = geometry(.huggingFace)
+    #expect(hf.map { [$0.windowHeight, $0.windowWidth, $0.shiftY, $0.shiftX] } == [[7, 7, 0, 0], [7, 7, 0, 0], [4, 4, 0, 0], [4, 4, 0, 0]])
+    #expect(hf.allSatisfy(\.padsBeforeShift) && !timm.contains(where: \.padsBeforeShift))
+    let hf2 = geometry(.huggingFaceV2(imageSize: 224))
+    #expect(hf2.map { [$0.windowHeight, $0.windowWidth, $0.shiftY, $0.shiftX] } == [[7, 7, 0, 0], [7, 7, 3, 3], [7, 7, 0, 0], [7, 7, 3, 3]])
+  }
 }

@@ -21,7 +21,7 @@ struct SwinArchitecture: Sendable, Equatable {
   /// Arguments that only matter in training or that the tensors show.
   static let harmless: Set<String> = [
     "num_classes", "in_chans", "qkv_bias", "drop_rate", "proj_drop_rate", "attn_drop_rate", "drop_path_rate",
-    "weight_init", "img_size", "strict_img_size", "embed_layer", "pretrained_strict",
+    "weight_init", "img_size", "embed_layer", "pretrained_strict",
   ]
 
   /// The architecture `config` names (timm's `config.json`), with its `model_args` applied.
@@ -59,7 +59,8 @@ struct SwinArchitecture: Sendable, Equatable {
       case "pretrained_window_sizes": pretrainedWindows = try list(key) ?? pretrainedWindows
       case "mlp_ratio" where (args[key] as? Double) == 4 || integer(args[key]) == 4: break
       case "global_pool" where (args[key] as? String) == "avg": break
-      case "dynamic_img_size" where (args[key] as? Bool) == false: break
+      // Windows and masks sized from img_size rather than the input: not what the forward does.
+      case "dynamic_img_size" where (args[key] as? Bool) == false, "strict_img_size" where (args[key] as? Bool) == true: break
       case _ where Self.harmless.contains(key): break
       default: throw .badConfig(path: path, reason: "model_args \(key) = \(args[key] ?? "nil") changes the Swin computation and is not implemented")
       }
@@ -73,6 +74,7 @@ struct SwinArchitecture: Sendable, Equatable {
     if pretrainedWindows.count < depths.count { pretrainedWindows += [Int](repeating: 0, count: depths.count - pretrainedWindows.count) }
   }
 
+  /// An architecture from its arguments (the generated table's rows, or what tensors show).
   init(version: Int, embedDimension: Int, depths: [Int], heads: [Int], windows: [Int], pretrainedWindows: [Int]) {
     self.version = version
     self.embedDimension = embedDimension

@@ -47,7 +47,8 @@ extension SwinTransformer {
     let e = prefix + "embeddings."
     let embedding = try patchEmbedding(reader, conv: e + "patch_embeddings.projection", norm: e + "norm", width: d, eps: eps)
     reader.ignore { $0 == e + "mask_token" }  // SwinForMaskedImageModeling's, unused in a forward pass
-    let imageSize = integer(config["image_size"]) ?? 224
+    // image_size may be [height, width]; Swinv2Layer sizes windows from the height.
+    let imageSize = integer(config["image_size"]) ?? (config["image_size"] as? [Any])?.first.flatMap(integer) ?? 224
     var c = SwinConfiguration(
       version: v2 ? .v2 : .v1, patchSize: embedding.patchSize, embedDimension: d, depths: depths, heads: heads,
       windows: [Int](repeating: window, count: depths.count),
