@@ -8,6 +8,11 @@ Each folder holds
                                    pretrained_cfg, model_args for the shrunken size) or what
                                    save_pretrained writes (transformers 5.25.0)
   input.png, input2.png            224x224 and 120x200 images
+  timm_swin_clamped/reference.safetensors  timm_swin's weights at 96x224 (maps 12x28, then 6x14):
+                                   timm clamps stage 1's window to 6x7 with a shift across only and
+                                   resizes the 13x13 relative position tables to 11x13 as its
+                                   checkpoint_filter_fn does when loading; the input is stored as
+                                   F16 (the model ran on those values) to keep the file small
   reference.safetensors            (224x224) and reference2.safetensors (120x200):
                                    input [3, H, W] (the PNG as (x / 255 - mean) / std),
                                    attn.{l} [windows, heads, N, N] post-softmax for every block l
@@ -137,6 +142,30 @@ def hf_case(folder, config_class, model_class, extra):
 
 
 timm_case(os.path.join(root, 'timm_swin'), 'swin_tiny_patch4_window7_224', {})
+
+
+def clamped_case(folder, source, architecture, h, w):
+    from safetensors.torch import load_file
+    from timm.models.swin_transformer import checkpoint_filter_fn
+    os.makedirs(folder, exist_ok=True)
+    args = {k: tuple(v) if isinstance(v, list) else v for k, v in json.load(open(os.path.join(source, 'config.json')))['model_args'].items()}
+    model = timm.create_model(architecture, pretrained=False, img_size=(h, w), **args).eval()
+    model.load_state_dict(checkpoint_filter_fn(load_file(os.path.join(source, 'model.safetensors')), model))
+    x = png(folder, h, w, 'input.png').half()
+    os.remove(os.path.join(folder, 'input.png'))
+    captured = []
+    hooks = [b.attn.attn_drop.register_forward_hook(lambda m, i, o: captured.append(i[0].detach().clone()))
+             for layer in model.layers for b in layer.blocks]
+    with torch.no_grad():
+        logits = model(x.float()[None])[0]
+    for hook in hooks:
+        hook.remove()
+    tensors = {'input': x.contiguous(), 'logits': logits.contiguous()}
+    tensors.update({f'attn.{l}': a.contiguous() for l, a in enumerate(captured)})
+    save_file(tensors, os.path.join(folder, 'reference.safetensors'))
+
 timm_case(os.path.join(root, 'timm_swinv2'), 'swinv2_tiny_window8_256', {'pretrained_window_sizes': (6, 4)})
 hf_case(os.path.join(root, 'hf_swin'), transformers.SwinConfig, transformers.SwinForImageClassification, {})
 hf_case(os.path.join(root, 'hf_swinv2'), transformers.Swinv2Config, transformers.Swinv2ForImageClassification, {})
+# Last: building its model draws from torch's generator, which the cases above share.
+clamped_case(os.path.join(root, 'timm_swin_clamped'), os.path.join(root, 'timm_swin'), 'swin_tiny_patch4_window7_224', 96, 224)

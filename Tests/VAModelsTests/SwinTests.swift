@@ -178,10 +178,29 @@ struct SwinTests {
     #expect(peakRelativeError(above, below) > 1e-3)
   }
 
-  /// An input whose small maps would clamp a v1 window below its table is refused by name.
-  @Test func clampedV1WindowIsRefused() throws {
+  /// timm at 96×224 (maps 12×28, then 6×14): stage 1's window clamps to 6×7, shifted across
+  /// only, and the 13×13 relative position tables are resized to 11×13 as timm's
+  /// `checkpoint_filter_fn` does; every block's attention and the logits within 1e-5.
+  @Test func timmClampedWindowResizesItsTable() throws {
     let model = try SwinTransformer.load(from: fixturePath("timm_swin"))
-    #expect(throws: SwinError.self) { try model(Tensor.zeros([3, 64, 224])) }
+    let reference = try SafetensorsFile(path: fixturePath("timm_swin_clamped/reference.safetensors"))
+    let input = Tensor(shape: try #require(reference.info("input")).shape, scalars: try reference.floats("input"))
+    let output = try withGradientsDisabled { try model(input) }
+    #expect(output.geometry.map { [$0.windowHeight, $0.windowWidth, $0.shiftY, $0.shiftX] } == [[7, 7, 0, 0], [7, 7, 3, 3], [6, 7, 0, 0], [6, 7, 0, 3]])
+    for (l, weights) in output.attention.enumerated() {
+      #expect(weights.shape == (try #require(reference.info("attn.\(l)"))).shape)
+      let error = peakRelativeError(weights.scalars, try reference.floats("attn.\(l)"))
+      #expect(error < 1e-5, "clamped attn.\(l): differs by \(error) of the largest value")
+    }
+    let error = peakRelativeError(try #require(output.logits).scalars, try reference.floats("logits"))
+    #expect(error < 1e-5, "clamped logits: differs by \(error) of the largest value")
+  }
+
+  /// transformers' v1 cannot run a clamped window (its table index is for the configured
+  /// window); the toolkit refuses it by name instead of guessing.
+  @Test func huggingFaceClampedWindowIsRefused() throws {
+    let model = try SwinTransformer.load(from: fixturePath("hf_swin"))
+    #expect(throws: SwinError.self) { try model(Tensor.zeros([3, 96, 224])) }
   }
 
   /// A copy of fixture `name` with its tensors renamed by `rename` (nil drops one) and `extra`

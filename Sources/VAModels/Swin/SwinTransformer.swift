@@ -66,8 +66,8 @@ public struct SwinTransformer: Sendable {
   /// Runs the model on one image.
   /// - Parameter image: normalised `[3, H, W]`; with the timm policy `H` and `W` must be
   ///   multiples of the patch (timm's `strict_img_size`), with transformers' it is padded.
-  /// - Throws: `SwinError` for an input of the wrong shape, or one whose small feature maps
-  ///   clamp a v1 window below its trained table.
+  /// - Throws: `SwinError` for an input of the wrong shape, or (transformers' v1) one whose
+  ///   small feature maps clamp a window below its trained table.
   public func callAsFunction(_ image: Tensor) throws(SwinError) -> Output {
     let c = configuration, p = c.patchSize
     guard image.rank == 3, image.shape[0] == 3, image.shape[1] >= p, image.shape[2] >= p else {
@@ -82,7 +82,9 @@ public struct SwinTransformer: Sendable {
       if ih % p != 0 { x = concat([x, Tensor.zeros([3, p - ih % p, x.shape[2]])], axis: 1) }
     }
     let geometry = self.geometry(imageHeight: ih, imageWidth: iw)
-    for (g, block) in zip(geometry, stages.joined()) where c.version == .v1 {
+    // transformers' v1 indexes its table for the configured window only (a clamped window
+    // fails there); timm resizes the table on load, as positionBias does.
+    for (g, block) in zip(geometry, stages.joined()) where c.version == .v1 && c.windowPolicy == .huggingFace {
       let window = [g.windowHeight, g.windowWidth]
       if window != block.attention.trainedWindow {
         throw .windowNeedsResizedTable(block: g.block, window: window, trained: block.attention.trainedWindow)

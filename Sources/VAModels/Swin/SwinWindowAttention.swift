@@ -88,13 +88,24 @@ public struct SwinWindowAttention: Sendable {
     return out
   }
 
-  /// The additive position bias `[heads, N, N]` for a `wh × ww` window.
+  /// v1's table resized to a `wh × ww` window, `[(2wh−1)(2ww−1) · heads]`, as timm's
+  /// `checkpoint_filter_fn` does with `resize_rel_pos_bias_table` when the feature map clamps a
+  /// window below the trained one (geometric source spacing, then linear interpolation; see
+  /// `RelativePositionBias.resizedTable`, whose three class-token rows Swin does not have).
+  func resizedTable(_ wh: Int, _ ww: Int) -> [Float] {
+    let h = headCount
+    let padded = concat([biasTable!, Tensor.zeros([3, h])], axis: 0)
+    let beit = RelativePositionBias(table: padded, windowHeight: trainedWindow[0], windowWidth: trainedWindow[1])
+    return Array(beit.resizedTable(toHeight: wh, width: ww).dropLast(3 * h))
+  }
+
+  /// The additive position bias `[heads, N, N]` for a `wh × ww` window; a v1 table trained for
+  /// another window is resized (`resizedTable`).
   public func positionBias(windowHeight wh: Int, windowWidth ww: Int) -> Tensor {
     let n = wh * ww, h = headCount
     let table: Tensor  // [(2wh−1)(2ww−1), heads]
     if let biasTable {
-      precondition(trainedWindow == [wh, ww], "v1 bias table is for \(trainedWindow), not \(wh)x\(ww)")
-      table = biasTable
+      table = trainedWindow == [wh, ww] ? biasTable : Tensor(shape: [(2 * wh - 1) * (2 * ww - 1), h], scalars: resizedTable(wh, ww))
     } else {
       let coords = Tensor(shape: [(2 * wh - 1) * (2 * ww - 1), 2], scalars: Self.logCoordinates(wh, ww, pretrained: pretrainedWindow))
       table = cpbOutput!(relu(cpbHidden!(coords))).sigmoid() * 16
