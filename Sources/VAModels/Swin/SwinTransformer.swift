@@ -40,7 +40,7 @@ public struct SwinTransformer: Sendable {
     self.head = head
   }
 
-  /// What one forward pass produced.
+  /// What one forward pass produced. For a batch every tensor has a leading `[B]` axis.
   public struct Output: Sendable {
     /// `[classes]`, when the model has a head.
     public var logits: Tensor?
@@ -66,20 +66,36 @@ public struct SwinTransformer: Sendable {
   /// Runs the model on one image.
   /// - Parameter image: normalised `[3, H, W]`; with the timm policy `H` and `W` must be
   ///   multiples of the patch (timm's `strict_img_size`), with transformers' it is padded.
+  /// - Returns: the outputs without a batch axis (`attention[l]` is `[windows, heads, N, N]`).
   /// - Throws: `SwinError` for an input of the wrong shape, or (transformers' v1) one whose
   ///   small feature maps clamp a window below its trained table.
   public func callAsFunction(_ image: Tensor) throws(SwinError) -> Output {
+    guard image.rank == 3 else { throw .badInput(shape: image.shape, reason: "expected [3, H, W]") }
+    var out = try callAsFunction(batch: image.unsqueezed(0))
+    out.logits = out.logits?.squeezed(0)
+    out.pooled = out.pooled.squeezed(0)
+    out.tokens = out.tokens.squeezed(0)
+    out.attention = out.attention.map { $0.squeezed(0) }
+    return out
+  }
+
+  /// Runs the model on a batch of same-sized images: every matrix product covers the batch.
+  /// - Parameter images: normalised `[B, 3, H, W]` (see the single-image call for `H`, `W`).
+  /// - Returns: outputs with a leading `[B]` axis: logits `[B, classes]`, pooled `[B, C]`,
+  ///   tokens `[B, h·w, C]`, `attention[l]` `[B, windows, heads, N, N]`.
+  /// - Throws: `SwinError`, as the single-image call.
+  public func callAsFunction(batch images: Tensor) throws(SwinError) -> Output {
     let c = configuration, p = c.patchSize
-    guard image.rank == 3, image.shape[0] == 3, image.shape[1] >= p, image.shape[2] >= p else {
-      throw .badInput(shape: image.shape, reason: "expected [3, H, W] with H, W at least the patch size \(p)")
+    guard images.rank == 4, images.shape[1] == 3, images.shape[2] >= p, images.shape[3] >= p else {
+      throw .badInput(shape: images.shape, reason: "expected [B, 3, H, W] with H, W at least the patch size \(p)")
     }
-    var x = image
-    let (ih, iw) = (image.shape[1], image.shape[2])
+    var x = images
+    let (b, ih, iw) = (images.shape[0], images.shape[2], images.shape[3])
     if ih % p != 0 || iw % p != 0 {
-      guard c.windowPolicy != .timm else { throw .badInput(shape: image.shape, reason: "not a multiple of the patch size \(p) (timm's strict_img_size)") }
+      guard c.windowPolicy != .timm else { throw .badInput(shape: images.shape, reason: "not a multiple of the patch size \(p) (timm's strict_img_size)") }
       // SwinPatchEmbeddings.maybe_pad: zeros at the right, then the bottom.
-      if iw % p != 0 { x = concat([x, Tensor.zeros([3, ih, p - iw % p])], axis: 2) }
-      if ih % p != 0 { x = concat([x, Tensor.zeros([3, p - ih % p, x.shape[2]])], axis: 1) }
+      if iw % p != 0 { x = concat([x, Tensor.zeros([b, 3, ih, p - iw % p])], axis: 3) }
+      if ih % p != 0 { x = concat([x, Tensor.zeros([b, 3, p - ih % p, x.shape[3]])], axis: 2) }
     }
     let geometry = self.geometry(imageHeight: ih, imageWidth: iw)
     // transformers' v1 indexes its table for the configured window only (a clamped window
@@ -90,7 +106,7 @@ public struct SwinTransformer: Sendable {
         throw .windowNeedsResizedTable(block: g.block, window: window, trained: block.attention.trainedWindow)
       }
     }
-    var tokens = patchEmbedding(x.unsqueezed(0))  // [1, h·w, C]
+    var tokens = patchEmbedding(x)  // [B, h·w, C]
     var (h, w) = ((ih + p - 1) / p, (iw + p - 1) / p)
     var attention: [Tensor] = []
     var sizes: [(height: Int, width: Int)] = []
@@ -102,13 +118,16 @@ public struct SwinTransformer: Sendable {
       }
       sizes.append((h, w))
       for block in blocks {
-        let (out, weights) = block(tokens, geometry: next.next()!)
+        let g = next.next()!
+        let (out, weights) = block(tokens, geometry: g)
         tokens = out
-        attention.append(weights)
+        let n = g.tokensPerWindow
+        attention.append(weights.reshaped([b, g.windowCount, c.heads[stage], n, n]))
       }
     }
-    tokens = norm(tokens).squeezed(0)  // [h·w, C]
-    let pooled = tokens.mean(axis: 0)
+    tokens = norm(tokens)  // [B, h·w, C]
+    let pooled = tokens.mean(axis: 1)
     return Output(logits: head.map { $0(pooled) }, pooled: pooled, tokens: tokens, attention: attention, geometry: geometry, stageSizes: sizes)
   }
+
 }
