@@ -51,7 +51,9 @@ for model in timm.list_models():
         # One (h, w) per stage: timm's resolve_stage_window_sizes.
         if isinstance(window, int):
             windows = [window] * len(k['depths'])
-        elif len(window) == 2 and not isinstance(window[0], (tuple, list)) and len(k['depths']) != 2:
+        elif len(window) == 2 and not isinstance(window[0], (tuple, list)):
+            # resolve_stage_window_sizes: two ints are one (h, w) window for every stage.
+            assert window[0] == window[1], f'{model}: non-square window {window}'
             windows = [window[0]] * len(k['depths'])
         else:
             windows = [w if isinstance(w, int) else w[0] for w in window]

@@ -153,6 +153,13 @@ struct SwinTests {
     } catch {
       #expect(error.description.contains("always_partition"))
     }
+    #expect(throws: CheckpointError.self) {
+      try SwinArchitecture(config: ["architecture": "swin_tiny_patch4_window7_224", "model_args": ["window_size": [7, 14]]], path: "c")
+    }
+    let square = try? SwinArchitecture(config: ["architecture": "swin_tiny_patch4_window7_224", "model_args": ["window_size": [12, 12]]], path: "c")
+    #expect(square?.windows == [12, 12, 12, 12], "two equal ints are one (h, w) window for every stage, as timm reads them")
+    #expect(SwinTransformer.isSwinCheckpoint(at: fixturePath("hf_swinv2")) && SwinTransformer.isSwinCheckpoint(at: fixturePath("timm_swin")))
+    #expect(!SwinTransformer.isSwinCheckpoint(at: fixturePath("timm_beit")) && !SwinTransformer.isSwinCheckpoint(at: fixturePath("hf_classifier")))
     let s3 = try? SwinArchitecture(config: ["architecture": "swin_s3_tiny_224"], path: "c")
     #expect(s3?.windows == [7, 7, 14, 7])
   }

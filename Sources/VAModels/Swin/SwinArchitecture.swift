@@ -54,8 +54,12 @@ struct SwinArchitecture: Sendable, Equatable {
       case "depths": depths = try list(key) ?? depths
       case "num_heads": heads = try list(key) ?? heads
       case "window_size":
+        // resolve_stage_window_sizes: an int, or two ints as one (h, w) for every stage, or one per stage.
         let w = try list(key) ?? windows
-        windows = w.count == 1 ? [Int](repeating: w[0], count: depths.count) : w
+        if w.count == 2 && args[key] is [Any] && w[0] != w[1] {
+          throw .badConfig(path: path, reason: "model_args window_size = \(w) is a non-square window, which this loader does not read")
+        }
+        windows = w.count <= 2 && Set(w).count == 1 ? [Int](repeating: w[0], count: depths.count) : w
       case "pretrained_window_sizes": pretrainedWindows = try list(key) ?? pretrainedWindows
       case "mlp_ratio" where (args[key] as? Double) == 4 || integer(args[key]) == 4: break
       case "global_pool" where (args[key] as? String) == "avg": break
@@ -83,7 +87,4 @@ struct SwinArchitecture: Sendable, Equatable {
     self.windows = windows
     self.pretrainedWindows = pretrainedWindows
   }
-
-  /// Whether timm registers `name` (before any `.tag`) for a class this loader reads.
-  static func isKnown(_ name: String) -> Bool { table[String(name.split(separator: ".").first ?? "")] != nil }
 }

@@ -38,6 +38,17 @@ extension SwinTransformer {
     return model
   }
 
+  /// Whether `path` (a `.safetensors` file or a folder holding one) is a Swin checkpoint in a
+  /// layout `load` reads: timm's (`layers.0.blocks.0.*`) or transformers' (`encoder.layers.0.
+  /// blocks.0.layernorm_before`, with or without `swin.`/`swinv2.`). Reads the header only; false
+  /// for anything unreadable. How a caller picks this loader over `VisionTransformer`'s.
+  public static func isSwinCheckpoint(at path: String) -> Bool {
+    guard let file = try? VisionTransformer.resolveWeights(path), let safetensors = try? SafetensorsFile(path: file) else { return false }
+    let names = Set(safetensors.tensorNames)
+    if names.contains("patch_embed.proj.weight") && names.contains("layers.0.blocks.0.norm1.weight") { return true }
+    return ["swin.", "swinv2.", ""].contains { names.contains($0 + "encoder.layers.0.blocks.0.layernorm_before.weight") }
+  }
+
   /// A patch embedding from a conv weight `[D, 3, P, P]`, its bias and a norm.
   static func patchEmbedding(_ reader: CheckpointReader, conv: String, norm: String, width d: Int, eps: Float) throws(CheckpointError) -> PatchEmbedding {
     guard let shape = reader.shape(conv + ".weight"), shape.count == 4, shape[0] == d, shape[1] == 3, shape[2] == shape[3] else {
@@ -47,10 +58,5 @@ extension SwinTransformer {
     let projection = Linear(
       weight: try reader.tensor(conv + ".weight", [d, 3 * p * p], storedAs: [d, 3, p, p]), bias: try reader.optional(conv + ".bias", [d]))
     return PatchEmbedding(projection: projection, patchSize: p, norm: try reader.layerNorm(norm, width: d, eps: eps))
-  }
-
-  /// Heads a stage's first block shows: the v1 table's columns or the v2 logit scale's rows.
-  static func headsShown(_ reader: CheckpointReader, table: String, logitScale: String) -> Int? {
-    reader.shape(table)?.last ?? reader.shape(logitScale)?.first
   }
 }
