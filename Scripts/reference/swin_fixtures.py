@@ -13,6 +13,8 @@ Each folder holds
                                    resizes the 13x13 relative position tables to 11x13 as its
                                    checkpoint_filter_fn does when loading; the input is stored as
                                    F16 (the model ran on those values) to keep the file small
+  timm_swinv2_clamped/reference.safetensors  the same for timm_swinv2 (a 6x7 window for the
+                                   continuous bias, offsets normalised by the pretrained window)
   reference.safetensors            (224x224) and reference2.safetensors (120x200):
                                    input [3, H, W] (the PNG as (x / 255 - mean) / std),
                                    attn.{l} [windows, heads, N, N] post-softmax for every block l
@@ -146,7 +148,10 @@ timm_case(os.path.join(root, 'timm_swin'), 'swin_tiny_patch4_window7_224', {})
 
 def clamped_case(folder, source, architecture, h, w):
     from safetensors.torch import load_file
-    from timm.models.swin_transformer import checkpoint_filter_fn
+    if architecture.startswith('swinv2_'):
+        from timm.models.swin_transformer_v2 import checkpoint_filter_fn
+    else:
+        from timm.models.swin_transformer import checkpoint_filter_fn
     os.makedirs(folder, exist_ok=True)
     args = {k: tuple(v) if isinstance(v, list) else v for k, v in json.load(open(os.path.join(source, 'config.json')))['model_args'].items()}
     model = timm.create_model(architecture, pretrained=False, img_size=(h, w), **args).eval()
@@ -169,3 +174,4 @@ hf_case(os.path.join(root, 'hf_swin'), transformers.SwinConfig, transformers.Swi
 hf_case(os.path.join(root, 'hf_swinv2'), transformers.Swinv2Config, transformers.Swinv2ForImageClassification, {})
 # Last: building its model draws from torch's generator, which the cases above share.
 clamped_case(os.path.join(root, 'timm_swin_clamped'), os.path.join(root, 'timm_swin'), 'swin_tiny_patch4_window7_224', 96, 224)
+clamped_case(os.path.join(root, 'timm_swinv2_clamped'), os.path.join(root, 'timm_swinv2'), 'swinv2_tiny_window8_256', 96, 224)

@@ -186,21 +186,23 @@ struct SwinTests {
   }
 
   /// timm at 96×224 (maps 12×28, then 6×14): stage 1's window clamps to 6×7, shifted across
-  /// only, and the 13×13 relative position tables are resized to 11×13 as timm's
-  /// `checkpoint_filter_fn` does; every block's attention and the logits within 1e-5.
-  @Test func timmClampedWindowResizesItsTable() throws {
-    let model = try SwinTransformer.load(from: fixturePath("timm_swin"))
-    let reference = try SafetensorsFile(path: fixturePath("timm_swin_clamped/reference.safetensors"))
+  /// only; v1's 13×13 relative position tables are resized to 11×13 as timm's
+  /// `checkpoint_filter_fn` does, v2's continuous bias is evaluated on the 6×7 window (offsets
+  /// normalised by its pretrained window). Every block's attention and the logits within 1e-5.
+  @Test(arguments: ["timm_swin", "timm_swinv2"])
+  func timmClampedWindow(name: String) throws {
+    let model = try SwinTransformer.load(from: fixturePath(name))
+    let reference = try SafetensorsFile(path: fixturePath("\(name)_clamped/reference.safetensors"))
     let input = Tensor(shape: try #require(reference.info("input")).shape, scalars: try reference.floats("input"))
     let output = try withGradientsDisabled { try model(input) }
     #expect(output.geometry.map { [$0.windowHeight, $0.windowWidth, $0.shiftY, $0.shiftX] } == [[7, 7, 0, 0], [7, 7, 3, 3], [6, 7, 0, 0], [6, 7, 0, 3]])
     for (l, weights) in output.attention.enumerated() {
       #expect(weights.shape == (try #require(reference.info("attn.\(l)"))).shape)
       let error = peakRelativeError(weights.scalars, try reference.floats("attn.\(l)"))
-      #expect(error < 1e-5, "clamped attn.\(l): differs by \(error) of the largest value")
+      #expect(error < 1e-5, "\(name) clamped attn.\(l): differs by \(error) of the largest value")
     }
     let error = peakRelativeError(try #require(output.logits).scalars, try reference.floats("logits"))
-    #expect(error < 1e-5, "clamped logits: differs by \(error) of the largest value")
+    #expect(error < 1e-5, "\(name) clamped logits: differs by \(error) of the largest value")
   }
 
   /// transformers' v1 cannot run a clamped window (its table index is for the configured
