@@ -13,6 +13,8 @@ Each folder holds
                                    resizes the 13x13 relative position tables to 11x13 as its
                                    checkpoint_filter_fn does when loading; the input is stored as
                                    F16 (the model ran on those values) to keep the file small
+  hf_swin_padded/reference.safetensors  hf_swin at 122x203, which transformers pads to 128x208
+                                   before the patch embedding (input stored as F16, as above)
   timm_swinv2_clamped/reference.safetensors  the same for timm_swinv2 (a 6x7 window for the
                                    continuous bias, offsets normalised by the pretrained window)
   reference.safetensors            (224x224) and reference2.safetensors (120x200):
@@ -175,3 +177,27 @@ hf_case(os.path.join(root, 'hf_swinv2'), transformers.Swinv2Config, transformers
 # Last: building its model draws from torch's generator, which the cases above share.
 clamped_case(os.path.join(root, 'timm_swin_clamped'), os.path.join(root, 'timm_swin'), 'swin_tiny_patch4_window7_224', 96, 224)
 clamped_case(os.path.join(root, 'timm_swinv2_clamped'), os.path.join(root, 'timm_swinv2'), 'swinv2_tiny_window8_256', 96, 224)
+
+
+def hf_padded_case(folder, source, model_class, h, w):
+    """transformers pads an input that is not a multiple of the patch (SwinPatchEmbeddings.maybe_pad)."""
+    os.makedirs(folder, exist_ok=True)
+    model = model_class.from_pretrained(source, attn_implementation='eager').eval()
+    x = png(folder, h, w, 'input.png').half()
+    os.remove(os.path.join(folder, 'input.png'))
+    captured = []
+
+    def keep(module, inputs, output):
+        captured.append(next(o for o in output if o is not None and o.dim() == 4 and o.shape[-1] == o.shape[-2]).detach().clone())
+
+    hooks = [b.attention.register_forward_hook(keep) for layer in model.swin.encoder.layers for b in layer.blocks]
+    with torch.no_grad():
+        logits = model(pixel_values=x.float()[None]).logits[0]
+    for hook in hooks:
+        hook.remove()
+    tensors = {'input': x.contiguous(), 'logits': logits.contiguous()}
+    tensors.update({f'attn.{l}': a.contiguous() for l, a in enumerate(captured)})
+    save_file(tensors, os.path.join(folder, 'reference.safetensors'))
+
+
+hf_padded_case(os.path.join(root, 'hf_swin_padded'), os.path.join(root, 'hf_swin'), transformers.SwinForImageClassification, 122, 203)

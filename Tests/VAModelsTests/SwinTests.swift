@@ -205,6 +205,22 @@ struct SwinTests {
     #expect(error < 1e-5, "\(name) clamped logits: differs by \(error) of the largest value")
   }
 
+  /// transformers at 122×203: the image is padded to 128×208 with zeros before the patch
+  /// embedding (`SwinPatchEmbeddings.maybe_pad`); every block's attention and the logits within 1e-5.
+  @Test func huggingFacePadsToThePatch() throws {
+    let model = try SwinTransformer.load(from: fixturePath("hf_swin"))
+    let reference = try SafetensorsFile(path: fixturePath("hf_swin_padded/reference.safetensors"))
+    let input = Tensor(shape: try #require(reference.info("input")).shape, scalars: try reference.floats("input"))
+    let output = try withGradientsDisabled { try model(input) }
+    #expect(output.stageSizes.map { [$0.height, $0.width] } == [[16, 26], [8, 13]])
+    for (l, weights) in output.attention.enumerated() {
+      let error = peakRelativeError(weights.scalars, try reference.floats("attn.\(l)"))
+      #expect(error < 1e-5, "padded attn.\(l): differs by \(error) of the largest value")
+    }
+    let error = peakRelativeError(try #require(output.logits).scalars, try reference.floats("logits"))
+    #expect(error < 1e-5, "padded logits: differs by \(error) of the largest value")
+  }
+
   /// transformers' v1 cannot run a clamped window (its table index is for the configured
   /// window); the toolkit refuses it by name instead of guessing.
   @Test func huggingFaceClampedWindowIsRefused() throws {
