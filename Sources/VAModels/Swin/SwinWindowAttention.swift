@@ -26,7 +26,8 @@ public struct SwinWindowAttention: Sendable {
   public var biasTable: Tensor?
   /// v1: the window `[Wh, Ww]` the table indexes.
   public var trainedWindow: [Int]
-  /// v2: the learned log logit scale, `[heads]` (timm's `logit_scale` `[heads, 1, 1]`).
+  /// v2: the learned log logit scale, `[heads]` (timm's `logit_scale` `[heads, 1, 1]`). Read as
+  /// a constant in the forward (clamped, then exponentiated per head): gradients do not reach it.
   public var logitScale: Tensor?
   /// v2: the continuous position bias MLP's first layer, 2 → 512 with bias.
   public var cpbHidden: Linear?
@@ -116,7 +117,7 @@ public struct SwinWindowAttention: Sendable {
 
   /// The attended windows and the post-softmax weights.
   /// - Parameters:
-  ///   - x: `[windows, N, C]`, the windows of `images` images in window order per image.
+  ///   - x: `[windows, N, C]`: every image's windows, image-major, in window order per image.
   ///   - bias: the position bias `[heads, N, N]` (`positionBias`).
   ///   - mask: the shift mask `[windowsPerImage, N, N]`, or nil.
   /// - Returns: `[windows, N, C]` and `[windows, heads, N, N]`.
