@@ -89,4 +89,15 @@ import VisionAttention
     let (a, b) = (try curves(scratch.file("a.json"), "cls"), try curves(scratch.file("b.json"), "cls"))
     #expect(a.deletion.count == b.deletion.count && zip(a.deletion + a.insertion, b.deletion + b.insertion).allSatisfy { abs($0 - $1) < 1e-7 })
   }
+
+  /// Swin and DETR checkpoints load in the library (SwinTests, DETRTests) but no map draws
+  /// them yet: vit-attend refuses them by name, writes nothing, and exits 1.
+  @Test(arguments: ["timm_swin", "hf_swinv2", "detr_timm_v4", "detr_hf_v5"]) func swinAndDETRAreRefusedByName(fixture: String) throws {
+    let scratch = ScratchFolder()
+    let weights = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/\(fixture)")
+    let result = try CommandRunner.run([CommandRunner.repositoryFile("images/cat.png"), "-w", weights, "-o", scratch.file("x.png")])
+    let family = fixture.hasPrefix("detr") ? "DETR" : "Swin"
+    #expect(result.status == 1 && result.error.contains("a \(family) checkpoint") && result.error.contains("does not draw \(family) models yet"), "\(result.error)")
+    #expect(!FileManager.default.fileExists(atPath: scratch.file("x.png")))
+  }
 }

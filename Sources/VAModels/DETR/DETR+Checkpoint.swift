@@ -24,6 +24,14 @@ public struct ImportedDETR: Sendable {
 }
 
 extension DETR {
+  /// Whether `path` (a `.safetensors` file or a folder holding one) holds a DETR checkpoint
+  /// (its class or box head, `class_labels_classifier` / `bbox_predictor`); reads the header
+  /// only and is false for anything unreadable. How a caller picks this loader.
+  public static func isDETRCheckpoint(at path: String) -> Bool {
+    guard let file = try? VisionTransformer.resolveWeights(path), let safetensors = try? SafetensorsFile(path: file) else { return false }
+    return safetensors.tensorNames.contains { $0.hasPrefix("bbox_predictor.") || $0.hasPrefix("class_labels_classifier.") }
+  }
+
   /// Reads a `DetrForObjectDetection` folder (`config.json`, `model.safetensors`, optionally
   /// `preprocessor_config.json`) in either key layout, timm or transformers ResNet backbone,
   /// F32, F16 or BF16 weights. Depths and widths come from the tensors (so resnet50 and
