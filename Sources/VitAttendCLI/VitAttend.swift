@@ -189,14 +189,14 @@ public struct VitAttend: ParsableCommand {
   /// and draws with its own images' fit), and drawn with.
   func fitSharedPCA(_ settings: inout FigureSettings, jobs: [String], model loaded: any InspectableModel, folder: String) throws {
     let pipeline = Pipeline(model: loaded, input: inputSettings, settings: settings)
-    guard let statistics = try SharedPCA.statistics(pipeline: pipeline, inputs: jobs) else { return }
+    guard let (statistics, images) = try SharedPCA.statistics(pipeline: pipeline, inputs: jobs) else { return }
     let fit = try statistics.fit()
     if let shard = folders.shard {
       try SharedPCA.write(statistics, to: (folder as NSString).appendingPathComponent(SharedPCA.statisticsName(tag: shard.fileTag)))
       settings.pcaSource = "shard \(shard.fileTag)'s \(statistics.count) patches"
     } else {
       try fit.write(to: (folder as NSString).appendingPathComponent(SharedPCA.fileName), tokens: statistics.count)
-      settings.pcaSource = "\(SharedPCA.fileName), \(statistics.count) patches of \(jobs.count) \(jobs.count == 1 ? "image" : "images")"
+      settings.pcaSource = "\(SharedPCA.fileName), \(statistics.count) patches of \(images) \(images == 1 ? "image" : "images")"
     }
     settings.pcaFit = fit
   }

@@ -28,8 +28,8 @@ extension DETR {
   /// (its class or box head, `class_labels_classifier` / `bbox_predictor`); reads the header
   /// only and is false for anything unreadable. How a caller picks this loader.
   public static func isDETRCheckpoint(at path: String) -> Bool {
-    guard let file = try? VisionTransformer.resolveWeights(path), let safetensors = try? SafetensorsFile(path: file) else { return false }
-    return safetensors.tensorNames.contains { $0.hasPrefix("bbox_predictor.") || $0.hasPrefix("class_labels_classifier.") }
+    guard let names = CheckpointReader.tensorNames(at: path) else { return false }
+    return names.contains { $0.hasPrefix("bbox_predictor.") || $0.hasPrefix("class_labels_classifier.") }
   }
 
   /// Reads a `DetrForObjectDetection` folder (`config.json`, `model.safetensors`, optionally
@@ -45,10 +45,7 @@ extension DETR {
     let configuration = try DETRConfiguration(json: json, path: configPath)
     let preprocessorPath = (folder as NSString).appendingPathComponent("preprocessor_config.json")
     let preprocessing = try readJSON(preprocessorPath).map { json throws(CheckpointError) in try DETRPreprocessing(json: json, path: preprocessorPath) } ?? .standard
-    let weights = try VisionTransformer.resolveWeights(folder)
-    let file: SafetensorsFile
-    do throws(SafetensorsError) { file = try SafetensorsFile(path: weights) } catch { throw .file(error) }
-    let reader = CheckpointReader(file)
+    let reader = try CheckpointReader.open(folder).reader
     let (model, layout) = try read(reader, configuration: configuration)
     reader.ignore { $0.hasSuffix(".num_batches_tracked") }  // dropped by DetrFrozenBatchNorm2d too
     try reader.checkAllUsed()

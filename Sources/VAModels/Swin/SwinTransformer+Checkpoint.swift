@@ -11,15 +11,7 @@ extension SwinTransformer {
   /// - Throws: `CheckpointError` naming the file and the tensor or setting at fault, including
   ///   any architecture name or argument the loader does not implement.
   public static func load(from path: String) throws(CheckpointError) -> SwinTransformer {
-    let file = try VisionTransformer.resolveWeights(path)
-    let folder = (file as NSString).deletingLastPathComponent
-    let safetensors: SafetensorsFile
-    do throws(SafetensorsError) {
-      safetensors = try SafetensorsFile(path: file)
-    } catch {
-      throw .file(error)
-    }
-    let reader = CheckpointReader(safetensors)
+    let (reader, folder) = try CheckpointReader.open(path)
     let config = try readJSON((folder as NSString).appendingPathComponent("config.json"))
     var model: SwinTransformer
     if reader.has("patch_embed.proj.weight") && reader.has("layers.0.blocks.0.norm1.weight") {
@@ -28,7 +20,7 @@ extension SwinTransformer {
       let preprocessor = try readJSON((folder as NSString).appendingPathComponent("preprocessor_config.json"))
       model = try loadHuggingFace(reader, prefix: prefix, config: config, preprocessor: preprocessor, folder: folder)
     } else {
-      throw .unknownLayout(path: file, sample: Array(safetensors.tensorNames.prefix(4)))
+      throw .unknownLayout(path: reader.path, sample: Array(reader.file.tensorNames.prefix(4)))
     }
     // Buffers older checkpoints saved: recomputed here from the window.
     reader.ignore { name in
@@ -43,8 +35,7 @@ extension SwinTransformer {
   /// blocks.0.layernorm_before`, with or without `swin.`/`swinv2.`). Reads the header only; false
   /// for anything unreadable. How a caller picks this loader over `VisionTransformer`'s.
   public static func isSwinCheckpoint(at path: String) -> Bool {
-    guard let file = try? VisionTransformer.resolveWeights(path), let safetensors = try? SafetensorsFile(path: file) else { return false }
-    let names = Set(safetensors.tensorNames)
+    guard let names = CheckpointReader.tensorNames(at: path) else { return false }
     if names.contains("patch_embed.proj.weight") && names.contains("layers.0.blocks.0.norm1.weight") { return true }
     return ["swin.", "swinv2.", ""].contains { names.contains($0 + "encoder.layers.0.blocks.0.layernorm_before.weight") }
   }

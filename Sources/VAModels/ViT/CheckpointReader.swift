@@ -15,6 +15,25 @@ final class CheckpointReader {
 
   init(_ file: SafetensorsFile) { self.file = file }
 
+  /// The reader of `path`'s weights (a `.safetensors` file, or the one a folder holds:
+  /// `VisionTransformer.resolveWeights`) and the folder its config files sit in; every loader
+  /// (ViT, Swin, DETR) opens its checkpoint here.
+  /// - Throws: `CheckpointError.file` for a file that is missing or not safetensors.
+  static func open(_ path: String) throws(CheckpointError) -> (reader: CheckpointReader, folder: String) {
+    let weights = try VisionTransformer.resolveWeights(path)
+    do throws(SafetensorsError) {
+      return (CheckpointReader(try SafetensorsFile(path: weights)), (weights as NSString).deletingLastPathComponent)
+    } catch {
+      throw .file(error)
+    }
+  }
+
+  /// The tensor names of `path`'s weights, nil for anything unreadable: how a caller tells a
+  /// checkpoint's family from its header alone.
+  static func tensorNames(at path: String) -> Set<String>? {
+    (try? open(path)).map { Set($0.reader.file.tensorNames) }
+  }
+
   var path: String { file.path }
   func has(_ name: String) -> Bool { file.info(aliases[name] ?? name) != nil }
   func shape(_ name: String) -> [Int]? { file.info(aliases[name] ?? name)?.shape }

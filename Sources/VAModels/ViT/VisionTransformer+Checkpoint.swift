@@ -20,15 +20,7 @@ extension VisionTransformer {
   /// - Throws: `CheckpointError` naming the file and the tensor or setting at fault, including
   ///   any architecture name, activation, pooling or config key the loader does not implement.
   public static func importCheckpoint(from path: String, overrides: CheckpointOverrides = CheckpointOverrides()) throws(CheckpointError) -> ImportedCheckpoint {
-    let file = try resolveWeights(path)
-    let folder = (file as NSString).deletingLastPathComponent
-    let safetensors: SafetensorsFile
-    do throws(SafetensorsError) {
-      safetensors = try SafetensorsFile(path: file)
-    } catch {
-      throw .file(error)
-    }
-    let reader = CheckpointReader(safetensors)
+    let (reader, folder) = try CheckpointReader.open(path)
     let config = try readJSON((folder as NSString).appendingPathComponent("config.json"))
     var notes: [String] = []
     var result: ImportedCheckpoint?
@@ -64,10 +56,10 @@ extension VisionTransformer {
       // timm's hub (timm/aimv2_*) ships its own layout; Apple's is only remapped by timm's
       // checkpoint_filter_fn (_convert_aimv2), which this loader does not repeat.
       throw .badConfig(
-        path: file,
+        path: reader.path,
         reason: "Apple's original AIMv2 layout (preprocessor.patchifier.*, trunk.blocks.*) is not read; use timm's (timm/aimv2_* on the hub, or timm.create_model(..., pretrained=True).state_dict())")
     }
-    guard var result else { throw .unknownLayout(path: file, sample: Array(safetensors.tensorNames.prefix(4))) }
+    guard var result else { throw .unknownLayout(path: reader.path, sample: Array(reader.file.tensorNames.prefix(4))) }
     if let mean = overrides.mean { result.model.configuration.mean = mean }
     if let std = overrides.std { result.model.configuration.std = std }
     result.inferred = notes.filter { note in

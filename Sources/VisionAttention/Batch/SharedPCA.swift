@@ -15,11 +15,12 @@ public enum SharedPCA {
   public static func statisticsName(tag: String?) -> String { "pca-statistics\(tag.map { ".\($0)" } ?? "").json" }
 
   /// The patch tokens `--layer` names of every image in `inputs`, run through `pipeline`'s
-  /// model one at a time. An image that cannot be read or run adds nothing: the drawing pass
-  /// that follows records its error.
+  /// model one at a time, and how many images they came from. An image that cannot be read or
+  /// run adds nothing (and is not counted): the drawing pass that follows records its error.
   /// - Throws: `VisionAttentionError.needsTokens` for a model without tokens.
-  public static func statistics(pipeline: Pipeline, inputs: [String]) throws -> PCAStatistics? {
+  public static func statistics(pipeline: Pipeline, inputs: [String]) throws -> (statistics: PCAStatistics, images: Int)? {
     var statistics: PCAStatistics?
+    var images = 0
     for path in inputs {
       guard let prepared = try? PreparedImage(contentsOfFile: path, for: pipeline.model, input: pipeline.input),
         let plan = try? pipeline.attentionPlan(prepared.geometry, outputs: Pipeline.Outputs()),
@@ -30,8 +31,9 @@ public enum SharedPCA {
       let prefix = run.attention.prefixTokens
       if statistics == nil { statistics = PCAStatistics(dimension: features.dimension) }
       statistics?.add(tokens, rows: Array(prefix..<features.tokens))
+      images += 1
     }
-    return statistics
+    return statistics.map { ($0, images) }
   }
 
   /// Writes `statistics` as JSON (doubles round-trip exactly) to `path`.
