@@ -21,6 +21,7 @@ let package = Package(
     .executable(name: "vit-attend", targets: ["vit-attend"]),
     .executable(name: "vit-bench", targets: ["vit-bench"]),
     .executable(name: "patch-classify", targets: ["patch-classify"]),
+    .executable(name: "patch-detect", targets: ["patch-detect"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -73,6 +74,13 @@ let package = Package(
       name: "patch-classify",
       dependencies: ["PatchClassifyKit", "VATensorCore", "VisionAttention", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       path: "Examples/patch-classify/Sources/patch-classify"),
+    .target(
+      name: "PatchDetectKit", dependencies: ["VAImageIO", "VAInspection", "VAModels", "VARendering", "VASafetensors", "VATensorCore"],
+      path: "Examples/patch-detect/Sources/PatchDetectKit"),
+    .executableTarget(
+      name: "patch-detect",
+      dependencies: ["PatchDetectKit", "VATensorCore", "VisionAttention", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "Examples/patch-detect/Sources/patch-detect"),
     .executableTarget(
       name: "vit-bench",
       dependencies: ["VATensorCore", "VAModels", "VAInspection", "VAImageIO", "VisionAttention", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -95,6 +103,8 @@ let package = Package(
     .testTarget(name: "VALayersTests", dependencies: ["VALayers", "VATensorCore", "VATestSupport"]),
     // Fixtures are read by path (the CLI tests run patch-classify on them too), not bundled.
     .testTarget(name: "PatchClassifyTests", dependencies: ["PatchClassifyKit", "VAModels", "VATensorCore", "VAImageIO"], exclude: ["Fixtures"]),
+    // Fixtures are read by path (scipy, torchvision, PyTorch and pycocotools references), not bundled.
+    .testTarget(name: "PatchDetectTests", dependencies: ["PatchDetectKit", "VAModels", "VATensorCore", "VAImageIO"], exclude: ["Fixtures"]),
     .testTarget(name: "VAModelsTests", dependencies: ["VAModels", "VALayers", "VATestSupport", "VASafetensors"], resources: [.copy("Fixtures")]),
   ]
 )

@@ -70,6 +70,9 @@ public enum VisionAttentionError: Error, Equatable, CustomStringConvertible {
   case pcaDimensionMismatch(path: String, fit: Int, tokens: Int)
   /// `--pca-from` a file that is not a saved fit (`pca.safetensors`).
   case badPCAFile(path: String, reason: String)
+  /// An option or map that a model family does not have (a class token's map on Swin,
+  /// `--map encoder` on a ViT): `what` names it, `family` is "ViT", "Swin" or "DETR".
+  case notForFamily(what: String, family: String, reason: String)
 
   /// The message as `vit-attend` prints it: names the option and the observed and allowed values.
   public var description: String {
@@ -132,6 +135,8 @@ public enum VisionAttentionError: Error, Equatable, CustomStringConvertible {
       "--pca-from \(path): the fit is over \(fit)-channel tokens but this model's tokens have \(tokens) channels"
     case .badPCAFile(let path, let reason):
       "--pca-from \(path): not a saved PCA fit (mean [D], components [3, D], explained_variance [3]): \(reason)"
+    case .notForFamily(let what, let family, let reason):
+      "\(what) does not apply to a \(family) checkpoint: \(reason)"
     }
   }
 }

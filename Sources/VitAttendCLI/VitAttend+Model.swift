@@ -12,4 +12,14 @@ extension VitAttend {
     for note in loaded.inferred { FileHandle.standardError.write(Data("vit-attend: warning: \(note)\n".utf8)) }
     return loaded
   }
+
+  /// `loadModel()` for every family: the checkpoint's tensor names pick Swin, DETR or a ViT.
+  func loadFamily() throws -> LoadedFamily {
+    let overrides = CheckpointOverrides(headCount: model.headCount, mean: model.mean?.values, std: model.std?.values)
+    let family = try ModelSource(weights: model.weights, overrides: overrides).loadFamily()
+    if case .vit(let loaded) = family {
+      for note in loaded.inferred { FileHandle.standardError.write(Data("vit-attend: warning: \(note)\n".utf8)) }
+    }
+    return family
+  }
 }

@@ -136,16 +136,25 @@ public struct VitAttend: ParsableCommand {
         throw VisionAttentionError.writeFailed(path: folder, reason: "cannot create the folder (\((error as NSError).localizedDescription))")
       }
     }
-    let loaded = try loadModel().model
-    var settings = try figureSettings()
     let folder = output.outDir ?? output.dumpDir
     let tag = folders.shard.map { ".\($0.fileTag)" } ?? ""
-    if settings.map == .pca, settings.pcaFit == nil, let folder {
-      try fitSharedPCA(&settings, jobs: plan.jobs.map(\.input), model: loaded, folder: folder)
+    var settings = try figureSettings()
+    // Each family draws through its own pipeline; a ViT's also batches and keeps a summary.
+    let processor: any ImageProcessing
+    var vit: (any InspectableModel)?
+    switch try loadFamily() {
+    case .vit(let loaded):
+      vit = loaded.model
+      if settings.map == .pca, settings.pcaFit == nil, let folder {
+        try fitSharedPCA(&settings, jobs: plan.jobs.map(\.input), model: loaded.model, folder: folder)
+      }
+      processor = Pipeline(model: loaded.model, input: inputSettings, settings: settings)
+    case .swin(let swin): processor = try swinPipeline(swin, settings: settings)
+    case .detr(let detr): processor = try detrPipeline(detr, settings: settings)
     }
-    var batch = BatchRun(pipeline: Pipeline(model: loaded, input: inputSettings, settings: settings), jobs: plan.jobs)
+    var batch = BatchRun(pipeline: processor, jobs: plan.jobs)
     (batch.keepGoing, batch.skipExisting, batch.perHead) = (folders.keepGoing, folders.skipExisting, output.perHead)
-    batch.batchSize = model.batchSize ?? loaded.suggestedBatchSize
+    batch.batchSize = model.batchSize ?? vit?.suggestedBatchSize ?? 1
     // A folder run keeps an index (and a data-set summary for the maps that have one) in its
     // output folder; a shard names its files after itself so shards can share the folder.
     if let folder {
@@ -154,8 +163,8 @@ public struct VitAttend: ParsableCommand {
       if folders.skipExisting, let path = batch.indexPath {
         batch.previous = Dictionary(try IndexRecord.records(inFile: path).map { ($0.input, $0) }, uniquingKeysWith: { _, last in last })
       }
-      if output.outDir != nil, let map = settings.map, map.spec.datasetSummary {
-        batch.summary = DatasetSummary(map: map.rawValue, model: loaded.name)
+      if output.outDir != nil, let vit, let map = settings.map, map.spec.datasetSummary {
+        batch.summary = DatasetSummary(map: map.rawValue, model: vit.name)
       }
     }
 

@@ -1,14 +1,17 @@
 import Foundation
 import VAImageIO
 
-/// Many images through one `Pipeline`, as `vit-attend DIR --out-dir OUT` runs them: images
+/// Many images through one `Pipeline` (or another family's `ImageProcessing`), as `vit-attend DIR --out-dir OUT` runs them: images
 /// decoded ahead on another thread while the model runs, the model run on batches of
 /// same-sized images, figures drawn and written on another thread behind it; one index
 /// record per image in input order; failures recorded and skipped or stopping the run;
 /// images whose outputs exist skipped; the data-set summary added up.
 public struct BatchRun: Sendable {
   /// What each image goes through: model, input sizing and figure settings.
-  public var pipeline: Pipeline
+  public let processor: any ImageProcessing
+  /// The vision transformer's pipeline, whose stages (decode, batched model, draw) overlap;
+  /// nil for a family whose images run whole, one at a time (`ImageProcessing.process`).
+  var pipeline: Pipeline? { processor as? Pipeline }
   /// The images and their output paths, in run order (`OutputPlan.make`).
   public var jobs: [OutputPlan.Job]
   /// Record a failing image and go on (else the first failure stops the run).
@@ -28,10 +31,10 @@ public struct BatchRun: Sendable {
   /// Start of the data-set summary, when the map has one.
   public var summary: DatasetSummary?
 
-  /// A run of `jobs` through `pipeline`, one image per pass, stopping at the first failure, until
+  /// A run of `jobs` through `pipeline` (a ViT `Pipeline` or another family's), one image per pass, stopping at the first failure, until
   /// the fields below say otherwise.
-  public init(pipeline: Pipeline, jobs: [OutputPlan.Job]) {
-    self.pipeline = pipeline
+  public init(pipeline: any ImageProcessing, jobs: [OutputPlan.Job]) {
+    self.processor = pipeline
     self.jobs = jobs
   }
 
@@ -112,8 +115,11 @@ public struct BatchRun: Sendable {
   /// Decodes and sizes each image, skipping those whose outputs exist.
   func prepare(_ chunk: [OutputPlan.Job]) -> [Item] {
     chunk.map { job in
+      let paths = [job.output, job.page, job.dump].compactMap { $0 }
+      guard let pipeline else {
+        return Item(job: job, skipped: skipExisting && !paths.isEmpty && paths.allSatisfy { FileManager.default.fileExists(atPath: $0) })
+      }
       if skipExisting {
-        let paths = [job.output, job.page, job.dump].compactMap { $0 }
         if !paths.isEmpty, paths.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
           // A data-set summary must cover every image, and only the model can give a
           // skipped image's numbers: run it, but write nothing for it.
@@ -135,6 +141,7 @@ public struct BatchRun: Sendable {
   /// Runs the model on every prepared image: a batch per image size for images whose
   /// attention is kept in full, one at a time (tiled, keeping rows) for those above the limit.
   func runModel(_ items: [Item]) -> [Item] {
+    guard let pipeline else { return items }
     var items = items
     // Indices of the prepared images, grouped by size in order of first appearance; an image
     // kept as rows is a group of its own.
@@ -176,25 +183,29 @@ public struct BatchRun: Sendable {
       if outcomes.last?.error != nil, !keepGoing { break }
       if item.skipped {
         var record = previous[item.job.relative] ?? IndexRecord(job: item.job, status: .skipped, relativeTo: indexFolder)
-        let summary = try? item.result.map { try $0.scene(pipeline.settings).summary() }
-        if let summary { record = IndexRecord(job: item.job, summary: summary, map: pipeline.settings.map, relativeTo: indexFolder) }
+        let summary = try? pipeline.flatMap { pipeline in try item.result.map { try $0.scene(pipeline.settings).summary() } }
+        if let summary { record = IndexRecord(job: item.job, summary: summary, map: processor.map, relativeTo: indexFolder) }
         record.status = .skipped
         record.position = item.job.position
         outcomes.append(Outcome(record: record, summary: summary))
         continue
       }
       do {
-        guard let result = item.result else { throw item.error ?? VisionAttentionError.notFound(path: item.job.input) }
         if item.job.mirrored {
           for destination in [item.job.output, item.job.page, item.job.dump].compactMap({ $0 }) {
             try Pipeline.makeParentFolder(of: destination)
           }
         }
-        guard let plan = item.plan else { throw item.error ?? VisionAttentionError.notFound(path: item.job.input) }
-        let summary = try pipeline.write(
-          result, input: item.job.input, outputs: outputs(of: item.job), plan: plan, summarize: indexPath != nil || self.summary != nil)
+        let summary: ImageSummary?
+        if let pipeline {
+          guard let result = item.result, let plan = item.plan else { throw item.error ?? VisionAttentionError.notFound(path: item.job.input) }
+          summary = try pipeline.write(
+            result, input: item.job.input, outputs: outputs(of: item.job), plan: plan, summarize: indexPath != nil || self.summary != nil)
+        } else {
+          summary = try processor.process(item.job.input, outputs: outputs(of: item.job))
+        }
         let record =
-          summary.map { IndexRecord(job: item.job, summary: $0, map: pipeline.settings.map, relativeTo: indexFolder) }
+          summary.map { IndexRecord(job: item.job, summary: $0, map: processor.map, relativeTo: indexFolder) }
           ?? IndexRecord(job: item.job, status: .ok, relativeTo: indexFolder)
         outcomes.append(Outcome(record: record, summary: summary))
       } catch {

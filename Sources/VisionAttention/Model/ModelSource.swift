@@ -29,12 +29,10 @@ public struct ModelSource: Sendable, Equatable {
   /// - Throws: the loader's `CheckpointError` or `SafetensorsError`, naming the file.
   public func load() throws -> LoadedModel {
     guard let weights else { return LoadedModel(model: BuiltInModel(), inferred: []) }
-    // The library reads Swin and DETR exactly (SwinTransformer, DETR), but no map, figure,
-    // page or dump draws them yet: say so rather than fail on a missing ViT tensor.
+    // Swin and DETR have their own pipelines (`loadFamily()`); what takes a vision
+    // transformer says so rather than fail on a missing ViT tensor.
     for (family, matches) in [("Swin", SwinTransformer.isSwinCheckpoint(at:)), ("DETR", DETR.isDETRCheckpoint(at:))] where matches(weights) {
-      throw CheckpointError.badConfig(
-        path: weights,
-        reason: "a \(family) checkpoint: the library loads it (VAModels' \(family == "Swin" ? "SwinTransformer.load" : "DETR.importCheckpoint")), but vit-attend does not draw \(family) models yet")
+      throw CheckpointError.badConfig(path: weights, reason: "a \(family) checkpoint, where a vision transformer is needed (this path takes ViTs only)")
     }
     let checkpoint = try CheckpointModel(path: weights, overrides: overrides)
     return LoadedModel(model: checkpoint, inferred: checkpoint.inferred)

@@ -1,0 +1,3 @@
+import PatchDetectKit
+
+PatchDetect.main()
