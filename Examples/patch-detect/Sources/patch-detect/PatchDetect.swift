@@ -5,9 +5,7 @@ import PatchDetectKit
 struct PatchDetect: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "patch-detect",
-    abstract: "Train a small DETR on a COCO-format folder on the CPU, or evaluate one.")
-
-  func run() throws {
-    throw ValidationError("not built yet")
-  }
+    abstract: "Train a small DETR on a COCO-format folder on the CPU, or evaluate one.",
+    subcommands: [Train.self],
+    defaultSubcommand: Train.self)
 }
