@@ -75,7 +75,7 @@ let package = Package(
       dependencies: ["PatchClassifyKit", "VATensorCore", "VisionAttention", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       path: "Examples/patch-classify/Sources/patch-classify"),
     .target(
-      name: "PatchDetectKit", dependencies: ["VAImageIO", "VAInspection", "VAModels", "VARendering", "VASafetensors", "VATensorCore"],
+      name: "PatchDetectKit", dependencies: ["PatchClassifyKit", "VAImageIO", "VAInspection", "VAModels", "VARendering", "VASafetensors", "VATensorCore"],
       path: "Examples/patch-detect/Sources/PatchDetectKit"),
     .executableTarget(
       name: "patch-detect",

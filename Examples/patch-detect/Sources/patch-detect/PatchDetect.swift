@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PatchDetectKit
 
 /// `patch-detect`: trains a small DETR on a COCO-format folder on the CPU, and evaluates one.
@@ -6,6 +7,44 @@ struct PatchDetect: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "patch-detect",
     abstract: "Train a small DETR on a COCO-format folder on the CPU, or evaluate one.",
-    subcommands: [Train.self],
+    subcommands: [Train.self, Evaluate.self, ExportScenes.self],
     defaultSubcommand: Train.self)
+}
+
+/// Where a command's data comes from: a COCO folder, and the validation part of it.
+struct DataOptions: ParsableArguments {
+  @Option(help: "A COCO-format folder: annotations.json, images beside it or under images/ (or the annotations file itself).")
+  var data: String
+
+  @Option(name: .customLong("val-data"), help: "A second COCO folder or annotations file to validate on, instead of holding out --val-fraction of --data.")
+  var validationData: String?
+
+  @Option(name: .customLong("val-fraction"), help: "The share of --data's images held out for validation, chosen with --seed.")
+  var validationFraction = 0.1
+
+  func validate() throws {
+    guard validationFraction > 0, validationFraction < 1 else {
+      throw ValidationError("--val-fraction must be between 0 and 1 (exclusive), got \(validationFraction).")
+    }
+  }
+
+  /// The training and validation parts. Every image and annotation skipped is written to
+  /// stderr with its reason (and stays in the returned `issues`).
+  /// - Throws: `COCOError` for a file that cannot be used at all.
+  func load(seed: UInt64) throws -> (train: COCODataset, validation: COCODataset) {
+    let all = try COCODataset(path: data)
+    Self.report(all)
+    guard let validationData else { return try all.split(validationFraction: validationFraction, seed: seed) }
+    let validation = try COCODataset(path: validationData)
+    Self.report(validation)
+    try all.checkSameCategories(as: validation)
+    return (all, validation)
+  }
+
+  /// Writes each skipped item to stderr, then a count.
+  static func report(_ data: COCODataset) {
+    guard !data.issues.isEmpty else { return }
+    for issue in data.issues { FileHandle.standardError.write(Data("skipped: \(issue)\n".utf8)) }
+    FileHandle.standardError.write(Data("\(data.path): \(data.issues.count) item(s) skipped, \(data.images.count) image(s) kept\n".utf8))
+  }
 }

@@ -1,0 +1,74 @@
+import Foundation
+import PatchDetectKit
+import Testing
+import VAImageIO
+
+@Suite struct ScenesTests {
+  /// Each box is exactly the extent of the pixels its object changed: every changed pixel
+  /// (against the scene's background alone) lies in some box, and every box's four edges each
+  /// hold a changed pixel.
+  @Test(arguments: [UInt64(0), 7])
+  func boxesAreTheDrawnExtents(seed: UInt64) {
+    let scenes = ShapeScenes(imageSize: 64, seed: seed)
+    var overlapping = 0
+    var classes = Set<String>()
+    for i in 0..<30 {
+      let scene = scenes.scene(i)
+      #expect(ShapeScenes.objectCount.contains(scene.objects.count))
+      let background: [UInt8] = scenes.background(i).map { (value: Float) -> UInt8 in UInt8(max(0, min(255, value.rounded()))) }
+      let s = 64
+      let pixels = scene.image.pixels
+      var changed = [Bool](repeating: false, count: s * s)
+      for p in 0..<(s * s) { changed[p] = pixels[3 * p] != background[3 * p] || pixels[3 * p + 1] != background[3 * p + 1] || pixels[3 * p + 2] != background[3 * p + 2] }
+      let boxes = scene.objects.map(\.box)
+      for p in 0..<(s * s) where changed[p] {
+        let (x, y) = (Float(p % s), Float(p / s))
+        #expect(boxes.contains { x >= $0.minX && x < $0.maxX && y >= $0.minY && y < $0.maxY }, "scene \(i): pixel (\(x), \(y)) changed outside every box")
+      }
+      for box in boxes {
+        let (x0, y0, x1, y1) = (Int(box.minX), Int(box.minY), Int(box.maxX) - 1, Int(box.maxY) - 1)
+        #expect((y0...y1).contains { changed[$0 * s + x0] } && (y0...y1).contains { changed[$0 * s + x1] }, "scene \(i): \(box)")
+        #expect((x0...x1).contains { changed[y0 * s + $0] } && (x0...x1).contains { changed[y1 * s + $0] }, "scene \(i): \(box)")
+      }
+      for a in boxes.indices {
+        for b in boxes.indices where a < b {
+          let (p, q) = (boxes[a], boxes[b])
+          if min(p.maxX, q.maxX) > max(p.minX, q.minX) && min(p.maxY, q.maxY) > max(p.minY, q.minY) { overlapping += 1 }
+        }
+      }
+      classes.formUnion(scene.objects.map(\.shape.rawValue))
+    }
+    #expect(overlapping > 0)
+    #expect(classes.count == 6)
+  }
+
+  /// Scene i is a function of (seed, i).
+  @Test func deterministic() {
+    let a = ShapeScenes(imageSize: 48, seed: 3), b = ShapeScenes(imageSize: 48, seed: 3), c = ShapeScenes(imageSize: 48, seed: 4)
+    #expect(a.scene(5).image == b.scene(5).image && a.scene(5).objects.map(\.box) == b.scene(5).objects.map(\.box))
+    #expect(a.scene(5).image != c.scene(5).image)
+  }
+
+  /// Export, then read back with the COCO reader: the same pictures, boxes and classes, nothing skipped.
+  @Test func exportRoundTrip() throws {
+    let parent = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: parent) }
+    let folder = parent + "/scenes"
+    let scenes = ShapeScenes(imageSize: 64, seed: 11)
+    try ShapeScenesExport.write(scenes, count: 8, to: folder)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: parent) == ["scenes"])
+    let data = try COCODataset(path: folder)
+    #expect(data.issues.isEmpty)
+    #expect(data.classNames == ["circle", "square", "triangle", "star", "cross", "ring"])
+    #expect(data.images.count == 8)
+    for (i, image) in data.images.enumerated() {
+      let scene = scenes.scene(i)
+      #expect(image.sample.image == scene.image)
+      #expect(image.sample.boxes == scene.objects.map(\.box))
+      #expect(image.sample.labels == scene.objects.map { ShapeScenes.classes.firstIndex(of: $0.shape)! })
+    }
+    // A second export into the same folder is refused and leaves it as it was.
+    #expect(throws: ShapeScenesExport.Failure.notEmpty(path: folder)) { try ShapeScenesExport.write(scenes, count: 2, to: folder) }
+    #expect(try COCODataset(path: folder).images.count == 8)
+  }
+}
