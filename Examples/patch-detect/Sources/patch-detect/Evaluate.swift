@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PatchDetectKit
+import VAImageIO
 import VisionAttention
 
 extension PatchDetect {
@@ -42,13 +43,21 @@ extension PatchDetect {
       }
       try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
       let detector = DETRDetector(model.imported)
-      let evaluation = DetectionEvaluation.run(on: annotations) { detector.detect($0.sample.image).detections }
+      let total = annotations.images.count
+      let evaluation = DetectionEvaluation.run(
+        on: annotations, detect: { detector.detect($0.sample.image).detections },
+        progress: { done, _ in
+          // About twenty lines however large the folder.
+          if done == total || done % max(1, total / 20) == 0 { FileHandle.standardError.write(Data("evaluated \(done)/\(total) images\n".utf8)) }
+        })
       for issue in evaluation.issues { FileHandle.standardError.write(Data("skipped: \(issue)\n".utf8)) }
       let metrics = DetectionMetrics.dictionary(
         evaluation.result, classNames: annotations.classNames, images: evaluation.imageIDs.count, issues: evaluation.issues,
         extra: ["weights": weights, "data": annotations.path])
+      // Both files' bytes exist before either is written: an error leaves neither.
+      let results = try COCOResults.json(evaluation.predictions, categories: annotations.categories)
       try DetectionMetrics.write(metrics, to: (output as NSString).appendingPathComponent("metrics.json"))
-      try COCOResults.write(evaluation.predictions, categories: annotations.categories, to: (output as NSString).appendingPathComponent("detections.json"))
+      try AtomicFile.write(results, to: (output as NSString).appendingPathComponent("detections.json"))
       print("\(evaluation.imageIDs.count) images of \(annotations.path)")
       DetectionMetrics.summary(evaluation.result, classNames: annotations.classNames).forEach { print($0) }
       print("wrote \((output as NSString).appendingPathComponent("metrics.json")) and detections.json")
