@@ -31,12 +31,12 @@ func temporaryFolder(_ name: String = #function) throws -> String {
          {"id": 10, "image_id": 1, "category_id": 3, "bbox": [1, 2, 10, 5]},
          {"id": 11, "image_id": 1, "category_id": 7, "bbox": [30, 20, 10.5, 10]},
          {"id": 12, "image_id": 1, "category_id": 7, "bbox": [35, 25, 10, 10]},
-         {"id": 13, "image_id": 2, "category_id": 7, "bbox": [0, 0, 20, 20], "iscrowd": 1},
+         {"id": 13, "image_id": 2, "category_id": 7, "bbox": [0, 0, 20, 20], "iscrowd": true},
          {"id": 14, "image_id": 2, "category_id": 9, "bbox": [0, 0, 5, 5]},
          {"id": 15, "image_id": 99, "category_id": 7, "bbox": [0, 0, 5, 5]},
          {"id": 16, "image_id": 2, "category_id": 7, "bbox": [0, 0, 5]},
          {"id": 17, "image_id": 2, "category_id": 3, "bbox": [4, 4, 0, 3]},
-         {"id": 18, "image_id": 2, "category_id": 3, "bbox": [2, 3, 4, 5]}]}
+         {"id": 18, "image_id": 2, "category_id": 3, "bbox": [2, 3, 4, 5], "iscrowd": 0}]}
       """
     try Data(json.utf8).write(to: URL(fileURLWithPath: folder + "/annotations.json"))
   }

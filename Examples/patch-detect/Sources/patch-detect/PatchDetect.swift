@@ -14,7 +14,7 @@ struct PatchDetect: ParsableCommand {
 /// Where a command's data comes from: a COCO folder, and the validation part of it.
 struct DataOptions: ParsableArguments {
   @Option(help: "A COCO-format folder: annotations.json, images beside it or under images/ (or the annotations file itself).")
-  var data: String
+  var data: String?
 
   @Option(name: .customLong("val-data"), help: "A second COCO folder or annotations file to validate on, instead of holding out --val-fraction of --data.")
   var validationData: String?
@@ -32,6 +32,8 @@ struct DataOptions: ParsableArguments {
   /// stderr with its reason (and stays in the returned `issues`).
   /// - Throws: `COCOError` for a file that cannot be used at all.
   func load(seed: UInt64) throws -> (train: COCODataset, validation: COCODataset) {
+    // Optional in the parser so that a command can also run without data (--export-scenes).
+    guard let data else { throw ValidationError("--data is required: a COCO folder (patch-detect export-scenes DIR writes one).") }
     let all = try COCODataset(path: data)
     Self.report(all)
     guard let validationData else { return try all.split(validationFraction: validationFraction, seed: seed) }

@@ -108,7 +108,7 @@ public struct COCOAnnotations: Sendable {
       }
       let box = COCOBox(x: a.bbox[0], y: a.bbox[1], width: a.bbox[2], height: a.bbox[3])
       images[i].objects.append(
-        Object(id: a.id ?? index + 1, index: index, label: label, bbox: box, isCrowd: (a.iscrowd ?? 0) != 0, area: a.area ?? box.width * box.height))
+        Object(id: a.id ?? index + 1, index: index, label: label, bbox: box, isCrowd: a.iscrowd?.value ?? false, area: a.area ?? box.width * box.height))
     }
     self.path = path
     self.categories = file.categories
@@ -170,8 +170,16 @@ public struct COCOAnnotations: Sendable {
     var image_id: Int
     var category_id: Int
     var bbox: [Double]
-    var iscrowd: Int?
+    var iscrowd: CrowdFlag?
     var area: Double?
+  }
+  /// `iscrowd` as COCO writes it (0 or 1), or as some exporters do (false or true).
+  private struct CrowdFlag: Decodable {
+    var value: Bool
+    init(from decoder: any Decoder) throws {
+      let container = try decoder.singleValueContainer()
+      if let flag = try? container.decode(Bool.self) { value = flag } else { value = try container.decode(Int.self) != 0 }
+    }
   }
 }
 
