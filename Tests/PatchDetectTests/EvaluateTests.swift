@@ -86,7 +86,7 @@ import VAModels
     (["evaluate", "--weights", "MODEL", "--data", "APDATA"], "id2label"),
     (["evaluate", "--weights", "MODEL"], "--data"),
     (["evaluate", "--weights", "DATA", "--data", "DATA"], "evaluate_detr/data"),
-    (["evaluate", "--weights", "MODEL", "--data", "DATA", "--output", "MODEL/config.json"], "config.json"),
+    (["evaluate", "--weights", "MODEL", "--data", "DATA", "--output", "MODEL/config.json"], "exists and is not a folder"),
     (["export-scenes", "OUT/scenes", "--count", "0"], "--count"),
     (["export-scenes", "OUT/scenes", "--image-size", "8"], "--image-size"),
     (["export-scenes", "OUT/scenes", "--seed", "-3"], "--seed"),

@@ -30,16 +30,28 @@ extension PatchDetect {
     @Option(help: "The folder for metrics.json and detections.json (created if missing).")
     var output = "."
 
+    func validate() throws {
+      var isDirectory: ObjCBool = false
+      if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), !isDirectory.boolValue {
+        throw ValidationError("--output \(output) exists and is not a folder.")
+      }
+    }
+
+    /// The model and the data do not go together.
+    struct Mismatch: Error, CustomStringConvertible {
+      var description: String
+    }
+
     func run() throws {
       let model = try DETRModel(path: weights)
       let annotations = try COCOAnnotations(contentsOf: COCODataset.annotationsFile(for: data))
       let classes = model.imported.model.classes
       guard classes == annotations.categories.count else {
-        throw ValidationError("\(weights) has \(classes) classes, \(annotations.path) has \(annotations.categories.count) categories.")
+        throw Mismatch(description: "\(weights) has \(classes) classes, \(annotations.path) has \(annotations.categories.count) categories.")
       }
       if let names = model.classNames, names != annotations.classNames {
-        throw ValidationError(
-          "\(weights)'s id2label [\(names.joined(separator: ", "))] is not \(annotations.path)'s categories [\(annotations.classNames.joined(separator: ", "))] in order.")
+        throw Mismatch(
+          description: "\(weights)'s id2label [\(names.joined(separator: ", "))] is not \(annotations.path)'s categories [\(annotations.classNames.joined(separator: ", "))] in order.")
       }
       try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
       let detector = DETRDetector(model.imported)
