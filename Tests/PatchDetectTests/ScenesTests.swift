@@ -72,3 +72,23 @@ import VAImageIO
     #expect(try COCODataset(path: folder).images.count == 8)
   }
 }
+
+/// The reader on another renderer's folder: Scripts/reference/coco_scenes_other_renderer.py
+/// (Pillow; --count 4 --size 64 --seed 2), the kind of data the issue's done-when check uses.
+@Suite struct ScenesOtherRendererTests {
+  @Test func readsAnotherRenderersFolder() throws {
+    let data = try COCODataset(path: AveragePrecisionTests.fixture("coco_other_renderer"))
+    #expect(data.issues.isEmpty)
+    #expect(data.images.count == 4)
+    #expect(data.classNames == ShapeScenes.classes.map(\.rawValue))
+    for image in data.images {
+      #expect(!image.sample.boxes.isEmpty)
+      for box in image.sample.boxes { #expect(box.minX >= 0 && box.minY >= 0 && box.maxX <= 64 && box.maxY <= 64 && box.area > 0) }
+    }
+    // Scored against itself through the in-memory path, the truth is a perfect detector.
+    let perfect = DetectionEvaluation.run(on: data.images, classes: data.categories.count) { image in
+      zip(image.sample.boxes, image.sample.labels).map { Detection(label: $1, score: 1, box: $0) }
+    }
+    #expect(abs((perfect.result.ap ?? 0) - 1) < 1e-12)
+  }
+}

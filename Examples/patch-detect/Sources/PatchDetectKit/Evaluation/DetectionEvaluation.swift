@@ -34,4 +34,14 @@ public struct DetectionEvaluation: Sendable {
     let result = AveragePrecision.evaluate(groundTruth: truths, predictions: predictions, imageIDs: imageIDs, classes: annotations.categories.count)
     return DetectionEvaluation(result: result, predictions: predictions, imageIDs: imageIDs, issues: issues)
   }
+
+  /// Scores `detect` on images already read (a training run's validation split): the same
+  /// numbers `run(on: annotations)` gives on the folder they came from.
+  public static func run(on images: [COCOImage], classes: Int, detect: (COCOImage) throws -> [Detection]) rethrows -> DetectionEvaluation {
+    var predictions: [AveragePrecision.Prediction] = []
+    for image in images { predictions += try detect(image).map { AveragePrecision.Prediction($0, imageID: image.id) } }
+    let result = AveragePrecision.evaluate(
+      groundTruth: AveragePrecision.GroundTruth.all(in: images), predictions: predictions, imageIDs: images.map(\.id), classes: classes)
+    return DetectionEvaluation(result: result, predictions: predictions, imageIDs: images.map(\.id), issues: [])
+  }
 }
