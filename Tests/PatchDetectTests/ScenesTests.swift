@@ -92,3 +92,20 @@ import VAImageIO
     #expect(abs((perfect.result.ap ?? 0) - 1) < 1e-12)
   }
 }
+
+/// The command: `patch-detect --export-scenes DIR` (the spelling) and `export-scenes DIR` write the same folder.
+@Suite struct ScenesCommandTests {
+  @Test func exportScenesFlagAndSubcommandAgree() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let flag = try PatchDetectRunner.run(["--export-scenes", folder + "/a", "--count", "3", "--image-size", "48", "--seed", "5"])
+    let subcommand = try PatchDetectRunner.run(["export-scenes", folder + "/b", "--count", "3", "--image-size", "48", "--seed", "5"])
+    #expect(flag.status == 0 && subcommand.status == 0, "\(flag.error) \(subcommand.error)")
+    for name in ["annotations.json", "images/000000.png", "images/000002.png"] {
+      #expect(FileManager.default.contentsEqual(atPath: "\(folder)/a/\(name)", andPath: "\(folder)/b/\(name)"), "\(name)")
+    }
+    let scenes = ShapeScenes(imageSize: 48, seed: 5)
+    let data = try COCODataset(path: folder + "/a")
+    #expect(data.images.map(\.sample.image) == (0..<3).map { scenes.scene($0).image })
+  }
+}

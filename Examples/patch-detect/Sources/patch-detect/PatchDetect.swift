@@ -7,8 +7,30 @@ struct PatchDetect: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "patch-detect",
     abstract: "Train a small DETR on a COCO-format folder on the CPU, or evaluate one.",
+    discussion: "patch-detect --export-scenes DIR [--count N --image-size S --seed K] is export-scenes DIR: the built-in data.",
     subcommands: [Train.self, Evaluate.self, ExportScenes.self],
     defaultSubcommand: Train.self)
+
+  /// Runs the command line, reading `--export-scenes DIR` (the spelling, beside the
+  /// training options) as the `export-scenes DIR` subcommand, so training's command stays
+  /// about training; every other argument goes to that subcommand unchanged.
+  static func main() {
+    main(routingExportScenes(Array(CommandLine.arguments.dropFirst())))
+  }
+
+  /// `arguments` with `--export-scenes DIR` (or `--export-scenes=DIR`) turned into `export-scenes DIR`.
+  static func routingExportScenes(_ arguments: [String]) -> [String] {
+    var arguments = arguments
+    guard let i = arguments.firstIndex(where: { $0 == "--export-scenes" || $0.hasPrefix("--export-scenes=") }) else { return arguments }
+    let flag = arguments.remove(at: i)
+    var folder: [String] = []
+    if let equals = flag.firstIndex(of: "=") {
+      folder = [String(flag[flag.index(after: equals)...])]
+    } else if i < arguments.count {
+      folder = [arguments.remove(at: i)]
+    }
+    return ["export-scenes"] + folder + arguments
+  }
 }
 
 /// Where a command's data comes from: a COCO folder, and the validation part of it.
