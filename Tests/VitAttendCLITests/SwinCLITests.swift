@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+
+/// vit-attend on Swin checkpoints: the dump against the fixtures' PyTorch references
+/// (Tests/VAModelsTests/Fixtures/{timm_swin,timm_swinv2,hf_swin,hf_swinv2}, written by
+/// Scripts/reference/swin_fixtures.py), the effective-field rollout against numpy and Grad-CAM
+/// against torch autograd (Tests/VitAttendCLITests/Fixtures/swin, written by
+/// Scripts/reference/swin_maps.py; regenerate: python3 Scripts/reference/swin_maps.py).
+@Suite struct SwinCLITests {
+  static let fixtures = ["timm_swin", "timm_swinv2", "hf_swin", "hf_swinv2"]
+  /// Each fixture at 224×224 (`--resize fit`, the trained size: no resampling) and 120×200
+  /// (`--resize none`, maps 15×25 then 8×13 that pad to the window).
+  static let cases = fixtures.flatMap { [($0, ""), ($0, "2")] }
+
+  static func fixture(_ name: String) -> String { CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/\(name)") }
+
+  /// Runs vit-attend on the fixture's `input{suffix}.png` and reads the dump.
+  static func dump(_ name: String, _ suffix: String, _ extra: [String] = [], in scratch: ScratchFolder) throws -> DumpFile {
+    let out = scratch.file("\(name)\(suffix).safetensors")
+    let resize = suffix.isEmpty ? "fit" : "none"
+    let result = try CommandRunner.run(
+      ["\(fixture(name))/input\(suffix).png", "-w", fixture(name), "--resize", resize, "--dump", out, "-o", scratch.file("\(name)\(suffix).png")] + extra)
+    #expect(result.status == 0, "\(result.error)")
+    return try DumpFile(path: out)
+  }
+
+  /// Largest |a − b| over the largest |b|: the dump's error relative to the reference's peak.
+  static func relativeError(_ a: [Float], _ b: [Float]) -> Float {
+    precondition(a.count == b.count, "\(a.count) values against \(b.count)")
+    let peak = b.map(abs).max() ?? 0
+    return zip(a, b).map { abs($0 - $1) }.max()! / max(peak, .leastNormalMagnitude)
+  }
+
+  /// `input`, every block's `attn.{l}` `[windows, heads, N, N]` and `logits` within 1e-5 of
+  /// the reference's largest value (float32 through the same operations; measured below 1e-6).
+  @Test(arguments: cases) func dumpMatchesPyTorch(name: String, suffix: String) throws {
+    let scratch = ScratchFolder()
+    let dump = try Self.dump(name, suffix, in: scratch)
+    let reference = try DumpFile(path: "\(Self.fixture(name))/reference\(suffix).safetensors")
+    let names = reference.tensors.keys.sorted()
+    #expect(names.filter { $0.hasPrefix("attn.") }.count == 4)
+    for tensor in names {
+      let got = try #require(dump.tensors[tensor], "\(tensor) missing from the dump")
+      #expect(dump.shapes[tensor] == reference.shapes[tensor], "\(tensor)")
+      let error = Self.relativeError(got, reference.tensors[tensor]!)
+      print("swin dump \(name)\(suffix) \(tensor): largest error \(error) of the reference's peak")
+      #expect(error <= 1e-5, "\(name)\(suffix) \(tensor): \(error)")
+    }
+    // Block 1 is shifted by half its window; the metadata says where every window lies.
+    #expect(dump.metadata["attn.1.shift"] == "3,3")
+    #expect(dump.metadata["attn.2.stage"] == "1")
+    #expect(dump.metadata["attn.0.cell_pixels"] == "8" && dump.metadata["attn.2.cell_pixels"] == "16")
+    #expect(dump.metadata["attn.0.map"] == (suffix.isEmpty ? "28,28" : "15,25"))
+    #expect(dump.metadata["attn.0.pad_order"] == (name.hasPrefix("timm") ? "roll-then-pad" : "pad-then-roll"))
+  }
+
+  /// `query.0` (block 0, unshifted, so window (r / 7, c / 7) holds cell (r, c) at token
+  /// (r % 7, c % 7)) is the reference's row for the query's slot, head mean, placed on its window.
+  @Test(arguments: ["timm_swin", "hf_swinv2"]) func queryMapIsTheQueryRowOfItsWindow(name: String) throws {
+    let scratch = ScratchFolder()
+    let dump = try Self.dump(name, "", ["--map", "query", "--query", "60,100"], in: scratch)
+    let reference = try DumpFile(path: "\(Self.fixture(name))/reference.safetensors")
+    let attention = reference.tensors["attn.0"]!  // [16, 1, 49, 49]
+    let (column, row) = (60 / 8, 100 / 8)
+    let window = row / 7 * 4 + column / 7, token = row % 7 * 7 + column % 7
+    var expected = [Float](repeating: 0, count: 28 * 28)
+    for key in 0..<49 {
+      let (y, x) = (row / 7 * 7 + key / 7, column / 7 * 7 + key % 7)
+      expected[y * 28 + x] = attention[(window * 49 + token) * 49 + key]
+    }
+    let map = try #require(dump.tensors["query.0"])
+    #expect(Self.relativeError(map, expected) <= 1e-5)
+    #expect(dump.tensors["query.3"]?.count == 14 * 14)
+  }
+
+  /// The effective field against numpy's full-matrix product (swin_maps.py).
+  @Test(arguments: cases) func rolloutMatchesNumpy(name: String, suffix: String) throws {
+    let scratch = ScratchFolder()
+    let dump = try Self.dump(name, suffix, ["--map", "rollout"], in: scratch)
+    let reference = try DumpFile(path: CommandRunner.repositoryFile("Tests/VitAttendCLITests/Fixtures/swin/\(name)\(suffix).safetensors"))
+    let field = try #require(dump.tensors["rollout"])
+    #expect(dump.shapes["rollout"] == reference.shapes["rollout"])
+    let error = Self.relativeError(field, reference.tensors["rollout"]!)
+    print("swin rollout \(name)\(suffix): largest error \(error) of the reference's peak")
+    #expect(error <= 1e-5)
+    #expect(abs(field.reduce(0, +) - 1) < 1e-4)
+  }
+
+  /// Grad-CAM on the final norm against torch autograd (swin_maps.py).
+  @Test(arguments: cases) func gradCAMMatchesAutograd(name: String, suffix: String) throws {
+    let scratch = ScratchFolder()
+    let dump = try Self.dump(name, suffix, ["--map", "gradcam"], in: scratch)
+    let reference = try DumpFile(path: CommandRunner.repositoryFile("Tests/VitAttendCLITests/Fixtures/swin/\(name)\(suffix).safetensors"))
+    let cam = try #require(dump.tensors["gradcam"])
+    #expect(dump.shapes["gradcam"] == reference.shapes["gradcam"])
+    let error = Self.relativeError(cam, reference.tensors["gradcam"]!)
+    print("swin gradcam \(name)\(suffix): largest error \(error) of the reference's peak")
+    #expect(error <= 1e-5)
+  }
+
+  /// Mean attention distance per block, per head, inside its window: between 0 and the
+  /// window's diagonal in pixels; the effective field's reach per block.
+  @Test func distanceStaysInsideTheWindow() throws {
+    let scratch = ScratchFolder()
+    let dump = try Self.dump("timm_swin", "2", ["--map", "distance"], in: scratch)
+    for l in 0..<4 {
+      let d = try #require(dump.tensors["distance.\(l)"])
+      let cell: Float = l < 2 ? 8 : 16
+      #expect(d.count == (l < 2 ? 1 : 2))
+      #expect(d.allSatisfy { $0 > 0 && $0 <= 6 * Float(2).squareRoot() * cell }, "block \(l): \(d)")
+    }
+    #expect(try #require(dump.tensors["reach"]).count == 4)
+  }
+
+  /// The maps and options a Swin checkpoint lacks are refused by name, before any output.
+  @Test(arguments: [
+    (["--map", "cls"], "--map cls"), (["--map", "mask"], "--map mask"), (["--map", "posembed"], "--map posembed"),
+    (["--map", "pca"], "--map pca"), (["--map", "norms"], "--map norms"), (["--map", "gradrollout"], "--map gradrollout"),
+    (["--map", "attngrad"], "--map attngrad"), (["--per-head"], "--per-head"),
+  ])
+  func inapplicableOptionsAreRefused(arguments: [String], named: String) throws {
+    let scratch = ScratchFolder()
+    let result = try CommandRunner.run(["\(Self.fixture("timm_swin"))/input.png", "-w", Self.fixture("timm_swin"), "-o", scratch.file("x.png")] + arguments)
+    #expect(result.status != 0)
+    #expect(result.error.contains("\(named) does not apply to a Swin checkpoint"), "\(result.error)")
+    #expect(scratch.contents.isEmpty)
+  }
+
+  /// A folder run draws every image and indexes each with its prediction and map numbers.
+  @Test func folderRunIndexesEveryImage() throws {
+    let scratch = ScratchFolder()
+    let images = scratch.file("images")
+    try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true)
+    for file in ["input.png", "input2.png"] {
+      try FileManager.default.copyItem(atPath: "\(Self.fixture("hf_swin"))/\(file)", toPath: "\(images)/\(file)")
+    }
+    let result = try CommandRunner.run([images, "-w", Self.fixture("hf_swin"), "--map", "rollout", "--out-dir", scratch.file("out")])
+    #expect(result.status == 0, "\(result.error)")
+    let lines = try String(contentsOfFile: scratch.file("out/index.jsonl"), encoding: .utf8).split(separator: "\n")
+    #expect(lines.count == 2)
+    for line in lines {
+      let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+      #expect(record["status"] as? String == "ok", "\(record)")
+      #expect(record["top_index"] != nil && record["entropy"] != nil && record["peak_x"] != nil, "\(record)")
+    }
+    #expect(FileManager.default.fileExists(atPath: scratch.file("out/input.png")))
+  }
+}
