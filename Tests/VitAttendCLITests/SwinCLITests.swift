@@ -145,4 +145,59 @@ import Testing
     }
     #expect(FileManager.default.fileExists(atPath: scratch.file("out/input.png")))
   }
+
+  /// The page carries every block's weights, quantised per row to 8 bits of the row's
+  /// maximum: each within half a step (`row_max / 510`) of the dump's.
+  @Test func pageCarriesEveryBlocksWeights() throws {
+    let scratch = ScratchFolder()
+    let name = "hf_swin"
+    let result = try CommandRunner.run(
+      ["\(Self.fixture(name))/input2.png", "-w", Self.fixture(name), "--resize", "none", "--html", scratch.file("p.html"), "--dump", scratch.file("d.safetensors")])
+    #expect(result.status == 0, "\(result.error)")
+    let page = try String(contentsOfFile: scratch.file("p.html"), encoding: .utf8)
+    let start = try #require(page.range(of: "<script type=\"application/json\" id=\"payload\">")).upperBound
+    let end = try #require(page.range(of: "</script>", range: start..<page.endIndex)).lowerBound
+    let payload = try #require(try JSONSerialization.jsonObject(with: Data(page[start..<end].utf8)) as? [String: Any])
+    let blocks = try #require(payload["blocks"] as? [[String: Any]])
+    let dump = try DumpFile(path: scratch.file("d.safetensors"))
+    #expect(blocks.count == 4)
+    for (l, block) in blocks.enumerated() {
+      let weights = [UInt8](try #require(Data(base64Encoded: block["weights"] as! String)))
+      let rowMax = try #require(Data(base64Encoded: block["row_max"] as! String)).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+      let reference = try #require(dump.tensors["attn.\(l)"])
+      let n = block["n"] as! Int
+      #expect(weights.count == reference.count && rowMax.count * n == reference.count)
+      let worst = reference.indices.map { abs(Float(weights[$0]) / 255 * rowMax[$0 / n] - reference[$0]) - rowMax[$0 / n] / 510 }.max()!
+      #expect(worst <= 1e-6, "block \(l): \(worst)")
+    }
+  }
+
+  /// `--head` must exist in every block a map reads: stage 0 has one head here.
+  @Test func headMissingFromAStageIsRefusedNamingTheBlock() throws {
+    let scratch = ScratchFolder()
+    let fixture = Self.fixture("timm_swin")
+    let all = try CommandRunner.run(["\(fixture)/input.png", "-w", fixture, "--map", "query", "--head", "1", "-o", scratch.file("a.png")])
+    #expect(all.status != 0 && all.error.contains("--head 1 at block 0 does not apply to a Swin checkpoint"), "\(all.error)")
+    let one = try CommandRunner.run(["\(fixture)/input.png", "-w", fixture, "--map", "query", "--head", "1", "--layer", "3", "-o", scratch.file("b.png")])
+    #expect(one.status == 0, "\(one.error)")
+  }
+
+  /// In a browser, the page draws every block's window for the query: each caption's peak is
+  /// the dumped `query.{l}` map's largest weight (to the page's three decimals and its 8-bit weights).
+  @Test(.needsBrowser) func pageDrawsEveryBlocksWindowInABrowser() throws {
+    let scratch = ScratchFolder()
+    let fixture = Self.fixture("timm_swin")
+    let result = try CommandRunner.run(
+      ["\(fixture)/input.png", "-w", fixture, "--map", "query", "--html", scratch.file("p.html"), "--dump", scratch.file("d.safetensors")])
+    #expect(result.status == 0, "\(result.error)")
+    let dom = String(decoding: try HeadlessBrowser.find().run(["--dump-dom", "--virtual-time-budget=5000"], page: scratch.file("p.html"), fragment: ""), as: UTF8.self)
+    let dump = try DumpFile(path: scratch.file("d.safetensors"))
+    // The captions' text; the script's own source also holds "; peak ", followed by no number.
+    let peaks = dom.components(separatedBy: "; peak ").dropFirst().compactMap { Float($0.prefix(5)) }
+    #expect(peaks.count == 4, "\(dom.suffix(2000))")
+    for (l, shown) in peaks.enumerated() {
+      let peak = try #require(dump.tensors["query.\(l)"]).max()!
+      #expect(abs(shown - peak) <= 0.0005 + peak / 510, "block \(l): page \(shown), dump \(peak)")
+    }
+  }
 }

@@ -102,9 +102,4 @@ extension SwinScene {
     }
     return summary
   }
-
-  /// The interactive page (`--html`); not drawn for Swin yet.
-  public func page(input: String) throws(VisionAttentionError) -> [UInt8] {
-    throw .notForFamily(what: "--html and --format html", family: "Swin", reason: "the inspector page draws a ViT's token grid; use PNG figures")
-  }
 }

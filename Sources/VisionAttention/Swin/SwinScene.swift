@@ -56,10 +56,17 @@ public struct SwinScene {
     point = (min(max(Int(p.x), 0), geometry.width - 1), min(max(Int(p.y), 0), geometry.height - 1))
     if let layer = settings.layer, layer >= blocks.count { throw .layerOutOfRange(layer: layer, layers: blocks.count) }
     let heads = swin.model.configuration.heads
+    let stages = output.geometry.map(\.stage)
     if let head = settings.head {
-      // A head must exist in every block shown: stages have their own head counts.
-      for l in settings.layer.map({ [$0] }) ?? Array(blocks.indices) where head >= heads[blocks[l].stage] {
-        throw .headOutOfRange(head: head, heads: heads[blocks[l].stage])
+      // Stages have their own head counts: a head must exist in every block the map reads
+      // (`--map query` reads the blocks shown, the default figure's field reads them all).
+      guard head < heads.max()! else { throw .headOutOfRange(head: head, heads: heads.max()!) }
+      let read = settings.map == .query ? settings.layer.map { [$0] } ?? Array(stages.indices) : Array(stages.indices)
+      for l in read where head >= heads[stages[l]] {
+        let having = stages.indices.filter { head < heads[stages[$0]] }.map(String.init).joined(separator: ", ")
+        throw .notForFamily(
+          what: "--head \(head) at block \(l)", family: "Swin",
+          reason: "block \(l) (stage \(stages[l])) has \(heads[stages[l]]) \(heads[stages[l]] == 1 ? "head" : "heads"); pick a block that has it with --layer (\(having))")
       }
       selection = .head(head)
     } else {
