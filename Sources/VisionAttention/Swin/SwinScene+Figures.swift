@@ -19,37 +19,72 @@ extension SwinScene {
   }
 
   /// The query's window attention at every block (or `--layer`'s), each at its block's
-  /// resolution: how the window moves with the shift and grows with each merging.
+  /// resolution: how the window moves with the shift and grows with each merging. Up to six
+  /// blocks side by side with captions; more as a grid, one row per stage.
   func queryFigure() -> RenderedFigure {
-    var panels = [inputPanel()]
-    var tensors: [(name: String, shape: [Int], values: [Float])] = []
-    for l in shownBlocks {
-      panels.append(queryPanel(block: l, selection))
-      tensors.append(("query.\(l)", [blocks[l].height, blocks[l].width], queryMap(block: l, selection).values))
+    let tensors = shownBlocks.map { l in ("query.\(l)", [blocks[l].height, blocks[l].width], queryMap(block: l, selection).values) }
+    let title = "windowed attention of the query, block by block | \(modelCaption)"
+    guard shownBlocks.count > 6 else {
+      return RenderedFigure(image: Figure.sideBySide([inputPanel()] + shownBlocks.map { queryPanel(block: $0, selection) }, title: title), tensors: tensors)
     }
-    return RenderedFigure(image: Figure.sideBySide(panels, title: "windowed attention of the query, block by block | \(modelCaption)"), tensors: tensors)
+    return RenderedFigure(image: Self.stacked([Figure.sideBySide([inputPanel()], title: title), blockGrid()]), tensors: tensors)
   }
 
-  /// The default figure: the query's window at every block, then its effective field
-  /// (rollout through windows, shifts and merging) beside the CNN's receptive field.
+  /// The query's window at every block, a row per stage, each map scaled to its own maximum.
+  func blockGrid() -> Image {
+    let width = image.width >= 128 ? min(image.width, 200) : image.width * ((127 + image.width) / image.width)
+    var rows: [[Image]] = [], labels: [String] = []
+    for stage in 0..<swin.model.configuration.stageCount {
+      let members = blocks.indices.filter { blocks[$0].stage == stage }
+      guard let first = members.first else { continue }
+      rows.append(
+        members.map { l in
+          let (values, window) = queryMap(block: l, selection)
+          return cellImage(values, gridWidth: blocks[l].width, gridHeight: blocks[l].height, cell: cellPixels(l), shown: window, marked: true, width: width).image
+        })
+      let g = blocks[first]
+      labels.append("stage \(stage): \(g.width)x\(g.height) cells of \(cellPixels(first)) px")
+    }
+    let columns = (0..<(rows.map(\.count).max() ?? 0)).map { $0 % 2 == 1 ? "block +\($0) (shifted)" : "block +\($0)" }
+    return Figure.grid(
+      rows, rowLabels: labels, columnLabels: columns,
+      title: "the query's window at each block (\(describe(selection))), each map scaled to its own maximum; outside the window nothing")
+  }
+
+  /// `images` one above the other on white, left-aligned.
+  static func stacked(_ images: [Image]) -> Image {
+    var canvas = Canvas(width: images.map(\.width).max() ?? 1, height: images.reduce(0) { $0 + $1.height })
+    var y = 0
+    for picture in images {
+      canvas.draw(picture, x: 0, y: y)
+      y += picture.height
+    }
+    return canvas.image
+  }
+
+  /// The default figure: the input, the query's effective field (rollout through windows,
+  /// shifts and merging) and the CNN's receptive field at the same point, above the query's
+  /// window at every block (`--layer`: that block's alone).
   func defaultFigure() -> RenderedFigure {
     var figure = queryFigure()
     let (field, fieldTensor) = effectiveFieldPanel()
-    let rf = receptiveFieldPanel()
-    figure.image = Figure.sideBySide(
-      queryFigurePanels() + [field, rf], title: "Swin: windowed attention of the query, its effective field, and a CNN's receptive field | \(modelCaption)")
+    let top = Figure.sideBySide(
+      [inputPanel(), field, receptiveFieldPanel()],
+      title: "Swin: what the query's last-stage token can see, beside a CNN's receptive field | \(modelCaption)")
+    let blocksShown =
+      shownBlocks.count == 1
+      ? Figure.sideBySide([queryPanel(block: shownBlocks[0], selection)]) : blockGrid()
+    figure.image = Self.stacked([top, blocksShown])
     figure.tensors.append(fieldTensor)
     return figure
   }
 
-  private func queryFigurePanels() -> [Panel] { [inputPanel()] + shownBlocks.map { queryPanel(block: $0, selection) } }
-
   /// Every block × head for the query, each map at its block's resolution and scaled to its
-  /// own range; a stage with fewer heads leaves its row short.
+  /// own range; a stage with fewer heads leaves its row short. Every block, whatever `--layer`.
   func headsFigure() -> RenderedFigure {
     let cellWidth = image.width >= 128 ? min(image.width, 180) : image.width * ((127 + image.width) / image.width)
     var cells: [[Image]] = []
-    for l in shownBlocks {
+    for l in blocks.indices {
       let g = blocks[l]
       cells.append(
         (0..<heads(l)).map { h in
@@ -57,9 +92,9 @@ extension SwinScene {
           return cellImage(values, gridWidth: g.width, gridHeight: g.height, cell: cellPixels(l), shown: window, marked: true, width: cellWidth).image
         })
     }
-    let most = shownBlocks.map(heads).max() ?? 1
+    let most = blocks.indices.map(heads).max() ?? 1
     let image = Figure.grid(
-      cells, rowLabels: shownBlocks.map { "block \($0) (stage \(blocks[$0].stage))" }, columnLabels: (0..<most).map { "head \($0)" },
+      cells, rowLabels: blocks.indices.map { "block \($0) (stage \(blocks[$0].stage))" }, columnLabels: (0..<most).map { "head \($0)" },
       title: "every head's window attention of the query, each map scaled to its own range | \(modelCaption)")
     return RenderedFigure(image: image)
   }

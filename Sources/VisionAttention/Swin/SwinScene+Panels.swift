@@ -51,8 +51,9 @@ extension SwinScene {
       }
     }
     if let shown {
-      let side = Int((Double(cell) * scale).rounded())
-      canvas.contour(mask: shown, gridWidth: gw, gridHeight: gh, x: 0, y: 0, width: gw * side, height: gh * side, RGB.markers[2], thickness: 1)
+      // The grid spans gw · cell input pixels (more than the input where the map was padded).
+      let (spanX, spanY) = (Int((Double(gw * cell) * scale).rounded()), Int((Double(gh * cell) * scale).rounded()))
+      canvas.contour(mask: shown, gridWidth: gw, gridHeight: gh, x: 0, y: 0, width: spanX, height: spanY, RGB.markers[2], thickness: 1)
     }
     if marked { canvas.marker(queryMarker(scale: scale, shorterSide: min(targetWidth, targetHeight)), RGB.markers[0]) }
     return (canvas.image, ColorBar(colormap: settings.colormap, minimum: 0, maximum: peak))

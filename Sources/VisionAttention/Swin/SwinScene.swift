@@ -34,7 +34,8 @@ public struct SwinScene {
   public let query: QueryPoint
   /// The query in the model input's pixels, clamped to the input.
   public let point: (x: Int, y: Int)
-  /// The heads the maps show: `--head`, `--fuse`, or the mean of all heads.
+  /// The heads the maps show: `--head` (the default figure and `--map query`), `--fuse`, or
+  /// the mean of all heads.
   public let selection: HeadSelection
 
   init(
@@ -57,7 +58,9 @@ public struct SwinScene {
     if let layer = settings.layer, layer >= blocks.count { throw .layerOutOfRange(layer: layer, layers: blocks.count) }
     let heads = swin.model.configuration.heads
     let stages = output.geometry.map(\.stage)
-    if let head = settings.head {
+    // Only the default figure and --map query read --head (as for a ViT; vit-attend warns
+    // that the others ignore it): the rest fuse every head.
+    if let head = settings.head, settings.map == nil || settings.map == .query {
       // Stages have their own head counts: a head must exist in every block the map reads
       // (`--map query` reads the blocks shown, the default figure's field reads them all).
       guard head < heads.max()! else { throw .headOutOfRange(head: head, heads: heads.max()!) }
