@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VAImageIO
 
 /// vit-attend on Swin checkpoints: the dump against the fixtures' PyTorch references
 /// (Tests/VAModelsTests/Fixtures/{timm_swin,timm_swinv2,hf_swin,hf_swinv2}, written by
@@ -198,6 +199,24 @@ import Testing
     for (l, shown) in peaks.enumerated() {
       let peak = try #require(dump.tensors["query.\(l)"]).max()!
       #expect(abs(shown - peak) <= 0.0005 + peak / 510, "block \(l): page \(shown), dump \(peak)")
+    }
+  }
+
+  /// `--resize none` keeps a 203×122 image's pixels for transformers (which pads to 208×128,
+  /// a 26×16 map) and crops it to 200×120 for timm (`strict_img_size`); `--dump-attention none`
+  /// leaves the weights out.
+  @Test func keptSizeIsPaddedByTransformersAndCroppedForTimm() throws {
+    let scratch = ScratchFolder()
+    let odd = scratch.file("odd.png")
+    try Image(contentsOfFile: "\(Self.fixture("hf_swin"))/input.png").rgb().cropped(x: 0, y: 0, width: 203, height: 122).writePNG(to: odd)
+    for (name, width, height, map) in [("hf_swin", 203, 122, "16,26"), ("timm_swin", 200, 120, "15,25")] {
+      let out = scratch.file("\(name).safetensors")
+      let result = try CommandRunner.run([odd, "-w", Self.fixture(name), "--resize", "none", "--dump", out, "--dump-attention", "none"])
+      #expect(result.status == 0, "\(result.error)")
+      let dump = try DumpFile(path: out)
+      #expect(dump.shapes["input"] == [3, height, width], "\(name)")
+      #expect(dump.metadata["attn.0.map"] == map && dump.metadata["attn.0.padded"] == "21,28", "\(name): \(dump.metadata)")
+      #expect(dump.tensors.keys.filter { $0.hasPrefix("attn.") }.isEmpty && dump.tensors["logits"]?.count == 5, "\(name)")
     }
   }
 }
