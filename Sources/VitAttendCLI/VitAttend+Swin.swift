@@ -22,4 +22,13 @@ extension VitAttend {
     }
     return try SwinPipeline(swin: swin, input: inputSettings, settings: settings)
   }
+
+  /// `--faithfulness` scores a ViT's maps by deleting and inserting patches: a Swin
+  /// checkpoint is refused by name, from its header alone, before any image is read.
+  func refuseFaithfulnessForSwin() throws {
+    if let weights = model.weights, SwinTransformer.isSwinCheckpoint(at: weights) {
+      throw VisionAttentionError.notForFamily(
+        what: "--faithfulness", family: "Swin", reason: "it scores a vision transformer's maps; draw Swin's with --map rollout or gradcam")
+    }
+  }
 }

@@ -219,4 +219,13 @@ import VAImageIO
       #expect(dump.tensors.keys.filter { $0.hasPrefix("attn.") }.isEmpty && dump.tensors["logits"]?.count == 5, "\(name)")
     }
   }
+
+  /// `--faithfulness` is refused by name for a Swin checkpoint, and writes no report.
+  @Test func faithfulnessIsRefusedByName() throws {
+    let scratch = ScratchFolder()
+    let fixture = Self.fixture("timm_swin")
+    let result = try CommandRunner.run(["\(fixture)/input.png", "-w", fixture, "--faithfulness", scratch.file("r.json")])
+    #expect(result.status != 0 && result.error.contains("--faithfulness does not apply to a Swin checkpoint"), "\(result.error)")
+    #expect(scratch.contents.isEmpty)
+  }
 }
