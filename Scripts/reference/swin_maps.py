@@ -18,6 +18,9 @@ Each file holds
                      tutorial's reshape: weights = mean over cells of d score / d A, cam =
                      relu(sum_c w_c A_c), not rescaled; plain torch autograd
   query_cell [1]     (I64) the query's cell in the last stage's map, row-major
+  distance.{l} [heads]  mean attention distance of block l in input pixels: per query slot on a
+                     real cell, sum over real key cells of weight x distance between the cells
+                     (unshifted map, cell = 8 * 2^stage px), averaged over the queries
 """
 import json, os
 import numpy as np
@@ -99,6 +102,28 @@ def rollout(reference, h, w, library, point):
     return product[q].reshape(sizes[0]).astype(np.float32), q
 
 
+def distances(reference, h, w, library):
+    out = {}
+    l = 0
+    for stage, depth in enumerate(DEPTHS):
+        gh, gw = grids(h, w)[stage]
+        for i in range(depth):
+            wh, ww, sy, sx = window_and_shift(gh, gw, i % 2 == 1, library)
+            cells = slots(gh, gw, wh, ww, sy, sx, library)
+            attn = reference[f'attn.{l}'].astype(np.float64)  # [windows, heads, N, N]
+            ys, xs = np.divmod(np.maximum(cells, 0), gw)
+            total, queries = np.zeros(attn.shape[1]), 0
+            for win in range(cells.shape[0]):
+                real = cells[win] >= 0
+                d = np.hypot(ys[win][:, None] - ys[win][None, :], xs[win][:, None] - xs[win][None, :]) * (PATCH << stage)
+                d = d * real[None, :]  # padding keys count nothing
+                total += (attn[win] * d[None])[:, real].sum(axis=(1, 2))
+                queries += real.sum()
+            out[f'distance.{l}'] = (total / queries).astype(np.float32)
+            l += 1
+    return out
+
+
 def gradcam(model, layer, x, expected):
     kept = {}
     hook = layer.register_forward_hook(lambda m, i, o: kept.__setitem__('a', o))
@@ -134,6 +159,7 @@ for name in ['timm_swin', 'timm_swinv2', 'hf_swin', 'hf_swinv2']:
             norm = (model.swin if hasattr(model, 'swin') else model.swinv2).layernorm
         cam = gradcam(model, norm, x, reference['logits'])
         last = grids(h, w)[-1]
-        save_np({'rollout': field, 'gradcam': cam.reshape(last).astype(np.float32), 'query_cell': np.array([q], dtype=np.int64)},
-                os.path.join(out, f'{name}{suffix}.safetensors'))
+        tensors = {'rollout': field, 'gradcam': cam.reshape(last).astype(np.float32), 'query_cell': np.array([q], dtype=np.int64)}
+        tensors.update(distances(reference, h, w, library))
+        save_np(tensors, os.path.join(out, f'{name}{suffix}.safetensors'))
         print(name, suffix, field.shape, 'sum', field.sum(), 'q', q, 'cam max', cam.max())

@@ -5,26 +5,25 @@ import VARendering
 /// How far Swin's windowed attention reaches, block by block, beside a CNN's receptive field.
 extension SwinScene {
   /// Mean attention distance of block `l`, per head, in input pixels (the ViT paper's
-  /// Figure 7 measure, inside windows): over every query slot that reads a real cell, the
-  /// weight-averaged distance to its keys, where a slot sits at its place in the shifted,
-  /// padded map (every pair that the shift mask leaves unmasked is as far apart there as in
-  /// the image) and a cell is `P · 2^stage` pixels. `[heads]`.
+  /// Figure 7 measure, inside windows): over every query slot that reads a real cell, the sum
+  /// of its weights to real key cells times their distance on the unshifted map (cell centres,
+  /// a cell `P · 2^stage` pixels), averaged over the queries. Padding keys have no place and
+  /// count nothing; pairs the shift brought together from opposite edges count their true
+  /// distance (the mask leaves them `exp(−100)`-small weights, except where timm pads after
+  /// rolling and its mask does not separate them). `[heads]`.
   public func meanDistances(block l: Int) -> [Float] {
     let g = blocks[l], n = g.tokensPerWindow, h = heads(l), cell = Double(cellPixels(l))
     let sources = g.sourceCells()
-    func position(_ slot: Int) -> (y: Int, x: Int) {
-      let (w, t) = (slot / n, slot % n)
-      return (w / g.windowsAcross * g.windowHeight + t / g.windowWidth, w % g.windowsAcross * g.windowWidth + t % g.windowWidth)
-    }
     var totals = [Double](repeating: 0, count: h)
     var queries = 0
     for w in 0..<g.windowCount {
-      for i in 0..<n where sources[w * n + i] != nil {
+      for i in 0..<n {
+        guard let q = sources[w * n + i] else { continue }
         queries += 1
-        let q = position(w * n + i)
         for j in 0..<n {
-          let k = position(w * n + j)
-          let d = Double((q.y - k.y) * (q.y - k.y) + (q.x - k.x) * (q.x - k.x)).squareRoot() * cell
+          guard let k = sources[w * n + j] else { continue }
+          let (dy, dx) = (Double(q / g.width - k / g.width), Double(q % g.width - k % g.width))
+          let d = (dx * dx + dy * dy).squareRoot() * cell
           for head in 0..<h { totals[head] += Double(attention[l][((w * h + head) * n + i) * n + j]) * d }
         }
       }
