@@ -27,9 +27,11 @@ extension SwinScene {
   }
 
   /// `values` over a `gridWidth × gridHeight` map whose cells cover `cell` input pixels a
-  /// side, colour-mapped on the input (nearest: a cell is one value); cells outside `shown`
-  /// (when given) are dimmed and left uncoloured, and outlined where they border the shown
-  /// ones. The scale runs from 0 to the largest shown value.
+  /// side, colour-mapped on the input. With `shown` (a window) each cell is one value
+  /// (nearest), cells outside are dimmed and left uncoloured and the window is outlined: a
+  /// smooth `--upsample` would bleed the window into cells it cannot see. Without it the map
+  /// is enlarged as `--upsample` says over the whole (padded) grid, as a ViT's maps are. The
+  /// scale runs from 0 to the largest shown value.
   func cellImage(
     _ values: [Float], gridWidth gw: Int, gridHeight gh: Int, cell: Int, shown: [Bool]? = nil, marked: Bool, width: Int? = nil
   ) -> (image: Image, bar: ColorBar) {
@@ -38,6 +40,9 @@ extension SwinScene {
     let scale = Double(targetWidth) / Double(image.width)
     var canvas = Canvas(image.resized(width: targetWidth, height: targetHeight, filter: targetWidth % image.width == 0 ? .nearest : .bilinear))
     let peak = zip(values, shown ?? values.map { _ in true }).filter(\.1).map(\.0).max() ?? 0
+    let (spanX, spanY) = (Int((Double(gw * cell) * scale).rounded()), Int((Double(gh * cell) * scale).rounded()))
+    let smooth = shown == nil && settings.upsample != .nearest && spanX >= gw && spanY >= gh
+    let pixels = smooth ? HeatMap(gridWidth: gw, gridHeight: gh, values: values).normalized(to: (0, max(peak, .leastNormalMagnitude))).upsampled(width: spanX, height: spanY, method: settings.upsample) : []
     for y in 0..<targetHeight {
       let row = min(Int(Double(y) / scale) / cell, gh - 1)
       for x in 0..<targetWidth {
@@ -45,14 +50,14 @@ extension SwinScene {
         if let shown, !shown[index] {
           canvas.plot(x: x, y: y, .black, opacity: 0.55)
         } else {
-          let (r, g, b) = settings.colormap.color(peak > 0 ? values[index] / peak : 0)
+          let v = smooth && y < spanY && x < spanX ? pixels[y * spanX + x] : (peak > 0 ? values[index] / peak : 0)
+          let (r, g, b) = settings.colormap.color(v)
           canvas.plot(x: x, y: y, RGB(r, g, b), opacity: settings.alpha)
         }
       }
     }
     if let shown {
       // The grid spans gw · cell input pixels (more than the input where the map was padded).
-      let (spanX, spanY) = (Int((Double(gw * cell) * scale).rounded()), Int((Double(gh * cell) * scale).rounded()))
       canvas.contour(mask: shown, gridWidth: gw, gridHeight: gh, x: 0, y: 0, width: spanX, height: spanY, RGB.markers[2], thickness: 1)
     }
     if marked { canvas.marker(queryMarker(scale: scale, shorterSide: min(targetWidth, targetHeight)), RGB.markers[0]) }
