@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VAImageIO
+import VARendering
 
 /// vit-attend on Swin checkpoints: the dump against the fixtures' PyTorch references
 /// (Tests/VAModelsTests/Fixtures/{timm_swin,timm_swinv2,hf_swin,hf_swinv2}, written by
@@ -228,5 +229,37 @@ import VAImageIO
     let result = try CommandRunner.run(["\(fixture)/input.png", "-w", fixture, "--faithfulness", scratch.file("r.json")])
     #expect(result.status != 0 && result.error.contains("--faithfulness does not apply to a Swin checkpoint"), "\(result.error)")
     #expect(scratch.contents.isEmpty)
+  }
+
+  /// The bare `--map query` overlay at block 0, pixel by pixel: outside the query's window the
+  /// input darkened to 45%; inside, the input blended 40/60 with the colormap at the dumped
+  /// `query.0` weight over the window's peak (within 1 level of rounding).
+  @Test func bareQueryOverlayIsTheWindowsWeightsOverTheInput() throws {
+    let scratch = ScratchFolder()
+    let fixture = Self.fixture("timm_swin")
+    let result = try CommandRunner.run(
+      ["\(fixture)/input.png", "-w", fixture, "--map", "query", "--layer", "0", "--style", "bare", "-o", scratch.file("q.png"), "--dump", scratch.file("q.safetensors")])
+    #expect(result.status == 0, "\(result.error)")
+    let figure = try Image(contentsOfFile: scratch.file("q.png")).rgb()
+    let input = try Image(contentsOfFile: "\(fixture)/input.png").rgb()
+    let map = try #require(try DumpFile(path: scratch.file("q.safetensors")).tensors["query.0"])
+    #expect(figure.width == 224 && figure.height == 224)
+    let peak = map.max()!
+    var checked = (inside: 0, outside: 0)
+    // Pixel centres of every 8-pixel cell, away from the window's outline and the query marker.
+    for row in 0..<28 {
+      for column in 0..<28 where abs(column * 8 + 4 - 112) > 12 || abs(row * 8 + 4 - 112) > 12 {
+        let (x, y) = (column * 8 + 4, row * 8 + 4)
+        let inWindow = row / 7 == 2 && column / 7 == 2
+        let (r, g, b) = Colormap.inferno.color(map[row * 28 + column] / peak)
+        for (c, over) in [r, g, b].enumerated() {
+          let under = Float(input.pixels[(y * 224 + x) * 3 + c])
+          let expected = inWindow ? under * 0.4 + Float(over) * 0.6 : under * 0.45
+          #expect(abs(Float(figure.pixels[(y * 224 + x) * 3 + c]) - expected) <= 1.01, "cell (\(column),\(row)) channel \(c)")
+        }
+        if inWindow { checked.inside += 1 } else { checked.outside += 1 }
+      }
+    }
+    #expect(checked.inside > 20 && checked.outside > 700)
   }
 }
