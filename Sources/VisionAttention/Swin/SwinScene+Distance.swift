@@ -51,11 +51,13 @@ extension SwinScene {
     let distances = blocks.indices.map(meanDistances(block:))
     let reach = blocks.indices.map(fieldReach(block:))
     let window = blocks.indices.map { l in Double(max(blocks[l].windowWidth, blocks[l].windowHeight) * cellPixels(l)) }
-    var series = (0..<(distances.map(\.count).max() ?? 0)).map { h in
+    // One series for every head: stages have their own heads (24 in swin_tiny's last), too
+    // many for a legend entry each.
+    var series = [
       Plot.Series(
-        points: blocks.indices.filter { h < distances[$0].count }.map { (Double($0), Double(distances[$0][h])) },
-        color: RGB.markers[h % RGB.markers.count], label: "head \(h): mean attention distance")
-    }
+        points: distances.enumerated().flatMap { l, d in d.map { (Double(l), Double($0)) } }, color: RGB.markers[0],
+        label: "each head: mean attention distance")
+    ]
     series.append(Plot.Series(points: reach.enumerated().map { (Double($0.offset), Double($0.element)) }, color: .text, connected: true, label: "effective field: mean distance"))
     series.append(Plot.Series(points: window.enumerated().map { (Double($0.offset), $0.element) }, color: RGB.markers[2], connected: true, label: "window side (px)"))
     let top = max(window.max() ?? 1, Double(reach.max() ?? 0), Double(distances.joined().max() ?? 0)) * 1.15
