@@ -28,10 +28,13 @@ public struct SwinModel: Sendable {
   /// patch (`strict_img_size`), where transformers pads them.
   public var isTimm: Bool { model.configuration.windowPolicy == .timm }
 
-  /// Named in captions and PNG text chunks: the checkpoint's file or folder name and its version.
+  /// Named in captions and PNG text chunks: the checkpoint's folder (or file, when it is not
+  /// the hub's `model.safetensors`) name, its version and layout.
   public var name: String {
     let c = model.configuration
-    return "\((path as NSString).lastPathComponent) (Swin v\(c.version.rawValue), \(isTimm ? "timm" : "transformers") layout)"
+    let last = (path as NSString).lastPathComponent
+    let shown = last == "model.safetensors" ? ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent : last
+    return "\(shown) (Swin v\(c.version.rawValue), \(isTimm ? "timm" : "transformers") layout)"
   }
 
   /// The trained size from the configs beside `path`, when they state one.
