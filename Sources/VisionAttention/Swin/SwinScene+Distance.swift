@@ -44,7 +44,8 @@ extension SwinScene {
   }
 
   /// `--map distance`: per block, each head's mean attention distance and the reach of the
-  /// query's effective field, beside the CNN's receptive-field size per layer. Dumps
+  /// effective field of the image centre (vit-attend warns that `--query` does not apply, as
+  /// for a ViT's distance plot), beside the CNN's receptive-field size per layer. Dumps
   /// `distance.{l}` `[heads]` per block and `reach` `[blocks]`.
   func distanceFigure() -> RenderedFigure {
     let count = blocks.count
@@ -58,7 +59,7 @@ extension SwinScene {
         points: distances.enumerated().flatMap { l, d in d.map { (Double(l), Double($0)) } }, color: RGB.markers[0],
         label: "each head: mean attention distance")
     ]
-    series.append(Plot.Series(points: reach.enumerated().map { (Double($0.offset), Double($0.element)) }, color: .text, connected: true, label: "effective field: mean distance"))
+    series.append(Plot.Series(points: reach.enumerated().map { (Double($0.offset), Double($0.element)) }, color: .text, connected: true, label: "effective field of the centre: mean distance"))
     series.append(Plot.Series(points: window.enumerated().map { (Double($0.offset), $0.element) }, color: RGB.markers[2], connected: true, label: "window side (px)"))
     let top = max(window.max() ?? 1, Double(reach.max() ?? 0), Double(distances.joined().max() ?? 0)) * 1.15
     let swinPlot = Plot(
