@@ -6,6 +6,7 @@ extension VitAttend {
   /// `--faithfulness REPORT.json`: scores the maps over every input image, writes the report
   /// and the curves (REPORT.png), and prints the table.
   func scoreFaithfulness(_ path: String) throws {
+    try refuseFaithfulnessForSwin()
     let plan = try OutputPlan.make(OutputPlan.Request(inputs: inputs))
     // Every batch of perturbed inputs allocates the same large activations: keep freed
     // memory for the next batch instead of page-faulting it in again (about 10% of the run).

@@ -1,8 +1,34 @@
 import VisionAttention
 
 extension VitAttend {
-  /// The pipeline that draws a Swin checkpoint with the options given.
+  /// The pipeline that draws a Swin checkpoint with the options given. Options that only a
+  /// ViT's outputs read are refused by name (`VisionAttentionError.notForFamily`); `--map`,
+  /// `--layer` (a block, counted through the stages), `--head`, `--fuse`, `--query`, `--cnn`,
+  /// `--class` (gradcam) and the appearance options apply.
   func swinPipeline(_ swin: SwinModel, settings: FigureSettings) throws -> any ImageProcessing {
-    throw VisionAttentionError.notForFamily(what: "vit-attend's figures", family: "Swin", reason: "not drawn yet")
+    let refused: [(option: String, given: Bool, reason: String)] = [
+      ("--per-head", output.perHead, "Swin's heads differ per stage; use --map heads"),
+      ("--dump-attention rows", output.dumpAttention == .rows, "a Swin dump keeps whole windows, [windows, heads, N, N] per block"),
+      ("--pca-from", maps.pcaFrom != nil, "--map pca is a ViT map"),
+      ("--foreground", maps.foreground != nil, "--map pca is a ViT map"),
+      ("--norm-factor", maps.normFactor != nil, "--map norms is a ViT map"),
+      ("--keep", maps.keep != nil, "--map mask reads a class token"),
+      ("--discard-ratio", maps.discardRatio != nil, "Swin's rollout keeps every weight of a window"),
+      ("--cnn-weights", model.cnnWeights != nil, "the CNN Grad-CAM panel is drawn beside a ViT's figures"),
+      ("--target-embedding", maps.targetEmbedding != nil, "Swin's Grad-CAM explains a class of its classifier (--class)"),
+    ]
+    if let first = refused.first(where: \.given) {
+      throw VisionAttentionError.notForFamily(what: first.option, family: "Swin", reason: first.reason)
+    }
+    return try SwinPipeline(swin: swin, input: inputSettings, settings: settings)
+  }
+
+  /// `--faithfulness` scores a ViT's maps by deleting and inserting patches: a Swin
+  /// checkpoint is refused by name, from its header alone, before any image is read.
+  func refuseFaithfulnessForSwin() throws {
+    if let weights = model.weights, SwinTransformer.isSwinCheckpoint(at: weights) {
+      throw VisionAttentionError.notForFamily(
+        what: "--faithfulness", family: "Swin", reason: "it scores a vision transformer's maps; draw Swin's with --map rollout or gradcam")
+    }
   }
 }
