@@ -36,6 +36,9 @@ public struct Mlp: ParameterContainer, Sendable {
     if let gate {
       let g = gate(x)
       hidden = g * g.sigmoid() * fc1(x)  // SiLU(g) = g·σ(g)
+    } else if approximation == .exact {
+      // GELU in fc1's GEMM epilogue (the composed gelu(fc1(x)) when gradients are recorded).
+      hidden = linearGELU(x, weight: fc1.weight, bias: fc1.bias)
     } else {
       hidden = gelu(fc1(x), approximation: approximation)
     }

@@ -10,6 +10,19 @@ public enum MatrixTranspose: Sendable {
   case none, transposed
 }
 
+/// An element-wise function `sgemm` applies to each block of C as it finishes (while the block
+/// is in cache), instead of a separate pass over C.
+public enum SGEMMEpilogue: Sendable {
+  /// Nothing: `C = alpha · op(A) · op(B) + beta · C + bias`.
+  case none
+  /// GELU's exact (erf) form on that C by the same vectorised erf as `gelu(_:approximation: .exact)`
+  /// (cva_gelu_erf, run per row of a block): equal to the GEMM then `gelu` bit for bit where
+  /// both see 16-wide vectors, within the erf's 1.5e-7 where either takes a scalar tail.
+  case geluErf
+
+  var code: Int32 { self == .none ? Int32(CVA_EPILOGUE_NONE) : Int32(CVA_EPILOGUE_GELU_ERF) }
+}
+
 /// How many threads parallel kernels use: `VISION_ATTENTION_THREADS` when set, else the
 /// machine's active processors. Settable at run time (benchmarks compare 1 and all).
 public enum ComputeThreads {
@@ -27,10 +40,11 @@ public enum ComputeThreads {
   }
 }
 
-/// The micro-kernel `sgemm` runs on this CPU, chosen by CPU detection.
-public var sgemmKernel: String { ["portable C", "AVX2+FMA 6x16", "AVX-512 12x32"][Int(cva_sgemm_kernel_level())] }
+/// The micro-kernel `sgemm` runs on this CPU and its block sizes, chosen by CPU detection:
+/// "avx512-12x32 (mc 96, kc 256, nc 512)" (see `SGEMMKernel`).
+public var sgemmKernel: String { SGEMMKernel.chosen.description }
 
-/// Single-precision GEMM on row-major buffers: `C = alpha · op(A) · op(B) + beta · C + bias`.
+/// Single-precision GEMM on row-major buffers: `C = epilogue(alpha · op(A) · op(B) + beta · C + bias)`.
 ///
 /// Shapes: `op(A)` is `[m, k]`, `op(B)` is `[k, n]`, `C` is `[m, n]`, `bias` (optional) is `[n]`
 /// and is added to every row; `lda`, `ldb`, `ldc` are row strides in elements (of A and B as
@@ -44,13 +58,14 @@ public func sgemm(
   m: Int, n: Int, k: Int, alpha: Float = 1,
   a: UnsafePointer<Float>, lda: Int,
   b: UnsafePointer<Float>, ldb: Int,
-  beta: Float = 0, bias: UnsafePointer<Float>? = nil,
+  beta: Float = 0, bias: UnsafePointer<Float>? = nil, epilogue: SGEMMEpilogue = .none,
   c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
   let ta: Int32 = transA == .transposed ? 1 : 0, tb: Int32 = transB == .transposed ? 1 : 0
   let (splitRows, parts) = sgemmPartition(m: m, n: n, k: k, threads: ComputeThreads.count)
+  let code = epilogue.code
   guard parts.count > 1 else {
-    cva_sgemm_bias(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc)
+    cva_sgemm_fused(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, bias, code, c, ldc)
     return
   }
   // Addresses travel as integers: the parts are disjoint, and Dispatch's closure is Sendable.
@@ -62,26 +77,39 @@ public func sgemm(
     let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)!
     let bias = biasAddress.flatMap { UnsafePointer<Float>(bitPattern: $0) }
     if splitRows {
-      cva_sgemm_bias(ta, tb, count, n, k, alpha, transA == .transposed ? a + start : a + start * lda, lda, b, ldb, beta, bias, c + start * ldc, ldc)
+      cva_sgemm_fused(ta, tb, count, n, k, alpha, transA == .transposed ? a + start : a + start * lda, lda, b, ldb, beta, bias, code, c + start * ldc, ldc)
     } else {
-      cva_sgemm_bias(ta, tb, m, count, k, alpha, a, lda, transB == .transposed ? b + start * ldb : b + start, ldb, beta, bias.map { $0 + start }, c + start, ldc)
+      cva_sgemm_fused(ta, tb, m, count, k, alpha, a, lda, transB == .transposed ? b + start * ldb : b + start, ldb, beta, bias.map { $0 + start }, code, c + start, ldc)
     }
   }
 }
 
 /// How `sgemm` shares a product among `threads` threads: along the rows of C when `m >= n`
-/// (`alongRows`), else its columns, in parts of whole micro-kernel tiles (12 rows or 32
-/// columns), one part per thread that has work. A product under 2²⁰ multiply-adds, or whose
-/// larger side is under 32, is one part: threads would cost more than they save.
-public func sgemmPartition(m: Int, n: Int, k: Int, threads: Int) -> (alongRows: Bool, parts: [Range<Int>]) {
+/// (`alongRows`), else its columns, in parts of whole micro-kernel tiles (`tileRows` rows, the
+/// chosen kernel's, or 32 columns), one part per thread that has work. A product under 2²⁰
+/// multiply-adds, or whose larger side is under 32, is one part: threads would cost more than
+/// they save.
+///
+/// Why this side: each thread packs the whole of the operand it does not split, so splitting
+/// the rows repeats B's packing (k·n) and splitting the columns repeats A's (m·k); the larger
+/// of m and n is the side whose split repeats less. ViT's batch-1 products (m = 197 rows, n of
+/// 384 or more) split their columns: each thread streams half the weight from memory, once.
+/// Each boundary is the multiple of the tile nearest to an even share, so M = 197 on two threads
+/// with 14-row tiles splits 98 + 99 (7 tiles each, the second plus a 1-row edge that the edge
+/// kernel computes for the cost of 4 rows), where rounding every part up to whole tiles gave
+/// 112 + 85: one thread waited for the other's extra tiles.
+public func sgemmPartition(
+  m: Int, n: Int, k: Int, threads: Int, tileRows: Int = SGEMMKernel.chosen.tile.rows
+) -> (alongRows: Bool, parts: [Range<Int>]) {
   let splitRows = m >= n
   let extent = splitRows ? m : n
   let threads = min(threads, max(m, n) / 16)
   guard threads > 1, m * n * k >= 1 << 20 else { return (splitRows, [0..<extent]) }
-  let unit = splitRows ? 12 : 32  // a multiple of every micro-kernel's tile
-  let step = ((extent + threads - 1) / threads + unit - 1) / unit * unit
-  let parts = stride(from: 0, to: extent, by: step).map { $0..<min($0 + step, extent) }
-  return (splitRows, parts)
+  let unit = splitRows ? tileRows : 32  // a multiple of every kernel's column tile (16, 32)
+  let bounds = (0...threads).map { part in
+    part == threads ? extent : Int((Double(extent * part) / Double(threads * unit)).rounded()) * unit
+  }
+  return (splitRows, zip(bounds, bounds.dropFirst()).filter { $0 < $1 }.map { $0..<$1 })
 }
 
 /// The naive triple loop with Double accumulation, kept as the reference for tests.
