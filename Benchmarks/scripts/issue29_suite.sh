@@ -7,7 +7,8 @@
 #   4. training throughput (vit-bench train vs train_timm.py, 2 threads).
 # Each pair alternates ROUNDS times so drift on a shared machine hits both alike; quote medians.
 # Usage: Benchmarks/scripts/issue29_suite.sh [ROUNDS] [BUILD]   (BUILD: scratch path of a
-# release build, default .build-release; the script builds it).
+# release build, default .build-release; the script builds it). BASELINE=path/to/vit-bench of an
+# earlier commit adds its gemm and vit runs to each round, for a before/after in the same run.
 # Needs python3 with torch, timm and numpy for the peers (the toolkit's numbers need none).
 set -eu
 rounds=${1:-3}
@@ -20,6 +21,7 @@ echo "# commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 for round in $(seq "$rounds"); do
   echo "## round $round: GEMM"
   "$bench" gemm
+  if [ -n "${BASELINE:-}" ]; then echo "# baseline: $BASELINE"; "$BASELINE" gemm; fi
   python3 Benchmarks/scripts/torch_gemm.py --threads 1 2
   python3 Benchmarks/scripts/numpy_gemm.py
 done
@@ -27,6 +29,7 @@ for round in $(seq "$rounds"); do
   echo "## round $round: ViT forward, batch 1 (load $(cut -d' ' -f1 /proc/loadavg))"
   "$bench" vit --threads 1,2 --repetitions 10
   "$bench" vit --threads 1,2 --repetitions 10 --no-record
+  if [ -n "${BASELINE:-}" ]; then echo "# baseline: $BASELINE"; "$BASELINE" vit --threads 1,2 --repetitions 10; fi
   python3 Benchmarks/scripts/timm_forward.py --threads 1 2 --repetitions 10
 done
 for round in $(seq "$rounds"); do

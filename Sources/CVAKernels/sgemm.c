@@ -125,7 +125,7 @@ int cva_sgemm_kernel_level(void) { return chosen_kernel().spec->level; }
 
 static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                        const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
-                       int epilogue, float *c, size_t ldc);
+                       const cva_epilogue *epilogue, float *c, size_t ldc);
 
 // Walks the cache lines of a block of stored rows (`rows` rows of `row_bytes` bytes,
 // `stride` bytes apart) and prefetches a few at a time.
@@ -159,22 +159,31 @@ static inline void prefetch_lines(prefetch_cursor *cursor, size_t lines) {
   }
 }
 
-// An element-wise function of a finished block of C (CVA_EPILOGUE_*), row by row.
-static void apply_epilogue(int epilogue, float *c, size_t ldc, size_t rows, size_t columns) {
-  if (epilogue != CVA_EPILOGUE_GELU_ERF) return;
-  for (size_t i = 0; i < rows; i++) cva_gelu_erf(c + i * ldc, c + i * ldc, columns);
+// An element-wise function of the finished block of C at (row, column), row by row.
+static void apply_epilogue(const cva_epilogue *epilogue, float *c, size_t ldc, size_t row, size_t column, size_t rows,
+                           size_t columns) {
+  if (!epilogue || epilogue->kind == CVA_EPILOGUE_NONE) return;
+  for (size_t i = 0; i < rows; i++) {
+    float *out = c + (row + i) * ldc + column;
+    if (epilogue->kind == CVA_EPILOGUE_GELU_ERF) {
+      cva_gelu_erf(out, out, columns);
+    } else if (epilogue->kind == CVA_EPILOGUE_ADD) {
+      const float *add = epilogue->addend + (row + i) * epilogue->ld + column;
+      for (size_t j = 0; j < columns; j++) out[j] += add[j];
+    }
+  }
 }
 
 void cva_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
               const float *a, size_t lda, const float *b, size_t ldb, float beta,
               float *c, size_t ldc) {
-  sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, NULL, CVA_EPILOGUE_NONE, c, ldc);
+  sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, NULL, NULL, c, ldc);
 }
 
 void cva_sgemm_bias(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                    const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
                    float *c, size_t ldc) {
-  sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, CVA_EPILOGUE_NONE, c, ldc);
+  sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, NULL, c, ldc);
 }
 
 int cva_sgemm_at_level(int level, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
@@ -182,7 +191,7 @@ int cva_sgemm_at_level(int level, int trans_a, int trans_b, size_t m, size_t n, 
                       float *c, size_t ldc) {
   int index = kernel_index_up_to(level);
   if (cva_kernel_specs[index].level != level) return 0;
-  sgemm_with(kernel_at(index), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, CVA_EPILOGUE_NONE, c, ldc);
+  sgemm_with(kernel_at(index), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, NULL, c, ldc);
   return 1;
 }
 
@@ -190,13 +199,13 @@ int cva_sgemm_with_kernel(int index, int trans_a, int trans_b, size_t m, size_t 
                           const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
                           float *c, size_t ldc) {
   if (!cva_sgemm_kernel_supported(index)) return 0;
-  sgemm_with(kernel_at(index), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, CVA_EPILOGUE_NONE, c, ldc);
+  sgemm_with(kernel_at(index), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, NULL, c, ldc);
   return 1;
 }
 
 static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                        const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
-                       int epilogue, float *c, size_t ldc) {
+                       const cva_epilogue *epilogue, float *c, size_t ldc) {
   if (m == 0 || n == 0) return;
   // With beta == 0 and a product to add, the first depth slice's micro-kernels store
   // alpha·A·B + bias over C (never reading it, so NaNs in C do not leak): no zeroing or bias
@@ -211,7 +220,7 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
     }
   }
   if (k == 0 || alpha == 0) {
-    apply_epilogue(epilogue, c, ldc, m, n);
+    apply_epilogue(epilogue, c, ldc, 0, 0, m, n);
     return;
   }
   static const float zeros[32];  // init for beta == 0 without a bias: the widest tile (32)
@@ -233,7 +242,7 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
         for (size_t j = 0; j < n; j++) c[i * ldc + j] = bias ? bias[j] : 0;
     }
     cva_sgemm_reference(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, 1, c, ldc);
-    apply_epilogue(epilogue, c, ldc, m, n);
+    apply_epilogue(epilogue, c, ldc, 0, 0, m, n);
     return;
   }
   for (size_t jc = 0; jc < n; jc += nc_step) {
@@ -270,7 +279,7 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
         }
         // The last depth slice finished this mc x nc block of C, still in L2: the epilogue
         // now, instead of a pass over all of C after it has left the cache.
-        if (pc + kc == k) apply_epilogue(epilogue, c + ic * ldc + jc, ldc, mc, nc);
+        if (pc + kc == k) apply_epilogue(epilogue, c, ldc, ic, jc, mc, nc);
       }
     }
   }
@@ -280,7 +289,7 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
 
 void cva_sgemm_fused(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                      const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
-                     int epilogue, float *c, size_t ldc) {
+                     const cva_epilogue *epilogue, float *c, size_t ldc) {
   sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, epilogue, c, ldc);
 }
 

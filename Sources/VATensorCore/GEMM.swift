@@ -12,15 +12,34 @@ public enum MatrixTranspose: Sendable {
 
 /// An element-wise function `sgemm` applies to each block of C as it finishes (while the block
 /// is in cache), instead of a separate pass over C.
-public enum SGEMMEpilogue: Sendable {
+public enum SGEMMEpilogue {
   /// Nothing: `C = alpha · op(A) · op(B) + beta · C + bias`.
   case none
   /// GELU's exact (erf) form on that C by the same vectorised erf as `gelu(_:approximation: .exact)`
   /// (cva_gelu_erf, run per row of a block): equal to the GEMM then `gelu` bit for bit where
   /// both see 16-wide vectors, within the erf's 1.5e-7 where either takes a scalar tail.
   case geluErf
+  /// `C[i, j] += addend[i · ld + j]` on that C (a residual connection, `[m, n]` with row stride
+  /// `ld`): the GEMM then the sum, bit for bit (the same two operands of one addition).
+  case add(UnsafePointer<Float>, ld: Int)
 
-  var code: Int32 { self == .none ? Int32(CVA_EPILOGUE_NONE) : Int32(CVA_EPILOGUE_GELU_ERF) }
+  /// The epilogue as CVAKernels reads it, for the part of C starting at (row, column); the
+  /// addend travels as an address so parts can cross threads.
+  func parts() -> (kind: Int32, address: Int, ld: Int) {
+    switch self {
+    case .none: (Int32(CVA_EPILOGUE_NONE), 0, 0)
+    case .geluErf: (Int32(CVA_EPILOGUE_GELU_ERF), 0, 0)
+    case .add(let addend, let ld): (Int32(CVA_EPILOGUE_ADD), Int(bitPattern: addend), ld)
+    }
+  }
+}
+
+/// Runs `body` with CVAKernels' form of an epilogue whose addend (if any) starts at element
+/// `offset` of the one given.
+private func withEpilogue<R>(_ e: (kind: Int32, address: Int, ld: Int), offset: Int, _ body: (UnsafePointer<cva_epilogue>) -> R) -> R {
+  let addend = UnsafePointer<Float>(bitPattern: e.address).map { $0 + offset }
+  var epilogue = cva_epilogue(kind: e.kind, addend: addend, ld: e.ld)
+  return withUnsafePointer(to: &epilogue, body)
 }
 
 /// How many threads parallel kernels use: `VISION_ATTENTION_THREADS` when set, else the
@@ -63,9 +82,9 @@ public func sgemm(
 ) {
   let ta: Int32 = transA == .transposed ? 1 : 0, tb: Int32 = transB == .transposed ? 1 : 0
   let (splitRows, parts) = sgemmPartition(m: m, n: n, k: k, threads: ComputeThreads.count)
-  let code = epilogue.code
+  let fused = epilogue.parts()
   guard parts.count > 1 else {
-    cva_sgemm_fused(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, bias, code, c, ldc)
+    withEpilogue(fused, offset: 0) { cva_sgemm_fused(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, bias, $0, c, ldc) }
     return
   }
   // Addresses travel as integers: the parts are disjoint, and Dispatch's closure is Sendable.
@@ -77,9 +96,13 @@ public func sgemm(
     let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)!
     let bias = biasAddress.flatMap { UnsafePointer<Float>(bitPattern: $0) }
     if splitRows {
-      cva_sgemm_fused(ta, tb, count, n, k, alpha, transA == .transposed ? a + start : a + start * lda, lda, b, ldb, beta, bias, code, c + start * ldc, ldc)
+      withEpilogue(fused, offset: start * fused.ld) {
+        cva_sgemm_fused(ta, tb, count, n, k, alpha, transA == .transposed ? a + start : a + start * lda, lda, b, ldb, beta, bias, $0, c + start * ldc, ldc)
+      }
     } else {
-      cva_sgemm_fused(ta, tb, m, count, k, alpha, a, lda, transB == .transposed ? b + start * ldb : b + start, ldb, beta, bias.map { $0 + start }, code, c + start, ldc)
+      withEpilogue(fused, offset: start) {
+        cva_sgemm_fused(ta, tb, m, count, k, alpha, a, lda, transB == .transposed ? b + start * ldb : b + start, ldb, beta, bias.map { $0 + start }, $0, c + start, ldc)
+      }
     }
   }
 }

@@ -20,16 +20,31 @@ void cva_sgemm_bias(int trans_a, int trans_b, size_t m, size_t n, size_t k, floa
                    const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
                    float *c, size_t ldc);
 
-/// What cva_sgemm_fused applies to each finished block of C: nothing, or GELU's exact (erf)
-/// form by cva_gelu_erf (so the result equals cva_sgemm_bias then cva_gelu_erf, bit for bit).
-enum { CVA_EPILOGUE_NONE = 0, CVA_EPILOGUE_GELU_ERF = 1 };
+/// What cva_sgemm_fused applies to each finished block of C.
+enum {
+  /// Nothing.
+  CVA_EPILOGUE_NONE = 0,
+  /// GELU's exact (erf) form by cva_gelu_erf: cva_sgemm_bias then cva_gelu_erf, within the
+  /// vectorised erf's 1.5e-7 (bit for bit where both see whole 16-wide vectors).
+  CVA_EPILOGUE_GELU_ERF = 1,
+  /// C[i, j] += addend[i·ld + j] (a residual connection): cva_sgemm_bias then the sum, bit for bit.
+  CVA_EPILOGUE_ADD = 2,
+};
 
-/// cva_sgemm_bias, then `epilogue` applied to C = alpha·op(A)·op(B) + beta·C + bias, one block
-/// at a time as the last depth slice finishes it (while it is in cache): a linear layer and
-/// its activation in one pass.
+/// An epilogue and its operand (`addend`, `ld`: for CVA_EPILOGUE_ADD, an m x n matrix with row
+/// stride ld, at the same row and column offsets as C).
+typedef struct {
+  int kind;
+  const float *addend;
+  size_t ld;
+} cva_epilogue;
+
+/// cva_sgemm_bias, then `epilogue` (NULL: none) applied to C = alpha·op(A)·op(B) + beta·C + bias,
+/// one block at a time as the last depth slice finishes it (while it is in cache): a linear layer
+/// and its activation or residual sum in one pass.
 void cva_sgemm_fused(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                      const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
-                     int epilogue, float *c, size_t ldc);
+                     const cva_epilogue *epilogue, float *c, size_t ldc);
 
 /// The naive triple loop (Double accumulation), kept as the reference for tests.
 void cva_sgemm_reference(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
