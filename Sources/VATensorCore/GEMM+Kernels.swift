@@ -82,7 +82,9 @@ public struct SGEMMKernel: Sendable, Hashable, CustomStringConvertible {
   /// "avx512-12x32 (mc 96, kc 256, nc 512)".
   public var description: String { "\(name) (mc \(block.rows), kc \(block.depth), nc \(block.columns))" }
 
+  /// Two values are the same kernel when they have the same index.
   public static func == (lhs: SGEMMKernel, rhs: SGEMMKernel) -> Bool { lhs.index == rhs.index }
+  /// Hashes the index, the kernel's identity.
   public func hash(into hasher: inout Hasher) { hasher.combine(index) }
 }
 
