@@ -14,7 +14,7 @@ struct GEMMBenchmark: ParsableCommand {
   @Option(help: "Timed repetitions per shape (median reported).")
   var repetitions = 9
 
-  @Option(help: "Seconds spent measuring one core's FMA peak (its best 10 ms window is the peak).")
+  @Option(help: "Seconds spent measuring one core's FMA peak (its best window of a few ms is the peak).")
   var peakSeconds = 1.0
 
   /// (label, batch, m, n, k, transposeB)
@@ -32,7 +32,7 @@ struct GEMMBenchmark: ParsableCommand {
     let all = ProcessInfo.processInfo.activeProcessorCount
     let peak = fmaPeakGFLOPS(seconds: peakSeconds)
     print("CPU: \(cpuName()); \(CPUCaches.detected)")
-    print(String(format: "FMA peak: %.1f GFLOP/s per core (measured, best 10 ms window), %.1f for %d cores", peak, peak * Double(all), all))
+    print(String(format: "FMA peak: %.1f GFLOP/s per core (measured, best window of a few ms), %.1f for %d cores", peak, peak * Double(all), all))
     if let problem = SGEMMKernel.requestProblem { print("warning: \(problem)") }
     print("sgemm, \(sgemmKernel) micro-kernel; GFLOP/s, median of \(repetitions)")
     print(pad("shape (MxNxK)", 24) + pad("1 thread", 12) + pad("\(all) threads", 12) + pad("1t/peak", 10) + "\(all)t/(\(all)·peak)")

@@ -103,5 +103,5 @@ public func sgemm(
 }
 
 /// One core's measured fp32 FMA peak in GFLOP/s (register-only chains of the widest FMA this CPU
-/// has, best 10 ms window over about `seconds`); 0 on a CPU without AVX2+FMA or AVX-512.
+/// has, best window of a few ms over about `seconds`); 0 on a CPU without AVX2+FMA or AVX-512.
 public func fmaPeakGFLOPS(seconds: Double = 0.5) -> Double { cva_fma_peak_gflops(seconds) }

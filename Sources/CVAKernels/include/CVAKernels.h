@@ -107,7 +107,7 @@ int cva_sgemm_with_kernel(int index, int trans_a, int trans_b, size_t m, size_t 
                           float *c, size_t ldc);
 
 /// One core's measured fp32 FMA throughput in GFLOP/s: independent register-only chains of the
-/// widest FMA this CPU has (AVX-512, else AVX2), in windows of about 10 ms for about `seconds`;
+/// widest FMA this CPU has (AVX-512, else AVX2), in windows of a few ms for about `seconds`;
 /// the best window's rate, so other work on the machine lowers it less. 0 without either.
 double cva_fma_peak_gflops(double seconds);
 
