@@ -3,7 +3,7 @@
 #   1. the CPU, its caches and its measured fp32 FMA peak (vit-bench gemm prints them);
 #   2. SGEMM GFLOP/s on ViT shapes, 1 and all threads, as fractions of that peak, beside
 #      PyTorch (torch_gemm.py) and numpy/OpenBLAS (numpy_gemm.py);
-#   3. ViT-Ti/S/B/16 forward latency at 224x224, batch 1, 1 and 2 threads, beside timm;
+#   3. ViT-Ti/S/B/16 forward latency at 224x224, batch 1 and 8, 1 and 2 threads, beside timm;
 #   4. training throughput (vit-bench train vs train_timm.py, 2 threads).
 # Each pair alternates ROUNDS times so drift on a shared machine hits both alike; quote medians.
 # Usage: Benchmarks/scripts/issue29_suite.sh [ROUNDS] [BUILD]   (BUILD: scratch path of a
@@ -31,6 +31,9 @@ for round in $(seq "$rounds"); do
   "$bench" vit --threads 1,2 --repetitions 10 --no-record
   if [ -n "${BASELINE:-}" ]; then echo "# baseline: $BASELINE"; "$BASELINE" vit --threads 1,2 --repetitions 10; fi
   python3 Benchmarks/scripts/timm_forward.py --threads 1 2 --repetitions 10
+  echo "## round $round: ViT forward, batch 8"
+  "$bench" vit --threads 1,2 --repetitions 5 --batch 8 --no-record
+  python3 Benchmarks/scripts/timm_forward.py --threads 1 2 --repetitions 5 --batch 8
 done
 for round in $(seq "$rounds"); do
   echo "## round $round: training throughput, 2 threads"
