@@ -1,3 +1,5 @@
+import CVAKernels
+import Foundation
 import Testing
 @testable import VATensorCore
 
@@ -57,6 +59,21 @@ struct GEMMKernelPathTests {
       return c
     }
     #expect(results[0] == results[1])
+  }
+
+  /// Detection picks the kernel shaped for the CPU's vendor at its widest instruction set:
+  /// 12x32 on AMD with AVX-512 (Zen 4), 14x32 on Intel with AVX-512, else the widest there is.
+  @Test(.enabled(if: ProcessInfo.processInfo.environment["CVA_SGEMM_KERNEL"] == nil, "CVA_SGEMM_KERNEL overrides detection"))
+  func detectionPicksTheVendorsKernel() {
+    let vendor = cva_cpu_vendor()
+    let expected: String
+    if Self.runs("avx512-12x32") {
+      expected = vendor == Int32(CVA_VENDOR_INTEL) ? "avx512-14x32" : "avx512-12x32"
+    } else {
+      expected = Self.runs("avx2-6x16") ? "avx2-6x16" : "portable"
+    }
+    #expect(SGEMMKernel.chosen.name == expected, "vendor \(vendor): chose \(SGEMMKernel.chosen), expected \(expected)")
+    #expect(SGEMMKernel.requestProblem == nil)
   }
 
   /// Block sizes follow the detected caches: kc keeps a B micro-panel within L1, nc·kc within L2.
