@@ -48,9 +48,11 @@ static int spec_supported(const cva_kernel_spec *spec) {
 static micro_kernel kernel_at(int index) {
   static cva_caches caches;
   static int ready = 0;
-  if (!ready) {  // benign race: every thread computes and stores the same value
+  // Threads may race to detect: each computes the same sizes; the release store keeps `ready`
+  // from being seen before `caches` is written.
+  if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
     caches = cva_detect_caches();
-    ready = 1;
+    __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
   }
   return (micro_kernel){&cva_kernel_specs[index], blocking_for(&cva_kernel_specs[index], caches)};
 }
