@@ -1,4 +1,4 @@
-"""PyTorch + timm forward latency for ViT-Ti/S/B/16 at 224x224, batch 1: the peer of
+"""PyTorch + timm forward latency for ViT-Ti/S/B/16 at 224x224, batch 1 (or --batch): the peer of
 `vit-bench vit`.
 
 Run: python3 Benchmarks/scripts/timm_forward.py --threads 1 2 [--export DIR]
@@ -16,9 +16,10 @@ parser.add_argument('--threads', type=int, nargs='+', default=[1, os.cpu_count()
 parser.add_argument('--repetitions', type=int, default=10)
 parser.add_argument('--models', nargs='+', default=['vit_tiny_patch16_224', 'vit_small_patch16_224', 'vit_base_patch16_224'])
 parser.add_argument('--export')
+parser.add_argument('--batch', type=int, default=1, help='images per forward (vit-bench vit --batch)')
 args = parser.parse_args()
 
-x = torch.randn(1, 3, 224, 224)
+x = torch.randn(args.batch, 3, 224, 224)
 for name in args.models:
     model = timm.create_model(name, pretrained=False).eval()
     if args.export:
@@ -36,5 +37,6 @@ for name in args.models:
             for _ in range(args.repetitions):
                 start = time.perf_counter(); model(x); times.append(time.perf_counter() - start)
         times.sort()
-        print(f'{name} threads={threads}: {times[len(times) // 2] * 1000:.1f} ms')
+        batch = f' batch={args.batch}' if args.batch > 1 else ''
+        print(f'{name}{batch} threads={threads}: {times[len(times) // 2] * 1000:.1f} ms')
 print(f'peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB')

@@ -3,15 +3,18 @@ import Foundation
 import VAModels
 import VATensorCore
 
-/// Forward latency of ViT-Ti/S/B/16 at 224x224, batch 1, with attention recorded.
+/// Forward latency of ViT-Ti/S/B/16 at 224x224, batch 1 (or `--batch`), with attention recorded.
 struct ViTBenchmark: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "vit", abstract: "ViT forward latency at 224x224, batch 1.")
+  static let configuration = CommandConfiguration(commandName: "vit", abstract: "ViT forward latency at 224x224, batch 1 or --batch.")
 
   @Option(help: "Timed repetitions per model (median reported).")
   var repetitions = 10
 
   @Option(help: "Models: a comma-separated subset of ti,s,b.")
   var models = "ti,s,b"
+
+  @Option(help: "Images per forward (a batch goes through every matrix product at once).")
+  var batch = 1
 
   @Option(help: "Thread counts to run, comma-separated (default: 1 and all cores).")
   var threads: String?
@@ -38,13 +41,13 @@ struct ViTBenchmark: ParsableCommand {
         model = VisionTransformer(ViTConfiguration.preset(size, patchSize: 16), using: &rng)
       }
       var rng = SplitMix64(seed: 4)
-      let image = Tensor.randomNormal([3, 224, 224], mean: 0, std: 1, using: &rng)
+      let image = Tensor.randomNormal(batch > 1 ? [batch, 3, 224, 224] : [3, 224, 224], mean: 0, std: 1, using: &rng)
       for count in counts {
         ComputeThreads.count = count
         let seconds = medianSeconds(repetitions: repetitions, warmup: 2) {
-          _ = withGradientsDisabled { model(image, recordAttention: !noRecord) }
+          _ = withGradientsDisabled { batch > 1 ? model(batch: image, recordAttention: !noRecord) : model(image, recordAttention: !noRecord) }
         }
-        print("ViT-\(size.rawValue)/16 224x224 threads=\(count)\(noRecord ? " tiled" : " recorded"): \(String(format: "%.1f", seconds * 1000)) ms")
+        print("ViT-\(size.rawValue)/16 224x224\(batch > 1 ? " batch=\(batch)" : "") threads=\(count)\(noRecord ? " tiled" : " recorded"): \(String(format: "%.1f", seconds * 1000)) ms")
       }
       print("peak memory so far: \(String(format: "%.0f", peakMemoryMiB())) MiB")
     }

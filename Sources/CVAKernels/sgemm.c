@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "CVAKernels.h"
+#include "sgemm_kernels.h"
 #include "sgemm_pack.h"
 
 // A BLIS-style single-precision GEMM (Goto & van de Geijn 2008; Van Zee & van de Geijn
@@ -8,190 +9,125 @@
 // column panels and A into MR-tall row panels, so the micro-kernel streams both from
 // contiguous memory while its MR x NR accumulator tile stays in registers.
 //
-// Block sizes for AMD Zen 3/4 (32 KiB L1d, 512 KiB-1 MiB L2): a kc x nr micro-panel of B
-// (20-24 KiB) stays in L1 across the micro-kernel calls of one column panel, and an
-// mc x kc block of A (74-120 KiB) in L2. kc is per kernel: the 32-wide AVX-512 tile needs a
-// shallower slice than the 16-wide AVX2 one.
-#define MR 6
-#define NR 16
-#define KC 320
-#define NC 512
+// The micro-kernel is chosen per CPU (sgemm_kernels.c) and the block sizes follow from the
+// caches of the CPU it runs on (cva_detect_caches), not from constants tuned on one machine.
 
-// `init` NULL: C += the tile (a later depth slice, or beta != 0). Otherwise the first depth
-// slice with beta == 0: C = the tile + init[j] (the bias, or zeros), so C is never zeroed
-// or filled beforehand and never read back.
-typedef void (*micro_kernel_fn)(size_t kc, const float *a, const float *b, float *c, size_t ldc, size_t mr, size_t nr,
-                                const float *init);
-
-/// A micro-kernel and the tile it computes: MR rows of A by NR columns of B.
+/// A kernel and its block sizes on this CPU.
 typedef struct {
-  micro_kernel_fn run;
-  size_t mr, nr, mc;  // mc: rows of A packed per block, a multiple of mr
-  size_t kc;          // depth of a packed slice: a KC x NR panel of B should fit in L1
-  int level;          // 0 portable, 1 AVX2, 2 AVX-512
+  const cva_kernel_spec *spec;
+  cva_sgemm_blocking blocking;
 } micro_kernel;
 
-// Adds the mr x nr corner of a full tile (rows `stride` floats apart) to C, or with `init`
-// stores it plus init[j] (see micro_kernel_fn).
-static inline void add_tile(const float *tile, size_t stride, float *c, size_t ldc, size_t mr, size_t nr, const float *init) {
-  for (size_t i = 0; i < mr; i++)
-    for (size_t j = 0; j < nr; j++) c[i * ldc + j] = tile[i * stride + j] + (init ? init[j] : c[i * ldc + j]);
+static size_t clamp_size(size_t value, size_t low, size_t high) { return value < low ? low : value > high ? high : value; }
+
+// kc: the depth of a packed slice, from L1 (the kernel's rule, cva_kc_rule), a multiple of 16.
+// nc: a kc x NC block of B takes half of L2 (the other half for A's block and C's lines).
+// mc: a MC x kc block of A takes a tenth of L2 (Zen 4, 1 MiB L2: 96 rows of 256, measured
+// best among 48-192; a taller block delays the first reuse of each B panel).
+// On Zen 4 (32 KiB L1d, 1 MiB L2) this gives the constants this driver was tuned with:
+// AVX-512 kc 256, mc 96, nc 512; AVX2 kc 320.
+static cva_sgemm_blocking blocking_for(const cva_kernel_spec *spec, cva_caches caches) {
+  size_t mr = spec->mr, nr = spec->nr, kc;
+  if (spec->kc_rule == CVA_KC_A_AND_B_IN_L1) kc = caches.l1d / ((mr + nr) * sizeof(float));
+  else kc = caches.l1d * spec->l1_eighths / 8 / (nr * sizeof(float));
+  kc = clamp_size(kc / 16 * 16, 64, 1024);
+  size_t mc = clamp_size(caches.l2 / 10 / (kc * sizeof(float)) / mr * mr, mr, 40 * mr);
+  size_t nc = clamp_size(caches.l2 / 2 / (kc * sizeof(float)) / nr * nr, 4 * nr, 256 * nr);
+  return (cva_sgemm_blocking){mr, nr, mc, kc, nc};
 }
 
-// Portable micro-kernel: plain C the compiler can vectorise for any target.
-static void kernel_portable(size_t kc, const float *a, const float *b, float *c, size_t ldc, size_t mr, size_t nr, const float *init) {
-  float tile[MR * NR] = {0};
-  for (size_t p = 0; p < kc; p++) {
-    for (size_t i = 0; i < MR; i++) {
-      float av = a[p * MR + i];
-      for (size_t j = 0; j < NR; j++) tile[i * NR + j] += av * b[p * NR + j];
-    }
-  }
-  add_tile(tile, NR, c, ldc, mr, nr, init);
-}
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-
-// 6 x 16 AVX2+FMA micro-kernel: 12 ymm accumulators, 2 for B, 1 broadcast of A.
-__attribute__((target("avx2,fma")))
-static void kernel_avx2(size_t kc, const float *a, const float *b, float *c, size_t ldc, size_t mr, size_t nr, const float *init) {
-  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-  for (size_t p = 0; p < kc; p++) {
-    __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-    __m256 av;
-    av = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(av, b0, c00); c01 = _mm256_fmadd_ps(av, b1, c01);
-    av = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(av, b0, c10); c11 = _mm256_fmadd_ps(av, b1, c11);
-    av = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(av, b0, c20); c21 = _mm256_fmadd_ps(av, b1, c21);
-    av = _mm256_broadcast_ss(a + 3); c30 = _mm256_fmadd_ps(av, b0, c30); c31 = _mm256_fmadd_ps(av, b1, c31);
-    av = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(av, b0, c40); c41 = _mm256_fmadd_ps(av, b1, c41);
-    av = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(av, b0, c50); c51 = _mm256_fmadd_ps(av, b1, c51);
-    a += MR;
-    b += NR;
-  }
-  if (mr == MR && nr == NR) {
-    __m256 rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-    if (init) {  // separate loops, as in kernel_avx512
-      __m256 i0 = _mm256_loadu_ps(init), i1 = _mm256_loadu_ps(init + 8);
-      for (size_t i = 0; i < MR; i++) {
-        _mm256_storeu_ps(c + i * ldc, _mm256_add_ps(i0, rows[i][0]));
-        _mm256_storeu_ps(c + i * ldc + 8, _mm256_add_ps(i1, rows[i][1]));
-      }
-    } else {
-      for (size_t i = 0; i < MR; i++) {
-        float *row = c + i * ldc;
-        _mm256_storeu_ps(row, _mm256_add_ps(_mm256_loadu_ps(row), rows[i][0]));
-        _mm256_storeu_ps(row + 8, _mm256_add_ps(_mm256_loadu_ps(row + 8), rows[i][1]));
-      }
-    }
-  } else {
-    float tile[MR * NR] __attribute__((aligned(32)));
-    __m256 rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-    for (size_t i = 0; i < MR; i++) {
-      _mm256_store_ps(tile + i * NR, rows[i][0]);
-      _mm256_store_ps(tile + i * NR + 8, rows[i][1]);
-    }
-    add_tile(tile, NR, c, ldc, mr, nr, init);
-  }
-}
-
-// 12 x 32 AVX-512 micro-kernel: 24 zmm accumulators, 2 for B, 1 broadcast of A (of 32).
-#define MR512 12
-#define NR512 32
-#ifndef KC512
-#define KC512 256  // 256 x 32 floats of B = 32 KiB: measured best on Zen 4 (128-256 tried)
-#endif
-__attribute__((target("avx512f")))
-static void kernel_avx512(size_t kc, const float *a, const float *b, float *c, size_t ldc, size_t mr, size_t nr, const float *init) {
-  __m512 acc[MR512][2];
-  _Pragma("clang loop unroll(full)") for (size_t i = 0; i < MR512; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-  for (size_t p = 0; p < kc; p++) {
-    __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-    for (size_t i = 0; i < MR512; i++) {  // unrolled by the compiler: i is a constant bound
-      __m512 av = _mm512_set1_ps(a[i]);
-      acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
-      acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
-    }
-    a += MR512;
-    b += NR512;
-  }
-  if (mr == MR512 && nr == NR512) {
-    // The two epilogues as separate loops: choosing the source row inside one loop made the
-    // compiler keep acc in a stack array (zeroed by memset on every call, 3% of ViT-S).
-    if (init) {
-      __m512 i0 = _mm512_loadu_ps(init), i1 = _mm512_loadu_ps(init + 16);
-      _Pragma("clang loop unroll(full)") for (size_t i = 0; i < MR512; i++) {
-        _mm512_storeu_ps(c + i * ldc, _mm512_add_ps(i0, acc[i][0]));
-        _mm512_storeu_ps(c + i * ldc + 16, _mm512_add_ps(i1, acc[i][1]));
-      }
-    } else {
-      _Pragma("clang loop unroll(full)") for (size_t i = 0; i < MR512; i++) {
-        float *row = c + i * ldc;
-        _mm512_storeu_ps(row, _mm512_add_ps(_mm512_loadu_ps(row), acc[i][0]));
-        _mm512_storeu_ps(row + 16, _mm512_add_ps(_mm512_loadu_ps(row + 16), acc[i][1]));
-      }
-    }
-  } else {
-    // Edge tile: masked loads and stores touch only the mr x nr corner of C.
-    __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
-    __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;
-    // The accumulators go through a stack tile first: indexing them by the run-time row
-    // count would make the compiler keep all of them in memory, in the full-tile path too.
-    float tile[MR512 * NR512] __attribute__((aligned(64)));
-    _Pragma("clang loop unroll(full)") for (size_t i = 0; i < MR512; i++) {
-      _mm512_store_ps(tile + i * NR512, acc[i][0]);
-      _mm512_store_ps(tile + i * NR512 + 16, acc[i][1]);
-    }
-    __m512 i0 = init ? _mm512_maskz_loadu_ps(m0, init) : _mm512_setzero_ps();
-    __m512 i1 = init && m1 ? _mm512_maskz_loadu_ps(m1, init + 16) : _mm512_setzero_ps();
-    for (size_t i = 0; i < mr; i++) {
-      float *row = c + i * ldc;
-      __m512 c0 = init ? i0 : _mm512_maskz_loadu_ps(m0, row);
-      _mm512_mask_storeu_ps(row, m0, _mm512_add_ps(c0, _mm512_load_ps(tile + i * NR512)));
-      if (m1) {
-        __m512 c1 = init ? i1 : _mm512_maskz_loadu_ps(m1, row + 16);
-        _mm512_mask_storeu_ps(row + 16, m1, _mm512_add_ps(c1, _mm512_load_ps(tile + i * NR512 + 16)));
-      }
-    }
-  }
-}
-#endif
-
-// Chosen by CPU detection: AVX-512 where the CPU has it, else AVX2+FMA, else portable C.
-// CVA_SGEMM_KERNEL=portable|avx2 in the environment forces a lower level (for tests).
-static micro_kernel kernel_up_to(int limit) {
-  micro_kernel portable = {kernel_portable, MR, NR, 96, KC, 0};
+static int spec_supported(const cva_kernel_spec *spec) {
 #if defined(__x86_64__)
   __builtin_cpu_init();
-  if (limit >= 2 && __builtin_cpu_supports("avx512f")) return (micro_kernel){kernel_avx512, MR512, NR512, 96, KC512, 2};
-  if (limit >= 1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return (micro_kernel){kernel_avx2, MR, NR, 96, KC, 1};
+  if (spec->level >= 2) return __builtin_cpu_supports("avx512f");
+  if (spec->level >= 1) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
-  return portable;
+  return spec->level == 0;
 }
 
-static micro_kernel select_kernel(void) {
-  const char *forced = getenv("CVA_SGEMM_KERNEL");
-  return kernel_up_to(forced ? (strcmp(forced, "portable") == 0 ? 0 : strcmp(forced, "avx2") == 0 ? 1 : 2) : 2);
-}
-
-static micro_kernel chosen_kernel(void) {
-  static micro_kernel kernel;
+static micro_kernel kernel_at(int index) {
+  static cva_caches caches;
   static int ready = 0;
-  if (!ready) {  // benign race: every thread computes and stores the same value
-    kernel = select_kernel();
-    ready = 1;
+  // Threads may race to detect: each computes the same sizes; the release store keeps `ready`
+  // from being seen before `caches` is written.
+  if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
+    caches = cva_detect_caches();
+    __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
   }
-  return kernel;
+  return (micro_kernel){&cva_kernel_specs[index], blocking_for(&cva_kernel_specs[index], caches)};
 }
 
-int cva_sgemm_kernel_level(void) { return chosen_kernel().level; }
+// The best supported kernel up to `limit` (0 portable, 1 AVX2, 2 AVX-512): at the highest
+// level, the one shaped for this CPU's vendor, else the first of that level.
+static int kernel_index_up_to(int limit) {
+  int vendor = cva_cpu_vendor();
+  for (int level = limit; level > 0; level--) {
+    int first = -1;
+    for (int i = 0; i < cva_kernel_spec_count; i++) {
+      const cva_kernel_spec *spec = &cva_kernel_specs[i];
+      if (spec->level != level || !spec_supported(spec)) continue;
+      if (spec->vendor == vendor) return i;
+      if (first < 0) first = i;
+    }
+    if (first >= 0) return first;
+  }
+  return 0;
+}
 
+int cva_sgemm_kernel_count(void) { return cva_kernel_spec_count; }
+
+const char *cva_sgemm_kernel_name(int index) {
+  return index >= 0 && index < cva_kernel_spec_count ? cva_kernel_specs[index].name : NULL;
+}
+
+int cva_sgemm_kernel_supported(int index) {
+  return index >= 0 && index < cva_kernel_spec_count && spec_supported(&cva_kernel_specs[index]);
+}
+
+cva_sgemm_blocking cva_sgemm_blocking_of(int index) {
+  if (index < 0 || index >= cva_kernel_spec_count) return (cva_sgemm_blocking){0, 0, 0, 0, 0};
+  return kernel_at(index).blocking;
+}
+
+// CVA_SGEMM_KERNEL: a kernel's name forces it (where this CPU can run it); the older values
+// "avx2" and "portable" cap the level as they always did; anything else is ignored and
+// reported by cva_sgemm_kernel_request_status.
+static int requested_status = CVA_KERNEL_REQUEST_NONE;
+
+static int select_kernel(void) {
+  const char *forced = getenv("CVA_SGEMM_KERNEL");
+  if (!forced || !*forced) return kernel_index_up_to(2);
+  if (strcmp(forced, "avx2") == 0 || strcmp(forced, "portable") == 0) {
+    requested_status = CVA_KERNEL_REQUEST_APPLIED;
+    return kernel_index_up_to(forced[0] == 'a' ? 1 : 0);
+  }
+  for (int i = 0; i < cva_kernel_spec_count; i++) {
+    if (strcmp(forced, cva_kernel_specs[i].name) != 0) continue;
+    requested_status = spec_supported(&cva_kernel_specs[i]) ? CVA_KERNEL_REQUEST_APPLIED : CVA_KERNEL_REQUEST_UNSUPPORTED;
+    return requested_status == CVA_KERNEL_REQUEST_APPLIED ? i : kernel_index_up_to(2);
+  }
+  requested_status = CVA_KERNEL_REQUEST_UNKNOWN;
+  return kernel_index_up_to(2);
+}
+
+int cva_sgemm_kernel_index(void) {
+  static int index = -1;
+  if (index < 0) index = select_kernel();  // benign race: every thread computes the same value
+  return index;
+}
+
+int cva_sgemm_kernel_request_status(void) {
+  (void)cva_sgemm_kernel_index();
+  return requested_status;
+}
+
+static micro_kernel chosen_kernel(void) { return kernel_at(cva_sgemm_kernel_index()); }
+
+int cva_sgemm_kernel_level(void) { return chosen_kernel().spec->level; }
 
 static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                        const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
-                       float *c, size_t ldc);
+                       const cva_epilogue *epilogue, float *c, size_t ldc);
 
 // Walks the cache lines of a block of stored rows (`rows` rows of `row_bytes` bytes,
 // `stride` bytes apart) and prefetches a few at a time.
@@ -225,30 +161,53 @@ static inline void prefetch_lines(prefetch_cursor *cursor, size_t lines) {
   }
 }
 
+// An element-wise function of the finished block of C at (row, column), row by row.
+static void apply_epilogue(const cva_epilogue *epilogue, float *c, size_t ldc, size_t row, size_t column, size_t rows,
+                           size_t columns) {
+  if (!epilogue || epilogue->kind == CVA_EPILOGUE_NONE) return;
+  for (size_t i = 0; i < rows; i++) {
+    float *out = c + (row + i) * ldc + column;
+    if (epilogue->kind == CVA_EPILOGUE_GELU_ERF) {
+      cva_gelu_erf(out, out, columns);
+    } else if (epilogue->kind == CVA_EPILOGUE_ADD) {
+      const float *add = epilogue->addend + (row + i) * epilogue->ld + column;
+      for (size_t j = 0; j < columns; j++) out[j] += add[j];
+    }
+  }
+}
+
 void cva_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
               const float *a, size_t lda, const float *b, size_t ldb, float beta,
               float *c, size_t ldc) {
-  sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, NULL, c, ldc);
+  sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, NULL, NULL, c, ldc);
 }
 
 void cva_sgemm_bias(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                    const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
                    float *c, size_t ldc) {
-  sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc);
+  sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, NULL, c, ldc);
 }
 
 int cva_sgemm_at_level(int level, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                       const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
                       float *c, size_t ldc) {
-  micro_kernel kernel = kernel_up_to(level);
-  if (kernel.level != level) return 0;
-  sgemm_with(kernel, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc);
+  int index = kernel_index_up_to(level);
+  if (cva_kernel_specs[index].level != level) return 0;
+  sgemm_with(kernel_at(index), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, NULL, c, ldc);
+  return 1;
+}
+
+int cva_sgemm_with_kernel(int index, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                          const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
+                          float *c, size_t ldc) {
+  if (!cva_sgemm_kernel_supported(index)) return 0;
+  sgemm_with(kernel_at(index), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, NULL, c, ldc);
   return 1;
 }
 
 static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                        const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
-                       float *c, size_t ldc) {
+                       const cva_epilogue *epilogue, float *c, size_t ldc) {
   if (m == 0 || n == 0) return;
   // With beta == 0 and a product to add, the first depth slice's micro-kernels store
   // alpha·A·B + bias over C (never reading it, so NaNs in C do not leak): no zeroing or bias
@@ -262,9 +221,14 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
       if (bias) for (size_t j = 0; j < n; j++) row[j] += bias[j];
     }
   }
-  if (k == 0 || alpha == 0) return;
-  static const float zeros[32];  // init for beta == 0 without a bias: the widest tile (NR512)
-  const size_t mrk = kernel.mr, nrk = kernel.nr, MC = kernel.mc, kcb = kernel.kc;
+  if (k == 0 || alpha == 0) {
+    apply_epilogue(epilogue, c, ldc, 0, 0, m, n);
+    return;
+  }
+  static const float zeros[32];  // init for beta == 0 without a bias: the widest tile (32)
+  const size_t mrk = kernel.blocking.mr, nrk = kernel.blocking.nr, MC = kernel.blocking.mc, kcb = kernel.blocking.kc;
+  const size_t NC = kernel.blocking.nc;
+  const int level = kernel.spec->level;
   // Column blocks of at most NC, split evenly (so 576 columns are one block, not 512 + 64,
   // which would pack A twice for a sliver of work).
   size_t blocks = (n + NC - 1) / NC;
@@ -280,13 +244,14 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
         for (size_t j = 0; j < n; j++) c[i * ldc + j] = bias ? bias[j] : 0;
     }
     cva_sgemm_reference(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, 1, c, ldc);
+    apply_epilogue(epilogue, c, ldc, 0, 0, m, n);
     return;
   }
   for (size_t jc = 0; jc < n; jc += nc_step) {
     size_t nc = n - jc < nc_step ? n - jc : nc_step;
     for (size_t pc = 0; pc < k; pc += kcb) {
       size_t kc = k - pc < kcb ? k - pc : kcb;
-      cva_pack_b(trans_b, kc, nc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, nrk, kernel.level >= 1, packed_b);
+      cva_pack_b(trans_b, kc, nc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, nrk, level >= 1, packed_b);
       // The block packed next: the next depth slice, else the first slice of the next columns.
       size_t next_jc = pc + kcb < k ? jc : jc + nc_step, next_pc = pc + kcb < k ? pc + kcb : 0;
       prefetch_cursor cursor = prefetch_block(b, 0, 0, 0);
@@ -301,21 +266,33 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
       }
       for (size_t ic = 0; ic < m; ic += MC) {
         size_t mc = m - ic < MC ? m - ic : MC;
-        cva_pack_a(trans_a, mc, kc, alpha, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, mrk, kernel.level >= 1, packed_a);
+        cva_pack_a(trans_a, mc, kc, alpha, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, mrk, level >= 1, packed_a);
         for (size_t jr = 0; jr < nc; jr += nrk) {
           size_t nr = nc - jr < nrk ? nc - jr : nrk;
           for (size_t ir = 0; ir < mc; ir += mrk) {
             size_t mr = mc - ir < mrk ? mc - ir : mrk;
             const float *init = overwrite && pc == 0 ? (bias ? bias + jc + jr : zeros) : NULL;
-            kernel.run(kc, packed_a + ir * kc, packed_b + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, init);
+            if (mr <= 8 && mr < mrk && kernel.spec->edge)
+              kernel.spec->edge(kc, packed_a + ir * kc, mrk, packed_b + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, init);
+            else
+              kernel.spec->run(kc, packed_a + ir * kc, packed_b + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, init);
             prefetch_lines(&cursor, lines_per_call);
           }
         }
+        // The last depth slice finished this mc x nc block of C, still in L2: the epilogue
+        // now, instead of a pass over all of C after it has left the cache.
+        if (pc + kc == k) apply_epilogue(epilogue, c, ldc, ic, jc, mc, nc);
       }
     }
   }
   free(packed_a);
   free(packed_b);
+}
+
+void cva_sgemm_fused(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                     const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
+                     const cva_epilogue *epilogue, float *c, size_t ldc) {
+  sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, epilogue, c, ldc);
 }
 
 void cva_sgemm_reference(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,

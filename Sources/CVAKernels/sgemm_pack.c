@@ -8,46 +8,56 @@
 #endif
 
 #if defined(__x86_64__)
-// Packs one full 12-row panel of alpha * A (A not transposed: rows contiguous in p): rows
-// 0-7 by an 8x8 register transpose, rows 8-11 by two 4x4 transposes, 8 depths at a time.
+// Packs one full mr-row panel of alpha * A (A not transposed: rows contiguous in p), 8 depths
+// at a time: each group of 8 rows by an 8x8 register transpose, a group of 4 by a 4x4 one,
+// the 0-3 rows left (2 of a 14-row panel) one value at a time.
 __attribute__((target("avx2")))
-static void pack_a_panel12_avx2(size_t kc, float alpha, const float *a, size_t lda, float *out) {
+static void pack_a_panel_avx2(size_t kc, float alpha, const float *a, size_t lda, size_t mr, float *out) {
   const __m256 va = _mm256_set1_ps(alpha);
+  const __m128 va4 = _mm256_castps256_ps128(va);
   size_t p = 0;
   for (; p + 8 <= kc; p += 8) {
-    __m256 r[8];
-    for (int i = 0; i < 8; i++) r[i] = _mm256_mul_ps(_mm256_loadu_ps(a + i * lda + p), va);
-    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    _mm256_storeu_ps(out + (p + 0) * 12, _mm256_permute2f128_ps(s0, s4, 0x20));
-    _mm256_storeu_ps(out + (p + 1) * 12, _mm256_permute2f128_ps(s1, s5, 0x20));
-    _mm256_storeu_ps(out + (p + 2) * 12, _mm256_permute2f128_ps(s2, s6, 0x20));
-    _mm256_storeu_ps(out + (p + 3) * 12, _mm256_permute2f128_ps(s3, s7, 0x20));
-    _mm256_storeu_ps(out + (p + 4) * 12, _mm256_permute2f128_ps(s0, s4, 0x31));
-    _mm256_storeu_ps(out + (p + 5) * 12, _mm256_permute2f128_ps(s1, s5, 0x31));
-    _mm256_storeu_ps(out + (p + 6) * 12, _mm256_permute2f128_ps(s2, s6, 0x31));
-    _mm256_storeu_ps(out + (p + 7) * 12, _mm256_permute2f128_ps(s3, s7, 0x31));
-    for (int half = 0; half < 2; half++) {
-      __m128 q0 = _mm_mul_ps(_mm_loadu_ps(a + 8 * lda + p + 4 * half), _mm256_castps256_ps128(va));
-      __m128 q1 = _mm_mul_ps(_mm_loadu_ps(a + 9 * lda + p + 4 * half), _mm256_castps256_ps128(va));
-      __m128 q2 = _mm_mul_ps(_mm_loadu_ps(a + 10 * lda + p + 4 * half), _mm256_castps256_ps128(va));
-      __m128 q3 = _mm_mul_ps(_mm_loadu_ps(a + 11 * lda + p + 4 * half), _mm256_castps256_ps128(va));
-      _MM_TRANSPOSE4_PS(q0, q1, q2, q3);
-      size_t base = p + 4 * half;
-      _mm_storeu_ps(out + (base + 0) * 12 + 8, q0);
-      _mm_storeu_ps(out + (base + 1) * 12 + 8, q1);
-      _mm_storeu_ps(out + (base + 2) * 12 + 8, q2);
-      _mm_storeu_ps(out + (base + 3) * 12 + 8, q3);
+    size_t g = 0;
+    for (; g + 8 <= mr; g += 8) {
+      __m256 r[8];
+      for (int i = 0; i < 8; i++) r[i] = _mm256_mul_ps(_mm256_loadu_ps(a + (g + i) * lda + p), va);
+      __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+      __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+      __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+      __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+      __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+      __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+      __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+      __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+      float *o = out + g;
+      _mm256_storeu_ps(o + (p + 0) * mr, _mm256_permute2f128_ps(s0, s4, 0x20));
+      _mm256_storeu_ps(o + (p + 1) * mr, _mm256_permute2f128_ps(s1, s5, 0x20));
+      _mm256_storeu_ps(o + (p + 2) * mr, _mm256_permute2f128_ps(s2, s6, 0x20));
+      _mm256_storeu_ps(o + (p + 3) * mr, _mm256_permute2f128_ps(s3, s7, 0x20));
+      _mm256_storeu_ps(o + (p + 4) * mr, _mm256_permute2f128_ps(s0, s4, 0x31));
+      _mm256_storeu_ps(o + (p + 5) * mr, _mm256_permute2f128_ps(s1, s5, 0x31));
+      _mm256_storeu_ps(o + (p + 6) * mr, _mm256_permute2f128_ps(s2, s6, 0x31));
+      _mm256_storeu_ps(o + (p + 7) * mr, _mm256_permute2f128_ps(s3, s7, 0x31));
     }
+    for (; g + 4 <= mr; g += 4) {
+      for (int half = 0; half < 2; half++) {
+        size_t base = p + 4 * half;
+        __m128 q0 = _mm_mul_ps(_mm_loadu_ps(a + (g + 0) * lda + base), va4);
+        __m128 q1 = _mm_mul_ps(_mm_loadu_ps(a + (g + 1) * lda + base), va4);
+        __m128 q2 = _mm_mul_ps(_mm_loadu_ps(a + (g + 2) * lda + base), va4);
+        __m128 q3 = _mm_mul_ps(_mm_loadu_ps(a + (g + 3) * lda + base), va4);
+        _MM_TRANSPOSE4_PS(q0, q1, q2, q3);
+        _mm_storeu_ps(out + (base + 0) * mr + g, q0);
+        _mm_storeu_ps(out + (base + 1) * mr + g, q1);
+        _mm_storeu_ps(out + (base + 2) * mr + g, q2);
+        _mm_storeu_ps(out + (base + 3) * mr + g, q3);
+      }
+    }
+    for (; g < mr; g++)
+      for (size_t q = p; q < p + 8; q++) out[q * mr + g] = alpha * a[g * lda + q];
   }
   for (; p < kc; p++)
-    for (size_t i = 0; i < 12; i++) out[p * 12 + i] = alpha * a[i * lda + p];
+    for (size_t i = 0; i < mr; i++) out[p * mr + i] = alpha * a[i * lda + p];
 }
 #endif
 
@@ -56,9 +66,9 @@ void cva_pack_a(int trans, size_t mc, size_t kc, float alpha, const float *a, si
   for (size_t i0 = 0; i0 < mc; i0 += mr) {
     size_t rows = mc - i0 < mr ? mc - i0 : mr;
 #if defined(__x86_64__)
-    if (!trans && rows == 12 && mr == 12 && fast_transpose) {
-      pack_a_panel12_avx2(kc, alpha, a + i0 * lda, lda, out);
-      out += kc * 12;
+    if (!trans && rows == mr && mr >= 8 && fast_transpose) {
+      pack_a_panel_avx2(kc, alpha, a + i0 * lda, lda, mr, out);
+      out += kc * mr;
       continue;
     }
 #endif

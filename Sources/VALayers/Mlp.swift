@@ -31,16 +31,28 @@ public struct Mlp: ParameterContainer, Sendable {
   }
 
   /// The feed-forward output, `[T, D]` → `[T, D]`.
-  public func callAsFunction(_ x: Tensor) -> Tensor {
+  public func callAsFunction(_ x: Tensor) -> Tensor { fc2(hidden(x)) }
+
+  /// `residual + self(x)`, the sum in fc2's GEMM epilogue (`linear(_:weight:bias:addingTo:)`:
+  /// the same bits as the composed sum, which it is under autograd). `residual` is `[T, D]`.
+  public func callAsFunction(_ x: Tensor, addingTo residual: Tensor) -> Tensor {
+    linear(hidden(x), weight: fc2.weight, bias: fc2.bias, addingTo: residual)
+  }
+
+  /// The hidden features `[T, H]` fc2 reads.
+  private func hidden(_ x: Tensor) -> Tensor {
     var hidden: Tensor
     if let gate {
       let g = gate(x)
       hidden = g * g.sigmoid() * fc1(x)  // SiLU(g) = g·σ(g)
+    } else if approximation == .exact {
+      // GELU in fc1's GEMM epilogue (the composed gelu(fc1(x)) when gradients are recorded).
+      hidden = linearGELU(x, weight: fc1.weight, bias: fc1.bias)
     } else {
       hidden = gelu(fc1(x), approximation: approximation)
     }
     if let hiddenNorm { hidden = hiddenNorm(hidden) }
-    return fc2(hidden)
+    return hidden
   }
 
   /// Parameters under timm's names: `fc1.*`, `fc1_g.*` (the gate), `norm.*`, `fc2.*`.

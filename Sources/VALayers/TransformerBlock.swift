@@ -49,8 +49,10 @@ public struct TransformerBlock: ParameterContainer, Sendable {
     let normalized = norm1(x)
     let (attended, weights) = attention(normalized, mask: mask, bias: bias, rotary: rotary, record: record, observe: observe)
     let x = x + (layerScale1.map { $0(attended) } ?? attended)
-    let fed = mlp(norm2(x))
-    return (x + (layerScale2.map { $0(fed) } ?? fed), weights, normalized)
+    // Without LayerScale the residual sum rides in fc2's GEMM epilogue (the composed x + mlp
+    // under autograd; the same bits either way).
+    guard let layerScale2 else { return (mlp(norm2(x), addingTo: x), weights, normalized) }
+    return (x + layerScale2(mlp(norm2(x))), weights, normalized)
   }
 
   /// Parameters under timm's `Block` names: `norm1.*`, `attn.*`, `ls1.*`, `norm2.*`, `mlp.*`, `ls2.*`.

@@ -1,3 +1,4 @@
+import CVAKernels
 import Foundation
 
 /// Adam with decoupled weight decay (Loshchilov & Hutter 2019), as `torch.optim.AdamW`:
@@ -57,18 +58,22 @@ public struct AdamW {
       let c1 = Float(1 - Foundation.pow(Double(beta1), Double(s.step)))
       let c2 = Float(1 - Foundation.pow(Double(beta2), Double(s.step)))
       let decay = 1 - lr * (noDecay.contains(key) ? 0 : weightDecay)
-      let (b1, b2, eps) = (beta1, beta2, epsilon)
+      let scalars = cva_adamw_scalars(
+        decay: decay, beta1: beta1, one_minus_beta1: 1 - beta1, beta2: beta2, one_minus_beta2: 1 - beta2,
+        c1: c1, c2: c2, lr: lr, epsilon: epsilon)
       p.scalars.withUnsafeMutableBufferPointer { theta in
+        guard !theta.isEmpty else { return }
         grad.scalars.withUnsafeBufferPointer { g in
           s.m.withUnsafeMutableBufferPointer { m in
             s.v.withUnsafeMutableBufferPointer { v in
-              // Elements are independent: large parameters split across cores.
-              forEachElementChunk(theta.count, minimumChunk: 1 << 14) { range in
-                for i in range {
-                  theta[i] *= decay
-                  m[i] = b1 * m[i] + (1 - b1) * g[i]
-                  v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-                  theta[i] -= lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + eps)
+              // Elements are independent: large parameters split across cores, each chunk
+              // vectorised in CVAKernels (cva_adamw_step: this loop's operations, same bits):
+              //   θ ← θ·decay;  m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g·g;  θ ← θ − lr·(m/c1) / (√(v/c2) + ε)
+              withUnsafePointer(to: scalars) { scalars in
+                forEachElementChunk(theta.count, minimumChunk: 1 << 14) { range in
+                  cva_adamw_step(
+                    theta.baseAddress! + range.lowerBound, g.baseAddress! + range.lowerBound, m.baseAddress! + range.lowerBound,
+                    v.baseAddress! + range.lowerBound, range.count, scalars)
                 }
               }
             }

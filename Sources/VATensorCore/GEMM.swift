@@ -10,6 +10,38 @@ public enum MatrixTranspose: Sendable {
   case none, transposed
 }
 
+/// An element-wise function `sgemm` applies to each block of C as it finishes (while the block
+/// is in cache), instead of a separate pass over C.
+public enum SGEMMEpilogue {
+  /// Nothing: `C = alpha · op(A) · op(B) + beta · C + bias`.
+  case none
+  /// GELU's exact (erf) form on that C by the same vectorised erf as `gelu(_:approximation: .exact)`
+  /// (cva_gelu_erf, run per row of a block): equal to the GEMM then `gelu` bit for bit where
+  /// both see 16-wide vectors, within the erf's 1.5e-7 where either takes a scalar tail.
+  case geluErf
+  /// `C[i, j] += addend[i · ld + j]` on that C (a residual connection, `[m, n]` with row stride
+  /// `ld`): the GEMM then the sum, bit for bit (the same two operands of one addition).
+  case add(UnsafePointer<Float>, ld: Int)
+
+  /// The epilogue as CVAKernels reads it, for the part of C starting at (row, column); the
+  /// addend travels as an address so parts can cross threads.
+  func parts() -> (kind: Int32, address: Int, ld: Int) {
+    switch self {
+    case .none: (Int32(CVA_EPILOGUE_NONE), 0, 0)
+    case .geluErf: (Int32(CVA_EPILOGUE_GELU_ERF), 0, 0)
+    case .add(let addend, let ld): (Int32(CVA_EPILOGUE_ADD), Int(bitPattern: addend), ld)
+    }
+  }
+}
+
+/// Runs `body` with CVAKernels' form of an epilogue whose addend (if any) starts at element
+/// `offset` of the one given.
+private func withEpilogue<R>(_ e: (kind: Int32, address: Int, ld: Int), offset: Int, _ body: (UnsafePointer<cva_epilogue>) -> R) -> R {
+  let addend = UnsafePointer<Float>(bitPattern: e.address).map { $0 + offset }
+  var epilogue = cva_epilogue(kind: e.kind, addend: addend, ld: e.ld)
+  return withUnsafePointer(to: &epilogue, body)
+}
+
 /// How many threads parallel kernels use: `VISION_ATTENTION_THREADS` when set, else the
 /// machine's active processors. Settable at run time (benchmarks compare 1 and all).
 public enum ComputeThreads {
@@ -27,10 +59,11 @@ public enum ComputeThreads {
   }
 }
 
-/// The micro-kernel `sgemm` runs on this CPU, chosen by CPU detection.
-public var sgemmKernel: String { ["portable C", "AVX2+FMA 6x16", "AVX-512 12x32"][Int(cva_sgemm_kernel_level())] }
+/// The micro-kernel `sgemm` runs on this CPU and its block sizes, chosen by CPU detection:
+/// "avx512-12x32 (mc 96, kc 256, nc 512)" (see `SGEMMKernel`).
+public var sgemmKernel: String { SGEMMKernel.chosen.description }
 
-/// Single-precision GEMM on row-major buffers: `C = alpha · op(A) · op(B) + beta · C + bias`.
+/// Single-precision GEMM on row-major buffers: `C = epilogue(alpha · op(A) · op(B) + beta · C + bias)`.
 ///
 /// Shapes: `op(A)` is `[m, k]`, `op(B)` is `[k, n]`, `C` is `[m, n]`, `bias` (optional) is `[n]`
 /// and is added to every row; `lda`, `ldb`, `ldc` are row strides in elements (of A and B as
@@ -44,13 +77,14 @@ public func sgemm(
   m: Int, n: Int, k: Int, alpha: Float = 1,
   a: UnsafePointer<Float>, lda: Int,
   b: UnsafePointer<Float>, ldb: Int,
-  beta: Float = 0, bias: UnsafePointer<Float>? = nil,
+  beta: Float = 0, bias: UnsafePointer<Float>? = nil, epilogue: SGEMMEpilogue = .none,
   c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
   let ta: Int32 = transA == .transposed ? 1 : 0, tb: Int32 = transB == .transposed ? 1 : 0
   let (splitRows, parts) = sgemmPartition(m: m, n: n, k: k, threads: ComputeThreads.count)
+  let fused = epilogue.parts()
   guard parts.count > 1 else {
-    cva_sgemm_bias(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc)
+    withEpilogue(fused, offset: 0) { cva_sgemm_fused(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, bias, $0, c, ldc) }
     return
   }
   // Addresses travel as integers: the parts are disjoint, and Dispatch's closure is Sendable.
@@ -62,26 +96,43 @@ public func sgemm(
     let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)!
     let bias = biasAddress.flatMap { UnsafePointer<Float>(bitPattern: $0) }
     if splitRows {
-      cva_sgemm_bias(ta, tb, count, n, k, alpha, transA == .transposed ? a + start : a + start * lda, lda, b, ldb, beta, bias, c + start * ldc, ldc)
+      withEpilogue(fused, offset: start * fused.ld) {
+        cva_sgemm_fused(ta, tb, count, n, k, alpha, transA == .transposed ? a + start : a + start * lda, lda, b, ldb, beta, bias, $0, c + start * ldc, ldc)
+      }
     } else {
-      cva_sgemm_bias(ta, tb, m, count, k, alpha, a, lda, transB == .transposed ? b + start * ldb : b + start, ldb, beta, bias.map { $0 + start }, c + start, ldc)
+      withEpilogue(fused, offset: start) {
+        cva_sgemm_fused(ta, tb, m, count, k, alpha, a, lda, transB == .transposed ? b + start * ldb : b + start, ldb, beta, bias.map { $0 + start }, $0, c + start, ldc)
+      }
     }
   }
 }
 
 /// How `sgemm` shares a product among `threads` threads: along the rows of C when `m >= n`
-/// (`alongRows`), else its columns, in parts of whole micro-kernel tiles (12 rows or 32
-/// columns), one part per thread that has work. A product under 2²⁰ multiply-adds, or whose
-/// larger side is under 32, is one part: threads would cost more than they save.
-public func sgemmPartition(m: Int, n: Int, k: Int, threads: Int) -> (alongRows: Bool, parts: [Range<Int>]) {
+/// (`alongRows`), else its columns, in parts of whole micro-kernel tiles (`tileRows` rows, the
+/// chosen kernel's, or 32 columns), one part per thread that has work. A product under 2²⁰
+/// multiply-adds, or whose larger side is under 32, is one part: threads would cost more than
+/// they save.
+///
+/// Why this side: each thread packs the whole of the operand it does not split, so splitting
+/// the rows repeats B's packing (k·n) and splitting the columns repeats A's (m·k); the larger
+/// of m and n is the side whose split repeats less. ViT's batch-1 products (m = 197 rows, n of
+/// 384 or more) split their columns: each thread streams half the weight from memory, once.
+/// Each boundary is the multiple of the tile nearest to an even share, so M = 197 on two threads
+/// with 14-row tiles splits 98 + 99 (7 tiles each, the second plus a 1-row edge that the edge
+/// kernel computes for the cost of 4 rows), where rounding every part up to whole tiles gave
+/// 112 + 85: one thread waited for the other's extra tiles.
+public func sgemmPartition(
+  m: Int, n: Int, k: Int, threads: Int, tileRows: Int = SGEMMKernel.chosen.tile.rows
+) -> (alongRows: Bool, parts: [Range<Int>]) {
   let splitRows = m >= n
   let extent = splitRows ? m : n
   let threads = min(threads, max(m, n) / 16)
   guard threads > 1, m * n * k >= 1 << 20 else { return (splitRows, [0..<extent]) }
-  let unit = splitRows ? 12 : 32  // a multiple of every micro-kernel's tile
-  let step = ((extent + threads - 1) / threads + unit - 1) / unit * unit
-  let parts = stride(from: 0, to: extent, by: step).map { $0..<min($0 + step, extent) }
-  return (splitRows, parts)
+  let unit = splitRows ? tileRows : 32  // a multiple of every kernel's column tile (16, 32)
+  let bounds = (0...threads).map { part in
+    part == threads ? extent : Int((Double(extent * part) / Double(threads * unit)).rounded()) * unit
+  }
+  return (splitRows, zip(bounds, bounds.dropFirst()).filter { $0 < $1 }.map { $0..<$1 })
 }
 
 /// The naive triple loop with Double accumulation, kept as the reference for tests.
@@ -98,7 +149,9 @@ public func sgemmReference(
 /// shape, at element offsets `(a, b, c)` from the base pointers; the `C_i` must not overlap.
 ///
 /// When each product is small (attention scores: `[T, d] · [T, d]ᵀ` per head) threads take
-/// whole products, which beats splitting every product; large ones go through `sgemm`.
+/// whole products, which beats splitting every product, or row parts of every product when the
+/// products do not divide evenly among the threads (`sgemmBatchedWork`); large ones go
+/// through `sgemm`.
 public func sgemmBatched(
   _ transA: MatrixTranspose, _ transB: MatrixTranspose,
   m: Int, n: Int, k: Int, alpha: Float = 1,
@@ -114,13 +167,37 @@ public func sgemmBatched(
     return
   }
   let ta: Int32 = transA == .transposed ? 1 : 0, tb: Int32 = transB == .transposed ? 1 : 0
+  let items = sgemmBatchedWork(products: offsets.count, m: m, threads: threads)
   let (aAddress, bAddress, cAddress) = (Int(bitPattern: a), Int(bitPattern: b), Int(bitPattern: c))
   DispatchQueue.concurrentPerform(iterations: threads) { part in
     let a = UnsafePointer<Float>(bitPattern: aAddress)!, b = UnsafePointer<Float>(bitPattern: bAddress)!
     let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)!
-    for index in stride(from: part, to: offsets.count, by: threads) {
-      let o = offsets[index]
-      cva_sgemm(ta, tb, m, n, k, alpha, a + o.a, lda, b + o.b, ldb, beta, c + o.c, ldc)
+    for (index, rows) in items[part] {
+      let o = offsets[index], start = rows.lowerBound
+      // Rows of op(A) start at row `start` of A, or its column `start` when A is transposed.
+      let aStart = a + o.a + (transA == .transposed ? start : start * lda)
+      cva_sgemm(ta, tb, rows.count, n, k, alpha, aStart, lda, b + o.b, ldb, beta, c + o.c + start * ldc, ldc)
     }
   }
+}
+
+/// How `sgemmBatched` deals `products` products of `m` rows to `threads` threads: whole products
+/// in turn when they divide evenly, else every product cut into `threads` row parts (at the
+/// chosen kernel's tile rows, as `sgemmPartition` cuts) dealt out in contiguous runs of equal
+/// count. Why: ViT-Ti's 3 heads on 2 threads gave one thread 2 heads and the other 1, so one
+/// core idled a third of the attention; cut in halves, each thread gets 3 half-heads.
+/// Each element's sum is unchanged by the cut (rows are independent), so the result is too.
+public func sgemmBatchedWork(
+  products: Int, m: Int, threads: Int, tileRows: Int = SGEMMKernel.chosen.tile.rows
+) -> [[(product: Int, rows: Range<Int>)]] {
+  guard threads > 1 else { return [(0..<products).map { ($0, 0..<m) }] }
+  guard products % threads != 0, m >= 2 * tileRows else {
+    return (0..<threads).map { part in stride(from: part, to: products, by: threads).map { ($0, 0..<m) } }
+  }
+  let cuts = (0...threads).map { part in
+    part == threads ? m : Int((Double(m * part) / Double(threads * tileRows)).rounded()) * tileRows
+  }
+  let pieces = zip(cuts, cuts.dropFirst()).filter { $0 < $1 }.map { $0..<$1 }
+  let all = (0..<products).flatMap { product in pieces.map { (product: product, rows: $0) } }
+  return (0..<threads).map { part in Array(all[(all.count * part / threads)..<(all.count * (part + 1) / threads)]) }
 }

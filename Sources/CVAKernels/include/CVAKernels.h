@@ -20,17 +20,100 @@ void cva_sgemm_bias(int trans_a, int trans_b, size_t m, size_t n, size_t k, floa
                    const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
                    float *c, size_t ldc);
 
+/// What cva_sgemm_fused applies to each finished block of C.
+enum {
+  /// Nothing.
+  CVA_EPILOGUE_NONE = 0,
+  /// GELU's exact (erf) form by cva_gelu_erf: cva_sgemm_bias then cva_gelu_erf, within the
+  /// vectorised erf's 1.5e-7 (bit for bit where both see whole 16-wide vectors).
+  CVA_EPILOGUE_GELU_ERF = 1,
+  /// C[i, j] += addend[i·ld + j] (a residual connection): cva_sgemm_bias then the sum, bit for bit.
+  CVA_EPILOGUE_ADD = 2,
+};
+
+/// An epilogue and its operand (`addend`, `ld`: for CVA_EPILOGUE_ADD, an m x n matrix with row
+/// stride ld, at the same row and column offsets as C).
+typedef struct {
+  int kind;
+  const float *addend;
+  size_t ld;
+} cva_epilogue;
+
+/// cva_sgemm_bias, then `epilogue` (NULL: none) applied to C = alpha·op(A)·op(B) + beta·C + bias,
+/// one block at a time as the last depth slice finishes it (while it is in cache): a linear layer
+/// and its activation or residual sum in one pass.
+void cva_sgemm_fused(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                     const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
+                     const cva_epilogue *epilogue, float *c, size_t ldc);
+
 /// The naive triple loop (Double accumulation), kept as the reference for tests.
 void cva_sgemm_reference(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                         const float *a, size_t lda, const float *b, size_t ldb, float beta,
                         float *c, size_t ldc);
 
-/// The micro-kernel cva_sgemm uses on this CPU: 0 portable C, 1 AVX2+FMA (6x16),
-/// 2 AVX-512 (12x32). CVA_SGEMM_KERNEL=portable|avx2 in the environment caps it.
+/// The instruction set of the micro-kernel cva_sgemm uses on this CPU: 0 portable C,
+/// 1 AVX2+FMA, 2 AVX-512. CVA_SGEMM_KERNEL=portable|avx2 in the environment caps it.
 int cva_sgemm_kernel_level(void);
 
-/// cva_sgemm_bias with the micro-kernel of `level` (0, 1, 2) instead of the detected one, for
-/// tests; returns 0 without computing when this CPU lacks that level.
+/// CPU vendors whose cores want different micro-kernel shapes.
+enum { CVA_VENDOR_OTHER = 0, CVA_VENDOR_AMD = 1, CVA_VENDOR_INTEL = 2 };
+
+/// This CPU's vendor by CPUID (CVA_VENDOR_*); CVA_VENDOR_OTHER off x86.
+int cva_cpu_vendor(void);
+
+/// Where cache sizes came from.
+enum { CVA_CACHES_DEFAULT = 0, CVA_CACHES_SYSFS = 1, CVA_CACHES_CPUID = 2 };
+
+/// Per-core data cache sizes in bytes (l3: one instance, shared by its cores).
+typedef struct {
+  size_t l1d, l2, l3;
+  int source;  // CVA_CACHES_*
+} cva_caches;
+
+/// This CPU's caches: Linux's /sys/devices/system/cpu/cpu0/cache, else CPUID (leaf 4 on Intel,
+/// 0x8000001D on AMD), else 32 KiB / 1 MiB / 8 MiB with source CVA_CACHES_DEFAULT.
+cva_caches cva_detect_caches(void);
+
+/// A micro-kernel's tile (mr x nr) and the block sizes cva_sgemm uses with it on this CPU:
+/// mc rows of A, kc depths, nc columns of B per packed block, all derived from cva_detect_caches.
+typedef struct {
+  size_t mr, nr, mc, kc, nc;
+} cva_sgemm_blocking;
+
+/// The micro-kernels compiled in, indices 0 ..< cva_sgemm_kernel_count(): "portable",
+/// "avx2-6x16", "avx512-12x32" (shaped for AMD Zen 4), "avx512-14x32" (for Intel cores with two
+/// 512-bit FMA ports). NULL for an index out of range.
+int cva_sgemm_kernel_count(void);
+const char *cva_sgemm_kernel_name(int index);
+
+/// 1 when this CPU can run kernel `index`, else 0.
+int cva_sgemm_kernel_supported(int index);
+
+/// Kernel `index`'s tile and block sizes on this CPU (all 0 for an index out of range).
+cva_sgemm_blocking cva_sgemm_blocking_of(int index);
+
+/// The kernel cva_sgemm uses: the one shaped for this CPU's vendor at the widest instruction set
+/// it has, unless CVA_SGEMM_KERNEL names a kernel this CPU can run.
+int cva_sgemm_kernel_index(void);
+
+/// What became of CVA_SGEMM_KERNEL.
+enum { CVA_KERNEL_REQUEST_NONE = 0, CVA_KERNEL_REQUEST_APPLIED = 1, CVA_KERNEL_REQUEST_UNKNOWN = 2, CVA_KERNEL_REQUEST_UNSUPPORTED = 3 };
+int cva_sgemm_kernel_request_status(void);
+
+/// cva_sgemm_bias with kernel `index` (and its blocking); returns 0 without computing when this
+/// CPU cannot run it. For tests and benchmarks of every path.
+int cva_sgemm_with_kernel(int index, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                          const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
+                          float *c, size_t ldc);
+
+/// One core's measured fp32 FMA throughput in GFLOP/s: independent register-only chains of the
+/// widest FMA this CPU has (AVX-512, else AVX2), in windows of a few ms for about `seconds`;
+/// the best window's rate, so other work on the machine lowers it less. 0 without either.
+double cva_fma_peak_gflops(double seconds);
+
+/// cva_sgemm_bias with the micro-kernel of `level` (0, 1, 2; at 2 the one for this CPU's
+/// vendor) instead of the detected one, for tests; returns 0 without computing when this CPU
+/// lacks that level.
 int cva_sgemm_at_level(int level, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                       const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
                       float *c, size_t ldc);
@@ -83,5 +166,19 @@ void cva_attention_rows(size_t m, size_t t, size_t d, float scale,
 /// Floats of scratch cva_attention_rows needs: m·key_tile scores, an m x d accumulator and
 /// two values per row.
 size_t cva_attention_scratch(size_t m, size_t d, size_t key_tile);
+
+/// The scalars of one AdamW step (see Sources/VATensorCore/AdamW.swift): decay = 1 − lr·λ, the
+/// betas and their complements, the bias corrections c1 = 1 − β₁ᵗ and c2 = 1 − β₂ᵗ, lr and ε.
+typedef struct {
+  float decay, beta1, one_minus_beta1, beta2, one_minus_beta2, c1, c2, lr, epsilon;
+} cva_adamw_scalars;
+
+/// AdamW's update of n elements in place, vectorised (AVX-512, AVX2, portable), the scalar
+/// loop's operations in its order and unfused, so every level gives the same bits:
+///   θ ← θ·decay;  m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g·g;  θ ← θ − lr·(m/c1) / (√(v/c2) + ε)
+void cva_adamw_step(float *theta, const float *g, float *m, float *v, size_t n, const cva_adamw_scalars *s);
+
+/// cva_adamw_step with the code path of `level`, for tests; 0 when this CPU lacks that level.
+int cva_adamw_step_at_level(int level, float *theta, const float *g, float *m, float *v, size_t n, const cva_adamw_scalars *s);
 
 #endif
