@@ -144,12 +144,15 @@ public struct VitAttend: ParsableCommand {
     var vit: (any InspectableModel)?
     switch try loadFamily() {
     case .vit(let loaded):
+      try refuseDETROptions(family: "ViT")
       vit = loaded.model
       if settings.map == .pca, settings.pcaFit == nil, let folder {
         try fitSharedPCA(&settings, jobs: plan.jobs.map(\.input), model: loaded.model, folder: folder)
       }
       processor = Pipeline(model: loaded.model, input: inputSettings, settings: settings)
-    case .swin(let swin): processor = try swinPipeline(swin, settings: settings)
+    case .swin(let swin):
+      try refuseDETROptions(family: "Swin")
+      processor = try swinPipeline(swin, settings: settings)
     case .detr(let detr): processor = try detrPipeline(detr, settings: settings)
     }
     var batch = BatchRun(pipeline: processor, jobs: plan.jobs)
