@@ -59,6 +59,20 @@ import Testing
     #expect(h * w == s && h == 3 && w == (name.hasPrefix("detr_timm") ? 5 : 3) || (h == 5 && w == 3), "\(h)x\(w), S = \(s)")
   }
 
+  /// `--resize none` runs the file at its own size (157×109 here), normalised as DETR does.
+  @Test func resizeNoneKeepsTheFileSize() throws {
+    let scratch = ScratchFolder()
+    let (folder, image) = try Self.checkpoint("detr_hf_v4", in: scratch)
+    let result = try CommandRunner.run([image, "--weights", folder, "--resize", "none", "--dump", scratch.file("d.safetensors")])
+    #expect(result.status == 0, "\(result.error)")
+    let dump = try DumpFile(path: scratch.file("d.safetensors"))
+    #expect(dump.shapes["input"] == [3, 157, 109])
+    #expect(dump.metadata["feature_height"] == "5" && dump.metadata["feature_width"] == "4" && dump.metadata["input_width"] == "109")
+    // Every value within what (v − 255·mean) / (255·std) gives for v in 0...255.
+    let png = try #require(dump.tensors["input"])
+    #expect(png.allSatisfy { $0 >= (0 - 0.485 * 255) / (0.229 * 255) - 1e-4 && $0 <= (255 - 0.406 * 255) / (0.225 * 255) + 1e-4 })
+  }
+
   /// A folder run's `index.jsonl` records the detections above `--score`: transformers'
   /// post-processing with the file's size, those above the threshold, in query order.
   @Test(arguments: ["detr_hf_v4", "detr_timm_v5"])

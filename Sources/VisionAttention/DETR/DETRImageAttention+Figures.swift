@@ -83,8 +83,12 @@ extension DETRImageAttention {
     output.detections(threshold: -1, width: originalWidth, height: originalHeight).max { $0.score < $1.score }.map { "\(label($0.label)) \(Self.percent($0.score))" }
   }
 
-  /// The model input at panel size, and display pixels per input pixel.
+  /// The model input at panel size, and display pixels per input pixel: a small input is
+  /// enlarged by a whole factor, nearest neighbour, to at least 256 pixels wide (as ViT
+  /// figures show a small input), so boxes and labels are drawn at the size they are shown.
   func displayBase() -> (image: Image, scale: Double) {
+    let factor = max(1, 256 / max(image.width, 1))
+    if factor > 1 { return (image.resized(width: image.width * factor, height: image.height * factor, filter: .nearest), Double(factor)) }
     let width = min(image.width, Self.panelWidth)
     guard width != image.width else { return (image, 1) }
     let height = max(1, Int((Double(image.height) * Double(width) / Double(image.width)).rounded()))
