@@ -132,6 +132,47 @@ import Testing
     #expect(text["map"] == "encoder" && text["query"] == "20,100" && text["layer"] == "0")
   }
 
+  /// `--html` writes the DETR page: its payload holds each detection above `--score` with its
+  /// query's cross-attention and every cell's encoder attention, each within one step of 255
+  /// of the dump's head mean, scaled to its peak.
+  @Test func pageHoldsTheMaps() throws {
+    let scratch = ScratchFolder()
+    let (folder, image) = try Self.checkpoint("detr_hf_v5", in: scratch)
+    let result = try CommandRunner.run([image, "--weights", folder, "--html", scratch.file("p.html"), "--dump", scratch.file("d.safetensors"), "--score", "0.588"])
+    #expect(result.status == 0, "\(result.error)")
+    let html = try String(contentsOfFile: scratch.file("p.html"), encoding: .utf8)
+    let start = try #require(html.range(of: "<script type=\"application/json\" id=\"payload\">")).upperBound
+    let end = try #require(html.range(of: "</script>", range: start..<html.endIndex)).lowerBound
+    let payload = try #require(try JSONSerialization.jsonObject(with: Data(html[start..<end].utf8)) as? [String: Any])
+    let dump = try DumpFile(path: scratch.file("d.safetensors"))
+    let (h, w) = (try #require(payload["feature_height"] as? Int), try #require(payload["feature_width"] as? Int))
+    let (s, q) = (h * w, 10)
+    /// Row `row` of `[heads, R, S]`, heads averaged, scaled to 0...255 by its peak.
+    func expected(_ name: String, row: Int, rows: Int) throws -> [Float] {
+      let values = try #require(dump.tensors[name])
+      let heads = values.count / (rows * s)
+      let mean = (0..<s).map { k in (0..<heads).map { values[($0 * rows + row) * s + k] }.reduce(0, +) / Float(heads) }
+      return mean.map { $0 / mean.max()! * 255 }
+    }
+    func decoded(_ text: Any?) throws -> [UInt8] {
+      let string = try #require(text as? String)
+      return [UInt8](try #require(Data(base64Encoded: string)))
+    }
+    let detections = try #require(payload["detections"] as? [[String: Any]])
+    #expect(detections.count == 4)
+    for d in detections {
+      let query = try #require(d["query"] as? Int)
+      let want = try expected("detr.decoder_cross.1", row: query, rows: q)
+      #expect(zip(try decoded(d["cross"]), want).allSatisfy { abs(Float($0) - $1) <= 0.51 }, "query \(query)")
+    }
+    let encoder = try decoded(payload["encoder"])
+    #expect(encoder.count == s * s)
+    for cell in [0, s / 2, s - 1] {
+      let want = try expected("detr.encoder.1", row: cell, rows: s)
+      #expect(zip(encoder[(cell * s)..<((cell + 1) * s)], want).allSatisfy { abs(Float($0) - $1) <= 0.51 }, "cell \(cell)")
+    }
+  }
+
   /// What DETR's figures cannot show is refused by name, with nothing written; `--map encoder`
   /// and `--score` are refused for ViT and Swin checkpoints.
   @Test func refusals() throws {
@@ -152,8 +193,8 @@ import Testing
       #expect(result.status != 0 && result.error.contains(message), "\(options): \(result.error)")
       #expect(!FileManager.default.fileExists(atPath: scratch.file("x.png")))
     }
-    let page = try CommandRunner.run([image, "--weights", folder, "--html", scratch.file("x.html")])
-    #expect(page.status != 0 && page.error.contains("does not apply to a DETR checkpoint"), "\(page.error)")
+    let perHead = try CommandRunner.run([image, "--weights", folder, "-o", scratch.file("x.png"), "--per-head"])
+    #expect(perHead.status != 0 && perHead.error.contains("--per-head does not apply to a DETR checkpoint"), "\(perHead.error)")
     let vit = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/timm_basic")
     let swin = CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/hf_swin")
     for (weights, family) in [(vit, "ViT"), (swin, "Swin")] {

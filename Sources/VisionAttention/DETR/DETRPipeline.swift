@@ -1,7 +1,7 @@
 import Foundation
 import VAModels
 
-/// One image through a DETR checkpoint to a figure and a dump, each when asked for: what
+/// One image through a DETR checkpoint to a figure, a page and a dump, each when asked for: what
 /// `vit-attend` runs per image for a `DetrForObjectDetection` folder. `BatchRun` drives it
 /// over folders. Draws DETR's Figure 6 (no `--map`: the detections above `scoreThreshold`,
 /// each object query's cross-attention) or Figure 3 (`--map encoder`: the encoder's
@@ -49,11 +49,10 @@ public struct DETRPipeline: ImageProcessing {
 
   /// Reads `path`, runs the model and writes `outputs` (each through a temporary file and a
   /// rename, after everything is computed); returns the detections for the index.
-  /// - Throws: `VisionAttentionError.notForFamily` for a page or `--per-head` (not drawn for
-  ///   DETR), `.queryOutsideImage`, or the decoder's and writers' errors.
+  /// - Throws: `VisionAttentionError.notForFamily` for `--per-head` (DETR's maps average the
+  ///   heads), `.queryOutsideImage`, or the decoder's and writers' errors.
   @discardableResult
   public func process(_ path: String, outputs: Pipeline.Outputs) throws -> ImageSummary? {
-    if outputs.page != nil { throw VisionAttentionError.notForFamily(what: "the interactive page (--html, --format html)", family: "DETR", reason: "the page has no DETR view yet; write a PNG figure (--out) or a dump") }
     if outputs.perHead { throw VisionAttentionError.notForFamily(what: "--per-head", family: "DETR", reason: "DETR's figures average the heads") }
     let result = try DETRImageAttention(contentsOfFile: path, model: model, input: input)
     let detections = result.detections(threshold: scoreThreshold)
@@ -71,6 +70,11 @@ public struct DETRPipeline: ImageProcessing {
         figure = result.detectionFigure(threshold: scoreThreshold, layer: settings.layer, colormap: settings.colormap, alpha: settings.alpha, upsample: settings.upsample)
       }
     }
+    let encoderLayer = settings.map == .encoder ? settings.layer : nil, decoderLayer = settings.map == .encoder ? nil : settings.layer
+    let page = try outputs.page.map { _ in
+      try result.page(threshold: scoreThreshold, decoderLayer: decoderLayer, encoderLayer: encoderLayer, colormap: settings.colormap, alpha: settings.alpha)
+    }
+    if let destination = outputs.page, let page { try AtomicFile.write(page, to: destination) }
     if let destination = outputs.figure, let figure { try figure.image.writePNG(to: destination, text: text) }
     if let destination = outputs.dump {
       try result.writeDump(to: destination, input: path, metadata: Dictionary(text.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }))
