@@ -81,6 +81,7 @@ public struct VitAttend: ParsableCommand {
       throw ValidationError("--per-head draws one figure per head of \(Self.mapList(where: \.perHead, joinedBy: "or")), not --map \(map.rawValue).")
     }
     guard (0...1).contains(appearance.alpha) else { throw ValidationError("--alpha must be between 0 and 1, got \(appearance.alpha).") }
+    if let score = maps.score, !(0...1).contains(score) { throw ValidationError("--score is a class probability, between 0 and 1, got \(score).") }
     if let keep = maps.keep, !(keep > 0 && keep <= 1) { throw ValidationError("--keep must be above 0 and at most 1, got \(keep).") }
     if let ratio = maps.discardRatio, !(0..<1).contains(ratio) {
       throw ValidationError("--discard-ratio must be at least 0 and below 1, got \(ratio).")

@@ -121,6 +121,9 @@ import Testing
     let none = run.detectionFigure(threshold: 0.99).image, some = run.detectionFigure(threshold: 0.5).image
     let count = run.detections(threshold: 0.5).count
     #expect(count == 10 && run.detections(threshold: 0.99).isEmpty)
+    // File pixels (109×157) through the input's scale (96×138) to 32-pixel cells.
+    #expect(run.featureCell(atOriginalX: 0, y: 0) == (0, 0) && run.featureCell(atOriginalX: 40, y: 40) == (1, 1))
+    #expect(run.featureCell(atOriginalX: 108, y: 156) == (4, 2) && run.featureCell(atOriginalX: 37, y: 36) == (0, 1))
     // Rows of four panels: the boxed input and three maps, then four maps per row.
     #expect(some.height > 2 * none.height && some.width > 3 * none.width)
     let result = try CommandRunner.run([image, "--weights", folder, "-o", scratch.file("fig.png"), "--score", "0.5"])
@@ -183,7 +186,7 @@ import Testing
       (["--head", "0"], "--head 0 does not apply to a DETR checkpoint"),
       (["--fuse", "max"], "--fuse max does not apply to a DETR checkpoint"),
       (["--query", "3,4"], "--query does not apply to a DETR checkpoint"),
-      (["--score", "1.5"], "--score 1.5 does not apply to a DETR checkpoint"),
+      (["--score", "1.5"], "--score is a class probability, between 0 and 1, got 1.5"),
       (["--layer", "2"], "layer"),
       (["--cnn-weights", folder], "--cnn-weights"),
       (["--style", "bare"], "--style bare does not apply to a DETR checkpoint"),
