@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VAModels
 @testable import VisionAttention
 
 /// vit-attend on DETR checkpoints, end to end from a PNG file, against transformers'
@@ -173,6 +174,27 @@ import Testing
     for cell in [0, s / 2, s - 1] {
       let want = try expected("detr.encoder.1", row: cell, rows: s)
       #expect(zip(encoder[(cell * s)..<((cell + 1) * s)], want).allSatisfy { abs(Float($0) - $1) <= 0.51 }, "cell \(cell)")
+    }
+  }
+
+  /// The resize follows `preprocessor_config.json` as `AutoImageProcessor` would: the saved
+  /// config is torchvision bilinear, the hub's older form too; `DetrImageProcessorPil` is
+  /// Pillow's, `resample: 3` bicubic; what is not reproduced is refused naming the file.
+  @Test func resizingFollowsThePreprocessorConfig() throws {
+    let scratch = ScratchFolder()
+    let (folder, _) = try Self.checkpoint("detr_timm_v4", in: scratch)
+    let config = folder + "/preprocessor_config.json"
+    #expect(try DETRModel(path: folder).resizing == .standard)
+    func with(_ json: String) throws -> DETRResizing {
+      try? FileManager.default.removeItem(atPath: config)
+      #expect(FileManager.default.createFile(atPath: config, contents: Data(json.utf8)))
+      return try DETRModel(path: folder).resizing
+    }
+    #expect(try with(#"{"feature_extractor_type": "DetrFeatureExtractor", "size": 800, "max_size": 1333}"#) == .standard)
+    #expect(try with(#"{"image_processor_type": "DetrImageProcessorPil", "resample": 3}"#) == DETRResizing(backend: .pillow, filter: .bicubic, resizes: true))
+    #expect(try with(#"{"do_resize": false}"#).resizes == false)
+    for refused in [#"{"resample": 0}"#, #"{"do_normalize": false}"#, #"{"rescale_factor": 0.5}"#, #"{"image_processor_type": "YolosImageProcessor"}"#] {
+      #expect(throws: CheckpointError.self, "\(refused)") { try with(refused) }
     }
   }
 

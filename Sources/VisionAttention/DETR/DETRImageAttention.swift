@@ -36,14 +36,20 @@ public struct DETRImageAttention: Sendable {
   /// Prepares `original` for `model` and runs it: with `.fit`, transformers'
   /// `DetrImageProcessor` (5.25's default, torchvision-backed): resized to
   /// `DETRPreprocessing.resizedSize` by torchvision's uint8 bilinear resize with antialias
-  /// (`Image.torchvisionResized`), then `(x − 255·mean) / (255·std)` in float32, the fused
+  /// (`Image.torchvisionResized`; Pillow's or bicubic when `DETRModel.resizing` says), then `(x − 255·mean) / (255·std)` in float32, the fused
   /// rescale and normalisation of `TorchvisionBackend.rescale_and_normalize`. With `.none` the
   /// image keeps its size. One image needs no padding: its `pixel_mask` is all ones.
   public init(image original: Image, model: DETRModel, resize: ResizePolicy = .fit) {
     let rgb = original.rgb()
     let preprocessing = model.imported.preprocessing
-    let size = resize == .fit ? preprocessing.resizedSize(height: rgb.height, width: rgb.width) : (height: rgb.height, width: rgb.width)
-    let sized = size == (rgb.height, rgb.width) ? rgb : rgb.torchvisionResized(width: size.width, height: size.height, filter: .bilinear)
+    let resizing = model.resizing
+    let size = resize == .fit && resizing.resizes ? preprocessing.resizedSize(height: rgb.height, width: rgb.width) : (height: rgb.height, width: rgb.width)
+    let sized =
+      size == (rgb.height, rgb.width)
+      ? rgb
+      : resizing.backend == .torchvision
+        ? rgb.torchvisionResized(width: size.width, height: size.height, filter: resizing.filter)
+        : rgb.resized(width: size.width, height: size.height, filter: resizing.filter)
     self.model = model
     image = sized
     (originalWidth, originalHeight) = (rgb.width, rgb.height)
