@@ -29,13 +29,26 @@ reference.safetensors holds input [3, H, W], encoder.{l} [heads, S, S], decoder_
 position [S, d_model] (the sine encoding), features [C_backbone, h, w] (the backbone's last map),
 and post_process_object_detection's scores [Q], labels [Q] and boxes [Q, 4] (threshold 0, a
 480x800 target size).
+
+Beside them, for vit-attend's end-to-end test (Tests/VitAttendCLITests/DETRFigureTests), each
+folder also holds cli_image.png (a uint8 RGB file, non-square, landscape for the timm cases and
+portrait for the HF ones), cli_preprocessor_config.json (DetrImageProcessor with shortest_edge 96,
+longest_edge 160, so the input stays small; the test copies it in as preprocessor_config.json) and
+cli_reference.safetensors: the same model run on what transformers' own processor makes of the
+file, `AutoImageProcessor.from_pretrained` of that config (in transformers 5.25 the torchvision
+DetrImageProcessor: uint8 bilinear resize with antialias, fused rescale and normalise) and its
+single-image pixel_mask. It holds input [3, H, W], logits, boxes, encoder.{l}, decoder_self.{l},
+decoder_cross.{l} as above, and post_process_object_detection at threshold 0 with the file's own
+size as target: post_scores [Q], post_labels [Q], post_boxes [Q, 4] (x_min, y_min, x_max, y_max in
+file pixels), in query order.
 """
 import json, math, os, shutil
 import torch
 import timm
 from torch import nn
 from safetensors.torch import save_file
-from transformers import DetrConfig, DetrForObjectDetection, DetrImageProcessor, ResNetConfig
+from PIL import Image
+from transformers import AutoImageProcessor, DetrConfig, DetrForObjectDetection, DetrImageProcessor, ResNetConfig
 from transformers.models.detr.modeling_detr import replace_batch_norm
 
 root = os.path.join(os.path.dirname(__file__), '..', '..', 'Tests', 'VAModelsTests', 'Fixtures')
@@ -154,6 +167,36 @@ def write(case, kind, layout, dtype):
     ref.update(post_scores=post['scores'], post_labels=post['labels'].float(), post_boxes=post['boxes'])
     save_file({k: v.float().contiguous() for k, v in ref.items()}, os.path.join(folder, 'reference.safetensors'))
     print(case, 'feature', tuple(fmap.shape), 'logits', tuple(out.logits.shape), 'boxes max', out.pred_boxes.max().item())
+    write_cli(folder, model, 131 if kind == 'timm' else 157, 223 if kind == 'timm' else 109)
+
+
+def write_cli(folder, model, height, width):
+    """The model on a PNG file through transformers' own preprocessing (see the docstring)."""
+    g = torch.Generator().manual_seed(height * 1000 + width)
+    ys, xs = torch.meshgrid(torch.linspace(0, 1, height), torch.linspace(0, 1, width), indexing='ij')
+    smooth = torch.stack([torch.sin(9 * xs + 4 * ys), torch.cos(7 * ys - 5 * xs), torch.sin(13 * xs * ys)]) * 0.45 + 0.5
+    rgb = (255 * (smooth + 0.08 * torch.randn(smooth.shape, generator=g))).round().clamp(0, 255).to(torch.uint8)
+    Image.fromarray(rgb.permute(1, 2, 0).numpy(), 'RGB').save(os.path.join(folder, 'cli_image.png'))
+    tmp = folder + '_processor'
+    DetrImageProcessor(size={'shortest_edge': 96, 'longest_edge': 160}).save_pretrained(tmp)
+    processor = AutoImageProcessor.from_pretrained(tmp)
+    shutil.move(os.path.join(tmp, 'preprocessor_config.json'), os.path.join(folder, 'cli_preprocessor_config.json'))
+    shutil.rmtree(tmp)
+    inputs = processor(images=Image.open(os.path.join(folder, 'cli_image.png')).convert('RGB'), return_tensors='pt')
+    with torch.no_grad():
+        out = model(pixel_values=inputs['pixel_values'], pixel_mask=inputs['pixel_mask'], output_attentions=True)
+    ref = {'input': inputs['pixel_values'][0], 'logits': out.logits[0], 'boxes': out.pred_boxes[0]}
+    for l, a in enumerate(out.encoder_attentions):
+        ref[f'encoder.{l}'] = a[0]
+    for l, a in enumerate(out.decoder_attentions):
+        ref[f'decoder_self.{l}'] = a[0]
+    for l, a in enumerate(out.cross_attentions):
+        ref[f'decoder_cross.{l}'] = a[0]
+    post = processor.post_process_object_detection(out, threshold=0.0, target_sizes=[(height, width)])[0]
+    ref.update(post_scores=post['scores'], post_labels=post['labels'].float(), post_boxes=post['boxes'])
+    save_file({k: v.float().contiguous() for k, v in ref.items()}, os.path.join(folder, 'cli_reference.safetensors'))
+    print('  cli', type(processor).__name__, 'input', tuple(inputs['pixel_values'].shape), 'mask all ones', bool(inputs['pixel_mask'].all()),
+          'scores', [round(v, 3) for v in post['scores'].tolist()])
 
 
 write('detr_timm_v4', 'timm', 'v4', torch.float16)

@@ -86,6 +86,13 @@ extension HelpTopic {
                    x the layer's median outlined, and a plot per layer of every prefix
                    token (class token, registers) and the patches' median and largest;
                    the caption counts the high-norm tokens per layer. Reads no attention.
+      encoder      a DETR checkpoint's encoder self-attention at --query, heads averaged
+                   (DETR paper, Figure 3); refused for ViT and Swin checkpoints
+
+    A DETR checkpoint (a DetrForObjectDetection folder) draws, without --map, its
+    detections above --score (default 0.7) with their labels and, for each, the last
+    decoder layer's cross-attention of its object query, heads averaged, its box in the
+    same colour (DETR paper, Figure 6); --layer picks another decoder layer.
 
     --layer and --head count from 0 (default: the last layer, the model's own head choice).
     The gradient maps are explained in vit-attend help gradients. An option a map does not
@@ -161,6 +168,12 @@ extension HelpTopic {
       --cnn-weights      cnn_gradcam [rows, cols] (the default figure and --map gradcam)
     --dump-attention none leaves the attention out; --map pca and --map norms, which read no
     attention, dump rows unless --dump-attention full asks for more.
+
+    A DETR checkpoint dumps input [3,H,W] (shortest side 800, longest at most 1333 unless
+    --resize none), detr.logits [Q,C+1], detr.boxes [Q,4] (cx, cy, w, h as fractions of
+    the input), detr.encoder.{l} [heads,S,S], detr.decoder_self.{l} [heads,Q,Q] and
+    detr.decoder_cross.{l} [heads,Q,S], S = feature_height x feature_width (metadata),
+    row-major; a cell covers 32x32 input pixels.
 
     The metadata holds the figure's parameters, attention-dump (full, rows or none) with
     attention-values and full-attention-limit, and the geometry: patch_size, grid_width,
@@ -272,7 +285,9 @@ extension HelpTopic {
     entropy, peak_x, peak_y, peak_patch, with --map distance mean_attention_distance, and
     with --map norms high_norm_tokens: one list per layer (from 0) of the indices of the
     tokens above --norm-factor x the layer's median norm, prefix tokens first, as
-    [[0, 37], [], ...]. --map pca fits one PCA over every image first and writes it to
+    [[0, 37], [], ...], and for a DETR checkpoint detections: label, score and box
+    [x_min, y_min, x_max, y_max] in input-file pixels of each object above --score.
+    --map pca fits one PCA over every image first and writes it to
     pca.safetensors in the folder (--pca-from FILE draws with a saved one instead).
     --map distance, cls or rollout with --out-dir also write summary.json and summary.png:
     the mean attention distance per layer and head over the data set, or the average map.

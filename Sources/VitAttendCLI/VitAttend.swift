@@ -81,6 +81,7 @@ public struct VitAttend: ParsableCommand {
       throw ValidationError("--per-head draws one figure per head of \(Self.mapList(where: \.perHead, joinedBy: "or")), not --map \(map.rawValue).")
     }
     guard (0...1).contains(appearance.alpha) else { throw ValidationError("--alpha must be between 0 and 1, got \(appearance.alpha).") }
+    if let score = maps.score, !(0...1).contains(score) { throw ValidationError("--score is a class probability, between 0 and 1, got \(score).") }
     if let keep = maps.keep, !(keep > 0 && keep <= 1) { throw ValidationError("--keep must be above 0 and at most 1, got \(keep).") }
     if let ratio = maps.discardRatio, !(0..<1).contains(ratio) {
       throw ValidationError("--discard-ratio must be at least 0 and below 1, got \(ratio).")
@@ -144,12 +145,15 @@ public struct VitAttend: ParsableCommand {
     var vit: (any InspectableModel)?
     switch try loadFamily() {
     case .vit(let loaded):
+      try refuseDETROptions(family: "ViT")
       vit = loaded.model
       if settings.map == .pca, settings.pcaFit == nil, let folder {
         try fitSharedPCA(&settings, jobs: plan.jobs.map(\.input), model: loaded.model, folder: folder)
       }
       processor = Pipeline(model: loaded.model, input: inputSettings, settings: settings)
-    case .swin(let swin): processor = try swinPipeline(swin, settings: settings)
+    case .swin(let swin):
+      try refuseDETROptions(family: "Swin")
+      processor = try swinPipeline(swin, settings: settings)
     case .detr(let detr): processor = try detrPipeline(detr, settings: settings)
     }
     var batch = BatchRun(pipeline: processor, jobs: plan.jobs)

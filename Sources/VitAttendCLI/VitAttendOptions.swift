@@ -75,6 +75,9 @@ struct MapOptions: ParsableArguments {
   @Option(name: [.customShort("m"), .long], help: "What to draw; the default figure when left out.")
   var map: MapKind?
 
+  @Option(help: ArgumentHelp("A DETR checkpoint's figure and index show the objects whose class probability is above this (default 0.7, as DETR's notebook).", valueName: "p"))
+  var score: Double?
+
   @Option(help: "Layer for cls, query, mask, attngrad and pca maps, counted from 0 (default: last; for pca the final tokens after the final norm, else block L's output).")
   var layer: Int?
 

@@ -10,7 +10,7 @@ import Testing
   static let sections: [(title: String, options: [String])] = [
     ("INPUT", ["--resize", "--no-exif", "--accept-partial"]),
     ("MODEL", ["--weights", "--cnn-weights", "--head-count", "--mean", "--std", "--threads", "--batch-size", "--full-attention-limit"]),
-    ("MAP", ["--map", "--layer", "--head", "--fuse", "--query", "--keep", "--discard-ratio", "--cnn", "--class", "--target-embedding", "--foreground", "--pca-from", "--norm-factor", "--faithfulness", "--maps"]),
+    ("MAP", ["--map", "--score", "--layer", "--head", "--fuse", "--query", "--keep", "--discard-ratio", "--cnn", "--class", "--target-embedding", "--foreground", "--pca-from", "--norm-factor", "--faithfulness", "--maps"]),
     ("APPEARANCE", ["--colormap", "--alpha", "--upsample"]),
     ("OUTPUT", ["--out", "--out-dir", "--html", "--format", "--dump", "--dump-attention", "--dump-dir", "--style", "--per-head"]),
     ("FOLDER RUNS", ["--keep-going", "--skip-existing", "--shard", "--merge"]),

@@ -26,6 +26,8 @@ public struct ImageSummary: Sendable {
   /// Per layer, the indices of the tokens above `--norm-factor` × the layer's median norm
   /// (with `--map norms`; `TokenFeatures.highNormTokens`).
   public var highNormTokens: [[Int]]? = nil
+  /// A detector's objects above its score (DETR's `--score`), in query order.
+  public var detections: [IndexRecord.Detection]? = nil
 }
 
 extension Scene {

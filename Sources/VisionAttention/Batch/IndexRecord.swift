@@ -11,7 +11,10 @@ import Foundation
 /// row), `mean_attention_distance` (pixels, per layer, mean over heads; `--map distance`),
 /// `high_norm_tokens` (`--map norms`: one list per layer, from 0, of the indices of the tokens
 /// whose norm exceeds `--norm-factor` × the layer's median, in the model's token order, prefix
-/// tokens first: `[[0, 37], [], …]`).
+/// tokens first: `[[0, 37], [], …]`), `detections` (a DETR checkpoint: the objects whose class
+/// probability exceeds `--score`, in query order, each `{"label": "cat", "score": 0.998,
+/// "box": [x_min, y_min, x_max, y_max]}` with the box in input-file pixels, as transformers'
+/// `post_process_object_detection` gives it with the file's size; `[]` when none does).
 public struct IndexRecord: Codable, Equatable, Sendable {
   /// What became of an image (JSON `status`).
   public enum Status: String, Codable, Sendable {
@@ -54,6 +57,23 @@ public struct IndexRecord: Codable, Equatable, Sendable {
   public var meanAttentionDistance: [Double]?
   /// Per layer, the indices of the high-norm tokens (JSON `high_norm_tokens`, `--map norms`).
   public var highNormTokens: [[Int]]?
+  /// A detector's objects above `--score` (JSON `detections`).
+  public var detections: [Detection]?
+
+  /// One detected object (an element of JSON `detections`).
+  public struct Detection: Codable, Equatable, Sendable {
+    /// The class's name (`id2label`).
+    public var label: String
+    /// The class's softmax probability.
+    public var score: Double
+    /// `[x_min, y_min, x_max, y_max]` in input-file pixels, not clamped to the image.
+    public var box: [Double]
+
+    /// An object as given.
+    public init(label: String, score: Double, box: [Double]) {
+      (self.label, self.score, self.box) = (label, score, box)
+    }
+  }
 
   enum CodingKeys: String, CodingKey {
     case position, input, status, error, output, page, dump
@@ -61,6 +81,7 @@ public struct IndexRecord: Codable, Equatable, Sendable {
     case map, entropy, peakX = "peak_x", peakY = "peak_y", peakPatch = "peak_patch"
     case meanAttentionDistance = "mean_attention_distance"
     case highNormTokens = "high_norm_tokens"
+    case detections
   }
 
   /// A record without numbers: an error or a skipped image.
@@ -94,6 +115,7 @@ public struct IndexRecord: Codable, Equatable, Sendable {
       }
     }
     highNormTokens = summary.highNormTokens
+    detections = summary.detections
   }
 
   /// The records of an index file (`index.jsonl`), in file order; none when it is missing.

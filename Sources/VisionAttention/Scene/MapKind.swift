@@ -29,6 +29,9 @@ public enum MapKind: String, CaseIterable, Sendable {
   case pca
   /// Every token's L2 norm after each block, high-norm tokens marked (Darcet et al. 2024).
   case norms
+  /// DETR's encoder self-attention at `--query`, heads averaged (DETR paper, Figure 3); a
+  /// DETR checkpoint's only map, refused for ViT and Swin checkpoints.
+  case encoder
 
   /// The maps that explain a class through the model's gradients (`MapSpec.needsGradients`).
   public var needsGradients: Bool { spec.needsGradients }

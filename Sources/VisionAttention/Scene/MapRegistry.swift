@@ -7,7 +7,7 @@ import VAInspection
 public enum MapRegistry {
   /// In the order the page's menu and `--maps` list them.
   public static let all: [MapSpec] = [
-    defaultFigure, query, cls, rollout, mask, pool, heads, rf, distance, posembed, sagan, gradrollout, gradcam, attngrad, pca, norms, random,
+    defaultFigure, query, cls, rollout, mask, pool, heads, rf, distance, posembed, sagan, gradrollout, gradcam, attngrad, pca, norms, encoder, random,
   ]
 
   /// The entry of `--map kind` (nil: the default figure).
@@ -28,6 +28,7 @@ public enum MapRegistry {
     case .attngrad: return attngrad
     case .pca: return pca
     case .norms: return norms
+    case .encoder: return encoder
     }
   }
 
@@ -113,6 +114,13 @@ public enum MapRegistry {
     .figure(.norms), reads: .normFactor, needs: .tokens, dumpTensors: ["norms"],
     page: PageRole(label: "token norms", opens: .itself, requires: .tokens),
     figure: { scene throws(VisionAttentionError) in try scene.normsFigure() })
+
+  /// DETR's encoder map (`DETRPipeline` draws it); a ViT's scene refuses it by name.
+  static let encoder = MapSpec(
+    .figure(.encoder), reads: [.layer, .query],
+    figure: { _ throws(VisionAttentionError) in
+      throw .notForFamily(what: "--map encoder", family: "vision transformer", reason: "it draws a DETR checkpoint's encoder self-attention (DETR's Figure 3); a ViT's patch-to-patch attention is --map query")
+    })
 
   /// A random order of the patches: the baseline every map should beat.
   static let random = MapSpec(.baseline("random"), faithfulness: FaithfulnessRole(byDefault: true, score: FaithfulnessRun.randomScore))
