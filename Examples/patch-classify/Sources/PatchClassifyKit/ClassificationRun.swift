@@ -25,6 +25,8 @@ public struct RunOptions: Sendable {
   public var data = DataSource.shapeWorld(train: 20_000, validation: 2_000)
   public var model = ModelKind.vit
   public var vit = ViTShape()
+  /// The Swin's shape (`--model swin`); its images are `vit.imageSize` pixels a side.
+  public var swin = SwinShape()
   /// `training.epochs` is replaced by what this decides.
   public var schedule = ScheduleChoice.budget(minutes: 15)
   /// Left-right flips in augmentation; nil: on for ShapeWorld (its shapes are mirror
@@ -82,6 +84,11 @@ public struct ClassificationRun {
       return try fit(
         ConvNetClassifier(ConvNet(configuration, using: &rng), inputSize: options.vit.imageSize, labelNames: train.classNames),
         train, validation, datasetName, started: started)
+    }
+    if options.model == .swin {
+      let size = options.vit.imageSize
+      let model = options.swin.model(classes: train.classNames.count, imageSize: size, using: &rng)
+      return try fit(SwinClassifier(model, imageSize: size, labelNames: train.classNames), train, validation, datasetName, started: started)
     }
     let model = options.vit.model(classes: train.classNames.count, using: &rng)
     return try fit(ViTClassifier(model, labelNames: train.classNames), train, validation, datasetName, started: started)
@@ -215,6 +222,13 @@ public struct ClassificationRun {
       out.merge([
         "patch_size": "\(v.patchSize)", "width": "\(v.width)", "depth": "\(v.depth)", "heads": "\(v.heads)",
         "position_embedding": v.position.rawValue, "stem": v.stem.rawValue, "pool": v.pool.rawValue,
+      ]) { $1 }
+    }
+    if options.model == .swin {
+      let s = options.swin
+      out.merge([
+        "patch_size": "\(s.patchSize)", "width": "\(s.width)", "depths": s.depths.map(String.init).joined(separator: ","),
+        "heads": "\(s.heads)", "window": "\(s.window)",
       ]) { $1 }
     }
     return out

@@ -9,12 +9,14 @@ public enum ModelKind: String, CaseIterable, Sendable, Codable {
   case cnn
   /// The same ResNet with a SAGAN block (BigGAN's form) after its second stage.
   case cnnSagan = "cnn-sagan"
+  /// The Swin Transformer of `SwinShape` (shifted-window attention, Liu et al. 2021).
+  case swin
 
   /// The ConvNet configuration of the CNN baselines.
   func convNet(classes: Int) -> ConvNetConfiguration? {
     let base = ConvNetConfiguration.resNetLike(classCount: classes)
     switch self {
-    case .vit: return nil
+    case .vit, .swin: return nil
     case .cnn: return base
     case .cnnSagan: return base.withAttention(.init(afterStage: 1))
     }
@@ -97,5 +99,38 @@ public struct ViTShape: Sendable, Codable, Equatable {
     }
     if stem == .conv { c.convStem = ConvStemShape.strided(patchSize: patchSize, width: width, refining: stemRefining) }
     return c
+  }
+}
+
+/// The shape of the Swin a run trains (defaults: 4-pixel patches, 48 channels in two stages of
+/// two blocks, 2 then 4 heads, 4 × 4 windows): on 64-pixel images, 16 × 16 cells in 16 windows
+/// in the first stage, 8 × 8 in 4 in the second, about 0.3 M parameters, a 1.2 MB checkpoint.
+/// The image size is the run's (`--image-size`, shared with the ViT).
+///
+/// Sizes follow Swin's rule: stage `i` has `width · 2^i` channels and `heads · 2^i` heads.
+public struct SwinShape: Sendable, Codable, Equatable {
+  public var patchSize = 4
+  /// Channels of the first stage (timm's `embed_dim`).
+  public var width = 48
+  /// Blocks per stage (timm's `depths`); a patch merging halves the map between stages.
+  public var depths = [2, 2]
+  /// Heads of the first stage; each later stage doubles them with its width.
+  public var heads = 2
+  /// The window side in cells (timm's `window_size`), clamped to a smaller map as timm does.
+  public var window = 4
+
+  public init() {}
+
+  /// The architecture (v1, timm's window policy, the default ImageNet normalisation).
+  public var configuration: SwinConfiguration {
+    SwinConfiguration(
+      version: .v1, patchSize: patchSize, embedDimension: width, depths: depths, heads: depths.indices.map { heads << $0 },
+      windows: [Int](repeating: window, count: depths.count))
+  }
+
+  /// A freshly initialised model for `classes` classes and `imageSize`-pixel images, as timm
+  /// initialises Swin.
+  public func model<G: RandomNumberGenerator>(classes: Int, imageSize: Int, using rng: inout G) -> SwinTransformer {
+    SwinTransformer(configuration, imageSize: imageSize, classes: classes, using: &rng)
   }
 }

@@ -33,17 +33,18 @@ public enum EvaluationError: Error, CustomStringConvertible {
 
 /// A classifier read back from a checkpoint folder `patch-classify` wrote: a ViT (timm's
 /// layout, through the same `VisionTransformer.importCheckpoint` that `vit-attend --weights`
-/// uses) or a CNN / CNN+SAGAN (`ConvNet.load(fromCheckpointFolder:)`, which rebuilds it from
+/// uses), a Swin (timm's layout, `SwinTransformer.load`) or a CNN / CNN+SAGAN (`ConvNet.load(fromCheckpointFolder:)`, which rebuilds it from
 /// `config.json` and reads its normalisation).
 public struct SavedClassifier {
   /// The network, behind one case per model family (`Evaluation` is generic over it).
   public enum Network {
     case vit(ViTClassifier)
     case convNet(ConvNetClassifier)
+    case swin(SwinClassifier)
   }
 
   public var network: Network
-  /// `vit`, `cnn` or `cnn-sagan` (`ModelKind`'s names).
+  /// `vit`, `cnn`, `cnn-sagan` or `swin` (`ModelKind`'s names).
   public var kind: String
   /// The side of the square images the model takes (its config's input size).
   public var inputSize: Int
@@ -78,6 +79,16 @@ public struct SavedClassifier {
       do { checkpoint = try ConvNet.load(fromCheckpointFolder: folder) } catch { throw .loader(error.description) }
       let family = checkpoint.net.configuration.attention == nil ? "cnn" : "cnn-sagan"
       (network, kind, inputSize, classCount) = (.convNet(ConvNetClassifier(checkpoint)), family, checkpoint.inputSize, checkpoint.classCount)
+    case _ where SwinTransformer.isSwinCheckpoint(at: folder):
+      let model: SwinTransformer
+      do { model = try SwinTransformer.load(from: folder) } catch { throw .loader(error.description) }
+      // timm builds a Swin's windows and masks for its img_size and refuses other inputs.
+      let size = ((config["model_args"] as? [String: Any])?["img_size"] as? NSNumber)?.intValue
+      guard let size, size > 0, size % model.configuration.patchSize == 0 else {
+        throw .checkpoint(path: configPath, reason: "a Swin needs model_args.img_size, one square side that is a multiple of its patch size \(model.configuration.patchSize)")
+      }
+      guard let head = model.head else { throw .checkpoint(path: configPath, reason: "the model has no classification head") }
+      (network, kind, inputSize, classCount) = (.swin(SwinClassifier(model, imageSize: size, labelNames: labelNames)), "swin", size, head.outputs)
     default:
       let imported: ImportedCheckpoint
       do { imported = try VisionTransformer.importCheckpoint(from: folder) } catch {
@@ -129,6 +140,11 @@ public struct SavedClassifier {
       let predicted = Evaluation.predictions(of: &model, on: data, batchSize: batchSize)
       let report = Evaluation.evaluate(&model, on: data, predicted: predicted, batchSize: batchSize)
       network = .convNet(model)
+      return (predicted, report)
+    case .swin(var model):
+      let predicted = Evaluation.predictions(of: &model, on: data, batchSize: batchSize)
+      let report = Evaluation.evaluate(&model, on: data, predicted: predicted, batchSize: batchSize)
+      network = .swin(model)
       return (predicted, report)
     }
   }

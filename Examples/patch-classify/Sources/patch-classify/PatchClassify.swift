@@ -38,7 +38,7 @@ struct Train: ParsableCommand {
   @Option(help: "For a folder: its object masks, DIR/<class>/<name>.png (or DIR/val/<class>/...) beside each validation image's path; fills pointing_game.")
   var masks: String?
 
-  @Option(help: "The model to train.")
+  @Option(help: "The model to train: vit, cnn, cnn-sagan, or swin (a Swin Transformer sized by --patch-size, --width, --head-count, --stage-depths and --window; saved in timm's layout).")
   var model = ModelKind.vit
 
   @Option(help: "Passes over the training set (default: as many as the data set's size asks for and --budget allows).")
@@ -92,17 +92,27 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("image-size"), help: "Training images are this many pixels a side.")
   var imageSize = ViTShape().imageSize
 
-  @Option(name: .customLong("patch-size"), help: "ViT patch side in pixels.")
-  var patchSize = ViTShape().patchSize
+  @Option(name: .customLong("patch-size"), help: "Patch side in pixels (default: \(ViTShape().patchSize) for vit, \(SwinShape().patchSize) for swin).")
+  var patchSizeOption: Int?
 
-  @Option(help: "ViT embedding width.")
-  var width = ViTShape().width
+  @Option(help: "Embedding width: the ViT's, or the Swin's first stage, doubled at each later stage (default: \(ViTShape().width) for vit, \(SwinShape().width) for swin).")
+  var width: Int?
 
   @Option(help: "ViT blocks.")
   var depth = ViTShape().depth
 
-  @Option(name: [.customLong("head-count"), .customLong("heads")], help: "ViT attention heads (--heads: the former name).")
-  var heads = ViTShape().heads
+  @Option(
+    name: [.customLong("head-count"), .customLong("heads")],
+    help: "Attention heads: the ViT's, or the Swin's first stage, doubled at each later stage (default: \(ViTShape().heads) for vit, \(SwinShape().heads) for swin; --heads: the former name).")
+  var heads: Int?
+
+  @Option(
+    name: .customLong("stage-depths"), parsing: .upToNextOption,
+    help: "Swin: blocks per stage, one number per stage, a patch merging between stages (default: \(SwinShape().depths.map(String.init).joined(separator: " "))).")
+  var stageDepths: [Int] = []
+
+  @Option(help: "Swin: window side in cells, clamped to a smaller map as timm does (default: \(SwinShape().window)).")
+  var window: Int?
 
   @Option(help: "ViT position embeddings: learned, sincos (fixed 2D sin-cos) or none.")
   var position = ViTShape().position
@@ -125,25 +135,49 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("export-masks"), help: "With --export-shapeworld: also write each object's mask as a grey PNG at the same relative path under this folder (the layout --masks reads).")
   var exportMasks: String?
 
+  /// `--patch-size`, or the chosen model's default.
+  var patchSize: Int { patchSizeOption ?? (model == .swin ? SwinShape().patchSize : ViTShape().patchSize) }
+  /// `--width`, or the chosen model's default.
+  var resolvedWidth: Int { width ?? (model == .swin ? SwinShape().width : ViTShape().width) }
+  /// `--head-count`, or the chosen model's default.
+  var resolvedHeads: Int { heads ?? (model == .swin ? SwinShape().heads : ViTShape().heads) }
+
+  /// The Swin the options describe.
+  var swinShape: SwinShape {
+    var shape = SwinShape()
+    shape.patchSize = patchSize
+    shape.width = resolvedWidth
+    shape.heads = resolvedHeads
+    if !stageDepths.isEmpty { shape.depths = stageDepths }
+    if let window { shape.window = window }
+    return shape
+  }
+
   func validate() throws {
     if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
     guard budget > 0, budget.isFinite else { throw ValidationError("--budget must be a positive number of minutes, got \(budget)") }
     if let warmupEpochs, !(warmupEpochs >= 0) { throw ValidationError("--warmup-epochs must be 0 or more, got \(warmupEpochs)") }
     guard !(flip && noFlip) else { throw ValidationError("--flip and --no-flip contradict each other") }
     guard stemRefining >= 0 else { throw ValidationError("--stem-refining must be 0 or more, got \(stemRefining)") }
-    if stem == .conv && ConvStemShape.strided(patchSize: patchSize, width: width) == nil {
+    if model != .swin && (!stageDepths.isEmpty || window != nil) { throw ValidationError("--stage-depths and --window are Swin options; add --model swin") }
+    if model == .swin {
+      guard stageDepths.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--stage-depths must all be at least 1, got \(stageDepths)") }
+      if let window, window < 1 { throw ValidationError("--window must be at least 1, got \(window)") }
+    }
+    guard patchSize >= 1, resolvedWidth >= 1, resolvedHeads >= 1 else { throw ValidationError("--patch-size, --width and --head-count must be at least 1") }
+    guard imageSize % patchSize == 0 else { throw ValidationError("--image-size \(imageSize) must be a multiple of --patch-size \(patchSize)") }
+    if model == .vit && stem == .conv && ConvStemShape.strided(patchSize: patchSize, width: resolvedWidth) == nil {
       throw ValidationError("--stem conv needs a --patch-size that is a power of 2 (stride-2 convolutions), got \(patchSize); use --stem patchify")
     }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
-    guard imageSize % patchSize == 0 else { throw ValidationError("--image-size \(imageSize) must be a multiple of --patch-size \(patchSize)") }
-    guard width % heads == 0 else { throw ValidationError("--width \(width) must divide into --head-count \(heads)") }
+    guard resolvedWidth % resolvedHeads == 0 else { throw ValidationError("--width \(resolvedWidth) must divide into --head-count \(resolvedHeads)") }
     guard trainSize >= batchSize, valSize >= 1 else { throw ValidationError("--train-size must be at least --batch-size and --val-size at least 1") }
     guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1") }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     if masks != nil && data == "shapeworld" { throw ValidationError("--masks is for image folders; ShapeWorld brings its own masks") }
     if masks != nil && exportShapeWorld != nil { throw ValidationError("--masks reads masks; --export-masks writes them") }
     if exportMasks != nil && exportShapeWorld == nil { throw ValidationError("--export-masks goes with --export-shapeworld") }
-    if position == .sincos && (width / 4) * 4 != width { throw ValidationError("--position sincos needs a --width divisible by 4") }
+    if model == .vit && position == .sincos && resolvedWidth % 4 != 0 { throw ValidationError("--position sincos needs a --width divisible by 4") }
   }
 
   func run() throws {
@@ -154,9 +188,10 @@ struct Train: ParsableCommand {
     options.model = model
     options.vit.imageSize = imageSize
     options.vit.patchSize = patchSize
-    options.vit.width = width
+    options.vit.width = resolvedWidth
     options.vit.depth = depth
-    options.vit.heads = heads
+    options.vit.heads = resolvedHeads
+    options.swin = swinShape
     options.vit.position = position
     options.schedule = epochs.map { .epochs($0) } ?? .budget(minutes: budget)
     options.flips = flip ? true : noFlip ? false : nil
