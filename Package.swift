@@ -95,7 +95,7 @@ let package = Package(
     .testTarget(name: "VARenderingTests", dependencies: ["VARendering", "VAImageIO"]),
     .testTarget(name: "VAInspectionTests", dependencies: ["VAInspection", "VAModels", "VASafetensors", "VATensorCore"], resources: [.copy("Fixtures")]),
     .testTarget(
-      name: "VitAttendCLITests", dependencies: ["VisionAttention", "VitAttendCLI", "vit-attend", "vit-bench", "attention-walkthrough", "patch-classify", "VAImageIO", "VAInspection", "VAModels", "VARendering", "VASafetensors", "VATensorCore"],
+      name: "VitAttendCLITests", dependencies: ["VisionAttention", "VitAttendCLI", "vit-attend", "vit-bench", "attention-walkthrough", "patch-classify", "VAImageIO", "VAInspection", "VAModels", "VARendering", "VASafetensors", "VATensorCore", "VATestSupport"],
       // Fixtures are read by path from the source tree, not bundled.
       exclude: ["Fixtures"]),
     // The library's own tests, in process (no binary run); VitAttendCLITests runs the commands.
@@ -104,7 +104,7 @@ let package = Package(
     // Fixtures are read by path (the CLI tests run patch-classify on them too), not bundled.
     .testTarget(name: "PatchClassifyTests", dependencies: ["PatchClassifyKit", "VAModels", "VATensorCore", "VAImageIO"], exclude: ["Fixtures"]),
     // Fixtures are read by path (scipy, torchvision, PyTorch and pycocotools references), not bundled.
-    .testTarget(name: "PatchDetectTests", dependencies: ["PatchDetectKit", "patch-detect", "VAModels", "VATensorCore", "VAImageIO"], exclude: ["Fixtures"]),
+    .testTarget(name: "PatchDetectTests", dependencies: ["PatchDetectKit", "patch-detect", "VAModels", "VATensorCore", "VAImageIO", "VATestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "VAModelsTests", dependencies: ["VAModels", "VALayers", "VATestSupport", "VASafetensors"], resources: [.copy("Fixtures")]),
   ]
 )

@@ -111,20 +111,35 @@ public struct PreparedImage: Sendable {
   /// The model's input: resized and cropped to a multiple of the patch size.
   public let image: Image
 
-  /// Sizes `original` for `model`; an image the policy would leave smaller than a patch is
-  /// enlarged by a whole factor, nearest neighbour (see `InputGeometry`).
+  /// Sizes `original` for `model` (see `ResizePolicy`); an image the policy would leave
+  /// smaller than a patch is enlarged by a whole factor, nearest neighbour (see `InputGeometry`).
   /// - Throws: `VisionAttentionError.imageTooSmall` for a sliver too thin to enlarge.
   public init(_ original: Image, for model: any InspectableModel, resize: ResizePolicy = .fit) throws(VisionAttentionError) {
-    if resize == .fit, let patches = model.maximumPatches {
+    let fit = resize == .fit
+    try self.init(
+      original, patchSize: model.patchSize, longerSide: fit ? model.preferredLongerSide : nil,
+      maximumUpscale: model.maximumUpscale, maximumPatches: fit ? model.maximumPatches : nil)
+  }
+
+  /// Sizes `original` to a multiple of `patchSize`: with `maximumPatches`, to at most that
+  /// many patches, aspect ratio kept, as `Siglip2ImageProcessor` does (torchvision bilinear);
+  /// otherwise its longer side scaled to `longerSide` (nil: kept) but by at most
+  /// `maximumUpscale`, bicubic, and centre-cropped. An image left smaller than a patch is
+  /// enlarged by a whole factor, nearest neighbour (see `InputGeometry`).
+  /// - Throws: `VisionAttentionError.imageTooSmall` for a sliver too thin to enlarge.
+  public init(
+    _ original: Image, patchSize: Int, longerSide: Int?, maximumUpscale: Double? = nil, maximumPatches: Int? = nil
+  ) throws(VisionAttentionError) {
+    if let patches = maximumPatches {
       // A NaFlex model sizes each image as its processor does (Siglip2ImageProcessor).
-      geometry = try InputGeometry(originalWidth: original.width, originalHeight: original.height, patchSize: model.patchSize, maximumPatches: patches)
+      geometry = try InputGeometry(originalWidth: original.width, originalHeight: original.height, patchSize: patchSize, maximumPatches: patches)
       let rgb = original.rgb()
       image = geometry.width == rgb.width && geometry.height == rgb.height ? rgb : rgb.torchvisionResized(width: geometry.width, height: geometry.height, filter: .bilinear)
       return
     }
     geometry = try InputGeometry(
-      originalWidth: original.width, originalHeight: original.height, patchSize: model.patchSize,
-      longerSide: resize == .fit ? model.preferredLongerSide : nil, maximumUpscale: model.maximumUpscale)
+      originalWidth: original.width, originalHeight: original.height, patchSize: patchSize,
+      longerSide: longerSide, maximumUpscale: maximumUpscale)
     var prepared = original.rgb()
     if geometry.scale != 1 {
       // A too-small image is enlarged pixel for pixel (`InputGeometry.enlargement`).

@@ -36,6 +36,20 @@ extension HelpTopic {
     bicubic; Hugging Face: bicubic, a = -0.75), so any image size runs; RoPE models have no
     table, and any multiple of the patch size runs as it is.
 
+    Two more families load from --weights and draw figures of their own (--html and --dump
+    too); an option a family does not read is refused with an error naming it:
+      Swin     timm swin_* / swinv2_*, Hugging Face SwinModel, Swinv2Model and their
+               classifiers: attention inside windows, per block ([windows, heads, N, N]).
+               Maps: the default figure (the query's effective field through windows,
+               shifts and merging, beside a CNN's field, above its window at every block),
+               query, heads, distance, rollout, gradcam (--class). --layer counts blocks
+               through the stages.
+      DETR     a Hugging Face DetrForObjectDetection folder: the default figure is DETR's
+               Figure 6, each detection above --score (default 0.7) with its object
+               query's cross-attention at the last decoder layer (or --layer); --map
+               encoder is Figure 3, the encoder's self-attention at --query (default: the
+               centre). Both average the heads.
+
     Nothing that changes the result is guessed: an unknown architecture name or setting is
     refused with an error naming it. When a plain ViT comes without a config, what is
     inferred is said on stderr and in every caption, and can be given instead:

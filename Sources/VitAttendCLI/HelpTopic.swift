@@ -14,7 +14,7 @@ enum HelpTopic: String, CaseIterable {
   /// One line for the list of topics.
   var summary: String {
     switch self {
-    case .model: "the built-in model, --weights, and what is inferred without a config"
+    case .model: "the built-in model, --weights (ViT, Swin, DETR), what a config may omit"
     case .maps: "what each --map draws, and which options it reads"
     case .resizing: "how an image is sized for the model, and --query coordinates"
     case .dump: "--dump FILE.safetensors: every tensor, its shape, and the metadata"

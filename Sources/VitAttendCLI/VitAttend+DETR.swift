@@ -7,8 +7,7 @@ extension VitAttend {
   /// - Throws: `VisionAttentionError.notForFamily` naming the option, or `DETRPipeline`'s
   ///   refusals.
   func detrPipeline(_ detr: DETRModel, settings: FigureSettings) throws -> any ImageProcessing {
-    func refuse(_ option: String, _ reason: String) -> VisionAttentionError { .notForFamily(what: option, family: "DETR", reason: reason) }
-    let given: [(option: String, isGiven: Bool, reason: String)] = [
+    let refused: [(option: String, given: Bool, reason: String)] = [
       ("--query", maps.query != nil && maps.map != .encoder, "the default figure draws every detection; --query picks the point of --map encoder"),
       ("--cnn", maps.cnn != nil, "DETR's figures have no CNN receptive-field panel"),
       ("--cnn-weights", model.cnnWeights != nil, "DETR's figures have no Grad-CAM panel"),
@@ -22,7 +21,7 @@ extension VitAttend {
       ("--pca-from", maps.pcaFrom != nil, "it applies to --map pca of a ViT"),
       ("--norm-factor", maps.normFactor != nil, "it applies to --map norms of a ViT"),
     ]
-    if let first = given.first(where: \.isGiven) { throw refuse(first.option, first.reason) }
+    try refuseGiven(refused, family: "DETR")
     return try DETRPipeline(model: detr, input: inputSettings, settings: settings, scoreThreshold: Float(maps.score ?? 0.7))
   }
 

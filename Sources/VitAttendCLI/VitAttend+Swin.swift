@@ -17,9 +17,7 @@ extension VitAttend {
       ("--cnn-weights", model.cnnWeights != nil, "the CNN Grad-CAM panel is drawn beside a ViT's figures"),
       ("--target-embedding", maps.targetEmbedding != nil, "Swin's Grad-CAM explains a class of its classifier (--class)"),
     ]
-    if let first = refused.first(where: \.given) {
-      throw VisionAttentionError.notForFamily(what: first.option, family: "Swin", reason: first.reason)
-    }
+    try refuseGiven(refused, family: "Swin")
     return try SwinPipeline(swin: swin, input: inputSettings, settings: settings)
   }
 
@@ -30,5 +28,13 @@ extension VitAttend {
       throw VisionAttentionError.notForFamily(
         what: "--faithfulness", family: "Swin", reason: "it scores a vision transformer's maps; draw Swin's with --map rollout or gradcam")
     }
+  }
+
+  /// Refuses, by name, the first of `options` that was given for a `family` checkpoint: each
+  /// entry is the option as the user wrote it, whether it was given, and why the family does
+  /// not read it.
+  /// - Throws: `VisionAttentionError.notForFamily` naming the option.
+  func refuseGiven(_ options: [(option: String, given: Bool, reason: String)], family: String) throws(VisionAttentionError) {
+    if let first = options.first(where: \.given) { throw .notForFamily(what: first.option, family: family, reason: first.reason) }
   }
 }

@@ -111,6 +111,18 @@ import Testing
     }
   }
 
+  /// `help model` names the Swin and DETR families and every map each one draws, as their
+  /// pipelines accept them, so a map added to a family without a word here fails.
+  @Test func theModelPageNamesEachFamilysMaps() throws {
+    let page = Self.flattened(try CommandRunner.run(["help", "model"]).output)
+    for family in ["Swin", "DETR", "DetrForObjectDetection", "Figure 6", "Figure 3"] {
+      #expect(page.contains(family), "help model does not name \(family)")
+    }
+    for map in SwinPipeline.maps.compactMap(\.self) + DETRPipeline.maps.compactMap(\.self) {
+      #expect(page.contains(map.rawValue), "help model does not name --map \(map.rawValue)")
+    }
+  }
+
   @Test func theMapsPageNamesEveryMap() throws {
     let page = try CommandRunner.run(["help", "maps"]).output
     let rows = Set(page.components(separatedBy: "\n").compactMap { $0.hasPrefix("  ") ? $0.split(separator: " ").first.map(String.init) : nil })

@@ -90,10 +90,9 @@ import VisionAttention
     #expect(a.deletion.count == b.deletion.count && zip(a.deletion + a.insertion, b.deletion + b.insertion).allSatisfy { abs($0 - $1) < 1e-7 })
   }
 
-  /// Swin and DETR checkpoints load in the library (SwinTests, DETRTests) but no map draws
-  /// them yet: vit-attend refuses them by name, writes nothing, and exits 1.
-  /// `loadFamily()` picks Swin and DETR by their tensor names; the ViT-only `load()` (what
-  /// `--faithfulness` and gradient maps take) refuses them by name.
+  /// `loadFamily()` picks Swin and DETR by their tensor names (vit-attend then draws them
+  /// through `SwinPipeline` and `DETRPipeline`: SwinCLITests, DETRFigureTests); the ViT-only
+  /// `load()` (what `--faithfulness` and the ViT's gradient maps take) refuses them by name.
   @Test(arguments: ["timm_swin", "hf_swinv2", "detr_timm_v4", "detr_hf_v5"]) func swinAndDETRAreLoadedAsTheirFamily(fixture: String) throws {
     let source = ModelSource(weights: CommandRunner.repositoryFile("Tests/VAModelsTests/Fixtures/\(fixture)"))
     let family = fixture.hasPrefix("detr") ? "DETR" : "Swin"

@@ -65,24 +65,18 @@ extension DETRImageAttention {
       encoder += bytes
       peaks.append(peak)
     }
-    var table: [UInt8] = []
-    for entry in 0..<256 {
-      let c = colormap.color((Float(entry) + 0.5) / 256)
-      table += [c.r, c.g, c.b]
-    }
     let payload = PagePayload(
       title: modelCaption, image: Data(try image.pngData()).base64EncodedString(), width: image.width, height: image.height,
       featureWidth: output.featureWidth, featureHeight: output.featureHeight, stride: DETROutput.featureStride, score: threshold,
       encoderLayer: el, decoderLayer: dl, detections: detections, encoder: Data(encoder).base64EncodedString(), encoderPeaks: peaks,
-      colormap: Data(table).base64EncodedString(), alpha: alpha)
-    let encoderJSON = JSONEncoder()
-    encoderJSON.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    // `<` only occurs inside strings, where `\u003c` means the same: no `</script>` ends the element early.
-    let json = String(decoding: try encoderJSON.encode(payload), as: UTF8.self).replacingOccurrences(of: "<", with: "\\u003c")
+      colormap: InspectorPayload.colormapTable(colormap), alpha: alpha)
+    let json = try InspectorPayload.scriptJSON(payload)
     return Array(Self.pageTemplate.replacingOccurrences(of: "{{PAYLOAD}}", with: json).utf8)
   }
 
-  /// `values` / their largest · 255, rounded, and that largest value.
+  /// `values` / their largest · 255, rounded, and that largest value. Not `QuantisedRows`:
+  /// that one multiplies by `255 / peak`, which rounds a few values to the other byte, and
+  /// skips non-finite values for the peak, so sharing it would change the pages' bytes.
   static func quantised(_ values: [Float]) -> (bytes: [UInt8], peak: Float) {
     let peak = values.max() ?? 0
     guard peak > 0 else { return ([UInt8](repeating: 0, count: values.count), 0) }

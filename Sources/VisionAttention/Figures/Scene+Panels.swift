@@ -85,19 +85,8 @@ extension Scene {
   /// the output unit nearest the query (units sit `stride` pixels apart), so it is centred
   /// there, not on the query itself; the caption says where and why.
   func receptiveFieldPanel() -> (panel: Panel, field: ReceptiveField, erf: [Float]) {
-    let field = ReceptiveField.of(settings.cnn)
-    let box = field.box(aroundPixel: point.x, point.y)
-    let (unitX, unitY) = (field.nearestUnit(toPixel: point.x), field.nearestUnit(toPixel: point.y))
-    let horizontal = EffectiveReceptiveField(stack: settings.cnn, unit: unitX)
-    let vertical = horizontal.shifted(byUnits: unitY - unitX, stride: field.stride)
-    var erf = [Float](repeating: 0, count: image.width * image.height)
-    // Only the part of the field inside the image: a field may be far wider than it.
-    let ys = max(0, vertical.offset)..<max(0, min(image.height, vertical.offset + vertical.profile.count))
-    let xs = max(0, horizontal.offset)..<max(0, min(image.width, horizontal.offset + horizontal.profile.count))
-    for y in ys {
-      let wy = vertical.profile[y - vertical.offset]
-      for x in xs { erf[y * image.width + x] = Float(horizontal.profile[x - horizontal.offset] * wy) }
-    }
+    let cnn = CNNFieldAtPoint(settings.cnn, x: point.x, y: point.y, width: image.width, height: image.height)
+    let (field, box, erf) = (cnn.field, cnn.box, cnn.erf)
     let peak = erf.max() ?? 0
     let s = displayScale
     var canvas = Canvas(displayed(image))
@@ -109,7 +98,6 @@ extension Scene {
     let (bx, by, bw, bh) = (box.x * s, box.y * s, box.width * s, box.height * s)
     canvas.marker(queryMarker(scale: Double(s), shorterSide: min(canvas.width, canvas.height)).enclosing(boxX: bx, boxY: by, width: bw, height: bh), RGB.markers[0])
     canvas.strokeRect(x: bx, y: by, width: bw, height: bh, RGB.markers[2], thickness: bw >= 24 ? 2 : 1)
-    let r50 = Int(horizontal.radius(holding: 0.5).rounded()), r95 = Int(horizontal.radius(holding: 0.95).rounded())
     let centre = (x: field.center(ofUnit: field.nearestUnit(toPixel: point.x)), y: field.center(ofUnit: field.nearestUnit(toPixel: point.y)))
     func coordinate(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }
     var caption = [
@@ -119,7 +107,7 @@ extension Scene {
     if field.stride > 1 || centre.x != Double(point.x) || centre.y != Double(point.y) {
       caption.append("box centred at (\(coordinate(centre.x)),\(coordinate(centre.y))): the field of the output unit nearest the query at (\(point.x),\(point.y)) of the \(image.width)x\(image.height) model input (units are \(field.stride) px apart)")
     }
-    caption.append("effective field, uniform weights: 50% of mass within \(r50) px, 95% within \(r95) px")
+    caption.append(cnn.radiiCaption)
     return (Panel(image: canvas.image, caption: caption, colorBar: ColorBar(colormap: settings.colormap, minimum: 0, maximum: peak)), field, erf)
   }
 }

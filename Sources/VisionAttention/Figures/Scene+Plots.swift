@@ -18,14 +18,9 @@ extension Scene {
     let attentionPlot = Plot(
       series: series, xLabel: "layer", yLabel: "mean attention distance (px)",
       xRange: -0.5...(Double(layers) - 0.5), yRange: 0...max(Double(distances.max() ?? 0) * 1.15, diagonal / 4), integerX: true)
-    let fields = ReceptiveField.perLayer(settings.cnn)
-    let cnnPlot = Plot(
-      series: [Plot.Series(points: fields.enumerated().map { (Double($0.offset), Double($0.element.size)) }, color: RGB.markers[4], connected: true, label: settings.cnn.name)],
-      xLabel: "CNN layer", yLabel: "receptive field size (px)",
-      xRange: -0.5...(Double(fields.count) - 0.5), yRange: 0...Double(fields.last?.size ?? 1) * 1.1, integerX: true)
     let panels = [
       Panel(image: attentionPlot.render(width: 420, height: 300), caption: ["self-attention: each head can reach across the whole image from layer 0"]),
-      Panel(image: cnnPlot.render(width: 420, height: 300), caption: ["CNN: the field grows layer by layer, the same for every pixel"]),
+      CNNFieldPanels.growthPanel(settings.cnn),
     ]
     var figure = RenderedFigure(image: Figure.sideBySide(panels, title: "mean attention distance per head | \(modelCaption)"))
     figure.tensors.append(("distance", [layers, attention.heads], distances))

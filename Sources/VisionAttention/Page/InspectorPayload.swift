@@ -163,25 +163,29 @@ struct InspectorPayload: Encodable {
 
   /// Every colormap's table, base64.
   static var colormapTables: [String: String] {
-    var tables: [String: String] = [:]
-    for map in Colormap.allCases {
-      var bytes: [UInt8] = []
-      for entry in 0..<256 {
-        // The middle of entry `entry`'s interval picks exactly that entry.
-        let c = map.color((Float(entry) + 0.5) / 256)
-        bytes += [c.r, c.g, c.b]
-      }
-      tables[map.rawValue] = Data(bytes).base64EncodedString()
-    }
-    return tables
+    Dictionary(uniqueKeysWithValues: Colormap.allCases.map { ($0.rawValue, colormapTable($0)) })
   }
 
-  /// The JSON, safe inside a `<script>` element: `<` only occurs inside strings, where
-  /// `\u003c` means the same, so no `</script>` can end the element early.
-  func json() throws -> String {
+  /// `map`'s 256 RGB triples, base64: what a page's script looks a byte up in.
+  static func colormapTable(_ map: Colormap) -> String {
+    var bytes: [UInt8] = []
+    for entry in 0..<256 {
+      // The middle of entry `entry`'s interval picks exactly that entry.
+      let c = map.color((Float(entry) + 0.5) / 256)
+      bytes += [c.r, c.g, c.b]
+    }
+    return Data(bytes).base64EncodedString()
+  }
+
+  /// The JSON, safe inside a `<script>` element (see `scriptJSON(_:)`).
+  func json() throws -> String { try Self.scriptJSON(self) }
+
+  /// `value`'s JSON, keys sorted, safe inside a `<script>` element: `<` only occurs inside
+  /// strings, where `\u003c` means the same, so no `</script>` can end the element early.
+  static func scriptJSON(_ value: some Encodable) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    let text = String(decoding: try encoder.encode(self), as: UTF8.self)
+    let text = String(decoding: try encoder.encode(value), as: UTF8.self)
     return text.replacingOccurrences(of: "<", with: "\\u003c")
   }
 }

@@ -60,14 +60,9 @@ public struct SwinPipeline: ImageProcessing {
     let p = swin.model.configuration.patchSize
     let fit = input.resize == .fit
     // transformers pads a kept image itself: a 1-pixel grid keeps every pixel.
-    let geometry = try InputGeometry(
-      originalWidth: original.width, originalHeight: original.height, patchSize: fit || swin.isTimm ? p : 1,
-      longerSide: fit ? max(swin.inputSize.height, swin.inputSize.width) : nil)
-    var prepared = original.rgb()
-    if geometry.scale != 1 {
-      prepared = prepared.resized(width: geometry.resizedWidth, height: geometry.resizedHeight, filter: geometry.enlargement == nil ? .bicubic : .nearest)
-    }
-    return (geometry, prepared.cropped(x: geometry.cropX, y: geometry.cropY, width: geometry.width, height: geometry.height))
+    let prepared = try PreparedImage(
+      original, patchSize: fit || swin.isTimm ? p : 1, longerSide: fit ? max(swin.inputSize.height, swin.inputSize.width) : nil)
+    return (prepared.geometry, prepared.image)
   }
 
   /// Runs the model on `path`'s image: the scene every output is drawn from.

@@ -64,16 +64,11 @@ extension SwinScene {
     let top = max(window.max() ?? 1, Double(reach.max() ?? 0), Double(distances.joined().max() ?? 0)) * 1.15
     let swinPlot = Plot(
       series: series, xLabel: "block", yLabel: "pixels", xRange: -0.5...(Double(count) - 0.5), yRange: 0...top, integerX: true)
-    let fields = ReceptiveField.perLayer(settings.cnn)
-    let cnnPlot = Plot(
-      series: [Plot.Series(points: fields.enumerated().map { (Double($0.offset), Double($0.element.size)) }, color: RGB.markers[4], connected: true, label: settings.cnn.name)],
-      xLabel: "CNN layer", yLabel: "receptive field size (px)",
-      xRange: -0.5...(Double(fields.count) - 0.5), yRange: 0...Double(fields.last?.size ?? 1) * 1.1, integerX: true)
     let panels = [
       Panel(
         image: swinPlot.render(width: 420, height: 300),
         caption: ["Swin: each block sees only its window; shifts link windows and each merging doubles a cell, so the reach grows block by block"]),
-      Panel(image: cnnPlot.render(width: 420, height: 300), caption: ["CNN: the field grows layer by layer, the same for every pixel"]),
+      CNNFieldPanels.growthPanel(settings.cnn),
     ]
     var figure = RenderedFigure(image: Figure.sideBySide(panels, title: "windowed attention's reach per block beside a CNN's receptive field | \(modelCaption)"))
     for (l, d) in distances.enumerated() { figure.tensors.append(("distance.\(l)", [d.count], d)) }
@@ -85,28 +80,17 @@ extension SwinScene {
   /// ViT): the theoretical box of the output unit nearest the query, and the effective field
   /// of the same stack with uniform weights inside it.
   func receptiveFieldPanel() -> Panel {
-    let field = ReceptiveField.of(settings.cnn)
-    let box = field.box(aroundPixel: point.x, point.y)
-    let (unitX, unitY) = (field.nearestUnit(toPixel: point.x), field.nearestUnit(toPixel: point.y))
-    let horizontal = EffectiveReceptiveField(stack: settings.cnn, unit: unitX)
-    let vertical = horizontal.shifted(byUnits: unitY - unitX, stride: field.stride)
-    var erf = [Float](repeating: 0, count: image.width * image.height)
-    for y in max(0, vertical.offset)..<max(0, min(image.height, vertical.offset + vertical.profile.count)) {
-      let wy = vertical.profile[y - vertical.offset]
-      for x in max(0, horizontal.offset)..<max(0, min(image.width, horizontal.offset + horizontal.profile.count)) {
-        erf[y * image.width + x] = Float(horizontal.profile[x - horizontal.offset] * wy)
-      }
-    }
-    let (drawn, bar) = cellImage(erf, gridWidth: image.width, gridHeight: image.height, cell: 1, marked: true)
+    let cnn = CNNFieldAtPoint(settings.cnn, x: point.x, y: point.y, width: image.width, height: image.height)
+    let (field, box) = (cnn.field, cnn.box)
+    let (drawn, bar) = cellImage(cnn.erf, gridWidth: image.width, gridHeight: image.height, cell: 1, marked: true)
     var canvas = Canvas(drawn)
     let s = displayScale
     canvas.strokeRect(x: box.x * s, y: box.y * s, width: box.width * s, height: box.height * s, RGB.markers[2], thickness: box.width * s >= 24 ? 2 : 1)
-    let r50 = Int(horizontal.radius(holding: 0.5).rounded()), r95 = Int(horizontal.radius(holding: 0.95).rounded())
     return Panel(
       image: canvas.image,
       caption: [
         "CNN \(settings.cnn.name): theoretical field \(field.size) px (box), stride \(field.stride); the same at every point",
-        "effective field, uniform weights: 50% of mass within \(r50) px, 95% within \(r95) px",
+        cnn.radiiCaption,
       ], colorBar: bar)
   }
 }

@@ -49,8 +49,24 @@ public struct ShapeWorld: Sendable {
     let cx = radius + 1 + (Float(s) - 2 * radius - 2) * rng.nextUnitFloat()
     let cy = radius + 1 + (Float(s) - 2 * radius - 2) * rng.nextUnitFloat()
     let angle = 2 * Float.pi * rng.nextUnitFloat()
-    let (cosA, sinA) = (cosf(angle), sinf(angle))
+    let coverage = Self.coverage(of: shape, cx: cx, cy: cy, radius: radius, angle: angle, size: s)
     var mask = [Bool](repeating: false, count: s * s)
+    for p in 0..<(s * s) where coverage[p] > 0 {
+      let alpha = coverage[p]
+      mask[p] = alpha >= 0.5
+      let shade = 1 + 0.08 * Float(rng.nextStandardNormal())
+      for k in 0..<3 { pixels[p * 3 + k] = pixels[p * 3 + k] * (1 - alpha) + color[k] * shade * alpha }
+    }
+    let bytes = pixels.map { UInt8(max(0, min(255, $0.rounded()))) }
+    return ShapeWorldSample(image: Image(width: s, height: s, channels: 3, pixels: bytes), shape: shape, mask: mask)
+  }
+
+  /// Fraction of each pixel of a `size × size` image that the shape covers, `[size · size]`
+  /// row-major, in sixteenths: 4×4 samples per pixel taken into the object's frame (rotated
+  /// by −angle, scaled by 1/radius). patch-detect's scenes draw their objects with it too.
+  public static func coverage(of shape: ShapeKind, cx: Float, cy: Float, radius: Float, angle: Float, size s: Int) -> [Float] {
+    var coverage = [Float](repeating: 0, count: s * s)
+    let (cosA, sinA) = (cosf(angle), sinf(angle))
     let x0 = max(0, Int(cx - radius) - 1), x1 = min(s - 1, Int(cx + radius) + 1)
     let y0 = max(0, Int(cy - radius) - 1), y1 = min(s - 1, Int(cy + radius) + 1)
     for y in y0...y1 {
@@ -59,23 +75,13 @@ public struct ShapeWorld: Sendable {
         for sy in 0..<4 {
           for sx in 0..<4 {
             let px = Float(x) + (Float(sx) + 0.5) / 4 - cx, py = Float(y) + (Float(sy) + 0.5) / 4 - cy
-            // Into the object's frame: rotate by −angle, scale by 1/radius.
-            let u = (cosA * px + sinA * py) / radius, v = (-sinA * px + cosA * py) / radius
-            if shape.contains(u, v) { covered += 1 }
+            if shape.contains((cosA * px + sinA * py) / radius, (-sinA * px + cosA * py) / radius) { covered += 1 }
           }
         }
-        guard covered > 0 else { continue }
-        let alpha = Float(covered) / 16
-        mask[y * s + x] = covered >= 8
-        let shade = 1 + 0.08 * Float(rng.nextStandardNormal())
-        for k in 0..<3 {
-          let i = (y * s + x) * 3 + k
-          pixels[i] = pixels[i] * (1 - alpha) + color[k] * shade * alpha
-        }
+        coverage[y * s + x] = Float(covered) / 16
       }
     }
-    let bytes = pixels.map { UInt8(max(0, min(255, $0.rounded()))) }
-    return ShapeWorldSample(image: Image(width: s, height: s, channels: 3, pixels: bytes), shape: shape, mask: mask)
+    return coverage
   }
 
 }

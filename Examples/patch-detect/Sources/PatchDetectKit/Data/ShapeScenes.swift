@@ -98,7 +98,7 @@ public struct ShapeScenes: Sendable {
         let cx = radius + 1 + (Float(s) - 2 * radius - 2) * rng.nextUnitFloat()
         let cy = radius + 1 + (Float(s) - 2 * radius - 2) * rng.nextUnitFloat()
         let angle = 2 * Float.pi * rng.nextUnitFloat()
-        let coverage = Self.coverage(of: shape, cx: cx, cy: cy, radius: radius, angle: angle, size: s)
+        let coverage = ShapeWorld.coverage(of: shape, cx: cx, cy: cy, radius: radius, angle: angle, size: s)
         let trial = coverages + [coverage]
         if (0..<trial.count).allSatisfy({ Self.visibleFraction(trial, object: $0) >= 0.5 }) {
           coverages = trial
@@ -120,28 +120,6 @@ public struct ShapeScenes: Sendable {
     }
     let bytes = pixels.map { UInt8(max(0, min(255, $0.rounded()))) }
     return ShapeScene(image: Image(width: s, height: s, channels: 3, pixels: bytes), objects: objects)
-  }
-
-  /// Fraction of each pixel covered by the shape: 4×4 samples in the object's frame
-  /// (rotated by −angle, divided by the radius), as patch-classify's ShapeWorld draws.
-  static func coverage(of shape: ShapeKind, cx: Float, cy: Float, radius: Float, angle: Float, size s: Int) -> [Float] {
-    var coverage = [Float](repeating: 0, count: s * s)
-    let (cosA, sinA) = (cosf(angle), sinf(angle))
-    let x0 = max(0, Int(cx - radius) - 1), x1 = min(s - 1, Int(cx + radius) + 1)
-    let y0 = max(0, Int(cy - radius) - 1), y1 = min(s - 1, Int(cy + radius) + 1)
-    for y in y0...y1 {
-      for x in x0...x1 {
-        var covered = 0
-        for sy in 0..<4 {
-          for sx in 0..<4 {
-            let px = Float(x) + (Float(sx) + 0.5) / 4 - cx, py = Float(y) + (Float(sy) + 0.5) / 4 - cy
-            if shape.contains((cosA * px + sinA * py) / radius, (-sinA * px + cosA * py) / radius) { covered += 1 }
-          }
-        }
-        coverage[y * s + x] = Float(covered) / 16
-      }
-    }
-    return coverage
   }
 
   /// The share of object `j`'s touched pixels that no later object covers whole.
