@@ -61,7 +61,9 @@ extension SwinScene {
     ]
     series.append(Plot.Series(points: reach.enumerated().map { (Double($0.offset), Double($0.element)) }, color: .text, connected: true, label: "effective field of the centre: mean distance"))
     series.append(Plot.Series(points: window.enumerated().map { (Double($0.offset), $0.element) }, color: RGB.markers[2], connected: true, label: "window side (px)"))
-    let top = max(window.max() ?? 1, Double(reach.max() ?? 0), Double(distances.joined().max() ?? 0)) * 1.15
+    // Headroom above the data for the three-line legend, which would otherwise cover the
+    // window line's last stages.
+    let top = max(window.max() ?? 1, Double(reach.max() ?? 0), Double(distances.joined().max() ?? 0)) * 1.6
     let swinPlot = Plot(
       series: series, xLabel: "block", yLabel: "pixels", xRange: -0.5...(Double(count) - 0.5), yRange: 0...top, integerX: true)
     let panels = [
