@@ -24,6 +24,9 @@ extension PatchDetect {
     @Option(name: .customLong("image-size"), help: "Side of the square images the model trains on.") var imageSize: Int = 128
     @Option(name: .customLong("batch-size"), help: "Images per step.") var batchSize: Int = 8
     @Option(help: "Query groups trained one-to-many (Group DETR); 1 trains plain DETR.") var groups: Int = 4
+    @Option(name: .customLong("learning-rate"), help: "Peak learning rate of the transformer and heads.") var learningRate: Float = DetectionTrainingOptions().learningRate
+    @Option(name: .customLong("backbone-learning-rate"), help: "Peak learning rate of the backbone.")
+    var backboneLearningRate: Float = DetectionTrainingOptions().backboneLearningRate
     @Option(
       name: .customLong("synthetic-scenes"),
       help: "Train on this many generated scenes (squares, discs, triangles) instead of --data; a fifth as many validate.")
@@ -35,6 +38,7 @@ extension PatchDetect {
       guard budget > 0 else { throw ValidationError("--budget must be positive, got \(budget)") }
       if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
       if let syntheticScenes, syntheticScenes < 1 { throw ValidationError("--synthetic-scenes must be at least 1, got \(syntheticScenes)") }
+      guard learningRate > 0 && backboneLearningRate > 0 else { throw ValidationError("learning rates must be positive") }
       guard groups >= 1 else { throw ValidationError("--groups must be at least 1, got \(groups)") }
     }
 
@@ -46,6 +50,7 @@ extension PatchDetect {
       let (train, validation) = (scenes.samples(0..<syntheticScenes), scenes.samples(1_000_000..<(1_000_000 + validationCount)))
       var options = DetectionTrainingOptions()
       (options.budgetSeconds, options.epochs, options.seed, options.imageSize, options.batchSize) = (budget * 60, epochs, seed, imageSize, batchSize)
+      (options.learningRate, options.backboneLearningRate) = (learningRate, backboneLearningRate)
       var model = SmallDETRConfiguration(classes: SyntheticScenes.classNames.count)
       model.groups = groups
       options.model = model

@@ -56,8 +56,11 @@ public enum DetectionTraining {
     var schedule: LearningRateSchedule?
     var plannedEpochs = options.epochs ?? Int.max
     if let epochs = options.epochs { schedule = plan(steps: epochs * stepsPerEpoch, options: options) }
-    // Without --epochs, the first steps are timed to plan the rest.
-    let probeSteps = min(stepsPerEpoch, 8)
+    // Without --epochs, the first steps are timed to plan the rest; the first two pay for
+    // allocation and are left out of the timing when there are more.
+    let probeSteps = min(stepsPerEpoch, 12)
+    let untimed = probeSteps > 2 ? 2 : 0
+    var probeStart = 0.0
     var step = 0
     var epoch = 0
     var stoppedEarly = false
@@ -91,8 +94,9 @@ public enum DetectionTraining {
           history.steps.append(logged)
           progress(DetectionTrainingProgress(event: .step(logged)))
         }
+        if step == untimed { probeStart = seconds }
         if schedule == nil && step == probeSteps {
-          let perStep = seconds / Double(step)
+          let perStep = (seconds - probeStart) / Double(step - untimed)
           // Validation costs about a third of a training step per image (forward only, one group).
           let perEpoch = perStep * Double(stepsPerEpoch) + perStep / 3 * Double(validation.count) / Double(options.batchSize)
           let left = options.budgetSeconds - seconds
