@@ -61,6 +61,8 @@ extension PatchDetect {
           print(String(format: "step %d (epoch %d, %.0f s): loss %.4f  ce %.4f  l1 %.4f  giou %.4f  lr %.2e", s.step, s.epoch, s.seconds, s.loss, s.classification, s.boxL1, s.giou, s.learningRate))
         case .epoch(let e): print(String(format: "epoch %d done at %.0f s, validation loss %.4f", e.epoch, e.seconds, e.validationLoss ?? .nan))
         }
+        // Progress shows as it happens when stdout is a file or a pipe.
+        fflush(nil)
       }
       try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
       try result.saveHuggingFace(to: run + "/model", classNames: SyntheticScenes.classNames)

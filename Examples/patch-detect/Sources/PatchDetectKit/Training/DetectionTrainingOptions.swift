@@ -14,10 +14,11 @@ public struct DetectionTrainingOptions: Sendable {
   public var seed: UInt64 = 0
   /// Images per optimiser step.
   public var batchSize: Int = 8
-  /// Peak learning rate of the transformer and heads.
-  public var learningRate: Float = 2e-4
+  /// Peak learning rate of the transformer and heads. DETR's 1e-4 is for 300 epochs; in a
+  /// 15-minute budget on generated scenes 5e-4 reached AP50 0.89 where 2e-4 reached 0.07.
+  public var learningRate: Float = 5e-4
   /// Peak learning rate of the backbone (DETR's `lr_backbone`, lower than the transformer's).
-  public var backboneLearningRate: Float = 1e-4
+  public var backboneLearningRate: Float = 2.5e-4
   /// AdamW's decoupled weight decay (not applied to biases and norms).
   public var weightDecay: Float = 1e-4
   /// Global gradient-norm clip (DETR's `clip_max_norm`).
