@@ -9,15 +9,15 @@ import VATensorCore
   /// layer's matches and terms, the weighted total and its gradient with respect to the logits
   /// and boxes, within 1e-5. Two cases: 3 layers × 3 images (one without objects), 2 × 2.
   @Test func matchesPyTorchSetCriterion() throws {
-    let cases = try #require(try detectTrainFixture("detect_criterion.json") as? [[String: Any]])
+    let cases = try #require(try DetectTrainFixture.load("detect_criterion.json") as? [[String: Any]])
     #expect(cases.count == 2)
     for c in cases {
       let (l, b, q, k) = (c["layers"] as! Int, c["batch"] as! Int, c["queries"] as! Int, (c["classes"] as! Int) + 1)
-      let logits = Tensor(shape: [l, b, q, k], scalars: floats(c["logits"]), requiresGrad: true)
-      let boxes = Tensor(shape: [l, b, q, 4], scalars: floats(c["boxes"]), requiresGrad: true)
+      let logits = Tensor(shape: [l, b, q, k], scalars: DetectTrainFixture.floats(c["logits"]), requiresGrad: true)
+      let boxes = Tensor(shape: [l, b, q, 4], scalars: DetectTrainFixture.floats(c["boxes"]), requiresGrad: true)
       let targets = (c["targets"] as! [[String: Any]]).map { t in
-        let flat = floats(t["boxes"])
-        return DETRTarget(labels: integers(t["labels"]), boxes: stride(from: 0, to: flat.count, by: 4).map { CenterBox(flat, at: $0) })
+        let flat = DetectTrainFixture.floats(t["boxes"])
+        return DETRTarget(labels: DetectTrainFixture.integers(t["labels"]), boxes: stride(from: 0, to: flat.count, by: 4).map { CenterBox(flat, at: $0) })
       }
       let result = SetCriterion(classes: k - 1)(logits: logits, boxes: boxes, targets: targets)
       let layers = c["per_layer"] as! [[String: Any]]
@@ -27,14 +27,14 @@ import VATensorCore
         #expect(abs(mine.giou - (theirs["giou"] as! Double)) < 1e-5)
         let matches = theirs["matches"] as! [[Any]]
         for (i, pairs) in mine.matches.enumerated() {
-          #expect(pairs.map(\.query) == integers(matches[i][0]) && pairs.map(\.target) == integers(matches[i][1]), "image \(i)")
+          #expect(pairs.map(\.query) == DetectTrainFixture.integers(matches[i][0]) && pairs.map(\.target) == DetectTrainFixture.integers(matches[i][1]), "image \(i)")
         }
       }
       #expect(abs(Double(result.total.item) - (c["total"] as! Double)) < 1e-5)
       result.total.backward()
       let (gl, gb) = (try #require(logits.grad).scalars, try #require(boxes.grad).scalars)
-      for (a, e) in zip(gl, doubles(c["grad_logits"])) { #expect(abs(Double(a) - e) < 1e-5) }
-      for (a, e) in zip(gb, doubles(c["grad_boxes"])) { #expect(abs(Double(a) - e) < 1e-5) }
+      for (a, e) in zip(gl, DetectTrainFixture.doubles(c["grad_logits"])) { #expect(abs(Double(a) - e) < 1e-5) }
+      for (a, e) in zip(gb, DetectTrainFixture.doubles(c["grad_boxes"])) { #expect(abs(Double(a) - e) < 1e-5) }
     }
   }
 

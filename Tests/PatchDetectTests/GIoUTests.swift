@@ -6,10 +6,10 @@ import Testing
   /// torchvision's generalized_box_iou on (cx, cy, w, h) boxes (overlapping, disjoint, nested)
   /// and PyTorch autograd's gradient of Σ weights · GIoU with respect to the predictions.
   @Test func matchesTorchvisionAndAutograd() throws {
-    let f = try #require(try detectTrainFixture("detect_giou.json") as? [String: Any])
+    let f = try #require(try DetectTrainFixture.load("detect_giou.json") as? [String: Any])
     let (n, m) = (f["sources"] as! Int, f["targets"] as! Int)
-    let (source, target, weights) = (floats(f["source"]), floats(f["target"]), doubles(f["weights"]))
-    let (expected, expectedGrad) = (doubles(f["giou"]), doubles(f["grad"]))
+    let (source, target, weights) = (DetectTrainFixture.floats(f["source"]), DetectTrainFixture.floats(f["target"]), DetectTrainFixture.doubles(f["weights"]))
+    let (expected, expectedGrad) = (DetectTrainFixture.doubles(f["giou"]), DetectTrainFixture.doubles(f["grad"]))
     var grad = [Double](repeating: 0, count: 4 * n)
     for i in 0..<n {
       for j in 0..<m {

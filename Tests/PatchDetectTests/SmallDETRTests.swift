@@ -55,17 +55,17 @@ import VATensorCore
     #expect(imported.model.queries == 5)
     let image = try Image(contentsOfFile: Self.fixtureFolder + "/image.png")
     let output = withGradientsDisabled { imported.model(detrInput(image, preprocessing: imported.preprocessing)) }
-    let reference = try #require(try detectTrainFixture("detect_small_detr/transformers.json") as? [String: Any])
-    for (a, e) in zip(output.logits.scalars, doubles(reference["logits"])) { #expect(abs(Double(a) - e) < 1e-4) }
-    for (a, e) in zip(output.boxes.scalars, doubles(reference["boxes"])) { #expect(abs(Double(a) - e) < 1e-5) }
-    #expect(output.logits.count == doubles(reference["logits"]).count)
+    let reference = try #require(try DetectTrainFixture.load("detect_small_detr/transformers.json") as? [String: Any])
+    for (a, e) in zip(output.logits.scalars, DetectTrainFixture.doubles(reference["logits"])) { #expect(abs(Double(a) - e) < 1e-4) }
+    for (a, e) in zip(output.boxes.scalars, DetectTrainFixture.doubles(reference["boxes"])) { #expect(abs(Double(a) - e) < 1e-5) }
+    #expect(output.logits.count == DetectTrainFixture.doubles(reference["logits"]).count)
     let detections = output.detections(threshold: 0.3, width: image.width, height: image.height)
     let expected = try #require(reference["detections"] as? [[String: Any]])
     #expect(detections.count == expected.count && !expected.isEmpty)
     for (d, e) in zip(detections, expected) {
       #expect(d.label == e["label"] as! Int)
       #expect(abs(Double(d.score) - (e["score"] as! Double)) < 1e-5)
-      for (a, b) in zip([d.minX, d.minY, d.maxX, d.maxY], doubles(e["box"])) { #expect(abs(Double(a) - b) < 1e-3) }
+      for (a, b) in zip([d.minX, d.minY, d.maxX, d.maxY], DetectTrainFixture.doubles(e["box"])) { #expect(abs(Double(a) - b) < 1e-3) }
     }
   }
 
