@@ -66,7 +66,7 @@ extension DETR {
       guard r.has(backbonePrefix + "embedder.embedder.convolution.weight") else {
         throw .inconsistent(path: r.path, reason: "config.json names a transformers ResNet backbone but there is no \(backbonePrefix)embedder.embedder.convolution.weight")
       }
-      backbone = try readHuggingFaceResNet(r, prefix: backbonePrefix)
+      backbone = try readHuggingFaceResNet(r, prefix: backbonePrefix, layerType: configuration.resNetLayerType)
     }
     let d = configuration.width
     let (out, fc) = layout == .transformers5 ? ("o_proj", "mlp.fc") : ("out_proj", "fc")

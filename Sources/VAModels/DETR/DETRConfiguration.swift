@@ -5,8 +5,17 @@ public enum DETRBackbone: Sendable, Equatable {
   /// timm's ResNet (`use_timm_backbone: true`, `backbone: "resnet50"` in transformers 4;
   /// `backbone_config.model_type == "timm_backbone"` in transformers 5); the timm model name.
   case timm(name: String)
-  /// transformers' own `ResNetBackbone` (`backbone_config.model_type == "resnet"`).
+  /// transformers' own `ResNetBackbone` (`backbone_config.model_type == "resnet"`); its
+  /// `layer_type` is `DETRConfiguration.resNetLayerType`.
   case huggingFaceResNet
+
+  /// transformers' `ResNetConfig.layer_type`.
+  public enum ResNetLayerType: String, Sendable, Equatable {
+    /// Two 3×3 convolutions (`ResNetBasicLayer`).
+    case basic
+    /// 1×1, 3×3, 1×1 (`ResNetBottleNeckLayer`), the default.
+    case bottleneck
+  }
 
   /// timm names whose definition is a plain bottleneck ResNet with the 7×7 stem and 1×1
   /// projection shortcuts (timm `resnet.py`: `Bottleneck`, no deep stem, no average-pool
@@ -25,6 +34,9 @@ public enum DETRBackbone: Sendable, Equatable {
 public struct DETRConfiguration: Sendable, Equatable {
   /// The backbone kind.
   public var backbone: DETRBackbone
+  /// The blocks of a transformers ResNet backbone (`backbone_config.layer_type`); bottleneck
+  /// for timm's.
+  public var resNetLayerType: DETRBackbone.ResNetLayerType = .bottleneck
   /// `d_model`.
   public var width: Int
   /// `encoder_attention_heads`, `decoder_attention_heads`.
@@ -64,9 +76,19 @@ public struct DETRConfiguration: Sendable, Equatable {
         backbone = .timm(name: sub["backbone"] as? String ?? "")
         if let stride = integer(sub["output_stride"]), stride != 32 { throw refuse("backbone_config.output_stride \(stride) (dilation) is not implemented") }
       case "resnet":
-        backbone = .huggingFaceResNet
         let layer = sub["layer_type"] as? String ?? "bottleneck"
-        guard layer == "bottleneck" else { throw refuse("backbone_config.layer_type '\(layer)' is not implemented (only 'bottleneck')") }
+        guard let layerType = DETRBackbone.ResNetLayerType(rawValue: layer) else {
+          throw refuse("backbone_config.layer_type '\(layer)' is not implemented (only 'bottleneck' or 'basic')")
+        }
+        backbone = .huggingFaceResNet
+        resNetLayerType = layerType
+        // DETR reads the last map transformers' ResNetBackbone returns; this loader runs the
+        // whole trunk, so that map must be the last stage's.
+        let stageCount = (sub["depths"] as? [Any])?.count ?? 4
+        if let features = sub["out_features"] as? [String], let last = features.last, last != "stage\(stageCount)" {
+          throw refuse("backbone_config.out_features \(features) is not implemented (DETR here reads the last stage, stage\(stageCount))")
+        }
+        if layerType == .bottleneck && stageCount != 4 { throw refuse("backbone_config.depths of \(stageCount) stages with bottlenecks is not implemented (4)") }
         for flag in ["downsample_in_first_stage", "downsample_in_bottleneck"] where sub[flag] as? Bool == true {
           throw refuse("backbone_config.\(flag) is not implemented")
         }

@@ -46,17 +46,17 @@ extension DETR {
     let stem = try conv(r, prefix + "conv1.weight", inputs: 3, stride: 2)
     guard stem.kernel == 7 else { throw .inconsistent(path: r.path, reason: "\(prefix)conv1 is \(stem.kernel)×\(stem.kernel); DETR's ResNet stem is 7×7") }
     var inputs = stem.outputs
-    var stages: [[ResNetBottleneck]] = []
+    var stages: [[ResNetBlock]] = []
     for s in 1...4 {
       let count = r.indices(after: "\(prefix)layer\(s).")
       guard count > 0 else { throw .missingTensor(path: r.path, name: "\(prefix)layer\(s).0.conv1.weight") }
-      var blocks: [ResNetBottleneck] = []
+      var blocks: [ResNetBlock] = []
       for j in 0..<count {
         let block = try bottleneck(
           r, "\(prefix)layer\(s).\(j).", names: ["conv1", "bn1", "conv2", "bn2", "conv3", "bn3", "downsample.0", "downsample.1"],
           inputs: inputs, stride: j == 0 && s > 1 ? 2 : 1)
         inputs = block.outputs
-        blocks.append(block)
+        blocks.append(.bottleneck(block))
       }
       stages.append(blocks)
     }
@@ -64,27 +64,58 @@ extension DETR {
   }
 
   /// transformers' `ResNetBackbone`: `embedder.embedder.{convolution, normalization}`,
-  /// `encoder.stages.{i}.layers.{j}.layer.{0,1,2}` and `.shortcut`.
-  static func readHuggingFaceResNet(_ r: CheckpointReader, prefix: String) throws(CheckpointError) -> ResNetTrunk {
+  /// `encoder.stages.{i}.layers.{j}.layer.{0,1,2}` (bottleneck) or `layer.{0,1}` (basic, as
+  /// `layer_type` says) and `.shortcut`; four stages for bottlenecks (DETR's trunk), one to four
+  /// for basic blocks (the last is DETR's map; `DETRConfiguration` checks `out_features`).
+  static func readHuggingFaceResNet(_ r: CheckpointReader, prefix: String, layerType: DETRBackbone.ResNetLayerType) throws(CheckpointError) -> ResNetTrunk {
     let stem = try conv(r, prefix + "embedder.embedder.convolution.weight", inputs: 3, stride: 2)
     guard stem.kernel == 7 else { throw .inconsistent(path: r.path, reason: "\(prefix)embedder is \(stem.kernel)×\(stem.kernel); DETR's ResNet stem is 7×7") }
     var inputs = stem.outputs
-    var stages: [[ResNetBottleneck]] = []
+    var stages: [[ResNetBlock]] = []
     let stageCount = r.indices(after: prefix + "encoder.stages.")
-    guard stageCount == 4 else { throw .inconsistent(path: r.path, reason: "\(prefix)encoder has \(stageCount) stages; DETR's ResNet has 4") }
+    switch layerType {
+    case .bottleneck:
+      guard stageCount == 4 else { throw .inconsistent(path: r.path, reason: "\(prefix)encoder has \(stageCount) stages; DETR's ResNet has 4") }
+    case .basic:
+      guard (1...4).contains(stageCount) else { throw .inconsistent(path: r.path, reason: "\(prefix)encoder has \(stageCount) stages; a basic-block ResNet has 1 to 4") }
+    }
     for s in 0..<stageCount {
-      var blocks: [ResNetBottleneck] = []
+      var blocks: [ResNetBlock] = []
       for j in 0..<r.indices(after: "\(prefix)encoder.stages.\(s).layers.") {
-        let c = "layer.%d.convolution", n = "layer.%d.normalization"
-        let names = (0..<3).flatMap { [c.replacingOccurrences(of: "%d", with: "\($0)"), n.replacingOccurrences(of: "%d", with: "\($0)")] }
-        let block = try bottleneck(
-          r, "\(prefix)encoder.stages.\(s).layers.\(j).", names: names + ["shortcut.convolution", "shortcut.normalization"],
-          inputs: inputs, stride: j == 0 && s > 0 ? 2 : 1)
-        inputs = block.outputs
-        blocks.append(block)
+        let p = "\(prefix)encoder.stages.\(s).layers.\(j)."
+        let stride = j == 0 && s > 0 ? 2 : 1
+        switch layerType {
+        case .bottleneck:
+          let c = "layer.%d.convolution", n = "layer.%d.normalization"
+          let names = (0..<3).flatMap { [c.replacingOccurrences(of: "%d", with: "\($0)"), n.replacingOccurrences(of: "%d", with: "\($0)")] }
+          blocks.append(.bottleneck(try bottleneck(r, p, names: names + ["shortcut.convolution", "shortcut.normalization"], inputs: inputs, stride: stride)))
+        case .basic:
+          blocks.append(.basic(try basicBlock(r, p, inputs: inputs, stride: stride)))
+        }
+        inputs = blocks.last!.outputs
       }
       stages.append(blocks)
     }
     return ResNetTrunk(stem: stem, stemNorm: try frozenNorm(r, prefix + "embedder.embedder.normalization", stem.outputs), stages: stages)
+  }
+
+  /// transformers' `ResNetBasicLayer` at `prefix`: `layer.{0,1}.{convolution, normalization}`,
+  /// `shortcut.{convolution, normalization}` when it projects.
+  static func basicBlock(_ r: CheckpointReader, _ prefix: String, inputs: Int, stride: Int) throws(CheckpointError) -> ResNetBasicBlock {
+    let conv1 = try conv(r, prefix + "layer.0.convolution.weight", inputs: inputs, stride: stride)
+    let conv2 = try conv(r, prefix + "layer.1.convolution.weight", inputs: conv1.outputs)
+    guard conv1.kernel == 3 && conv2.kernel == 3, !r.has(prefix + "layer.2.convolution.weight") else {
+      throw .inconsistent(path: r.path, reason: "\(prefix) is not a basic block (two 3×3 convolutions)")
+    }
+    var downsample: (conv: Conv2D, bn: FrozenBatchNorm2D)?
+    if r.has(prefix + "shortcut.convolution.weight") {
+      let c = try conv(r, prefix + "shortcut.convolution.weight", inputs: inputs, stride: stride)
+      downsample = (c, try frozenNorm(r, prefix + "shortcut.normalization", c.outputs))
+    } else if stride != 1 || inputs != conv2.outputs {
+      throw .missingTensor(path: r.path, name: prefix + "shortcut.convolution.weight")
+    }
+    return ResNetBasicBlock(
+      conv1: conv1, bn1: try frozenNorm(r, prefix + "layer.0.normalization", conv1.outputs), conv2: conv2,
+      bn2: try frozenNorm(r, prefix + "layer.1.normalization", conv2.outputs), downsample: downsample)
   }
 }
