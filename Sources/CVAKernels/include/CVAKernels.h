@@ -163,6 +163,12 @@ void cva_attention_rows(size_t m, size_t t, size_t d, float scale,
                        const float *bias, size_t ldbias, float *out, size_t ldo,
                        size_t key_tile, float *scratch);
 
+/// Softmax of `rows` attention score rows of `n` keys in place (row stride lds), after adding
+/// bias (row stride ldbias) and then mask (ldmask), either NULL: the composed path's
+/// operations in its order, so the same bits. A row with no finite score becomes zeros.
+void cva_attention_softmax_rows(float *s, size_t rows, size_t n, size_t lds,
+                                const float *bias, size_t ldbias, const float *mask, size_t ldmask);
+
 /// Floats of scratch cva_attention_rows needs: m·key_tile scores, an m x d accumulator and
 /// two values per row.
 size_t cva_attention_scratch(size_t m, size_t d, size_t key_tile);
