@@ -46,6 +46,10 @@ void cva_sgemm_fused(int trans_a, int trans_b, size_t m, size_t n, size_t k, flo
                      const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
                      const cva_epilogue *epilogue, float *c, size_t ldc);
 
+/// How many times cva_sgemm has allocated (or grown) this thread's packing buffers: constant
+/// once the thread has run its largest GEMM, so later GEMMs allocate nothing.
+size_t cva_pack_scratch_allocations(void);
+
 /// The naive triple loop (Double accumulation), kept as the reference for tests.
 void cva_sgemm_reference(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                         const float *a, size_t lda, const float *b, size_t ldb, float beta,
