@@ -234,11 +234,10 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
   size_t blocks = (n + NC - 1) / NC;
   size_t nc_step = ((n + blocks - 1) / blocks + nrk - 1) / nrk * nrk;
   size_t nc_max = n < nc_step ? n : nc_step, kc_max = k < kcb ? k : kcb, mc_max = m < MC ? m : MC;
-  float *packed_b = aligned_alloc(64, ((nc_max + nrk - 1) / nrk * nrk * kc_max * sizeof(float) + 63) / 64 * 64);
-  float *packed_a = aligned_alloc(64, ((mc_max + mrk - 1) / mrk * mrk * kc_max * sizeof(float) + 63) / 64 * 64);
+  // This thread's panels, kept between calls (sgemm_scratch.c): no allocation per GEMM.
+  float *packed_b = cva_pack_scratch(1, (nc_max + nrk - 1) / nrk * nrk * kc_max * sizeof(float));
+  float *packed_a = cva_pack_scratch(0, (mc_max + mrk - 1) / mrk * mrk * kc_max * sizeof(float));
   if (!packed_a || !packed_b) {
-    free(packed_a);
-    free(packed_b);
     if (overwrite) {  // the beta pass was skipped: C = bias (or 0), then the product onto it
       for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < n; j++) c[i * ldc + j] = bias ? bias[j] : 0;
@@ -285,8 +284,6 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
       }
     }
   }
-  free(packed_a);
-  free(packed_b);
 }
 
 void cva_sgemm_fused(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,

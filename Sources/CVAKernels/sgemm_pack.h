@@ -11,4 +11,8 @@ void cva_pack_a(int trans, size_t mc, size_t kc, float alpha, const float *a, si
 /// Packs rows [0, kc) x columns [0, nc) of op(B) into nr-column panels, zero-padded.
 void cva_pack_b(int trans, size_t kc, size_t nc, const float *b, size_t ldb, size_t nr, int fast_transpose, float *out);
 
+/// This thread's packing buffer `which` (0: A, 1: B), at least `bytes` long and 64-byte
+/// aligned, kept for the thread's later calls (grown when too small); NULL if out of memory.
+float *cva_pack_scratch(int which, size_t bytes);
+
 #endif

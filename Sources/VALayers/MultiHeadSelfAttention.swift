@@ -76,10 +76,15 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
         let merged = tiledSelfAttention(qkv: projected.reshaped([b, t, 3 * h * d]), heads: h, bias: additive).reshaped(x.shape)
         return (projection(innerNorm.map { $0(merged) } ?? merged), nil)
       }
-      let (merged, weights) = fusedSelfAttention(qkv: projected.reshaped([b, t, 3 * h * d]), heads: h, mask: mask, bias: bias)
-      let recorded = record ? weights.reshaped((x.rank == 3 ? [b] : []) + [h, t, t]) : nil
+      let packed = projected.reshaped([b, t, 3 * h * d])
+      guard record else {
+        // Not recording: the scores live in reused per-thread blocks, never a [B, H, T, T].
+        let heads = fusedSelfAttentionOutput(qkv: packed, heads: h, mask: mask, bias: bias).reshaped(x.shape)
+        return (projection(innerNorm.map { $0(heads) } ?? heads), nil)
+      }
+      let (merged, weights) = fusedSelfAttention(qkv: packed, heads: h, mask: mask, bias: bias)
       let heads = merged.reshaped(x.shape)
-      return (projection(innerNorm.map { $0(heads) } ?? heads), recorded)
+      return (projection(innerNorm.map { $0(heads) } ?? heads), weights.reshaped((x.rank == 3 ? [b] : []) + [h, t, t]))
     }
     // [B, T, 3C] -> [B, T, 3, H, d] -> [3, B, H, T, d]; batch and heads fold into one GEMM batch.
     let packed = projected.reshaped([b, t, 3, h, d]).permuted([2, 0, 3, 1, 4])

@@ -128,10 +128,11 @@ public func tiledSelfAttention(qkv: Tensor, heads: Int, bias: Tensor? = nil, til
   let scale = 1 / Float(d).squareRoot()
   let scratchCount = cva_attention_scratch(blockRows, d, keyTile)
   // Every head's keys transposed once, Kᵀ [d, T] per (batch, head): each query block's GEMM
-  // then reads key tiles by rows.
-  let transposedKeys = qkv.scalars.withUnsafeBufferPointer { pqkv in
-    makeBuffer(b * t * c) { kt in
-      let base = pqkv.baseAddress!, ktBase = kt.baseAddress!
+  // then reads key tiles by rows. It and each thread's score tile are arena buffers, so a
+  // second forward of the same sizes allocates only its output.
+  let merged = ScratchArena.shared.withBuffer(count: b * t * c) { ktBase in
+    qkv.scalars.withUnsafeBufferPointer { pqkv in
+      let base = pqkv.baseAddress!
       concurrentChunks(Swift.min(threads, b * heads)) { worker in
         for index in stride(from: worker, to: b * heads, by: Swift.min(threads, b * heads)) {
           let bi = index / heads, h = index % heads
@@ -141,28 +142,24 @@ public func tiledSelfAttention(qkv: Tensor, heads: Int, bias: Tensor? = nil, til
           }
         }
       }
-    }
-  }
-  let merged = qkv.scalars.withUnsafeBufferPointer { pqkv in
-    transposedKeys.withUnsafeBufferPointer { pkt in
-      withBias(bias) { pbias in
+      return withBias(bias) { pbias in
         makeBuffer(b * t * c) { out in
-          let base = pqkv.baseAddress!, outBase = out.baseAddress!, ktBase = pkt.baseAddress!
+          let outBase = out.baseAddress!
           concurrentChunks(threads) { worker in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
-            defer { scratch.deallocate() }
-            // Items run batch-major, then head, then query block; each writes only its own
-            // rows and head columns of the output.
-            for item in stride(from: worker, to: items, by: threads) {
-              let block = item % blocks, h = item / blocks % heads, bi = item / (blocks * heads)
-              let row0 = block * blockRows, rows = Swift.min(blockRows, t - row0)
-              let tokens = base + bi * t * 3 * c
-              let q = tokens + row0 * 3 * c + h * d
-              let kt = ktBase + (bi * heads + h) * d * t, v = tokens + 2 * c + h * d
-              let biasRows = pbias.map { $0 + h * headStride + row0 * t }
-              cva_attention_rows(
-                rows, t, d, scale, q, 3 * c, kt, t, v, 3 * c, biasRows, t,
-                outBase + (bi * t + row0) * c + h * d, c, keyTile, scratch)
+            ScratchArena.shared.withBuffer(count: scratchCount) { scratch in
+              // Items run batch-major, then head, then query block; each writes only its own
+              // rows and head columns of the output.
+              for item in stride(from: worker, to: items, by: threads) {
+                let block = item % blocks, h = item / blocks % heads, bi = item / (blocks * heads)
+                let row0 = block * blockRows, rows = Swift.min(blockRows, t - row0)
+                let tokens = base + bi * t * 3 * c
+                let q = tokens + row0 * 3 * c + h * d
+                let kt = ktBase + (bi * heads + h) * d * t, v = tokens + 2 * c + h * d
+                let biasRows = pbias.map { $0 + h * headStride + row0 * t }
+                cva_attention_rows(
+                  rows, t, d, scale, q, 3 * c, kt, t, v, 3 * c, biasRows, t,
+                  outBase + (bi * t + row0) * c + h * d, c, keyTile, scratch)
+              }
             }
           }
         }

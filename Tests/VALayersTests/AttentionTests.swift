@@ -65,12 +65,15 @@ struct AttentionTests {
     (batch: 1, tokens: 13, channels: 8, heads: 2, mask: AttentionMask.full),
     (batch: 3, tokens: 13, channels: 12, heads: 3, mask: .window(radius: 1)),
     (batch: 2, tokens: 13, channels: 16, heads: 1, mask: .full),
+    // ViT-Ti's heads on a 14 x 14 grid: several query blocks per head, the last one ragged.
+    (batch: 2, tokens: 197, channels: 48, heads: 3, mask: .window(radius: 2)),
   ])
   func fusedInferencePathMatchesComposedPath(batch: Int, tokens: Int, channels: Int, heads: Int, mask: AttentionMask) {
     var rng = SplitMix64(seed: 5)
     let layer = attention(channels: channels, heads: heads, rng: &rng)
     let x = Tensor.randomNormal([batch, tokens, channels], using: &rng)
-    let additive = mask.allowed(prefixTokens: 1, gridWidth: 4, gridHeight: 3).map { Tensor.attentionMask(allowed: $0, shape: [tokens, tokens]) }
+    let side = tokens == 13 ? (4, 3) : (14, 14)
+    let additive = mask.allowed(prefixTokens: 1, gridWidth: side.0, gridHeight: side.1).map { Tensor.attentionMask(allowed: $0, shape: [tokens, tokens]) }
     let (composed, composedWeights) = layer(x, mask: additive, record: true)  // leaves require grad
     #expect(composed.isRecorded)
     let (fused, fusedWeights) = withGradientsDisabled { layer(x, mask: additive, record: true) }

@@ -124,3 +124,54 @@ func attentionRowsMatchTheFullMatrices(_ c: TiledAttentionCase) {
   #expect(next == t)
   #expect(maxAbsoluteDifference(seen, full) < 1e-6)
 }
+
+/// The plain path's one pass (score GEMM, softmax and value GEMM per block of query rows, the
+/// blocks over threads) against the Double reference, with a per-head bias and a mask that
+/// drops one row, on T that no block height divides; 1 and 2 threads give the same bits,
+/// since a block's rows are computed the same whichever thread takes it.
+@Test(arguments: [(batch: 2, tokens: 101, heads: 3, headDimension: 16), (batch: 1, tokens: 197, heads: 3, headDimension: 64)])
+func plainAttentionBlocksMatchTheReference(batch: Int, tokens t: Int, heads: Int, headDimension d: Int) {
+  var rng = SplitMix64(seed: UInt64(t * 31 + heads))
+  let channels = heads * d
+  let qkv = Tensor.randomNormal([batch, t, 3 * channels], std: 1.5, using: &rng)
+  let maskValues = randomMask(tokens: t, droppedRow: t / 3, using: &rng)
+  let mask = Tensor(shape: [t, t], scalars: maskValues)
+  let bias = Tensor.randomNormal([heads, t, t], std: 2, using: &rng)
+  let previous = ComputeThreads.count
+  defer { ComputeThreads.count = previous }
+  ComputeThreads.count = 2
+  let two = fusedSelfAttention(qkv: qkv, heads: heads, mask: mask, bias: bias)
+  ComputeThreads.count = 1
+  let one = fusedSelfAttention(qkv: qkv, heads: heads, mask: mask, bias: bias)
+  #expect(two.output.scalars == one.output.scalars && two.weights.scalars == one.weights.scalars)
+  // The reference takes one additive term: the per-head bias plus the shared mask.
+  var additive = bias.scalars
+  for i in additive.indices { additive[i] += maskValues[i % (t * t)] }
+  for image in 0..<batch {
+    let reference = naiveAttention(
+      Array(qkv.scalars[(image * t * 3 * channels)..<((image + 1) * t * 3 * channels)]), tokens: t, heads: heads, bias: additive)
+    #expect(maxAbsoluteDifference(Array(two.output.scalars[(image * t * channels)..<((image + 1) * t * channels)]), reference.output) < 1e-5)
+    #expect(maxAbsoluteDifference(Array(two.weights.scalars[(image * heads * t * t)..<((image + 1) * heads * t * t)]), reference.weights) < 1e-5)
+  }
+  #expect(two.output.scalars[(t / 3 * channels)..<((t / 3 + 1) * channels)].allSatisfy { $0 == 0 })
+}
+
+/// Without the weights, the same bits come from per-thread score blocks, and a second and
+/// third forward of the same sizes take their blocks from the arena without allocating.
+@Test func attentionOutputWithoutWeightsReusesItsScratch() {
+  var rng = SplitMix64(seed: 29)
+  let (t, heads, d) = (197, 3, 64)
+  let qkv = Tensor.randomNormal([2, t, 3 * heads * d], std: 1.5, using: &rng)
+  let mask = Tensor(shape: [t, t], scalars: randomMask(tokens: t, droppedRow: 5, using: &rng))
+  let arena = ScratchArena()
+  let expected = fusedSelfAttention(qkv: qkv, heads: heads, mask: mask).output
+  let first = fusedSelfAttentionOutput(qkv: qkv, heads: heads, mask: mask, arena: arena)
+  let afterFirst = arena.allocations
+  #expect(first.shape == expected.shape && first.scalars == expected.scalars)
+  #expect(afterFirst >= 1)  // one block per thread that ran
+  for _ in 0..<2 {
+    let again = fusedSelfAttentionOutput(qkv: qkv, heads: heads, mask: mask, arena: arena)
+    #expect(again.scalars == expected.scalars)
+  }
+  #expect(arena.allocations == afterFirst)
+}

@@ -46,6 +46,10 @@ void cva_sgemm_fused(int trans_a, int trans_b, size_t m, size_t n, size_t k, flo
                      const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
                      const cva_epilogue *epilogue, float *c, size_t ldc);
 
+/// How many times cva_sgemm has allocated (or grown) this thread's packing buffers: constant
+/// once the thread has run its largest GEMM, so later GEMMs allocate nothing.
+size_t cva_pack_scratch_allocations(void);
+
 /// The naive triple loop (Double accumulation), kept as the reference for tests.
 void cva_sgemm_reference(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                         const float *a, size_t lda, const float *b, size_t ldb, float beta,
@@ -162,6 +166,12 @@ void cva_attention_rows(size_t m, size_t t, size_t d, float scale,
                        const float *q, size_t ldq, const float *kt, size_t ldkt, const float *v, size_t ldv,
                        const float *bias, size_t ldbias, float *out, size_t ldo,
                        size_t key_tile, float *scratch);
+
+/// Softmax of `rows` attention score rows of `n` keys in place (row stride lds), after adding
+/// bias (row stride ldbias) and then mask (ldmask), either NULL: the composed path's
+/// operations in its order, so the same bits. A row with no finite score becomes zeros.
+void cva_attention_softmax_rows(float *s, size_t rows, size_t n, size_t lds,
+                                const float *bias, size_t ldbias, const float *mask, size_t ldmask);
 
 /// Floats of scratch cva_attention_rows needs: m·key_tile scores, an m x d accumulator and
 /// two values per row.
