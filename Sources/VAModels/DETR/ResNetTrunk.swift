@@ -4,7 +4,9 @@ import VATensorCore
 /// One residual block of a `ResNetTrunk`: a bottleneck (ResNet-50 and deeper) or a basic
 /// block (ResNet-18/34, and the small trunks patch-detect trains).
 public enum ResNetBlock: Sendable {
+  /// 1×1, 3×3, 1×1 convolutions with a 4× expansion (`layer_type: "bottleneck"`).
   case bottleneck(ResNetBottleneck)
+  /// Two 3×3 convolutions (`layer_type: "basic"`).
   case basic(ResNetBasicBlock)
 
   /// Output channels.
