@@ -104,7 +104,7 @@ let package = Package(
     // Fixtures are read by path (the CLI tests run patch-classify on them too), not bundled.
     .testTarget(name: "PatchClassifyTests", dependencies: ["PatchClassifyKit", "VAModels", "VATensorCore", "VAImageIO"], exclude: ["Fixtures"]),
     // Fixtures are read by path (scipy, torchvision, PyTorch and pycocotools references), not bundled.
-    .testTarget(name: "PatchDetectTests", dependencies: ["PatchDetectKit", "patch-detect", "VAModels", "VATensorCore", "VAImageIO", "VATestSupport"], exclude: ["Fixtures"]),
+    .testTarget(name: "PatchDetectTests", dependencies: ["PatchDetectKit", "patch-detect", "vit-attend", "VAModels", "VASafetensors", "VATensorCore", "VAImageIO", "VATestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "VAModelsTests", dependencies: ["VAModels", "VALayers", "VATestSupport", "VASafetensors"], resources: [.copy("Fixtures")]),
   ]
 )

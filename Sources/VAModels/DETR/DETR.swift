@@ -85,7 +85,7 @@ public struct DETR: Sendable {
     let boxes = boxHead[2](relu(boxHead[1](relu(boxHead[0](t))))).sigmoid()
     return DETROutput(
       logits: classHead(t), boxes: boxes, encoderAttention: encoderAttention, decoderSelfAttention: selfAttention,
-      decoderCrossAttention: crossAttention, featureHeight: h, featureWidth: w)
+      decoderCrossAttention: crossAttention, featureHeight: h, featureWidth: w, featureStride: backbone.outputStride)
   }
 }
 
@@ -105,6 +105,9 @@ public struct DETROutput: Sendable {
   public var featureHeight: Int
   /// Columns `w` of the backbone's map.
   public var featureWidth: Int
+  /// Input pixels per feature cell along each side: the backbone's output stride (32 for
+  /// the hub's ResNet-50, 16 for a three-stage trunk such as patch-detect's).
+  public var featureStride: Int
 
   /// The tensors under their dump names: `detr.logits`, `detr.boxes`, `detr.encoder.{l}`,
   /// `detr.decoder_self.{l}`, `detr.decoder_cross.{l}`.

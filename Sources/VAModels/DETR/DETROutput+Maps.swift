@@ -4,9 +4,6 @@ import VATensorCore
 // cross-attention over the image (Fig. 6) and the encoder's self-attention at a point (Fig. 3).
 // The notebook reads them from `nn.MultiheadAttention`, which averages the heads: so do these.
 extension DETROutput {
-  /// The backbone's stride: a feature cell covers 32×32 input pixels (DETR without dilation).
-  public static let featureStride = 32
-
   /// Decoder layer `layer`'s (default: the last) cross-attention of object query `query`, heads
   /// averaged, as the feature map `[h, w]`; each map sums to 1.
   public func crossAttentionMap(query: Int, layer: Int? = nil) -> Tensor {
@@ -28,10 +25,11 @@ extension DETROutput {
     return headMean(encoderAttention[l], row: row * featureWidth + column)
   }
 
-  /// The feature cell under input pixel `(x, y)`: `(y / 32, x / 32)`, clamped to the map (the
-  /// notebook's `idx = (y // fact, x // fact)`).
+  /// The feature cell under input pixel `(x, y)`: `(y / stride, x / stride)` with the
+  /// backbone's `featureStride` (32 for the hub's DETR, 16 for a three-stage trunk), clamped to
+  /// the map (the notebook's `idx = (y // fact, x // fact)`, `fact` = 32 there).
   public func featureCell(x: Int, y: Int) -> (row: Int, column: Int) {
-    (min(max(y / Self.featureStride, 0), featureHeight - 1), min(max(x / Self.featureStride, 0), featureWidth - 1))
+    (min(max(y / featureStride, 0), featureHeight - 1), min(max(x / featureStride, 0), featureWidth - 1))
   }
 
   /// Row `row` of `weights` `[heads, R, S]`, averaged over the heads, as `[h, w]`.

@@ -51,6 +51,10 @@ public struct ResNetTrunk: Sendable {
     (self.stem, self.stemNorm, self.stages) = (stem, stemNorm, stages)
   }
 
+  /// Input pixels per cell of the last stage's map along each side: 4 for the stem and the
+  /// pool, ×2 for each stage after the first (32 with four stages, 16 with three).
+  public var outputStride: Int { 4 << (stages.count - 1) }
+
   /// Channels of the last stage's map (2048 for resnet50 and resnet101).
   public var outputs: Int { stages.last!.last!.outputs }
 

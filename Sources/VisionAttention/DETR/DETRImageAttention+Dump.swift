@@ -30,7 +30,7 @@ extension DETRImageAttention {
     return [
       "Software": "vit-attend", "input": input, "model": model.path,
       "feature_height": String(output.featureHeight), "feature_width": String(output.featureWidth),
-      "feature_stride": String(DETROutput.featureStride),
+      "feature_stride": String(output.featureStride),
       "original_width": String(originalWidth), "original_height": String(originalHeight),
       "input_width": String(image.width), "input_height": String(image.height),
       "mean": preprocessing.mean.map { String($0) }.joined(separator: ","),

@@ -56,7 +56,7 @@ extension DETRImageAttention {
     let marker = QueryMarker(
       x: Int((Double(x) + 0.5) * Double(image.width) / Double(originalWidth) * scale),
       y: Int((Double(y) + 0.5) * Double(image.height) / Double(originalHeight) * scale),
-      patch: Int((Double(DETROutput.featureStride) * scale).rounded()), shorterSide: min(base.width, base.height))
+      patch: Int((Double(output.featureStride) * scale).rounded()), shorterSide: min(base.width, base.height))
     var input = Canvas(base)
     input.marker(marker, RGB.markers[0])
     var (picture, bar) = heatImage(map, base: base, colormap: colormap, alpha: alpha, upsample: upsample)
@@ -101,7 +101,7 @@ extension DETRImageAttention {
   func heatImage(_ map: Tensor, base: Image, colormap: Colormap, alpha: Float, upsample: Upsampling) -> (Canvas, ColorBar) {
     let heat = HeatMap(gridWidth: output.featureWidth, gridHeight: output.featureHeight, values: map.scalars)
     let (low, high) = heat.range
-    let perCell = Double(DETROutput.featureStride) * Double(base.width) / Double(image.width)
+    let perCell = Double(output.featureStride) * Double(base.width) / Double(image.width)
     let (fullWidth, fullHeight) = (max(base.width, Int((Double(heat.gridWidth) * perCell).rounded())), max(base.height, Int((Double(heat.gridHeight) * perCell).rounded())))
     let full = heat.normalized().upsampled(width: fullWidth, height: fullHeight, method: upsample)
     var cropped = [Float](repeating: 0, count: base.width * base.height)

@@ -67,7 +67,7 @@ extension DETRImageAttention {
     }
     let payload = PagePayload(
       title: modelCaption, image: Data(try image.pngData()).base64EncodedString(), width: image.width, height: image.height,
-      featureWidth: output.featureWidth, featureHeight: output.featureHeight, stride: DETROutput.featureStride, score: threshold,
+      featureWidth: output.featureWidth, featureHeight: output.featureHeight, stride: output.featureStride, score: threshold,
       encoderLayer: el, decoderLayer: dl, detections: detections, encoder: Data(encoder).base64EncodedString(), encoderPeaks: peaks,
       colormap: InspectorPayload.colormapTable(colormap), alpha: alpha)
     let json = try InspectorPayload.scriptJSON(payload)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PatchDetectKit
 import VAImageIO
+import VisionAttention
 
 extension PatchDetect {
   /// `patch-detect --data DIR --run-dir RUN`: trains, then writes the model, metrics and figures.
@@ -11,17 +12,20 @@ extension PatchDetect {
       discussion: """
         Trains DETR's set criterion (Hungarian matching, CE with no-object weight 0.1, L1 + GIoU, \
         auxiliary losses) with Group DETR's query groups as the convergence aid, AdamW, clipping, \
-        warm-up and a cosine schedule planned from --budget. Writes RUN/model/ \
-        (DetrForObjectDetection: config.json, preprocessor_config.json, model.safetensors) and \
-        RUN/history.json.
+        warm-up and a cosine schedule planned from --budget. Every image is resized as the saved \
+        preprocessor_config.json says (longer side --image-size, aspect kept), as evaluate and \
+        vit-attend resize it. Writes RUN/model/ (DetrForObjectDetection: config.json, \
+        preprocessor_config.json, model.safetensors) and RUN/history.json; with --data also \
+        RUN/metrics.json (COCO AP of the validation images through RUN/model, as `patch-detect \
+        evaluate` gives it), RUN/curves.png and RUN/validation.png.
         """)
 
-    @Option(help: "A COCO-format folder: annotations.json, images beside it or under images/.") var data: String?
+    @OptionGroup var dataOptions: DataOptions
     @Option(name: .customLong("run-dir"), help: "Where the model, metrics.json and figures go.") var runDirectory: String?
     @Option(help: "Minutes the schedule is planned to fit.") var budget: Double = 20
     @Option(help: "Train this many epochs instead of planning from --budget.") var epochs: Int?
     @Option(help: "Seeds the weights, the shuffling and the flips.") var seed: UInt64 = 0
-    @Option(name: .customLong("image-size"), help: "Side of the square images the model trains on.") var imageSize: Int = 128
+    @Option(name: .customLong("image-size"), help: "The longer side every image is resized to (aspect kept).") var imageSize: Int = 128
     @Option(name: .customLong("batch-size"), help: "Images per step.") var batchSize: Int = 8
     @Option(help: "Query groups trained one-to-many (Group DETR); 1 trains plain DETR.") var groups: Int = 4
     @Option(name: .customLong("learning-rate"), help: "Peak learning rate of the transformer and heads.") var learningRate: Float = DetectionTrainingOptions().learningRate
@@ -34,7 +38,7 @@ extension PatchDetect {
 
     func validate() throws {
       guard runDirectory != nil else { throw ValidationError("--run-dir is required") }
-      guard (data == nil) != (syntheticScenes == nil) else { throw ValidationError("give exactly one of --data and --synthetic-scenes") }
+      guard (dataOptions.data == nil) != (syntheticScenes == nil) else { throw ValidationError("give exactly one of --data and --synthetic-scenes") }
       guard budget > 0 else { throw ValidationError("--budget must be positive, got \(budget)") }
       if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
       if let syntheticScenes, syntheticScenes < 1 { throw ValidationError("--synthetic-scenes must be at least 1, got \(syntheticScenes)") }
@@ -43,18 +47,26 @@ extension PatchDetect {
     }
 
     func run() throws {
-      guard let syntheticScenes else { throw ValidationError("--data: reading COCO folders is not wired into train yet; use --synthetic-scenes") }
+      guard let syntheticScenes else { return try trainOnData(run: runDirectory!) }
       let run = runDirectory!
       let scenes = SyntheticScenes(size: imageSize, seed: seed &+ 1)
       let validationCount = max(1, syntheticScenes / 5)
       let (train, validation) = (scenes.samples(0..<syntheticScenes), scenes.samples(1_000_000..<(1_000_000 + validationCount)))
+      let result = try trainModel(train, validation: validation, classNames: SyntheticScenes.classNames)
+      try save(result, classNames: SyntheticScenes.classNames, run: run)
+      try writeValidation(validation, result: result, to: run + "/synthetic-validation")
+      print("wrote \(run)/model, \(run)/history.json, \(run)/synthetic-validation")
+    }
+
+    /// Trains with the command's options, printing progress.
+    func trainModel(_ train: [DetectionSample], validation: [DetectionSample], classNames: [String]) throws -> DetectionTrainingResult {
       var options = DetectionTrainingOptions()
       (options.budgetSeconds, options.epochs, options.seed, options.imageSize, options.batchSize) = (budget * 60, epochs, seed, imageSize, batchSize)
       (options.learningRate, options.backboneLearningRate) = (learningRate, backboneLearningRate)
-      var model = SmallDETRConfiguration(classes: SyntheticScenes.classNames.count)
+      var model = SmallDETRConfiguration(classes: classNames.count)
       model.groups = groups
       options.model = model
-      let result = try DetectionTraining.train(train, validation: validation, classNames: SyntheticScenes.classNames, options: options) { p in
+      return try DetectionTraining.train(train, validation: validation, classNames: classNames, options: options) { p in
         switch p.event {
         case .planned(let plan): print("plan: \(plan)")
         case .step(let s):
@@ -64,13 +76,15 @@ extension PatchDetect {
         // Progress shows as it happens when stdout is a file or a pipe.
         fflush(nil)
       }
+    }
+
+    /// Writes RUN/model (id2label = `classNames`) and RUN/history.json.
+    func save(_ result: DetectionTrainingResult, classNames: [String], run: String) throws {
       try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
-      try result.saveHuggingFace(to: run + "/model", classNames: SyntheticScenes.classNames)
+      try result.saveHuggingFace(to: run + "/model", classNames: classNames)
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      try encoder.encode(result.history).write(to: URL(fileURLWithPath: run + "/history.json"), options: .atomic)
-      try writeValidation(validation, result: result, to: run + "/synthetic-validation")
-      print("wrote \(run)/model, \(run)/history.json, \(run)/synthetic-validation")
+      try AtomicFile.write(Array(encoder.encode(result.history)), to: run + "/history.json")
     }
 
     /// The validation scenes as a COCO folder (PNGs + annotations.json) and the model's

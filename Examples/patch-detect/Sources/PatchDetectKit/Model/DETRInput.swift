@@ -3,14 +3,13 @@ import VAModels
 import VATensorCore
 
 /// How DETR reads an image (transformers' `DetrImageProcessor`): resized to
-/// `DETRPreprocessing.resizedSize` (bilinear; no resize when the size already fits), scaled
-/// to [0, 1], normalised per channel. Returns `[3, h, w]`.
-///
-/// transformers resizes with PIL; the images patch-detect trains on already have the model's
-/// size, so neither library resizes them and the two inputs agree exactly.
+/// `DETRPreprocessing.resizedSize` (torchvision's antialiased bilinear, as `DETRDetector` and
+/// `vit-attend` resize; no resize when the size already fits), scaled to [0, 1], normalised
+/// per channel. Returns `[3, h, w]`: training, evaluation and the saved model's readers all
+/// give a non-square image the same input.
 public func detrInput(_ image: Image, preprocessing: DETRPreprocessing) -> Tensor {
   let (h, w) = preprocessing.resizedSize(height: image.height, width: image.width)
-  let sized = (h, w) == (image.height, image.width) ? image : image.resized(width: w, height: h, filter: .bilinear)
+  let sized = (h, w) == (image.height, image.width) ? image : image.torchvisionResized(width: w, height: h, filter: .bilinear)
   let c = sized.channels
   var scalars = [Float](repeating: 0, count: 3 * h * w)
   for y in 0..<h {

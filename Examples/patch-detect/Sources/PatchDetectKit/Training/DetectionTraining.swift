@@ -30,7 +30,6 @@ public enum DetectionTraining {
     if let e = options.epochs, e < 1 { throw .option(name: "--epochs", reason: "must be at least 1, got \(e)") }
     for sample in train + validation {
       if let bad = sample.labels.first(where: { $0 < 0 || $0 >= classNames.count }) { throw .label(path: sample.path, label: bad, classes: classNames.count) }
-      if sample.image.width != sample.image.height { throw .imageSize(path: sample.path, width: sample.image.width, height: sample.image.height) }
     }
     var configuration = options.model ?? SmallDETRConfiguration(classes: classNames.count)
     configuration.classes = classNames.count
@@ -51,7 +50,8 @@ public enum DetectionTraining {
       configuration.groups > 1
       ? "Group DETR one-to-many assignment, \(configuration.groups) query groups of \(configuration.queries) (Chen et al. 2023, arXiv:2207.13085)"
       : "none (plain DETR)"
-    let stepsPerEpoch = (train.count + options.batchSize - 1) / options.batchSize
+    let trainSizes = train.map { preprocessing.resizedSize(height: $0.image.height, width: $0.image.width) }
+    let stepsPerEpoch = sizeBatches(Array(train.indices), sizes: trainSizes, batchSize: options.batchSize).count
     let start = Date()
     var schedule: LearningRateSchedule?
     var plannedEpochs = options.epochs ?? Int.max
@@ -67,8 +67,11 @@ public enum DetectionTraining {
     while epoch < plannedEpochs && !stoppedEarly {
       var order = Array(train.indices)
       order.shuffle(using: &rng)
-      for batchStart in stride(from: 0, to: order.count, by: options.batchSize) {
-        let indices = Array(order[batchStart..<min(order.count, batchStart + options.batchSize)])
+      var batches = sizeBatches(order, sizes: trainSizes, batchSize: options.batchSize)
+      // Images of one size make one bucket, batched in the shuffled order as before; several
+      // sizes also shuffle which bucket's batch comes next.
+      if Set(trainSizes.map { [$0.height, $0.width] }).count > 1 { batches.shuffle(using: &rng) }
+      for indices in batches {
         let flips = indices.map { _ in options.horizontalFlip && rng.next() % 2 == 1 }
         let images = concat(zip(indices, flips).map { detrInput(train[$0].image, preprocessing: preprocessing, flipped: $1).unsqueezed(0) }, axis: 0)
         let targets = zip(indices, flips).map { DETRTarget(sample: train[$0], flipped: $1) }
@@ -139,8 +142,9 @@ public enum DetectionTraining {
     single.groups = 1
     var total = 0.0, batches = 0
     withGradientsDisabled {
-      for s in stride(from: 0, to: samples.count, by: batchSize) {
-        let batch = Array(samples[s..<min(samples.count, s + batchSize)])
+      let sizes = samples.map { preprocessing.resizedSize(height: $0.image.height, width: $0.image.width) }
+      for indices in sizeBatches(Array(samples.indices), sizes: sizes, batchSize: batchSize) {
+        let batch = indices.map { samples[$0] }
         let images = concat(batch.map { detrInput($0.image, preprocessing: preprocessing).unsqueezed(0) }, axis: 0)
         let (logits, boxes) = model.forward(images, training: false, groups: 1)
         let l = logits.shape[0]
@@ -151,6 +155,24 @@ public enum DetectionTraining {
     }
     return total / Double(max(batches, 1))
   }
+}
+
+/// `order` cut into batches of at most `batchSize` whose images share one input size (`sizes`,
+/// by index): each batch is one tensor, and every image is resized as inference resizes it,
+/// with no padding (a single image at inference has none). Buckets come in the order their
+/// first image appears; one size gives `order`'s consecutive batches.
+func sizeBatches(_ order: [Int], sizes: [(height: Int, width: Int)], batchSize: Int) -> [[Int]] {
+  var buckets: [[Int]] = [], bucketOf: [[Int]: Int] = [:]
+  for i in order {
+    let key = [sizes[i].height, sizes[i].width]
+    if let b = bucketOf[key] {
+      buckets[b].append(i)
+    } else {
+      bucketOf[key] = buckets.count
+      buckets.append([i])
+    }
+  }
+  return buckets.flatMap { bucket in stride(from: 0, to: bucket.count, by: batchSize).map { Array(bucket[$0..<min(bucket.count, $0 + batchSize)]) } }
 }
 
 extension DETRTarget {

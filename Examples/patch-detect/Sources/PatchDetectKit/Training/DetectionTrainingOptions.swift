@@ -27,8 +27,9 @@ public struct DetectionTrainingOptions: Sendable {
   public var warmupFraction: Double = 0.05
   /// Floor of the cosine decay, as a fraction of the peak rates.
   public var minimumLearningRateFraction: Float = 0.05
-  /// Side of the square training images; samples of another size are resized to it when they
-  /// are square and refused otherwise.
+  /// The longer side every image is resized to, keeping its aspect (what the saved
+  /// `preprocessor_config.json` says: `shortest_edge` = `longest_edge` = this); images of one
+  /// resized size are batched together.
   public var imageSize: Int = 128
   /// Flip training images left-right with probability ½ (boxes mirrored).
   public var horizontalFlip: Bool = true
@@ -59,14 +60,12 @@ public struct DetectionTrainingProgress: Sendable {
 public enum DetectionTrainingError: Error, CustomStringConvertible, Equatable {
   case noTrainingImages
   case label(path: String, label: Int, classes: Int)
-  case imageSize(path: String, width: Int, height: Int)
   case option(name: String, reason: String)
 
   public var description: String {
     switch self {
     case .noTrainingImages: "there are no training images"
     case .label(let path, let label, let classes): "\(path): label \(label) is not one of the \(classes) classes"
-    case .imageSize(let path, let width, let height): "\(path): \(width)×\(height) is not square; training reads square images only"
     case .option(let name, let reason): "\(name): \(reason)"
     }
   }
