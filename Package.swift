@@ -95,7 +95,11 @@ let package = Package(
     .testTarget(name: "VARenderingTests", dependencies: ["VARendering", "VAImageIO"]),
     .testTarget(name: "VAInspectionTests", dependencies: ["VAInspection", "VAModels", "VASafetensors", "VATensorCore"], resources: [.copy("Fixtures")]),
     .testTarget(
-      name: "VitAttendCLITests", dependencies: ["VisionAttention", "VitAttendCLI", "vit-attend", "vit-bench", "attention-walkthrough", "patch-classify", "VAImageIO", "VAInspection", "VAModels", "VARendering", "VASafetensors", "VATensorCore", "VATestSupport"],
+      name: "VitAttendCLITests",
+      dependencies: [
+        "VisionAttention", "VitAttendCLI", "vit-attend", "vit-bench", "attention-walkthrough", "patch-classify",
+        "VAImageIO", "VAInspection", "VAModels", "VARendering", "VASafetensors", "VATensorCore", "VATestSupport",
+      ],
       // Fixtures are read by path from the source tree, not bundled.
       exclude: ["Fixtures"]),
     // The library's own tests, in process (no binary run); VitAttendCLITests runs the commands.
