@@ -89,7 +89,7 @@ import Testing
     let expected = try FileManager.default.contentsOfDirectory(atPath: images)
       .filter { $0.hasSuffix(".png") || $0.hasSuffix(".jpg") }
       .map { ($0 as NSString).deletingPathExtension + ".png" }.sorted()
-    #expect(expected.count == 10 && expected.contains("rocket.png") && expected.contains("shapeworld-star.png"))
+    #expect(expected.count == 11 && expected.contains("rocket.png") && expected.contains("shapes-scene.png"))
     #expect(written == (expected + ["index.jsonl"]).sorted())
   }
 }
