@@ -229,4 +229,16 @@ import VAModels
       }
     }
   }
+
+  /// An image whose encoder attention (layers · heads · S²) exceeds `--full-attention-limit`
+  /// is refused by name before anything is allocated or written, instead of failing to allocate.
+  @Test func encoderAttentionAboveTheLimitIsRefused() throws {
+    let scratch = ScratchFolder()
+    let (folder, image) = try Self.checkpoint("detr_hf_v5", in: scratch)
+    let result = try CommandRunner.run([image, "-w", folder, "--full-attention-limit", "100", "--out", scratch.file("x.png")])
+    #expect(result.status == 1 && result.error.contains("DETR's encoder attention needs every layer's full attention matrix"), "\(result.error)")
+    #expect(!FileManager.default.fileExists(atPath: scratch.file("x.png")))
+    let within = try CommandRunner.run([image, "-w", folder, "--out", scratch.file("y.png")])
+    #expect(within.status == 0, "\(within.error)")
+  }
 }

@@ -29,8 +29,8 @@ public struct DETRImageAttention: Sendable {
   /// Decodes `path` (PNG or JPEG, by content), prepares it as `DetrImageProcessor` does and
   /// runs the model.
   /// - Throws: `ImageIOError` for unreadable or corrupt files.
-  public init(contentsOfFile path: String, model: DETRModel, input settings: InputSettings = InputSettings()) throws {
-    try self.init(image: Image(contentsOfFile: path, options: settings.decode), model: model, resize: settings.resize)
+  public init(contentsOfFile path: String, model: DETRModel, input settings: InputSettings = InputSettings(), attentionLimit: Int = 256 << 20) throws {
+    try self.init(image: Image(contentsOfFile: path, options: settings.decode), model: model, resize: settings.resize, attentionLimit: attentionLimit)
   }
 
   /// Prepares `original` for `model` and runs it: with `.fit`, transformers'
@@ -39,7 +39,10 @@ public struct DETRImageAttention: Sendable {
   /// (`Image.torchvisionResized`; Pillow's or bicubic when `DETRModel.resizing` says), then `(x − 255·mean) / (255·std)` in float32, the fused
   /// rescale and normalisation of `TorchvisionBackend.rescale_and_normalize`. With `.none` the
   /// image keeps its size. One image needs no padding: its `pixel_mask` is all ones.
-  public init(image original: Image, model: DETRModel, resize: ResizePolicy = .fit) {
+  /// - Throws: `VisionAttentionError.needsFullAttention` when the encoder's recorded attention
+  ///   (layers · heads · S², S the feature cells) would exceed `attentionLimit` values: a large
+  ///   image kept at its size would otherwise fail to allocate.
+  public init(image original: Image, model: DETRModel, resize: ResizePolicy = .fit, attentionLimit: Int = 256 << 20) throws(VisionAttentionError) {
     let rgb = original.rgb()
     let preprocessing = model.imported.preprocessing
     let resizing = model.resizing
@@ -50,6 +53,10 @@ public struct DETRImageAttention: Sendable {
       : resizing.backend == .torchvision
         ? rgb.torchvisionResized(width: size.width, height: size.height, filter: resizing.filter)
         : rgb.resized(width: size.width, height: size.height, filter: resizing.filter)
+    let detr = model.imported.model, stride = detr.backbone.outputStride
+    let cells = ((size.height + stride - 1) / stride) * ((size.width + stride - 1) / stride)
+    let values = detr.encoder.count * detr.configuration.encoderHeads * cells * cells
+    guard values <= attentionLimit else { throw .needsFullAttention(what: "DETR's encoder attention", values: values, limit: attentionLimit) }
     self.model = model
     image = sized
     (originalWidth, originalHeight) = (rgb.width, rgb.height)

@@ -54,7 +54,7 @@ public struct DETRPipeline: ImageProcessing {
   @discardableResult
   public func process(_ path: String, outputs: Pipeline.Outputs) throws -> ImageSummary? {
     if outputs.perHead { throw VisionAttentionError.notForFamily(what: "--per-head", family: "DETR", reason: "DETR's figures average the heads") }
-    let result = try DETRImageAttention(contentsOfFile: path, model: model, input: input)
+    let result = try DETRImageAttention(contentsOfFile: path, model: model, input: input, attentionLimit: settings.fullAttentionLimit)
     let detections = result.detections(threshold: scoreThreshold)
     var figure: RenderedFigure?
     var text: [(key: String, value: String)] = [("Software", "vit-attend"), ("input", path), ("model", model.path), ("map", settings.map?.rawValue ?? "default")]
