@@ -58,7 +58,10 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
   ///     matrices. Rows recomputed from them leave out `mask` and `bias`.
   /// In inference without `record`, attention runs tiled (`tiledSelfAttention`): O(T·C)
   /// memory, no `[T, T]` matrix; below `tiledFromTokens` tokens the plain path, whose
-  /// `[heads, T, T]` is then a few MB at most, is kept because it is faster there.
+  /// `[heads, T, T]` is then a few MB at most, is kept because it is faster there. Under
+  /// autograd without `record` (training), the fused attention records one node with a
+  /// hand-written backward (`fusedSelfAttentionOutput`); `record` or a bias that requires a
+  /// gradient keeps the composed ops, so the weights' own gradient can be read.
   public func callAsFunction(
     _ x: Tensor, mask: Tensor? = nil, bias: Tensor? = nil, rotary: RotaryEmbedding? = nil, record: Bool = false,
     observe: ((Tensor) -> Void)? = nil
@@ -68,27 +71,30 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
     var projected = qkv(x)
     if let rotary { projected = rotary.apply(toQKV: projected.reshaped([b, t, 3 * h * d]), heads: h).reshaped(projected.shape) }
     observe?(projected.reshaped([b, t, 3 * h * d]))
-    if !(projected.requiresGrad && GradientMode.isEnabled) {
-      // Inference: the same products read q, k, v in place, with no copies (no backward needed).
-      guard record || t <= Self.tiledFromTokens else {
-        // The kernel takes one additive bias: the mask and the per-head bias together.
-        let additive = bias.map { bias in mask.map { bias + $0 } ?? bias } ?? mask
-        let merged = tiledSelfAttention(qkv: projected.reshaped([b, t, 3 * h * d]), heads: h, bias: additive).reshaped(x.shape)
-        return (projection(innerNorm.map { $0(merged) } ?? merged), nil)
-      }
-      let packed = projected.reshaped([b, t, 3 * h * d])
-      guard record else {
-        // Not recording: the scores live in reused per-thread blocks, never a [B, H, T, T].
-        let heads = fusedSelfAttentionOutput(qkv: packed, heads: h, mask: mask, bias: bias).reshaped(x.shape)
-        return (projection(innerNorm.map { $0(heads) } ?? heads), nil)
-      }
+    let packed = projected.reshaped([b, t, 3 * h * d])
+    let training = projected.requiresGrad && GradientMode.isEnabled
+    if !training && !record && t > Self.tiledFromTokens {
+      // Long sequences in inference: tiled, no [T, T] at all. The kernel takes one additive
+      // bias: the mask and the per-head bias together.
+      let additive = bias.map { bias in mask.map { bias + $0 } ?? bias } ?? mask
+      let merged = tiledSelfAttention(qkv: packed, heads: h, bias: additive).reshaped(x.shape)
+      return (projection(innerNorm.map { $0(merged) } ?? merged), nil)
+    }
+    if !record && !(bias?.requiresGrad ?? false) {
+      // The products read q, k, v in place. Inference keeps the scores in reused per-thread
+      // blocks; training keeps the weights and records one fused backward node.
+      let heads = fusedSelfAttentionOutput(qkv: packed, heads: h, mask: mask, bias: bias).reshaped(x.shape)
+      return (projection(innerNorm.map { $0(heads) } ?? heads), nil)
+    }
+    if !training {
+      // Inference with recording: the recorded weights are the scores' own buffer.
       let (merged, weights) = fusedSelfAttention(qkv: packed, heads: h, mask: mask, bias: bias)
       let heads = merged.reshaped(x.shape)
       return (projection(innerNorm.map { $0(heads) } ?? heads), weights.reshaped((x.rank == 3 ? [b] : []) + [h, t, t]))
     }
+    // Recording under autograd (gradient attribution needs ∂y/∂A) or a trained bias: composed.
     // [B, T, 3C] -> [B, T, 3, H, d] -> [3, B, H, T, d]; batch and heads fold into one GEMM batch.
-    let packed = projected.reshaped([b, t, 3, h, d]).permuted([2, 0, 3, 1, 4])
-    let parts = packed.chunked(3, axis: 0).map { $0.reshaped([b * h, t, d]) }
+    let parts = projected.reshaped([b, t, 3, h, d]).permuted([2, 0, 3, 1, 4]).chunked(3, axis: 0).map { $0.reshaped([b * h, t, d]) }
     var scores = matmul(parts[0], parts[1], transposeB: true) * (1 / Float(d).squareRoot())  // [B·H, T, T]
     if let bias { scores = (scores.reshaped([b, h, t, t]) + bias).reshaped([b * h, t, t]) }
     var weights = softmax(scores, axis: -1, mask: mask)

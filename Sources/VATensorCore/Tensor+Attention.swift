@@ -36,28 +36,34 @@ public func fusedSelfAttention(qkv: Tensor, heads: Int, mask: Tensor? = nil, bia
 
 /// The merged heads of `fusedSelfAttention(qkv:heads:mask:bias:)` without its weights, bit for
 /// bit: each thread's block of scores lives in a buffer of `arena`, reused by every later
-/// call, so no `[B·heads, T, T]` is allocated or written. Shapes and preconditions as there.
+/// call, so no `[B·heads, T, T]` is allocated or written. Shapes as there.
 /// Memory: `[B, T, C]` plus one `blockRows × T` score block per thread.
+///
+/// When gradients are recorded for `qkv`, the same forward keeps its weights and records the
+/// fused backward of `attentionGradient` (mask and bias are constants there: a bias that
+/// requires a gradient needs the composed path). Training memory: `[B·heads, T, T]` weights.
 public func fusedSelfAttentionOutput(
   qkv: Tensor, heads: Int, mask: Tensor? = nil, bias: Tensor? = nil, arena: ScratchArena = .shared
 ) -> Tensor {
+  if qkv.requiresGrad && GradientMode.isEnabled { return trainableSelfAttention(qkv: qkv, heads: heads, mask: mask, bias: bias) }
   let g = AttentionGeometry(qkv: qkv, heads: heads, mask: mask, bias: bias, caller: "fusedSelfAttentionOutput")
   return Tensor(shape: [g.b, g.t, g.c], scalars: attentionBlocks(g, qkv: qkv, mask: mask, bias: bias, weights: nil, arena: arena))
 }
 
 /// Sizes of one plain attention call and how its work splits.
-private struct AttentionGeometry {
+struct AttentionGeometry {
   var b: Int, t: Int, c: Int, d: Int, heads: Int
   /// Query rows per work item: a few micro-kernel tiles, so a block's scores stay in cache
   /// from the GEMM that writes them through the softmax to the GEMM that reads them.
   var blockRows: Int { Swift.min(t, 4 * SGEMMKernel.chosen.tile.rows) }
   var blocks: Int { blockRows == 0 ? 0 : (t + blockRows - 1) / blockRows }
 
-  init(qkv: Tensor, heads: Int, mask: Tensor?, bias: Tensor?, caller: String) {
+  init(qkv: Tensor, heads: Int, mask: Tensor?, bias: Tensor?, caller: String, recordsBackward: Bool = false) {
     precondition(
       qkv.rank == 3 && heads > 0 && qkv.shape[2] % (3 * heads) == 0,
       "\(caller) needs qkv [B, T, 3C] with C divisible by heads \(heads), got \(qkv.shape)")
-    precondition(!(qkv.requiresGrad && GradientMode.isEnabled), "\(caller) records no backward; use the composed path")
+    precondition(
+      recordsBackward || !(qkv.requiresGrad && GradientMode.isEnabled), "\(caller) records no backward; use the composed path")
     (b, t, c) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
     (d, self.heads) = (c / heads, heads)
     if let mask { precondition(mask.shape == [t, t], "attention mask \(mask.shape) must be [\(t), \(t)]") }
@@ -68,7 +74,7 @@ private struct AttentionGeometry {
 /// The merged heads `[B, T, C]`, and the weights into `weights` (`[B·heads, T, T]`) when it is
 /// given, else into per-thread scratch. Work items are (image, head, block of query rows),
 /// so ViT-Ti's 3 heads still keep every thread busy.
-private func attentionBlocks(
+func attentionBlocks(
   _ g: AttentionGeometry, qkv: Tensor, mask: Tensor?, bias: Tensor?, weights: UnsafeMutablePointer<Float>?,
   arena: ScratchArena
 ) -> [Float] {

@@ -173,6 +173,11 @@ void cva_attention_rows(size_t m, size_t t, size_t d, float scale,
 void cva_attention_softmax_rows(float *s, size_t rows, size_t n, size_t lds,
                                 const float *bias, size_t ldbias, const float *mask, size_t ldmask);
 
+/// Softmax's backward for `rows` attention rows of `n` keys, in place: given the weights P
+/// (row stride ldp) and ∂L/∂P in dp (lddp), writes ∂L/∂S = P ∘ (∂L/∂P − Σⱼ Pⱼ ∂L/∂Pⱼ) over dp.
+/// Masked keys (P = 0) get 0, and an all-masked row (zeros) gives zeros.
+void cva_attention_softmax_backward_rows(const float *p, size_t ldp, float *dp, size_t lddp, size_t rows, size_t n);
+
 /// Floats of scratch cva_attention_rows needs: m·key_tile scores, an m x d accumulator and
 /// two values per row.
 size_t cva_attention_scratch(size_t m, size_t d, size_t key_tile);
