@@ -91,3 +91,37 @@ func crossEntropyValueAndGradients(smoothing: Float) {
   #expect(abs(Double(crossEntropy(logits: logits, labels: labels, labelSmoothing: smoothing).item) - expected) < 1e-5)
   #expect(gradientError([[4, 5]]) { crossEntropy(logits: $0[0], labels: labels, labelSmoothing: smoothing) } < gradientTolerance)
 }
+
+/// Max pooling over enough planes that they are split across threads, against a direct loop
+/// over every window (PyTorch's rule: padding never wins, the first maximum in window order
+/// is the one the gradient goes to).
+@Test func maxPoolingSplitOverPlanesMatchesTheDirectLoop() {
+  var rng = SplitMix64(seed: 11)
+  let (n, c, h, w) = (2, 8, 29, 31)
+  let x = Tensor.randomNormal([n, c, h, w], requiresGrad: true, using: &rng)
+  let y = maxPool2d(x, kernel: (3, 3), stride: (2, 2), padding: (1, 1))
+  let (oh, ow) = (15, 16)
+  #expect(y.shape == [n, c, oh, ow])
+  var expected = [Float](), winners = [Int]()
+  for plane in 0..<(n * c) {
+    for oy in 0..<oh {
+      for ox in 0..<ow {
+        var best = -Float.infinity, at = -1
+        for iy in (oy * 2 - 1)...(oy * 2 + 1) where iy >= 0 && iy < h {
+          for ix in (ox * 2 - 1)...(ox * 2 + 1) where ix >= 0 && ix < w {
+            let index = (plane * h + iy) * w + ix
+            if at < 0 || x.scalars[index] > best { (best, at) = (x.scalars[index], index) }
+          }
+        }
+        expected.append(best)
+        winners.append(at)
+      }
+    }
+  }
+  #expect(y.scalars == expected)
+  let upstream = Tensor.randomNormal(y.shape, using: &rng)
+  y.backward(gradient: upstream)
+  var gradient = [Float](repeating: 0, count: x.count)
+  for (o, i) in winners.enumerated() { gradient[i] += upstream.scalars[o] }
+  #expect(x.grad?.scalars == gradient)
+}
