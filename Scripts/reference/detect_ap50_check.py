@@ -1,11 +1,14 @@
-"""Scores a `patch-detect --synthetic-scenes N --run-dir RUN` run with pycocotools, twice: the
-detections patch-detect wrote (RUN/synthetic-validation/predictions.json) and those transformers
-gives from the saved checkpoint (DetrForObjectDetection.from_pretrained(RUN/model) with its
-DetrImageProcessor, post_process_object_detection at threshold 0.05). Prints both AP50s, AP at
-0.5:0.95, and the largest box difference between the two sets of detections.
+"""Scores a patch-detect model on a COCO folder with pycocotools, twice: the detections
+`patch-detect evaluate` wrote (OUT/detections.json) and those transformers gives from the same
+checkpoint (DetrForObjectDetection.from_pretrained(MODEL) with its DetrImageProcessor,
+post_process_object_detection at threshold 0.05). Prints both AP50s, AP at 0.5:0.95, and the
+largest box difference between the two sets of detections.
 
 A measurement, not a fixture. Written against torch 2.15, transformers 5.25, pycocotools 2.0.
-Run: python3 Scripts/reference/detect_ap50_check.py RUN
+Run, e.g. after `patch-detect --synthetic-scenes 2000 --run-dir RUN` (which writes its scenes
+under RUN as COCO folders):
+    patch-detect evaluate --weights RUN/model --data RUN/synthetic-validation --output RUN/eval
+    python3 Scripts/reference/detect_ap50_check.py RUN/synthetic-validation RUN/eval/detections.json RUN/model
 """
 import contextlib, io, json, os, sys
 import torch
@@ -25,15 +28,14 @@ def score(gt, predictions):
     return e.stats[1], e.stats[0]
 
 
-def main(run):
-    folder = os.path.join(run, 'synthetic-validation')
+def main(folder, detections, weights):
     with contextlib.redirect_stdout(io.StringIO()):
         gt = COCO(os.path.join(folder, 'annotations.json'))
-    swift = json.load(open(os.path.join(folder, 'predictions.json')))
-    model, info = DetrForObjectDetection.from_pretrained(os.path.join(run, 'model'), output_loading_info=True)
+    swift = json.load(open(detections))
+    model, info = DetrForObjectDetection.from_pretrained(weights, output_loading_info=True)
     assert not any(info.values()), info
     model.eval()
-    processor = DetrImageProcessor.from_pretrained(os.path.join(run, 'model'))
+    processor = DetrImageProcessor.from_pretrained(weights)
     hf, largest = [], 0.0
     for image_id, entry in gt.imgs.items():
         image = Image.open(os.path.join(folder, entry['file_name'])).convert('RGB')
@@ -54,4 +56,4 @@ def main(run):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1])
+    main(*sys.argv[1:4])

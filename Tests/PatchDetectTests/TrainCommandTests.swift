@@ -88,4 +88,27 @@ import VATestSupport
   static func json(_ path: String) throws -> [String: Any] {
     try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
   }
+
+  /// `--synthetic-scenes` goes through the folder path: the generated scenes are written under
+  /// RUN as COCO folders, and metrics.json equals `evaluate` on the validation folder.
+  @Test func syntheticScenesRunAsAFolder() throws {
+    let root = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    let run = root + "/run"
+    let trained = try PatchDetectRunner.run([
+      "--synthetic-scenes", "10", "--run-dir", run, "--epochs", "1", "--batch-size", "4", "--image-size", "64",
+    ])
+    try #require(trained.status == 0, "\(trained.error)")
+    let validation = run + "/synthetic-validation"
+    let evaluated = try PatchDetectRunner.run(["evaluate", "--weights", run + "/model", "--data", validation, "--output", root + "/eval"])
+    try #require(evaluated.status == 0, "\(evaluated.error)")
+    let mine = try Self.json(run + "/metrics.json"), theirs = try Self.json(root + "/eval/metrics.json")
+    #expect((mine["images"] as? Int) == 2)
+    for key in ["ap", "ap50", "ap75", "ar100", "images"] {
+      #expect((mine[key] as? NSNumber) == (theirs[key] as? NSNumber), "\(key)")
+    }
+    #expect(FileManager.default.fileExists(atPath: run + "/validation.png"))
+    let refused = try PatchDetectRunner.run(["--synthetic-scenes", "10", "--val-data", validation, "--run-dir", root + "/other"])
+    #expect(refused.status != 0 && refused.error.contains("--val-data is for --data"))
+  }
 }

@@ -33,7 +33,7 @@ extension PatchDetect {
     var backboneLearningRate: Float = DetectionTrainingOptions().backboneLearningRate
     @Option(
       name: .customLong("synthetic-scenes"),
-      help: "Train on this many generated scenes (squares, discs, triangles) instead of --data; a fifth as many validate.")
+      help: "Train on this many generated scenes (squares, discs, triangles), written under RUN as COCO folders, instead of --data; a fifth as many validate.")
     var syntheticScenes: Int?
 
     func validate() throws {
@@ -42,20 +42,26 @@ extension PatchDetect {
       guard budget > 0 else { throw ValidationError("--budget must be positive, got \(budget)") }
       if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
       if let syntheticScenes, syntheticScenes < 1 { throw ValidationError("--synthetic-scenes must be at least 1, got \(syntheticScenes)") }
+      if syntheticScenes != nil && dataOptions.validationData != nil {
+        throw ValidationError("--val-data is for --data; --synthetic-scenes generates its own validation scenes")
+      }
       guard learningRate > 0 && backboneLearningRate > 0 else { throw ValidationError("learning rates must be positive") }
       guard groups >= 1 else { throw ValidationError("--groups must be at least 1, got \(groups)") }
     }
 
     func run() throws {
       guard let syntheticScenes else { return try trainOnData(run: runDirectory!) }
+      // Generated scenes are written as two COCO folders and read back as --data and --val-data,
+      // so the run is the same as on any folder and writes the same outputs.
       let run = runDirectory!
       let scenes = SyntheticScenes(size: imageSize, seed: seed &+ 1)
       let validationCount = max(1, syntheticScenes / 5)
-      let (train, validation) = (scenes.samples(0..<syntheticScenes), scenes.samples(1_000_000..<(1_000_000 + validationCount)))
-      let result = try trainModel(train, validation: validation, classNames: SyntheticScenes.classNames)
-      try save(result, classNames: SyntheticScenes.classNames, run: run)
-      try writeValidation(validation, result: result, to: run + "/synthetic-validation")
-      print("wrote \(run)/model, \(run)/history.json, \(run)/synthetic-validation")
+      var command = self
+      command.dataOptions.data = run + "/synthetic-train"
+      command.dataOptions.validationData = run + "/synthetic-validation"
+      try Self.writeCOCO(scenes.samples(0..<syntheticScenes), to: command.dataOptions.data!)
+      try Self.writeCOCO(scenes.samples(1_000_000..<(1_000_000 + validationCount)), to: command.dataOptions.validationData!)
+      try command.trainOnData(run: run)
     }
 
     /// Trains with the command's options, printing progress.
@@ -87,11 +93,10 @@ extension PatchDetect {
       try AtomicFile.write(Array(encoder.encode(result.history)), to: run + "/history.json")
     }
 
-    /// The validation scenes as a COCO folder (PNGs + annotations.json) and the model's
-    /// detections on them in COCO's results format (predictions.json), for pycocotools.
-    func writeValidation(_ samples: [DetectionSample], result: DetectionTrainingResult, to folder: String) throws {
+    /// Generated scenes as a COCO folder: PNGs beside annotations.json.
+    static func writeCOCO(_ samples: [DetectionSample], to folder: String) throws {
       try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-      var images: [[String: Any]] = [], annotations: [[String: Any]] = [], predictions: [[String: Any]] = []
+      var images: [[String: Any]] = [], annotations: [[String: Any]] = []
       for (i, sample) in samples.enumerated() {
         let name = String(format: "scene-%04d.png", i)
         try sample.image.writePNG(to: folder + "/" + name)
@@ -99,14 +104,10 @@ extension PatchDetect {
         for (box, label) in zip(sample.boxes, sample.labels) {
           annotations.append(["id": annotations.count + 1, "image_id": i + 1, "category_id": label + 1, "bbox": box.coco, "area": box.area, "iscrowd": 0])
         }
-        for d in result.detect(sample.image, threshold: 0.05) {
-          predictions.append(["image_id": i + 1, "category_id": d.label + 1, "bbox": d.box.coco, "score": d.score])
-        }
       }
       let categories = SyntheticScenes.classNames.enumerated().map { ["id": $0.offset + 1, "name": $0.element] as [String: Any] }
       let coco: [String: Any] = ["images": images, "annotations": annotations, "categories": categories]
       try JSONSerialization.data(withJSONObject: coco).write(to: URL(fileURLWithPath: folder + "/annotations.json"), options: .atomic)
-      try JSONSerialization.data(withJSONObject: predictions).write(to: URL(fileURLWithPath: folder + "/predictions.json"), options: .atomic)
     }
   }
 }
