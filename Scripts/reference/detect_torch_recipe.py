@@ -4,7 +4,14 @@
 Model: transformers' DetrForObjectDetection with Examples/patch-detect/model's config (ResNet
 basic backbone 32/64/128, d_model 128, 2 encoder + 3 decoder layers, 4 heads, FFN 256), random
 init, num_queries 80 = 4 groups of 20. The backbone's frozen batch norms are swapped for
-trainable nn.BatchNorm2d (patch-detect trains them and exports the running statistics).
+trainable nn.BatchNorm2d (patch-detect trains them and exports the running statistics), and
+every backbone parameter trains. Every decoder layer's output goes to the heads through the
+shared final norm, and to the next layer as it is (DETR's auxiliary outputs). One training step
+of this recipe matches patch-detect's gradients (Scripts/reference/detect_step_fixtures.py,
+Tests/PatchDetectTests/TrainingStepGradientTests.swift). Runs logged before that check
+(Examples/patch-detect/docs/logs/detect-train-coco-torch.md) trained with the backbone's
+convolutions frozen at their random init and each decoder layer fed the previous one's normed
+output.
 
 Group DETR (Chen et al. 2023): the decoder runs once per group on a copy of the encoder memory
 (groups stacked along the batch axis), so groups never attend to each other; every group is
@@ -118,9 +125,16 @@ def build_model(model_dir, groups, queries, init='patch-detect'):
     from transformers import DetrConfig, DetrForObjectDetection
     config = DetrConfig.from_pretrained(model_dir)
     config.num_queries = groups * queries
-    config.auxiliary_loss = True  # the decoder returns every layer's (layer-normed) output
+    # Off: with auxiliary_loss transformers' DetrDecoder feeds each layer the shared final norm of
+    # the previous layer's output; DETR (and patch-detect's SmallDETR, and this model's export)
+    # norms the outputs for the heads only. `forward` takes every layer's output itself.
+    config.auxiliary_loss = False
     model = DetrForObjectDetection(config)
     trainable_batch_norms(model.model.backbone)
+    # DetrConvEncoder freezes a ResNet backbone's parameters whose names lack "stage.1" to
+    # "stage.3" (a timm-era filter); transformers' ResNet names them "stages.1" …, so every
+    # convolution would stay at its initial weights. patch-detect trains the whole backbone.
+    model.requires_grad_(True)
     if init == 'patch-detect':
         # patch-detect's SmallDETR init (DETR's): Xavier transformer projections and heads, query
         # positions N(0, 1) (nn.Embedding's default), the box head's last layer at zero. transformers'
@@ -146,10 +160,17 @@ def forward(model, pixels, mask, groups, queries):
     flat_mask = fmask.flatten(1)
     memory = m.encoder(inputs_embeds=projected, attention_mask=flat_mask, spatial_position_embeddings=pos).last_hidden_state
     qpos = m.query_position_embeddings.weight[:groups * queries].view(groups, 1, queries, -1).expand(groups, B, queries, -1).reshape(groups * B, queries, -1)
-    out = m.decoder(inputs_embeds=torch.zeros_like(qpos), attention_mask=None,
-                    spatial_position_embeddings=pos.repeat(groups, 1, 1), object_queries_position_embeddings=qpos,
-                    encoder_hidden_states=memory.repeat(groups, 1, 1), encoder_attention_mask=flat_mask.repeat(groups, 1))
-    hidden = out.intermediate_hidden_states  # [layers, groups·B, queries, d]
+    # Each decoder layer's output as the next layer receives it (DETR's intermediate outputs).
+    outputs = []
+    hooks = [layer.register_forward_hook(lambda module, args, output: outputs.append(output)) for layer in m.decoder.layers]
+    try:
+        m.decoder(inputs_embeds=torch.zeros_like(qpos), attention_mask=None,
+                  spatial_position_embeddings=pos.repeat(groups, 1, 1), object_queries_position_embeddings=qpos,
+                  encoder_hidden_states=memory.repeat(groups, 1, 1), encoder_attention_mask=flat_mask.repeat(groups, 1))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    hidden = m.decoder.layernorm(torch.stack(outputs))  # [layers, groups·B, queries, d]
     return model.class_labels_classifier(hidden), model.bbox_predictor(hidden).sigmoid()
 
 
