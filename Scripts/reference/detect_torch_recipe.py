@@ -22,9 +22,9 @@ Inference keeps group 0.
 
 Optimiser: AdamW, lr 5e-4 (transformer, heads) / 2.5e-4 (backbone), weight decay 1e-4 on
 tensors of rank ≥ 2 only, global-norm clip 0.1, 5 % linear warm-up then cosine to 5 % of the
-peak. The first 12 steps ramp at 1 % of the peak a step; steps 3–12 are timed and the number of
-whole epochs that fits the budget is fixed then (as patch-detect plans, without its per-epoch
-validation pass). Batch 8, images resized so the longer side is 128, random horizontal flips.
+peak (patch-detect's LearningRateSchedule, linear from 0 at step 0). The first 12 steps ramp
+at 1 % of the peak a step from 0; steps 3–12 are timed and the number of whole epochs that fits
+the budget is fixed then (as patch-detect plans, without its per-epoch validation pass). Batch 8, images resized so the longer side is 128, random horizontal flips.
 
 Data: a COCO folder split exactly as `patch-detect --val-fraction 0.1 --seed 0` does
 (SplitMix64 Fisher–Yates over the file's image order). Evaluation: pycocotools bbox AP on the
@@ -189,14 +189,14 @@ def loss_fn(logits, boxes, targets, groups, classes):
     return total, last
 
 
-def lr_factor(step, total, warmup, probe, min_frac):
-    if step < probe:
-        return 0.01 * (step + 1)
+def lr_factor(step, total, warmup, min_frac):
+    """patch-detect's plan (DetectionTraining.plan, LearningRateSchedule): linear from 0 at step 0
+    over `warmup` steps, then half a cosine to `min_frac` at `total`. Step 12, where the plan takes
+    over from the probe's ramp (at 0.11), gets 12 / warmup, as in patch-detect."""
     if step < warmup:
-        start = 0.01 * probe
-        return start + (1 - start) * (step - probe + 1) / (warmup - probe)
-    t = (step - warmup) / max(1, total - warmup)
-    return min_frac + (1 - min_frac) * 0.5 * (1 + math.cos(math.pi * min(t, 1.0)))
+        return step / warmup
+    t = 1.0 if total == warmup else min(1.0, (step - warmup) / (total - warmup))
+    return min_frac + (1 - min_frac) * 0.5 * (1 + math.cos(math.pi * t))
 
 
 @torch.no_grad()
@@ -320,9 +320,9 @@ def main():
                     b[:, 0] = 1 - b[:, 0]
                 tg.append({'labels': targets[i]['labels'], 'boxes': b})
             if total_steps is None:
-                factor = 0.01 * (step + 1)
+                factor = 0.01 * step  # patch-detect's probe ramp: rate · step / 100, 0 at the first step
             else:
-                factor = lr_factor(step, total_steps, warmup, probe, 0.05)
+                factor = lr_factor(step, total_steps, warmup, 0.05)
             for g in opt.param_groups:
                 g['lr'] = g['base_lr'] * factor
             logits, boxes = forward(model, x, mask, args.groups, args.queries)
@@ -339,7 +339,7 @@ def main():
                 per_step = (seconds - probe_start) / (probe - untimed)
                 epochs = max(1, int((budget - seconds + per_step * step) / (per_step * steps_per_epoch)))
                 total_steps = epochs * steps_per_epoch
-                warmup = max(probe, max(1, int(total_steps * 0.05)))
+                warmup = min(max(probe, max(1, int(total_steps * 0.05))), total_steps)
                 print(f"plan: {epochs} epochs of {steps_per_epoch} steps = {total_steps} steps, set by the {args.budget:g}-minute budget ({per_step:.3f} s a step, steps 3-{probe}), warm-up {warmup}")
             if step % args.log_every == 0 or step == 1:
                 print(f"step {step} epoch {epoch + 1} {seconds:.0f} s lr×{factor:.3f} loss {loss.item():.3f} (last layer: CE {ce:.3f} L1 {l1:.3f} GIoU {gi:.3f})")
