@@ -123,8 +123,9 @@ import VATensorCore
 }
 
 extension TrainingStepGradientTests {
-  /// `DetectionTraining`'s update given the step's gradients: global-norm clipping at 0.1, AdamW
-  /// at 2.5e-4 on the backbone and 5e-4 on the rest, weight decay 1e-4 on tensors of rank ≥ 2,
+  /// The update `DetectionTraining.train` makes given the step's gradients (its clipping, its
+  /// two `AdamW`s and its decay selection, restated here): global-norm clipping at 0.1, AdamW at
+  /// 2.5e-4 on the backbone and 5e-4 on the rest, weight decay 1e-4 on tensors of rank ≥ 2,
   /// against `torch.optim.AdamW` with the recipe's parameter groups. Both sides start from the
   /// reference's gradients (`gradientsMatchPyTorch` checks Swift's own): a first Adam step
   /// divides each gradient by its own magnitude, so an element near Adam's ε = 1e-8 would turn a
@@ -132,9 +133,9 @@ extension TrainingStepGradientTests {
   ///
   /// Each parameter within 2e-3 of its rate: a float32 parameter near 3 (the query positions)
   /// resolves steps of 2.4e-7, half a thousandth of the 5e-4 rate (the worst error, one such
-  /// step). One step of decay at 1e-4
-  /// moves a parameter by 1e-4 · rate · θ, below that resolution: this checks the clipping, the
-  /// rates and Adam's first step, not the decay's selection.
+  /// step). One step of decay at 1e-4 moves a parameter by 1e-4 · rate · θ, below that
+  /// resolution: this checks the clipping, the rates and Adam's first step, not the decay's
+  /// selection.
   @Test func optimizerStepMatchesPyTorch() throws {
     let step = try Self.trainingStep()
     let d = step.description
