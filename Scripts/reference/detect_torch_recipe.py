@@ -4,7 +4,14 @@
 Model: transformers' DetrForObjectDetection with Examples/patch-detect/model's config (ResNet
 basic backbone 32/64/128, d_model 128, 2 encoder + 3 decoder layers, 4 heads, FFN 256), random
 init, num_queries 80 = 4 groups of 20. The backbone's frozen batch norms are swapped for
-trainable nn.BatchNorm2d (patch-detect trains them and exports the running statistics).
+trainable nn.BatchNorm2d (patch-detect trains them and exports the running statistics), and
+every backbone parameter trains. Every decoder layer's output goes to the heads through the
+shared final norm, and to the next layer as it is (DETR's auxiliary outputs). One training step
+of this recipe matches patch-detect's gradients (Scripts/reference/detect_step_fixtures.py,
+Tests/PatchDetectTests/TrainingStepGradientTests.swift). Runs logged before that check
+(Examples/patch-detect/docs/logs/detect-train-coco-torch.md) trained with the backbone's
+convolutions frozen at their random init and each decoder layer fed the previous one's normed
+output.
 
 Group DETR (Chen et al. 2023): the decoder runs once per group on a copy of the encoder memory
 (groups stacked along the batch axis), so groups never attend to each other; every group is
@@ -15,9 +22,9 @@ Inference keeps group 0.
 
 Optimiser: AdamW, lr 5e-4 (transformer, heads) / 2.5e-4 (backbone), weight decay 1e-4 on
 tensors of rank ≥ 2 only, global-norm clip 0.1, 5 % linear warm-up then cosine to 5 % of the
-peak. The first 12 steps ramp at 1 % of the peak a step; steps 3–12 are timed and the number of
-whole epochs that fits the budget is fixed then (as patch-detect plans, without its per-epoch
-validation pass). Batch 8, images resized so the longer side is 128, random horizontal flips.
+peak (patch-detect's LearningRateSchedule, linear from 0 at step 0). The first 12 steps ramp
+at 1 % of the peak a step from 0; steps 3–12 are timed and the number of whole epochs that fits
+the budget is fixed then (as patch-detect plans, without its per-epoch validation pass). Batch 8, images resized so the longer side is 128, random horizontal flips.
 
 Data: a COCO folder split exactly as `patch-detect --val-fraction 0.1 --seed 0` does
 (SplitMix64 Fisher–Yates over the file's image order). Evaluation: pycocotools bbox AP on the
@@ -118,9 +125,16 @@ def build_model(model_dir, groups, queries, init='patch-detect'):
     from transformers import DetrConfig, DetrForObjectDetection
     config = DetrConfig.from_pretrained(model_dir)
     config.num_queries = groups * queries
-    config.auxiliary_loss = True  # the decoder returns every layer's (layer-normed) output
+    # Off: with auxiliary_loss transformers' DetrDecoder feeds each layer the shared final norm of
+    # the previous layer's output; DETR (and patch-detect's SmallDETR, and this model's export)
+    # norms the outputs for the heads only. `forward` takes every layer's output itself.
+    config.auxiliary_loss = False
     model = DetrForObjectDetection(config)
     trainable_batch_norms(model.model.backbone)
+    # DetrConvEncoder freezes a ResNet backbone's parameters whose names lack "stage.1" to
+    # "stage.3" (a timm-era filter); transformers' ResNet names them "stages.1" …, so every
+    # convolution would stay at its initial weights. patch-detect trains the whole backbone.
+    model.requires_grad_(True)
     if init == 'patch-detect':
         # patch-detect's SmallDETR init (DETR's): Xavier transformer projections and heads, query
         # positions N(0, 1) (nn.Embedding's default), the box head's last layer at zero. transformers'
@@ -146,10 +160,17 @@ def forward(model, pixels, mask, groups, queries):
     flat_mask = fmask.flatten(1)
     memory = m.encoder(inputs_embeds=projected, attention_mask=flat_mask, spatial_position_embeddings=pos).last_hidden_state
     qpos = m.query_position_embeddings.weight[:groups * queries].view(groups, 1, queries, -1).expand(groups, B, queries, -1).reshape(groups * B, queries, -1)
-    out = m.decoder(inputs_embeds=torch.zeros_like(qpos), attention_mask=None,
-                    spatial_position_embeddings=pos.repeat(groups, 1, 1), object_queries_position_embeddings=qpos,
-                    encoder_hidden_states=memory.repeat(groups, 1, 1), encoder_attention_mask=flat_mask.repeat(groups, 1))
-    hidden = out.intermediate_hidden_states  # [layers, groups·B, queries, d]
+    # Each decoder layer's output as the next layer receives it (DETR's intermediate outputs).
+    outputs = []
+    hooks = [layer.register_forward_hook(lambda module, args, output: outputs.append(output)) for layer in m.decoder.layers]
+    try:
+        m.decoder(inputs_embeds=torch.zeros_like(qpos), attention_mask=None,
+                  spatial_position_embeddings=pos.repeat(groups, 1, 1), object_queries_position_embeddings=qpos,
+                  encoder_hidden_states=memory.repeat(groups, 1, 1), encoder_attention_mask=flat_mask.repeat(groups, 1))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    hidden = m.decoder.layernorm(torch.stack(outputs))  # [layers, groups·B, queries, d]
     return model.class_labels_classifier(hidden), model.bbox_predictor(hidden).sigmoid()
 
 
@@ -168,14 +189,14 @@ def loss_fn(logits, boxes, targets, groups, classes):
     return total, last
 
 
-def lr_factor(step, total, warmup, probe, min_frac):
-    if step < probe:
-        return 0.01 * (step + 1)
+def lr_factor(step, total, warmup, min_frac):
+    """patch-detect's plan (DetectionTraining.plan, LearningRateSchedule): linear from 0 at step 0
+    over `warmup` steps, then half a cosine to `min_frac` at `total`. Step 12, where the plan takes
+    over from the probe's ramp (at 0.11), gets 12 / warmup, as in patch-detect."""
     if step < warmup:
-        start = 0.01 * probe
-        return start + (1 - start) * (step - probe + 1) / (warmup - probe)
-    t = (step - warmup) / max(1, total - warmup)
-    return min_frac + (1 - min_frac) * 0.5 * (1 + math.cos(math.pi * min(t, 1.0)))
+        return step / warmup
+    t = 1.0 if total == warmup else min(1.0, (step - warmup) / (total - warmup))
+    return min_frac + (1 - min_frac) * 0.5 * (1 + math.cos(math.pi * t))
 
 
 @torch.no_grad()
@@ -299,9 +320,9 @@ def main():
                     b[:, 0] = 1 - b[:, 0]
                 tg.append({'labels': targets[i]['labels'], 'boxes': b})
             if total_steps is None:
-                factor = 0.01 * (step + 1)
+                factor = 0.01 * step  # patch-detect's probe ramp: rate · step / 100, 0 at the first step
             else:
-                factor = lr_factor(step, total_steps, warmup, probe, 0.05)
+                factor = lr_factor(step, total_steps, warmup, 0.05)
             for g in opt.param_groups:
                 g['lr'] = g['base_lr'] * factor
             logits, boxes = forward(model, x, mask, args.groups, args.queries)
@@ -318,7 +339,7 @@ def main():
                 per_step = (seconds - probe_start) / (probe - untimed)
                 epochs = max(1, int((budget - seconds + per_step * step) / (per_step * steps_per_epoch)))
                 total_steps = epochs * steps_per_epoch
-                warmup = max(probe, max(1, int(total_steps * 0.05)))
+                warmup = min(max(probe, max(1, int(total_steps * 0.05))), total_steps)
                 print(f"plan: {epochs} epochs of {steps_per_epoch} steps = {total_steps} steps, set by the {args.budget:g}-minute budget ({per_step:.3f} s a step, steps 3-{probe}), warm-up {warmup}")
             if step % args.log_every == 0 or step == 1:
                 print(f"step {step} epoch {epoch + 1} {seconds:.0f} s lr×{factor:.3f} loss {loss.item():.3f} (last layer: CE {ce:.3f} L1 {l1:.3f} GIoU {gi:.3f})")
