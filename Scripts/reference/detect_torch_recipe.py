@@ -262,6 +262,7 @@ def main():
     ap.add_argument('--held-out')
     ap.add_argument('--model-dir', default='Examples/patch-detect/model')
     ap.add_argument('--budget', type=float, default=20.0, help='training budget in minutes')
+    ap.add_argument('--epochs', type=int, help='train this many epochs instead of planning from --budget (the plan then ignores the probe timing, so a loaded machine changes the wall time only)')
     ap.add_argument('--val-fraction', type=float, default=0.1)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--batch-size', type=int, default=8)
@@ -337,14 +338,14 @@ def main():
                 probe_start = seconds
             if total_steps is None and step == probe:
                 per_step = (seconds - probe_start) / (probe - untimed)
-                epochs = max(1, int((budget - seconds + per_step * step) / (per_step * steps_per_epoch)))
+                epochs = args.epochs or max(1, int((budget - seconds + per_step * step) / (per_step * steps_per_epoch)))
                 total_steps = epochs * steps_per_epoch
                 warmup = min(max(probe, max(1, int(total_steps * 0.05))), total_steps)
-                print(f"plan: {epochs} epochs of {steps_per_epoch} steps = {total_steps} steps, set by the {args.budget:g}-minute budget ({per_step:.3f} s a step, steps 3-{probe}), warm-up {warmup}")
+                print(f"plan: {epochs} epochs of {steps_per_epoch} steps = {total_steps} steps, " + (f"fixed by --epochs ({per_step:.3f} s a step, steps 3-{probe})" if args.epochs else f"set by the {args.budget:g}-minute budget ({per_step:.3f} s a step, steps 3-{probe})") + f", warm-up {warmup}")
             if step % args.log_every == 0 or step == 1:
                 print(f"step {step} epoch {epoch + 1} {seconds:.0f} s lr×{factor:.3f} loss {loss.item():.3f} (last layer: CE {ce:.3f} L1 {l1:.3f} GIoU {gi:.3f})")
                 sys.stdout.flush()
-            if total_steps is not None and seconds > 1.1 * budget:
+            if total_steps is not None and args.epochs is None and seconds > 1.1 * budget:
                 print(f"stopped at step {step} of {total_steps}, over the budget")
                 epochs = epoch  # ends the outer loop
                 break

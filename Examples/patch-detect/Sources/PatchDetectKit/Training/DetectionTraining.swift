@@ -124,8 +124,10 @@ public enum DetectionTraining {
     return DetectionTrainingResult(model: model, classNames: classNames, imageSize: options.imageSize, history: history)
   }
 
-  /// Warm-up then cosine decay over `steps` in all; a plan made after `from` probe steps keeps
-  /// going from where the probe's ramp got to.
+  /// Warm-up then cosine decay over `steps` in all. A plan made after `from` probe steps warms
+  /// up for at least those steps, on its own line (`peak · step / warmup`): at the handover
+  /// the rate drops from the probe's 1 %-a-step ramp (0.12 of the peak after 12 steps) to that
+  /// line (0.032 of the peak in the 7,436-step run of detect-train-coco.md), and climbs from there.
   static func plan(steps: Int, options: DetectionTrainingOptions, from done: Int = 0) -> LearningRateSchedule {
     let warmup = max(1, Int(Double(steps) * options.warmupFraction))
     return LearningRateSchedule(
