@@ -126,7 +126,7 @@ public enum DetectionTraining {
 
   /// Warm-up then cosine decay over `steps` in all. A plan made after `from` probe steps warms
   /// up for at least those steps, on its own line (`peak · step / warmup`): at the handover
-  /// the rate drops from the probe's 1 %-a-step ramp (0.12 of the peak after 12 steps) to that
+  /// the rate drops from the probe's 1 %-a-step ramp (0.11 of the peak at the 12th step) to that
   /// line (0.032 of the peak in the 7,436-step run of detect-train-coco.md), and climbs from there.
   static func plan(steps: Int, options: DetectionTrainingOptions, from done: Int = 0) -> LearningRateSchedule {
     let warmup = max(1, Int(Double(steps) * options.warmupFraction))
