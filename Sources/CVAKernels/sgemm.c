@@ -127,7 +127,7 @@ int cva_sgemm_kernel_level(void) { return chosen_kernel().spec->level; }
 
 static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                        const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
-                       const cva_epilogue *epilogue, float *c, size_t ldc);
+                       const cva_prologue *prologue, const cva_epilogue *epilogue, float *c, size_t ldc);
 
 // Walks the cache lines of a block of stored rows (`rows` rows of `row_bytes` bytes,
 // `stride` bytes apart) and prefetches a few at a time.
@@ -179,13 +179,13 @@ static void apply_epilogue(const cva_epilogue *epilogue, float *c, size_t ldc, s
 void cva_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
               const float *a, size_t lda, const float *b, size_t ldb, float beta,
               float *c, size_t ldc) {
-  sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, NULL, NULL, c, ldc);
+  sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, NULL, NULL, NULL, c, ldc);
 }
 
 void cva_sgemm_bias(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                    const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
                    float *c, size_t ldc) {
-  sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, NULL, c, ldc);
+  sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, NULL, NULL, c, ldc);
 }
 
 int cva_sgemm_at_level(int level, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
@@ -193,22 +193,25 @@ int cva_sgemm_at_level(int level, int trans_a, int trans_b, size_t m, size_t n, 
                       float *c, size_t ldc) {
   int index = kernel_index_up_to(level);
   if (cva_kernel_specs[index].level != level) return 0;
-  sgemm_with(kernel_at(index), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, NULL, c, ldc);
+  sgemm_with(kernel_at(index), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, NULL, NULL, c, ldc);
   return 1;
 }
 
 int cva_sgemm_with_kernel(int index, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                           const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
-                          float *c, size_t ldc) {
+                          const cva_prologue *prologue, const cva_epilogue *epilogue, float *c, size_t ldc) {
   if (!cva_sgemm_kernel_supported(index)) return 0;
-  sgemm_with(kernel_at(index), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, NULL, c, ldc);
+  sgemm_with(kernel_at(index), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, prologue, epilogue, c, ldc);
   return 1;
 }
 
 static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                        const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
-                       const cva_epilogue *epilogue, float *c, size_t ldc) {
+                       const cva_prologue *prologue, const cva_epilogue *epilogue, float *c, size_t ldc) {
   if (m == 0 || n == 0) return;
+  if (prologue && prologue->kind == CVA_PROLOGUE_NONE) prologue = NULL;
+  // A layer norm normalises rows of A as stored; the Swift wrapper checks this precondition.
+  if (prologue && trans_a) __builtin_trap();
   // With beta == 0 and a product to add, the first depth slice's micro-kernels store
   // alpha·A·B + bias over C (never reading it, so NaNs in C do not leak): no zeroing or bias
   // fill pass over C. Otherwise C = beta * C + bias first, then C += alpha·A·B.
@@ -242,7 +245,7 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
       for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < n; j++) c[i * ldc + j] = bias ? bias[j] : 0;
     }
-    cva_sgemm_reference(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, 1, c, ldc);
+    cva_sgemm_reference_prologue(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, 1, prologue, c, ldc);
     apply_epilogue(epilogue, c, ldc, 0, 0, m, n);
     return;
   }
@@ -265,7 +268,12 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
       }
       for (size_t ic = 0; ic < m; ic += MC) {
         size_t mc = m - ic < MC ? m - ic : MC;
-        cva_pack_a(trans_a, mc, kc, alpha, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, mrk, level >= 1, packed_a);
+        // A layer norm's statistics from this block's first row, its gamma and beta from its
+        // first depth: the block is normalised as it is packed, once per column block.
+        cva_prologue block_prologue = {CVA_PROLOGUE_NONE, NULL, NULL, NULL, NULL};
+        if (prologue) block_prologue = cva_prologue_at(prologue, ic, pc);
+        cva_pack_a(trans_a, mc, kc, alpha, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, mrk, level >= 1,
+                   prologue ? &block_prologue : NULL, packed_a);
         for (size_t jr = 0; jr < nc; jr += nrk) {
           size_t nr = nc - jr < nrk ? nc - jr : nrk;
           for (size_t ir = 0; ir < mc; ir += mrk) {
@@ -288,18 +296,26 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
 
 void cva_sgemm_fused(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                      const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
-                     const cva_epilogue *epilogue, float *c, size_t ldc) {
-  sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, epilogue, c, ldc);
+                     const cva_prologue *prologue, const cva_epilogue *epilogue, float *c, size_t ldc) {
+  sgemm_with(chosen_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, bias, prologue, epilogue, c, ldc);
 }
 
 void cva_sgemm_reference(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                         const float *a, size_t lda, const float *b, size_t ldb, float beta,
                         float *c, size_t ldc) {
+  cva_sgemm_reference_prologue(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, NULL, c, ldc);
+}
+
+void cva_sgemm_reference_prologue(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                                  const float *a, size_t lda, const float *b, size_t ldb, float beta,
+                                  const cva_prologue *prologue, float *c, size_t ldc) {
+  const cva_prologue *ln = prologue && prologue->kind == CVA_PROLOGUE_LAYER_NORM ? prologue : NULL;
   for (size_t i = 0; i < m; i++) {
     for (size_t j = 0; j < n; j++) {
       double sum = 0;
       for (size_t p = 0; p < k; p++) {
         float av = trans_a ? a[p * lda + i] : a[i * lda + p];
+        if (ln) av = cva_layer_norm_value(ln, av, i, p);  // element (i, p) of op(A), normalised
         float bv = trans_b ? b[j * ldb + p] : b[p * ldb + j];
         sum += (double)av * bv;
       }

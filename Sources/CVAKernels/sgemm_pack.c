@@ -8,19 +8,48 @@
 #endif
 
 #if defined(__x86_64__)
-// Packs one full mr-row panel of alpha * A (A not transposed: rows contiguous in p), 8 depths
-// at a time: each group of 8 rows by an 8x8 register transpose, a group of 4 by a 4x4 one,
-// the 0-3 rows left (2 of a 14-row panel) one value at a time.
-__attribute__((target("avx2")))
-static void pack_a_panel_avx2(size_t kc, float alpha, const float *a, size_t lda, size_t mr, float *out) {
+// Eight values of row i of a layer-normalised A: (x − mean) · rstd · gamma + beta, the scalar
+// cva_layer_norm_value's steps (unfused), so each lane has its bits.
+__attribute__((target("avx2"), always_inline))
+static inline __m256 layer_norm8(__m256 x, const cva_prologue *ln, size_t i, __m256 gamma, __m256 beta) {
+  __m256 centred = _mm256_sub_ps(x, _mm256_set1_ps(ln->mean[i]));
+  __m256 normalised = _mm256_mul_ps(centred, _mm256_set1_ps(ln->rstd[i]));
+  __m256 scaled = ln->gamma ? _mm256_mul_ps(normalised, gamma) : normalised;
+  return ln->beta ? _mm256_add_ps(scaled, beta) : scaled;
+}
+
+__attribute__((target("avx2"), always_inline))
+static inline __m128 layer_norm4(__m128 x, const cva_prologue *ln, size_t i, __m128 gamma, __m128 beta) {
+  __m128 centred = _mm_sub_ps(x, _mm_set1_ps(ln->mean[i]));
+  __m128 normalised = _mm_mul_ps(centred, _mm_set1_ps(ln->rstd[i]));
+  __m128 scaled = ln->gamma ? _mm_mul_ps(normalised, gamma) : normalised;
+  return ln->beta ? _mm_add_ps(scaled, beta) : scaled;
+}
+
+// Packs one full mr-row panel of alpha * prologue(A) (A not transposed: rows contiguous in p),
+// 8 depths at a time: each group of 8 rows by an 8x8 register transpose, a group of 4 by a 4x4
+// one, the 0-3 rows left (2 of a 14-row panel) one value at a time. With a layer norm (`ln` not
+// NULL, offset to this panel) each loaded vector is normalised in registers before the
+// transpose: the normalised A is never stored. Inlined into the two callers below, so the
+// plain path's `ln` is a constant NULL and its code is what it was.
+__attribute__((target("avx2"), always_inline))
+static inline void pack_a_panel_avx2_with(size_t kc, float alpha, const float *a, size_t lda, size_t mr, const cva_prologue *ln,
+                                          float *out) {
   const __m256 va = _mm256_set1_ps(alpha);
   const __m128 va4 = _mm256_castps256_ps128(va);
   size_t p = 0;
   for (; p + 8 <= kc; p += 8) {
+    __m256 gamma = _mm256_setzero_ps(), beta = _mm256_setzero_ps();
+    if (ln && ln->gamma) gamma = _mm256_loadu_ps(ln->gamma + p);
+    if (ln && ln->beta) beta = _mm256_loadu_ps(ln->beta + p);
     size_t g = 0;
     for (; g + 8 <= mr; g += 8) {
       __m256 r[8];
-      for (int i = 0; i < 8; i++) r[i] = _mm256_mul_ps(_mm256_loadu_ps(a + (g + i) * lda + p), va);
+      for (int i = 0; i < 8; i++) {
+        __m256 x = _mm256_loadu_ps(a + (g + i) * lda + p);
+        if (ln) x = layer_norm8(x, ln, g + i, gamma, beta);
+        r[i] = _mm256_mul_ps(x, va);
+      }
       __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
       __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
       __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
@@ -42,32 +71,60 @@ static void pack_a_panel_avx2(size_t kc, float alpha, const float *a, size_t lda
     for (; g + 4 <= mr; g += 4) {
       for (int half = 0; half < 2; half++) {
         size_t base = p + 4 * half;
-        __m128 q0 = _mm_mul_ps(_mm_loadu_ps(a + (g + 0) * lda + base), va4);
-        __m128 q1 = _mm_mul_ps(_mm_loadu_ps(a + (g + 1) * lda + base), va4);
-        __m128 q2 = _mm_mul_ps(_mm_loadu_ps(a + (g + 2) * lda + base), va4);
-        __m128 q3 = _mm_mul_ps(_mm_loadu_ps(a + (g + 3) * lda + base), va4);
-        _MM_TRANSPOSE4_PS(q0, q1, q2, q3);
-        _mm_storeu_ps(out + (base + 0) * mr + g, q0);
-        _mm_storeu_ps(out + (base + 1) * mr + g, q1);
-        _mm_storeu_ps(out + (base + 2) * mr + g, q2);
-        _mm_storeu_ps(out + (base + 3) * mr + g, q3);
+        __m128 gamma4 = half ? _mm256_extractf128_ps(gamma, 1) : _mm256_castps256_ps128(gamma);
+        __m128 beta4 = half ? _mm256_extractf128_ps(beta, 1) : _mm256_castps256_ps128(beta);
+        __m128 q[4];
+        for (int i = 0; i < 4; i++) {
+          __m128 x = _mm_loadu_ps(a + (g + i) * lda + base);
+          if (ln) x = layer_norm4(x, ln, g + i, gamma4, beta4);
+          q[i] = _mm_mul_ps(x, va4);
+        }
+        _MM_TRANSPOSE4_PS(q[0], q[1], q[2], q[3]);
+        _mm_storeu_ps(out + (base + 0) * mr + g, q[0]);
+        _mm_storeu_ps(out + (base + 1) * mr + g, q[1]);
+        _mm_storeu_ps(out + (base + 2) * mr + g, q[2]);
+        _mm_storeu_ps(out + (base + 3) * mr + g, q[3]);
       }
     }
     for (; g < mr; g++)
-      for (size_t q = p; q < p + 8; q++) out[q * mr + g] = alpha * a[g * lda + q];
+      for (size_t q = p; q < p + 8; q++) {
+        float x = a[g * lda + q];
+        out[q * mr + g] = alpha * (ln ? cva_layer_norm_value(ln, x, g, q) : x);
+      }
   }
   for (; p < kc; p++)
-    for (size_t i = 0; i < mr; i++) out[p * mr + i] = alpha * a[i * lda + p];
+    for (size_t i = 0; i < mr; i++) {
+      float x = a[i * lda + p];
+      out[p * mr + i] = alpha * (ln ? cva_layer_norm_value(ln, x, i, p) : x);
+    }
+}
+
+__attribute__((target("avx2")))
+static void pack_a_panel_avx2(size_t kc, float alpha, const float *a, size_t lda, size_t mr, float *out) {
+  pack_a_panel_avx2_with(kc, alpha, a, lda, mr, NULL, out);
+}
+
+__attribute__((target("avx2")))
+static void pack_a_panel_avx2_layer_norm(size_t kc, float alpha, const float *a, size_t lda, size_t mr, const cva_prologue *ln,
+                                         float *out) {
+  pack_a_panel_avx2_with(kc, alpha, a, lda, mr, ln, out);
 }
 #endif
 
-// Packs rows [0, mc) x columns [0, kc) of alpha * op(A) into MR-row panels, zero-padded.
-void cva_pack_a(int trans, size_t mc, size_t kc, float alpha, const float *a, size_t lda, size_t mr, int fast_transpose, float *out) {
+// Packs rows [0, mc) x columns [0, kc) of alpha * prologue(op(A)) into MR-row panels, zero-padded.
+void cva_pack_a(int trans, size_t mc, size_t kc, float alpha, const float *a, size_t lda, size_t mr, int fast_transpose,
+                const cva_prologue *prologue, float *out) {
+  const cva_prologue *ln = prologue && prologue->kind == CVA_PROLOGUE_LAYER_NORM ? prologue : NULL;
   for (size_t i0 = 0; i0 < mc; i0 += mr) {
     size_t rows = mc - i0 < mr ? mc - i0 : mr;
 #if defined(__x86_64__)
     if (!trans && rows == mr && mr >= 8 && fast_transpose) {
-      pack_a_panel_avx2(kc, alpha, a + i0 * lda, lda, mr, out);
+      if (ln) {
+        cva_prologue panel = cva_prologue_at(ln, i0, 0);
+        pack_a_panel_avx2_layer_norm(kc, alpha, a + i0 * lda, lda, mr, &panel, out);
+      } else {
+        pack_a_panel_avx2(kc, alpha, a + i0 * lda, lda, mr, out);
+      }
       out += kc * mr;
       continue;
     }
@@ -83,10 +140,15 @@ void cva_pack_a(int trans, size_t mc, size_t kc, float alpha, const float *a, si
       }
       continue;
     }
+    // The general case: a partial panel, a kernel under 8 rows tall, or portable C. Rows past
+    // `rows` are padding and stay zero (not the layer norm of zero, which would be beta).
     for (size_t p = 0; p < kc; p++) {
       for (size_t i = 0; i < mr; i++) {
         float v = 0;
-        if (i < rows) v = trans ? a[p * lda + i0 + i] : a[(i0 + i) * lda + p];
+        if (i < rows) {
+          v = trans ? a[p * lda + i0 + i] : a[(i0 + i) * lda + p];
+          if (ln) v = cva_layer_norm_value(ln, v, i0 + i, p);
+        }
         *out++ = alpha * v;
       }
     }

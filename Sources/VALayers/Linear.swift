@@ -37,6 +37,19 @@ public struct Linear: ParameterContainer, Sendable {
   /// `x · Wᵀ + b` over the last axis: `[..., in]` → `[..., out]`.
   public func callAsFunction(_ x: Tensor) -> Tensor { linear(x, weight: weight, bias: bias) }
 
+  /// `activation(self(norm(x)))`, `[..., in]` → `[..., out]`, with the norm applied while the GEMM
+  /// packs `x` when it is a `.layer` norm (`linear(layerNormed:...)`, no normalised tensor) and
+  /// the exact GELU, if asked, in the GEMM's epilogue (`linearGELU`); `norm` nil is `x` as is.
+  /// Each fused step is the composed op when gradients are recorded, and equal to it otherwise
+  /// (the same bits for the norm; GELU within 1.5e-7).
+  public func callAsFunction(_ x: Tensor, normalizedBy norm: LayerNorm?, activation: LinearActivation = .none) -> Tensor {
+    guard let norm, norm.kind == .layer else {
+      let input = norm.map { $0(x) } ?? x  // RMSNorm has no prologue: the composed norm
+      return activation == .gelu ? linearGELU(input, weight: weight, bias: bias) : linear(input, weight: weight, bias: bias)
+    }
+    return linear(layerNormed: x, normWeight: norm.weight, normBias: norm.bias, eps: norm.eps, weight: weight, bias: bias, activation: activation)
+  }
+
   /// `weight` and, if present, `bias`, under PyTorch's state-dict names.
   public var namedParameters: [(name: String, tensor: Tensor)] {
     [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])

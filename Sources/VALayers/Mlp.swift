@@ -39,17 +39,30 @@ public struct Mlp: ParameterContainer, Sendable {
     linear(hidden(x), weight: fc2.weight, bias: fc2.bias, addingTo: residual)
   }
 
-  /// The hidden features `[T, H]` fc2 reads.
-  private func hidden(_ x: Tensor) -> Tensor {
+  /// `self(norm(x))`, `[T, D]` → `[T, D]`, with a `.layer` norm applied while fc1's GEMM packs
+  /// `x` (`Linear.callAsFunction(_:normalizedBy:activation:)`): a pre-norm block's
+  /// `mlp(norm2(x))` without the normalised tensor (the composed pass under autograd).
+  public func callAsFunction(_ x: Tensor, normalizedBy norm: LayerNorm) -> Tensor { fc2(hidden(x, normalizedBy: norm)) }
+
+  /// `residual + self(norm(x))`, the norm in fc1's packing and the sum in fc2's epilogue.
+  /// `x` and `residual` are `[T, D]`.
+  public func callAsFunction(_ x: Tensor, normalizedBy norm: LayerNorm, addingTo residual: Tensor) -> Tensor {
+    linear(hidden(x, normalizedBy: norm), weight: fc2.weight, bias: fc2.bias, addingTo: residual)
+  }
+
+  /// The hidden features `[T, H]` fc2 reads, from `norm(x)` (or `x` without a norm).
+  private func hidden(_ x: Tensor, normalizedBy norm: LayerNorm? = nil) -> Tensor {
     var hidden: Tensor
     if let gate {
+      let x = norm.map { $0(x) } ?? x  // read by two projections: normalised once
       let g = gate(x)
       hidden = g * g.sigmoid() * fc1(x)  // SiLU(g) = g·σ(g)
-    } else if approximation == .exact {
-      // GELU in fc1's GEMM epilogue (the composed gelu(fc1(x)) when gradients are recorded).
-      hidden = linearGELU(x, weight: fc1.weight, bias: fc1.bias)
     } else {
-      hidden = gelu(fc1(x), approximation: approximation)
+      // The norm in fc1's packing of x and GELU's exact form in its epilogue (each the composed
+      // op when gradients are recorded); the approximate forms after the GEMM.
+      let exact = approximation == .exact
+      let projected = fc1(x, normalizedBy: norm, activation: exact ? .gelu : .none)
+      hidden = exact ? projected : gelu(projected, approximation: approximation)
     }
     if let hiddenNorm { hidden = hiddenNorm(hidden) }
     return hidden

@@ -44,6 +44,9 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
   ///
   /// - Parameters:
   ///   - x: `[T, C]`, or a batch `[B, T, C]`.
+  ///   - norm: a LayerNorm the layer applies to `x` first (a pre-norm block's `norm1`), for a
+  ///     `.layer` norm while qkv's GEMM packs `x`, so no normalised tensor is made (see
+  ///     `Linear.callAsFunction(_:normalizedBy:activation:)`); nil reads `x` as it is.
   ///   - mask: additive `[T, T]` mask (0 keep, −∞ drop), or nil for full attention.
   ///   - bias: additive per-head `[heads, T, T]` scores (BEiT's relative position bias), or nil.
   ///   - rotary: rotary position embedding for q and k (EVA-02), or nil.
@@ -63,12 +66,12 @@ public struct MultiHeadSelfAttention: ParameterContainer, Sendable {
   /// hand-written backward (`fusedSelfAttentionOutput`); `record` or a bias that requires a
   /// gradient keeps the composed ops, so the weights' own gradient can be read.
   public func callAsFunction(
-    _ x: Tensor, mask: Tensor? = nil, bias: Tensor? = nil, rotary: RotaryEmbedding? = nil, record: Bool = false,
-    observe: ((Tensor) -> Void)? = nil
+    _ x: Tensor, normalizedBy norm: LayerNorm? = nil, mask: Tensor? = nil, bias: Tensor? = nil, rotary: RotaryEmbedding? = nil,
+    record: Bool = false, observe: ((Tensor) -> Void)? = nil
   ) -> (output: Tensor, weights: Tensor?) {
     precondition(x.rank == 2 || x.rank == 3, "attention needs [T, C] or [B, T, C], got \(x.shape)")
     let b = x.rank == 3 ? x.shape[0] : 1, t = x.shape[x.rank - 2], h = headCount, d = headDimension
-    var projected = qkv(x)
+    var projected = qkv(x, normalizedBy: norm)
     if let rotary { projected = rotary.apply(toQKV: projected.reshaped([b, t, 3 * h * d]), heads: h).reshaped(projected.shape) }
     observe?(projected.reshaped([b, t, 3 * h * d]))
     let packed = projected.reshaped([b, t, 3 * h * d])

@@ -88,18 +88,25 @@ public struct SGEMMKernel: Sendable, Hashable, CustomStringConvertible {
   public func hash(into hasher: inout Hasher) { hasher.combine(index) }
 }
 
-/// `sgemm` on one thread with `kernel` instead of the chosen one (same semantics and shapes);
-/// returns false without computing when this CPU cannot run it. For tests and benchmarks.
+/// `sgemm` on one thread with `kernel` instead of the chosen one (same semantics and shapes,
+/// prologue and epilogue included); returns false without computing when this CPU cannot run
+/// it. For tests and benchmarks.
 @discardableResult
 public func sgemm(
   kernel: SGEMMKernel, _ transA: MatrixTranspose, _ transB: MatrixTranspose,
   m: Int, n: Int, k: Int, alpha: Float = 1,
   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-  beta: Float = 0, bias: UnsafePointer<Float>? = nil,
+  beta: Float = 0, bias: UnsafePointer<Float>? = nil, prologue: SGEMMPrologue = .none, epilogue: SGEMMEpilogue = .none,
   c: UnsafeMutablePointer<Float>, ldc: Int
 ) -> Bool {
   let ta: Int32 = transA == .transposed ? 1 : 0, tb: Int32 = transB == .transposed ? 1 : 0
-  return cva_sgemm_with_kernel(kernel.index, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, bias, c, ldc) == 1
+  let normed = prologue.parts()
+  precondition(normed.kind == Int32(CVA_PROLOGUE_NONE) || transA == .none, "sgemm's layer-norm prologue needs A not transposed")
+  return withPrologue(normed, row: 0) { pro in
+    withEpilogue(epilogue.parts(), offset: 0) {
+      cva_sgemm_with_kernel(kernel.index, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, bias, pro, $0, c, ldc) == 1
+    }
+  }
 }
 
 /// One core's measured fp32 FMA peak in GFLOP/s (register-only chains of the widest FMA this CPU

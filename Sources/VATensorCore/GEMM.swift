@@ -34,9 +34,49 @@ public enum SGEMMEpilogue {
   }
 }
 
+/// What `sgemm` applies to A as it packs each panel, before the product: the transformed A is
+/// never stored, only its packed panels (in cache), so a layer norm before a linear layer costs
+/// no pass over memory and no `[m, k]` buffer.
+public enum SGEMMPrologue {
+  /// Nothing: A as stored.
+  case none
+  /// Layer normalisation of each row of A (Ba et al. 2016) with its statistics computed
+  /// beforehand, as `linear(layerNormed:...)` computes them: `A[i, p] → (A[i, p] − mean[i]) ·
+  /// rstd[i] · gamma[p] + beta[p]`, one rounding per step as `layerNorm` computes it, so each
+  /// normalised value has the composed path's bits. `mean` and `rstd` (`1/√(σ² + ε)`) are `[m]`;
+  /// `gamma` and `beta` are `[k]` (nil: 1 and 0). A must not be transposed (a precondition).
+  case layerNorm(mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?)
+
+  /// The prologue as addresses, so parts can cross threads.
+  func parts() -> PrologueParts {
+    switch self {
+    case .none: PrologueParts(kind: Int32(CVA_PROLOGUE_NONE), mean: 0, rstd: 0, gamma: 0, beta: 0)
+    case .layerNorm(let mean, let rstd, let gamma, let beta):
+      PrologueParts(
+        kind: Int32(CVA_PROLOGUE_LAYER_NORM), mean: Int(bitPattern: mean), rstd: Int(bitPattern: rstd),
+        gamma: gamma.map { Int(bitPattern: $0) } ?? 0, beta: beta.map { Int(bitPattern: $0) } ?? 0)
+    }
+  }
+}
+
+/// An `SGEMMPrologue`'s kind and operand addresses (0 for none).
+struct PrologueParts: Sendable {
+  let kind: Int32
+  let mean: Int, rstd: Int, gamma: Int, beta: Int
+}
+
+/// Runs `body` with CVAKernels' form of a prologue whose row statistics start at row `row` of
+/// the ones given (a part of C's rows), or with nil for none.
+func withPrologue<R>(_ p: PrologueParts, row: Int, _ body: (UnsafePointer<cva_prologue>?) -> R) -> R {
+  guard p.kind != Int32(CVA_PROLOGUE_NONE) else { return body(nil) }
+  func at(_ address: Int, _ offset: Int) -> UnsafePointer<Float>? { UnsafePointer<Float>(bitPattern: address).map { $0 + offset } }
+  var prologue = cva_prologue(kind: p.kind, mean: at(p.mean, row), rstd: at(p.rstd, row), gamma: at(p.gamma, 0), beta: at(p.beta, 0))
+  return withUnsafePointer(to: &prologue) { body($0) }
+}
+
 /// Runs `body` with CVAKernels' form of an epilogue whose addend (if any) starts at element
 /// `offset` of the one given.
-private func withEpilogue<R>(_ e: (kind: Int32, address: Int, ld: Int), offset: Int, _ body: (UnsafePointer<cva_epilogue>) -> R) -> R {
+func withEpilogue<R>(_ e: (kind: Int32, address: Int, ld: Int), offset: Int, _ body: (UnsafePointer<cva_epilogue>) -> R) -> R {
   let addend = UnsafePointer<Float>(bitPattern: e.address).map { $0 + offset }
   var epilogue = cva_epilogue(kind: e.kind, addend: addend, ld: e.ld)
   return withUnsafePointer(to: &epilogue, body)
@@ -63,7 +103,8 @@ public enum ComputeThreads {
 /// "avx512-12x32 (mc 96, kc 256, nc 512)" (see `SGEMMKernel`).
 public var sgemmKernel: String { SGEMMKernel.chosen.description }
 
-/// Single-precision GEMM on row-major buffers: `C = epilogue(alpha · op(A) · op(B) + beta · C + bias)`.
+/// Single-precision GEMM on row-major buffers:
+/// `C = epilogue(alpha · prologue(op(A)) · op(B) + beta · C + bias)`.
 ///
 /// Shapes: `op(A)` is `[m, k]`, `op(B)` is `[k, n]`, `C` is `[m, n]`, `bias` (optional) is `[n]`
 /// and is added to every row; `lda`, `ldb`, `ldc` are row strides in elements (of A and B as
@@ -72,19 +113,23 @@ public var sgemmKernel: String { SGEMMKernel.chosen.description }
 /// This is the one entry point every matmul, convolution and attention product goes through.
 /// Products of at least 2²⁰ multiply-adds are split across `ComputeThreads.count` threads
 /// along the larger of `m` and `n`; each thread packs its own panels (cva_sgemm).
+/// The `prologue` transforms A's panels as they are packed (`SGEMMPrologue`).
 public func sgemm(
   _ transA: MatrixTranspose, _ transB: MatrixTranspose,
   m: Int, n: Int, k: Int, alpha: Float = 1,
   a: UnsafePointer<Float>, lda: Int,
   b: UnsafePointer<Float>, ldb: Int,
-  beta: Float = 0, bias: UnsafePointer<Float>? = nil, epilogue: SGEMMEpilogue = .none,
+  beta: Float = 0, bias: UnsafePointer<Float>? = nil, prologue: SGEMMPrologue = .none, epilogue: SGEMMEpilogue = .none,
   c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
   let ta: Int32 = transA == .transposed ? 1 : 0, tb: Int32 = transB == .transposed ? 1 : 0
   let (splitRows, parts) = sgemmPartition(m: m, n: n, k: k, threads: ComputeThreads.count)
-  let fused = epilogue.parts()
+  let (normed, fused) = (prologue.parts(), epilogue.parts())
+  precondition(normed.kind == Int32(CVA_PROLOGUE_NONE) || transA == .none, "sgemm's layer-norm prologue needs A not transposed")
   guard parts.count > 1 else {
-    withEpilogue(fused, offset: 0) { cva_sgemm_fused(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, bias, $0, c, ldc) }
+    withPrologue(normed, row: 0) { pro in
+      withEpilogue(fused, offset: 0) { cva_sgemm_fused(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, bias, pro, $0, c, ldc) }
+    }
     return
   }
   // Addresses travel as integers: the parts are disjoint, and Dispatch's closure is Sendable.
@@ -95,13 +140,22 @@ public func sgemm(
     let a = UnsafePointer<Float>(bitPattern: aAddress)!, b = UnsafePointer<Float>(bitPattern: bAddress)!
     let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)!
     let bias = biasAddress.flatMap { UnsafePointer<Float>(bitPattern: $0) }
+    // A part of the rows takes the row statistics from its first row; a part of the columns
+    // reads every row of A, so all of them.
     if splitRows {
-      withEpilogue(fused, offset: start * fused.ld) {
-        cva_sgemm_fused(ta, tb, count, n, k, alpha, transA == .transposed ? a + start : a + start * lda, lda, b, ldb, beta, bias, $0, c + start * ldc, ldc)
+      withPrologue(normed, row: start) { pro in
+        withEpilogue(fused, offset: start * fused.ld) {
+          cva_sgemm_fused(
+            ta, tb, count, n, k, alpha, transA == .transposed ? a + start : a + start * lda, lda, b, ldb, beta, bias, pro, $0, c + start * ldc, ldc)
+        }
       }
     } else {
-      withEpilogue(fused, offset: start) {
-        cva_sgemm_fused(ta, tb, m, count, k, alpha, a, lda, transB == .transposed ? b + start * ldb : b + start, ldb, beta, bias.map { $0 + start }, $0, c + start, ldc)
+      withPrologue(normed, row: 0) { pro in
+        withEpilogue(fused, offset: start) {
+          cva_sgemm_fused(
+            ta, tb, m, count, k, alpha, a, lda, transB == .transposed ? b + start * ldb : b + start, ldb, beta, bias.map { $0 + start }, pro, $0,
+            c + start, ldc)
+        }
       }
     }
   }

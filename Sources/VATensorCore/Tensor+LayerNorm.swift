@@ -22,9 +22,7 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 
           forEachElementChunk(rows, minimumChunk: Swift.max(1, (1 << 14) / Swift.max(c, 1))) { rowRange in
             for r in rowRange {
               let row = px.baseAddress! + r * c, dst = out.baseAddress! + r * c
-              let mean = laneSum(row, count: c) / Float(c)
-              let variance = laneSquaredDeviations(row, count: c, mean: mean)
-              let rstd = 1 / (variance / Float(c) + eps).squareRoot()
+              let (mean, rstd) = layerNormRowStatistics(row, count: c, eps: eps)
               for j in 0..<c { dst[j] = (row[j] - mean) * rstd * w[j] + b[j] }
               if record {
                 for j in 0..<c { pxhat[r * c + j] = (row[j] - mean) * rstd }
@@ -90,4 +88,13 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 
     if bias != nil { grads.append(needB ? db : nil) }
     return grads
   }
+}
+
+/// One row's mean μ and reciprocal standard deviation `1 / √(σ² + ε)` (σ² biased), as `layerNorm`
+/// normalises it: the one definition both `layerNorm` and `linear(layerNormed:...)` use, so the
+/// fused path's statistics have the composed path's bits. O(count), two passes in 16 lanes.
+@inline(__always) func layerNormRowStatistics(_ row: UnsafePointer<Float>, count c: Int, eps: Float) -> (mean: Float, rstd: Float) {
+  let mean = laneSum(row, count: c) / Float(c)
+  let variance = laneSquaredDeviations(row, count: c, mean: mean)
+  return (mean, 1 / (variance / Float(c) + eps).squareRoot())
 }

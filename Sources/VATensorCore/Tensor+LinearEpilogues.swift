@@ -79,7 +79,7 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, addingTo re
 }
 
 /// Runs `body` with a pointer to `tensor`'s values, or nil without a tensor.
-private func withOptionalValues<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+func withOptionalValues<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
   guard let tensor else { return body(nil) }
   return tensor.scalars.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

@@ -39,12 +39,33 @@ typedef struct {
   size_t ld;
 } cva_epilogue;
 
-/// cva_sgemm_bias, then `epilogue` (NULL: none) applied to C = alpha·op(A)·op(B) + beta·C + bias,
-/// one block at a time as the last depth slice finishes it (while it is in cache): a linear layer
-/// and its activation or residual sum in one pass.
+/// What cva_sgemm_fused applies to A as it packs it, before the product.
+enum {
+  /// Nothing: A as stored.
+  CVA_PROLOGUE_NONE = 0,
+  /// Layer normalisation of each row of A (Ba et al. 2016) with precomputed row statistics:
+  /// A[i, p] becomes (A[i, p] − mean[i]) · rstd[i] · gamma[p] + beta[p], in that order and
+  /// unfused, so each value has the bits VATensorCore's `layerNorm` gives it.
+  CVA_PROLOGUE_LAYER_NORM = 1,
+};
+
+/// A prologue and its operands, for A not transposed only: `mean` and `rstd` have one value per
+/// row of A (m), `gamma` and `beta` one per column (k); gamma NULL means 1, beta NULL means 0.
+/// The normalised m x k matrix is never stored: each mr-row panel is normalised in registers as
+/// it is packed (and its padding rows stay zero).
+typedef struct {
+  int kind;
+  const float *mean, *rstd;
+  const float *gamma, *beta;
+} cva_prologue;
+
+/// cva_sgemm_bias on prologue(A), then `epilogue` applied to C = alpha·op(A)·op(B) + beta·C + bias,
+/// one block at a time as the last depth slice finishes it (while it is in cache): a layer norm,
+/// a linear layer and its activation or residual sum in one pass. `prologue` and `epilogue` may be
+/// NULL (none); a CVA_PROLOGUE_LAYER_NORM with trans_a set is a programming error and traps.
 void cva_sgemm_fused(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                      const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
-                     const cva_epilogue *epilogue, float *c, size_t ldc);
+                     const cva_prologue *prologue, const cva_epilogue *epilogue, float *c, size_t ldc);
 
 /// How many times cva_sgemm has allocated (or grown) this thread's packing buffers: constant
 /// once the thread has run its largest GEMM, so later GEMMs allocate nothing.
@@ -54,6 +75,12 @@ size_t cva_pack_scratch_allocations(void);
 void cva_sgemm_reference(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                         const float *a, size_t lda, const float *b, size_t ldb, float beta,
                         float *c, size_t ldc);
+
+/// cva_sgemm_reference on prologue(A) (NULL: none), each element of A normalised as it is read:
+/// the fallback cva_sgemm_fused takes when it cannot allocate its panels, and a reference for tests.
+void cva_sgemm_reference_prologue(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                                  const float *a, size_t lda, const float *b, size_t ldb, float beta,
+                                  const cva_prologue *prologue, float *c, size_t ldc);
 
 /// The instruction set of the micro-kernel cva_sgemm uses on this CPU: 0 portable C,
 /// 1 AVX2+FMA, 2 AVX-512. CVA_SGEMM_KERNEL=portable|avx2 in the environment caps it.
@@ -104,11 +131,11 @@ int cva_sgemm_kernel_index(void);
 enum { CVA_KERNEL_REQUEST_NONE = 0, CVA_KERNEL_REQUEST_APPLIED = 1, CVA_KERNEL_REQUEST_UNKNOWN = 2, CVA_KERNEL_REQUEST_UNSUPPORTED = 3 };
 int cva_sgemm_kernel_request_status(void);
 
-/// cva_sgemm_bias with kernel `index` (and its blocking); returns 0 without computing when this
-/// CPU cannot run it. For tests and benchmarks of every path.
+/// cva_sgemm_fused with kernel `index` (and its blocking); returns 0 without computing when this
+/// CPU cannot run it. For tests and benchmarks of every path, prologues and epilogues included.
 int cva_sgemm_with_kernel(int index, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                           const float *a, size_t lda, const float *b, size_t ldb, float beta, const float *bias,
-                          float *c, size_t ldc);
+                          const cva_prologue *prologue, const cva_epilogue *epilogue, float *c, size_t ldc);
 
 /// One core's measured fp32 FMA throughput in GFLOP/s: independent register-only chains of the
 /// widest FMA this CPU has (AVX-512, else AVX2), in windows of a few ms for about `seconds`;

@@ -145,10 +145,19 @@ public struct VisionTransformer: ParameterContainer, Sendable {
       let bias = biases.isEmpty ? nil : biases[biases.count == 1 ? 0 : i]
       let rotary = rotaries.isEmpty ? nil : rotaries[rotaries.count == 1 ? 0 : i]
       let observe = observeAttention.map { observe in { (qkv: Tensor) in observe(i, qkv) } }
-      let (next, weights, normalized) = block.tapped(x, mask: maskTensor, bias: bias, rotary: rotary, record: recordAttention, observe: observe)
-      x = next
+      let weights: Tensor?
+      if recordAttentionInputs {
+        let tapped = block.tapped(x, mask: maskTensor, bias: bias, rotary: rotary, record: recordAttention, observe: observe)
+        x = tapped.output
+        weights = tapped.weights
+        attentionInputs.append(tapped.normalized)
+      } else {
+        // No norm1 output kept: the block normalises inside qkv's GEMM instead (same bits).
+        let step = block(x, mask: maskTensor, bias: bias, rotary: rotary, record: recordAttention, observe: observe)
+        x = step.output
+        weights = step.weights
+      }
       if let weights { attention.append(weights) }
-      if recordAttentionInputs { attentionInputs.append(normalized) }
       if recordBlockOutputs { blockOutputs.append(x) }
     }
     if let norm { x = norm(x) }
