@@ -20,26 +20,28 @@ def median(values):
 
 def parse(text):
     peaks, gemm, forward, train = [], defaultdict(list), defaultdict(list), defaultdict(list)
-    section = None
+    # A '# baseline' line starts the BASELINE build's output, which lasts until the next peer
+    # or round header.
+    section, in_baseline = None, False
     for line in text.splitlines():
         if m := re.match(r'FMA peak: ([\d.]+) GFLOP/s per core', line):
             peaks.append(float(m.group(1)))
         if line.startswith('sgemm,'):
-            section = 'ours'
+            section = 'baseline' if in_baseline else 'ours'
         elif line.startswith('torch ') and 'GFLOP/s' in line:
-            section = 'torch'
+            section, in_baseline = 'torch', False
         elif line.startswith('numpy/OpenBLAS'):
-            section = 'numpy'
+            section, in_baseline = 'numpy', False
         elif line.startswith('# baseline'):
-            section = 'baseline'
-        elif line.startswith('##'):
-            section = None
+            section, in_baseline = 'baseline', True
+        elif line.startswith('##') or line.startswith('vit_'):
+            section, in_baseline = None, False
         if section and (m := re.match(r'(\d+x\d+x\d+(?:x\d+)?(?: batched)?)\s+([\d.]+)\s+([\d.]+)', line)):
             gemm[(section, m.group(1), 1)].append(float(m.group(2)))
             gemm[(section, m.group(1), 2)].append(float(m.group(3)))
         if m := re.match(r'ViT-(Ti|S|B)/16 224x224(?: batch=(\d+))? threads=(\d) (recorded|tiled|not recorded): ([\d.]+) ms', line):
             kind = 'recorded' if m.group(4) == 'recorded' else 'not recorded'
-            who = 'baseline' if section == 'baseline' else 'ours'
+            who = 'baseline' if in_baseline else 'ours'
             forward[(who, m.group(1), int(m.group(2) or 1), int(m.group(3)), kind)].append(float(m.group(5)))
         if m := re.match(r'vit_(tiny|small|base)_patch16_224(?: batch=(\d+))? threads=(\d): ([\d.]+) ms', line):
             size = {'tiny': 'Ti', 'small': 'S', 'base': 'B'}[m.group(1)]
@@ -61,7 +63,10 @@ def main(path):
         n1, n2 = median(gemm[('numpy', shape, 1)]), median(gemm[('numpy', shape, 2)])
         print(f'{shape:24s}  {o1:6.1f} ({o1 / peak:.2f})      {o2:6.1f} ({o2 / (2 * peak):.2f})        '
               f'{t1:6.1f} / {t2:6.1f}   {n1:6.1f} / {n2:6.1f}')
-    print('\nViT forward ms, medians (ratio = ours / timm)')
+    if any(who == 'baseline' for (who, _, _) in gemm):
+        print('\nBASELINE build, SGEMM GFLOP/s 1t / 2t: ' + ', '.join(
+            f"{shape} {median(gemm[('baseline', shape, 1)]):.1f} / {median(gemm[('baseline', shape, 2)]):.1f}" for shape in shapes))
+    print('\nViT forward ms, medians (ratio = ours / timm; baseline: the BASELINE build, recorded)')
     for batch in (1, 8):
         for size in ('Ti', 'S', 'B'):
             for threads in (1, 2):
@@ -71,6 +76,9 @@ def main(path):
                     ours = forward.get(('ours', size, batch, threads, kind))
                     if ours:
                         cells.append(f'{kind} {median(ours):7.1f} ({median(ours) / timm:.2f}x)')
+                base = forward.get(('baseline', size, batch, threads, 'recorded'))
+                if base:
+                    cells.append(f'baseline {median(base):7.1f} ({median(base) / timm:.2f}x)')
                 print(f'ViT-{size}/16 batch {batch} threads {threads}: timm {timm:7.1f}   ' + '   '.join(cells))
     if train['ours'] and train['timm']:
         ours, timm = median(train['ours']), median(train['timm'])
