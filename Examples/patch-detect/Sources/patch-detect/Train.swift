@@ -56,11 +56,11 @@ extension PatchDetect {
       let run = runDirectory!
       let scenes = SyntheticScenes(size: imageSize, seed: seed &+ 1)
       let validationCount = max(1, syntheticScenes / 5)
+      let (trainFolder, validationFolder) = (run + "/synthetic-train", run + "/synthetic-validation")
+      try Self.writeCOCO(scenes.samples(0..<syntheticScenes), to: trainFolder)
+      try Self.writeCOCO(scenes.samples(1_000_000..<(1_000_000 + validationCount)), to: validationFolder)
       var command = self
-      command.dataOptions.data = run + "/synthetic-train"
-      command.dataOptions.validationData = run + "/synthetic-validation"
-      try Self.writeCOCO(scenes.samples(0..<syntheticScenes), to: command.dataOptions.data!)
-      try Self.writeCOCO(scenes.samples(1_000_000..<(1_000_000 + validationCount)), to: command.dataOptions.validationData!)
+      (command.dataOptions.data, command.dataOptions.validationData) = (trainFolder, validationFolder)
       try command.trainOnData(run: run)
     }
 
