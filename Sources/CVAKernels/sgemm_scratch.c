@@ -6,7 +6,8 @@
 // The packed A and B panels of cva_sgemm, kept per thread between calls: a forward makes
 // hundreds of GEMMs (every attention block makes two), each of which used to aligned_alloc
 // and free both panels. A thread's buffers only grow, and are freed when the thread exits
-// (GCD's worker threads live on between forwards, so the second forward allocates none).
+// (the pool's worker threads, thread_pool.c, live on between forwards, so the second forward
+// allocates none).
 
 typedef struct {
   float *panel[2];

@@ -1,5 +1,4 @@
 import CVAKernels
-import Dispatch
 import Foundation
 import Synchronization
 
@@ -132,14 +131,9 @@ public func sgemm(
     }
     return
   }
-  // Addresses travel as integers: the parts are disjoint, and Dispatch's closure is Sendable.
-  let (aAddress, bAddress, cAddress) = (Int(bitPattern: a), Int(bitPattern: b), Int(bitPattern: c))
-  let biasAddress = bias.map { Int(bitPattern: $0) }
-  DispatchQueue.concurrentPerform(iterations: parts.count) { part in
+  // The parts write disjoint blocks of C.
+  parallelFor(parts.count, threads: parts.count) { part in
     let (start, count) = (parts[part].lowerBound, parts[part].count)
-    let a = UnsafePointer<Float>(bitPattern: aAddress)!, b = UnsafePointer<Float>(bitPattern: bAddress)!
-    let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)!
-    let bias = biasAddress.flatMap { UnsafePointer<Float>(bitPattern: $0) }
     // A part of the rows takes the row statistics from its first row; a part of the columns
     // reads every row of A, so all of them.
     if splitRows {
@@ -222,10 +216,7 @@ public func sgemmBatched(
   }
   let ta: Int32 = transA == .transposed ? 1 : 0, tb: Int32 = transB == .transposed ? 1 : 0
   let items = sgemmBatchedWork(products: offsets.count, m: m, threads: threads)
-  let (aAddress, bAddress, cAddress) = (Int(bitPattern: a), Int(bitPattern: b), Int(bitPattern: c))
-  DispatchQueue.concurrentPerform(iterations: threads) { part in
-    let a = UnsafePointer<Float>(bitPattern: aAddress)!, b = UnsafePointer<Float>(bitPattern: bAddress)!
-    let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)!
+  parallelFor(threads, threads: threads) { part in
     for (index, rows) in items[part] {
       let o = offsets[index], start = rows.lowerBound
       // Rows of op(A) start at row `start` of A, or its column `start` when A is transposed.

@@ -1,5 +1,4 @@
 import CVAKernels
-import Dispatch
 
 /// Memory-efficient attention for inference, and attention rows recomputed on demand.
 ///
@@ -214,15 +213,13 @@ public func forEachAttentionRowBlock(
   defer { buffer.deallocate() }
   queriesKeys.withUnsafeBufferPointer { pqk in
     withBias(bias) { pbias in
-      let (qkAddress, outAddress) = (Int(bitPattern: pqk.baseAddress!), Int(bitPattern: buffer.baseAddress!))
-      let biasAddress = pbias.map { Int(bitPattern: $0) }
       for start in stride(from: 0, to: t, by: blockRows) {
         let range = start..<Swift.min(t, start + blockRows)
         let rows = Array(range)
-        DispatchQueue.concurrentPerform(iterations: h) { head in
-          let qk = UnsafePointer<Float>(bitPattern: qkAddress)!, out = UnsafeMutablePointer<Float>(bitPattern: outAddress)!
-          let bias = biasAddress.map { UnsafePointer<Float>(bitPattern: $0)! + head * headStride }
-          rowBlock(qk, layout, head: head, rows: rows, bias: bias, out: out + head * rows.count * t)
+        parallelFor(h) { head in
+          rowBlock(
+            pqk.baseAddress!, layout, head: head, rows: rows, bias: pbias.map { $0 + head * headStride },
+            out: buffer.baseAddress! + head * rows.count * t)
         }
         body(range, UnsafeBufferPointer(rebasing: buffer[0..<(h * rows.count * t)]))
       }

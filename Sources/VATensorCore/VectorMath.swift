@@ -58,14 +58,10 @@ import Foundation
     return
   }
   let chunk = (count + workers - 1) / workers
-  withoutActuallyEscaping(body) { body in
-    // Each worker writes a disjoint range and concurrentPerform joins before returning, so
-    // sharing the non-Sendable closure (which captures raw buffers) is safe.
-    nonisolated(unsafe) let work = body
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
-      let start = w * chunk
-      work(start..<Swift.min(count, start + chunk))
-    }
+  // Each worker writes a disjoint range and parallelFor joins before returning.
+  parallelFor(workers, threads: workers) { w in
+    let start = w * chunk
+    body(start..<Swift.min(count, start + chunk))
   }
 }
 
@@ -76,11 +72,8 @@ func concurrentChunks(_ workers: Int, _ body: (Int) -> Void) {
     body(0)
     return
   }
-  withoutActuallyEscaping(body) { body in
-    // Each worker writes only its own slots and concurrentPerform joins before returning.
-    nonisolated(unsafe) let work = body
-    DispatchQueue.concurrentPerform(iterations: workers) { work($0) }
-  }
+  // Each worker writes only its own slots and parallelFor joins before returning.
+  parallelFor(workers, threads: workers, body)
 }
 
 /// `[body(0), …, body(count − 1)]`, the calls split across threads as `forEachElementChunk`

@@ -71,6 +71,15 @@ void cva_sgemm_fused(int trans_a, int trans_b, size_t m, size_t n, size_t k, flo
 /// once the thread has run its largest GEMM, so later GEMMs allocate nothing.
 size_t cva_pack_scratch_allocations(void);
 
+/// Runs function(context, i) for every i in [0, count) on up to `threads` threads (the caller
+/// and threads - 1 pool workers, started on first use and kept), returning when all have run.
+/// Iterations are claimed one at a time, so which thread runs which is not fixed: each must
+/// write only its own memory. Workers spin for a while after a job so the next short one
+/// starts at once (thread_pool.c). A call from inside an iteration, or while another thread's
+/// call is running, runs its iterations in order on the calling thread. Returns how many threads
+/// could take part: 1 when it ran inline, 0 for no iterations.
+size_t cva_parallel_for(size_t count, size_t threads, void (*function)(void *context, size_t index), void *context);
+
 /// The naive triple loop (Double accumulation), kept as the reference for tests.
 void cva_sgemm_reference(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                         const float *a, size_t lda, const float *b, size_t ldb, float beta,
