@@ -274,6 +274,20 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
         if (prologue) block_prologue = cva_prologue_at(prologue, ic, pc);
         cva_pack_a(trans_a, mc, kc, alpha, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, mrk, level >= 1,
                    prologue ? &block_prologue : NULL, packed_a);
+        // The next block of A (the next rows of this depth slice), requested while the
+        // micro-kernels run on this one, as B's next block is: a panel's rows are short
+        // streams (kc floats each) that the hardware prefetcher does not pick up in time, and
+        // packing A stalled on them (9% of a ViT training step, whose activations are
+        // megabytes read once per product).
+        prefetch_cursor a_cursor = prefetch_block(a, 0, 0, 0);
+        size_t a_lines_per_call = 0;
+        if (ic + MC < m) {
+          size_t next_mc = m - ic - MC < MC ? m - ic - MC : MC;
+          a_cursor = trans_a ? prefetch_block(a + pc * lda + ic + MC, kc, next_mc, lda)
+                             : prefetch_block(a + (ic + MC) * lda + pc, next_mc, kc, lda);
+          size_t calls = ((nc + nrk - 1) / nrk) * ((mc + mrk - 1) / mrk);
+          a_lines_per_call = a_cursor.rows * (a_cursor.row_bytes / 64 + 2) / calls + 1;
+        }
         for (size_t jr = 0; jr < nc; jr += nrk) {
           size_t nr = nc - jr < nrk ? nc - jr : nrk;
           for (size_t ir = 0; ir < mc; ir += mrk) {
@@ -284,6 +298,7 @@ static void sgemm_with(micro_kernel kernel, int trans_a, int trans_b, size_t m, 
             else
               kernel.spec->run(kc, packed_a + ir * kc, packed_b + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, init);
             prefetch_lines(&cursor, lines_per_call);
+            prefetch_lines(&a_cursor, a_lines_per_call);
           }
         }
         // The last depth slice finished this mc x nc block of C, still in L2: the epilogue
