@@ -1,3 +1,5 @@
+import CVAKernels
+
 /// Layer normalisation over the last axis, forward and backward (Ba, Kiros & Hinton 2016).
 
 /// Normalises each row over the last axis, then scales and shifts: `y = (x − μ) / √(σ² + ε) · w + b`.
@@ -46,28 +48,21 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 
     // Rows split across workers; each accumulates its own dw, db, summed afterwards.
     let workers = Swift.max(1, Swift.min(ComputeThreads.count, rows * c / (1 << 14)))
     var partialW = [Float](repeating: 0, count: workers * c), partialB = partialW
+    let chunk = (rows + workers - 1) / workers
     g.withUnsafeBufferPointer { pg in
       xhat.withUnsafeBufferPointer { pxhat in
-        dx.withUnsafeMutableBufferPointer { pdx in
-          partialW.withUnsafeMutableBufferPointer { pw in
-            partialB.withUnsafeMutableBufferPointer { pb in
-              let chunk = (rows + workers - 1) / workers
-              concurrentChunks(workers) { worker in
-                let dw = pw.baseAddress! + worker * c, db = pb.baseAddress! + worker * c
-                for r in (worker * chunk)..<Swift.min(rows, (worker + 1) * chunk) {
-                  let gr = pg.baseAddress! + r * c, xr = pxhat.baseAddress! + r * c
-                  var meanD: Float = 0, meanDX: Float = 0
-                  for j in 0..<c {
-                    meanD += gr[j] * w[j]
-                    meanDX += gr[j] * w[j] * xr[j]
-                    dw[j] += gr[j] * xr[j]
-                    db[j] += gr[j]
-                  }
-                  meanD /= Float(c)
-                  meanDX /= Float(c)
-                  if needX {
-                    let rstd = rstds[r], dr = pdx.baseAddress! + r * c
-                    for j in 0..<c { dr[j] = rstd * (gr[j] * w[j] - meanD - xr[j] * meanDX) }
+        rstds.withUnsafeBufferPointer { prstd in
+          w.withUnsafeBufferPointer { pweight in
+            dx.withUnsafeMutableBufferPointer { pdx in
+              partialW.withUnsafeMutableBufferPointer { pw in
+                partialB.withUnsafeMutableBufferPointer { pb in
+                  concurrentChunks(workers) { worker in
+                    let first = worker * chunk, end = Swift.min(rows, (worker + 1) * chunk)
+                    guard first < end else { return }
+                    cva_layer_norm_backward(
+                      end - first, c, pg.baseAddress! + first * c, pxhat.baseAddress! + first * c, prstd.baseAddress! + first,
+                      pweight.baseAddress, needX ? pdx.baseAddress! + first * c : nil, pw.baseAddress! + worker * c,
+                      pb.baseAddress! + worker * c)
                   }
                 }
               }

@@ -187,6 +187,18 @@ void cva_gelu_erf_backward(const float *x, const float *grad, float *dx, size_t 
 /// cva_gelu_erf_backward with the code path of `level`, for tests; 0 when this CPU lacks it.
 int cva_gelu_erf_backward_at_level(int level, const float *x, const float *grad, float *dx, size_t n);
 
+/// Layer norm's backward over `rows` rows of width c, given the upstream gradient g, the
+/// normalised input x̂ = (x − μ)·rstd (both rows x c) and each row's rstd: adds Σ g·x̂ to dw and
+/// Σ g to db (each [c]), and writes dx = rstd·(g·w − mean(g·w) − x̂·mean(g·w·x̂)) when dx is not
+/// NULL. w NULL means 1. The row sums run in vector lanes, so they round differently from a
+/// sequential loop (within float rounding of the sum).
+void cva_layer_norm_backward(size_t rows, size_t c, const float *g, const float *xhat, const float *rstd, const float *w,
+                             float *dx, float *dw, float *db);
+
+/// cva_layer_norm_backward with the code path of `level`, for tests; 0 when this CPU lacks it.
+int cva_layer_norm_backward_at_level(int level, size_t rows, size_t c, const float *g, const float *xhat, const float *rstd,
+                                     const float *w, float *dx, float *dw, float *db);
+
 /// glibc only (a no-op elsewhere): serve blocks below `mmap_threshold` bytes from the heap
 /// and give freed heap memory back to the kernel only above `trim_threshold` bytes.
 void cva_keep_freed_memory(size_t mmap_threshold, size_t trim_threshold);
