@@ -8,7 +8,7 @@
 # Each pair alternates ROUNDS times so drift on a shared machine hits both alike; quote medians.
 # Usage: Benchmarks/scripts/issue29_suite.sh [ROUNDS] [BUILD]   (BUILD: scratch path of a
 # release build, default .build-release; the script builds it). BASELINE=path/to/vit-bench of an
-# earlier commit adds its gemm and vit runs to each round, for a before/after in the same run.
+# earlier commit adds its gemm, vit and train runs to each round, for a before/after in the same run.
 # Needs python3 with torch, timm and numpy for the peers (the toolkit's numbers need none).
 set -eu
 rounds=${1:-3}
@@ -38,5 +38,6 @@ done
 for round in $(seq "$rounds"); do
   echo "## round $round: training throughput, 2 threads"
   "$bench" train --threads 2 --steps 10
+  if [ -n "${BASELINE:-}" ]; then echo "# baseline: $BASELINE"; "$BASELINE" train --threads 2 --steps 10; fi
   python3 Benchmarks/scripts/train_timm.py throughput --threads 2 --steps 10
 done

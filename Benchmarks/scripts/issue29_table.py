@@ -47,7 +47,7 @@ def parse(text):
             size = {'tiny': 'Ti', 'small': 'S', 'base': 'B'}[m.group(1)]
             forward[('timm', size, int(m.group(2) or 1), int(m.group(3)), '')].append(float(m.group(4)))
         if m := re.match(r'(timm )?ViT w\d+ .* threads=2: ([\d.]+) ms/step, ([\d.]+) images/s', line):
-            train['timm' if m.group(1) else 'ours'].append(float(m.group(3)))
+            train['timm' if m.group(1) else 'baseline' if in_baseline else 'ours'].append(float(m.group(3)))
     return peaks, gemm, forward, train
 
 
@@ -83,6 +83,9 @@ def main(path):
     if train['ours'] and train['timm']:
         ours, timm = median(train['ours']), median(train['timm'])
         print(f'\ntraining, 2 threads: {ours:.1f} images/s against timm {timm:.1f} ({ours / timm:.2f}x)')
+        if train['baseline']:
+            base = median(train['baseline'])
+            print(f'BASELINE build, training: {base:.1f} images/s ({base / timm:.2f}x timm; ours / baseline {ours / base:.2f})')
 
 
 if __name__ == '__main__':
