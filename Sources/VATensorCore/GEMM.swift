@@ -82,13 +82,15 @@ func withEpilogue<R>(_ e: (kind: Int32, address: Int, ld: Int), offset: Int, _ b
 }
 
 /// How many threads parallel kernels use: `VISION_ATTENTION_THREADS` when set, else the
-/// machine's active processors. Settable at run time (benchmarks compare 1 and all).
+/// processors this process may run on (its affinity mask, so `taskset -c 0,1` or a batch
+/// scheduler's allocation counts, not every processor of the node). Settable at run time
+/// (benchmarks compare 1 and all). The pool never runs more threads than those processors.
 public enum ComputeThreads {
   private static let storage = Atomic<Int>(ComputeThreads.initial)
 
   private static var initial: Int {
     if let text = ProcessInfo.processInfo.environment["VISION_ATTENTION_THREADS"], let n = Int(text), n > 0 { return n }
-    return max(ProcessInfo.processInfo.activeProcessorCount, 1)
+    return max(cva_usable_cpus(), 1)
   }
 
   /// Threads parallel kernels split work over, at least 1 (setting a smaller value stores 1).

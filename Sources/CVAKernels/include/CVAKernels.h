@@ -2,7 +2,9 @@
 #define CVAKERNELS_H
 // C micro-kernels for VATensorCore. Provides no stable Swift API: VATensorCore wraps it.
 // Every exported symbol carries the `cva_` prefix (the module prefix, shared with
-// CVAImageCodecs) and the environment variable `CVA_SGEMM_KERNEL`.
+// CVAImageCodecs), as do the environment variables `CVA_SGEMM_KERNEL` and
+// `CVA_SPIN_MICROSECONDS` (how long the thread pool's workers spin between jobs, default 2000;
+// a value that is not a whole number from 0 to 10,000,000 is ignored).
 #include <stddef.h>
 
 /// Single-precision GEMM, row-major: C = alpha * op(A) * op(B) + beta * C.
@@ -77,8 +79,13 @@ size_t cva_pack_scratch_allocations(void);
 /// write only its own memory. Workers spin for a while after a job so the next short one
 /// starts at once (thread_pool.c). A call from inside an iteration, or while another thread's
 /// call is running, runs its iterations in order on the calling thread. Returns how many threads
-/// could take part: 1 when it ran inline, 0 for no iterations.
+/// could take part: 1 when it ran inline, 0 for no iterations. `threads` is capped at
+/// cva_usable_cpus().
 size_t cva_parallel_for(size_t count, size_t threads, void (*function)(void *context, size_t index), void *context);
+
+/// The processors this process may run on (its affinity mask: what taskset or a batch
+/// scheduler gave it), else the online ones; at least 1. Read once.
+size_t cva_usable_cpus(void);
 
 /// The naive triple loop (Double accumulation), kept as the reference for tests.
 void cva_sgemm_reference(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
