@@ -71,7 +71,9 @@ static void kernel_avx2(size_t kc, const float *a, const float *b, float *c, siz
   }
 }
 
-// MRK x 32 AVX-512 micro-kernel, reading MRK rows of a packed A panel a_stride rows tall: 2·MRK zmm accumulators, 2 for B, 1 broadcast of A. Inlined
+// MRK x 32 AVX-512 micro-kernel, reading MRK rows of a packed A panel a_stride rows tall: 2·MRK zmm accumulators, 2 for B, 1 broadcast of A.
+// `narrow`: only the first 16 columns (a last panel of at most 16, as T = 65 or 197 leaves in
+// attention's Q·Kᵀ), half the FMAs; the columns it computes get the same sums. Inlined
 // into one function per MRK, so every loop below has a constant bound and is unrolled, and the
 // accumulators live in registers (MRK <= 14: 28 + 3 of the 32 zmm).
 //
@@ -80,8 +82,9 @@ static void kernel_avx2(size_t kc, const float *a, const float *b, float *c, siz
 // outrun the hardware prefetcher on the A stream; on Zen 4 the extra requests measured neutral
 // to slightly negative, so its kernel goes without.
 __attribute__((target("avx512f"), always_inline))
-static inline void kernel_avx512_mr(const size_t MRK, const size_t a_stride, const int prefetch, size_t kc, const float *a,
-                                    const float *b, float *c, size_t ldc, size_t mr, size_t nr, const float *init) {
+static inline void kernel_avx512_mr(const size_t MRK, const size_t a_stride, const int prefetch, const int narrow, size_t kc,
+                                    const float *a, const float *b, float *c, size_t ldc, size_t mr, size_t nr,
+                                    const float *init) {
   __m512 acc[MAX_MR][2];
   _Pragma("clang loop unroll(full)") for (size_t i = 0; i < MRK; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
   if (prefetch) {
@@ -92,11 +95,11 @@ static inline void kernel_avx512_mr(const size_t MRK, const size_t a_stride, con
   }
   for (size_t p = 0; p < kc; p++) {
     if (prefetch) _mm_prefetch((const char *)(a + 8 * a_stride), _MM_HINT_T0);
-    __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+    __m512 b0 = _mm512_load_ps(b), b1 = narrow ? b0 : _mm512_load_ps(b + 16);
     _Pragma("clang loop unroll(full)") for (size_t i = 0; i < MRK; i++) {
       __m512 av = _mm512_set1_ps(a[i]);
       acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
-      acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
+      if (!narrow) acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
     }
     a += a_stride;
     b += 32;
@@ -146,7 +149,8 @@ static inline void kernel_avx512_mr(const size_t MRK, const size_t a_stride, con
 // latency; measured 0.83-0.89 of its peak. Tile and no software prefetch as tuned there.
 __attribute__((target("avx512f")))
 static void kernel_avx512_12x32(size_t kc, const float *a, const float *b, float *c, size_t ldc, size_t mr, size_t nr, const float *init) {
-  kernel_avx512_mr(12, 12, 0, kc, a, b, c, ldc, mr, nr, init);
+  if (nr <= 16) kernel_avx512_mr(12, 12, 0, 1, kc, a, b, c, ldc, mr, nr, init);
+  else kernel_avx512_mr(12, 12, 0, 0, kc, a, b, c, ldc, mr, nr, init);
 }
 
 // Intel cores with two 512-bit FMA ports (Skylake-SP and later Xeons): 8 FMAs must be in
@@ -155,7 +159,8 @@ static void kernel_avx512_12x32(size_t kc, const float *a, const float *b, float
 // 14 also divides 98, half of ViT's 197 rows less one.
 __attribute__((target("avx512f")))
 static void kernel_avx512_14x32(size_t kc, const float *a, const float *b, float *c, size_t ldc, size_t mr, size_t nr, const float *init) {
-  kernel_avx512_mr(14, 14, 1, kc, a, b, c, ldc, mr, nr, init);
+  if (nr <= 16) kernel_avx512_mr(14, 14, 1, 1, kc, a, b, c, ldc, mr, nr, init);
+  else kernel_avx512_mr(14, 14, 1, 0, kc, a, b, c, ldc, mr, nr, init);
 }
 
 // The last rows of a tall panel (M = 197 leaves 1 row of 14, or 5 of 12): the 4- or 8-row
@@ -164,8 +169,11 @@ static void kernel_avx512_14x32(size_t kc, const float *a, const float *b, float
 __attribute__((target("avx512f")))
 static void edge_avx512(size_t kc, const float *a, size_t a_stride, const float *b, float *c, size_t ldc, size_t mr, size_t nr,
                         const float *init) {
-  if (mr <= 4) kernel_avx512_mr(4, a_stride, 0, kc, a, b, c, ldc, mr, nr, init);
-  else kernel_avx512_mr(8, a_stride, 0, kc, a, b, c, ldc, mr, nr, init);
+  int narrow = nr <= 16;
+  if (mr <= 4 && narrow) kernel_avx512_mr(4, a_stride, 0, 1, kc, a, b, c, ldc, mr, nr, init);
+  else if (mr <= 4) kernel_avx512_mr(4, a_stride, 0, 0, kc, a, b, c, ldc, mr, nr, init);
+  else if (narrow) kernel_avx512_mr(8, a_stride, 0, 1, kc, a, b, c, ldc, mr, nr, init);
+  else kernel_avx512_mr(8, a_stride, 0, 0, kc, a, b, c, ldc, mr, nr, init);
 }
 #endif
 

@@ -9,9 +9,11 @@ import Testing
 /// is reported as skipped under its own name (`.enabled(if:)`), never passed silently.
 struct GEMMKernelPathTests {
   /// Edge sizes: 1, odd, below and just past each tile (6, 12, 14 rows; 16, 32 columns), one
-  /// and several depth slices (kc is 176-320 here), and ViT's 197 rows.
+  /// and several depth slices (kc is 176-320 here), and ViT's 197 rows. Last column panels of
+  /// 1-16 columns take the AVX-512 kernels' narrow path (33, 65, 71, 97; 12 x 16 exactly).
   static let shapes: [(Int, Int, Int)] = [
-    (1, 1, 1), (1, 33, 7), (5, 7, 3), (13, 17, 15), (14, 32, 64), (15, 31, 33), (29, 71, 333), (197, 64, 197), (197, 97, 401),
+    (1, 1, 1), (1, 33, 7), (5, 7, 3), (12, 16, 9), (13, 17, 15), (14, 32, 64), (15, 31, 33), (29, 71, 333), (65, 65, 32),
+    (197, 64, 197), (197, 97, 401),
   ]
   static let transposes: [(MatrixTranspose, MatrixTranspose)] = [(.none, .none), (.transposed, .none), (.none, .transposed), (.transposed, .transposed)]
 
