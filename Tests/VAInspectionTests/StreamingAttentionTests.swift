@@ -18,7 +18,7 @@ struct StreamingAttentionTests {
     configuration.registerTokens = 1
     configuration.classToken = classToken
     configuration.classCount = 4
-    var model = VisionTransformer(configuration, using: &rng)
+    let model = VisionTransformer(configuration, using: &rng)
     // Sharper attention than the initialiser's, so rows differ from uniform.
     for b in model.blocks.indices {
       model.blocks[b].attention.qkv.weight.scalars = model.blocks[b].attention.qkv.weight.scalars.map { $0 * 8 }

@@ -94,7 +94,7 @@ import VisionAttention
     // So does a --class or --target-embedding that does not fit the model, with any map.
     let seven = scratch.file("seven.safetensors")
     let header = Array(#"{"e":{"dtype":"F32","shape":[7],"data_offsets":[0,28]}}"#.utf8)
-    FileManager.default.createFile(atPath: seven, contents: Data(withUnsafeBytes(of: UInt64(header.count).littleEndian, Array.init) + header + Array(repeating: [0, 0, 128, 63], count: 7).joined()))  // seven 1.0s
+    #expect(FileManager.default.createFile(atPath: seven, contents: Data(withUnsafeBytes(of: UInt64(header.count).littleEndian, Array.init) + header + Array(repeating: [0, 0, 128, 63], count: 7).joined())))  // seven 1.0s
     for (arguments, message) in [
       (["-w", tower, "--map", "gradrollout"], "this model has no classifier"),
       (["--map", "gradcam"], "--map gradcam needs gradients of a classifier"),
