@@ -7,6 +7,28 @@
 // Swift compiled the two row reductions as scalar loops (a float sum is not reassociated
 // without fast-math), 2% of a ViT training step; here they run in vector lanes.
 
+// Columns [from, c) of one row, one at a time (the portable path, and the vector paths'
+// tails): adds to the row's two sums and to dw, db.
+static inline void accumulate_columns(size_t from, size_t c, const float *gr, const float *xr, const float *w, float *dw,
+                                      float *db, float *total_d, float *total_dx) {
+  for (size_t j = from; j < c; j++) {
+    float d = w ? gr[j] * w[j] : gr[j];
+    *total_d += d;
+    *total_dx += d * xr[j];
+    dw[j] += gr[j] * xr[j];
+    db[j] += gr[j];
+  }
+}
+
+// Columns [from, c) of one row of dx, given the row's means of g·w and g·w·x̂.
+static inline void write_dx_columns(size_t from, size_t c, const float *gr, const float *xr, const float *w, float rstd,
+                                    float mean_d, float mean_dx, float *out) {
+  for (size_t j = from; j < c; j++) {
+    float d = w ? gr[j] * w[j] : gr[j];
+    out[j] = rstd * (d - mean_d - xr[j] * mean_dx);
+  }
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -63,13 +85,7 @@ static void layer_norm_backward_avx2(size_t rows, size_t c, const float *g, cons
       _mm256_storeu_ps(db + j, _mm256_add_ps(gv, _mm256_loadu_ps(db + j)));
     }
     float total_d = sum8(sum_d), total_dx = sum8(sum_dx);
-    for (; j < c; j++) {
-      float d = w ? gr[j] * w[j] : gr[j];
-      total_d += d;
-      total_dx += d * xr[j];
-      dw[j] += gr[j] * xr[j];
-      db[j] += gr[j];
-    }
+    accumulate_columns(j, c, gr, xr, w, dw, db, &total_d, &total_dx);
     if (!dx) continue;
     float mean_d = total_d / (float)c, mean_dx = total_dx / (float)c;
     __m256 vmean_d = _mm256_set1_ps(mean_d), vmean_dx = _mm256_set1_ps(mean_dx), scale = _mm256_set1_ps(rstd[r]);
@@ -80,10 +96,7 @@ static void layer_norm_backward_avx2(size_t rows, size_t c, const float *g, cons
       __m256 centred = _mm256_sub_ps(_mm256_sub_ps(d, vmean_d), _mm256_mul_ps(xv, vmean_dx));
       _mm256_storeu_ps(out + j, _mm256_mul_ps(scale, centred));
     }
-    for (; j < c; j++) {
-      float d = w ? gr[j] * w[j] : gr[j];
-      out[j] = rstd[r] * (d - mean_d - xr[j] * mean_dx);
-    }
+    write_dx_columns(j, c, gr, xr, w, rstd[r], mean_d, mean_dx, out);
   }
 }
 #endif
@@ -93,19 +106,9 @@ static void layer_norm_backward_portable(size_t rows, size_t c, const float *g, 
   for (size_t r = 0; r < rows; r++) {
     const float *gr = g + r * c, *xr = xhat + r * c;
     float total_d = 0, total_dx = 0;
-    for (size_t j = 0; j < c; j++) {
-      float d = w ? gr[j] * w[j] : gr[j];
-      total_d += d;
-      total_dx += d * xr[j];
-      dw[j] += gr[j] * xr[j];
-      db[j] += gr[j];
-    }
+    accumulate_columns(0, c, gr, xr, w, dw, db, &total_d, &total_dx);
     if (!dx) continue;
-    float mean_d = total_d / (float)c, mean_dx = total_dx / (float)c;
-    for (size_t j = 0; j < c; j++) {
-      float d = w ? gr[j] * w[j] : gr[j];
-      dx[r * c + j] = rstd[r] * (d - mean_d - xr[j] * mean_dx);
-    }
+    write_dx_columns(0, c, gr, xr, w, rstd[r], total_d / (float)c, total_dx / (float)c, dx + r * c);
   }
 }
 
