@@ -60,13 +60,12 @@ func reduceToShape(_ g: [Float], from: [Int], to shape: [Int]) -> [Float] {
     // every token of a training batch); the partials are added in worker order.
     let rows = g.count / count
     let workers = Swift.max(1, Swift.min(ComputeThreads.count, g.count / (1 << 16)))
-    let chunk = (rows + workers - 1) / workers
     var partials = [Float](repeating: 0, count: workers * count)
     g.withUnsafeBufferPointer { pg in
       partials.withUnsafeMutableBufferPointer { pp in
         concurrentChunks(workers) { worker in
           let po = pp.baseAddress! + worker * count
-          for row in (worker * chunk)..<Swift.min(rows, (worker + 1) * chunk) {
+          for row in workerRange(worker, of: workers, count: rows) {
             let pr = pg.baseAddress! + row * count
             for j in 0..<count { po[j] += pr[j] }
           }

@@ -93,6 +93,11 @@ public enum ComputeThreads {
     return max(cva_usable_cpus(), 1)
   }
 
+  /// The processors this process may run on (its affinity mask), at least 1: parallel work
+  /// never runs on more threads than this, whatever `count` says, since the pool's spinning
+  /// workers would take turns on the same processors.
+  public static var usableProcessors: Int { max(Int(cva_usable_cpus()), 1) }
+
   /// Threads parallel kernels split work over, at least 1 (setting a smaller value stores 1).
   public static var count: Int {
     get { storage.load(ordering: .relaxed) }

@@ -150,9 +150,8 @@ public func conv2d(
     weight.scalars.withUnsafeBufferPointer { pw in
       columns.withUnsafeMutableBufferPointer { pc in
         y.withUnsafeMutableBufferPointer { py in
-          let chunk = (n + imageWorkers - 1) / imageWorkers
           concurrentChunks(imageWorkers) { worker in
-            for img in (worker * chunk)..<min(n, (worker + 1) * chunk) {
+            for img in workerRange(worker, of: imageWorkers, count: n) {
               for grp in 0..<groups {
                 let col = pc.baseAddress! + (record ? img * groups + grp : worker) * kdim * spatial
                 im2col(px.baseAddress! + (img * cin + grp * cinG) * h * w, channels: cinG, height: h, width: w, geo, col)
@@ -188,11 +187,10 @@ public func conv2d(
         wValues.withUnsafeBufferPointer { pw in
           dx.withUnsafeMutableBufferPointer { pdx in
             partialW.withUnsafeMutableBufferPointer { ppw in
-              let chunk = (n + imageWorkers - 1) / imageWorkers
               concurrentChunks(imageWorkers) { worker in
                 var dcol = [Float](repeating: 0, count: needX ? kdim * spatial : 0)
                 let dwWorker = needW ? ppw.baseAddress! + worker * wValues.count : nil
-                for img in (worker * chunk)..<min(n, (worker + 1) * chunk) {
+                for img in workerRange(worker, of: imageWorkers, count: n) {
                   for grp in 0..<groups {
                     let gy = pg.baseAddress! + (img * cout + grp * coutG) * spatial
                     let col = pc.baseAddress! + (img * groups + grp) * kdim * spatial

@@ -48,7 +48,6 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 
     // Rows split across workers; each accumulates its own dw, db, summed afterwards.
     let workers = Swift.max(1, Swift.min(ComputeThreads.count, rows * c / (1 << 14)))
     var partialW = [Float](repeating: 0, count: workers * c), partialB = partialW
-    let chunk = (rows + workers - 1) / workers
     g.withUnsafeBufferPointer { pg in
       xhat.withUnsafeBufferPointer { pxhat in
         rstds.withUnsafeBufferPointer { prstd in
@@ -57,10 +56,10 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 
               partialW.withUnsafeMutableBufferPointer { pw in
                 partialB.withUnsafeMutableBufferPointer { pb in
                   concurrentChunks(workers) { worker in
-                    let first = worker * chunk, end = Swift.min(rows, (worker + 1) * chunk)
-                    guard first < end else { return }
+                    let part = workerRange(worker, of: workers, count: rows), first = part.lowerBound
+                    guard !part.isEmpty else { return }
                     cva_layer_norm_backward(
-                      end - first, c, pg.baseAddress! + first * c, pxhat.baseAddress! + first * c, prstd.baseAddress! + first,
+                      part.count, c, pg.baseAddress! + first * c, pxhat.baseAddress! + first * c, prstd.baseAddress! + first,
                       pweight.baseAddress, needX ? pdx.baseAddress! + first * c : nil, pw.baseAddress! + worker * c,
                       pb.baseAddress! + worker * c)
                   }

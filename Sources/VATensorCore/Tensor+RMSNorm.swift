@@ -51,10 +51,9 @@ public func rmsNorm(_ x: Tensor, weight: Tensor?, eps: Float = 1e-6) -> Tensor {
       xhat.withUnsafeBufferPointer { pxhat in
         dx.withUnsafeMutableBufferPointer { pdx in
           partialW.withUnsafeMutableBufferPointer { pw in
-            let chunk = (rows + workers - 1) / workers
             concurrentChunks(workers) { worker in
               let dw = pw.baseAddress! + worker * c
-              for r in (worker * chunk)..<Swift.min(rows, (worker + 1) * chunk) {
+              for r in workerRange(worker, of: workers, count: rows) {
                 let gr = pg.baseAddress! + r * c, xr = pxhat.baseAddress! + r * c
                 var meanDX: Float = 0
                 for j in 0..<c {

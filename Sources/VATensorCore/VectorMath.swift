@@ -57,12 +57,18 @@ import Foundation
     body(0..<count)
     return
   }
-  let chunk = (count + workers - 1) / workers
   // Each worker writes a disjoint range and parallelFor joins before returning.
-  parallelFor(workers, threads: workers) { w in
-    let start = w * chunk
-    body(start..<Swift.min(count, start + chunk))
-  }
+  parallelFor(workers, threads: workers) { w in body(workerRange(w, of: workers, count: count)) }
+}
+
+/// Worker `worker`'s part of `0..<count` cut into `workers` contiguous parts of
+/// ⌈count / workers⌉: the last shorter, and any past the end empty (10 items over 7 workers
+/// are parts of 2, 2, 2, 2, 2, 0, 0; cutting at `worker · 2` alone gave worker 6 the range
+/// 12..<10, a crash with `--threads 7`).
+@inline(__always) func workerRange(_ worker: Int, of workers: Int, count: Int) -> Range<Int> {
+  let size = (count + workers - 1) / workers
+  let start = Swift.min(count, worker * size)
+  return start..<Swift.min(count, start + size)
 }
 
 /// Runs `body(worker)` for `workers` workers at once (one inline when `workers == 1`), for

@@ -57,7 +57,8 @@ extension HelpTopic {
       normalisation    mean 0.5,0.5,0.5, std 0.5,0.5,0.5    --mean R,G,B --std R,G,B
       input size       the square grid of the position table (any size runs)
 
-    --threads N sets the compute threads (default: all cores, or VISION_ATTENTION_THREADS).
+    --threads N sets the compute threads (default: the processors this process may run on, or
+    VISION_ATTENTION_THREADS; never more than those processors).
 
     """
 

@@ -47,6 +47,10 @@ extension VitAttend {
     for (option, given) in [("--head-count", model.headCount != nil), ("--mean", model.mean != nil), ("--std", model.std != nil)] where given && model.weights == nil {
       warnings.append("\(option) describes a checkpoint (--weights); the built-in model ignores it")
     }
+    if let threads = model.threads, threads > ComputeThreads.usableProcessors {
+      let usable = ComputeThreads.usableProcessors
+      warnings.append("--threads \(threads) is more than the \(usable) processors this process may run on; \(usable) threads run")
+    }
     if output.style != .full, output.out == nil, output.outDir == nil || output.format != .png {
       warnings.append("--style applies to PNG figures only; ignored")
     }

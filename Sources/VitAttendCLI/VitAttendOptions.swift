@@ -58,7 +58,7 @@ struct ModelOptions: ParsableArguments {
   @Option(help: ArgumentHelp("Input normalisation std R,G,B of a checkpoint without one in its config (default: 0.5,0.5,0.5, with a warning).", valueName: "r,g,b"))
   var std: ChannelValues?
 
-  @Option(help: ArgumentHelp("Compute threads (default: all cores, or VISION_ATTENTION_THREADS).", valueName: "n"))
+  @Option(help: ArgumentHelp("Compute threads (default: the processors this process may run on, or VISION_ATTENTION_THREADS).", valueName: "n"))
   var threads: Int?
 
   @Option(name: .customLong("batch-size"), help: ArgumentHelp("Images per model pass on folders (default: from the model's size, up to 16).", valueName: "n"))

@@ -84,3 +84,16 @@ func twoIterationsRunAtTheSameTime() {
   for _ in 0..<callers { finished.wait() }
   #expect(results.allSatisfy { $0 == rounds * (rounds + 1) / 2 })
 }
+
+/// The parts `forEachElementChunk` and the row-splitting kernels give their workers cover
+/// `0..<count` exactly once, in order, for more workers than items too: `--threads 7` on ten
+/// rows used to give the last worker the range 12..<10 and crash.
+@Test func workerRangesPartitionTheItems() {
+  for count in 0...40 {
+    for workers in 1...12 {
+      let parts = (0..<workers).map { workerRange($0, of: workers, count: count) }
+      #expect(parts.flatMap { Array($0) } == Array(0..<count), "count \(count), workers \(workers)")
+      #expect(parts.allSatisfy { $0.count <= (count + workers - 1) / workers })
+    }
+  }
+}

@@ -121,6 +121,7 @@ import VATensorCore
     (["-m", "query", "--cnn", "alexnet"], "--cnn"),
     (["--head-count", "3"], "--head-count"),
     (["--mean", "0.4,0.4,0.4"], "--mean"),
+    (["--threads", "1024"], "--threads"),
   ])
   func optionsThatDoNotApplyAreNamedOnStderr(arguments: [String], option: String) throws {
     let scratch = ScratchFolder()

@@ -47,7 +47,7 @@ struct Evaluate: ParsableCommand {
   @Option(name: .customLong("batch-size"), help: "Images per forward pass.")
   var batchSize = 64
 
-  @Option(help: "Compute threads (default: all cores).")
+  @Option(help: "Compute threads (default: the processors this process may run on).")
   var threads: Int?
 
   var isShapeWorld: Bool { data == "shapeworld" }

@@ -126,7 +126,7 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("checkpoint-every"), help: "Steps between checkpoints.")
   var checkpointEvery = TrainingConfiguration().checkpointEvery
 
-  @Option(help: "Compute threads (default: all cores).")
+  @Option(help: "Compute threads (default: the processors this process may run on).")
   var threads: Int?
 
   @Option(name: .customLong("export-shapeworld"), help: "Write the ShapeWorld train and validation images as an image folder (DIR/train/<class>/*.png, DIR/val/...) and exit, e.g. to train a PyTorch model on the very same data.")
