@@ -20,20 +20,26 @@ import Testing
       #expect(hits.allSatisfy { $0 == 1 }, "threads \(threads), round \(round), count \(count)")
       // Never more threads than processors to run them (spinning workers would starve the rest).
       #expect(used <= max(1, min(count, Int(cva_usable_cpus()))), "\(used) threads for \(count) iterations")
-      // A pause now and then lets the workers outlast their spin and sleep, so the wake-up
-      // path runs too.
-      if round % 50 == 49 { usleep(2_000) }
+      // A pause now and then, well past the workers' 2 ms spin, lets them sleep, so the
+      // wake-up path runs too.
+      if round % 50 == 49 { usleep(20_000) }
     }
   }
 }
 
-/// The work really is shared: with two threads and iterations that wait for each other, both
-/// must be running at once (the caller and a worker). A pool that ran everything on the caller
-/// would fail here. Tests run in parallel, so another test may own the pool (then the call runs
-/// inline and says so); the check is made on the first call that got the pool.
+/// The work really is shared, and a sleeping worker wakes: with two threads and iterations
+/// that wait for each other, both must be running at once (the caller and a worker). A pool
+/// that ran everything on the caller, or lost a wake-up, would fail here. Tests run in
+/// parallel, so another test may own the pool (then the call runs inline and says so); the
+/// check is made on the first call that got the pool.
 @Test(.enabled(if: cva_usable_cpus() >= 2, "this process may run on one processor only"))
 func twoIterationsRunAtTheSameTime() {
   for _ in 0..<50 {
+    // A job (so the worker exists), then a pause well past the workers' 2 ms spin: the worker
+    // is asleep, so this checks the wake-up too. With the wake-up removed from thread_pool.c
+    // this test fails (with a 5 ms pause it did not: the worker was still awake).
+    parallelFor(2, threads: 2) { _ in }
+    usleep(20_000)
     let arrived = Atomic<Int>(0)
     let met = Atomic<Bool>(true)
     let used = parallelFor(2, threads: 2) { _ in
