@@ -109,9 +109,7 @@ static void pack_a_panel_avx2_layer_norm(size_t kc, float alpha, const float *a,
                                          float *out) {
   pack_a_panel_avx2_with(kc, alpha, a, lda, mr, ln, out);
 }
-#endif
 
-#if defined(__x86_64__)
 // Packs `panels` full mr-row panels of alpha · Aᵀ (A stored kc x M: depth p's values are row p)
 // walking A one stored row at a time: each row's panels·mr values are contiguous, so every
 // cache line read is used whole at once and the reads are one forward stream. Packing panel
@@ -163,14 +161,12 @@ void cva_pack_a(int trans, size_t mc, size_t kc, float alpha, const float *a, si
       out += kc * mr;
       continue;
     }
-#endif
-#if defined(__x86_64__)
     if (trans && fast_transpose && mc - i0 >= mr) {
       // op(A) = Aᵀ (a weight gradient's dYᵀ): every full panel left, one stored row at a time.
       size_t panels = (mc - i0) / mr;
       pack_a_transposed_panels_avx2(panels, kc, alpha, a + i0, lda, mr, out);
       out += panels * kc * mr;
-      i0 += (panels - 1) * mr;
+      i0 += (panels - 1) * mr;  // the loop's step adds the last panel
       continue;
     }
 #endif

@@ -18,12 +18,11 @@ func parallelFor(_ iterations: Int, threads: Int = ComputeThreads.count, _ body:
   return withoutActuallyEscaping(body) { body in
     var work = body
     return withUnsafeMutablePointer(to: &work) { context in
-      let used = cva_parallel_for(
+      cva_parallel_for(
         iterations, threads,
         { context, index in
           context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(index)
         }, context)
-      return used
     }
   }
 }

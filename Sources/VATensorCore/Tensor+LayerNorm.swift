@@ -45,24 +45,23 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 
     // so:      dw = Σ_rows g · x̂,  db = Σ_rows g,
     //          dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)),  dx̂ = g · w   (llm.c layernorm_backward)
     var dx = needX ? [Float](repeating: 0, count: g.count) : []
-    // Rows split across workers; each accumulates its own dw, db, summed afterwards.
+    // Rows split across workers; each accumulates its own dw and db (`[workers, 2, C]`), summed
+    // afterwards in worker order.
     let workers = Swift.max(1, Swift.min(ComputeThreads.count, rows * c / (1 << 14)))
-    var partialW = [Float](repeating: 0, count: workers * c), partialB = partialW
+    var partials = [Float](repeating: 0, count: workers * 2 * c)
     g.withUnsafeBufferPointer { pg in
       xhat.withUnsafeBufferPointer { pxhat in
         rstds.withUnsafeBufferPointer { prstd in
           w.withUnsafeBufferPointer { pweight in
             dx.withUnsafeMutableBufferPointer { pdx in
-              partialW.withUnsafeMutableBufferPointer { pw in
-                partialB.withUnsafeMutableBufferPointer { pb in
-                  concurrentChunks(workers) { worker in
-                    let part = workerRange(worker, of: workers, count: rows), first = part.lowerBound
-                    guard !part.isEmpty else { return }
-                    cva_layer_norm_backward(
-                      part.count, c, pg.baseAddress! + first * c, pxhat.baseAddress! + first * c, prstd.baseAddress! + first,
-                      pweight.baseAddress, needX ? pdx.baseAddress! + first * c : nil, pw.baseAddress! + worker * c,
-                      pb.baseAddress! + worker * c)
-                  }
+              partials.withUnsafeMutableBufferPointer { pp in
+                concurrentChunks(workers) { worker in
+                  let part = workerRange(worker, of: workers, count: rows), first = part.lowerBound
+                  guard !part.isEmpty else { return }
+                  let dw = pp.baseAddress! + worker * 2 * c
+                  cva_layer_norm_backward(
+                    part.count, c, pg.baseAddress! + first * c, pxhat.baseAddress! + first * c, prstd.baseAddress! + first,
+                    pweight.baseAddress, needX ? pdx.baseAddress! + first * c : nil, dw, dw + c)
                 }
               }
             }
@@ -73,8 +72,8 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 
     var dw = [Float](repeating: 0, count: c), db = dw
     for worker in 0..<workers {
       for j in 0..<c {
-        dw[j] += partialW[worker * c + j]
-        db[j] += partialB[worker * c + j]
+        dw[j] += partials[worker * 2 * c + j]
+        db[j] += partials[worker * 2 * c + c + j]
       }
     }
     var grads: [[Float]?] = [needX ? dx : nil]
